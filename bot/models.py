@@ -1,0 +1,260 @@
+"""Domain types shared by every layer: clusters, flux configurations, extensions, their states."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ClusterType(StrEnum):
+    MANAGED = "managedClusters"  # AKS
+    CONNECTED = "connectedClusters"  # Azure Arc
+
+    @property
+    def resource_provider(self) -> str:
+        return "Microsoft.ContainerService" if self is ClusterType.MANAGED else "Microsoft.Kubernetes"
+
+    @classmethod
+    def parse(cls, text: str) -> ClusterType:
+        for member in cls:
+            if member.value.lower() == text.lower():
+                return member
+        raise ValueError(f"cluster type must be managedClusters or connectedClusters, not {text!r}")
+
+
+@dataclass(frozen=True)
+class ClusterRef:
+    """Where a cluster lives in ARM."""
+
+    subscription_id: str
+    resource_group: str
+    cluster_type: ClusterType
+    name: str
+
+    @property
+    def arm_id(self) -> str:
+        return (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+            f"/providers/{self.cluster_type.resource_provider}/{self.cluster_type.value}/{self.name}"
+        )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Cluster:
+    ref: ClusterRef
+    location: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RepositoryRef:
+    """Exactly one of the four is set (checked by the grammar and by ARM)."""
+
+    branch: str | None = None
+    tag: str | None = None
+    semver: str | None = None
+    commit: str | None = None
+
+
+@dataclass(frozen=True)
+class GitSource:
+    url: str
+    ref: RepositoryRef
+    https_user: str | None = None
+    ssh_known_hosts: str | None = None  # base64, as ARM takes it
+    local_auth_ref: str | None = None
+    provider: str | None = None  # "Azure" for workload identity with Azure DevOps, else generic
+    timeout_seconds: int = 600
+    sync_interval_seconds: int = 600
+
+
+@dataclass(frozen=True)
+class Kustomization:
+    name: str
+    path: str = ""
+    depends_on: tuple[str, ...] = ()
+    prune: bool = False
+    force: bool = False
+    wait: bool = True
+    timeout_seconds: int = 600
+    sync_interval_seconds: int = 600
+    retry_interval_seconds: int | None = None
+    substitute: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class FluxConfigSpec:
+    """What a user asks for. Only Git sources are modelled so far; other kinds come with their commands."""
+
+    name: str
+    source: GitSource
+    namespace: str = "default"
+    scope: str = "cluster"
+    kustomizations: tuple[Kustomization, ...] = ()
+    suspend: bool = False
+
+
+class Secret:
+    """A secret value that never prints; ``reveal`` is called only where it leaves for the cloud."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class ProtectedSettings:
+    """configurationProtectedSettings of a flux configuration (plain values; adapters encode)."""
+
+    ssh_private_key: Secret | None = None
+    https_key: Secret | None = None
+
+    def is_empty(self) -> bool:
+        return self.ssh_private_key is None and self.https_key is None
+
+
+@dataclass(frozen=True)
+class KustomizationChange:
+    """One kustomization in a patch: ``remove`` drops it, else the given fields change."""
+
+    name: str
+    remove: bool = False
+    path: str | None = None
+    depends_on: tuple[str, ...] | None = None
+    prune: bool | None = None
+    force: bool | None = None
+    wait: bool | None = None
+    sync_interval_seconds: int | None = None
+    retry_interval_seconds: int | None = None
+    timeout_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class FluxConfigPatch:
+    """Only the fields that are set change (JSON merge patch)."""
+
+    suspend: bool | None = None
+    url: str | None = None
+    ref: RepositoryRef | None = None
+    https_user: str | None = None
+    sync_interval_seconds: int | None = None
+    timeout_seconds: int | None = None
+    kustomizations: tuple[KustomizationChange, ...] = ()
+    protected: ProtectedSettings | None = None
+
+
+@dataclass(frozen=True)
+class Condition:
+    type: str
+    status: str
+    reason: str
+    message: str
+    last_transition_time: str | None = None
+
+
+@dataclass(frozen=True)
+class HelmReleaseInfo:
+    last_revision_applied: int | None
+    chart_name: str | None
+    chart_namespace: str | None
+    failure_count: int | None = None
+
+
+@dataclass(frozen=True)
+class ObjectStatus:
+    """One Flux object on the cluster (GitRepository, Kustomization, HelmRelease, ...)."""
+
+    name: str
+    namespace: str | None
+    kind: str
+    compliance_state: str | None
+    conditions: tuple[Condition, ...] = ()
+    helm_release: HelmReleaseInfo | None = None
+    applied_by: str | None = None
+
+    @property
+    def ready(self) -> Condition | None:
+        return next((c for c in self.conditions if c.type == "Ready"), None)
+
+
+@dataclass(frozen=True)
+class FluxConfigState:
+    """A flux configuration as ARM reports it: the spec plus provisioning and reconciliation status."""
+
+    cluster: ClusterRef
+    spec: FluxConfigSpec | None  # None when the source kind is not one fluxops models
+    source_kind: str
+    provisioning_state: str | None
+    compliance_state: str | None
+    source_synced_commit: str | None = None
+    source_updated_at: str | None = None
+    status_updated_at: str | None = None
+    error_message: str | None = None
+    repository_public_key: str | None = None
+    statuses: tuple[ObjectStatus, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.spec.name if self.spec else ""
+
+
+@dataclass(frozen=True)
+class ExtensionSpec:
+    name: str = "flux"
+    extension_type: str = "microsoft.flux"
+    auto_upgrade_minor_version: bool = True
+    release_train: str = "Stable"
+    version: str | None = None
+    settings: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ExtensionPatch:
+    auto_upgrade_minor_version: bool | None = None
+    release_train: str | None = None
+    version: str | None = None
+    settings: tuple[tuple[str, str | None], ...] = ()  # None removes a setting
+
+
+@dataclass(frozen=True)
+class ExtensionState:
+    cluster: ClusterRef
+    name: str
+    extension_type: str
+    provisioning_state: str | None
+    version: str | None
+    current_version: str | None
+    auto_upgrade_minor_version: bool | None
+    release_train: str | None
+    settings: tuple[tuple[str, str], ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class V1Config:
+    """A retired Flux v1 sourceControlConfiguration, for listing and migration."""
+
+    cluster: ClusterRef
+    name: str
+    repository_url: str
+    operator_namespace: str | None
+    operator_scope: str | None
+    compliance_state: str | None

@@ -1,0 +1,70 @@
+"""Typed settings from the environment (names from DESIGN.md §4). Secrets are SecretStr.
+
+Settings are built once per process, in the composition roots; no other module reads os.environ.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.errors import ConfigurationError
+
+AZURE_ARM_DEFAULT = "https://management.azure.com"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", alias="REDIS_URL")
+    port: int = Field(default=8080, alias="PORT")
+
+    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+
+    github_webhook_secret: SecretStr | None = Field(default=None, alias="GITHUB_WEBHOOK_SECRET")
+    github_token: SecretStr | None = Field(default=None, alias="GITHUB_TOKEN")
+    github_app_id: str | None = Field(default=None, alias="GITHUB_APP_ID")
+    github_app_private_key: SecretStr | None = Field(default=None, alias="GITHUB_APP_PRIVATE_KEY")
+    github_api_url: str = Field(default="https://api.github.com", alias="GITHUB_API_URL")
+
+    ado_webhook_username: str | None = Field(default=None, alias="ADO_WEBHOOK_USERNAME")
+    ado_webhook_password: SecretStr | None = Field(default=None, alias="ADO_WEBHOOK_PASSWORD")
+    ado_org_url: str | None = Field(default=None, alias="ADO_ORG_URL")
+    ado_token: SecretStr | None = Field(default=None, alias="ADO_TOKEN")
+
+    azure_subscription_ids: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="AZURE_SUBSCRIPTION_IDS")
+    azure_arm_endpoint: str = Field(default=AZURE_ARM_DEFAULT, alias="AZURE_ARM_ENDPOINT")
+    azure_ca_bundle: Path | None = Field(default=None, alias="AZURE_CA_BUNDLE")
+    #: seconds between polls of an ARM operation when ARM gives no Retry-After (or 0)
+    azure_poll_interval: float = Field(default=5.0, alias="FLUXOPS_ARM_POLL_INTERVAL", gt=0)
+
+    fluxops_config: Path | None = Field(default=None, alias="FLUXOPS_CONFIG")
+
+    @field_validator("azure_subscription_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    def require_azure(self) -> None:
+        """Workers need at least one subscription to manage."""
+        if not self.azure_subscription_ids:
+            raise ConfigurationError(
+                "AZURE_SUBSCRIPTION_IDS is empty, so fluxops manages no clusters",
+                recommendation="set it to a comma-separated list of subscription ids "
+                "(the sandbox sets it for you: `fluxops sandbox up`)",
+            )
+
+    def enabled_receivers(self) -> dict[str, bool]:
+        """Which inbound receivers are configured (the web process refuses one without its secret)."""
+        return {
+            "slack": self.slack_signing_secret is not None,
+            "github": self.github_webhook_secret is not None,
+            "azure-devops": self.ado_webhook_username is not None and self.ado_webhook_password is not None,
+        }

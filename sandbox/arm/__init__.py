@@ -1,0 +1,1 @@
+"""The ARM emulator: Microsoft.KubernetesConfiguration and friends over HTTPS, for the real Azure SDK."""

@@ -1,0 +1,141 @@
+"""The sandbox assembled: world, git repositories, simulated Flux and the ARM emulator on HTTPS.
+
+``Sandbox`` lives on one asyncio loop. ``SandboxThread`` runs it on a loop of its own in a background
+thread, so synchronous callers (the Azure SDK, Celery workers in tests) can talk to it over HTTPS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import threading
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from aiohttp import web
+
+from sandbox.arm.app import ArmEmulator, EmulatorConfig
+from sandbox.fluxsim import FluxSimulator
+from sandbox.git_access import GitAccess
+from sandbox.gitrepos import RepoStore
+from sandbox.seed import seed_world
+from sandbox.tls import local_tls
+from sandbox.world import World
+
+T = TypeVar("T")
+
+
+@dataclass
+class SandboxOptions:
+    """How to build the sandbox. Defaults let a person watch a configuration converge in seconds."""
+
+    state_dir: Path | None = None  # None: a fresh temporary directory
+    fleet: int = 0
+    emulator: EmulatorConfig = field(default_factory=EmulatorConfig)
+    #: real seconds between the simulated agent's steps (fetch, then each kustomization)
+    step_seconds: float = 0.7
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    arm_url: str
+    ca_file: Path
+    subscription_id: str
+
+
+class Sandbox:
+    """Everything the sandbox serves, on the running event loop."""
+
+    def __init__(self, options: SandboxOptions | None = None) -> None:
+        self.options = options or SandboxOptions()
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if self.options.state_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="fluxops-sandbox-")
+            self.state_dir = Path(self._tmp.name)
+        else:
+            self.state_dir = self.options.state_dir
+        self.world = World()
+        self.repos = RepoStore(self.state_dir / "repos")
+        self.access = GitAccess()
+        seed_world(self.world, self.repos, self.access, fleet=self.options.fleet)
+        self.flux = FluxSimulator(
+            world=self.world,
+            repos=self.repos,
+            access=self.access,
+            time_scale=self.options.emulator.time_scale,
+            step_seconds=self.options.step_seconds,
+        )
+        self.arm = ArmEmulator(world=self.world, agent=self.flux, config=self.options.emulator)
+        self._runner: web.AppRunner | None = None
+        self.endpoints: Endpoints | None = None
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> Endpoints:
+        tls = local_tls(self.state_dir / "tls")
+        self._runner = web.AppRunner(self.arm.app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port, ssl_context=tls.context)
+        await site.start()
+        bound_port = self._runner.addresses[0][1]
+        url = f"https://{host}:{bound_port}"
+        self.arm.base_url = url
+        self.endpoints = Endpoints(arm_url=url, ca_file=tls.ca_file, subscription_id=self.world.subscriptions[0])
+        return self.endpoints
+
+    async def stop(self) -> None:
+        self.arm.operations.cancel_all()
+        await self.flux.stop()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+
+class SandboxThread:
+    """A Sandbox on its own loop in a daemon thread; ``call`` runs code on that loop."""
+
+    def __init__(self, options: SandboxOptions | None = None) -> None:
+        self._options = options
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="fluxops-sandbox", daemon=True)
+        self.sandbox: Sandbox | None = None
+
+    def start(self) -> Endpoints:
+        self._thread.start()
+
+        async def boot() -> Endpoints:
+            self.sandbox = Sandbox(self._options)
+            return await self.sandbox.start()
+
+        return self.run(boot)
+
+    def run(self, factory: Callable[[], Awaitable[T]], timeout: float = 60.0) -> T:
+        """Run a coroutine made by ``factory`` on the sandbox loop and wait for its result."""
+
+        async def wrapper() -> T:
+            return await factory()
+
+        future: Future[T] = asyncio.run_coroutine_threadsafe(wrapper(), self._loop)
+        return future.result(timeout)
+
+    def call(self, fn: Callable[[Sandbox], T], timeout: float = 60.0) -> T:
+        """Run ``fn(sandbox)`` on the sandbox loop (safe access to world state)."""
+        assert self.sandbox is not None
+
+        async def inner() -> T:
+            assert self.sandbox is not None
+            return fn(self.sandbox)
+
+        return self.run(inner, timeout)
+
+    def stop(self) -> None:
+        if self.sandbox is not None:
+            sandbox = self.sandbox
+            self.run(sandbox.stop)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()

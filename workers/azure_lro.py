@@ -1,0 +1,99 @@
+"""ARM long-running operations behind bot.ports.LongRunning, with resumable tokens.
+
+A token is our own envelope around the SDK's continuation token: which operation it was, on which
+cluster and resource, so ``resume`` can rebuild the right poller in another process.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from azure.core.exceptions import AzureError
+from azure.core.polling import LROPoller
+
+from bot import errors
+from bot.models import ClusterRef, ClusterType
+from workers.azure_errors import translate
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class TokenEnvelope:
+    kind: str  # e.g. "flux.create", "flux.update", "flux.delete", "extension.create"
+    cluster: ClusterRef
+    name: str
+    sdk_token: str
+
+    def encode(self) -> str:
+        raw = {
+            "kind": self.kind,
+            "cluster": [
+                self.cluster.subscription_id,
+                self.cluster.resource_group,
+                self.cluster.cluster_type.value,
+                self.cluster.name,
+            ],
+            "name": self.name,
+            "sdk": self.sdk_token,
+        }
+        return base64.urlsafe_b64encode(json.dumps(raw).encode()).decode()
+
+    @classmethod
+    def decode(cls, token: str) -> TokenEnvelope:
+        try:
+            raw = json.loads(base64.urlsafe_b64decode(token.encode()))
+            sub, rg, ctype, name = raw["cluster"]
+            return cls(
+                kind=str(raw["kind"]),
+                cluster=ClusterRef(sub, rg, ClusterType.parse(ctype), name),
+                name=str(raw["name"]),
+                sdk_token=str(raw["sdk"]),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise errors.InvalidRequest(
+                "resuming an Azure operation: the saved continuation token is not one fluxops wrote",
+                recommendation="start the command again",
+            ) from exc
+
+
+class PollerOperation(Generic[T]):
+    """An LROPoller that speaks bot errors and converts its result to a domain type."""
+
+    def __init__(
+        self,
+        poller: LROPoller[Any],
+        *,
+        envelope: TokenEnvelope,
+        doing: str,
+        convert: Callable[[Any], T],
+    ) -> None:
+        self._poller = poller
+        self._envelope = envelope
+        self._doing = doing
+        self._convert = convert
+
+    @property
+    def token(self) -> str:
+        return TokenEnvelope(
+            self._envelope.kind, self._envelope.cluster, self._envelope.name, self._poller.continuation_token()
+        ).encode()
+
+    def done(self) -> bool:
+        return self._poller.done()
+
+    def result(self, timeout: float | None = None) -> T:
+        try:
+            value = self._poller.result(timeout=timeout)
+        except AzureError as exc:
+            raise translate(exc, self._doing, self._envelope.cluster.name) from exc
+        if not self._poller.done():
+            raise errors.StillRunning(
+                f"{self._doing}: Azure has not finished after {timeout:g} s",
+                recommendation="fluxops keeps watching it; `/flux status` shows where it is",
+            )
+        return self._convert(value)
