@@ -185,8 +185,6 @@ class ArmEmulator:
             return "resources", self._list_resources
         # /subscriptions/{s}/providers/{ns}[/register]
         if n in (4, 5) and low[2] == "providers" and (n == 4 or low[4] == "register"):
-            if n == 4 and self._cluster_type_of(low[3], None):
-                return None
             return "resources", self._provider
         # /subscriptions/{s}/providers/{rp}/{type}  (clusters in a subscription)
         if n == 5 and low[2] == "providers" and self._cluster_type_of(low[3], low[4]):

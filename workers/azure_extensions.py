@@ -1,0 +1,138 @@
+"""The microsoft.flux cluster extension through azure-mgmt-kubernetesconfiguration-extensions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from azure.mgmt.kubernetesconfiguration.extensions import (
+    KubernetesConfigurationExtensionsMgmtClient as ExtensionsClient,
+)
+from azure.mgmt.kubernetesconfiguration.extensions import models as m
+
+from bot.models import ClusterRef, ExtensionPatch, ExtensionSpec, ExtensionState
+from workers.azure_connection import ArmConnection
+from workers.azure_errors import arm_call
+from workers.azure_lro import PollerOperation, TokenEnvelope
+
+FLUX_EXTENSION_TYPE = "microsoft.flux"
+
+
+def state_from_model(cluster: ClusterRef, model: m.Extension) -> ExtensionState:
+    data: dict[str, Any] = model.as_dict()
+    props: dict[str, Any] = data.get("properties") or {}
+    error = props.get("errorInfo") or None
+    return ExtensionState(
+        cluster=cluster,
+        name=str(data.get("name", "")),
+        extension_type=str(props.get("extensionType", "")),
+        provisioning_state=props.get("provisioningState"),
+        version=props.get("version"),
+        current_version=props.get("currentVersion"),
+        auto_upgrade_minor_version=props.get("autoUpgradeMinorVersion"),
+        release_train=props.get("releaseTrain"),
+        settings=tuple(sorted((props.get("configurationSettings") or {}).items())),
+        error=(error or {}).get("message") if isinstance(error, dict) else None,
+    )
+
+
+class AzureExtensions:
+    """bot.ports.Extensions over ARM."""
+
+    def __init__(self, *, connection: ArmConnection) -> None:
+        self._connection = connection
+        self._clients: dict[str, ExtensionsClient] = {}
+
+    def _ops(self, subscription_id: str) -> Any:
+        client = self._clients.get(subscription_id)
+        if client is None:
+            client = ExtensionsClient(self._connection.credential, subscription_id, **self._connection.client_kwargs())
+            self._clients[subscription_id] = client
+        return client.extensions
+
+    @staticmethod
+    def _where(cluster: ClusterRef) -> tuple[str, str, str, str]:
+        return (cluster.resource_group, cluster.cluster_type.resource_provider, cluster.cluster_type.value, cluster.name)
+
+    def get(self, cluster: ClusterRef, name: str) -> ExtensionState:
+        with arm_call(f"reading extension '{name}' on cluster '{cluster.name}'", cluster.name):
+            model = self._ops(cluster.subscription_id).get(*self._where(cluster), name)
+        return state_from_model(cluster, model)
+
+    def list(self, cluster: ClusterRef) -> list[ExtensionState]:
+        with arm_call(f"listing extensions on cluster '{cluster.name}'", cluster.name):
+            return [state_from_model(cluster, x) for x in self._ops(cluster.subscription_id).list(*self._where(cluster))]
+
+    def find_flux(self, cluster: ClusterRef) -> ExtensionState | None:
+        """The cluster's microsoft.flux extension, whatever it is named."""
+        return next((x for x in self.list(cluster) if x.extension_type.lower() == FLUX_EXTENSION_TYPE), None)
+
+    def begin_create(self, cluster: ClusterRef, spec: ExtensionSpec) -> PollerOperation[ExtensionState]:
+        doing = f"installing the {spec.extension_type} extension '{spec.name}' on cluster '{cluster.name}'"
+        body = m.Extension(
+            extension_type=spec.extension_type,
+            auto_upgrade_minor_version=spec.auto_upgrade_minor_version,
+            release_train=spec.release_train,
+            version=spec.version,
+            configuration_settings=dict(spec.settings),
+        )
+        with arm_call(doing, cluster.name):
+            poller = self._ops(cluster.subscription_id).begin_create(*self._where(cluster), spec.name, body)
+        return PollerOperation(
+            poller,
+            envelope=TokenEnvelope("extension.create", cluster, spec.name, ""),
+            doing=doing,
+            convert=lambda model: state_from_model(cluster, model),
+        )
+
+    def begin_update(self, cluster: ClusterRef, name: str, patch: ExtensionPatch) -> PollerOperation[ExtensionState]:
+        doing = f"updating extension '{name}' on cluster '{cluster.name}'"
+        props: dict[str, Any] = {}
+        if patch.auto_upgrade_minor_version is not None:
+            props["autoUpgradeMinorVersion"] = patch.auto_upgrade_minor_version
+        if patch.release_train is not None:
+            props["releaseTrain"] = patch.release_train
+        if patch.version is not None:
+            props["version"] = patch.version
+        if patch.settings:
+            props["configurationSettings"] = dict(patch.settings)
+        with arm_call(doing, cluster.name):
+            poller = self._ops(cluster.subscription_id).begin_update(
+                *self._where(cluster), name, {"properties": props}
+            )
+        return PollerOperation(
+            poller,
+            envelope=TokenEnvelope("extension.update", cluster, name, ""),
+            doing=doing,
+            convert=lambda model: state_from_model(cluster, model),
+        )
+
+    def begin_delete(self, cluster: ClusterRef, name: str, *, force: bool = False) -> PollerOperation[None]:
+        doing = f"removing extension '{name}' from cluster '{cluster.name}'"
+        with arm_call(doing, cluster.name):
+            poller = self._ops(cluster.subscription_id).begin_delete(
+                *self._where(cluster), name, force_delete=force or None
+            )
+        return PollerOperation(
+            poller, envelope=TokenEnvelope("extension.delete", cluster, name, ""), doing=doing, convert=lambda _: None
+        )
+
+    def resume(self, token: str) -> PollerOperation[ExtensionState | None]:
+        env = TokenEnvelope.decode(token)
+        cluster, name = env.cluster, env.name
+        ops = self._ops(cluster.subscription_id)
+        where = self._where(cluster)
+        doing = f"resuming {env.kind.split('.')[1]} of extension '{name}' on cluster '{cluster.name}'"
+        with arm_call(doing, cluster.name):
+            if env.kind == "extension.create":
+                poller: Any = ops.begin_create(*where, name, {}, continuation_token=env.sdk_token)
+            elif env.kind == "extension.update":
+                poller = ops.begin_update(*where, name, {}, continuation_token=env.sdk_token)
+            elif env.kind == "extension.delete":
+                poller = ops.begin_delete(*where, name, continuation_token=env.sdk_token)
+            else:
+                raise ValueError(f"not an extension operation: {env.kind}")
+
+        def convert(model: Any) -> ExtensionState | None:
+            return None if model is None else state_from_model(cluster, model)
+
+        return PollerOperation(poller, envelope=env, doing=doing, convert=convert)

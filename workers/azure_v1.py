@@ -1,0 +1,69 @@
+"""Retired Flux v1 sourceControlConfigurations (azure-mgmt-kubernetesconfiguration 3.1.0, api 2023-05-01).
+
+Only reading and deleting: migrating a cluster to Flux v2 means listing, deleting, recreating as v2.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from azure.mgmt.kubernetesconfiguration import SourceControlConfigurationClient
+
+from bot.models import ClusterRef, V1Config
+from workers.azure_connection import ArmConnection
+from workers.azure_errors import arm_call
+from workers.azure_lro import PollerOperation, TokenEnvelope
+
+V1_API_VERSION = "2023-05-01"
+
+
+def _v1_from_model(cluster: ClusterRef, model: Any) -> V1Config:
+    compliance = getattr(model, "compliance_status", None)
+    return V1Config(
+        cluster=cluster,
+        name=str(model.name),
+        repository_url=str(model.repository_url or ""),
+        operator_namespace=model.operator_namespace,
+        operator_scope=model.operator_scope,
+        compliance_state=getattr(compliance, "compliance_state", None),
+    )
+
+
+class AzureV1Configs:
+    """bot.ports.V1Configs over ARM."""
+
+    def __init__(self, *, connection: ArmConnection) -> None:
+        self._connection = connection
+        self._clients: dict[str, SourceControlConfigurationClient] = {}
+
+    def _ops(self, subscription_id: str) -> Any:
+        client = self._clients.get(subscription_id)
+        if client is None:
+            client = SourceControlConfigurationClient(
+                self._connection.credential,
+                subscription_id,
+                api_version=V1_API_VERSION,
+                **self._connection.client_kwargs(),
+            )
+            self._clients[subscription_id] = client
+        return client.source_control_configurations
+
+    @staticmethod
+    def _where(cluster: ClusterRef) -> tuple[str, str, str, str]:
+        return (cluster.resource_group, cluster.cluster_type.resource_provider, cluster.cluster_type.value, cluster.name)
+
+    def list(self, cluster: ClusterRef) -> list[V1Config]:
+        with arm_call(f"listing Flux v1 configurations on cluster '{cluster.name}'", cluster.name):
+            return [_v1_from_model(cluster, x) for x in self._ops(cluster.subscription_id).list(*self._where(cluster))]
+
+    def get(self, cluster: ClusterRef, name: str) -> V1Config:
+        with arm_call(f"reading Flux v1 configuration '{name}' on cluster '{cluster.name}'", cluster.name):
+            return _v1_from_model(cluster, self._ops(cluster.subscription_id).get(*self._where(cluster), name))
+
+    def begin_delete(self, cluster: ClusterRef, name: str) -> PollerOperation[None]:
+        doing = f"deleting Flux v1 configuration '{name}' from cluster '{cluster.name}'"
+        with arm_call(doing, cluster.name):
+            poller = self._ops(cluster.subscription_id).begin_delete(*self._where(cluster), name)
+        return PollerOperation(
+            poller, envelope=TokenEnvelope("v1.delete", cluster, name, ""), doing=doing, convert=lambda _: None
+        )
