@@ -55,6 +55,8 @@ class ExtensionRecord:
     properties: dict[str, Any]
     protected: dict[str, str]
     system_data: dict[str, Any]
+    #: what the user asked for; ``properties`` shows the service's view (e.g. the resolved version)
+    spec: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -579,7 +579,7 @@ class ArmEmulator:
             raise bad_request("The request body must have a 'properties' object.")
         self._busy(request.path)
         existing = cluster.extensions.get(name.lower())
-        spec = ext_rules.normalise(props, existing=existing.properties if existing else None)
+        spec = ext_rules.normalise(props, existing=(existing.spec or existing.properties) if existing else None)
         if spec["extensionType"].lower() == ext_rules.FLUX_TYPE:
             other = cluster.has_flux_extension()
             if other is not None and other.name.lower() != name.lower():
@@ -608,7 +608,7 @@ class ArmEmulator:
         if not isinstance(patch, dict):
             raise bad_request("The request body must have a 'properties' object.")
         self._busy(request.path)
-        current = {k: record.properties.get(k) for k in ext_rules.SPEC_KEYS}
+        current = record.spec or {k: record.properties.get(k) for k in ext_rules.SPEC_KEYS}
         spec = ext_rules.apply_patch(current, patch)
         protected = dict(record.protected)
         if patch.get("configurationProtectedSettings") is not None:
@@ -630,6 +630,8 @@ class ArmEmulator:
         properties = ext_rules.render_properties(
             spec,
             {
+                # Unpinned, the service reports the version it runs (none yet while installing).
+                "version": spec.get("version") or current_version,
                 "currentVersion": current_version,
                 "provisioningState": "Updating" if existing else "Creating",
                 "statuses": [],
@@ -643,6 +645,7 @@ class ArmEmulator:
             properties=properties,
             protected=protected,
             system_data=self._system_data(existing.system_data if existing else None),
+            spec=spec,
         )
         cluster.extensions[name.lower()] = record
         path = f"{cluster.id}/providers/Microsoft.KubernetesConfiguration/extensions/{record.name}"
@@ -651,6 +654,7 @@ class ArmEmulator:
             if cluster.extensions.get(name.lower()) is record:
                 record.properties["provisioningState"] = "Succeeded"
                 record.properties["currentVersion"] = ext_rules.installed_version(spec)
+                record.properties["version"] = ext_rules.installed_version(spec)
 
         def failed(outcome: str, error: dict[str, str] | None) -> None:
             if cluster.extensions.get(name.lower()) is record:

@@ -33,9 +33,13 @@ class Arm:
     def cluster_path(self, cluster: str = TUTORIAL_ARC, rg: str = TUTORIAL_RG) -> str:
         return f"/subscriptions/{self.sub}/resourceGroups/{rg}/providers/Microsoft.Kubernetes/connectedClusters/{cluster}"
 
-    def call(self, method: str, path: str, *, api: str | None = FLUX_API, headers=AUTH, **kw) -> requests.Response:
+    def call(
+        self, method: str, path: str, *, api: str | None = FLUX_API, headers=AUTH, **kw
+    ) -> requests.Response:
         params = {"api-version": api} if api else {}
-        return requests.request(method, self.base + path, params=params, headers=headers, verify=self.verify, **kw)
+        return requests.request(
+            method, self.base + path, params=params, headers=headers, verify=self.verify, **kw
+        )
 
     def wait_op(self, url: str) -> dict:
         deadline = time.monotonic() + 10
@@ -54,8 +58,12 @@ def arm(endpoints) -> Arm:
 @pytest.fixture
 def cluster_with_flux(arm: Arm, fresh_cluster: ClusterRef) -> str:
     path = arm.cluster_path(fresh_cluster.name, fresh_cluster.resource_group)
-    r = arm.call("PUT", f"{path}/providers/Microsoft.KubernetesConfiguration/extensions/flux", api=EXT_API,
-                 json={"properties": {"extensionType": "microsoft.flux"}})
+    r = arm.call(
+        "PUT",
+        f"{path}/providers/Microsoft.KubernetesConfiguration/extensions/flux",
+        api=EXT_API,
+        json={"properties": {"extensionType": "microsoft.flux"}},
+    )
     assert r.status_code == 201
     assert arm.wait_op(r.headers["Azure-AsyncOperation"])["status"] == "Succeeded"
     return path
@@ -75,23 +83,37 @@ def test_bearer_token_is_required(arm: Arm):
     assert r.status_code == 401 and r.json()["error"]["code"] == "AuthenticationFailed"
 
 
-@pytest.mark.parametrize(("api", "code"), [(None, "MissingApiVersionParameter"), ("2099-01-01", "NoRegisteredProviderFound")])
+@pytest.mark.parametrize(
+    ("api", "code"), [(None, "MissingApiVersionParameter"), ("2099-01-01", "NoRegisteredProviderFound")]
+)
 def test_api_version_is_checked(arm: Arm, api, code):
-    r = arm.call("GET", arm.cluster_path() + "/providers/Microsoft.KubernetesConfiguration/fluxConfigurations", api=api)
+    r = arm.call(
+        "GET", arm.cluster_path() + "/providers/Microsoft.KubernetesConfiguration/fluxConfigurations", api=api
+    )
     assert r.status_code == 400 and r.json()["error"]["code"] == code
     if api:
         assert "2025-04-01" in r.json()["error"]["message"]
 
 
 def test_unknown_cluster_is_resource_not_found(arm: Arm):
-    r = arm.call("GET", arm.cluster_path("no-such-cluster") + "/providers/Microsoft.KubernetesConfiguration/fluxConfigurations")
+    r = arm.call(
+        "GET",
+        arm.cluster_path("no-such-cluster")
+        + "/providers/Microsoft.KubernetesConfiguration/fluxConfigurations",
+    )
     assert r.status_code == 404 and r.json()["error"]["code"] == "ResourceNotFound"
     assert "no-such-cluster" in r.json()["error"]["message"]
 
 
 def test_ids_are_case_insensitive(arm: Arm):
-    path = arm.cluster_path(TUTORIAL_ARC.upper(), TUTORIAL_RG.upper()).replace("Microsoft.Kubernetes", "MICROSOFT.kubernetes")
-    r = arm.call("GET", path.replace("/providers/", "/PROVIDERS/") + "/providers/microsoft.kubernetesconfiguration/FLUXCONFIGURATIONS")
+    path = arm.cluster_path(TUTORIAL_ARC.upper(), TUTORIAL_RG.upper()).replace(
+        "Microsoft.Kubernetes", "MICROSOFT.kubernetes"
+    )
+    r = arm.call(
+        "GET",
+        path.replace("/providers/", "/PROVIDERS/")
+        + "/providers/microsoft.kubernetesconfiguration/FLUXCONFIGURATIONS",
+    )
     assert r.status_code == 200 and r.json()["value"] == []
 
 
@@ -109,10 +131,23 @@ def test_lro_status_codes_and_async_operation_header(arm: Arm, cluster_with_flux
 
     body = arm.call("GET", path).json()["properties"]
     assert body["provisioningState"] == "Succeeded"
-    assert (body["scope"], body["namespace"], body["sourceKind"], body["suspend"]) == ("cluster", "default", "GitRepository", False)
-    assert body["gitRepository"]["syncIntervalInSeconds"] == 600 and body["gitRepository"]["timeoutInSeconds"] == 600
+    assert (body["scope"], body["namespace"], body["sourceKind"], body["suspend"]) == (
+        "cluster",
+        "default",
+        "GitRepository",
+        False,
+    )
+    assert (
+        body["gitRepository"]["syncIntervalInSeconds"] == 600
+        and body["gitRepository"]["timeoutInSeconds"] == 600
+    )
     infra = body["kustomizations"]["infra"]
-    assert (infra["prune"], infra["force"], infra["wait"], infra["syncIntervalInSeconds"]) == (False, False, True, 600)
+    assert (infra["prune"], infra["force"], infra["wait"], infra["syncIntervalInSeconds"]) == (
+        False,
+        False,
+        True,
+        600,
+    )
 
     replaced = arm.call("PUT", path, json=flux_body())
     assert replaced.status_code == 200
@@ -130,7 +165,12 @@ def test_lro_status_codes_and_async_operation_header(arm: Arm, cluster_with_flux
 def test_force_delete_is_immediate(arm: Arm, cluster_with_flux: str):
     path = f"{cluster_with_flux}/providers/Microsoft.KubernetesConfiguration/fluxConfigurations/forced"
     arm.wait_op(arm.call("PUT", path, json=flux_body()).headers["Azure-AsyncOperation"])
-    r = requests.delete(arm.base + path, params={"api-version": FLUX_API, "forceDelete": "true"}, headers=AUTH, verify=arm.verify)
+    r = requests.delete(
+        arm.base + path,
+        params={"api-version": FLUX_API, "forceDelete": "true"},
+        headers=AUTH,
+        verify=arm.verify,
+    )
     assert r.status_code == 200
     assert arm.call("GET", path).status_code == 404
 
@@ -138,7 +178,10 @@ def test_force_delete_is_immediate(arm: Arm, cluster_with_flux: str):
 @pytest.mark.parametrize(
     ("props", "needle"),
     [
-        ({"gitRepository": {"url": TUTORIAL_URL, "repositoryRef": {"branch": "main", "tag": "v1"}}}, "exactly one of branch"),
+        (
+            {"gitRepository": {"url": TUTORIAL_URL, "repositoryRef": {"branch": "main", "tag": "v1"}}},
+            "exactly one of branch",
+        ),
         ({"gitRepository": {"url": TUTORIAL_URL, "repositoryRef": {}}}, "exactly one of branch"),
         ({"gitRepository": {"url": "ftp://x/y", "repositoryRef": {"branch": "main"}}}, "must start with"),
         ({"kustomizations": {"a": {"dependsOn": ["b"]}}}, "depends on 'b'"),
@@ -146,7 +189,10 @@ def test_force_delete_is_immediate(arm: Arm, cluster_with_flux: str):
         ({"scope": "galaxy"}, "scope must be"),
         ({"namespace": "Not_A_Name"}, "RFC 1123"),
         ({"configurationProtectedSettings": {"httpsKey": "not base64!"}}, "not valid base64"),
-        ({"gitRepository": {"url": TUTORIAL_URL, "repositoryRef": {"branch": "main"}, "httpsUser": "u"}}, "httpsKey"),
+        (
+            {"gitRepository": {"url": TUTORIAL_URL, "repositoryRef": {"branch": "main"}, "httpsUser": "u"}},
+            "httpsKey",
+        ),
         ({"bucket": {"url": "https://b", "bucketName": "x"}}, "exactly one source"),
     ],
 )
@@ -167,7 +213,11 @@ def test_malformed_json_is_a_400(arm: Arm, cluster_with_flux: str):
 
 def test_second_write_while_one_runs_is_a_conflict(arm: Arm, cluster_with_flux: str, sandbox_thread):
     path = f"{cluster_with_flux}/providers/Microsoft.KubernetesConfiguration/fluxConfigurations/busy"
-    sandbox_thread.call(lambda sb: sb.arm.faults.configure([{"method": "PUT", "path": "/busy$", "operation": "slow", "seconds": 1}]))
+    sandbox_thread.call(
+        lambda sb: sb.arm.faults.configure(
+            [{"method": "PUT", "path": "/busy$", "operation": "slow", "seconds": 1}]
+        )
+    )
     try:
         first = arm.call("PUT", path, json=flux_body())
         second = arm.call("PATCH", path, json={"properties": {"suspend": True}})
@@ -178,13 +228,21 @@ def test_second_write_while_one_runs_is_a_conflict(arm: Arm, cluster_with_flux: 
 
 
 def test_extension_rules(arm: Arm, fresh_cluster: ClusterRef):
-    ext = arm.cluster_path(fresh_cluster.name, fresh_cluster.resource_group) + "/providers/Microsoft.KubernetesConfiguration/extensions"
+    ext = (
+        arm.cluster_path(fresh_cluster.name, fresh_cluster.resource_group)
+        + "/providers/Microsoft.KubernetesConfiguration/extensions"
+    )
     r = arm.call("PUT", f"{ext}/flux", api=EXT_API, json={"properties": {"extensionType": "microsoft.flux"}})
     body = r.json()["properties"]
     assert (body["autoUpgradeMinorVersion"], body["releaseTrain"], body["scope"]) == (
-        True, "Stable", {"cluster": {"releaseNamespace": "flux-system"}})
+        True,
+        "Stable",
+        {"cluster": {"releaseNamespace": "flux-system"}},
+    )
     arm.wait_op(r.headers["Azure-AsyncOperation"])
-    second = arm.call("PUT", f"{ext}/flux2", api=EXT_API, json={"properties": {"extensionType": "microsoft.flux"}})
+    second = arm.call(
+        "PUT", f"{ext}/flux2", api=EXT_API, json={"properties": {"extensionType": "microsoft.flux"}}
+    )
     assert second.status_code == 409
 
 
@@ -198,7 +256,9 @@ def test_token_bucket_numbers_and_time_scale():
     decisions = [throttle.check("sub", "PUT") for _ in range(201)]
     assert all(d.allowed for d in decisions[:200]) and not decisions[200].allowed
     assert decisions[199].headers["x-ms-ratelimit-remaining-subscription-writes"] == "0"
-    assert float(decisions[200].headers["Retry-After"]) == pytest.approx(0.1)  # 10/s at 10x: one token per 10 ms
+    assert float(decisions[200].headers["Retry-After"]) == pytest.approx(
+        0.1
+    )  # 10/s at 10x: one token per 10 ms
     assert throttle.check("sub", "DELETE").allowed  # deletes have their own bucket
     assert throttle.check("other-sub", "PUT").allowed  # and every subscription its own
     now[0] += 0.1
@@ -234,7 +294,9 @@ def test_429_with_retry_after_is_honoured_by_the_sdk(real_time_sandbox: SandboxT
     assert float(throttled.headers["Retry-After"]) > 0
     assert throttled.headers["x-ms-ratelimit-remaining-subscription-reads"] == "0"
 
-    conn = ArmConnection(endpoint=endpoints.arm_url, credential=SandboxCredential(), ca_bundle=str(endpoints.ca_file))
+    conn = ArmConnection(
+        endpoint=endpoints.arm_url, credential=SandboxCredential(), ca_bundle=str(endpoints.ca_file)
+    )
     cluster = ClusterRef(endpoints.subscription_id, TUTORIAL_RG, ClusterType.CONNECTED, TUTORIAL_ARC)
     assert AzureExtensions(connection=conn).list(cluster) == []  # the SDK waited and retried by itself
 
