@@ -79,7 +79,10 @@ def run_demo(*, quiet: bool = False) -> int:
     endpoints = world.start()
     try:
         conn = ArmConnection(
-            endpoint=endpoints.arm_url, credential=SandboxCredential(), ca_bundle=str(endpoints.ca_file), poll_interval=0.2
+            endpoint=endpoints.arm_url,
+            credential=SandboxCredential(),
+            ca_bundle=str(endpoints.ca_file),
+            poll_interval=0.2,
         )
         inventory = AzureInventory(connection=conn, subscription_ids=[endpoints.subscription_id])
         extensions = AzureExtensions(connection=conn)

@@ -49,7 +49,11 @@ async def _serve(options: SandboxOptions, host: str, port: int, announce: Any) -
 
 
 def _announce_json(sandbox: Sandbox, endpoints: Endpoints) -> None:
-    line = {"url": endpoints.arm_url, "ca_file": str(endpoints.ca_file), "subscription_id": endpoints.subscription_id}
+    line = {
+        "url": endpoints.arm_url,
+        "ca_file": str(endpoints.ca_file),
+        "subscription_id": endpoints.subscription_id,
+    }
     print(json.dumps(line), flush=True)
 
 

@@ -254,9 +254,7 @@ class FluxSimulator:
         props = record.properties
         namespace = str(props.get("namespace") or "flux-system")
         kind = str(props.get("sourceKind") or "GitRepository")
-        source = _ObjectStatus(
-            kind=_SOURCE_OBJECT_KIND.get(kind, kind), name=record.name, namespace=namespace
-        )
+        source = _ObjectStatus(kind=_SOURCE_OBJECT_KIND.get(kind, kind), name=record.name, namespace=namespace)
         source.set("Unknown", "Progressing", "Reconciliation in progress")
         fresh = _ConfigState(record=record, source=source)
         if state is not None:
@@ -303,17 +301,13 @@ class FluxSimulator:
         intervals = []
         for spec in map(_mapping, _mapping(state.record.properties.get("kustomizations")).values()):
             interval = spec.get("syncIntervalInSeconds") or DEFAULT_INTERVAL
-            intervals.append(
-                float(spec.get("retryIntervalInSeconds") or interval if state.failed else interval)
-            )
+            intervals.append(float(spec.get("retryIntervalInSeconds") or interval if state.failed else interval))
         return min(intervals, default=DEFAULT_INTERVAL)
 
     def _scaled(self, seconds: Any) -> float:
         return float(seconds or DEFAULT_INTERVAL) / self.time_scale
 
-    async def _pass(
-        self, cluster: Cluster, state: _ConfigState, *, fetch: bool, apply: bool, paced: bool
-    ) -> None:
+    async def _pass(self, cluster: Cluster, state: _ConfigState, *, fetch: bool, apply: bool, paced: bool) -> None:
         """One reconcile: fetch (if due), then apply when the revision moved on or ``apply`` is due."""
         loop = asyncio.get_running_loop()
         async with state.lock:
@@ -354,9 +348,7 @@ class FluxSimulator:
         url = str(git.get("url") or "")
         ref_kind, ref_value = _repository_ref(_mapping(git.get("repositoryRef")))
         creds = _credentials(cluster, record)
-        result = await asyncio.to_thread(
-            self._fetch_git, cluster.id, record.name, url, ref_kind, ref_value, creds
-        )
+        result = await asyncio.to_thread(self._fetch_git, cluster.id, record.name, url, ref_kind, ref_value, creds)
         self._check_live(cluster, state)
         if isinstance(result, _Artifact):
             if state.artifact is None or state.artifact.sha != result.sha:
@@ -378,9 +370,7 @@ class FluxSimulator:
         outcome: _Artifact | str
         access: AccessResult | None = None
         if parsed is None:
-            outcome = (
-                f"failed to checkout and determine revision: unable to clone '{redact_url(url)}': invalid URL"
-            )
+            outcome = f"failed to checkout and determine revision: unable to clone '{redact_url(url)}': invalid URL"
         elif creds.error:
             outcome = creds.error
         elif not self.repos.knows_host(parsed[1]):
@@ -461,14 +451,8 @@ class FluxSimulator:
             spec = specs[ks_name]
             blocker = _blocking_dependency(spec, state, namespace, state.record.name)
             if artifact is None:
-                retry = (
-                    spec.get("retryIntervalInSeconds")
-                    or spec.get("syncIntervalInSeconds")
-                    or DEFAULT_INTERVAL
-                )
-                obj.set(
-                    "False", "ArtifactFailed", f"Source artifact not found, retrying in {_go_duration(retry)}"
-                )
+                retry = spec.get("retryIntervalInSeconds") or spec.get("syncIntervalInSeconds") or DEFAULT_INTERVAL
+                obj.set("False", "ArtifactFailed", f"Source artifact not found, retrying in {_go_duration(retry)}")
             elif blocker:
                 obj.set("False", "DependencyNotReady", blocker)
             else:
@@ -495,9 +479,7 @@ class FluxSimulator:
             if digest != release.digest:
                 revision += 1
                 state.helm_revisions[key] = (release.digest, revision)
-            obj = previous.get(key) or _ObjectStatus(
-                kind="HelmRelease", name=release.name, namespace=release.namespace
-            )
+            obj = previous.get(key) or _ObjectStatus(kind="HelmRelease", name=release.name, namespace=release.namespace)
             obj.set(
                 "True",
                 "InstallSucceeded" if revision == 1 else "UpgradeSucceeded",
@@ -514,9 +496,7 @@ class FluxSimulator:
             out.append(obj)
         return out
 
-    def _build_cached(
-        self, artifact: _Artifact, spec: Mapping[str, Any], namespace: str, obj_name: str
-    ) -> _Build:
+    def _build_cached(self, artifact: _Artifact, spec: Mapping[str, Any], namespace: str, obj_name: str) -> _Build:
         """Build a kustomization, cached: a fleet applies the same commit many times."""
         substitute = _mapping(_mapping(spec.get("postBuild")).get("substitute"))
         variables = tuple(sorted((str(k), str(v)) for k, v in substitute.items()))
@@ -599,8 +579,7 @@ def build_kustomization(
         if not builder.is_dir(root):
             raise _BuildFailed(
                 "ArtifactFailed",
-                f"kustomization path not found: stat {posixpath.join(tmp_dir, root)}: "
-                "no such file or directory",
+                f"kustomization path not found: stat {posixpath.join(tmp_dir, root)}: no such file or directory",
             )
         docs = builder.directory(root, generated=True, trail=())
         _check_unique(docs)
@@ -610,9 +589,7 @@ def build_kustomization(
     for doc in docs:
         if doc["kind"] == "HelmRelease" and str(doc["apiVersion"]).startswith("helm.toolkit.fluxcd.io/"):
             meta = doc["metadata"]
-            digest = hashlib.sha256(
-                json.dumps(doc.get("spec"), sort_keys=True, default=str).encode()
-            ).hexdigest()
+            digest = hashlib.sha256(json.dumps(doc.get("spec"), sort_keys=True, default=str).encode()).hexdigest()
             releases.append(_Release(str(meta.get("namespace") or namespace), str(meta["name"]), digest))
     return _Build(releases=tuple(releases))
 
@@ -632,9 +609,7 @@ class _Builder:
         return path in self.dirs
 
     def kustomization_file(self, directory: str) -> str | None:
-        return next(
-            (f for f in (posixpath.join(directory, n) for n in _KUSTOMIZATION_FILES) if f in self.tree), None
-        )
+        return next((f for f in (posixpath.join(directory, n) for n in _KUSTOMIZATION_FILES) if f in self.tree), None)
 
     def directory(self, directory: str, *, generated: bool, trail: tuple[str, ...]) -> list[dict[str, Any]]:
         if directory in trail:
@@ -671,9 +646,7 @@ class _Builder:
                 )
             target = posixpath.normpath(posixpath.join(directory, entry))
             if target == ".." or target.startswith("../"):
-                raise self.fail(
-                    f"accumulating resources from '{entry}': security; '{target}' is outside the source"
-                )
+                raise self.fail(f"accumulating resources from '{entry}': security; '{target}' is outside the source")
             target = "" if target == "." else target
             if target in self.tree:
                 docs += self.manifest(target)
@@ -871,9 +844,7 @@ def _dependency_order(specs: Mapping[str, Mapping[str, Any]]) -> list[str]:
     done: list[str] = []
     remaining = list(specs)
     while remaining:
-        ready = [
-            n for n in remaining if all(d in done or d not in specs for d in _list(specs[n].get("dependsOn")))
-        ]
+        ready = [n for n in remaining if all(d in done or d not in specs for d in _list(specs[n].get("dependsOn")))]
         if not ready:
             return done + remaining
         done += ready

@@ -23,8 +23,7 @@ from sandbox.gitrepos import RepoHandle, parse_repo_url, redact_url, repo_key
 
 _CLONE = "failed to checkout and determine revision: unable to clone '{url}': {detail}"
 _SSH_DENIED = (
-    "ssh: handshake failed: ssh: unable to authenticate, "
-    "attempted methods [{methods}], no supported methods remain"
+    "ssh: handshake failed: ssh: unable to authenticate, attempted methods [{methods}], no supported methods remain"
 )
 _KEY_CACHE_SIZE = 1024
 

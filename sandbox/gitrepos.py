@@ -98,9 +98,7 @@ def parse_repo_url(url: str) -> tuple[Transport, str, str] | None:
     return _normalise(transport, parts.hostname, port, parts.path)
 
 
-def _normalise(
-    transport: Transport, host: str, port: int | None, path: str
-) -> tuple[Transport, str, str] | None:
+def _normalise(transport: Transport, host: str, port: int | None, path: str) -> tuple[Transport, str, str] | None:
     host = host.lower()
     segments = [unquote(s) for s in path.strip("/").split("/") if s]
     if segments:

@@ -23,9 +23,7 @@ def seed_world(world: World, repos: RepoStore, access: GitAccess, *, fleet: int 
     world.add_cluster(
         Cluster(sub, TUTORIAL_RG, "connectedClusters", TUTORIAL_ARC, tags={"env": "demo", "region": "weu"})
     )
-    world.add_cluster(
-        Cluster(sub, TUTORIAL_RG, "managedClusters", TUTORIAL_AKS, tags={"env": "demo", "region": "weu"})
-    )
+    world.add_cluster(Cluster(sub, TUTORIAL_RG, "managedClusters", TUTORIAL_AKS, tags={"env": "demo", "region": "weu"}))
     legacy = world.add_cluster(
         Cluster(sub, TUTORIAL_RG, "connectedClusters", LEGACY_ARC, tags={"env": "legacy", "region": "neu"})
     )

@@ -37,11 +37,7 @@ def _helm_repository(name: str, url: str) -> str:
 
 def _kustomization(*resources: str, extra: str = "") -> str:
     items = "".join(f"  - {r}\n" for r in resources)
-    return (
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
-        + items
-        + dedent(extra)
-    )
+    return "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n" + items + dedent(extra)
 
 
 _NGINX_RELEASE = dedent("""\
@@ -173,25 +169,17 @@ def tutorial_files() -> dict[str, str]:
     return {
         "README.md": _README,
         "infrastructure/kustomization.yaml": _kustomization("nginx", "redis"),
-        "infrastructure/nginx/kustomization.yaml": _kustomization(
-            "namespace.yaml", "repository.yaml", "release.yaml"
-        ),
+        "infrastructure/nginx/kustomization.yaml": _kustomization("namespace.yaml", "repository.yaml", "release.yaml"),
         "infrastructure/nginx/namespace.yaml": _namespace("nginx"),
         "infrastructure/nginx/repository.yaml": _helm_repository("bitnami-nginx", bitnami),
         "infrastructure/nginx/release.yaml": _NGINX_RELEASE,
-        "infrastructure/redis/kustomization.yaml": _kustomization(
-            "namespace.yaml", "repository.yaml", "release.yaml"
-        ),
+        "infrastructure/redis/kustomization.yaml": _kustomization("namespace.yaml", "repository.yaml", "release.yaml"),
         "infrastructure/redis/namespace.yaml": _namespace("redis"),
         "infrastructure/redis/repository.yaml": _helm_repository("bitnami-redis", bitnami),
         "infrastructure/redis/release.yaml": _REDIS_RELEASE,
-        "apps/base/podinfo/kustomization.yaml": _kustomization(
-            "namespace.yaml", "repository.yaml", "release.yaml"
-        ),
+        "apps/base/podinfo/kustomization.yaml": _kustomization("namespace.yaml", "repository.yaml", "release.yaml"),
         "apps/base/podinfo/namespace.yaml": _namespace("podinfo"),
-        "apps/base/podinfo/repository.yaml": _helm_repository(
-            "podinfo", "https://stefanprodan.github.io/podinfo"
-        ),
+        "apps/base/podinfo/repository.yaml": _helm_repository("podinfo", "https://stefanprodan.github.io/podinfo"),
         "apps/base/podinfo/release.yaml": _PODINFO_RELEASE,
         "apps/staging/kustomization.yaml": _kustomization("../base/podinfo", extra=_OVERLAY_PATCH),
         "apps/staging/podinfo-values.yaml": _podinfo_values("staging", 1, "podinfo.staging"),

@@ -42,7 +42,10 @@ def endpoints(sandbox_thread: SandboxThread) -> Endpoints:
 @pytest.fixture(scope="session")
 def connection(endpoints: Endpoints) -> ArmConnection:
     return ArmConnection(
-        endpoint=endpoints.arm_url, credential=SandboxCredential(), ca_bundle=str(endpoints.ca_file), poll_interval=0.02
+        endpoint=endpoints.arm_url,
+        credential=SandboxCredential(),
+        ca_bundle=str(endpoints.ca_file),
+        poll_interval=0.02,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from azure.core.exceptions import (
     AzureError,
@@ -46,10 +47,11 @@ def _code_and_message(exc: HttpResponseError) -> tuple[str, str]:
     if odata is not None and hasattr(odata, "code"):
         code = odata.code or ""
         message = odata.message or ""
-    if not code and exc.response is not None:
+    response: Any = exc.response
+    if not code and response is not None:
         # A failed long-running operation: the status body holds {"status": "Failed", "error": {...}}.
         try:
-            body = exc.response.json()
+            body = response.json()
         except (ValueError, TypeError, AttributeError):
             body = None
         error = body.get("error") if isinstance(body, dict) else None
@@ -103,7 +105,7 @@ def translate(exc: AzureError, doing: str, cluster: str) -> errors.FluxopsError:
 
 
 def _retry_after(exc: HttpResponseError) -> float | None:
-    response = exc.response
+    response: Any = exc.response
     if response is None:
         return None
     value = response.headers.get("Retry-After")

@@ -51,7 +51,12 @@ class AzureExtensions:
 
     @staticmethod
     def _where(cluster: ClusterRef) -> tuple[str, str, str, str]:
-        return (cluster.resource_group, cluster.cluster_type.resource_provider, cluster.cluster_type.value, cluster.name)
+        return (
+            cluster.resource_group,
+            cluster.cluster_type.resource_provider,
+            cluster.cluster_type.value,
+            cluster.name,
+        )
 
     def get(self, cluster: ClusterRef, name: str) -> ExtensionState:
         with arm_call(f"reading extension '{name}' on cluster '{cluster.name}'", cluster.name):
@@ -60,7 +65,9 @@ class AzureExtensions:
 
     def list(self, cluster: ClusterRef) -> list[ExtensionState]:
         with arm_call(f"listing extensions on cluster '{cluster.name}'", cluster.name):
-            return [state_from_model(cluster, x) for x in self._ops(cluster.subscription_id).list(*self._where(cluster))]
+            return [
+                state_from_model(cluster, x) for x in self._ops(cluster.subscription_id).list(*self._where(cluster))
+            ]
 
     def find_flux(self, cluster: ClusterRef) -> ExtensionState | None:
         """The cluster's microsoft.flux extension, whatever it is named."""
@@ -69,11 +76,13 @@ class AzureExtensions:
     def begin_create(self, cluster: ClusterRef, spec: ExtensionSpec) -> PollerOperation[ExtensionState]:
         doing = f"installing the {spec.extension_type} extension '{spec.name}' on cluster '{cluster.name}'"
         body = m.Extension(
-            extension_type=spec.extension_type,
-            auto_upgrade_minor_version=spec.auto_upgrade_minor_version,
-            release_train=spec.release_train,
-            version=spec.version,
-            configuration_settings=dict(spec.settings),
+            properties=m.ExtensionProperties(
+                extension_type=spec.extension_type,
+                auto_upgrade_minor_version=spec.auto_upgrade_minor_version,
+                release_train=spec.release_train,
+                version=spec.version,
+                configuration_settings=dict(spec.settings),
+            )
         )
         with arm_call(doing, cluster.name):
             poller = self._ops(cluster.subscription_id).begin_create(*self._where(cluster), spec.name, body)
@@ -96,9 +105,7 @@ class AzureExtensions:
         if patch.settings:
             props["configurationSettings"] = dict(patch.settings)
         with arm_call(doing, cluster.name):
-            poller = self._ops(cluster.subscription_id).begin_update(
-                *self._where(cluster), name, {"properties": props}
-            )
+            poller = self._ops(cluster.subscription_id).begin_update(*self._where(cluster), name, {"properties": props})
         return PollerOperation(
             poller,
             envelope=TokenEnvelope("extension.update", cluster, name, ""),
@@ -113,7 +120,10 @@ class AzureExtensions:
                 *self._where(cluster), name, force_delete=force or None
             )
         return PollerOperation(
-            poller, envelope=TokenEnvelope("extension.delete", cluster, name, ""), doing=doing, convert=lambda _: None
+            poller,
+            envelope=TokenEnvelope("extension.delete", cluster, name, ""),
+            doing=doing,
+            convert=lambda _: None,
         )
 
     def resume(self, token: str) -> PollerOperation[ExtensionState | None]:

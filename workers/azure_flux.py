@@ -75,7 +75,7 @@ def spec_model(spec: FluxConfigSpec, protected: ProtectedSettings | None) -> m.F
         timeout_in_seconds=src.timeout_seconds,
         sync_interval_in_seconds=src.sync_interval_seconds,
     )
-    return m.FluxConfiguration(
+    properties = m.FluxConfigurationProperties(
         scope=spec.scope,
         namespace=spec.namespace,
         source_kind="GitRepository",
@@ -84,6 +84,7 @@ def spec_model(spec: FluxConfigSpec, protected: ProtectedSettings | None) -> m.F
         kustomizations={k.name: _kustomization_model(k) for k in spec.kustomizations},
         configuration_protected_settings=protected_wire(protected),
     )
+    return m.FluxConfiguration(properties=properties)
 
 
 def patch_body(patch: FluxConfigPatch) -> dict[str, Any]:
@@ -242,15 +243,18 @@ class AzureFluxConfigs:
     def _client(self, subscription_id: str) -> FluxClient:
         client = self._clients.get(subscription_id)
         if client is None:
-            client = FluxClient(
-                self._connection.credential, subscription_id, **self._connection.client_kwargs()
-            )
+            client = FluxClient(self._connection.credential, subscription_id, **self._connection.client_kwargs())
             self._clients[subscription_id] = client
         return client
 
     @staticmethod
     def _where(cluster: ClusterRef) -> tuple[str, str, str, str]:
-        return (cluster.resource_group, cluster.cluster_type.resource_provider, cluster.cluster_type.value, cluster.name)
+        return (
+            cluster.resource_group,
+            cluster.cluster_type.resource_provider,
+            cluster.cluster_type.value,
+            cluster.name,
+        )
 
     def get(self, cluster: ClusterRef, name: str) -> FluxConfigState:
         with arm_call(f"reading flux configuration '{name}' on cluster '{cluster.name}'", cluster.name):
@@ -297,7 +301,10 @@ class AzureFluxConfigs:
                 *self._where(cluster), name, force_delete=force or None
             )
         return PollerOperation(
-            poller, envelope=TokenEnvelope("flux.delete", cluster, name, ""), doing=doing, convert=lambda _: None
+            poller,
+            envelope=TokenEnvelope("flux.delete", cluster, name, ""),
+            doing=doing,
+            convert=lambda _: None,
         )
 
     def resume(self, token: str) -> PollerOperation[FluxConfigState | None]:

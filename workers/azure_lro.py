@@ -80,7 +80,10 @@ class PollerOperation(Generic[T]):
     @property
     def token(self) -> str:
         return TokenEnvelope(
-            self._envelope.kind, self._envelope.cluster, self._envelope.name, self._poller.continuation_token()
+            self._envelope.kind,
+            self._envelope.cluster,
+            self._envelope.name,
+            self._poller.continuation_token(),
         ).encode()
 
     def done(self) -> bool:

@@ -50,7 +50,12 @@ class AzureV1Configs:
 
     @staticmethod
     def _where(cluster: ClusterRef) -> tuple[str, str, str, str]:
-        return (cluster.resource_group, cluster.cluster_type.resource_provider, cluster.cluster_type.value, cluster.name)
+        return (
+            cluster.resource_group,
+            cluster.cluster_type.resource_provider,
+            cluster.cluster_type.value,
+            cluster.name,
+        )
 
     def list(self, cluster: ClusterRef) -> list[V1Config]:
         with arm_call(f"listing Flux v1 configurations on cluster '{cluster.name}'", cluster.name):
@@ -65,5 +70,8 @@ class AzureV1Configs:
         with arm_call(doing, cluster.name):
             poller = self._ops(cluster.subscription_id).begin_delete(*self._where(cluster), name)
         return PollerOperation(
-            poller, envelope=TokenEnvelope("v1.delete", cluster, name, ""), doing=doing, convert=lambda _: None
+            poller,
+            envelope=TokenEnvelope("v1.delete", cluster, name, ""),
+            doing=doing,
+            convert=lambda _: None,
         )

@@ -7,7 +7,6 @@ then the resource handler. Writes start operations that finish on the event loop
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
@@ -37,13 +36,29 @@ from sandbox.world import (
 KC = "microsoft.kubernetesconfiguration"
 API_VERSIONS: dict[str, frozenset[str]] = {
     "fluxconfigurations": frozenset(
-        {"2021-11-01-preview", "2022-03-01", "2022-07-01", "2022-11-01", "2023-05-01", "2024-11-01", "2025-04-01"}
+        {
+            "2021-11-01-preview",
+            "2022-03-01",
+            "2022-07-01",
+            "2022-11-01",
+            "2023-05-01",
+            "2024-11-01",
+            "2025-04-01",
+        }
     ),
     "extensions": frozenset({"2022-03-01", "2022-07-01", "2022-11-01", "2023-05-01", "2024-11-01", "2025-03-01"}),
     "sourcecontrolconfigurations": frozenset({"2021-03-01", "2022-03-01", "2022-07-01", "2022-11-01", "2023-05-01"}),
     "resources": frozenset({"2021-04-01", "2022-09-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-04-01"}),
     "clusters": frozenset(
-        {"2021-10-01", "2022-10-01-preview", "2024-01-01", "2024-05-01", "2024-07-01", "2024-09-01", "2025-01-01"}
+        {
+            "2021-10-01",
+            "2022-10-01-preview",
+            "2024-01-01",
+            "2024-05-01",
+            "2024-07-01",
+            "2024-09-01",
+            "2025-01-01",
+        }
     ),
 }
 MAX_BODY = 4 * 1024 * 1024  # ARM's request size limit
@@ -103,7 +118,9 @@ class ArmEmulator:
         return app
 
     @web.middleware
-    async def _record(self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    async def _record(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
         try:
             response = await handler(request)
         except ArmError as err:
@@ -165,7 +182,9 @@ class ArmEmulator:
         version = request.query.get("api-version")
         if not version:
             raise ArmError(
-                400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required."
+                400,
+                "MissingApiVersionParameter",
+                "The api-version query parameter (?api-version=) is required.",
             )
         allowed = API_VERSIONS[family]
         if version not in allowed:
@@ -265,8 +284,17 @@ class ArmEmulator:
     @staticmethod
     def _system_data(previous: dict[str, Any] | None) -> dict[str, Any]:
         now = utc_now_iso(time.time())
-        created = previous or {"createdBy": "fluxops-sandbox", "createdByType": "Application", "createdAt": now}
-        return {**created, "lastModifiedBy": "fluxops-sandbox", "lastModifiedByType": "Application", "lastModifiedAt": now}
+        created = previous or {
+            "createdBy": "fluxops-sandbox",
+            "createdByType": "Application",
+            "createdAt": now,
+        }
+        return {
+            **created,
+            "lastModifiedBy": "fluxops-sandbox",
+            "lastModifiedByType": "Application",
+            "lastModifiedAt": now,
+        }
 
     # -- subscriptions: inventory and providers ----------------------------------------------
 
@@ -480,7 +508,11 @@ class ArmEmulator:
         ):
             # As the flux agent does: no key given for an SSH source, so it makes one and
             # publishes the public half for the user to register as a deploy key.
-            if existing is not None and existing.properties.get("repositoryPublicKey") and "sshPrivateKey" in existing.protected:
+            if (
+                existing is not None
+                and existing.properties.get("repositoryPublicKey")
+                and "sshPrivateKey" in existing.protected
+            ):
                 protected["sshPrivateKey"] = existing.protected["sshPrivateKey"]
                 properties["repositoryPublicKey"] = existing.properties["repositoryPublicKey"]
             else:
@@ -746,20 +778,9 @@ class ArmEmulator:
         if tail == "requests" and request.method == "GET":
             return self._reply(
                 200,
-                [
-                    {"method": r.method, "path": r.path, "query": r.query, "status": r.status}
-                    for r in self.requests
-                ],
+                [{"method": r.method, "path": r.path, "query": r.query, "status": r.status} for r in self.requests],
             )
         raise ArmError(404, "NotFound", f"No sandbox admin route '{tail}'.")
-
-    async def wait_idle(self, timeout: float = 30.0) -> None:
-        """Wait until no operation is in progress (tests)."""
-        deadline = time.monotonic() + timeout
-        while any(op.status == "InProgress" for op in self.operations.ops.values()):
-            if time.monotonic() > deadline:
-                raise TimeoutError("operations still in progress")
-            await asyncio.sleep(0.02)
 
 
 def _parse_type_filter(raw: str) -> set[str] | None:

@@ -25,7 +25,13 @@ SPEC_KEYS = (
     "scope",
     "configurationSettings",
 )
-PATCH_KEYS = ("autoUpgradeMinorVersion", "autoUpgradeMode", "releaseTrain", "version", "configurationSettings")
+PATCH_KEYS = (
+    "autoUpgradeMinorVersion",
+    "autoUpgradeMode",
+    "releaseTrain",
+    "version",
+    "configurationSettings",
+)
 
 
 def supported_versions(release_train: str = "stable") -> list[str]:

@@ -28,7 +28,13 @@ class Operation:
         return f"{self.resource_path}/operations/{self.id}"
 
     def body(self) -> dict[str, Any]:
-        return {"id": self.path, "name": self.id, "status": self.status, "properties": {}, "error": self.error}
+        return {
+            "id": self.path,
+            "name": self.id,
+            "status": self.status,
+            "properties": {},
+            "error": self.error,
+        }
 
 
 @dataclass

@@ -51,11 +51,17 @@ def test_arm_command_prints_json_line_and_serves_the_sdk(arm_process: subprocess
     assert ready["url"].startswith("https://127.0.0.1:") and Path(ready["ca_file"]).is_file()
 
     # base_url = url, connection_verify = ca_file, any token credential
-    conn = ArmConnection(endpoint=ready["url"], credential=SandboxCredential(), ca_bundle=ready["ca_file"], poll_interval=0.2)
-    names = {c.ref.name for c in AzureInventory(connection=conn, subscription_ids=[ready["subscription_id"]]).list_clusters()}
+    conn = ArmConnection(
+        endpoint=ready["url"], credential=SandboxCredential(), ca_bundle=ready["ca_file"], poll_interval=0.2
+    )
+    names = {
+        c.ref.name for c in AzureInventory(connection=conn, subscription_ids=[ready["subscription_id"]]).list_clusters()
+    }
     assert {TUTORIAL_ARC, "flux-demo-aks", "fleet-0000", "fleet-0002"} <= names
     arc = ClusterRef(ready["subscription_id"], TUTORIAL_RG, ClusterType.CONNECTED, TUTORIAL_ARC)
-    assert AzureExtensions(connection=conn).begin_create(arc, ExtensionSpec()).result(60).provisioning_state == "Succeeded"
+    assert (
+        AzureExtensions(connection=conn).begin_create(arc, ExtensionSpec()).result(60).provisioning_state == "Succeeded"
+    )
 
     arm_process.send_signal(signal.SIGTERM)
     assert arm_process.wait(timeout=15) == 0

@@ -31,15 +31,13 @@ class Arm:
         self.sub = endpoints.subscription_id
 
     def cluster_path(self, cluster: str = TUTORIAL_ARC, rg: str = TUTORIAL_RG) -> str:
-        return f"/subscriptions/{self.sub}/resourceGroups/{rg}/providers/Microsoft.Kubernetes/connectedClusters/{cluster}"
-
-    def call(
-        self, method: str, path: str, *, api: str | None = FLUX_API, headers=AUTH, **kw
-    ) -> requests.Response:
-        params = {"api-version": api} if api else {}
-        return requests.request(
-            method, self.base + path, params=params, headers=headers, verify=self.verify, **kw
+        return (
+            f"/subscriptions/{self.sub}/resourceGroups/{rg}/providers/Microsoft.Kubernetes/connectedClusters/{cluster}"
         )
+
+    def call(self, method: str, path: str, *, api: str | None = FLUX_API, headers=AUTH, **kw) -> requests.Response:
+        params = {"api-version": api} if api else {}
+        return requests.request(method, self.base + path, params=params, headers=headers, verify=self.verify, **kw)
 
     def wait_op(self, url: str) -> dict:
         deadline = time.monotonic() + 10
@@ -87,9 +85,7 @@ def test_bearer_token_is_required(arm: Arm):
     ("api", "code"), [(None, "MissingApiVersionParameter"), ("2099-01-01", "NoRegisteredProviderFound")]
 )
 def test_api_version_is_checked(arm: Arm, api, code):
-    r = arm.call(
-        "GET", arm.cluster_path() + "/providers/Microsoft.KubernetesConfiguration/fluxConfigurations", api=api
-    )
+    r = arm.call("GET", arm.cluster_path() + "/providers/Microsoft.KubernetesConfiguration/fluxConfigurations", api=api)
     assert r.status_code == 400 and r.json()["error"]["code"] == code
     if api:
         assert "2025-04-01" in r.json()["error"]["message"]
@@ -98,8 +94,7 @@ def test_api_version_is_checked(arm: Arm, api, code):
 def test_unknown_cluster_is_resource_not_found(arm: Arm):
     r = arm.call(
         "GET",
-        arm.cluster_path("no-such-cluster")
-        + "/providers/Microsoft.KubernetesConfiguration/fluxConfigurations",
+        arm.cluster_path("no-such-cluster") + "/providers/Microsoft.KubernetesConfiguration/fluxConfigurations",
     )
     assert r.status_code == 404 and r.json()["error"]["code"] == "ResourceNotFound"
     assert "no-such-cluster" in r.json()["error"]["message"]
@@ -111,8 +106,7 @@ def test_ids_are_case_insensitive(arm: Arm):
     )
     r = arm.call(
         "GET",
-        path.replace("/providers/", "/PROVIDERS/")
-        + "/providers/microsoft.kubernetesconfiguration/FLUXCONFIGURATIONS",
+        path.replace("/providers/", "/PROVIDERS/") + "/providers/microsoft.kubernetesconfiguration/FLUXCONFIGURATIONS",
     )
     assert r.status_code == 200 and r.json()["value"] == []
 
@@ -137,10 +131,7 @@ def test_lro_status_codes_and_async_operation_header(arm: Arm, cluster_with_flux
         "GitRepository",
         False,
     )
-    assert (
-        body["gitRepository"]["syncIntervalInSeconds"] == 600
-        and body["gitRepository"]["timeoutInSeconds"] == 600
-    )
+    assert body["gitRepository"]["syncIntervalInSeconds"] == 600 and body["gitRepository"]["timeoutInSeconds"] == 600
     infra = body["kustomizations"]["infra"]
     assert (infra["prune"], infra["force"], infra["wait"], infra["syncIntervalInSeconds"]) == (
         False,
@@ -214,9 +205,7 @@ def test_malformed_json_is_a_400(arm: Arm, cluster_with_flux: str):
 def test_second_write_while_one_runs_is_a_conflict(arm: Arm, cluster_with_flux: str, sandbox_thread):
     path = f"{cluster_with_flux}/providers/Microsoft.KubernetesConfiguration/fluxConfigurations/busy"
     sandbox_thread.call(
-        lambda sb: sb.arm.faults.configure(
-            [{"method": "PUT", "path": "/busy$", "operation": "slow", "seconds": 1}]
-        )
+        lambda sb: sb.arm.faults.configure([{"method": "PUT", "path": "/busy$", "operation": "slow", "seconds": 1}])
     )
     try:
         first = arm.call("PUT", path, json=flux_body())
@@ -240,9 +229,7 @@ def test_extension_rules(arm: Arm, fresh_cluster: ClusterRef):
         {"cluster": {"releaseNamespace": "flux-system"}},
     )
     arm.wait_op(r.headers["Azure-AsyncOperation"])
-    second = arm.call(
-        "PUT", f"{ext}/flux2", api=EXT_API, json={"properties": {"extensionType": "microsoft.flux"}}
-    )
+    second = arm.call("PUT", f"{ext}/flux2", api=EXT_API, json={"properties": {"extensionType": "microsoft.flux"}})
     assert second.status_code == 409
 
 
@@ -256,9 +243,7 @@ def test_token_bucket_numbers_and_time_scale():
     decisions = [throttle.check("sub", "PUT") for _ in range(201)]
     assert all(d.allowed for d in decisions[:200]) and not decisions[200].allowed
     assert decisions[199].headers["x-ms-ratelimit-remaining-subscription-writes"] == "0"
-    assert float(decisions[200].headers["Retry-After"]) == pytest.approx(
-        0.1
-    )  # 10/s at 10x: one token per 10 ms
+    assert float(decisions[200].headers["Retry-After"]) == pytest.approx(0.1)  # 10/s at 10x: one token per 10 ms
     assert throttle.check("sub", "DELETE").allowed  # deletes have their own bucket
     assert throttle.check("other-sub", "PUT").allowed  # and every subscription its own
     now[0] += 0.1
@@ -294,9 +279,7 @@ def test_429_with_retry_after_is_honoured_by_the_sdk(real_time_sandbox: SandboxT
     assert float(throttled.headers["Retry-After"]) > 0
     assert throttled.headers["x-ms-ratelimit-remaining-subscription-reads"] == "0"
 
-    conn = ArmConnection(
-        endpoint=endpoints.arm_url, credential=SandboxCredential(), ca_bundle=str(endpoints.ca_file)
-    )
+    conn = ArmConnection(endpoint=endpoints.arm_url, credential=SandboxCredential(), ca_bundle=str(endpoints.ca_file))
     cluster = ClusterRef(endpoints.subscription_id, TUTORIAL_RG, ClusterType.CONNECTED, TUTORIAL_ARC)
     assert AzureExtensions(connection=conn).list(cluster) == []  # the SDK waited and retried by itself
 

@@ -117,7 +117,12 @@ class Client:
 
     def send(self, method: str, path: str, api: str, body: Any = None, **params: str) -> requests.Response:
         return requests.request(
-            method, self.base + path, params={"api-version": api, **params}, json=body, headers=AUTH, verify=self.verify
+            method,
+            self.base + path,
+            params={"api-version": api, **params},
+            json=body,
+            headers=AUTH,
+            verify=self.verify,
         )
 
     def settle(self, response: requests.Response) -> None:
@@ -171,7 +176,9 @@ def test_flux_vectors_create_patch_delete(client: Client):
     assert after["suspend"] is True and after["gitRepository"]["url"].endswith("flux2-kustomize-helm-example.git")
     for response in patch_vector["responses"].values():
         if response.get("body"):
-            problems += shape_problems(client.send("GET", path, patch["api-version"]).json(), response["body"], FLUX_MODELS)
+            problems += shape_problems(
+                client.send("GET", path, patch["api-version"]).json(), response["body"], FLUX_MODELS
+            )
 
     status = vector("flux_2025-04-01_GetFluxConfigurationAsyncOperationStatus.json")
     op = requests.get(patched.headers["Azure-AsyncOperation"], headers=AUTH, verify=client.verify).json()
@@ -205,12 +212,16 @@ def test_extension_vectors(client: Client):
     assert "configurationProtectedSettings" not in created.text and "secretKeyValue01" not in created.text
     problems = shape_problems(created.json(), create["responses"]["201"]["body"], EXT_MODELS, fresh=True)
     client.settle(created)
-    problems += shape_problems(client.send("GET", path, params["api-version"]).json(), create["responses"]["200"]["body"], EXT_MODELS)
+    problems += shape_problems(
+        client.send("GET", path, params["api-version"]).json(), create["responses"]["200"]["body"], EXT_MODELS
+    )
 
     patch = vector("ext_2025-03-01_PatchExtension.json")["parameters"]
     patched = client.send("PATCH", path, patch["api-version"], patch["patchExtension"])
     assert patched.status_code == 202, patched.text
-    problems += shape_problems(patched.json(), vector("ext_2025-03-01_PatchExtension.json")["responses"]["202"]["body"], EXT_MODELS)
+    problems += shape_problems(
+        patched.json(), vector("ext_2025-03-01_PatchExtension.json")["responses"]["202"]["body"], EXT_MODELS
+    )
     client.settle(patched)
 
     status = vector("ext_2025-03-01_GetExtensionAsyncOperationStatus.json")

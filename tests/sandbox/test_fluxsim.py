@@ -98,9 +98,7 @@ class Env:
 @pytest.fixture
 async def env(tmp_path: Path) -> AsyncIterator[Env]:
     world = World()
-    cluster = world.add_cluster(
-        Cluster(world.subscriptions[0], "flux-demo-rg", "connectedClusters", "flux-demo-arc")
-    )
+    cluster = world.add_cluster(Cluster(world.subscriptions[0], "flux-demo-rg", "connectedClusters", "flux-demo-arc"))
     repos = RepoStore(tmp_path / "repos")
     sha = repos.create_repo(TUTORIAL_SLUG, tutorial_files(), private=False)
     repos.create_repo(PRIVATE, tutorial_files(), private=True)
@@ -184,9 +182,7 @@ async def test_tutorial_config_becomes_compliant(env: Env) -> None:
     assert props["statusUpdatedAt"].endswith("Z")
     assert props["sourceUpdatedAt"].endswith("Z")
     json.dumps(props)  # what ARM serves must be plain JSON
-    assert [(a.ok, a.auth_method, a.revision) for a in env.flux.fetch_log] == [
-        (True, "anonymous", f"main/{env.sha}")
-    ]
+    assert [(a.ok, a.auth_method, a.revision) for a in env.flux.fetch_log] == [(True, "anonymous", f"main/{env.sha}")]
 
 
 async def test_missing_path_fails_and_blocks_dependents(env: Env) -> None:
@@ -213,9 +209,7 @@ async def test_missing_path_fails_and_blocks_dependents(env: Env) -> None:
 
 
 async def test_unparsable_manifest_is_a_build_failure_naming_the_file(env: Env) -> None:
-    env.repos.commit(
-        TUTORIAL_SLUG, {"apps/staging/broken.yaml": "kind: ConfigMap\nmetadata:\n  name: [x\n"}, "oops"
-    )
+    env.repos.commit(TUTORIAL_SLUG, {"apps/staging/broken.yaml": "kind: ConfigMap\nmetadata:\n  name: [x\n"}, "oops")
     env.repos.commit(
         TUTORIAL_SLUG,
         {"apps/staging/kustomization.yaml": "resources:\n  - ../base/podinfo\n  - broken.yaml\n"},
@@ -309,9 +303,7 @@ async def test_https_private_repo_needs_a_token(env: Env) -> None:
     url = f"https://github.com/{PRIVATE}"
     record = env.put(url=url)
     await env.flux.reconcile_now(env.cluster, "cluster-config")
-    assert ready(statuses(record)["GitRepository/cluster-config"])[2].endswith(
-        f"'{url}': authentication required"
-    )
+    assert ready(statuses(record)["GitRepository/cluster-config"])[2].endswith(f"'{url}': authentication required")
 
     env.access.add_token("github.com", PRIVATE, "flux", "pat-1")
     record = env.put(url=url, httpsUser="flux", protected={"httpsKey": b64("pat-1")})

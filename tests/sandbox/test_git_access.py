@@ -107,9 +107,7 @@ def test_bad_and_encrypted_private_keys(store: RepoStore, tmp_path: Path) -> Non
     access = GitAccess()
     h = handle(store, SSH_URL)
     assert access.check_ssh(h, "bm90IGEga2V5").message.endswith("ssh: no key found")
-    assert access.check_ssh(h, "-----BEGIN OPENSSH PRIVATE KEY-----\ngarbage\n").message.endswith(
-        "no key found"
-    )
+    assert access.check_ssh(h, "-----BEGIN OPENSSH PRIVATE KEY-----\ngarbage\n").message.endswith("no key found")
     pkcs8 = (
         ed25519.Ed25519PrivateKey.generate()
         .private_bytes(
@@ -119,14 +117,10 @@ def test_bad_and_encrypted_private_keys(store: RepoStore, tmp_path: Path) -> Non
         )
         .decode()
     )
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "passphrase", "-f", str(tmp_path / "k")], check=True
-    )
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "passphrase", "-f", str(tmp_path / "k")], check=True)
     openssh = (tmp_path / "k").read_text()
     for encrypted in (pkcs8, openssh):
-        assert access.check_ssh(h, encrypted).message.endswith(
-            "ssh: this private key is passphrase protected"
-        )
+        assert access.check_ssh(h, encrypted).message.endswith("ssh: this private key is passphrase protected")
 
 
 def test_deploy_key_lifecycle() -> None:
@@ -210,15 +204,9 @@ def test_no_secret_in_any_result(store: RepoStore) -> None:
         access.check_ssh(h, private),
         access.check_ssh(h, encoded),
         access.check_ssh(handle(store, "ssh://git@github.com/org/public"), private),
-        access.check_https(
-            handle(store, "https://github.com/org/private-gitops"), "bot", "super-secret-token"
-        ),
-        access.check_https(
-            handle(store, "https://github.com/org/private-gitops"), "bot", "wrong-secret-token"
-        ),
-        access.check_https(
-            handle(store, "https://bot:super-secret-token@github.com/org/private-gitops"), None, None
-        ),
+        access.check_https(handle(store, "https://github.com/org/private-gitops"), "bot", "super-secret-token"),
+        access.check_https(handle(store, "https://github.com/org/private-gitops"), "bot", "wrong-secret-token"),
+        access.check_https(handle(store, "https://bot:super-secret-token@github.com/org/private-gitops"), None, None),
     ]
     text = repr(results) + repr(access.deploy_keys("github.com", SLUG)) + repr(vars(access))
     body = "".join(private.splitlines()[1:-1])

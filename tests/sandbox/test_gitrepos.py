@@ -229,9 +229,7 @@ def test_tree_cache_reads_each_commit_once(store: RepoStore, monkeypatch: pytest
 
     monkeypatch.setattr(store, "_archive", counting)
     results = []
-    threads = [
-        threading.Thread(target=lambda: results.append(store.read_tree(handle, sha))) for _ in range(50)
-    ]
+    threads = [threading.Thread(target=lambda: results.append(store.read_tree(handle, sha))) for _ in range(50)]
     for t in threads:
         t.start()
     for t in threads:

@@ -23,7 +23,9 @@ def test_flux_extension_lifecycle_with_server_defaults(extensions: AzureExtensio
 
     pinned_old = supported_versions("stable")[-1]
     patch = ExtensionPatch(
-        auto_upgrade_minor_version=False, version=pinned_old, settings=(("helm-controller.detectDrift", "true"),)
+        auto_upgrade_minor_version=False,
+        version=pinned_old,
+        settings=(("helm-controller.detectDrift", "true"),),
     )
     updated = extensions.begin_update(fresh_cluster, "flux", patch).result(30)
     assert (updated.version, updated.current_version) == (pinned_old, pinned_old)
@@ -44,9 +46,9 @@ def test_version_needs_auto_upgrade_off(extensions: AzureExtensions, fresh_clust
 
 def test_unreleased_version_is_refused_with_the_released_ones(extensions: AzureExtensions, fresh_cluster: ClusterRef):
     with pytest.raises(errors.InvalidRequest) as caught:
-        extensions.begin_create(
-            fresh_cluster, ExtensionSpec(auto_upgrade_minor_version=False, version="0.0.1")
-        ).result(30)
+        extensions.begin_create(fresh_cluster, ExtensionSpec(auto_upgrade_minor_version=False, version="0.0.1")).result(
+            30
+        )
     assert caught.value.code == "ExtensionVersionNotFound"
     assert FLUX_RELEASES["stable"][-1] in caught.value.message
 
@@ -73,11 +75,13 @@ def test_flux_v1_blocks_microsoft_flux_until_deleted(
         from sandbox.world import V1ConfigRecord, v1_config_properties
 
         def restore(sb) -> None:
-            cluster = sb.world.find_cluster(legacy.subscription_id, TUTORIAL_RG, "Microsoft.Kubernetes",
-                                            "connectedClusters", LEGACY_ARC)
+            cluster = sb.world.find_cluster(
+                legacy.subscription_id, TUTORIAL_RG, "Microsoft.Kubernetes", "connectedClusters", LEGACY_ARC
+            )
             cluster.extensions.clear()
             cluster.v1_configs["cluster-config"] = V1ConfigRecord(
-                "cluster-config", v1_config_properties("https://github.com/Azure/arc-k8s-demo", "cluster-config")
+                "cluster-config",
+                v1_config_properties("https://github.com/Azure/arc-k8s-demo", "cluster-config"),
             )
 
         sandbox_thread.call(restore)

@@ -168,9 +168,7 @@ def test_suspend_reports_suspended_and_resume_reconciles(flux: AzureFluxConfigs,
     wait_for(lambda: flux.get(cluster, "pausable"), lambda s: s.compliance_state == "Compliant")
 
 
-def test_update_changes_only_given_fields_and_null_removes_a_kustomization(
-    flux: AzureFluxConfigs, cluster: ClusterRef
-):
+def test_update_changes_only_given_fields_and_null_removes_a_kustomization(flux: AzureFluxConfigs, cluster: ClusterRef):
     flux.begin_create_or_update(cluster, tutorial("patchme")).result(30)
     patch = FluxConfigPatch(
         kustomizations=(
@@ -200,7 +198,7 @@ def test_create_without_flux_extension_says_to_install_it(flux: AzureFluxConfigs
         flux.begin_create_or_update(fresh_cluster, tutorial()).result(30)
     err = caught.value
     assert err.code == "ExtensionNotFound"
-    assert "microsoft.flux" in err.message and f"applying flux configuration 'cluster-config'" in err.message
+    assert "microsoft.flux" in err.message and "applying flux configuration 'cluster-config'" in err.message
     assert f"/flux extension create -c {fresh_cluster.name}" in err.recommendation
 
 
@@ -255,7 +253,14 @@ def test_injected_503s_are_retried_by_the_sdk(flux: AzureFluxConfigs, cluster: C
     flux.begin_create_or_update(cluster, tutorial("flaky")).result(30)
     sandbox_thread.call(
         lambda sb: sb.arm.faults.configure(
-            [{"method": "GET", "path": "fluxConfigurations/flaky$", "sequence": [503, 500, "ok"], "retry_after": 0.1}]
+            [
+                {
+                    "method": "GET",
+                    "path": "fluxConfigurations/flaky$",
+                    "sequence": [503, 500, "ok"],
+                    "retry_after": 0.1,
+                }
+            ]
         )
     )
     try:
@@ -292,13 +297,13 @@ def test_continuation_token_resumes_in_another_process(
     assert len(puts) == 1  # resumed, not started over
 
 
-def _get(url: str, endpoints, token: str | None = "t") -> str:
+def _get(url: str, endpoints, token: str | None = "t") -> str:  # noqa: S107 (a dummy bearer)
     import ssl
 
     ctx = ssl.create_default_context(cafile=str(endpoints.ca_file))
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
     try:
-        with urllib.request.urlopen(request, context=ctx) as response:  # noqa: S310 (loopback test server)
+        with urllib.request.urlopen(request, context=ctx) as response:
             return response.read().decode()
     except urllib.error.HTTPError as exc:
         return json.dumps({"status": exc.code, "body": json.loads(exc.read() or b"{}")})
