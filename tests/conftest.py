@@ -88,3 +88,13 @@ def fresh_cluster(sandbox_thread: SandboxThread, endpoints: Endpoints, unique: s
         lambda sb: sb.world.add_cluster(Cluster(endpoints.subscription_id, "tests-rg", "connectedClusters", name))
     )
     return ClusterRef(endpoints.subscription_id, "tests-rg", ClusterType.CONNECTED, name)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server; yields its URL."""
+    from tests.redis_server import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server.url
+    server.stop()

@@ -1,0 +1,34 @@
+"""Liveness, readiness and metrics routes."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from handlers.metrics import Metrics
+
+
+def add_health_routes(
+    app: web.Application, *, metrics: Metrics, ready_checks: dict[str, Callable[[], Awaitable[None]]]
+) -> None:
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(request: web.Request) -> web.Response:
+        failing: dict[str, str] = {}
+        for name, check in ready_checks.items():
+            try:
+                await check()
+            except Exception as exc:  # a readiness probe reports any failure, whatever it is
+                failing[name] = type(exc).__name__
+        if failing:
+            return web.json_response({"status": "unavailable", "failing": failing}, status=503)
+        return web.json_response({"status": "ready"})
+
+    async def metrics_route(request: web.Request) -> web.Response:
+        return web.Response(text=metrics.render(), content_type="text/plain", charset="utf-8")
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_route)

@@ -1,0 +1,57 @@
+"""The web process: health, readiness against a real Redis, metrics, and the receiver-secret guard."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.errors import ConfigurationError
+from bot.settings import Settings
+from handlers.app import check_receiver_secrets, create_app
+from tests.redis_server import free_port
+
+
+async def test_health_ready_and_metrics(aiohttp_client, redis_server: str):
+    client = await aiohttp_client(create_app(Settings(REDIS_URL=redis_server)))
+    assert (await client.get("/healthz")).status == 200
+    ready = await client.get("/readyz")
+    assert ready.status == 200 and (await ready.json())["status"] == "ready"
+    text = await (await client.get("/metrics")).text()
+    assert 'fluxops_http_requests_total{method="GET",route="/healthz",status="200"} 1' in text
+    assert 'fluxops_http_request_seconds_count{route="/readyz"} 1' in text
+
+
+async def test_not_ready_without_redis(aiohttp_client):
+    client = await aiohttp_client(create_app(Settings(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")))
+    response = await client.get("/readyz")
+    assert response.status == 503 and (await response.json())["failing"] == {"redis": "ConnectionError"}
+
+
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({"SLACK_BOT_TOKEN": "x"}, "SLACK_SIGNING_SECRET"),
+        ({"GITHUB_TOKEN": "x"}, "GITHUB_WEBHOOK_SECRET"),
+        ({"GITHUB_APP_ID": "1"}, "GITHUB_WEBHOOK_SECRET"),
+        ({"ADO_ORG_URL": "https://dev.azure.com/o"}, "ADO_WEBHOOK_PASSWORD"),
+        ({"ADO_WEBHOOK_USERNAME": "u"}, "ADO_WEBHOOK_PASSWORD"),
+    ],
+)
+def test_refuses_a_receiver_without_its_secret(env: dict[str, str], needle: str):
+    with pytest.raises(ConfigurationError) as caught:
+        check_receiver_secrets(Settings(**env))
+    assert needle in caught.value.message and "refusing to start" in caught.value.message
+
+
+def test_receivers_with_secrets_start():
+    check_receiver_secrets(
+        Settings(
+            SLACK_BOT_TOKEN="x", SLACK_SIGNING_SECRET="s", GITHUB_TOKEN="t", GITHUB_WEBHOOK_SECRET="w",
+            ADO_ORG_URL="https://dev.azure.com/o", ADO_WEBHOOK_USERNAME="u", ADO_WEBHOOK_PASSWORD="p",
+        )
+    )  # fmt: skip
+
+
+def test_settings_never_print_secrets():
+    settings = Settings(SLACK_SIGNING_SECRET="very-secret-value", AZURE_SUBSCRIPTION_IDS="a, b,,c")
+    assert "very-secret-value" not in repr(settings) and "very-secret-value" not in str(settings.model_dump())
+    assert settings.azure_subscription_ids == ["a", "b", "c"]
