@@ -9,6 +9,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 
 from bot import errors
 from bot.models import Cluster, ClusterRef, ClusterType
+from workers.azure_clients import ClientCache
 from workers.azure_connection import ArmConnection
 from workers.azure_errors import arm_call
 
@@ -40,18 +41,10 @@ class AzureInventory:
     """bot.ports.ClusterInventory over ARM, for the configured subscriptions."""
 
     def __init__(self, *, connection: ArmConnection, subscription_ids: Sequence[str]) -> None:
-        self._connection = connection
         self._subscriptions = list(subscription_ids)
-        self._clients: dict[str, ResourceManagementClient] = {}
-
-    def _client(self, subscription_id: str) -> ResourceManagementClient:
-        client = self._clients.get(subscription_id)
-        if client is None:
-            client = ResourceManagementClient(
-                self._connection.credential, subscription_id, **self._connection.client_kwargs()
-            )
-            self._clients[subscription_id] = client
-        return client
+        self._client = ClientCache(
+            connection, lambda c, sub: ResourceManagementClient(c.credential, sub, **c.client_kwargs())
+        )
 
     def list_clusters(self) -> list[Cluster]:
         found: list[Cluster] = []

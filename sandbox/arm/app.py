@@ -400,19 +400,21 @@ class ArmEmulator:
 
     # -- fluxConfigurations -------------------------------------------------------------------
 
-    def _flux_body(self, cluster: Cluster, record: FluxConfigRecord) -> dict[str, Any]:
+    @staticmethod
+    def _resource_body(cluster: Cluster, rtype: str, record: FluxConfigRecord | ExtensionRecord) -> dict[str, Any]:
         return {
-            "id": f"{cluster.id}/providers/Microsoft.KubernetesConfiguration/fluxConfigurations/{record.name}",
+            "id": f"{cluster.id}/providers/Microsoft.KubernetesConfiguration/{rtype}/{record.name}",
             "name": record.name,
-            "type": "Microsoft.KubernetesConfiguration/fluxConfigurations",
+            "type": f"Microsoft.KubernetesConfiguration/{rtype}",
             "systemData": record.system_data,
             "properties": json.loads(json.dumps(record.properties)),
         }
 
+    def _flux_body(self, cluster: Cluster, record: FluxConfigRecord) -> dict[str, Any]:
+        return self._resource_body(cluster, "fluxConfigurations", record)
+
     async def _flux_get(self, request: web.Request, cluster: Cluster, name: str, parts: list[str]) -> web.Response:
-        record = cluster.flux_configs.get(name.lower())
-        if record is None:
-            raise not_found("Microsoft.KubernetesConfiguration/fluxConfigurations", name)
+        record = _find(cluster.flux_configs, "fluxConfigurations", name, cluster)
         return self._reply(200, self._flux_body(cluster, record))
 
     def _require_flux_extension(self, cluster: Cluster) -> None:
@@ -436,7 +438,7 @@ class ArmEmulator:
             )
 
     async def _flux_put(self, request: web.Request, cluster: Cluster, name: str, parts: list[str]) -> web.Response:
-        flux_rules._check_name("flux configuration name", name, limit=30)
+        flux_rules.check_name("flux configuration name", name, limit=30)
         body = await self._json(request)
         props = body.get("properties")
         if not isinstance(props, dict):
@@ -453,9 +455,7 @@ class ArmEmulator:
         return self._flux_write(request, cluster, name, existing, spec, protected, status=200 if existing else 201)
 
     async def _flux_patch(self, request: web.Request, cluster: Cluster, name: str, parts: list[str]) -> web.Response:
-        record = cluster.flux_configs.get(name.lower())
-        if record is None:
-            raise not_found("Microsoft.KubernetesConfiguration/fluxConfigurations", name)
+        record = _find(cluster.flux_configs, "fluxConfigurations", name, cluster)
         body = await self._json(request)
         patch = body.get("properties")
         if not isinstance(patch, dict):
@@ -540,7 +540,7 @@ class ArmEmulator:
         def failed(outcome: str, error: dict[str, str] | None) -> None:
             if cluster.flux_configs.get(name.lower()) is record:
                 record.properties["provisioningState"] = outcome
-                record.properties["errorMessage"] = (error or {}).get("message", "")
+                _record_error(record, error)
 
         op = self.operations.start(
             path,
@@ -553,34 +553,50 @@ class ArmEmulator:
         return self._reply(status, self._flux_body(cluster, record), self._lro_headers(op))
 
     async def _flux_delete(self, request: web.Request, cluster: Cluster, name: str, parts: list[str]) -> web.Response:
-        record = cluster.flux_configs.get(name.lower())
-        if record is None:
-            return self._reply(204)
-        force = request.query.get("forceDelete", "false").lower() == "true"
-        if force:
-            # forceDelete removes the resource in Azure at once, without waiting for the agent.
-            del cluster.flux_configs[name.lower()]
+        def forget() -> None:
             if self.agent is not None:
                 self.agent.config_deleted(cluster, name)
+
+        return self._delete(
+            request, cluster, cluster.flux_configs, "fluxConfigurations", name, self.config.operation_seconds, forget
+        )
+
+    def _delete(
+        self,
+        request: web.Request,
+        cluster: Cluster,
+        records: dict[str, Any],
+        rtype: str,
+        name: str,
+        seconds: float,
+        after: Callable[[], None] | None = None,
+    ) -> web.Response:
+        """DELETE as ARM does it: 204 when absent, 200 at once with forceDelete, else 202 and an operation."""
+        record = records.get(name.lower())
+        if record is None:
+            return self._reply(204)
+
+        def deleted() -> None:
+            if records.get(name.lower()) is record:
+                del records[name.lower()]
+                if after is not None:
+                    after()
+
+        if request.query.get("forceDelete", "false").lower() == "true":
+            # forceDelete removes the resource in Azure at once, without waiting for the agent.
+            deleted()
             return self._reply(200)
         self._busy(request.path)
         record.properties["provisioningState"] = "Deleting"
-        path = f"{cluster.id}/providers/Microsoft.KubernetesConfiguration/fluxConfigurations/{record.name}"
-
-        def deleted() -> None:
-            if cluster.flux_configs.get(name.lower()) is record:
-                del cluster.flux_configs[name.lower()]
-                if self.agent is not None:
-                    self.agent.config_deleted(cluster, name)
 
         def failed(outcome: str, error: dict[str, str] | None) -> None:
             record.properties["provisioningState"] = outcome
-            record.properties["errorMessage"] = (error or {}).get("message", "")
+            _record_error(record, error)
 
         op = self.operations.start(
-            path,
+            f"{cluster.id}/providers/Microsoft.KubernetesConfiguration/{rtype}/{record.name}",
             request.query["api-version"],
-            seconds=self.config.operation_seconds,
+            seconds=seconds,
             fault=self.faults.operation_fault(request.method, request.path),
             on_success=deleted,
             on_failure=failed,
@@ -590,18 +606,10 @@ class ArmEmulator:
     # -- extensions ---------------------------------------------------------------------------
 
     def _ext_body(self, cluster: Cluster, record: ExtensionRecord) -> dict[str, Any]:
-        return {
-            "id": f"{cluster.id}/providers/Microsoft.KubernetesConfiguration/extensions/{record.name}",
-            "name": record.name,
-            "type": "Microsoft.KubernetesConfiguration/extensions",
-            "systemData": record.system_data,
-            "properties": json.loads(json.dumps(record.properties)),
-        }
+        return self._resource_body(cluster, "extensions", record)
 
     async def _ext_get(self, request: web.Request, cluster: Cluster, name: str, parts: list[str]) -> web.Response:
-        record = cluster.extensions.get(name.lower())
-        if record is None:
-            raise not_found("Microsoft.KubernetesConfiguration/extensions", name)
+        record = _find(cluster.extensions, "extensions", name, cluster)
         return self._reply(200, self._ext_body(cluster, record))
 
     async def _ext_put(self, request: web.Request, cluster: Cluster, name: str, parts: list[str]) -> web.Response:
@@ -632,9 +640,7 @@ class ArmEmulator:
         return self._ext_write(request, cluster, name, existing, spec, protected, status=200 if existing else 201)
 
     async def _ext_patch(self, request: web.Request, cluster: Cluster, name: str, parts: list[str]) -> web.Response:
-        record = cluster.extensions.get(name.lower())
-        if record is None:
-            raise not_found("Microsoft.KubernetesConfiguration/extensions", name)
+        record = _find(cluster.extensions, "extensions", name, cluster)
         body = await self._json(request)
         patch = body.get("properties")
         if not isinstance(patch, dict):
@@ -691,7 +697,7 @@ class ArmEmulator:
         def failed(outcome: str, error: dict[str, str] | None) -> None:
             if cluster.extensions.get(name.lower()) is record:
                 record.properties["provisioningState"] = outcome
-                record.properties["errorInfo"] = error
+                _record_error(record, error)
 
         op = self.operations.start(
             path,
@@ -704,33 +710,9 @@ class ArmEmulator:
         return self._reply(status, self._ext_body(cluster, record), self._lro_headers(op))
 
     async def _ext_delete(self, request: web.Request, cluster: Cluster, name: str, parts: list[str]) -> web.Response:
-        record = cluster.extensions.get(name.lower())
-        if record is None:
-            return self._reply(204)
-        if request.query.get("forceDelete", "false").lower() == "true":
-            del cluster.extensions[name.lower()]
-            return self._reply(200)
-        self._busy(request.path)
-        record.properties["provisioningState"] = "Deleting"
-        path = f"{cluster.id}/providers/Microsoft.KubernetesConfiguration/extensions/{record.name}"
-
-        def deleted() -> None:
-            if cluster.extensions.get(name.lower()) is record:
-                del cluster.extensions[name.lower()]
-
-        def failed(outcome: str, error: dict[str, str] | None) -> None:
-            record.properties["provisioningState"] = outcome
-            record.properties["errorInfo"] = error
-
-        op = self.operations.start(
-            path,
-            request.query["api-version"],
-            seconds=self.config.extension_operation_seconds,
-            fault=self.faults.operation_fault(request.method, request.path),
-            on_success=deleted,
-            on_failure=failed,
+        return self._delete(
+            request, cluster, cluster.extensions, "extensions", name, self.config.extension_operation_seconds
         )
-        return self._reply(202, None, self._lro_headers(op))
 
     # -- Flux v1 sourceControlConfigurations --------------------------------------------------
 
@@ -746,7 +728,9 @@ class ArmEmulator:
     async def _v1_get(self, request: web.Request, cluster: Cluster, name: str, parts: list[str]) -> web.Response:
         record = cluster.v1_configs.get(name.lower())
         if record is None:
-            raise not_found("Microsoft.KubernetesConfiguration/sourceControlConfigurations", name)
+            raise not_found(
+                "Microsoft.KubernetesConfiguration/sourceControlConfigurations", name, cluster.resource_group
+            )
         return self._reply(200, self._v1_body(cluster, record.name, record.properties))
 
     async def _v1_put(self, request: web.Request, cluster: Cluster, name: str, parts: list[str]) -> web.Response:
@@ -781,6 +765,21 @@ class ArmEmulator:
                 [{"method": r.method, "path": r.path, "query": r.query, "status": r.status} for r in self.requests],
             )
         raise ArmError(404, "NotFound", f"No sandbox admin route '{tail}'.")
+
+
+def _find(records: dict[str, Any], rtype: str, name: str, cluster: Cluster) -> Any:
+    record = records.get(name.lower())
+    if record is None:
+        raise not_found(f"Microsoft.KubernetesConfiguration/{rtype}", name, cluster.resource_group)
+    return record
+
+
+def _record_error(record: FluxConfigRecord | ExtensionRecord, error: dict[str, str] | None) -> None:
+    """Where each resource type reports why its last operation failed."""
+    if isinstance(record, FluxConfigRecord):
+        record.properties["errorMessage"] = (error or {}).get("message", "")
+    else:
+        record.properties["errorInfo"] = error
 
 
 def _parse_type_filter(raw: str) -> set[str] | None:

@@ -34,8 +34,13 @@ def bad_request(message: str, code: str = "InvalidRequestContent") -> ArmError:
     return ArmError(400, code, message)
 
 
-def not_found(kind: str, name: str) -> ArmError:
-    return ArmError(404, "ResourceNotFound", f"The Resource '{kind}/{name}' under resource group was not found.")
+def not_found(kind: str, name: str, resource_group: str) -> ArmError:
+    return ArmError(
+        404,
+        "ResourceNotFound",
+        f"The Resource '{kind}/{name}' under resource group '{resource_group}' was not found. "
+        "For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+    )
 
 
 def conflict(message: str, code: str = "Conflict") -> ArmError:

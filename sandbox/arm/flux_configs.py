@@ -62,7 +62,7 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-def _check_name(what: str, value: Any, limit: int = 63) -> None:
+def check_name(what: str, value: Any, limit: int = 63) -> None:
     if not isinstance(value, str) or not value or len(value) > limit or not _DNS_LABEL.match(value):
         raise bad_request(
             f"Invalid {what} '{value}': it must be a lowercase RFC 1123 label of at most {limit} characters "
@@ -147,7 +147,7 @@ def _normalise_kustomizations(raw: Any) -> dict[str, Any]:
         raise bad_request("'kustomizations' must be an object keyed by kustomization name.")
     out: dict[str, Any] = {}
     for name, body in raw.items():
-        _check_name("kustomization name", name, limit=30)
+        check_name("kustomization name", name, limit=30)
         if not isinstance(body, dict):
             raise bad_request(f"kustomization '{name}' must be an object.")
         k = {
@@ -213,7 +213,7 @@ def normalise_spec(spec: dict[str, Any], protected: dict[str, str]) -> dict[str,
     if out["scope"] not in ("cluster", "namespace"):
         raise bad_request(f"scope must be 'cluster' or 'namespace', not '{out['scope']}'.")
     out["namespace"] = out["namespace"] or "default"
-    _check_name("namespace", out["namespace"])
+    check_name("namespace", out["namespace"])
     out["suspend"] = bool(out["suspend"]) if out["suspend"] is not None else False
     given_sources = [kind for kind, key in SOURCE_KEYS.items() if out.get(key) is not None]
     kind = out["sourceKind"] or (given_sources[0] if len(given_sources) == 1 else "GitRepository")
