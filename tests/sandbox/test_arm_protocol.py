@@ -251,17 +251,17 @@ def test_token_bucket_numbers_and_time_scale():
 
 
 @pytest.fixture(scope="module")
-def real_time_sandbox() -> Iterator[SandboxThread]:
-    # ARM's numbers at a tenth of real speed: a token refills every 0.4 s, so the SDK call below
-    # surely meets an empty bucket.
-    world = SandboxThread(SandboxOptions(emulator=EmulatorConfig(time_scale=0.1, operation_seconds=0.05)))
+def slow_refill_sandbox() -> Iterator[SandboxThread]:
+    # ARM's numbers at 1/50 of real speed: a token refills every 2 s, so the SDK call below surely
+    # meets an empty bucket even on a loaded machine.
+    world = SandboxThread(SandboxOptions(emulator=EmulatorConfig(time_scale=0.02, operation_seconds=0.05)))
     world.start()
     yield world
     world.stop()
 
 
-def test_429_with_retry_after_is_honoured_by_the_sdk(real_time_sandbox: SandboxThread):
-    endpoints = real_time_sandbox.sandbox.endpoints
+def test_429_with_retry_after_is_honoured_by_the_sdk(slow_refill_sandbox: SandboxThread):
+    endpoints = slow_refill_sandbox.sandbox.endpoints
     raw = Arm(endpoints)
     remaining = []
     throttled = None
@@ -283,7 +283,7 @@ def test_429_with_retry_after_is_honoured_by_the_sdk(real_time_sandbox: SandboxT
     cluster = ClusterRef(endpoints.subscription_id, TUTORIAL_RG, ClusterType.CONNECTED, TUTORIAL_ARC)
     assert AzureExtensions(connection=conn).list(cluster) == []  # the SDK waited and retried by itself
 
-    log = real_time_sandbox.call(
+    log = slow_refill_sandbox.call(
         lambda sb: [(r.at, r.status, r.headers) for r in sb.arm.requests if r.path.endswith("/extensions")]
     )
     (at_429, status_429, headers_429), (at_ok, status_ok, _) = log[0], log[-1]
