@@ -122,9 +122,9 @@ class _Artifact:
 
 @dataclass(frozen=True)
 class _Credentials:
-    ssh_key: str | None = None  # text or base64 of the text, handed straight to GitAccess
+    ssh_key: str | None = field(default=None, repr=False)  # text or base64 of the text, for GitAccess
     username: str | None = None
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)
     error: str | None = None  # e.g. the localAuthRef secret does not exist
 
 

@@ -42,9 +42,11 @@ class FluxConfigRecord:
 
     name: str
     properties: dict[str, Any]
-    protected: dict[str, str]
+    protected: dict[str, str] = field(repr=False)  # secrets: never in a repr or an assertion diff
     system_data: dict[str, Any]
     generation: int = 1
+    #: the emulator made the SSH key (no key was given for an SSH source), as the flux agent does
+    generated_key: bool = False
 
 
 @dataclass
@@ -53,7 +55,7 @@ class ExtensionRecord:
 
     name: str
     properties: dict[str, Any]
-    protected: dict[str, str]
+    protected: dict[str, str] = field(repr=False)
     system_data: dict[str, Any]
     #: what the user asked for; ``properties`` shows the service's view (e.g. the resolved version)
     spec: dict[str, Any] = field(default_factory=dict)

@@ -10,9 +10,10 @@ from azure.mgmt.kubernetesconfiguration.extensions import (
 from azure.mgmt.kubernetesconfiguration.extensions import models as m
 
 from bot.models import ClusterRef, ExtensionPatch, ExtensionSpec, ExtensionState
+from workers.azure_clients import ClientCache, cluster_args
 from workers.azure_connection import ArmConnection
 from workers.azure_errors import arm_call
-from workers.azure_lro import PollerOperation, TokenEnvelope
+from workers.azure_lro import PollerOperation, TokenEnvelope, not_resumable, resume_guard
 
 FLUX_EXTENSION_TYPE = "microsoft.flux"
 
@@ -39,24 +40,11 @@ class AzureExtensions:
     """bot.ports.Extensions over ARM."""
 
     def __init__(self, *, connection: ArmConnection) -> None:
-        self._connection = connection
-        self._clients: dict[str, ExtensionsClient] = {}
+        self._clients = ClientCache(connection, lambda c, sub: ExtensionsClient(c.credential, sub, **c.client_kwargs()))
+        self._where = cluster_args
 
     def _ops(self, subscription_id: str) -> Any:
-        client = self._clients.get(subscription_id)
-        if client is None:
-            client = ExtensionsClient(self._connection.credential, subscription_id, **self._connection.client_kwargs())
-            self._clients[subscription_id] = client
-        return client.extensions
-
-    @staticmethod
-    def _where(cluster: ClusterRef) -> tuple[str, str, str, str]:
-        return (
-            cluster.resource_group,
-            cluster.cluster_type.resource_provider,
-            cluster.cluster_type.value,
-            cluster.name,
-        )
+        return self._clients(subscription_id).extensions
 
     def get(self, cluster: ClusterRef, name: str) -> ExtensionState:
         with arm_call(f"reading extension '{name}' on cluster '{cluster.name}'", cluster.name):
@@ -132,7 +120,7 @@ class AzureExtensions:
         ops = self._ops(cluster.subscription_id)
         where = self._where(cluster)
         doing = f"resuming {env.kind.split('.')[1]} of extension '{name}' on cluster '{cluster.name}'"
-        with arm_call(doing, cluster.name):
+        with resume_guard(doing), arm_call(doing, cluster.name):
             if env.kind == "extension.create":
                 poller: Any = ops.begin_create(*where, name, {}, continuation_token=env.sdk_token)
             elif env.kind == "extension.update":
@@ -140,7 +128,7 @@ class AzureExtensions:
             elif env.kind == "extension.delete":
                 poller = ops.begin_delete(*where, name, continuation_token=env.sdk_token)
             else:
-                raise ValueError(f"not an extension operation: {env.kind}")
+                raise not_resumable(env.kind, "an extension")
 
         def convert(model: Any) -> ExtensionState | None:
             return None if model is None else state_from_model(cluster, model)

@@ -23,9 +23,10 @@ from bot.models import (
     ProtectedSettings,
     RepositoryRef,
 )
+from workers.azure_clients import ClientCache, cluster_args
 from workers.azure_connection import ArmConnection
 from workers.azure_errors import arm_call
-from workers.azure_lro import PollerOperation, TokenEnvelope
+from workers.azure_lro import PollerOperation, TokenEnvelope, not_resumable, resume_guard
 
 
 def _b64(value: str) -> str:
@@ -237,24 +238,8 @@ class AzureFluxConfigs:
     """bot.ports.FluxConfigs over ARM."""
 
     def __init__(self, *, connection: ArmConnection) -> None:
-        self._connection = connection
-        self._clients: dict[str, FluxClient] = {}
-
-    def _client(self, subscription_id: str) -> FluxClient:
-        client = self._clients.get(subscription_id)
-        if client is None:
-            client = FluxClient(self._connection.credential, subscription_id, **self._connection.client_kwargs())
-            self._clients[subscription_id] = client
-        return client
-
-    @staticmethod
-    def _where(cluster: ClusterRef) -> tuple[str, str, str, str]:
-        return (
-            cluster.resource_group,
-            cluster.cluster_type.resource_provider,
-            cluster.cluster_type.value,
-            cluster.name,
-        )
+        self._client = ClientCache(connection, lambda c, sub: FluxClient(c.credential, sub, **c.client_kwargs()))
+        self._where = cluster_args
 
     def get(self, cluster: ClusterRef, name: str) -> FluxConfigState:
         with arm_call(f"reading flux configuration '{name}' on cluster '{cluster.name}'", cluster.name):
@@ -313,7 +298,7 @@ class AzureFluxConfigs:
         ops = self._client(cluster.subscription_id).flux_configurations
         where = self._where(cluster)
         doing = f"resuming {env.kind.split('.')[1]} of flux configuration '{name}' on cluster '{cluster.name}'"
-        with arm_call(doing, cluster.name):
+        with resume_guard(doing), arm_call(doing, cluster.name):
             if env.kind == "flux.create":
                 poller: Any = ops.begin_create_or_update(*where, name, {}, continuation_token=env.sdk_token)
             elif env.kind == "flux.update":
@@ -321,7 +306,7 @@ class AzureFluxConfigs:
             elif env.kind == "flux.delete":
                 poller = ops.begin_delete(*where, name, continuation_token=env.sdk_token)
             else:
-                raise ValueError(f"not a flux configuration operation: {env.kind}")
+                raise not_resumable(env.kind, "a flux configuration")
 
         def convert(model: Any) -> FluxConfigState | None:
             return None if model is None else state_from_model(cluster, model)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -59,6 +60,25 @@ class TokenEnvelope:
                 "resuming an Azure operation: the saved continuation token is not one fluxops wrote",
                 recommendation="start the command again",
             ) from exc
+
+
+@contextmanager
+def resume_guard(doing: str) -> Iterator[None]:
+    """azure-core says ValueError when a continuation token is not one; say it our way."""
+    try:
+        yield
+    except ValueError as exc:
+        raise errors.InvalidRequest(
+            f"{doing}: the saved continuation token is not valid ({exc})",
+            recommendation="start the command again",
+        ) from exc
+
+
+def not_resumable(kind: str, what: str) -> errors.InvalidRequest:
+    return errors.InvalidRequest(
+        f"resuming an Azure operation: the saved token is for '{kind}', not for {what}",
+        recommendation="start the command again",
+    )
 
 
 class PollerOperation(Generic[T]):

@@ -10,6 +10,7 @@ from typing import Any
 from azure.mgmt.kubernetesconfiguration import SourceControlConfigurationClient
 
 from bot.models import ClusterRef, V1Config
+from workers.azure_clients import ClientCache, cluster_args
 from workers.azure_connection import ArmConnection
 from workers.azure_errors import arm_call
 from workers.azure_lro import PollerOperation, TokenEnvelope
@@ -33,29 +34,16 @@ class AzureV1Configs:
     """bot.ports.V1Configs over ARM."""
 
     def __init__(self, *, connection: ArmConnection) -> None:
-        self._connection = connection
-        self._clients: dict[str, SourceControlConfigurationClient] = {}
+        self._clients = ClientCache(
+            connection,
+            lambda c, sub: SourceControlConfigurationClient(
+                c.credential, sub, api_version=V1_API_VERSION, **c.client_kwargs()
+            ),
+        )
+        self._where = cluster_args
 
     def _ops(self, subscription_id: str) -> Any:
-        client = self._clients.get(subscription_id)
-        if client is None:
-            client = SourceControlConfigurationClient(
-                self._connection.credential,
-                subscription_id,
-                api_version=V1_API_VERSION,
-                **self._connection.client_kwargs(),
-            )
-            self._clients[subscription_id] = client
-        return client.source_control_configurations
-
-    @staticmethod
-    def _where(cluster: ClusterRef) -> tuple[str, str, str, str]:
-        return (
-            cluster.resource_group,
-            cluster.cluster_type.resource_provider,
-            cluster.cluster_type.value,
-            cluster.name,
-        )
+        return self._clients(subscription_id).source_control_configurations
 
     def list(self, cluster: ClusterRef) -> list[V1Config]:
         with arm_call(f"listing Flux v1 configurations on cluster '{cluster.name}'", cluster.name):

@@ -8,6 +8,7 @@ then the resource handler. Writes start operations that finish on the event loop
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from collections import deque
@@ -33,6 +34,7 @@ from sandbox.world import (
     utc_now_iso,
 )
 
+logger = logging.getLogger(__name__)
 KC = "microsoft.kubernetesconfiguration"
 API_VERSIONS: dict[str, frozenset[str]] = {
     "fluxconfigurations": frozenset(
@@ -127,6 +129,10 @@ class ArmEmulator:
             response = err.response()
         except web.HTTPException as exc:
             response = exc
+        except Exception:
+            # A bug in the emulator must still answer as ARM would, or the SDK sees a body it cannot parse.
+            logger.exception("ARM emulator failed on %s %s", request.method, request.path)
+            response = ArmError(500, "InternalServerError", "The sandbox ARM emulator failed; see its log.").response()
         response.headers.setdefault("x-ms-request-id", str(uuid.uuid4()))
         response.headers.setdefault("x-ms-correlation-request-id", request.headers.get("x-ms-client-request-id", ""))
         if not request.path.startswith("/_sandbox/"):
@@ -500,26 +506,28 @@ class ArmEmulator:
             for key in flux_rules.STATUS_KEYS:
                 if key != "provisioningState":
                     properties[key] = existing.properties.get(key)
-        if (
+        ssh_source = (
             spec["sourceKind"] == "GitRepository"
             and flux_rules.is_ssh_url(str(git.get("url", "")))
-            and "sshPrivateKey" not in protected
             and not git.get("localAuthRef")
-        ):
-            # As the flux agent does: no key given for an SSH source, so it makes one and
+        )
+        kept_generated = (
+            existing is not None
+            and existing.generated_key
+            and protected.get("sshPrivateKey") == existing.protected.get("sshPrivateKey")
+        )
+        generated_key = False
+        if ssh_source and ("sshPrivateKey" not in protected or kept_generated):
+            # As the flux agent does: no key given for an SSH source, so it makes one (once) and
             # publishes the public half for the user to register as a deploy key.
-            if (
-                existing is not None
-                and existing.properties.get("repositoryPublicKey")
-                and "sshPrivateKey" in existing.protected
-            ):
-                protected["sshPrivateKey"] = existing.protected["sshPrivateKey"]
-                properties["repositoryPublicKey"] = existing.properties["repositoryPublicKey"]
+            generated_key = True
+            if kept_generated and existing is not None:
+                properties["repositoryPublicKey"] = existing.properties.get("repositoryPublicKey", "")
             else:
                 private_b64, public = flux_rules.generated_ssh_key()
                 protected["sshPrivateKey"] = private_b64
                 properties["repositoryPublicKey"] = public
-        elif "sshPrivateKey" in protected or not flux_rules.is_ssh_url(str(git.get("url", ""))):
+        else:
             properties["repositoryPublicKey"] = ""
         record = FluxConfigRecord(
             name=existing.name if existing else name,
@@ -527,6 +535,7 @@ class ArmEmulator:
             protected=protected,
             system_data=self._system_data(existing.system_data if existing else None),
             generation=(existing.generation + 1) if existing else 1,
+            generated_key=generated_key,
         )
         cluster.flux_configs[name.lower()] = record
         path = f"{cluster.id}/providers/Microsoft.KubernetesConfiguration/fluxConfigurations/{record.name}"
@@ -541,6 +550,9 @@ class ArmEmulator:
             if cluster.flux_configs.get(name.lower()) is record:
                 record.properties["provisioningState"] = outcome
                 _record_error(record, error)
+                # The spec was stored all the same; the agent keeps reconciling what it now says.
+                if self.agent is not None:
+                    self.agent.config_changed(cluster, name)
 
         op = self.operations.start(
             path,
@@ -649,8 +661,13 @@ class ArmEmulator:
         current = record.spec or {k: record.properties.get(k) for k in ext_rules.SPEC_KEYS}
         spec = ext_rules.apply_patch(current, patch)
         protected = dict(record.protected)
-        if patch.get("configurationProtectedSettings") is not None:
-            protected = flux_rules.merge_patch(protected, patch["configurationProtectedSettings"])
+        protected_patch = patch.get("configurationProtectedSettings")
+        if protected_patch is not None:
+            if not isinstance(protected_patch, dict):
+                raise bad_request("'configurationProtectedSettings' must be an object of string values.")
+            protected = ext_rules._string_map(
+                "configurationProtectedSettings", flux_rules.merge_patch(protected, protected_patch)
+            )
         return self._ext_write(request, cluster, name, record, spec, protected, status=202)
 
     def _ext_write(

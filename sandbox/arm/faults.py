@@ -66,6 +66,12 @@ class FaultRule:
         operation = raw.get("operation")
         if operation is not None and operation not in ("fail", "slow", "cancel"):
             raise ValueError(f"fault operation must be fail, slow or cancel, not {operation!r}")
+        for step in raw.get("sequence", []):
+            text = str(step).lower()
+            if text != "ok" and not (text.isdigit() and 400 <= int(text) <= 599):
+                raise ValueError(f"fault sequence steps are HTTP error statuses (400-599) or 'ok', not {step!r}")
+        if operation is not None and raw.get("sequence"):
+            raise ValueError("a fault rule shapes either responses (respond/sequence) or operations, not both")
         return cls(
             path=re.compile(str(raw.get("path", "")), re.IGNORECASE),
             method=str(raw["method"]).upper() if raw.get("method") else None,
@@ -132,7 +138,7 @@ class FaultInjector:
         for rule in self.rules:
             if rule.operation is None or not rule.matches(method, path):
                 continue
-            if rule.fire(self._rng) is None:
+            if rule.fire(self._rng) in (None, "ok"):
                 continue
             self.injected.append({"method": method, "path": path, "operation": rule.operation})
             return OperationFault(

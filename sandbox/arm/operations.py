@@ -41,8 +41,12 @@ class Operation:
 class Operations:
     """All operations of the emulator; each one finishes on the event loop after its duration."""
 
+    #: finished operations are kept for status polls, the oldest dropped past this many
+    keep: int = 50_000
     ops: dict[str, Operation] = field(default_factory=dict)
     _handles: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
+    #: resource path (lower case) -> its operation in progress
+    _active: dict[str, Operation] = field(default_factory=dict)
 
     def start(
         self,
@@ -62,6 +66,12 @@ class Operations:
             on_failure=on_failure,
         )
         self.ops[op.id] = op
+        self._active[resource_path.lower()] = op
+        while len(self.ops) > self.keep:
+            oldest = next(iter(self.ops))
+            if self.ops[oldest].status == "InProgress":
+                break
+            del self.ops[oldest]
         outcome = "ok"
         if fault is not None:
             seconds += fault.seconds
@@ -72,6 +82,8 @@ class Operations:
 
     def _finish(self, op: Operation, outcome: str, fault: OperationFault | None) -> None:
         self._handles.pop(op.id, None)
+        if self._active.get(op.resource_path.lower()) is op:
+            del self._active[op.resource_path.lower()]
         if op.status != "InProgress":
             return
         if outcome in ("ok", "slow"):
@@ -91,11 +103,7 @@ class Operations:
         return self.ops.get(op_id.lower()) or self.ops.get(op_id)
 
     def in_progress_for(self, resource_path: str) -> Operation | None:
-        path = resource_path.lower()
-        for op in self.ops.values():
-            if op.status == "InProgress" and op.resource_path.lower() == path:
-                return op
-        return None
+        return self._active.get(resource_path.lower())
 
     def cancel_all(self) -> None:
         for handle in self._handles.values():
