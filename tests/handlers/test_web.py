@@ -10,6 +10,14 @@ from handlers.app import check_receiver_secrets, create_app
 from tests.redis_server import free_port
 
 
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings read the process environment too: these tests must see only what they pass."""
+    for field in Settings.model_fields.values():
+        if field.alias:
+            monkeypatch.delenv(field.alias, raising=False)
+
+
 async def test_health_ready_and_metrics(aiohttp_client, redis_server: str):
     client = await aiohttp_client(create_app(Settings(REDIS_URL=redis_server)))
     assert (await client.get("/healthz")).status == 200

@@ -59,7 +59,13 @@ def test_operation_faults():
 
 @pytest.mark.parametrize(
     ("rule", "needle"),
-    [({"path": "x"}, "needs one of respond, operation or sequence"), ({"path": "x", "operation": "explode"}, "fail")],
+    [
+        ({"path": "x"}, "needs one of respond, operation or sequence"),
+        ({"path": "x", "operation": "explode"}, "fail"),
+        ({"path": "x", "sequence": ["fail"]}, "HTTP error statuses"),
+        ({"path": "x", "sequence": [200]}, "HTTP error statuses"),
+        ({"path": "x", "operation": "fail", "sequence": [500]}, "not both"),
+    ],
 )
 def test_bad_rules_are_refused(rule: dict, needle: str):
     with pytest.raises(ValueError, match=needle):

@@ -111,9 +111,17 @@ def test_ids_are_case_insensitive(arm: Arm):
     assert r.status_code == 200 and r.json()["value"] == []
 
 
-def test_lro_status_codes_and_async_operation_header(arm: Arm, cluster_with_flux: str):
+def test_lro_status_codes_and_async_operation_header(arm: Arm, cluster_with_flux: str, sandbox_thread):
     path = f"{cluster_with_flux}/providers/Microsoft.KubernetesConfiguration/fluxConfigurations/lro"
-    created = arm.call("PUT", path, json=flux_body())
+    sandbox_thread.call(
+        lambda sb: sb.arm.faults.configure(
+            [{"method": "PUT", "path": "/lro$", "operation": "slow", "seconds": 1, "times": 1}]
+        )
+    )
+    try:
+        created = arm.call("PUT", path, json=flux_body())
+    finally:
+        sandbox_thread.call(lambda sb: sb.arm.faults.configure([]))
     assert created.status_code == 201
     assert created.json()["properties"]["provisioningState"] == "Creating"
     op_url = created.headers["Azure-AsyncOperation"]
@@ -281,7 +289,10 @@ def test_429_with_retry_after_is_honoured_by_the_sdk(slow_refill_sandbox: Sandbo
 
     conn = ArmConnection(endpoint=endpoints.arm_url, credential=SandboxCredential(), ca_bundle=str(endpoints.ca_file))
     cluster = ClusterRef(endpoints.subscription_id, TUTORIAL_RG, ClusterType.CONNECTED, TUTORIAL_ARC)
-    assert AzureExtensions(connection=conn).list(cluster) == []  # the SDK waited and retried by itself
+    extensions = AzureExtensions(connection=conn)
+    # However long the client took to build, its first request meets an empty bucket.
+    slow_refill_sandbox.call(lambda sb: sb.arm.throttle.drain(endpoints.subscription_id, "reads"))
+    assert extensions.list(cluster) == []  # the SDK waited and retried by itself
 
     log = slow_refill_sandbox.call(
         lambda sb: [(r.at, r.status, r.headers) for r in sb.arm.requests if r.path.endswith("/extensions")]
@@ -289,3 +300,43 @@ def test_429_with_retry_after_is_honoured_by_the_sdk(slow_refill_sandbox: Sandbo
     (at_429, status_429, headers_429), (at_ok, status_ok, _) = log[0], log[-1]
     assert (status_429, status_ok) == (429, 200)
     assert at_ok - at_429 >= float(headers_429["retry-after"]) * 0.9
+
+
+def test_generated_deploy_key_survives_later_writes(arm: Arm, cluster_with_flux: str):
+    path = f"{cluster_with_flux}/providers/Microsoft.KubernetesConfiguration/fluxConfigurations/sshgen"
+    ssh = flux_body(
+        gitRepository={
+            "url": "ssh://git@github.com/fluxops-sandbox/private-gitops",
+            "repositoryRef": {"branch": "main"},
+        }
+    )
+    created = arm.call("PUT", path, json=ssh)
+    public = created.json()["properties"]["repositoryPublicKey"]
+    assert public.startswith("ssh-ed25519 ")
+    arm.wait_op(created.headers["Azure-AsyncOperation"])
+    patched = arm.call("PATCH", path, json={"properties": {"suspend": True}})
+    arm.wait_op(patched.headers["Azure-AsyncOperation"])
+    replaced = arm.call("PUT", path, json=ssh)
+    arm.wait_op(replaced.headers["Azure-AsyncOperation"])
+    assert arm.call("GET", path).json()["properties"]["repositoryPublicKey"] == public
+    # a key of the user's own replaces the generated one, and nothing is published then
+    own = {**ssh["properties"], "configurationProtectedSettings": {"sshPrivateKey": "a2V5"}}
+    mine = arm.call("PUT", path, json={"properties": own})
+    assert mine.json()["properties"]["repositoryPublicKey"] == ""
+    arm.wait_op(mine.headers["Azure-AsyncOperation"])
+
+
+def test_extension_patch_refuses_malformed_secrets(arm: Arm, fresh_cluster: ClusterRef):
+    ext = (
+        arm.cluster_path(fresh_cluster.name, fresh_cluster.resource_group)
+        + "/providers/Microsoft.KubernetesConfiguration/extensions/flux"
+    )
+    arm.wait_op(
+        arm.call("PUT", ext, api=EXT_API, json={"properties": {"extensionType": "microsoft.flux"}}).headers[
+            "Azure-AsyncOperation"
+        ]
+    )
+    bad = arm.call("PATCH", ext, api=EXT_API, json={"properties": {"configurationProtectedSettings": "x"}})
+    assert bad.status_code == 400
+    good = arm.call("PATCH", ext, api=EXT_API, json={"properties": {"configurationSettings": {"a.b": "c"}}})
+    assert good.status_code == 202

@@ -307,3 +307,27 @@ def _get(url: str, endpoints, token: str | None = "t") -> str:  # noqa: S107 (a 
             return response.read().decode()
     except urllib.error.HTTPError as exc:
         return json.dumps({"status": exc.code, "body": json.loads(exc.read() or b"{}")})
+
+
+@pytest.mark.parametrize("token", ["not-a-token", "eyJraW5kIjogImZsdXguY3JlYXRlIn0="])
+def test_resume_with_a_bad_token_is_our_error(flux: AzureFluxConfigs, token: str):
+    with pytest.raises(errors.InvalidRequest) as caught:
+        flux.resume(token).result(5)
+    assert caught.value.recommendation == "start the command again"
+
+
+def test_resume_with_a_corrupt_sdk_token_is_our_error(flux: AzureFluxConfigs, cluster: ClusterRef):
+    from workers.azure_lro import TokenEnvelope
+
+    token = TokenEnvelope("flux.create", cluster, "x", "garbage").encode()
+    with pytest.raises(errors.InvalidRequest) as caught:
+        flux.resume(token).result(5)
+    assert "continuation token is not valid" in caught.value.message
+
+
+def test_resume_of_another_kind_is_refused(flux: AzureFluxConfigs, cluster: ClusterRef):
+    from workers.azure_lro import TokenEnvelope
+
+    with pytest.raises(errors.InvalidRequest) as caught:
+        flux.resume(TokenEnvelope("extension.create", cluster, "flux", "t").encode())
+    assert "not for a flux configuration" in caught.value.message
