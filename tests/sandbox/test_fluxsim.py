@@ -414,12 +414,14 @@ async def test_unknown_host_and_unserved_sources(env: Env) -> None:
 
 
 async def test_stale_reconcile_never_overwrites_a_newer_config(env: Env) -> None:
-    env.flux.step_seconds = 0.05
+    env.flux.step_seconds = 0.2
     env.put()
     env.flux.config_changed(env.cluster, "cluster-config")
+    # the old reconcile has fetched and is between steps when the newer config is written
+    await wait_for(lambda: any(a.config == "cluster-config" for a in env.flux.fetch_log))
     newer = env.put(url=f"https://github.com/{PRIVATE}")  # written, agent not told yet
     newer.properties["statuses"] = []
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(0.6)  # long enough for the old reconcile's remaining steps
     assert newer.properties["statuses"] == []
     assert newer.properties["complianceState"] == "Pending"
 
@@ -430,6 +432,7 @@ async def test_deleted_config_stops_reconciling(env: Env) -> None:
     await wait_for(lambda: len(env.flux.fetch_log) >= 2)
     del env.cluster.flux_configs["cluster-config"]
     env.flux.config_deleted(env.cluster, "cluster-config")
+    await asyncio.sleep(0.1)  # a fetch already running in a thread may still land
     count = len(env.flux.fetch_log)
     await asyncio.sleep(0.3)
     assert len(env.flux.fetch_log) == count
