@@ -50,7 +50,10 @@ API_VERSIONS: dict[str, frozenset[str]] = {
     ),
     "extensions": frozenset({"2022-03-01", "2022-07-01", "2022-11-01", "2023-05-01", "2024-11-01", "2025-03-01"}),
     "sourcecontrolconfigurations": frozenset({"2021-03-01", "2022-03-01", "2022-07-01", "2022-11-01", "2023-05-01"}),
-    "resources": frozenset({"2021-04-01", "2022-09-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-04-01"}),
+    # 2016-02-01: what azure-mgmt-core's auto-registration policy speaks to /providers
+    "resources": frozenset(
+        {"2016-02-01", "2021-04-01", "2022-09-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-04-01"}
+    ),
     "clusters": frozenset(
         {
             "2021-10-01",
@@ -180,9 +183,22 @@ class ArmEmulator:
                 f"Please try again after '{decision.retry_after}' seconds.",
                 headers=decision.headers,
             )
+        if family in ("fluxconfigurations", "extensions", "sourcecontrolconfigurations"):
+            self._require_registration(subscription, "Microsoft.KubernetesConfiguration")
         response = await handler(request, parts)
         response.headers.update(decision.headers)
         return response
+
+    def _require_registration(self, subscription: str, namespace: str) -> None:
+        if self.world.provider_registration(subscription, namespace) != "Registered":
+            # The SDK's ARMAutoResourceProviderRegistrationPolicy reads the namespace from the
+            # last quoted word of this message, registers it and retries the request.
+            raise ArmError(
+                409,
+                "MissingSubscriptionRegistration",
+                f"The subscription is not registered to use namespace '{namespace}'. "
+                "See https://aka.ms/rps-not-found for how to register subscriptions.",
+            )
 
     def _check_api_version(self, request: web.Request, family: str) -> None:
         version = request.query.get("api-version")

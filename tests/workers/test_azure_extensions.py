@@ -153,3 +153,21 @@ def test_parse_cluster_id(arm_id: str, expected: tuple[object, ...]):
 def test_parse_cluster_id_rejects_non_clusters(arm_id: str):
     with pytest.raises(errors.InvalidRequest):
         parse_cluster_id(arm_id)
+
+
+def test_unregistered_provider_is_registered_by_the_sdk_itself(  # ~10 s: the SDK waits that long to re-read
+    extensions: AzureExtensions, fresh_cluster: ClusterRef, endpoints, sandbox_thread
+):
+    key = (endpoints.subscription_id.lower(), "microsoft.kubernetesconfiguration")
+    sandbox_thread.call(lambda sb: sb.world.provider_state.__setitem__(key, "NotRegistered"))
+    try:
+        assert extensions.list(fresh_cluster) == []
+        state = sandbox_thread.call(lambda sb: sb.world.provider_registration(*key))
+    finally:
+        sandbox_thread.call(lambda sb: sb.world.provider_state.clear())
+    assert state == "Registered"
+    calls = sandbox_thread.call(
+        lambda sb: [(r.method, r.status, r.path.rsplit("/", 1)[-1]) for r in sb.arm.requests][-4:]
+    )
+    assert calls[0] == ("GET", 409, "extensions")
+    assert ("POST", 200, "register") in calls and calls[-1] == ("GET", 200, "extensions")
