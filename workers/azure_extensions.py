@@ -13,7 +13,7 @@ from bot.models import ClusterRef, ExtensionPatch, ExtensionSpec, ExtensionState
 from workers.azure_clients import ClientCache, cluster_args
 from workers.azure_connection import ArmConnection
 from workers.azure_errors import arm_call
-from workers.azure_lro import PollerOperation, TokenEnvelope, not_resumable, resume_guard
+from workers.azure_lro import PollerOperation, TokenEnvelope, resume_poller
 
 FLUX_EXTENSION_TYPE = "microsoft.flux"
 
@@ -116,19 +116,18 @@ class AzureExtensions:
 
     def resume(self, token: str) -> PollerOperation[ExtensionState | None]:
         env = TokenEnvelope.decode(token)
-        cluster, name = env.cluster, env.name
+        cluster = env.cluster
         ops = self._ops(cluster.subscription_id)
-        where = self._where(cluster)
-        doing = f"resuming {env.kind.split('.')[1]} of extension '{name}' on cluster '{cluster.name}'"
-        with resume_guard(doing), arm_call(doing, cluster.name):
-            if env.kind == "extension.create":
-                poller: Any = ops.begin_create(*where, name, {}, continuation_token=env.sdk_token)
-            elif env.kind == "extension.update":
-                poller = ops.begin_update(*where, name, {}, continuation_token=env.sdk_token)
-            elif env.kind == "extension.delete":
-                poller = ops.begin_delete(*where, name, continuation_token=env.sdk_token)
-            else:
-                raise not_resumable(env.kind, "an extension")
+        at = (*self._where(cluster), env.name)
+        poller, doing = resume_poller(
+            env,
+            what="extension",
+            starters={
+                "extension.create": lambda t: ops.begin_create(*at, {}, continuation_token=t),
+                "extension.update": lambda t: ops.begin_update(*at, {}, continuation_token=t),
+                "extension.delete": lambda t: ops.begin_delete(*at, continuation_token=t),
+            },
+        )
 
         def convert(model: Any) -> ExtensionState | None:
             return None if model is None else state_from_model(cluster, model)

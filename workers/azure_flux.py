@@ -26,7 +26,7 @@ from bot.models import (
 from workers.azure_clients import ClientCache, cluster_args
 from workers.azure_connection import ArmConnection
 from workers.azure_errors import arm_call
-from workers.azure_lro import PollerOperation, TokenEnvelope, not_resumable, resume_guard
+from workers.azure_lro import PollerOperation, TokenEnvelope, resume_poller
 
 
 def _b64(value: str) -> str:
@@ -294,19 +294,18 @@ class AzureFluxConfigs:
 
     def resume(self, token: str) -> PollerOperation[FluxConfigState | None]:
         env = TokenEnvelope.decode(token)
-        cluster, name = env.cluster, env.name
+        cluster = env.cluster
         ops = self._client(cluster.subscription_id).flux_configurations
-        where = self._where(cluster)
-        doing = f"resuming {env.kind.split('.')[1]} of flux configuration '{name}' on cluster '{cluster.name}'"
-        with resume_guard(doing), arm_call(doing, cluster.name):
-            if env.kind == "flux.create":
-                poller: Any = ops.begin_create_or_update(*where, name, {}, continuation_token=env.sdk_token)
-            elif env.kind == "flux.update":
-                poller = ops.begin_update(*where, name, {}, continuation_token=env.sdk_token)
-            elif env.kind == "flux.delete":
-                poller = ops.begin_delete(*where, name, continuation_token=env.sdk_token)
-            else:
-                raise not_resumable(env.kind, "a flux configuration")
+        at = (*self._where(cluster), env.name)
+        poller, doing = resume_poller(
+            env,
+            what="flux configuration",
+            starters={
+                "flux.create": lambda t: ops.begin_create_or_update(*at, {}, continuation_token=t),
+                "flux.update": lambda t: ops.begin_update(*at, {}, continuation_token=t),
+                "flux.delete": lambda t: ops.begin_delete(*at, continuation_token=t),
+            },
+        )
 
         def convert(model: Any) -> FluxConfigState | None:
             return None if model is None else state_from_model(cluster, model)

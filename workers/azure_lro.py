@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -18,7 +18,7 @@ from azure.core.polling import LROPoller
 
 from bot import errors
 from bot.models import ClusterRef, ClusterType
-from workers.azure_errors import translate
+from workers.azure_errors import arm_call, translate
 
 T = TypeVar("T")
 
@@ -76,9 +76,22 @@ def resume_guard(doing: str) -> Iterator[None]:
 
 def not_resumable(kind: str, what: str) -> errors.InvalidRequest:
     return errors.InvalidRequest(
-        f"resuming an Azure operation: the saved token is for '{kind}', not for {what}",
+        f"resuming an Azure operation: the saved token is for '{kind}', not for this {what}",
         recommendation="start the command again",
     )
+
+
+def resume_poller(
+    env: TokenEnvelope, *, what: str, starters: Mapping[str, Callable[[str], LROPoller[Any]]]
+) -> tuple[LROPoller[Any], str]:
+    """Rebuild the SDK poller a token was taken from: ``starters`` maps each kind to the SDK's
+    begin_* call, made with the continuation token. Returns the poller and what it is doing."""
+    doing = f"resuming {env.kind.split('.')[-1]} of {what} '{env.name}' on cluster '{env.cluster.name}'"
+    starter = starters.get(env.kind)
+    if starter is None:
+        raise not_resumable(env.kind, what)
+    with resume_guard(doing), arm_call(doing, env.cluster.name):
+        return starter(env.sdk_token), doing
 
 
 class PollerOperation(Generic[T]):

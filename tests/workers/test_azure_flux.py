@@ -330,4 +330,4 @@ def test_resume_of_another_kind_is_refused(flux: AzureFluxConfigs, cluster: Clus
 
     with pytest.raises(errors.InvalidRequest) as caught:
         flux.resume(TokenEnvelope("extension.create", cluster, "flux", "t").encode())
-    assert "not for a flux configuration" in caught.value.message
+    assert "not for this flux configuration" in caught.value.message
