@@ -664,7 +664,7 @@ class ArmEmulator:
                     f"exist on the cluster ({', '.join(sorted(r.name for r in cluster.v1_configs.values()))}); "
                     "delete them first, then install Flux v2.",
                 )
-        protected = ext_rules._string_map("configurationProtectedSettings", props.get("configurationProtectedSettings"))
+        protected = ext_rules.string_map("configurationProtectedSettings", props.get("configurationProtectedSettings"))
         return self._ext_write(request, cluster, name, existing, spec, protected, status=200 if existing else 201)
 
     async def _ext_patch(self, request: web.Request, cluster: Cluster, name: str, parts: list[str]) -> web.Response:
@@ -681,7 +681,7 @@ class ArmEmulator:
         if protected_patch is not None:
             if not isinstance(protected_patch, dict):
                 raise bad_request("'configurationProtectedSettings' must be an object of string values.")
-            protected = ext_rules._string_map(
+            protected = ext_rules.string_map(
                 "configurationProtectedSettings", flux_rules.merge_patch(protected, protected_patch)
             )
         return self._ext_write(request, cluster, name, record, spec, protected, status=202)
@@ -698,19 +698,17 @@ class ArmEmulator:
         status: int,
     ) -> web.Response:
         current_version = existing.properties.get("currentVersion") if existing else None
-        properties = ext_rules.render_properties(
-            spec,
-            {
-                # Unpinned, the service reports the version it runs (none yet while installing).
-                "version": spec.get("version") or current_version,
-                "currentVersion": current_version,
-                "provisioningState": "Updating" if existing else "Creating",
-                "statuses": [],
-                "isSystemExtension": False,
-                "errorInfo": None,
-                "aksAssignedIdentity": None,
-            },
-        )
+        properties = {
+            **spec,
+            # Unpinned, the service reports the version it runs (none yet while installing).
+            "version": spec.get("version") or current_version,
+            "currentVersion": current_version,
+            "provisioningState": "Updating" if existing else "Creating",
+            "statuses": [],
+            "isSystemExtension": False,
+            "errorInfo": None,
+            "aksAssignedIdentity": None,
+        }
         record = ExtensionRecord(
             name=existing.name if existing else name,
             properties=properties,

@@ -39,7 +39,7 @@ def supported_versions(release_train: str = "stable") -> list[str]:
     return list(reversed(FLUX_RELEASES.get(release_train.lower(), [])[-3:]))
 
 
-def _string_map(where: str, value: Any) -> dict[str, str]:
+def string_map(where: str, value: Any) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
@@ -83,7 +83,7 @@ def normalise(spec: dict[str, Any], *, existing: dict[str, Any] | None = None) -
             raise bad_request("microsoft.flux can only be installed with cluster scope.")
     else:
         out["scope"] = out["scope"] or {"cluster": {"releaseNamespace": "kube-system"}}
-    out["configurationSettings"] = _string_map("configurationSettings", out["configurationSettings"])
+    out["configurationSettings"] = string_map("configurationSettings", out["configurationSettings"])
     return out
 
 
@@ -104,9 +104,3 @@ def installed_version(spec: dict[str, Any]) -> str | None:
     if spec.get("version"):
         return str(spec["version"])
     return FLUX_RELEASES[str(spec["releaseTrain"]).lower()][-1]
-
-
-def render_properties(spec: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
-    props = dict(spec)
-    props.update(status)
-    return props

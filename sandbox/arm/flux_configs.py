@@ -239,7 +239,6 @@ def normalise_spec(spec: dict[str, Any], protected: dict[str, str]) -> dict[str,
             "HTTPS user and key go together."
         )
     out["kustomizations"] = _normalise_kustomizations(out["kustomizations"])
-    out["waitForReconciliation"] = out["waitForReconciliation"]
     return out
 
 

@@ -7,6 +7,7 @@ import json
 import time
 import urllib.request
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -26,6 +27,7 @@ from bot.models import (
     RepositoryRef,
     Secret,
 )
+from cli.demo import TUTORIAL_SPEC
 from sandbox.seed import PRIVATE_REPO, TUTORIAL_REPO, TUTORIAL_URL
 from workers.azure_extensions import AzureExtensions
 from workers.azure_flux import AzureFluxConfigs
@@ -34,17 +36,8 @@ FINAL = ("Compliant", "Non-Compliant")
 
 
 def tutorial(name: str = "cluster-config", **source: object) -> FluxConfigSpec:
-    src = {"url": TUTORIAL_URL, "ref": RepositoryRef(branch="main"), **source}
-    return FluxConfigSpec(
-        name=name,
-        namespace="cluster-config",
-        scope="cluster",
-        source=GitSource(**src),  # type: ignore[arg-type]
-        kustomizations=(
-            Kustomization(name="infra", path="./infrastructure", prune=True),
-            Kustomization(name="apps", path="./apps/staging", prune=True, depends_on=("infra",)),
-        ),
-    )
+    """The seed tutorial's configuration (as the demo runs it), renamed, with source fields changed."""
+    return replace(TUTORIAL_SPEC, name=name, source=replace(TUTORIAL_SPEC.source, **source))  # type: ignore[arg-type]
 
 
 def wait_for(read: Callable[[], FluxConfigState], done: Callable[[FluxConfigState], bool], seconds: float = 20):
