@@ -74,3 +74,19 @@ class StillRunning(FluxopsError):
     """A long-running operation had not finished when we stopped waiting; resume it later."""
 
     retryable = True
+
+
+class Busy(FluxopsError):
+    """Another job holds the lock on the same (cluster, configuration); this one waits its turn."""
+
+    retryable = True
+
+    def __init__(
+        self, message: str, *, holder: str, recommendation: str = "", retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, recommendation=recommendation, retry_after=retry_after)
+        self.holder = holder
+
+
+class Forbidden(FluxopsError):
+    """The person asking may not run this command on this cluster (the policy file says so)."""

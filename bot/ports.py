@@ -7,8 +7,10 @@ restarted worker, which then continues polling the same ARM operation instead of
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Protocol, TypeVar
 
+from bot.jobs import JobRecord
 from bot.models import (
     Cluster,
     ClusterRef,
@@ -19,8 +21,10 @@ from bot.models import (
     FluxConfigSpec,
     FluxConfigState,
     ProtectedSettings,
+    Secret,
     V1Config,
 )
+from bot.views import AuditEntry, ConfirmView, JobView, TextView
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -75,3 +79,47 @@ class ClusterInventory(Protocol):
     def provider_states(self, subscription_id: str) -> dict[str, str]:
         """Registration state per resource provider namespace fluxops needs."""
         ...
+
+
+class Reporter(Protocol):
+    """Where one job's messages go (a Slack channel today, a PR comment later)."""
+
+    def show(self, view: JobView | ConfirmView) -> None:
+        """The first call posts the job's message; later calls edit that same message."""
+        ...
+
+    def private(self, view: TextView | JobView) -> None:
+        """Only the person who asked sees it (errors, refusals)."""
+        ...
+
+
+class JobStore(Protocol):
+    """Job records and the progress that lets a redelivered or recovered job carry on, not start over."""
+
+    def load(self, job_id: str) -> JobRecord: ...
+    def get(self, job_id: str, key: str) -> str | None: ...
+    def put(self, job_id: str, key: str, value: str) -> None: ...
+
+
+class Locks(Protocol):
+    def hold(self, key: str, owner: str) -> AbstractContextManager[None]:
+        """Hold ``key`` for ``owner`` while the block runs (kept alive by a heartbeat).
+
+        Raises bot.errors.Busy naming the holder when another owner has it. The same owner may
+        take it again (a recovered job re-entering its own lock).
+        """
+        ...
+
+
+class AuditLog(Protocol):
+    def append(self, entry: AuditEntry) -> bool:
+        """Append once per (job id, result kind); False when this job's entry is already there."""
+        ...
+
+    def read(self, *, since_seconds: int, cluster: str | None = None, limit: int = 20) -> list[AuditEntry]: ...
+
+
+class Credentials(Protocol):
+    """Credentials fluxops holds, by name (what `--https-key-ref NAME` refers to)."""
+
+    def get(self, name: str) -> Secret: ...

@@ -1,0 +1,351 @@
+"""Typed commands: what `/flux ...` means once the grammar has parsed it.
+
+Every command is a frozen dataclass. The job layer re-parses the stored text to get it back, so a
+command never has to be serialized. Class attributes say how a command is treated:
+
+- ``role``: the least role (see ``bot.policy``) allowed to run it on its cluster;
+- ``mutates``: it changes something in Azure (audited, locked per (cluster, lock_name));
+- ``destructive``: it asks for a Confirm button press before it runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import ClassVar
+
+from bot.models import (
+    ClusterType,
+    ExtensionPatch,
+    ExtensionSpec,
+    FluxConfigPatch,
+    FluxConfigSpec,
+    Kustomization,
+    KustomizationChange,
+)
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return (Role.VIEWER, Role.OPERATOR, Role.ADMIN).index(self)
+
+
+@dataclass(frozen=True)
+class ClusterTarget:
+    """A cluster as the user named it: an inventory alias, a cluster name or a full ARM id.
+
+    ``resource_group`` and ``cluster_type`` disambiguate, as ``-g`` and ``-t`` do in az.
+    """
+
+    cluster: str
+    resource_group: str | None = None
+    cluster_type: ClusterType | None = None
+
+    def __str__(self) -> str:
+        return self.cluster
+
+
+@dataclass(frozen=True)
+class CredentialRefs:
+    """Names of credentials fluxops holds (never the secrets themselves: those are not typed into chat)."""
+
+    https_key: str | None = None
+    ssh_private_key: str | None = None
+    known_hosts: str | None = None
+
+    def is_empty(self) -> bool:
+        return self.https_key is None and self.ssh_private_key is None and self.known_hosts is None
+
+
+@dataclass(frozen=True)
+class BaseCommand:
+    role: ClassVar[Role] = Role.VIEWER
+    mutates: ClassVar[bool] = False
+    destructive: ClassVar[bool] = False
+    #: the words that name the command in help and audit ("config create")
+    verb: ClassVar[str] = ""
+
+    @property
+    def cluster_target(self) -> ClusterTarget | None:
+        target = getattr(self, "target", None)
+        return target if isinstance(target, ClusterTarget) else None
+
+    @property
+    def lock_name(self) -> str | None:
+        """What a mutation locks on its cluster: the configuration name, or "extension"."""
+        return None
+
+
+@dataclass(frozen=True)
+class Help(BaseCommand):
+    topic: str | None = None
+    verb: ClassVar[str] = "help"
+
+
+@dataclass(frozen=True)
+class ListClusters(BaseCommand):
+    selector: tuple[tuple[str, str], ...] = ()
+    verb: ClassVar[str] = "clusters"
+
+
+@dataclass(frozen=True)
+class ConfigCreate(BaseCommand):
+    target: ClusterTarget
+    spec: FluxConfigSpec
+    credentials: CredentialRefs = CredentialRefs()
+    #: install microsoft.flux first when the cluster has none (az does); --no-extension turns it off
+    install_extension: bool = True
+    #: --deploy-key generate (keys are generated and registered by the deploy-key issue)
+    generate_deploy_key: bool = False
+    role: ClassVar[Role] = Role.OPERATOR
+    mutates: ClassVar[bool] = True
+    verb: ClassVar[str] = "config create"
+
+    @property
+    def lock_name(self) -> str | None:
+        return self.spec.name
+
+
+@dataclass(frozen=True)
+class ConfigUpdate(BaseCommand):
+    target: ClusterTarget
+    name: str
+    patch: FluxConfigPatch
+    credentials: CredentialRefs = CredentialRefs()
+    role: ClassVar[Role] = Role.OPERATOR
+    mutates: ClassVar[bool] = True
+    verb: ClassVar[str] = "config update"
+
+    @property
+    def lock_name(self) -> str | None:
+        return self.name
+
+
+@dataclass(frozen=True)
+class ConfigDelete(BaseCommand):
+    target: ClusterTarget
+    name: str
+    force: bool = False
+    role: ClassVar[Role] = Role.ADMIN
+    mutates: ClassVar[bool] = True
+    destructive: ClassVar[bool] = True
+    verb: ClassVar[str] = "config delete"
+
+    @property
+    def lock_name(self) -> str | None:
+        return self.name
+
+
+@dataclass(frozen=True)
+class ConfigShow(BaseCommand):
+    target: ClusterTarget
+    name: str
+    verb: ClassVar[str] = "config show"
+
+
+@dataclass(frozen=True)
+class ConfigList(BaseCommand):
+    target: ClusterTarget
+    verb: ClassVar[str] = "config list"
+
+
+@dataclass(frozen=True)
+class Status(BaseCommand):
+    """`status NAME` is one configuration; `status` alone is every configuration on the cluster."""
+
+    target: ClusterTarget
+    name: str | None = None
+    verb: ClassVar[str] = "status"
+
+
+@dataclass(frozen=True)
+class Suspend(BaseCommand):
+    target: ClusterTarget
+    name: str
+    role: ClassVar[Role] = Role.OPERATOR
+    mutates: ClassVar[bool] = True
+    verb: ClassVar[str] = "suspend"
+
+    @property
+    def lock_name(self) -> str | None:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Resume(BaseCommand):
+    target: ClusterTarget
+    name: str
+    role: ClassVar[Role] = Role.OPERATOR
+    mutates: ClassVar[bool] = True
+    verb: ClassVar[str] = "resume"
+
+    @property
+    def lock_name(self) -> str | None:
+        return self.name
+
+
+@dataclass(frozen=True)
+class KustomizationCreate(BaseCommand):
+    target: ClusterTarget
+    config: str
+    kustomization: Kustomization
+    role: ClassVar[Role] = Role.OPERATOR
+    mutates: ClassVar[bool] = True
+    verb: ClassVar[str] = "kustomization create"
+
+    @property
+    def lock_name(self) -> str | None:
+        return self.config
+
+
+@dataclass(frozen=True)
+class KustomizationUpdate(BaseCommand):
+    target: ClusterTarget
+    config: str
+    change: KustomizationChange
+    role: ClassVar[Role] = Role.OPERATOR
+    mutates: ClassVar[bool] = True
+    verb: ClassVar[str] = "kustomization update"
+
+    @property
+    def lock_name(self) -> str | None:
+        return self.config
+
+
+@dataclass(frozen=True)
+class KustomizationDelete(BaseCommand):
+    target: ClusterTarget
+    config: str
+    name: str
+    role: ClassVar[Role] = Role.ADMIN
+    mutates: ClassVar[bool] = True
+    destructive: ClassVar[bool] = True
+    verb: ClassVar[str] = "kustomization delete"
+
+    @property
+    def lock_name(self) -> str | None:
+        return self.config
+
+
+@dataclass(frozen=True)
+class KustomizationList(BaseCommand):
+    target: ClusterTarget
+    config: str
+    verb: ClassVar[str] = "kustomization list"
+
+
+@dataclass(frozen=True)
+class KustomizationShow(BaseCommand):
+    target: ClusterTarget
+    config: str
+    name: str
+    verb: ClassVar[str] = "kustomization show"
+
+
+@dataclass(frozen=True)
+class ExtensionCreate(BaseCommand):
+    target: ClusterTarget
+    spec: ExtensionSpec
+    role: ClassVar[Role] = Role.ADMIN
+    mutates: ClassVar[bool] = True
+    verb: ClassVar[str] = "extension create"
+
+    @property
+    def lock_name(self) -> str | None:
+        return "extension"
+
+
+@dataclass(frozen=True)
+class ExtensionUpdate(BaseCommand):
+    target: ClusterTarget
+    patch: ExtensionPatch
+    name: str = "flux"
+    role: ClassVar[Role] = Role.ADMIN
+    mutates: ClassVar[bool] = True
+    verb: ClassVar[str] = "extension update"
+
+    @property
+    def lock_name(self) -> str | None:
+        return "extension"
+
+
+@dataclass(frozen=True)
+class ExtensionDelete(BaseCommand):
+    target: ClusterTarget
+    name: str = "flux"
+    force: bool = False
+    role: ClassVar[Role] = Role.ADMIN
+    mutates: ClassVar[bool] = True
+    destructive: ClassVar[bool] = True
+    verb: ClassVar[str] = "extension delete"
+
+    @property
+    def lock_name(self) -> str | None:
+        return "extension"
+
+
+@dataclass(frozen=True)
+class ExtensionShow(BaseCommand):
+    target: ClusterTarget
+    name: str = "flux"
+    verb: ClassVar[str] = "extension show"
+
+
+@dataclass(frozen=True)
+class Audit(BaseCommand):
+    since_seconds: int = 7 * 24 * 3600
+    cluster: str | None = None
+    limit: int = 20
+    verb: ClassVar[str] = "audit"
+
+
+Command = (
+    Help
+    | ListClusters
+    | ConfigCreate
+    | ConfigUpdate
+    | ConfigDelete
+    | ConfigShow
+    | ConfigList
+    | Status
+    | Suspend
+    | Resume
+    | KustomizationCreate
+    | KustomizationUpdate
+    | KustomizationDelete
+    | KustomizationList
+    | KustomizationShow
+    | ExtensionCreate
+    | ExtensionUpdate
+    | ExtensionDelete
+    | ExtensionShow
+    | Audit
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    """The text is a command to run (after authorization)."""
+
+    command: Command
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Answer now without running anything: help, or a usage error that says what to type instead."""
+
+    text: str
+    error: bool = False
+
+
+@dataclass(frozen=True)
+class Ignore:
+    """Not addressed to fluxops (a PR comment that does not start with /flux)."""
+
+
+ParseResult = Run | Reply | Ignore

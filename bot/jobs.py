@@ -1,0 +1,43 @@
+"""A job: one command from one person, from the moment it is accepted until it ends.
+
+The web process writes the record (atomically with the enqueue); workers read it by id. The command is
+kept as the text that was typed and re-parsed by the worker, so no typed command is ever serialized.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    job_id: str
+    text: str  # the /flux arguments as typed (never contains a secret: the grammar accepts none)
+    platform: str  # "slack" (later "github", "azure-devops")
+    actor: str  # the platform's user id
+    channel: str = ""  # where the job's message goes
+    team: str = ""
+    response_url: str = ""  # Slack's per-command reply URL (ephemeral replies)
+    created_at: float = 0.0
+    confirmed_by: str = ""  # who pressed Confirm (destructive commands)
+
+    @property
+    def origin(self) -> str:
+        return f"{self.platform}:{self.channel}" if self.channel else self.platform
+
+    @property
+    def actor_id(self) -> str:
+        return f"{self.platform}:{self.actor}"
+
+    def to_mapping(self) -> dict[str, str]:
+        return {key: str(value) for key, value in asdict(self).items()}
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, str]) -> JobRecord:
+        known = {f.name: f.type for f in fields(cls)}
+        values: dict[str, object] = {}
+        for key, value in data.items():
+            if key not in known:
+                continue
+            values[key] = float(value) if key == "created_at" else value
+        return cls(**values)  # type: ignore[arg-type]

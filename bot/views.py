@@ -1,0 +1,117 @@
+"""Neutral messages: what the bot wants to say, before any platform's format (see bot/render/).
+
+A job shows one ``JobView``, edited in place as the job moves; destructive commands first show a
+``ConfirmView``; usage errors and help are a ``TextView``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.models import Cluster, ExtensionState, FluxConfigState
+
+
+class Phase(StrEnum):
+    QUEUED = "queued"
+    AWAITING_CONFIRMATION = "awaiting_confirmation"
+    WAITING = "waiting"  # for another job's lock on the same (cluster, configuration)
+    RUNNING = "running"  # the ARM operation
+    WATCHING = "watching"  # reconciliation on the cluster
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    CANCELED = "canceled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (Phase.SUCCEEDED, Phase.FAILED, Phase.TIMED_OUT, Phase.CANCELED)
+
+
+class StepState(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of what the job did: "install microsoft.flux 1.17.3" done."""
+
+    text: str
+    state: StepState
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """An error as a person reads it: what was happening, what went wrong, what to do."""
+
+    doing: str
+    message: str
+    recommendation: str = ""
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class ClusterRow:
+    cluster: Cluster
+    alias: str | None = None
+    flux_version: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: str  # the stream id; also gives the time
+    time: str  # ISO 8601 UTC
+    actor: str  # "slack:U123"
+    origin: str  # "slack:C123"
+    command: str  # as typed, secrets redacted
+    cluster: str
+    job_id: str
+    result: str  # "succeeded" | "failed: ..." | "refused: ..." | "canceled"
+
+
+@dataclass(frozen=True)
+class JobView:
+    """The one message a job keeps up to date."""
+
+    job_id: str
+    actor: str  # platform user id, e.g. "U123"
+    title: str  # "config create cluster-config on flux-demo-arc"
+    phase: Phase
+    steps: tuple[Step, ...] = ()
+    note: str = ""  # "waiting for job j-12 (config update) to release cluster-config on flux-demo-arc"
+    config: FluxConfigState | None = None
+    #: highlight one kustomization (kustomization show)
+    focus: str | None = None
+    extension: ExtensionState | None = None
+    configs: tuple[FluxConfigState, ...] | None = None  # config list / status of a whole cluster
+    clusters: tuple[ClusterRow, ...] | None = None
+    audit: tuple[AuditEntry, ...] | None = None
+    error: ErrorInfo | None = None
+
+
+@dataclass(frozen=True)
+class ConfirmView:
+    """What a destructive command will do, with Confirm and Cancel buttons carrying the job id."""
+
+    job_id: str
+    actor: str
+    title: str
+    summary: str  # "Delete flux configuration cluster-config from flux-demo-arc (Arc)."
+    consequences: tuple[str, ...] = ()  # one line each: "kustomization apps (prune) removes HelmRelease podinfo"
+    confirm_label: str = "Delete"
+    #: who may press Confirm, for the message text ("an admin of flux-demo-arc")
+    approver: str = ""
+
+
+@dataclass(frozen=True)
+class TextView:
+    """Help, usage errors, refusals: plain text, shown only to the person who asked."""
+
+    text: str
+    error: bool = False
+
+
+View = JobView | ConfirmView | TextView
