@@ -45,6 +45,18 @@ class Settings(BaseSettings):
 
     fluxops_config: Path | None = Field(default=None, alias="FLUXOPS_CONFIG")
 
+    #: how a job follows reconciliation after a write (seconds)
+    watch_timeout: float = Field(default=600.0, alias="FLUXOPS_WATCH_TIMEOUT", gt=0)
+    watch_first_poll: float = Field(default=2.0, alias="FLUXOPS_WATCH_FIRST_POLL", gt=0)
+    watch_longest_poll: float = Field(default=15.0, alias="FLUXOPS_WATCH_LONGEST_POLL", gt=0)
+    #: a running job whose heartbeat is older than this is taken to be orphaned (its worker died)
+    job_stale_seconds: float = Field(default=60.0, alias="FLUXOPS_JOB_STALE_SECONDS", gt=0)
+    #: how often beat sweeps for orphaned jobs, and refreshes the cluster inventory the web process reads
+    recover_interval: float = Field(default=30.0, alias="FLUXOPS_RECOVER_INTERVAL", gt=0)
+    inventory_interval: float = Field(default=300.0, alias="FLUXOPS_INVENTORY_INTERVAL", gt=0)
+    #: the least time between two edits of one Slack message
+    slack_min_interval: float = Field(default=1.0, alias="FLUXOPS_SLACK_MIN_INTERVAL", ge=0)
+
     @field_validator("azure_subscription_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:

@@ -1,33 +1,21 @@
-"""`fluxops sandbox demo`: the seed tutorial end to end, through the same Azure adapters the workers use.
+"""`fluxops sandbox demo`: the seed tutorial end to end, typed into (fake) Slack as a person would.
 
-Install microsoft.flux on flux-demo-arc, create the tutorial's cluster-config (infra + apps), watch it
-become Compliant, show its objects, suspend and resume it, delete it.
+A whole sandbox comes up (redis, emulated Azure, fake Slack, fluxops web + worker + beat); then the
+tutorial's steps go through `/flux`: install microsoft.flux on flux-demo-arc, create cluster-config
+(infra + apps) and watch it become Compliant, its status, suspend, resume, delete (confirmed).
 """
 
 from __future__ import annotations
 
-import time
+import asyncio
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
-from bot.models import (
-    ClusterRef,
-    ClusterType,
-    ExtensionSpec,
-    FluxConfigPatch,
-    FluxConfigSpec,
-    FluxConfigState,
-    GitSource,
-    Kustomization,
-    RepositoryRef,
-)
-from sandbox.arm.app import EmulatorConfig
-from sandbox.credential import SandboxCredential
-from sandbox.runtime import SandboxOptions, SandboxThread
+from bot.models import FluxConfigSpec, GitSource, Kustomization, RepositoryRef
+from cli.chat import Chat, Target
 from sandbox.seed import TUTORIAL_ARC, TUTORIAL_RG, TUTORIAL_URL
-from workers.azure_connection import ArmConnection
-from workers.azure_extensions import AzureExtensions
-from workers.azure_flux import AzureFluxConfigs
-from workers.azure_inventory import AzureInventory
+from sandbox.stack import CHANNEL, YOU, Stack, StackOptions
 
 TUTORIAL_SPEC = FluxConfigSpec(
     name="cluster-config",
@@ -40,34 +28,41 @@ TUTORIAL_SPEC = FluxConfigSpec(
     ),
 )
 
+CLUSTER = f"-c {TUTORIAL_ARC} -g {TUTORIAL_RG} -t connectedClusters"
+TUTORIAL_COMMAND = (
+    f"/flux config create cluster-config {CLUSTER} --namespace cluster-config --scope cluster "
+    f"-u {TUTORIAL_URL} --branch main "
+    "--kustomization name=infra path=./infrastructure prune=true "
+    "--kustomization name=apps path=./apps/staging prune=true depends_on=infra"
+)
+STEPS = (
+    ("Install the Flux extension", f"/flux extension create {CLUSTER}"),
+    ("Create the tutorial's flux configuration", TUTORIAL_COMMAND),
+    ("Look at it", f"/flux status cluster-config {CLUSTER}"),
+    ("Suspend it", f"/flux suspend cluster-config {CLUSTER}"),
+    ("Resume it", f"/flux resume cluster-config {CLUSTER}"),
+    ("Delete it (the Confirm button is pressed for you)", f"/flux config delete cluster-config {CLUSTER}"),
+    ("What is left", f"/flux config list {CLUSTER}"),
+)
 
-def describe(state: FluxConfigState) -> str:
-    """A compact text view of a flux configuration's state."""
-    lines = [
-        f"{state.name}: provisioning {state.provisioning_state}, compliance {state.compliance_state}, "
-        f"source {state.source_synced_commit or '-'}"
-    ]
-    for obj in state.statuses:
-        ready = obj.ready
-        mark = "ok " if ready and ready.status == "True" else ".. " if not ready or ready.status == "Unknown" else "ERR"
-        lines.append(f"  {mark} {obj.kind:<14} {obj.name:<28} {ready.message if ready else ''}")
-    return "\n".join(lines)
 
-
-def watch(
-    read: Callable[[], FluxConfigState], until: Callable[[FluxConfigState], bool], say: Callable[[str], None]
-) -> FluxConfigState:
-    last = ""
-    deadline = time.monotonic() + 60
-    while True:
-        state = read()
-        view = describe(state)
-        if view != last:
-            say(view)
-            last = view
-        if until(state) or time.monotonic() > deadline:
-            return state
-        time.sleep(0.2)
+async def _demo(say: Callable[[str], None]) -> int:
+    with tempfile.TemporaryDirectory(prefix="fluxops-demo-") as home:
+        stack = Stack(StackOptions(discovery_file=Path(home) / "sandbox.json"))
+        say("Starting the sandbox: redis-server, ARM emulator, fake Slack, fluxops web + worker + beat ...")
+        await stack.start()
+        try:
+            chat = Chat(Target(stack.slack_url, YOU, CHANNEL), out=say, timeout=300)
+            for title, command in STEPS:
+                say(f'\n=== {title}\n$ fluxops chat "{command}"')
+                code = await asyncio.to_thread(chat.run, command, confirm=True)
+                if code != 0:
+                    say(f"demo stopped: `{command}` ended with exit code {code}")
+                    return code
+            say("\nThe tutorial ran end to end through /flux.")
+            return 0
+        finally:
+            await stack.stop()
 
 
 def run_demo(*, quiet: bool = False) -> int:
@@ -75,43 +70,4 @@ def run_demo(*, quiet: bool = False) -> int:
         if not quiet:
             print(text, flush=True)
 
-    world = SandboxThread(SandboxOptions(step_seconds=0.5, emulator=EmulatorConfig(operation_seconds=0.3)))
-    endpoints = world.start()
-    try:
-        conn = ArmConnection(
-            endpoint=endpoints.arm_url,
-            credential=SandboxCredential(),
-            ca_bundle=str(endpoints.ca_file),
-            poll_interval=0.2,
-        )
-        inventory = AzureInventory(connection=conn, subscription_ids=[endpoints.subscription_id])
-        extensions = AzureExtensions(connection=conn)
-        flux = AzureFluxConfigs(connection=conn)
-        say(f"sandbox ARM at {endpoints.arm_url}\n")
-        for cluster in inventory.list_clusters():
-            say(f"cluster {cluster.ref.resource_group}/{cluster.ref.name} ({cluster.ref.cluster_type.value})")
-        arc = ClusterRef(endpoints.subscription_id, TUTORIAL_RG, ClusterType.CONNECTED, TUTORIAL_ARC)
-
-        say("\n$ az k8s-extension create --extension-type microsoft.flux -n flux -c flux-demo-arc ...")
-        ext = extensions.begin_create(arc, ExtensionSpec()).result(120)
-        say(f"extension {ext.name}: {ext.provisioning_state}, version {ext.current_version}")
-
-        say("\n$ az k8s-configuration flux create -n cluster-config --namespace cluster-config --scope cluster ...")
-        flux.begin_create_or_update(arc, TUTORIAL_SPEC).result(60)
-        final = watch(
-            lambda: flux.get(arc, "cluster-config"),
-            lambda s: s.compliance_state in ("Compliant", "Non-Compliant"),
-            say,
-        )
-        say("\n$ flux suspend")
-        flux.begin_update(arc, "cluster-config", FluxConfigPatch(suspend=True)).result(60)
-        watch(lambda: flux.get(arc, "cluster-config"), lambda s: s.compliance_state == "Suspended", say)
-        say("\n$ flux resume")
-        flux.begin_update(arc, "cluster-config", FluxConfigPatch(suspend=False)).result(60)
-        watch(lambda: flux.get(arc, "cluster-config"), lambda s: s.compliance_state == "Compliant", say)
-        say("\n$ az k8s-configuration flux delete -n cluster-config")
-        flux.begin_delete(arc, "cluster-config").result(60)
-        say(f"remaining configurations on {arc.name}: {[s.name for s in flux.list(arc)]}")
-        return 0 if final.compliance_state == "Compliant" else 1
-    finally:
-        world.stop()
+    return asyncio.run(_demo(say))

@@ -1,4 +1,4 @@
-"""The `fluxops` command line: the sandbox world today; the chat client comes with the Slack bot."""
+"""The `fluxops` command line: the sandbox (`sandbox up | demo | arm`) and `chat`, its Slack client."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def _announce_json(sandbox: Sandbox, endpoints: Endpoints) -> None:
     print(json.dumps(line), flush=True)
 
 
-def _announce_human(sandbox: Sandbox, endpoints: Endpoints) -> None:
+def _announce_human(sandbox: Sandbox, endpoints: Endpoints, *, footer: bool = True) -> None:
     print("fluxops sandbox is up (Ctrl-C stops it)\n")
     print(f"  ARM emulator   {endpoints.arm_url}   (HTTPS, CA {endpoints.ca_file})")
     print(f"  subscription   {endpoints.subscription_id}\n")
@@ -67,11 +67,52 @@ def _announce_human(sandbox: Sandbox, endpoints: Endpoints) -> None:
         print(f"  {cluster.resource_group}/{cluster.name:<16} {cluster.cluster_type:<18} {tags}")
     if len(sandbox.world.clusters) > 20:
         print(f"  ... and {len(sandbox.world.clusters) - 20} more")
+    if not footer:
+        return
     print("\nPoint fluxops (or any Azure SDK client) at it:")
     print(f"  export AZURE_ARM_ENDPOINT={endpoints.arm_url}")
     print(f"  export AZURE_CA_BUNDLE={endpoints.ca_file}")
     print(f"  export AZURE_SUBSCRIPTION_IDS={endpoints.subscription_id}")
     print("\nThe tutorial, end to end:  fluxops sandbox demo", flush=True)
+
+
+async def _serve_stack(options: SandboxOptions, web_port: int) -> None:
+    from sandbox.stack import Stack, StackOptions, default_discovery_file
+
+    discovery = default_discovery_file()
+    stack = Stack(StackOptions(sandbox=options, web_port=web_port, discovery_file=discovery))
+    print("starting: redis-server, ARM emulator, fake Slack, fluxops web + worker + beat ...", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stack.start()
+    try:
+        _announce_stack(stack, discovery)
+        await stop.wait()
+        print("\nstopping ...", flush=True)
+    finally:
+        await stack.stop()
+
+
+def _announce_stack(stack: Any, discovery: Path) -> None:
+    from sandbox.stack import CHANNEL, YOU
+
+    _announce_human(stack.sandbox, stack.sandbox.endpoints, footer=False)
+    print(f"\n  fluxops web    {stack.web_url}   (POST /slack/events, /healthz, /readyz, /metrics)")
+    print(f"  fake Slack     {stack.slack_url}   (Web API at /api/, what the bot posted at /_sandbox/messages)")
+    print(f"  redis          {stack.redis.url}")
+    print(f"  logs           {stack.state_dir / 'logs'}")
+    print(f"  you are {YOU} (admin) in channel {CHANNEL}; found by `fluxops chat` through {discovery}\n")
+    print("Try the tutorial:")
+    print('  fluxops chat "/flux extension create -c flux-demo-arc -g flux-demo-rg -t connectedClusters"')
+    print(
+        '  fluxops chat "/flux config create cluster-config -c flux-demo-arc -g flux-demo-rg -t connectedClusters '
+        "--namespace cluster-config --scope cluster -u https://github.com/Azure/gitops-flux2-kustomize-helm-mt "
+        "--branch main --kustomization name=infra path=./infrastructure prune=true "
+        '--kustomization name=apps path=./apps/staging prune=true depends_on=infra"'
+    )
+    print('  fluxops chat "/flux help"', flush=True)
 
 
 def _add_world_flags(p: argparse.ArgumentParser) -> None:
@@ -93,19 +134,36 @@ def build_parser() -> argparse.ArgumentParser:
     actions = sandbox.add_subparsers(dest="action", required=True)
     arm = actions.add_parser("arm", help="the ARM emulator alone; prints one JSON line when ready")
     _add_world_flags(arm)
-    up = actions.add_parser("up", help="bring the sandbox up and serve until Ctrl-C")
+    up = actions.add_parser("up", help="the whole local system (fluxops on emulated clouds) until Ctrl-C")
     _add_world_flags(up)
-    demo = actions.add_parser("demo", help="the seed tutorial end to end against the sandbox")
+    up.add_argument("--web-port", type=int, default=0, help="fluxops web's port (0 picks a free one)")
+    world = actions.add_parser("world", help="emulated Azure alone (ARM, simulated Flux) until Ctrl-C")
+    _add_world_flags(world)
+    demo = actions.add_parser("demo", help="the seed tutorial end to end, through /flux in the sandbox")
     demo.add_argument("--quiet", action="store_true")
+    chat = commands.add_parser("chat", help='send "/flux ..." to the running sandbox and print the replies')
+    chat.add_argument("text", help='the slash command, e.g. "/flux help"')
+    chat.add_argument("--yes", action="store_true", help="press Confirm when a destructive command asks")
+    chat.add_argument("--timeout", type=float, default=900.0, help="stop following the job after this long")
+    chat.add_argument("--sandbox", help="the sandbox's discovery file (default: ~/.fluxops/sandbox.json)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "sandbox" and args.action in ("arm", "up"):
+    if args.command == "sandbox" and args.action in ("arm", "world"):
         announce = _announce_json if args.action == "arm" else _announce_human
         asyncio.run(_serve(_options(args), args.host, args.port, announce))
         return 0
+    if args.command == "sandbox" and args.action == "up":
+        asyncio.run(_serve_stack(_options(args), args.web_port))
+        return 0
+    if args.command == "chat":
+        from cli.chat import run_chat
+        from sandbox.stack import default_discovery_file
+
+        discovery = Path(args.sandbox) if args.sandbox else default_discovery_file()
+        return run_chat(args.text, confirm=args.yes, discovery=discovery, timeout=args.timeout)
     if args.command == "sandbox" and args.action == "demo":
         from cli.demo import run_demo
 

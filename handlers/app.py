@@ -9,7 +9,9 @@ from __future__ import annotations
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from bot.config_file import load_config
 from bot.errors import ConfigurationError
+from bot.policy import Policy
 from bot.settings import Settings
 from handlers.health import add_health_routes
 from handlers.metrics import Metrics
@@ -53,4 +55,33 @@ def create_app(settings: Settings) -> web.Application:
 
     app.on_cleanup.append(close_redis)
     add_health_routes(app, metrics=metrics, ready_checks={"redis": redis_ready})
+    if settings.slack_signing_secret is not None:
+        _add_slack(app, settings, client)
     return app
+
+
+def load_policy(settings: Settings) -> Policy:
+    """The policy of FLUXOPS_CONFIG; without that file nobody may run anything but help."""
+    if settings.fluxops_config is None:
+        return Policy.empty()
+    try:
+        text = settings.fluxops_config.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigurationError(
+            f"cannot read FLUXOPS_CONFIG {settings.fluxops_config}: {error.strerror}",
+            recommendation="point FLUXOPS_CONFIG at a readable YAML file (see deploy/fluxops.example.yaml)",
+        ) from error
+    return Policy(load_config(text, source=str(settings.fluxops_config)))
+
+
+def _add_slack(app: web.Application, settings: Settings, client: aioredis.Redis) -> None:
+    from handlers.enqueue import JobQueue
+    from handlers.slack import SlackIntake, build_bolt, slack_route
+    from workers.celery_app import app as celery_app
+
+    assert settings.slack_signing_secret is not None
+    secret = settings.slack_signing_secret.get_secret_value()
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    intake = SlackIntake(queue=JobQueue(redis=client, celery=celery_app), redis=client, policy=load_policy(settings))
+    bolt = build_bolt(signing_secret=secret, token=token, api_url=settings.slack_api_url, intake=intake)
+    app.router.add_post("/slack/events", slack_route(bolt=bolt, signing_secret=secret, redis=client))

@@ -21,6 +21,7 @@ from sandbox.arm.app import ArmEmulator, EmulatorConfig
 from sandbox.fluxsim import FluxSimulator
 from sandbox.git_access import GitAccess
 from sandbox.gitrepos import RepoStore
+from sandbox.identity import IdentityEndpoint
 from sandbox.seed import seed_world
 from sandbox.tls import local_tls
 from sandbox.world import World
@@ -44,6 +45,19 @@ class Endpoints:
     arm_url: str
     ca_file: Path
     subscription_id: str
+    #: IDENTITY_ENDPOINT / IDENTITY_HEADER for azure-identity's managed identity credential
+    identity_endpoint: str = ""
+    identity_header: str = ""
+
+    def azure_environment(self) -> dict[str, str]:
+        """What a fluxops process needs in its environment to manage the sandbox's clusters."""
+        return {
+            "AZURE_ARM_ENDPOINT": self.arm_url,
+            "AZURE_CA_BUNDLE": str(self.ca_file),
+            "AZURE_SUBSCRIPTION_IDS": self.subscription_id,
+            "IDENTITY_ENDPOINT": self.identity_endpoint,
+            "IDENTITY_HEADER": self.identity_header,
+        }
 
 
 class Sandbox:
@@ -69,7 +83,9 @@ class Sandbox:
             step_seconds=self.options.step_seconds,
         )
         self.arm = ArmEmulator(world=self.world, agent=self.flux, config=self.options.emulator)
+        self.identity = IdentityEndpoint()
         self._runner: web.AppRunner | None = None
+        self._identity_runner: web.AppRunner | None = None
         self.endpoints: Endpoints | None = None
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> Endpoints:
@@ -81,15 +97,26 @@ class Sandbox:
         bound_port = self._runner.addresses[0][1]
         url = f"https://{host}:{bound_port}"
         self.arm.base_url = url
-        self.endpoints = Endpoints(arm_url=url, ca_file=tls.ca_file, subscription_id=self.world.subscriptions[0])
+        self._identity_runner = web.AppRunner(self.identity.app(), access_log=None)
+        await self._identity_runner.setup()
+        await web.TCPSite(self._identity_runner, "127.0.0.1", 0).start()
+        self.identity.base_url = f"http://127.0.0.1:{self._identity_runner.addresses[0][1]}"
+        self.endpoints = Endpoints(
+            arm_url=url,
+            ca_file=tls.ca_file,
+            subscription_id=self.world.subscriptions[0],
+            identity_endpoint=self.identity.url,
+            identity_header=self.identity.header_secret,
+        )
         return self.endpoints
 
     async def stop(self) -> None:
         self.arm.operations.cancel_all()
         await self.flux.stop()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        for runner in (self._runner, self._identity_runner):
+            if runner is not None:
+                await runner.cleanup()
+        self._runner = self._identity_runner = None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

@@ -37,7 +37,10 @@ def make_celery(settings: Settings) -> Celery:
         task_track_started=True,
         broker_connection_retry_on_startup=True,
         worker_cancel_long_running_tasks_on_connection_loss=False,
-        beat_schedule={},
+        beat_schedule={
+            "recover-orphaned-jobs": {"task": "fluxops.jobs.recover", "schedule": settings.recover_interval},
+            "refresh-inventory": {"task": "fluxops.inventory.refresh", "schedule": settings.inventory_interval},
+        },
     )
     return app
 

@@ -1,14 +1,168 @@
-"""Celery tasks: thin, named explicitly, ids in, each with its retry policy declared where it is defined."""
+"""Celery tasks: thin, named explicitly, ids in, each with its retry policy declared where it is defined.
+
+The work itself is a use-case in bot/ (``bot.usecases.run_job``); a task only loads the job record,
+guards against a second copy of the same job running at once, keeps the job's heartbeat, and turns
+retryable errors into Celery retries with backoff, jitter and the server's Retry-After.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+import random
 import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
+from celery import Task
+from celery.signals import worker_ready
+
+from bot import errors
+from bot.usecases.executor import give_up, run_job
+from bot.views import Phase
 from workers.celery_app import QUEUE, app
+from workers.redis_jobs import ACTIVE_JOBS_KEY, RedisJobStore
+from workers.requeue import requeue
+from workers.wiring import wiring
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retryable errors (429, 5xx, timeouts, conflicts) back off exponentially with jitter, never sooner
+    than the server's Retry-After; a job waiting for another job's lock waits up to ``busy_limit``."""
+
+    attempts: int = 8
+    base: float = 2.0
+    cap: float = 300.0
+    jitter: float = 0.2
+    busy_every: float = 5.0
+    busy_limit: float = 1800.0
+
+    def countdown(self, error: errors.FluxopsError, retries: int) -> float:
+        if isinstance(error, errors.Busy):
+            delay = max(self.busy_every, min(error.retry_after or self.busy_every, 60.0))
+        else:
+            delay = min(self.cap, self.base * 2**retries)
+            delay = max(delay, error.retry_after or 0.0)
+        return round(delay * random.uniform(1 - self.jitter, 1 + self.jitter), 2)  # noqa: S311 - jitter
+
+
+JOB_RETRY = RetryPolicy()
+
+
+@contextmanager
+def heartbeats(jobs: RedisJobStore, job_id: str, every: float) -> Iterator[None]:
+    """Tell the recovery sweep this job is alive for as long as the block runs."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(every):
+            try:
+                jobs.heartbeat(job_id)
+            except Exception:
+                log.warning("job %s: heartbeat failed", job_id, exc_info=True)
+
+    jobs.heartbeat(job_id)
+    thread = threading.Thread(target=beat, name=f"heartbeat {job_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+@app.task(
+    name="fluxops.job.run",
+    bind=True,
+    queue=QUEUE,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=None,  # JOB_RETRY bounds it
+    ignore_result=False,
+)
+def run(self: Task[Any, Any], job_id: str) -> str:
+    """Run job ``job_id`` (a command someone sent) to its end, or until it waits for a button."""
+    w = wiring()
+    record = w.jobs.load(job_id)
+    reporter = w.reporter(record)
+    ports = w.ports()
+    run_owner = f"{job_id}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    try:
+        with (
+            w.locks.hold(f"job/{job_id}", run_owner),
+            heartbeats(w.jobs, job_id, w.settings.job_stale_seconds / 4),
+        ):
+            phase = _run_with_retries(self, record.job_id, lambda: run_job(record, ports, reporter))
+    except errors.Busy as busy:
+        if busy.holder.startswith(f"{job_id}@"):
+            log.info("job %s is already running in %s; this copy stands down", job_id, busy.holder)
+            return "running-elsewhere"
+        raise
+    if phase.terminal or phase is Phase.AWAITING_CONFIRMATION:
+        w.jobs.finish(job_id)
+    return phase.value
+
+
+def _run_with_retries(task: Task[Any, Any], job_id: str, body: Any) -> Phase:
+    w = wiring()
+    try:
+        phase: Phase = body()
+        return phase
+    except errors.FluxopsError as error:
+        if not error.retryable:
+            raise
+        now = time.time()
+        if isinstance(error, errors.Busy):
+            since = float(w.jobs.get(job_id, "waiting_since") or now)
+            w.jobs.put(job_id, "waiting_since", str(since))
+            exhausted = now - since > JOB_RETRY.busy_limit
+        else:
+            exhausted = task.request.retries >= JOB_RETRY.attempts
+        if exhausted:
+            record = w.jobs.load(job_id)
+            give_up(record, w.ports(), w.reporter(record), error)
+            return Phase.FAILED
+        countdown = JOB_RETRY.countdown(error, task.request.retries)
+        # not stale while it waits for its countdown: the sweep must not requeue it meanwhile
+        w.redis.zadd(ACTIVE_JOBS_KEY, {job_id: now + countdown})
+        log.info("job %s: %s; retrying in %.1f s", job_id, error.message, countdown)
+        raise task.retry(countdown=countdown, exc=error) from error
+
+
+@app.task(name="fluxops.jobs.recover", queue=QUEUE, acks_late=True, ignore_result=True)
+def recover() -> int:
+    """Requeue jobs whose worker died mid-run (their heartbeat went stale); they resume from saved progress."""
+    w = wiring()
+    count = 0
+    for job_id in w.jobs.stale(w.settings.job_stale_seconds):
+        if requeue(w.redis, app, job_id):
+            log.warning("job %s: its worker stopped answering; requeued to resume", job_id)
+            count += 1
+    return count
+
+
+@app.task(name="fluxops.inventory.refresh", queue=QUEUE, acks_late=True, ignore_result=True)
+def refresh_inventory() -> int:
+    """Publish the discovered clusters for the web process (it resolves and authorizes against them)."""
+    return wiring().publish_inventory()
 
 
 @app.task(name="fluxops.health.ping", queue=QUEUE, acks_late=True, ignore_result=False)
 def ping() -> dict[str, str | int]:
     """Answers from a live worker: who and where (the sandbox waits on it before reporting ready)."""
     return {"pong": "fluxops", "host": socket.gethostname(), "pid": os.getpid()}
+
+
+@worker_ready.connect
+def _on_worker_ready(**_: Any) -> None:
+    """A worker that starts publishes the inventory at once and looks for orphaned jobs."""
+    refresh_inventory.delay()
+    recover.delay()

@@ -1,0 +1,244 @@
+"""Flux configuration use-cases: create, update, delete, suspend, resume, and kustomizations."""
+
+from __future__ import annotations
+
+import base64
+
+from bot import errors
+from bot.commands import (
+    ConfigCreate,
+    ConfigDelete,
+    ConfigUpdate,
+    CredentialRefs,
+    KustomizationCreate,
+    KustomizationDelete,
+    KustomizationUpdate,
+    Resume,
+    Suspend,
+)
+from bot.models import (
+    ClusterRef,
+    ExtensionSpec,
+    FluxConfigPatch,
+    FluxConfigSpec,
+    GitSource,
+    KustomizationChange,
+    ProtectedSettings,
+)
+from bot.ports import Credentials
+from bot.usecases.context import Job, ResolvedCluster
+from bot.usecases.watch import SUSPENDED, watch_reconciliation
+from bot.views import ConfirmView, Phase
+
+
+def lock_key(cluster: ClusterRef, name: str) -> str:
+    return f"{cluster.arm_id.lower()}/{name.lower()}"
+
+
+def protected_settings(credentials: Credentials, refs: CredentialRefs) -> ProtectedSettings | None:
+    """Secrets come from the credentials fluxops holds, by name; never from the command text."""
+    https_key = credentials.get(refs.https_key) if refs.https_key else None
+    ssh_key = credentials.get(refs.ssh_private_key) if refs.ssh_private_key else None
+    settings = ProtectedSettings(ssh_private_key=ssh_key, https_key=https_key)
+    return None if settings.is_empty() else settings
+
+
+def with_known_hosts(spec: FluxConfigSpec, credentials: Credentials, refs: CredentialRefs) -> FluxConfigSpec:
+    if not refs.known_hosts or not isinstance(spec.source, GitSource):
+        return spec
+    known_hosts = credentials.get(refs.known_hosts).reveal()
+    encoded = base64.b64encode(known_hosts.encode()).decode()
+    source = GitSource(**{**spec.source.__dict__, "ssh_known_hosts": encoded})
+    return FluxConfigSpec(**{**spec.__dict__, "source": source})
+
+
+def ensure_extension(job: Job, cluster: ClusterRef, label: str) -> None:
+    """Install microsoft.flux when the cluster has none, as `az k8s-configuration flux create` does."""
+    if job.done("extension"):
+        return
+    extensions = job.ports.extensions
+    started = job.ports.jobs.get(job.job_id, "token:extension") is not None
+    existing = None if started else extensions.find_flux(cluster)
+    if existing is not None:
+        if existing.provisioning_state in ("Creating", "Updating"):
+            raise errors.StillRunning(
+                f"the microsoft.flux extension on cluster '{label}' is {existing.provisioning_state}",
+                recommendation="fluxops carries on when it is ready",
+                retry_after=15,
+            )
+        if existing.provisioning_state != "Succeeded":
+            raise errors.OperationFailed(
+                f"the microsoft.flux extension on cluster '{label}' is {existing.provisioning_state}",
+                recommendation=f"see `/flux extension show -c {label}`; fix or reinstall it, then add configurations",
+            )
+        job.mark_done("extension")
+        return
+    text = "install the microsoft.flux extension"
+    job.step(text)
+    job.operation("extension", lambda: extensions.begin_create(cluster, ExtensionSpec()), extensions.resume)
+    installed = extensions.find_flux(cluster)
+    version = (installed.current_version or installed.version) if installed else None
+    job.finish_step(text, f"installed microsoft.flux {version or ''}".strip())
+
+
+def config_create(job: Job, command: ConfigCreate, where: ResolvedCluster) -> None:
+    cluster, label, name = where.cluster.ref, where.label, command.spec.name
+    ports = job.ports
+    if command.generate_deploy_key:
+        raise errors.InvalidRequest(
+            "`--deploy-key generate` is not available yet",
+            recommendation="give a key fluxops holds with `--ssh-private-key-ref NAME`, or use an https URL",
+        )
+    protected = protected_settings(ports.credentials, command.credentials)
+    spec = with_known_hosts(command.spec, ports.credentials, command.credentials)
+    with ports.locks.hold(lock_key(cluster, name), job.job_id):
+        job.show(phase=Phase.RUNNING, note="")
+        if ports.jobs.get(job.job_id, "checked:absent") is None:
+            try:
+                ports.flux.get(cluster, name)
+            except errors.NotFound:
+                ports.jobs.put(job.job_id, "checked:absent", "1")
+            else:
+                raise errors.InvalidRequest(
+                    f"flux configuration '{name}' already exists on cluster '{label}'",
+                    recommendation=f"change it with `/flux config update {name} -c {label} ...`",
+                )
+        if command.install_extension:
+            ensure_extension(job, cluster, label)
+        text = f"create flux configuration {name}"
+        job.step(text)
+        job.operation("write", lambda: ports.flux.begin_create_or_update(cluster, spec, protected), ports.flux.resume)
+        job.finish_step(text, f"created flux configuration {name} in Azure")
+    watch_reconciliation(job, cluster, name, label)
+
+
+def _patch(job: Job, where: ResolvedCluster, name: str, patch: FluxConfigPatch, text: str, *, expect: str) -> None:
+    cluster, label = where.cluster.ref, where.label
+    ports = job.ports
+    with ports.locks.hold(lock_key(cluster, name), job.job_id):
+        job.show(phase=Phase.RUNNING, note="")
+        job.step(text)
+        job.operation("write", lambda: ports.flux.begin_update(cluster, name, patch), ports.flux.resume)
+        job.finish_step(text)
+    watch_reconciliation(job, cluster, name, label, expect=expect)
+
+
+def config_update(job: Job, command: ConfigUpdate, where: ResolvedCluster) -> None:
+    protected = protected_settings(job.ports.credentials, command.credentials)
+    patch = (
+        command.patch if protected is None else FluxConfigPatch(**{**command.patch.__dict__, "protected": protected})
+    )
+    _patch(job, where, command.name, patch, f"update flux configuration {command.name}", expect="Compliant")
+
+
+def suspend(job: Job, command: Suspend, where: ResolvedCluster) -> None:
+    patch = FluxConfigPatch(suspend=True)
+    _patch(job, where, command.name, patch, f"suspend flux configuration {command.name}", expect=SUSPENDED)
+
+
+def resume(job: Job, command: Resume, where: ResolvedCluster) -> None:
+    patch = FluxConfigPatch(suspend=False)
+    _patch(job, where, command.name, patch, f"resume flux configuration {command.name}", expect="Compliant")
+
+
+def kustomization_create(job: Job, command: KustomizationCreate, where: ResolvedCluster) -> None:
+    k = command.kustomization
+    current = job.ports.flux.get(where.cluster.ref, command.config)
+    exists = current.spec is not None and any(x.name == k.name for x in current.spec.kustomizations)
+    if exists and not job.done("write"):
+        raise errors.InvalidRequest(
+            f"kustomization '{k.name}' already exists in flux configuration '{command.config}'",
+            recommendation=f"change it with `/flux kustomization update --config {command.config} -k {k.name} ...`",
+        )
+    change = KustomizationChange(
+        name=k.name,
+        path=k.path,
+        depends_on=k.depends_on,
+        prune=k.prune,
+        force=k.force,
+        wait=k.wait,
+        sync_interval_seconds=k.sync_interval_seconds,
+        retry_interval_seconds=k.retry_interval_seconds,
+        timeout_seconds=k.timeout_seconds,
+    )
+    patch = FluxConfigPatch(kustomizations=(change,))
+    _patch(job, where, command.config, patch, f"add kustomization {k.name} to {command.config}", expect="Compliant")
+
+
+def kustomization_update(job: Job, command: KustomizationUpdate, where: ResolvedCluster) -> None:
+    name = command.change.name
+    current = job.ports.flux.get(where.cluster.ref, command.config)
+    if current.spec and not any(x.name == name for x in current.spec.kustomizations):
+        raise errors.NotFound(
+            f"flux configuration '{command.config}' has no kustomization '{name}'",
+            recommendation=f"`/flux kustomization list --config {command.config} -c {where.label}` shows them",
+        )
+    patch = FluxConfigPatch(kustomizations=(command.change,))
+    _patch(job, where, command.config, patch, f"update kustomization {name} of {command.config}", expect="Compliant")
+
+
+def _consequences(job: Job, where: ResolvedCluster, config: str, only: str | None = None) -> tuple[str, ...]:
+    state = job.ports.flux.get(where.cluster.ref, config)
+    lines: list[str] = []
+    kustomizations = state.spec.kustomizations if state.spec else ()
+    if only is not None:
+        kustomizations = tuple(k for k in kustomizations if k.name == only)
+        if not kustomizations:
+            raise errors.NotFound(
+                f"flux configuration '{config}' has no kustomization '{only}'",
+                recommendation=f"`/flux kustomization list --config {config} -c {where.label}` shows them",
+            )
+    for k in kustomizations:
+        flux_name = f"{config}-{k.name}"
+        applied = [f"{o.kind} {o.name}" for o in state.statuses if o.applied_by == flux_name]
+        if k.prune:
+            removed = ", ".join(applied) if applied else "everything it applied"
+            lines.append(f"kustomization {k.name} (prune: true) removes {removed}")
+        else:
+            lines.append(f"kustomization {k.name} (prune: false) leaves what it applied on the cluster")
+    return tuple(lines)
+
+
+def _confirm(job: Job, where: ResolvedCluster, summary: str, consequences: tuple[str, ...], label: str) -> None:
+    job.confirm(
+        ConfirmView(
+            job_id=job.job_id,
+            actor=job.record.actor,
+            title=job.view.title,
+            summary=summary,
+            consequences=consequences,
+            confirm_label=label,
+            approver=f"an admin of {where.label}",
+        )
+    )
+
+
+def config_delete(job: Job, command: ConfigDelete, where: ResolvedCluster) -> None:
+    cluster, label, name = where.cluster.ref, where.label, command.name
+    ports = job.ports
+    if not job.record.confirmed_by:
+        consequences = _consequences(job, where, name)
+        if command.force:
+            consequences += ("--force: Azure removes the resource even if the agent cannot clean up",)
+        kind = "AKS" if cluster.cluster_type.value == "managedClusters" else "Arc"
+        _confirm(job, where, f"Delete flux configuration {name} from {label} ({kind}).", consequences, "Delete")
+        return
+    with ports.locks.hold(lock_key(cluster, name), job.job_id):
+        job.show(phase=Phase.RUNNING, note=f"confirmed by <@{job.record.confirmed_by}>")
+        text = f"delete flux configuration {name}"
+        job.step(text)
+        job.operation("write", lambda: ports.flux.begin_delete(cluster, name, force=command.force), ports.flux.resume)
+        job.finish_step(text, f"deleted flux configuration {name}")
+    remaining = [c.name for c in ports.flux.list(cluster)]
+    job.show(phase=Phase.SUCCEEDED, note=f"configurations left on {label}: {', '.join(remaining) or 'none'}")
+
+
+def kustomization_delete(job: Job, command: KustomizationDelete, where: ResolvedCluster) -> None:
+    if not job.record.confirmed_by:
+        consequences = _consequences(job, where, command.config, only=command.name)
+        summary = f"Remove kustomization {command.name} from flux configuration {command.config} on {where.label}."
+        _confirm(job, where, summary, consequences, "Remove")
+        return
+    patch = FluxConfigPatch(kustomizations=(KustomizationChange(name=command.name, remove=True),))
+    text = f"remove kustomization {command.name} from {command.config}"
+    _patch(job, where, command.config, patch, text, expect="Compliant")

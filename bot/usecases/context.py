@@ -1,0 +1,148 @@
+"""What a running job holds: its ports, its record, and the progress it has shown so far.
+
+Progress (steps, the message it edits, continuation tokens, finished steps) lives in the job store,
+so a job picked up again after its worker died carries on where it was instead of starting over.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
+
+from bot.commands import ClusterTarget
+from bot.jobs import JobRecord
+from bot.models import Cluster
+from bot.ports import AuditLog, Credentials, Extensions, FluxConfigs, JobStore, Locks, LongRunning, Reporter
+from bot.views import ClusterRow, ConfirmView, ErrorInfo, JobView, Phase, Step, StepState
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class WatchPolicy:
+    """How a job follows reconciliation after a write: polls back off from ``first`` to ``longest``."""
+
+    first: float = 1.0
+    longest: float = 10.0
+    factor: float = 1.5
+    timeout: float = 600.0
+    #: how often a long ARM operation is polled between heartbeats
+    operation_poll: float = 2.0
+
+
+@dataclass(frozen=True)
+class ResolvedCluster:
+    cluster: Cluster
+    alias: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.alias or self.cluster.ref.name
+
+
+@dataclass
+class JobPorts:
+    """Everything a use-case may touch. Built by workers/wiring.py (or by tests with in-memory fakes)."""
+
+    flux: FluxConfigs
+    extensions: Extensions
+    jobs: JobStore
+    locks: Locks
+    audit: AuditLog
+    credentials: Credentials
+    resolve: Callable[[ClusterTarget], ResolvedCluster]
+    cluster_rows: Callable[[Sequence[tuple[str, str]]], Sequence[ClusterRow]]
+    heartbeat: Callable[[str], None] = lambda job_id: None
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    watch: WatchPolicy = field(default_factory=WatchPolicy)
+
+
+class Job:
+    """One run of one job: shows progress through the reporter and remembers it in the job store."""
+
+    def __init__(self, record: JobRecord, ports: JobPorts, reporter: Reporter, title: str) -> None:
+        self.record = record
+        self.ports = ports
+        self.reporter = reporter
+        self.view = JobView(job_id=record.job_id, actor=record.actor, title=title, phase=Phase.RUNNING)
+        saved = ports.jobs.get(record.job_id, "steps")
+        if saved:
+            steps = tuple(Step(text, StepState(state)) for text, state in json.loads(saved))
+            self.view = replace(self.view, steps=steps)
+
+    @property
+    def job_id(self) -> str:
+        return self.record.job_id
+
+    # -- what the message shows -------------------------------------------------------------
+
+    def show(self, **changes: object) -> None:
+        self.view = replace(self.view, **changes)  # type: ignore[arg-type]
+        self.ports.jobs.put(self.job_id, "phase", self.view.phase.value)
+        self.reporter.show(self.view)
+
+    def confirm(self, view: ConfirmView) -> None:
+        self.ports.jobs.put(self.job_id, "phase", Phase.AWAITING_CONFIRMATION.value)
+        self.reporter.show(view)
+
+    def step(self, text: str, state: StepState = StepState.RUNNING) -> None:
+        """Start a step, or move the step with the same text to ``state``."""
+        steps = [s for s in self.view.steps if s.text != text]
+        index = next((i for i, s in enumerate(self.view.steps) if s.text == text), len(steps))
+        steps.insert(index, Step(text, state))
+        self.view = replace(self.view, steps=tuple(steps))
+        self.ports.jobs.put(self.job_id, "steps", json.dumps([[s.text, s.state.value] for s in steps]))
+        self.reporter.show(self.view)
+
+    def finish_step(self, text: str, done_text: str | None = None) -> None:
+        if done_text is not None and done_text != text:
+            steps = tuple(Step(done_text, StepState.DONE) if s.text == text else s for s in self.view.steps)
+            self.view = replace(self.view, steps=steps)
+            self.step(done_text, StepState.DONE)
+        else:
+            self.step(text, StepState.DONE)
+
+    def fail_running_steps(self) -> None:
+        steps = tuple(Step(s.text, StepState.FAILED) if s.state is StepState.RUNNING else s for s in self.view.steps)
+        self.view = replace(self.view, steps=steps)
+
+    # -- durable progress ---------------------------------------------------------------------
+
+    def done(self, key: str) -> bool:
+        return self.ports.jobs.get(self.job_id, f"done:{key}") == "1"
+
+    def mark_done(self, key: str) -> None:
+        self.ports.jobs.put(self.job_id, f"done:{key}", "1")
+
+    def operation(
+        self,
+        key: str,
+        begin: Callable[[], LongRunning[T]],
+        resume: Callable[[str], LongRunning[object]],
+    ) -> None:
+        """Run an ARM operation once per job: its token is saved first, so a new run resumes it."""
+        if self.done(key):
+            return
+        token = self.ports.jobs.get(self.job_id, f"token:{key}")
+        operation: LongRunning[object] = resume(token) if token else begin()
+        if not token:
+            self.ports.jobs.put(self.job_id, f"token:{key}", operation.token)
+        self.wait(operation)
+        self.mark_done(key)
+
+    def wait(self, operation: LongRunning[object]) -> object:
+        from bot.errors import StillRunning
+
+        while True:
+            self.ports.heartbeat(self.job_id)
+            try:
+                return operation.result(timeout=self.ports.watch.operation_poll)
+            except StillRunning:
+                continue
+
+    def error(self, doing: str, message: str, recommendation: str = "", code: str = "") -> ErrorInfo:
+        return ErrorInfo(doing=doing, message=message, recommendation=recommendation, code=code)

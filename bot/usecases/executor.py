@@ -1,0 +1,182 @@
+"""Running one job: re-parse its text, find its cluster, run the use-case, audit the outcome.
+
+Idempotent by job id: a job already in a terminal phase does nothing; a job waiting for its Confirm
+button does nothing until the button is pressed; a job picked up again after a crash resumes its saved
+ARM operation. Retryable errors are re-raised for the task layer to retry (after the message says so);
+anything else ends the job Failed with the error shown in its message and privately to the caller.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from bot import errors
+from bot.commands import (
+    Audit,
+    Command,
+    ConfigCreate,
+    ConfigDelete,
+    ConfigList,
+    ConfigShow,
+    ConfigUpdate,
+    ExtensionCreate,
+    ExtensionDelete,
+    ExtensionShow,
+    ExtensionUpdate,
+    Help,
+    KustomizationCreate,
+    KustomizationDelete,
+    KustomizationList,
+    KustomizationShow,
+    KustomizationUpdate,
+    ListClusters,
+    Resume,
+    Run,
+    Status,
+    Suspend,
+)
+from bot.grammar import parse
+from bot.jobs import JobRecord
+from bot.ports import Reporter
+from bot.redact import redact
+from bot.usecases import configs, extensions, reads
+from bot.usecases.context import Job, JobPorts, ResolvedCluster
+from bot.views import AuditEntry, ErrorInfo, Phase, StepState, TextView
+
+Handler = Callable[[Job, Any, ResolvedCluster], None]
+
+CLUSTER_HANDLERS: dict[type, Handler] = {
+    ConfigCreate: configs.config_create,
+    ConfigUpdate: configs.config_update,
+    ConfigDelete: configs.config_delete,
+    Suspend: configs.suspend,
+    Resume: configs.resume,
+    KustomizationCreate: configs.kustomization_create,
+    KustomizationUpdate: configs.kustomization_update,
+    KustomizationDelete: configs.kustomization_delete,
+    ConfigShow: reads.config_show,
+    Status: reads.config_show,
+    ConfigList: reads.config_list,
+    KustomizationList: reads.kustomizations,
+    KustomizationShow: reads.kustomizations,
+    ExtensionCreate: extensions.extension_create,
+    ExtensionUpdate: extensions.extension_update,
+    ExtensionDelete: extensions.extension_delete,
+    ExtensionShow: extensions.extension_show,
+}
+
+
+def title_for(command: Command, label: str | None) -> str:
+    """ "config create cluster-config on flux-demo-arc"."""
+    name = getattr(command, "name", None) or getattr(getattr(command, "spec", None), "name", None)
+    config = getattr(command, "config", None)
+    parts = [command.verb]
+    if isinstance(name, str) and not command.verb.startswith("extension"):
+        parts.append(f"{config}/{name}" if config else name)
+    elif config:
+        parts.append(config)
+    if label:
+        parts.append(f"on {label}")
+    return " ".join(parts)
+
+
+def doing_for(command: Command, label: str | None) -> str:
+    """What the job was doing, for error messages: "config create cluster-config on flux-demo-arc"."""
+    return f"running `/flux {title_for(command, label)}`"
+
+
+def run_job(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
+    """Run the job to its end (or to the point where it waits for a button). Returns the phase it is in."""
+    saved = ports.jobs.get(record.job_id, "phase")
+    if saved is not None and Phase(saved).terminal:
+        return Phase(saved)
+    if saved == Phase.AWAITING_CONFIRMATION.value and not record.confirmed_by:
+        return Phase.AWAITING_CONFIRMATION
+    parsed = parse(record.text)
+    if not isinstance(parsed, Run) or isinstance(parsed.command, Help):
+        # The web process only enqueues commands that parse; a changed grammar is the only way here.
+        reporter.private(TextView(f"fluxops no longer understands `/flux {record.text}`; see `/flux help`", True))
+        ports.jobs.put(record.job_id, "phase", Phase.FAILED.value)
+        return Phase.FAILED
+    command = parsed.command
+    where: ResolvedCluster | None = None
+    target = command.cluster_target
+    job = Job(record, ports, reporter, title_for(command, str(target) if target else None))
+    try:
+        if target is not None:
+            where = ports.resolve(target)
+            job.view = replace(job.view, title=title_for(command, where.label))
+        if isinstance(command, ListClusters):
+            reads.clusters(job, command)
+        elif isinstance(command, Audit):
+            reads.audit(job, command)
+        else:
+            assert where is not None
+            CLUSTER_HANDLERS[type(command)](job, command, where)
+    except errors.Busy as busy:
+        job.show(phase=Phase.WAITING, note=busy.message)
+        raise
+    except errors.FluxopsError as error:
+        if error.retryable:
+            job.show(note=f"{error.message}; trying again shortly")
+            raise
+        fail(job, command, where, error)
+    phase = job.view.phase
+    if phase.terminal:
+        _audit(job, command, where)
+    return phase
+
+
+def give_up(record: JobRecord, ports: JobPorts, reporter: Reporter, error: errors.FluxopsError) -> None:
+    """The task layer ran out of retries: end the job Failed, say why, audit it."""
+    parsed = parse(record.text)
+    if not isinstance(parsed, Run):
+        ports.jobs.put(record.job_id, "phase", Phase.FAILED.value)
+        return
+    command = parsed.command
+    target = command.cluster_target
+    job = Job(record, ports, reporter, title_for(command, str(target) if target else None))
+    fail(job, command, None, error)
+    _audit(job, command, None)
+
+
+def fail(job: Job, command: Command, where: ResolvedCluster | None, error: errors.FluxopsError) -> None:
+    label = where.label if where else (str(command.cluster_target) if command.cluster_target else None)
+    info = ErrorInfo(
+        doing=doing_for(command, label), message=error.message, recommendation=error.recommendation, code=error.code
+    )
+    job.fail_running_steps()
+    job.show(phase=Phase.FAILED, note="", error=info)
+    job.reporter.private(job.view)
+
+
+def _audit(job: Job, command: Command, where: ResolvedCluster | None) -> None:
+    if not command.mutates:
+        return
+    view = job.view
+    if view.phase is Phase.SUCCEEDED:
+        result = "succeeded"
+    elif view.error is not None:
+        result = f"{view.phase.value}: {view.error.message}"
+    else:
+        result = view.phase.value
+    steps_failed = any(s.state is StepState.FAILED for s in view.steps)
+    if steps_failed and view.phase is Phase.SUCCEEDED:
+        result = "succeeded with failed steps"
+    cluster = where.label if where else (str(command.cluster_target) if command.cluster_target else "")
+    job.ports.audit.append(
+        AuditEntry(
+            id="",
+            time=datetime.fromtimestamp(time.time(), UTC).isoformat(timespec="seconds"),
+            actor=job.record.actor_id,
+            origin=job.record.origin,
+            command=redact(f"/flux {job.record.text}"),
+            cluster=cluster,
+            job_id=job.job_id,
+            result=result[:500],
+        )
+    )

@@ -1,0 +1,80 @@
+"""Following reconciliation after a write, until Flux on the cluster says how it went."""
+
+from __future__ import annotations
+
+from bot.models import ClusterRef, FluxConfigState
+from bot.usecases.context import Job
+from bot.views import ErrorInfo, Phase
+
+SUSPENDED = "Suspended"
+COMPLIANT = "Compliant"
+NON_COMPLIANT = "Non-Compliant"
+
+
+def failing_objects(state: FluxConfigState) -> list[str]:
+    """One line per Flux object that is not ready, with its own message."""
+    lines = []
+    for obj in state.statuses:
+        ready = obj.ready
+        if obj.compliance_state == NON_COMPLIANT or (ready is not None and ready.status == "False"):
+            message = ready.message if ready is not None else "not ready"
+            lines.append(f"{obj.kind} {obj.name}: {message}")
+    return lines
+
+
+def watch_reconciliation(job: Job, cluster: ClusterRef, name: str, label: str, *, expect: str = COMPLIANT) -> None:
+    """Poll the configuration with backoff, editing the job's message at each change, until it settles."""
+    ports = job.ports
+    policy = ports.watch
+    doing = f"reconciling flux configuration '{name}' on cluster '{label}'"
+    job.show(phase=Phase.WATCHING, note="waiting for Flux on the cluster to apply it")
+    deadline = ports.clock() + policy.timeout
+    delay = policy.first
+    last: FluxConfigState | None = None
+    while True:
+        ports.heartbeat(job.job_id)
+        state = ports.flux.get(cluster, name)
+        if state != last:
+            job.show(config=state)
+            last = state
+        settled = state.provisioning_state == "Succeeded"
+        if state.provisioning_state == "Failed":
+            job.show(
+                phase=Phase.FAILED,
+                note="",
+                error=ErrorInfo(
+                    doing=doing,
+                    message=f"Azure reports provisioning Failed: {state.error_message or 'no message'}",
+                    recommendation=f"check the extension with `/flux extension show -c {label}` and try again",
+                ),
+            )
+            return
+        if settled and state.compliance_state == expect:
+            job.show(phase=Phase.SUCCEEDED, note="")
+            return
+        if settled and expect != SUSPENDED and state.compliance_state == NON_COMPLIANT:
+            failing = failing_objects(state)
+            job.show(
+                phase=Phase.FAILED,
+                note="",
+                error=ErrorInfo(
+                    doing=doing,
+                    message="Flux reports Non-Compliant: " + ("; ".join(failing) or "no object says why"),
+                    recommendation="fix the repository (paths, manifests) and push, or change the configuration with "
+                    f"`/flux config update {name} -c {label}`; `/flux status {name} -c {label}` shows every object",
+                ),
+            )
+            return
+        if ports.clock() >= deadline:
+            job.show(
+                phase=Phase.TIMED_OUT,
+                note="",
+                error=ErrorInfo(
+                    doing=doing,
+                    message=f"still {state.compliance_state or 'Unknown'} after {int(policy.timeout)} s",
+                    recommendation=f"the change is in Azure; follow it with `/flux status {name} -c {label}`",
+                ),
+            )
+            return
+        ports.sleep(delay)
+        delay = min(delay * policy.factor, policy.longest)

@@ -1,0 +1,232 @@
+"""Slack: slash commands and button presses at POST /slack/events.
+
+verify -> normalize -> parse -> enqueue -> ack. Verification is ours first (body cap, UTF-8, signature in
+constant time with Slack's 5-minute window, and a replay guard keyed by the signature), then bolt's own.
+Bolt's listeners normalize the payload; the grammar parses; the policy authorizes against the inventory
+the workers publish; the job is written and enqueued in one Redis step; the ack carries the job id.
+Nothing here talks to Azure: the web process has no Azure credential.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import redis.asyncio as aioredis
+from aiohttp import web
+from bot.grammar import parse
+from bot.render.slack import SlackMessage, render
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.commands import Command, Reply, Run
+from bot.errors import FluxopsError
+from bot.inventory import Inventory
+from bot.jobs import JobRecord
+from bot.policy import Identity, Policy
+from bot.views import JobView, Phase, TextView
+from handlers.enqueue import JobQueue
+from workers.keys import INVENTORY_KEY
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024  # a slash command is ~1 KiB; a block_actions payload carries the message, ~40 KiB at most
+REPLAY_TTL = 600  # longer than the 300 s window in which a signature is accepted
+GROUPS_TTL = 300.0
+
+Ack = Callable[..., Awaitable[None]]
+
+
+def _text(value: bytes | str | None) -> str:
+    if value is None:
+        return ""
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def new_job_id() -> str:
+    return f"j-{uuid.uuid4().hex[:12]}"
+
+
+def _ack_args(messages: list[SlackMessage]) -> dict[str, Any]:
+    first = messages[0]
+    return {"text": first.text, "blocks": list(first.blocks), "response_type": "ephemeral"}
+
+
+class GroupCache:
+    """Which of the policy's Slack user groups a user is in (usergroups.users.list, cached)."""
+
+    def __init__(self, groups: set[str]) -> None:
+        self._groups = groups
+        self._members: dict[str, frozenset[str]] = {}
+        self._fetched = 0.0
+
+    async def groups_of(self, user: str, client: AsyncWebClient) -> frozenset[str]:
+        if not self._groups:
+            return frozenset()
+        if time.monotonic() - self._fetched > GROUPS_TTL:
+            members: dict[str, frozenset[str]] = {}
+            for group in sorted(self._groups):
+                try:
+                    response = await client.usergroups_users_list(usergroup=group)
+                    members[group] = frozenset(response.get("users") or [])
+                except Exception:
+                    log.warning("cannot list members of Slack user group %s", group, exc_info=True)
+                    members[group] = frozenset()
+            self._members, self._fetched = members, time.monotonic()
+        return frozenset(g for g, users in self._members.items() if user in users)
+
+
+class SlackIntake:
+    """The listeners bolt calls, and the checks they share."""
+
+    def __init__(self, *, queue: JobQueue, redis: aioredis.Redis, policy: Policy) -> None:
+        self.queue = queue
+        self.redis = redis
+        self.policy = policy
+        self.groups = GroupCache(policy.groups_referenced("slack"))
+
+    async def identity(self, user: str, client: AsyncWebClient) -> Identity:
+        return Identity("slack", user, await self.groups.groups_of(user, client))
+
+    async def authorize(self, identity: Identity, command: Command) -> str:
+        """Resolve the command's cluster against the published inventory and check the policy.
+
+        Returns the cluster's label for messages; raises a FluxopsError to show to the person.
+        """
+        target = command.cluster_target
+        if target is None:
+            self.policy.authorize(identity, command, None)
+            return ""
+        snapshot = await self.redis.get(INVENTORY_KEY)
+        if snapshot is None:
+            raise FluxopsError(
+                "fluxops has not listed the clusters yet (a worker publishes them when it starts)",
+                recommendation="try again in a minute; if it persists, check that a fluxops worker is running",
+            )
+        resolved = Inventory.from_json(_text(snapshot)).resolve(target)
+        self.policy.authorize(identity, command, resolved.cluster, resolved.alias)
+        return resolved.alias or resolved.cluster.ref.name
+
+    async def on_command(self, ack: Ack, command: dict[str, Any], client: AsyncWebClient) -> None:
+        text = str(command.get("text") or "")
+        parsed = parse(text)
+        if isinstance(parsed, Reply):
+            await ack(**_ack_args(render(TextView(parsed.text, error=parsed.error))))
+            return
+        if not isinstance(parsed, Run):
+            await ack()
+            return
+        user = str(command.get("user_id") or "")
+        try:
+            identity = await self.identity(user, client)
+            label = await self.authorize(identity, parsed.command)
+        except FluxopsError as error:
+            await ack(**_ack_args(render(TextView(error.user_text(), error=True))))
+            return
+        record = JobRecord(
+            job_id=new_job_id(),
+            text=text,
+            platform="slack",
+            actor=user,
+            channel=str(command.get("channel_id") or ""),
+            team=str(command.get("team_id") or ""),
+            response_url=str(command.get("response_url") or ""),
+            created_at=time.time(),
+        )
+        # trigger_id is unique per invocation: a replayed or repeated delivery enqueues nothing new
+        submitted = await self.queue.submit(record, dedupe_key=f"slack:command:{command.get('trigger_id') or text}")
+        where = f" on {label}" if label else ""
+        verb = parsed.command.verb
+        if submitted.duplicate:
+            note = f"`{verb}`{where} is already job {submitted.job_id}; nothing new was started."
+        elif parsed.command.destructive:
+            note = f"`{verb}`{where}: job {submitted.job_id}. I'll show what it removes and ask you to confirm."
+        else:
+            note = f"On it: `{verb}`{where}, job {submitted.job_id}. Progress follows in this channel."
+        await ack(**_ack_args(render(TextView(note))))
+
+    async def on_button(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient, respond: Any) -> None:
+        await ack()
+        action = (body.get("actions") or [{}])[0]
+        job_id = str(action.get("value") or "")
+        presser = str((body.get("user") or {}).get("id") or "")
+        confirm = action.get("action_id") == "fluxops_confirm"
+        raw = await self.redis.hgetall(f"fluxops:job:{job_id}")
+        if not raw:
+            await respond(text="That job is not known any more (jobs are kept 30 days).", replace_original=False)
+            return
+        text = _text(raw.get(b"text"))
+        parsed = parse(text)
+        if not isinstance(parsed, Run):
+            return
+        try:
+            identity = await self.identity(presser, client)
+            label = await self.authorize(identity, parsed.command)
+        except FluxopsError as error:
+            await respond(text=error.user_text(), response_type="ephemeral", replace_original=False)
+            return
+        if confirm:
+            if not await self.queue.confirm(job_id, confirmed_by=presser):
+                phase = _text(raw.get(b"p:phase")) or "unknown"
+                await respond(text=f"Job {job_id} is not waiting for confirmation ({phase}).", replace_original=False)
+            return
+        if await self.queue.cancel(job_id):
+            actor = _text(raw.get(b"actor"))
+            view = JobView(
+                job_id=job_id,
+                actor=actor,
+                title=f"{parsed.command.verb} on {label}" if label else parsed.command.verb,
+                phase=Phase.CANCELED,
+                note=f"canceled by <@{presser}>; nothing was changed",
+            )
+            message = render(view)[0]
+            await respond(text=message.text, blocks=list(message.blocks), replace_original=True)
+
+
+def build_bolt(*, signing_secret: str, token: str, api_url: str, intake: SlackIntake) -> AsyncApp:
+    client = AsyncWebClient(token=token, base_url=api_url)
+    bolt = AsyncApp(
+        signing_secret=signing_secret,
+        client=client,
+        raise_error_for_unhandled_request=False,
+    )
+    bolt.command("/flux")(intake.on_command)
+    bolt.action("fluxops_confirm")(intake.on_button)
+    bolt.action("fluxops_cancel")(intake.on_button)
+    return bolt
+
+
+def slack_route(
+    *, bolt: AsyncApp, signing_secret: str, redis: aioredis.Redis
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    verifier = SignatureVerifier(signing_secret)
+
+    async def slack_events(request: web.Request) -> web.StreamResponse:
+        if (request.content_length or 0) > MAX_BODY:
+            raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=request.content_length or 0)
+        raw = await request.content.read(MAX_BODY + 1)
+        if len(raw) > MAX_BODY:
+            raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=len(raw))
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise web.HTTPBadRequest(text="the body is not UTF-8") from None
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        signature = request.headers.get("X-Slack-Signature", "")
+        # is_valid checks the 5-minute window and compares the HMAC in constant time
+        if not verifier.is_valid(body=body, timestamp=timestamp, signature=signature):
+            raise web.HTTPUnauthorized(text="invalid or expired Slack signature")
+        seen = f"fluxops:slack:seen:{hashlib.sha256(signature.encode()).hexdigest()}"
+        if not await redis.set(seen, "1", nx=True, ex=REPLAY_TTL):
+            raise web.HTTPUnauthorized(text="this signed request was already received (replay)")
+        bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=dict(request.headers))
+        return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
+
+    return slack_events

@@ -1,0 +1,225 @@
+"""The whole local system: redis-server, the ARM emulator, a fake Slack, and fluxops' own processes.
+
+fluxops runs exactly as the Procfile says (web, worker, beat as child processes, each line as written,
+with the environment of DESIGN.md §4) against emulated clouds, so what a person tries here, and what
+the scenario tests exercise, is the real thing end to end. A discovery file lets `fluxops chat` find it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import redis
+
+from sandbox.redis_server import RedisServer, free_port
+from sandbox.runtime import Sandbox, SandboxOptions
+from sandbox.slack import FakeSlack
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+#: the people of the sandbox Slack workspace and what the sandbox policy lets them do
+YOU = "U0SANDBOX"
+OPERATOR = "U0OPERATOR"
+VIEWER = "U0VIEWER"
+CHANNEL = "C0SANDBOX"
+PLATFORM_GROUP = "S0PLATFORM"
+
+SANDBOX_POLICY = f"""\
+# fluxops policy of the sandbox (FLUXOPS_CONFIG): see deploy/fluxops.example.yaml for every key
+clusters:
+  demo-arc:
+    name: flux-demo-arc
+    resource_group: flux-demo-rg
+    type: connectedClusters
+    tags: {{env: dev}}
+roles:
+  - role: admin
+    slack_users: [{YOU}]
+    slack_groups: [{PLATFORM_GROUP}]
+  - role: operator
+    slack_users: [{OPERATOR}]
+  - role: viewer
+    slack_users: ["*"]
+"""
+
+
+def default_discovery_file() -> Path:
+    return Path(os.environ.get("FLUXOPS_HOME", Path.home() / ".fluxops")) / "sandbox.json"
+
+
+@dataclass
+class StackOptions:
+    sandbox: SandboxOptions = field(default_factory=SandboxOptions)
+    web_port: int = 0
+    #: seconds: how fast jobs follow reconciliation and notice a dead worker (sandbox time is short)
+    watch_first_poll: float = 0.5
+    watch_longest_poll: float = 2.0
+    watch_timeout: float = 300.0
+    job_stale_seconds: float = 6.0
+    recover_interval: float = 2.0
+    slack_min_interval: float = 0.3
+    discovery_file: Path | None = None  # None: do not write one
+    processes: tuple[str, ...] = ("web", "worker", "beat")
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+def procfile() -> dict[str, str]:
+    lines = (REPO_ROOT / "Procfile").read_text().splitlines()
+    return {name.strip(): command.strip() for name, _, command in (line.partition(":") for line in lines if line)}
+
+
+class Stack:
+    """Start with ``await start()``; ``stop()`` ends every child process and server."""
+
+    def __init__(self, options: StackOptions | None = None) -> None:
+        self.options = options or StackOptions()
+        self.sandbox = Sandbox(self.options.sandbox)
+        self.state_dir = self.sandbox.state_dir
+        self.signing_secret = secrets.token_hex(16)
+        self.bot_token = f"xoxb-sandbox-{secrets.token_hex(12)}"
+        self.slack = FakeSlack(
+            bot_token=self.bot_token,
+            signing_secret=self.signing_secret,
+            users={YOU: "you", OPERATOR: "operator", VIEWER: "viewer"},
+            usergroups={PLATFORM_GROUP: [YOU]},
+        )
+        self.redis: RedisServer | None = None
+        self.children: dict[str, subprocess.Popen[bytes]] = {}
+        self.env: dict[str, str] = {}
+        self.web_url = ""
+        self.slack_url = ""
+
+    async def start(self) -> None:
+        (self.state_dir / "redis").mkdir(parents=True, exist_ok=True)
+        (self.state_dir / "logs").mkdir(parents=True, exist_ok=True)
+        self.redis = RedisServer(self.state_dir / "redis")
+        endpoints = await self.sandbox.start()
+        self.slack_url = await self.slack.start()
+        policy_file = self.state_dir / "fluxops.yaml"
+        policy_file.write_text(SANDBOX_POLICY)
+        port = self.options.web_port or free_port()
+        self.web_url = f"http://127.0.0.1:{port}"
+        self.slack.request_url = f"{self.web_url}/slack/events"
+        o = self.options
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "AZURE_", "GITHUB_", "ADO_"))},
+            **endpoints.azure_environment(),
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PYTHONPATH": str(REPO_ROOT),
+            "PYTHONUNBUFFERED": "1",
+            "PORT": str(port),
+            "REDIS_URL": self.redis.url,
+            "SLACK_SIGNING_SECRET": self.signing_secret,
+            "SLACK_BOT_TOKEN": self.bot_token,
+            "SLACK_API_URL": f"{self.slack_url}api/",
+            "FLUXOPS_CONFIG": str(policy_file),
+            "FLUXOPS_ARM_POLL_INTERVAL": "0.2",
+            "FLUXOPS_WATCH_FIRST_POLL": str(o.watch_first_poll),
+            "FLUXOPS_WATCH_LONGEST_POLL": str(o.watch_longest_poll),
+            "FLUXOPS_WATCH_TIMEOUT": str(o.watch_timeout),
+            "FLUXOPS_JOB_STALE_SECONDS": str(o.job_stale_seconds),
+            "FLUXOPS_RECOVER_INTERVAL": str(o.recover_interval),
+            "FLUXOPS_SLACK_MIN_INTERVAL": str(o.slack_min_interval),
+            **o.extra_env,
+        }
+        for name in o.processes:
+            self.start_process(name)
+        await self._wait_ready()
+        if o.discovery_file is not None:
+            o.discovery_file.parent.mkdir(parents=True, exist_ok=True)
+            o.discovery_file.write_text(json.dumps(self.describe(), indent=2))
+
+    def describe(self) -> dict[str, object]:
+        assert self.sandbox.endpoints is not None
+        assert self.redis is not None
+        return {
+            "pid": os.getpid(),
+            "web_url": self.web_url,
+            "slack_url": self.slack_url,
+            "arm_url": self.sandbox.endpoints.arm_url,
+            "ca_file": str(self.sandbox.endpoints.ca_file),
+            "redis_url": self.redis.url,
+            "user": YOU,
+            "channel": CHANNEL,
+            "state_dir": str(self.state_dir),
+        }
+
+    def start_process(self, name: str) -> subprocess.Popen[bytes]:
+        """Run the Procfile's line ``name`` as written, from the repository root."""
+        command = shlex.split(procfile()[name])
+        if name == "beat":
+            command = [c.replace(".celerybeat-schedule", str(self.state_dir / "celerybeat-schedule")) for c in command]
+        if name == "worker":
+            command.append(f"--hostname=worker-{len(self.children)}@%h")
+        log = (self.state_dir / "logs" / f"{name}.log").open("ab")
+        child = subprocess.Popen(command, cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.children[name] = child
+        return child
+
+    def kill_process(self, name: str, sig: int = signal.SIGKILL) -> None:
+        child = self.children.pop(name)
+        child.send_signal(sig)
+        child.wait(timeout=30)
+
+    async def _wait_ready(self, limit: float = 90.0) -> None:
+        """The web process answers /readyz and a worker has published the cluster inventory."""
+        assert self.redis is not None
+        deadline = time.monotonic() + limit
+        client = redis.Redis.from_url(self.redis.url)
+        async with aiohttp.ClientSession() as session:
+            while True:
+                for name, child in self.children.items():
+                    if child.poll() is not None:
+                        raise RuntimeError(f"fluxops {name} exited with {child.returncode}: {self.log_tail(name)}")
+                web_ok = "web" not in self.children
+                if not web_ok:
+                    try:
+                        async with session.get(f"{self.web_url}/readyz") as response:
+                            web_ok = response.status == 200
+                    except aiohttp.ClientError:
+                        web_ok = False
+                worker_ok = "worker" not in self.children or bool(client.exists("fluxops:inventory"))
+                if web_ok and worker_ok:
+                    return
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the sandbox did not become ready: " + self.log_tail("worker"))
+                await asyncio.sleep(0.2)
+
+    def log_tail(self, name: str, lines: int = 30) -> str:
+        path = self.state_dir / "logs" / f"{name}.log"
+        if not path.exists():
+            return "(no log)"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    async def stop(self) -> None:
+        for child in self.children.values():
+            if child.poll() is None:
+                child.terminate()
+        for name, child in list(self.children.items()):
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait(timeout=5)
+            del self.children[name]
+        await self.slack.stop()
+        if self.redis is not None:
+            self.redis.stop()
+        await self.sandbox.stop()
+        file = self.options.discovery_file
+        if file is not None and file.exists():
+            try:
+                if json.loads(file.read_text()).get("pid") == os.getpid():
+                    file.unlink()
+            except (OSError, ValueError):
+                pass

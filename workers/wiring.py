@@ -1,0 +1,160 @@
+"""The workers' composition root: settings in, adapters and use-case ports out (one per process).
+
+Everything a task needs is built here from ``Settings``: the Azure adapters (DefaultAzureCredential),
+Redis-backed job store, locks and audit log, the FLUXOPS_CONFIG file (inventory aliases, credentials),
+and a Slack reporter per job. Nothing else in workers/ reads settings or the environment.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import redis
+
+from bot.commands import ClusterTarget
+from bot.config_file import FluxopsConfig, load_config
+from bot.errors import ConfigurationError
+from bot.inventory import Inventory
+from bot.jobs import JobRecord
+from bot.models import Cluster
+from bot.settings import Settings
+from bot.usecases import JobPorts, ResolvedCluster, WatchPolicy
+from bot.views import ClusterRow
+from workers.audit_log import RedisAuditLog
+from workers.azure_connection import ArmConnection, default_credential
+from workers.azure_extensions import AzureExtensions
+from workers.azure_flux import AzureFluxConfigs
+from workers.azure_inventory import AzureInventory
+from workers.file_credentials import FileCredentials
+from workers.keys import INVENTORY_KEY
+from workers.redis_jobs import RedisJobStore
+from workers.redis_locks import RedisLocks
+from workers.slack_reporter import SlackReporter, slack_client
+
+
+def read_config(settings: Settings) -> FluxopsConfig:
+    if settings.fluxops_config is None:
+        return load_config("{}")
+    try:
+        text = settings.fluxops_config.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigurationError(
+            f"cannot read FLUXOPS_CONFIG {settings.fluxops_config}: {error.strerror}",
+            recommendation="point FLUXOPS_CONFIG at a readable YAML file (see deploy/fluxops.example.yaml)",
+        ) from error
+    return load_config(text, source=str(settings.fluxops_config))
+
+
+@dataclass
+class Wiring:
+    settings: Settings
+    config: FluxopsConfig
+    redis: redis.Redis
+    flux: AzureFluxConfigs
+    extensions: AzureExtensions
+    azure_inventory: AzureInventory
+    jobs: RedisJobStore
+    locks: RedisLocks
+    audit: RedisAuditLog
+    credentials: FileCredentials
+    _clusters: tuple[float, list[Cluster]] | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Wiring:
+        settings.require_azure()
+        config = read_config(settings)
+        connection = ArmConnection.from_settings(settings, default_credential())
+        client = redis.Redis.from_url(settings.redis_url)
+        stale = settings.job_stale_seconds
+        return cls(
+            settings=settings,
+            config=config,
+            redis=client,
+            flux=AzureFluxConfigs(connection=connection),
+            extensions=AzureExtensions(connection=connection),
+            azure_inventory=AzureInventory(connection=connection, subscription_ids=settings.azure_subscription_ids),
+            jobs=RedisJobStore(redis=client),
+            locks=RedisLocks(redis=client, ttl_seconds=stale / 2, heartbeat_seconds=stale / 6),
+            audit=RedisAuditLog(redis=client),
+            credentials=FileCredentials(entries=config.credential_files()),
+        )
+
+    # -- inventory ----------------------------------------------------------------------------------
+
+    def discovered(self, *, max_age: float = 60.0) -> list[Cluster]:
+        """Clusters in the configured subscriptions, listed from ARM at most once a minute."""
+        with self._lock:
+            if self._clusters is not None and time.monotonic() - self._clusters[0] < max_age:
+                return self._clusters[1]
+        clusters = self.azure_inventory.list_clusters()
+        with self._lock:
+            self._clusters = (time.monotonic(), clusters)
+        return clusters
+
+    def inventory(self, *, max_age: float = 60.0) -> Inventory:
+        return Inventory(self.discovered(max_age=max_age), aliases=self.config.clusters)
+
+    def publish_inventory(self) -> int:
+        """Refresh the snapshot the web process resolves and authorizes against."""
+        inventory = self.inventory(max_age=0)
+        self.redis.set(INVENTORY_KEY, inventory.to_json())
+        return len(inventory)
+
+    def resolve(self, target: ClusterTarget) -> ResolvedCluster:
+        resolved = self.inventory().resolve(target)
+        return ResolvedCluster(cluster=resolved.cluster, alias=resolved.alias)
+
+    def cluster_rows(self, selector: Sequence[tuple[str, str]]) -> list[ClusterRow]:
+        inventory = self.inventory()
+        chosen = inventory.select(selector) if selector else inventory.all()
+        rows = []
+        for item in chosen:
+            flux = self.extensions.find_flux(item.cluster.ref)
+            version = (flux.current_version or flux.version) if flux else None
+            rows.append(ClusterRow(cluster=item.cluster, alias=item.alias, flux_version=version))
+        return rows
+
+    # -- per job ------------------------------------------------------------------------------------
+
+    def ports(self) -> JobPorts:
+        s = self.settings
+        return JobPorts(
+            flux=self.flux,
+            extensions=self.extensions,
+            jobs=self.jobs,
+            locks=self.locks,
+            audit=self.audit,
+            credentials=self.credentials,
+            resolve=self.resolve,
+            cluster_rows=self.cluster_rows,
+            heartbeat=self.jobs.heartbeat,
+            watch=WatchPolicy(
+                first=s.watch_first_poll,
+                longest=s.watch_longest_poll,
+                timeout=s.watch_timeout,
+                operation_poll=min(2.0, s.job_stale_seconds / 4),
+            ),
+        )
+
+    def reporter(self, record: JobRecord) -> SlackReporter:
+        token = self.settings.slack_bot_token
+        if token is None:
+            raise ConfigurationError(
+                "a Slack job arrived but SLACK_BOT_TOKEN is not set in the worker",
+                recommendation="give the worker the same Slack settings as the web process",
+            )
+        client = slack_client(token=token.get_secret_value(), base_url=self.settings.slack_api_url)
+        return SlackReporter(
+            client=client, jobs=self.jobs, record=record, min_interval=self.settings.slack_min_interval
+        )
+
+
+@functools.cache
+def wiring() -> Wiring:
+    """The process's wiring, built on first use (Celery imports tasks before it forks its pool)."""
+    return Wiring.from_settings(Settings())
