@@ -57,9 +57,22 @@ class CredentialRefs:
     https_key: str | None = None
     ssh_private_key: str | None = None
     known_hosts: str | None = None
+    secret_key: str | None = None  # bucket: the secret half of --access-key
+    account_key: str | None = None  # azure blob: storage account key
+    sas_token: str | None = None  # azure blob: SAS token
 
     def is_empty(self) -> bool:
-        return self.https_key is None and self.ssh_private_key is None and self.known_hosts is None
+        return all(
+            ref is None
+            for ref in (
+                self.https_key,
+                self.ssh_private_key,
+                self.known_hosts,
+                self.secret_key,
+                self.account_key,
+                self.sas_token,
+            )
+        )
 
 
 @dataclass(frozen=True)

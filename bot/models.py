@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import ClassVar
 
 
 class ClusterType(StrEnum):
@@ -69,6 +70,52 @@ class GitSource:
     provider: str | None = None  # "Azure" for workload identity with Azure DevOps, else generic
     timeout_seconds: int = 600
     sync_interval_seconds: int = 600
+    kind: ClassVar[str] = "GitRepository"
+
+
+@dataclass(frozen=True)
+class BucketSource:
+    """An S3-compatible bucket. ``access_key`` is the access key ID; its secret key is a credential reference."""
+
+    url: str
+    bucket_name: str
+    access_key: str | None = None
+    insecure: bool = False
+    timeout_seconds: int = 600
+    sync_interval_seconds: int = 600
+    local_auth_ref: str | None = None
+    kind: ClassVar[str] = "Bucket"
+
+
+@dataclass(frozen=True)
+class AzureBlobSource:
+    """An Azure Blob Storage container; account key or SAS token come as credential references."""
+
+    url: str
+    container_name: str
+    managed_identity_client_id: str | None = None
+    timeout_seconds: int = 600
+    sync_interval_seconds: int = 600
+    local_auth_ref: str | None = None
+    kind: ClassVar[str] = "AzureBlob"
+
+
+@dataclass(frozen=True)
+class OciSource:
+    """An OCI artifact (``oci://``); at most one of tag, semver and digest selects it."""
+
+    url: str
+    tag: str | None = None
+    semver: str | None = None
+    digest: str | None = None
+    timeout_seconds: int = 600
+    sync_interval_seconds: int = 600
+    local_auth_ref: str | None = None
+    kind: ClassVar[str] = "OCIRepository"
+
+
+#: the source of a flux configuration; ``kind`` is its ARM ``sourceKind``
+FluxSource = GitSource | BucketSource | AzureBlobSource | OciSource
 
 
 @dataclass(frozen=True)
@@ -87,10 +134,10 @@ class Kustomization:
 
 @dataclass(frozen=True)
 class FluxConfigSpec:
-    """What a user asks for. Only Git sources are modelled so far; other kinds come with their commands."""
+    """What a user asks for: one source (Git, Bucket, AzureBlob or OCI) and its kustomizations."""
 
     name: str
-    source: GitSource
+    source: FluxSource
     namespace: str = "default"
     scope: str = "cluster"
     kustomizations: tuple[Kustomization, ...] = ()

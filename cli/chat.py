@@ -110,7 +110,7 @@ class Chat:
             for message in changed:
                 payload = (message.get("metadata") or {}).get("event_payload") or {}
                 mine = payload.get("job_id") == job_id or (message.get("ephemeral") and job_id in json.dumps(message))
-                if not mine or message.get("text") == ack.get("body", {}).get("text"):
+                if not mine or message.get("source") == "ack":
                     continue
                 key = f"{message['channel']}/{message['ts']}"
                 if self.seen.get(key) == message.get("seq"):
@@ -125,7 +125,7 @@ class Chat:
                     self.out("(pressing Confirm: --yes)")
                     self.press(message, "fluxops_confirm")
                     pressed = True
-                if payload.get("terminal"):
+                if payload.get("terminal") and payload.get("part", 1) == payload.get("parts", 1):
                     return EXIT.get(phase, 1)
         self.out(f"gave up following job {job_id} after {int(self.timeout)} s; it goes on in the sandbox")
         return 1

@@ -18,8 +18,6 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from aiohttp import web
-from bot.grammar import parse
-from bot.render.slack import SlackMessage, render
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -28,9 +26,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands import Command, Reply, Run
 from bot.errors import FluxopsError
+from bot.grammar import parse
 from bot.inventory import Inventory
 from bot.jobs import JobRecord
 from bot.policy import Identity, Policy
+from bot.render.slack import SlackMessage, render
 from bot.views import JobView, Phase, TextView
 from handlers.enqueue import JobQueue
 from workers.keys import INVENTORY_KEY

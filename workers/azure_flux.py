@@ -11,6 +11,8 @@ from azure.mgmt.kubernetesconfiguration.fluxconfigurations import (
 from azure.mgmt.kubernetesconfiguration.fluxconfigurations import models as m
 
 from bot.models import (
+    AzureBlobSource,
+    BucketSource,
     ClusterRef,
     Condition,
     FluxConfigPatch,
@@ -20,6 +22,7 @@ from bot.models import (
     HelmReleaseInfo,
     Kustomization,
     ObjectStatus,
+    OciSource,
     ProtectedSettings,
     RepositoryRef,
 )
@@ -64,9 +67,8 @@ def _kustomization_model(k: Kustomization) -> m.KustomizationDefinition:
     )
 
 
-def spec_model(spec: FluxConfigSpec, protected: ProtectedSettings | None) -> m.FluxConfiguration:
-    src = spec.source
-    git = m.GitRepositoryDefinition(
+def _git_model(src: GitSource) -> m.GitRepositoryDefinition:
+    return m.GitRepositoryDefinition(
         url=src.url,
         repository_ref=_ref_model(src.ref),
         https_user=src.https_user,
@@ -76,12 +78,53 @@ def spec_model(spec: FluxConfigSpec, protected: ProtectedSettings | None) -> m.F
         timeout_in_seconds=src.timeout_seconds,
         sync_interval_in_seconds=src.sync_interval_seconds,
     )
+
+
+def _bucket_model(src: BucketSource) -> m.BucketDefinition:
+    return m.BucketDefinition(
+        url=src.url,
+        bucket_name=src.bucket_name,
+        insecure=src.insecure,
+        access_key=src.access_key,
+        local_auth_ref=src.local_auth_ref,
+        timeout_in_seconds=src.timeout_seconds,
+        sync_interval_in_seconds=src.sync_interval_seconds,
+    )
+
+
+def _azure_blob_model(src: AzureBlobSource) -> m.AzureBlobDefinition:
+    identity = src.managed_identity_client_id
+    return m.AzureBlobDefinition(
+        url=src.url,
+        container_name=src.container_name,
+        managed_identity=m.ManagedIdentityDefinition(client_id=identity) if identity else None,
+        local_auth_ref=src.local_auth_ref,
+        timeout_in_seconds=src.timeout_seconds,
+        sync_interval_in_seconds=src.sync_interval_seconds,
+    )
+
+
+def _oci_model(src: OciSource) -> m.OCIRepositoryDefinition:
+    return m.OCIRepositoryDefinition(
+        url=src.url,
+        repository_ref=m.OCIRepositoryRefDefinition(tag=src.tag, semver=src.semver, digest=src.digest),
+        local_auth_ref=src.local_auth_ref,
+        timeout_in_seconds=src.timeout_seconds,
+        sync_interval_in_seconds=src.sync_interval_seconds,
+    )
+
+
+def spec_model(spec: FluxConfigSpec, protected: ProtectedSettings | None) -> m.FluxConfiguration:
+    src = spec.source
     properties = m.FluxConfigurationProperties(
         scope=spec.scope,
         namespace=spec.namespace,
-        source_kind="GitRepository",
+        source_kind=src.kind,
         suspend=spec.suspend,
-        git_repository=git,
+        git_repository=_git_model(src) if isinstance(src, GitSource) else None,
+        bucket=_bucket_model(src) if isinstance(src, BucketSource) else None,
+        azure_blob=_azure_blob_model(src) if isinstance(src, AzureBlobSource) else None,
+        oci_repository=_oci_model(src) if isinstance(src, OciSource) else None,
         kustomizations={k.name: _kustomization_model(k) for k in spec.kustomizations},
         configuration_protected_settings=protected_wire(protected),
     )

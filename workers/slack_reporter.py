@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bot.render.slack import SlackMessage, render
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
@@ -22,6 +21,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.jobs import JobRecord
 from bot.ports import JobStore
+from bot.render.slack import SlackMessage, render
 from bot.views import ConfirmView, JobView, TextView
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,397 @@
+"""The fluxops config file (``FLUXOPS_CONFIG``): inventory aliases, the policy, approvals, credential files.
+
+Callers read the file; ``load_config`` parses its text, checks it against the models below and raises
+``bot.errors.ConfigurationError`` saying where (line, key path) and what is wrong. Unknown keys are
+refused, so a typo never silently widens or narrows who may do what. ``deploy/fluxops.example.yaml``
+is a complete example. Every top-level key is optional; an empty file is an empty config (nobody has
+a role, see ``bot.policy``).
+
+Schema::
+
+    clusters:                  # inventory aliases (and extra tags) for clusters discovered in ARM
+      ALIAS:                   # letters, digits, '.', '_' or '-'; used as `-c ALIAS`
+        id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Kubernetes/connectedClusters/<name>
+        # ... or instead of id:
+        name: <cluster name>
+        resource_group: <rg>   # required with name
+        type: managedClusters  # optional: managedClusters | connectedClusters (aks | arc)
+        subscription: <sub>    # optional: which subscription, when the cluster is not discovered
+        tags: {env: prod}      # merged over the tags ARM reports
+    roles:                     # who has which role where; the highest matching role counts
+      - role: admin            # viewer | operator | admin
+        slack_users: [U0SANDBOX]   # user ids; "*" = anyone on that platform
+        slack_groups: [S0PLATFORM] # user group ids
+        github_users: []       # logins
+        github_teams: []       # org/team slugs
+        ado_users: []          # Azure DevOps unique names
+        clusters:              # selector; every given criterion must match; omitted or empty = all
+          names: ["*"]         # cluster names or aliases, fnmatch globs, case-insensitive
+          resource_groups: []  # globs, case-insensitive
+          tags: {env: prod}    # tag name case-insensitive, value glob case-sensitive (as in Azure)
+    approvals:                 # clusters whose destructive commands need more than one approver
+      - clusters: {tags: {env: prod}}
+        approvers: 2
+    credentials:               # what `--https-key-ref NAME` refers to; the secret lives in the file
+      NAME: {file: /run/secrets/NAME}   # absolute path
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import re
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
+
+from bot.commands import Role
+from bot.errors import ConfigurationError
+from bot.models import Cluster, ClusterRef, ClusterType
+
+EXAMPLE_FILE = "deploy/fluxops.example.yaml"
+_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+_TYPE_WORDS = {"aks": ClusterType.MANAGED, "arc": ClusterType.CONNECTED}
+
+
+def parse_cluster_type(text: str) -> ClusterType:
+    """managedClusters | connectedClusters (any case), or the short words aks | arc."""
+    word = _TYPE_WORDS.get(text.strip().lower())
+    return word if word is not None else ClusterType.parse(text.strip())
+
+
+def parse_cluster_id(arm_id: str) -> ClusterRef:
+    """``/subscriptions/S/resourceGroups/G/providers/RP/TYPE/NAME`` -> ClusterRef; ValueError when it is not one."""
+    parts = [p for p in arm_id.strip().split("/") if p]
+    if len(parts) != 8 or parts[0].lower() != "subscriptions" or parts[2].lower() != "resourcegroups":
+        raise ValueError(
+            "a cluster id looks like /subscriptions/<sub>/resourceGroups/<rg>/providers/"
+            "Microsoft.Kubernetes/connectedClusters/<name> (or Microsoft.ContainerService/managedClusters)"
+        )
+    if parts[4].lower() != "providers":
+        raise ValueError(f"expected 'providers' after the resource group, not '{parts[4]}'")
+    ctype = ClusterType.parse(parts[6])
+    if parts[5].lower() != ctype.resource_provider.lower():
+        raise ValueError(f"{ctype.value} belong to {ctype.resource_provider}, not {parts[5]}")
+    return ClusterRef(parts[1], parts[3], ctype, parts[7])
+
+
+def glob_match(value: str, pattern: str) -> bool:
+    """fnmatch glob, case-insensitive (Azure names and resource groups are)."""
+    return fnmatch.fnmatchcase(value.casefold(), pattern.casefold())
+
+
+def tag_value(tags: Mapping[str, str], key: str) -> str | None:
+    """The value of tag ``key``; tag names are case-insensitive in Azure, values are not."""
+    if key in tags:
+        return tags[key]
+    folded = key.casefold()
+    return next((v for k, v in tags.items() if k.casefold() == folded), None)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ClusterAlias(_Model):
+    """One entry under ``clusters:``: an alias for a cluster given by ``id`` or by ``name`` + ``resource_group``."""
+
+    id: str | None = None
+    name: str | None = None
+    resource_group: str | None = None
+    type: ClusterType | None = None
+    subscription: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _type_words(cls, value: object) -> object:
+        return parse_cluster_type(value) if isinstance(value, str) else value
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_cluster_id(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_way_to_name_it(self) -> ClusterAlias:
+        if self.id is not None:
+            given = [k for k in ("name", "resource_group", "type", "subscription") if getattr(self, k) is not None]
+            if given:
+                raise ValueError(f"give either id or name + resource_group, not both (drop {', '.join(given)})")
+        elif self.name is None:
+            raise ValueError("say which cluster: give id, or name + resource_group")
+        elif self.resource_group is None:
+            raise ValueError(f"resource_group is required with name '{self.name}' (or give the full id)")
+        return self
+
+    @property
+    def ref(self) -> ClusterRef | None:
+        """The cluster's full address when the alias gives it (``id``, or name + rg + type + subscription)."""
+        if self.id is not None:
+            return parse_cluster_id(self.id)
+        if self.name and self.resource_group and self.type and self.subscription:
+            return ClusterRef(self.subscription, self.resource_group, self.type, self.name)
+        return None
+
+
+class ClusterSelector(_Model):
+    """Which clusters a rule covers: every given criterion must match; an omitted or empty one matches all."""
+
+    names: list[str] = Field(default_factory=list)
+    resource_groups: list[str] = Field(default_factory=list)
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    def matches(self, cluster: Cluster, alias: str | None = None) -> bool:
+        """Whether ``cluster`` (known as ``alias``, if it has one) is covered."""
+        ref = cluster.ref
+        if self.names:
+            known_as = [n for n in (ref.name, alias) if n]
+            if not any(glob_match(n, p) for p in self.names for n in known_as):
+                return False
+        if self.resource_groups and not any(glob_match(ref.resource_group, p) for p in self.resource_groups):
+            return False
+        for key, pattern in self.tags.items():
+            value = tag_value(cluster.tags, key)
+            if value is None or not fnmatch.fnmatchcase(value, pattern):
+                return False
+        return True
+
+
+#: (users field, groups field) per identity platform
+PLATFORM_FIELDS: dict[str, tuple[str, str | None]] = {
+    "slack": ("slack_users", "slack_groups"),
+    "github": ("github_users", "github_teams"),
+    "ado": ("ado_users", None),
+}
+
+
+class RoleRule(_Model):
+    """One entry under ``roles:``: the people and groups that have ``role`` on the selected clusters."""
+
+    role: Role
+    slack_users: list[str] = Field(default_factory=list)
+    slack_groups: list[str] = Field(default_factory=list)
+    github_users: list[str] = Field(default_factory=list)
+    github_teams: list[str] = Field(default_factory=list)
+    ado_users: list[str] = Field(default_factory=list)
+    clusters: ClusterSelector = Field(default_factory=ClusterSelector)
+
+    @model_validator(mode="after")
+    def _names_someone(self) -> RoleRule:
+        for field in ("slack_groups", "github_teams"):
+            if "*" in getattr(self, field):
+                users = field.split("_")[0] + "_users"
+                raise ValueError(f'"*" is not a group: to mean anyone, put "*" in {users}')
+        if not any(getattr(self, f) for pair in PLATFORM_FIELDS.values() for f in pair if f):
+            names = ", ".join(f for pair in PLATFORM_FIELDS.values() for f in pair if f)
+            raise ValueError(f"this rule gives {self.role.value} to nobody: list someone in one of {names}")
+        return self
+
+
+class ApprovalRule(_Model):
+    """One entry under ``approvals:``: destructive commands on these clusters need ``approvers`` people."""
+
+    clusters: ClusterSelector = Field(default_factory=ClusterSelector)
+    approvers: int = Field(strict=True, ge=1, le=10)
+
+
+class CredentialFile(_Model):
+    """Where a credential's secret lives; the config holds the path, never the value."""
+
+    file: Path
+
+    @field_validator("file")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        if not value.is_absolute():
+            raise ValueError(f"'{value}' is relative; give an absolute path such as /run/secrets/{value.name}")
+        return value
+
+
+class FluxopsConfig(_Model):
+    """The whole config file; see the module docstring for the schema."""
+
+    clusters: dict[str, ClusterAlias] = Field(default_factory=dict)
+    roles: list[RoleRule] = Field(default_factory=list)
+    approvals: list[ApprovalRule] = Field(default_factory=list)
+    credentials: dict[str, CredentialFile] = Field(default_factory=dict)
+
+    @field_validator("clusters", "credentials")
+    @classmethod
+    def _good_names(cls, value: dict[str, Any]) -> dict[str, Any]:
+        seen: dict[str, str] = {}
+        for name in value:
+            if not _KEY.fullmatch(name):
+                raise ValueError(
+                    f"'{name}' is not a usable name: use letters, digits, '.', '_' or '-' "
+                    "(starting with a letter or digit, at most 80)"
+                )
+            if name.casefold() in seen:
+                raise ValueError(
+                    f"'{name}' and '{seen[name.casefold()]}' differ only in case; names are case-insensitive"
+                )
+            seen[name.casefold()] = name
+        return value
+
+    def credential_files(self) -> dict[str, Path]:
+        """Credential name -> file, for ``workers.file_credentials.FileCredentials``."""
+        return {name: entry.file for name, entry in self.credentials.items()}
+
+
+def load_config(text: str, *, source: str = "FLUXOPS_CONFIG") -> FluxopsConfig:
+    """Parse and check the YAML text of a config file; ``source`` names it in error messages."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as exc:
+        raise ConfigurationError(f"{source} is not valid YAML: {_yaml_problem(exc)}", recommendation=_FIX) from None
+    finally:
+        loader.dispose()
+    if node is None or data is None:
+        return FluxopsConfig()
+    duplicates = _duplicate_keys(node)
+    if duplicates:
+        raise ConfigurationError(f"{source}: {'; '.join(duplicates)}", recommendation=_FIX)
+    if not isinstance(data, dict):
+        raise ConfigurationError(
+            f"{source}, line {node.start_mark.line + 1}: the file must be a mapping with keys "
+            f"{', '.join(FluxopsConfig.model_fields)}, not a {type(data).__name__}",
+            recommendation=_FIX,
+        )
+    try:
+        return FluxopsConfig.model_validate(data)
+    except ValidationError as exc:
+        described = sorted(_describe(error, node) for error in exc.errors(include_url=False))
+        problems = [text for _, text in described]
+        shown = problems[:10] + ([f"and {len(problems) - 10} more"] if len(problems) > 10 else [])
+        raise ConfigurationError(f"{source}: {'; '.join(shown)}", recommendation=_FIX) from None
+
+
+_FIX = f"fix the file and restart fluxops ({EXAMPLE_FILE} shows every key)"
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    # Our own text: str(exc) quotes a snippet of the file.
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        return where + (exc.problem or exc.context or "cannot parse")
+    return "cannot parse"
+
+
+def _duplicate_keys(root: yaml.Node) -> list[str]:
+    """PyYAML keeps the last of two equal keys silently; in a policy that hides a mistake."""
+    found: list[tuple[int, str]] = []
+    seen_nodes: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    line = key.start_mark.line + 1
+                    if key.value in first:
+                        found.append(
+                            (line, f"line {line}: key '{key.value}' appears twice (first on line {first[key.value]})")
+                        )
+                    first.setdefault(key.value, line)
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return [text for _, text in sorted(found)]
+
+
+def _describe(error: ErrorDetails, root: yaml.Node) -> tuple[int, str]:
+    """(line, text) of one validation error."""
+    loc = tuple(error["loc"])
+    line = _line_of(root, loc)
+    return line, f"line {line}, {_path(loc) or 'top level'}: {_problem(error, loc)}"
+
+
+def _problem(error: ErrorDetails, loc: tuple[int | str, ...]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        allowed = _allowed_keys(loc[:-1])
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f" — did you mean '{close[0]}'?" if close else ""
+        listing = f" (allowed here: {', '.join(allowed)})" if allowed else ""
+        return f"unknown key '{key}'{hint}{listing}"
+    if kind == "missing":
+        return "is required"
+    message = error["msg"].removeprefix("Value error, ")
+    value = error.get("input")
+    if kind.endswith("_type") or kind in ("enum", "literal_error"):
+        if isinstance(value, str | int | float | bool) or value is None:
+            message += f", got {value!r}"
+        if kind == "string_type" and isinstance(value, int | float | bool):
+            message += " (quote it in YAML)"
+    return message
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        if part == "[key]":  # pydantic's marker for a bad mapping key
+            text += " (a key)"
+        else:
+            text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _line_of(root: yaml.Node, loc: tuple[int | str, ...]) -> int:
+    """The line of the deepest node on ``loc`` that the YAML has (the key's line for a missing child)."""
+    node = root
+    for part in loc:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            child = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            child = node.value[part]
+        if child is None:
+            if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+                key = next((k for k, _ in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None)
+                if key is not None:
+                    return int(key.start_mark.line) + 1
+            break
+        node = child
+    return int(node.start_mark.line) + 1
+
+
+def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
+    """Field names of the model found at ``loc`` (for "did you mean")."""
+    annotation: Any = FluxopsConfig
+    for part in loc:
+        annotation = _step(annotation, part)
+        if annotation is None:
+            return []
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return []
+
+
+def _step(annotation: Any, part: int | str) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        field = annotation.model_fields.get(part) if isinstance(part, str) else None
+        return field.annotation if field is not None else None
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is list and isinstance(part, int):
+        return args[0]
+    if origin is dict and isinstance(part, str):
+        return args[1]
+    if origin in (typing.Union, types.UnionType):
+        return next((a for a in args if a is not type(None)), None)
+    return None

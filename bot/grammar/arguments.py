@@ -1,0 +1,46 @@
+"""Positional words: the NAME a command takes either as a word or as a flag, and words nobody asked for."""
+
+from __future__ import annotations
+
+import re
+
+from bot.grammar.flags import Options
+from bot.grammar.usage import UsageError, code, shown
+from bot.grammar.values import dns_label
+
+_KUSTOMIZATION_KEY = re.compile(
+    r"(?i)^(name|path|depends[-_]?on|prune|force|wait|(sync[-_]?|retry[-_]?)?interval|timeout|substitute)="
+)
+
+
+def name_argument(options: Options, *, dest: str = "name", what: str = "NAME", required: bool = True) -> str | None:
+    """The name given as the first positional word or as the ``dest`` flag (both: they must agree)."""
+    word = options.positionals.pop(0) if options.positionals else None
+    flagged = options.value(dest)
+    if word is not None and flagged is not None and word != flagged:
+        raise UsageError(
+            f"Two names: {shown(word)} and {code(options.spelled(dest))} {shown(flagged)}.",
+            hint="Give one.",
+            usage=True,
+        )
+    name = word if word is not None else flagged
+    if name is None:
+        if required:
+            raise UsageError(f"{what} is missing.", usage=True)
+        return None
+    label = code(options.spelled(dest)) if word is None else what
+    return dns_label(name, label)
+
+
+def no_more_words(options: Options) -> None:
+    """Every positional word was used; an extra one is a mistake worth explaining."""
+    if not options.positionals:
+        return
+    word = options.positionals[0]
+    if _KUSTOMIZATION_KEY.match(word):
+        hint = "Kustomization keys go after `--kustomization`, e.g. `--kustomization name=apps path=./apps`."
+    elif "=" in word:
+        hint = "Settings go after a flag, e.g. `--config KEY=VALUE` or `--selector KEY=VALUE`."
+    else:
+        hint = "Quote values that contain spaces."
+    raise UsageError(f"Unexpected word {shown(word)}.", hint=hint, usage=True)

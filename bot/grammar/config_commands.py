@@ -1,0 +1,185 @@
+"""``config create|update|delete|show|list``, ``status``, ``suspend``, ``resume``: one Flux configuration's commands."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.commands import (
+    ConfigCreate,
+    ConfigDelete,
+    ConfigList,
+    ConfigShow,
+    ConfigUpdate,
+    Resume,
+    Status,
+    Suspend,
+)
+from bot.grammar.arguments import name_argument, no_more_words
+from bot.grammar.flags import Arity, Flag, Options, read_flags
+from bot.grammar.kustomizations import kustomization_changes, kustomizations_for_create
+from bot.grammar.sources import (
+    HTTPS_KEY_REF,
+    HTTPS_USER,
+    INTERVAL,
+    KNOWN_HOSTS_REF,
+    SOURCE_FLAGS,
+    SSH_KEY_REF,
+    TIMEOUT,
+    URL,
+    any_url,
+    build_source,
+    check_git_auth,
+    git_credentials,
+    https_user,
+    repository_ref,
+)
+from bot.grammar.targets import CLUSTER_FLAGS, cluster_target
+from bot.grammar.usage import UsageError, code
+from bot.grammar.values import choice, dns_label, seconds
+from bot.models import FluxConfigPatch, FluxConfigSpec
+
+NAME = Flag("name", ("--name", "-n"), metavar="NAME")
+NAMESPACE = Flag("namespace", ("--namespace", "--ns"), metavar="NAMESPACE")
+SCOPE = Flag("scope", ("--scope",), metavar="cluster|namespace")
+SUSPEND = Flag("suspend", ("--suspend",), Arity.OPTIONAL_BOOL)
+NO_EXTENSION = Flag("no_extension", ("--no-extension",), Arity.SWITCH)
+KUSTOMIZATION = Flag(
+    "kustomization", ("--kustomization", "--kustomizations"), Arity.PAIRS, metavar="name=NAME KEY=VALUE ..."
+)
+FORCE = Flag("force", ("--force",), Arity.OPTIONAL_BOOL)
+#: az asks "are you sure?" unless --yes; fluxops always asks with a button, so --yes changes nothing
+YES = Flag("yes", ("--yes", "-y"), Arity.SWITCH)
+
+CREATE_FLAGS = (NAME, *CLUSTER_FLAGS, *SOURCE_FLAGS, NAMESPACE, SCOPE, SUSPEND, NO_EXTENSION, KUSTOMIZATION)
+#: update reads every create flag, to explain the ones it cannot change
+UPDATE_FLAGS = CREATE_FLAGS
+_UPDATABLE = {
+    flag.dest
+    for flag in (NAME, *CLUSTER_FLAGS, URL, INTERVAL, TIMEOUT, HTTPS_USER, HTTPS_KEY_REF, SSH_KEY_REF, KNOWN_HOSTS_REF)
+} | {"branch", "tag", "semver", "commit", "kustomization"}
+_CREATE_ONLY = ("namespace", "scope", "kind")
+_SCOPES = {"cluster": "cluster", "namespace": "namespace"}
+
+
+def config_create(words: Sequence[str]) -> ConfigCreate:
+    options = read_flags(words, CREATE_FLAGS, command="config create")
+    name = name_argument(options)
+    assert name is not None
+    no_more_words(options)
+    target = cluster_target(options)
+    source, credentials, generate = build_source(options)
+    namespace = options.value("namespace")
+    scope = options.value("scope")
+    spec = FluxConfigSpec(
+        name=name,
+        source=source,
+        namespace=dns_label(namespace, code(options.spelled("namespace"))) if namespace is not None else "default",
+        scope=choice(scope, "`--scope`", _SCOPES) if scope is not None else "cluster",
+        kustomizations=kustomizations_for_create(options.groups("kustomization")),
+        suspend=bool(options.switch("suspend")),
+    )
+    return ConfigCreate(
+        target=target,
+        spec=spec,
+        credentials=credentials,
+        install_extension=not options.given("no_extension"),
+        generate_deploy_key=generate,
+    )
+
+
+def _refuse_fixed(options: Options, name: str) -> None:
+    """Flags ``config update`` cannot change, each with what to do instead."""
+    for dest in _CREATE_ONLY:
+        if options.given(dest):
+            raise UsageError(
+                f"{code(options.spelled(dest))} can only be set when a configuration is created.",
+                hint="To change it, delete the configuration and create it again (`/flux config delete`, then "
+                "`/flux config create`).",
+            )
+    if options.given("suspend"):
+        raise UsageError(
+            "`config update` does not suspend or resume.",
+            hint=f"Use `/flux suspend {name}` or `/flux resume {name}` with the same `-c`.",
+        )
+    if options.given("deploy_key"):
+        raise UsageError(
+            "`--deploy-key generate` is only taken by `config create`.",
+            hint="To switch to a key fluxops holds, use `--ssh-private-key-ref REF`.",
+        )
+    for flag in CREATE_FLAGS:
+        if options.given(flag.dest) and flag.dest not in _UPDATABLE:
+            raise UsageError(
+                f"`config update` cannot change {code(options.spelled(flag.dest))}.",
+                hint="Delete the configuration and create it again to change it.",
+            )
+
+
+def config_update(words: Sequence[str]) -> ConfigUpdate:
+    options = read_flags(words, UPDATE_FLAGS, command="config update")
+    name = name_argument(options)
+    assert name is not None
+    no_more_words(options)
+    _refuse_fixed(options, name)
+    target = cluster_target(options)
+    url, ssh = any_url(options) if options.given("url") else (None, None)
+    ref = repository_ref(options, required=False)
+    check_git_auth(options, ssh=ssh)
+    timeout = options.value("timeout")
+    interval = options.value("interval")
+    patch = FluxConfigPatch(
+        url=url,
+        ref=ref,
+        https_user=https_user(options),
+        sync_interval_seconds=seconds(interval, code(options.spelled("interval"))) if interval is not None else None,
+        timeout_seconds=seconds(timeout, code(options.spelled("timeout"))) if timeout is not None else None,
+        kustomizations=kustomization_changes(options.groups("kustomization")),
+    )
+    credentials = git_credentials(options)
+    if patch == FluxConfigPatch() and credentials.is_empty():
+        raise UsageError(
+            "Nothing to change: give at least one option.",
+            hint="For example `--branch main`, `--interval 5m` or `--kustomization name=apps path=./apps`.",
+            usage=True,
+        )
+    return ConfigUpdate(target=target, name=name, patch=patch, credentials=credentials)
+
+
+def _named(words: Sequence[str], command: str, extra: tuple[Flag, ...] = ()) -> tuple[Options, str]:
+    options = read_flags(words, (NAME, *CLUSTER_FLAGS, *extra), command=command)
+    name = name_argument(options)
+    assert name is not None
+    no_more_words(options)
+    return options, name
+
+
+def config_delete(words: Sequence[str]) -> ConfigDelete:
+    options, name = _named(words, "config delete", (FORCE, YES))
+    return ConfigDelete(target=cluster_target(options), name=name, force=bool(options.switch("force")))
+
+
+def config_show(words: Sequence[str]) -> ConfigShow:
+    options, name = _named(words, "config show")
+    return ConfigShow(target=cluster_target(options), name=name)
+
+
+def config_list(words: Sequence[str]) -> ConfigList:
+    options = read_flags(words, CLUSTER_FLAGS, command="config list")
+    no_more_words(options)
+    return ConfigList(target=cluster_target(options))
+
+
+def status(words: Sequence[str]) -> Status:
+    options = read_flags(words, (NAME, *CLUSTER_FLAGS), command="status")
+    name = name_argument(options, required=False)
+    no_more_words(options)
+    return Status(target=cluster_target(options), name=name)
+
+
+def suspend(words: Sequence[str]) -> Suspend:
+    options, name = _named(words, "suspend")
+    return Suspend(target=cluster_target(options), name=name)
+
+
+def resume(words: Sequence[str]) -> Resume:
+    options, name = _named(words, "resume")
+    return Resume(target=cluster_target(options), name=name)

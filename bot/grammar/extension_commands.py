@@ -1,0 +1,137 @@
+"""``extension create|update|delete|show``: the microsoft.flux cluster extension, as ``az k8s-extension``.
+
+``--config KEY=VALUE`` takes known settings only (``flux_settings``); several may follow one ``--config``
+and ``--config`` may be repeated. ``--version`` pins a version, which az allows only with
+``--auto-upgrade false`` (given ``--version`` alone, auto-upgrade is turned off). ``KEY=`` in update
+removes a setting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.commands import ClusterTarget, ExtensionCreate, ExtensionDelete, ExtensionShow, ExtensionUpdate
+from bot.grammar.arguments import name_argument, no_more_words
+from bot.grammar.flags import Arity, Flag, Options, read_flags
+from bot.grammar.flux_settings import check_setting, find_setting
+from bot.grammar.targets import CLUSTER_FLAGS, cluster_target
+from bot.grammar.usage import UsageError, code, shown
+from bot.grammar.values import choice, version
+from bot.models import ExtensionPatch, ExtensionSpec
+
+NAME = Flag("name", ("--name", "-n"), metavar="NAME")
+VERSION = Flag("version", ("--version",), metavar="VERSION")
+AUTO_UPGRADE = Flag(
+    "auto_upgrade", ("--auto-upgrade", "--auto-upgrade-minor-version", "--auto-upgrade-minor"), Arity.OPTIONAL_BOOL
+)
+RELEASE_TRAIN = Flag("release_train", ("--release-train",), metavar="stable|preview")
+SETTINGS = Flag(
+    "settings", ("--config", "--configuration-settings", "--config-settings"), Arity.PAIRS, metavar="KEY=VALUE"
+)
+EXTENSION_TYPE = Flag("extension_type", ("--extension-type",), metavar="microsoft.flux")
+FORCE = Flag("force", ("--force",), Arity.OPTIONAL_BOOL)
+YES = Flag("yes", ("--yes", "-y"), Arity.SWITCH)
+
+_WRITE_FLAGS = (NAME, *CLUSTER_FLAGS, VERSION, AUTO_UPGRADE, RELEASE_TRAIN, SETTINGS, EXTENSION_TYPE)
+_TRAINS = {"stable": "Stable", "preview": "Preview"}
+
+
+def _common(options: Options) -> tuple[ClusterTarget, str]:
+    name = name_argument(options, what="The extension name", required=False) or "flux"
+    no_more_words(options)
+    kind = options.value("extension_type")
+    if kind is not None and kind.lower() != "microsoft.flux":
+        raise UsageError(
+            f"fluxops manages the `microsoft.flux` extension only, not {shown(kind)}.",
+            hint="Leave `--extension-type` out.",
+        )
+    return cluster_target(options), name
+
+
+def _settings(options: Options, *, removals: bool) -> tuple[tuple[str, str | None], ...]:
+    found: dict[str, str | None] = {}
+    for group in options.groups("settings"):
+        for word in group:
+            key, _, value = word.partition("=")
+            if value == "":
+                if not removals:
+                    setting = find_setting(key)
+                    raise UsageError(
+                        f"{code(setting.key)} has no value.",
+                        hint=f"Write {code(f'{setting.key}={setting.example}')}; to remove a setting use "
+                        "`/flux extension update ... --config KEY=`.",
+                    )
+                canonical, normalized = find_setting(key).key, None
+            else:
+                canonical, normalized = check_setting(key, value)
+            if canonical in found:
+                raise UsageError(f"{code(canonical)} is set twice.", hint="Give it once.")
+            found[canonical] = normalized
+    return tuple(found.items())
+
+
+def _versioning(options: Options) -> tuple[str | None, bool | None]:
+    """(version, auto-upgrade) with az's rule: a pinned version means no auto-upgrade."""
+    pinned = options.value("version")
+    auto = options.switch("auto_upgrade")
+    if pinned is None:
+        return None, auto
+    pinned = version(pinned, "`--version`")
+    if auto is True:
+        raise UsageError(
+            "--version can only be set with --auto-upgrade false.",
+            hint=f"Write `--version {pinned} --auto-upgrade false`, or leave `--version` out to follow new versions.",
+            usage=True,
+        )
+    return pinned, False
+
+
+def _train(options: Options) -> str | None:
+    value = options.value("release_train")
+    return choice(value, "`--release-train`", _TRAINS, ("stable", "preview")) if value is not None else None
+
+
+def extension_create(words: Sequence[str]) -> ExtensionCreate:
+    options = read_flags(words, _WRITE_FLAGS, command="extension create")
+    target, name = _common(options)
+    pinned, auto = _versioning(options)
+    settings = tuple((key, value) for key, value in _settings(options, removals=False) if value is not None)
+    spec = ExtensionSpec(
+        name=name,
+        auto_upgrade_minor_version=True if auto is None else auto,
+        release_train=_train(options) or "Stable",
+        version=pinned,
+        settings=settings,
+    )
+    return ExtensionCreate(target=target, spec=spec)
+
+
+def extension_update(words: Sequence[str]) -> ExtensionUpdate:
+    options = read_flags(words, _WRITE_FLAGS, command="extension update")
+    target, name = _common(options)
+    pinned, auto = _versioning(options)
+    patch = ExtensionPatch(
+        auto_upgrade_minor_version=auto,
+        release_train=_train(options),
+        version=pinned,
+        settings=_settings(options, removals=True),
+    )
+    if patch == ExtensionPatch():
+        raise UsageError(
+            "Nothing to change: give at least one option.",
+            hint="For example `--config helm-controller.detectDrift=true` or `--auto-upgrade true`.",
+            usage=True,
+        )
+    return ExtensionUpdate(target=target, patch=patch, name=name)
+
+
+def extension_delete(words: Sequence[str]) -> ExtensionDelete:
+    options = read_flags(words, (NAME, *CLUSTER_FLAGS, EXTENSION_TYPE, FORCE, YES), command="extension delete")
+    target, name = _common(options)
+    return ExtensionDelete(target=target, name=name, force=bool(options.switch("force")))
+
+
+def extension_show(words: Sequence[str]) -> ExtensionShow:
+    options = read_flags(words, (NAME, *CLUSTER_FLAGS, EXTENSION_TYPE), command="extension show")
+    target, name = _common(options)
+    return ExtensionShow(target=target, name=name)

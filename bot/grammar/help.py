@@ -1,0 +1,425 @@
+"""Help texts: the overview of every command, and per command its usage, what it does, flags and examples.
+
+Plain text with Slack mrkdwn / Markdown backticks, so the same text reads well in Slack and in a PR comment.
+Every example here is a command the grammar accepts (the tests parse them all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.grammar.flux_settings import CONTROLLERS, SETTINGS
+from bot.grammar.usage import UsageError, code, did_you_mean, shown
+from bot.grammar.vocabulary import COMMANDS, GROUPS, resolve
+
+TUTORIAL_EXAMPLE = (
+    "/flux config create cluster-config -c flux-demo-arc -g flux-demo-rg -t connectedClusters "
+    "--namespace cluster-config --scope cluster -u https://github.com/Azure/gitops-flux2-kustomize-helm-mt "
+    "--branch main --kustomization name=infra path=./infrastructure prune=true "
+    "--kustomization name=apps path=./apps/staging prune=true depends_on=infra"
+)
+
+
+@dataclass(frozen=True)
+class Topic:
+    usage: str
+    summary: str  # one line, for the overview
+    description: str
+    flags: tuple[tuple[str, str], ...] = ()
+    examples: tuple[str, ...] = ()
+
+
+_CLUSTER = (
+    ("-c, --cluster CLUSTER", "the cluster: an inventory alias, a cluster name or an ARM id (required)"),
+    ("-g, --resource-group RG", "its resource group, when the name is not unique"),
+    ("-t, --cluster-type TYPE", "`managedClusters` (AKS) or `connectedClusters` (Arc), when the name is not unique"),
+)
+_SOURCE_FLAGS = (
+    (
+        "-u, --url URL",
+        "the source: git `https://`, `http://`, `ssh://` or `git@host:path`; `https://` for "
+        "bucket and azblob; `oci://` for oci",
+    ),
+    ("--branch B | --tag T | --semver R | --commit SHA", "the git ref to follow (exactly one on create)"),
+    ("--interval, --sync-interval DURATION", "how often the source is fetched (default `10m`)"),
+    ("--timeout DURATION", "how long a fetch may take (default `10m`)"),
+    ("--https-user USER --https-key-ref REF", "HTTPS credentials: the user and a token fluxops holds"),
+    ("--ssh-private-key-ref REF", "an SSH private key fluxops holds (SSH URLs only)"),
+    ("--known-hosts-ref REF", "known hosts fluxops holds (SSH URLs only)"),
+)
+_KUSTOMIZATION_KEYS = (
+    "`name=` (required), `path=`, `depends_on=A,B`, `prune=`, `force=`, `wait=`, `interval=`, "
+    "`retry_interval=`, `timeout=`, `substitute=k:v,k2:v2`"
+)
+_DURATIONS = "Durations look like `1h2m5s`, `10m`, `30s`. Booleans are `true`/`false` (or `yes`/`no`)."
+_SECRETS = (
+    "Secrets are never typed into chat: `--deploy-key generate` makes a key, and the `...-ref` flags name "
+    "credentials fluxops holds."
+)
+
+TOPICS: dict[str, Topic] = {
+    "help": Topic(
+        usage="/flux help [COMMAND]",
+        summary="this overview, or the flags and examples of one command",
+        description="Shows what a command does, its flags and examples. `/flux COMMAND --help` does the same.",
+        examples=("/flux help config create", "/flux help extension settings"),
+    ),
+    "clusters": Topic(
+        usage="/flux clusters [--selector KEY=VALUE,...]",
+        summary="list the clusters fluxops knows, with their aliases and Flux versions",
+        description="Lists the AKS and Arc clusters in the inventory. `--selector` keeps those whose tags match "
+        "every `KEY=VALUE`.",
+        flags=(("--selector KEY=VALUE,...", "tags the clusters must have"),),
+        examples=("/flux clusters", "/flux clusters --selector env=prod,region=weu"),
+    ),
+    "config create": Topic(
+        usage="/flux config create NAME -c CLUSTER -u URL (--branch B | --tag T | --semver R | --commit SHA) "
+        "[--namespace NS] [--scope cluster|namespace] [--kind git|bucket|azblob|oci] "
+        "[--kustomization name=K path=P ...]...",
+        summary="create a Flux configuration: a source and its kustomizations",
+        description="Creates the Flux configuration NAME on the cluster, as `az k8s-configuration flux create` "
+        "does, installing the microsoft.flux extension first when the cluster has none. "
+        "Each `--kustomization` adds one kustomization; its keys are "
+        + _KUSTOMIZATION_KEYS
+        + ". "
+        + _DURATIONS
+        + " "
+        + _SECRETS,
+        flags=(
+            ("NAME, -n, --name NAME", "the configuration's name (lowercase DNS label)"),
+            *_CLUSTER,
+            *_SOURCE_FLAGS,
+            ("--namespace, --ns NS", "namespace of the configuration (default `default`; create-only)"),
+            ("--scope cluster|namespace", "what Flux may change (default `cluster`; create-only)"),
+            ("--kind git|bucket|azblob|oci", "the source kind (default `git`; an `oci://` URL means oci)"),
+            ("--suspend", "create it suspended"),
+            ("--deploy-key generate", "fluxops makes an SSH key and registers it as a read-only deploy key"),
+            ("--local-auth-ref NAME", "a Kubernetes secret on the cluster with the source's credentials"),
+            ("--provider azure|generic", "`azure`: workload identity for Azure DevOps"),
+            ("--no-extension", "do not install microsoft.flux when it is missing"),
+            ("--kustomization, --kustomizations name=K KEY=VALUE ...", "a kustomization (repeatable)"),
+            ("--bucket-name B, --access-key ID, --secret-key-ref REF, --bucket-insecure", "`--kind bucket`"),
+            (
+                "--container-name C, --account-key-ref REF, --sas-token-ref REF, --mi-client-id GUID",
+                "`--kind azblob`",
+            ),
+            ("--tag T | --semver R | --digest sha256:...", "`--kind oci`: the artifact to follow (exactly one)"),
+        ),
+        examples=(
+            TUTORIAL_EXAMPLE,
+            "/flux config create apps -c prod-weu -u git@github.com:contoso/fleet.git --branch main "
+            "--deploy-key generate --kustomization name=apps path=./apps/prod prune=true",
+            "/flux config create manifests -c prod-weu --kind oci -u oci://ghcr.io/contoso/manifests --tag v1.2.0",
+        ),
+    ),
+    "config update": Topic(
+        usage="/flux config update NAME -c CLUSTER [-u URL] [--branch B | --tag T | --semver R | --commit SHA] "
+        "[--interval D] [--timeout D] [--https-user U --https-key-ref REF] [--kustomization name=K KEY=VALUE ...]...",
+        summary="change a Flux configuration: only the fields you give change",
+        description="Updates the configuration in place (a merge patch). A `--kustomization name=K ...` group "
+        "changes only the keys it gives of kustomization K. `--namespace`, `--scope` and `--kind` can only be "
+        "set at creation; to pause syncing use `/flux suspend`.",
+        flags=(
+            ("NAME, -n, --name NAME", "the configuration"),
+            *_CLUSTER,
+            *_SOURCE_FLAGS,
+            (
+                "--kustomization name=K KEY=VALUE ...",
+                "change kustomization K (repeatable); keys as in create, except `substitute`",
+            ),
+        ),
+        examples=(
+            "/flux config update cluster-config -c flux-demo-arc --branch release-1.2",
+            "/flux config update cluster-config -c flux-demo-arc --kustomization name=apps path=./apps/production",
+        ),
+    ),
+    "config delete": Topic(
+        usage="/flux config delete NAME -c CLUSTER [--force]",
+        summary="delete a Flux configuration (asks for confirmation)",
+        description="Deletes the configuration and, where its kustomizations prune, what they deployed. fluxops "
+        "asks you to confirm and says what prune will remove. `--force` deletes even when Flux cannot clean up.",
+        flags=(("NAME, -n, --name NAME", "the configuration"), *_CLUSTER, ("--force", "force the deletion")),
+        examples=("/flux config delete cluster-config -c flux-demo-arc",),
+    ),
+    "config show": Topic(
+        usage="/flux config show NAME -c CLUSTER",
+        summary="show a Flux configuration: source, kustomizations, compliance",
+        description="Shows the configuration's source, kustomizations, provisioning and compliance state.",
+        flags=(("NAME, -n, --name NAME", "the configuration"), *_CLUSTER),
+        examples=("/flux config show cluster-config -c flux-demo-arc -g flux-demo-rg -t connectedClusters",),
+    ),
+    "config list": Topic(
+        usage="/flux config list -c CLUSTER",
+        summary="list the Flux configurations on a cluster",
+        description="Lists every Flux configuration on the cluster with its source and compliance state.",
+        flags=_CLUSTER,
+        examples=("/flux config list -c flux-demo-arc",),
+    ),
+    "status": Topic(
+        usage="/flux status [NAME] -c CLUSTER",
+        summary="reconciliation status of one configuration, or of all on a cluster",
+        description="Shows compliance, the last synced commit and the state of every Flux object.",
+        flags=(("NAME, -n, --name NAME", "one configuration (default: all)"), *_CLUSTER),
+        examples=("/flux status -c flux-demo-arc", "/flux status cluster-config -c flux-demo-arc"),
+    ),
+    "suspend": Topic(
+        usage="/flux suspend NAME -c CLUSTER",
+        summary="stop syncing a configuration",
+        description="Suspends the configuration: Flux stops fetching and applying until `/flux resume`.",
+        flags=(("NAME, -n, --name NAME", "the configuration"), *_CLUSTER),
+        examples=("/flux suspend cluster-config -c flux-demo-arc",),
+    ),
+    "resume": Topic(
+        usage="/flux resume NAME -c CLUSTER",
+        summary="resume syncing a suspended configuration",
+        description="Resumes a suspended configuration; Flux fetches and applies again.",
+        flags=(("NAME, -n, --name NAME", "the configuration"), *_CLUSTER),
+        examples=("/flux resume cluster-config -c flux-demo-arc",),
+    ),
+    "kustomization create": Topic(
+        usage="/flux kustomization create NAME --config CONFIG -c CLUSTER [--path P] [--depends-on A,B] "
+        "[--prune] [--force] [--wait] [--interval D] [--retry-interval D] [--timeout D] [--substitute k:v,...]",
+        summary="add a kustomization to a Flux configuration",
+        description="Adds kustomization NAME to configuration CONFIG. " + _DURATIONS,
+        flags=(
+            ("NAME, -k, --kustomization-name, --name NAME", "the kustomization"),
+            ("--config, -n CONFIG", "the Flux configuration it belongs to (required)"),
+            *_CLUSTER,
+            ("--path P", "directory in the source (default: its root)"),
+            ("--depends-on A,B", "kustomizations that must be ready first"),
+            ("--prune [true|false]", "delete what was removed from the source (default false)"),
+            ("--force [true|false]", "recreate objects that cannot be patched (default false)"),
+            ("--wait [true|false]", "wait for the objects to be ready (default true)"),
+            ("--interval, --sync-interval D", "how often to reconcile (default `10m`)"),
+            ("--retry-interval D", "how soon to retry after a failure"),
+            ("--timeout D", "how long an apply may take (default `10m`)"),
+            ("--substitute k:v,...", "post-build variable substitutions"),
+        ),
+        examples=(
+            "/flux kustomization create monitoring --config cluster-config -c flux-demo-arc "
+            "--path ./monitoring --depends-on infra --prune",
+        ),
+    ),
+    "kustomization update": Topic(
+        usage="/flux kustomization update NAME --config CONFIG -c CLUSTER [--path P] [--depends-on A,B] "
+        "[--prune B] [--force B] [--wait B] [--interval D] [--retry-interval D] [--timeout D]",
+        summary="change a kustomization: only the fields you give change",
+        description="Changes kustomization NAME of configuration CONFIG. Substitutions can only be set when a "
+        "kustomization is created.",
+        flags=(
+            ("NAME, -k, --kustomization-name, --name NAME", "the kustomization"),
+            ("--config, -n CONFIG", "its Flux configuration (required)"),
+            *_CLUSTER,
+            ("--path, --depends-on, --prune, --force, --wait, --interval, --retry-interval, --timeout", "as in create"),
+        ),
+        examples=("/flux kustomization update apps --config cluster-config -c flux-demo-arc --path ./apps/production",),
+    ),
+    "kustomization delete": Topic(
+        usage="/flux kustomization delete NAME --config CONFIG -c CLUSTER",
+        summary="remove a kustomization from a configuration (asks for confirmation)",
+        description="Removes kustomization NAME; if it prunes, what it deployed is deleted from the cluster.",
+        flags=(
+            ("NAME, -k, --kustomization-name, --name NAME", "the kustomization"),
+            ("--config, -n CONFIG", "its Flux configuration (required)"),
+            *_CLUSTER,
+        ),
+        examples=("/flux kustomization delete apps --config cluster-config -c flux-demo-arc",),
+    ),
+    "kustomization show": Topic(
+        usage="/flux kustomization show NAME --config CONFIG -c CLUSTER",
+        summary="show one kustomization and its status",
+        description="Shows the kustomization's settings and the state of the objects it applied.",
+        flags=(
+            ("NAME, -k, --kustomization-name, --name NAME", "the kustomization"),
+            ("--config, -n CONFIG", "its Flux configuration (required)"),
+            *_CLUSTER,
+        ),
+        examples=("/flux kustomization show apps --config cluster-config -c flux-demo-arc",),
+    ),
+    "kustomization list": Topic(
+        usage="/flux kustomization list --config CONFIG -c CLUSTER",
+        summary="list the kustomizations of a configuration",
+        description="Lists the kustomizations of configuration CONFIG with their status.",
+        flags=(("--config, -n CONFIG", "the Flux configuration (required)"), *_CLUSTER),
+        examples=("/flux kustomization list --config cluster-config -c flux-demo-arc",),
+    ),
+    "extension create": Topic(
+        usage="/flux extension create -c CLUSTER [--name flux] [--version V --auto-upgrade false] "
+        "[--release-train stable|preview] [--config KEY=VALUE ...]...",
+        summary="install the microsoft.flux extension on a cluster",
+        description="Installs microsoft.flux, as `az k8s-extension create --extension-type microsoft.flux` does. "
+        "`--config` takes known settings only (`/flux help extension settings`); several `KEY=VALUE` may follow "
+        "one `--config`, and `--config` may be repeated. Pinning `--version` needs `--auto-upgrade false`.",
+        flags=(
+            *_CLUSTER,
+            ("-n, --name NAME", "the extension's name (default `flux`)"),
+            ("--version V", "pin this version (implies `--auto-upgrade false`)"),
+            ("--auto-upgrade, --auto-upgrade-minor-version true|false", "follow new minor versions (default true)"),
+            ("--release-train stable|preview", "the release train (default stable)"),
+            ("--config, --configuration-settings KEY=VALUE ...", "extension settings (repeatable)"),
+        ),
+        examples=(
+            "/flux extension create -c flux-demo-arc --config image-automation-controller.enabled=true "
+            "image-reflector-controller.enabled=true",
+            "/flux extension create -c prod-weu --version 1.13.1 --auto-upgrade false "
+            "--config multiTenancy.enforce=false",
+        ),
+    ),
+    "extension update": Topic(
+        usage="/flux extension update -c CLUSTER [--version V] [--auto-upgrade true|false] "
+        "[--release-train stable|preview] [--config KEY=VALUE ...]...",
+        summary="change the microsoft.flux extension: version, upgrades, settings",
+        description="Changes only what you give. `--config KEY=` (nothing after `=`) removes a setting.",
+        flags=(
+            *_CLUSTER,
+            ("-n, --name NAME", "the extension's name (default `flux`)"),
+            ("--version V", "pin this version (implies `--auto-upgrade false`)"),
+            ("--auto-upgrade, --auto-upgrade-minor-version true|false", "follow new minor versions"),
+            ("--release-train stable|preview", "the release train"),
+            ("--config KEY=VALUE ...", "set settings; `KEY=` removes one (repeatable)"),
+        ),
+        examples=(
+            "/flux extension update -c flux-demo-arc --config source-controller.resources.limits.memory=2Gi "
+            "source-controller.resources.requests.memory=300Mi",
+            "/flux extension update -c flux-demo-arc --config helm-controller.detectDrift=true",
+        ),
+    ),
+    "extension delete": Topic(
+        usage="/flux extension delete -c CLUSTER [--name flux] [--force]",
+        summary="remove the microsoft.flux extension (asks for confirmation)",
+        description="Removes the extension and its controllers. Delete the cluster's Flux configurations first: "
+        "removing the extension under them leaves the cluster unstable.",
+        flags=(*_CLUSTER, ("-n, --name NAME", "the extension's name (default `flux`)"), ("--force", "force it")),
+        examples=("/flux extension delete -c flux-demo-arc",),
+    ),
+    "extension show": Topic(
+        usage="/flux extension show -c CLUSTER [--name flux]",
+        summary="show the microsoft.flux extension: version, state, settings",
+        description="Shows the installed version, provisioning state, auto-upgrade, release train and settings.",
+        flags=(*_CLUSTER, ("-n, --name NAME", "the extension's name (default `flux`)")),
+        examples=("/flux extension show -c flux-demo-arc",),
+    ),
+    "audit": Topic(
+        usage="/flux audit [--since 7d] [--cluster CLUSTER] [--limit N]",
+        summary="who changed what, where and with what result",
+        description="Lists the audit log's mutations, newest first.",
+        flags=(
+            ("--since PERIOD", "how far back: `7d`, `12h`, `2w` (default `7d`)"),
+            ("-c, --cluster CLUSTER", "only this cluster"),
+            ("--limit N", "at most N entries, 1-100 (default 20)"),
+        ),
+        examples=("/flux audit --since 2d --cluster flux-demo-arc",),
+    ),
+}
+
+_GROUP_TEXT = {
+    "config": "Flux configurations: a source (git, bucket, Azure Blob or OCI) and its kustomizations.",
+    "kustomization": "The kustomizations of one Flux configuration.",
+    "extension": "The microsoft.flux cluster extension: the Flux controllers themselves.",
+}
+#: special topics that are not commands
+EXTRA_TOPICS = ("extension settings",)
+
+
+def usage_of(topic: str | None) -> str:
+    """The usage line of a command ("" for groups and unknown topics)."""
+    found = TOPICS.get(topic or "")
+    return found.usage if found else ""
+
+
+def _overview() -> str:
+    lines = [
+        "*fluxops* runs Flux v2 on AKS and Azure Arc clusters. Flags follow `az k8s-configuration flux` and "
+        "`az k8s-extension`.",
+        "",
+    ]
+    lines += [f"• {code('/flux ' + name)} — {TOPICS[name].summary}" for name in COMMANDS]
+    lines += [
+        "",
+        "`/flux help COMMAND` (or `/flux COMMAND --help`) shows a command's flags and examples.",
+        _SECRETS,
+    ]
+    return "\n".join(lines)
+
+
+def _group(group: str) -> str:
+    lines = [f"*`/flux {group}`* — {_GROUP_TEXT[group]}", ""]
+    lines += [
+        f"• {code(TOPICS[f'{group} {sub}'].usage)}\n   {TOPICS[f'{group} {sub}'].summary}" for sub in GROUPS[group]
+    ]
+    lines += ["", f"`/flux help {group} SUBCOMMAND` shows its flags and examples."]
+    return "\n".join(lines)
+
+
+def _command(name: str) -> str:
+    topic = TOPICS[name]
+    lines = [f"*`/flux {name}`* — {topic.summary}", f"Usage: {code(topic.usage)}", "", topic.description]
+    if topic.flags:
+        lines += ["", "Flags:"]
+        lines += [f"• {code(flag)} — {text}" for flag, text in topic.flags]
+    lines += ["", "Examples:" if len(topic.examples) > 1 else "Example:"]
+    lines += [code(example) for example in topic.examples]
+    return "\n".join(lines)
+
+
+def _settings() -> str:
+    lines = [
+        "*microsoft.flux settings* for `/flux extension create|update --config KEY=VALUE`:",
+        "`CONTROLLER` is one of source-, helm-, kustomize-, notification-, image-automation- and "
+        "image-reflector-controller.",
+        "",
+        "• `CONTROLLER.enabled=true|false` — run the controller (image-* default false, others true)",
+        "• `CONTROLLER.log-level=info|error|debug` — log level",
+        "• `CONTROLLER.resources.limits.memory=2Gi`, `...requests.memory=300Mi` — memory",
+        "• `CONTROLLER.resources.limits.cpu=2000m`, `...requests.cpu=500m` — CPU",
+    ]
+    per_controller = (".enabled", ".log-level", ".memory", ".cpu")
+    for key, setting in SETTINGS.items():
+        if key.startswith(tuple(f"{c}." for c in CONTROLLERS)) and key.endswith(per_controller):
+            continue
+        lines.append(f"• {code(f'{key}={setting.example}')} — {setting.description} ({setting.kind})")
+    return "\n".join(lines)
+
+
+def topic_of(words: Sequence[str]) -> str | None:
+    """The help topic that ``words`` name (None for the overview); UsageError for an unknown topic."""
+    if not words:
+        return None
+    text = " ".join(w.lower() for w in words)
+    if text in EXTRA_TOPICS or text in ("settings", "extension config", "config settings"):
+        return "extension settings"
+    try:
+        path, used = resolve(words, allow_group=True)
+    except UsageError as err:
+        known = [*COMMANDS, *GROUPS, *EXTRA_TOPICS]
+        hint = did_you_mean(text, known) or err.hint or "`/flux help` lists the commands."
+        raise UsageError(f"There is no help on {shown(' '.join(words))}.", hint=hint, topic="help") from None
+    if used < len(words):
+        raise UsageError(
+            f"There is no help on {shown(' '.join(words))}.",
+            hint=f"Try {code('/flux help ' + path)}.",
+            topic="help",
+        )
+    return path
+
+
+def help_text(topic: str | None) -> str:
+    """The help for ``topic`` ("config create", "config", "extension settings"), or the overview for None.
+
+    Unknown topics get the overview; ``topic_of`` is how typed words become a topic.
+    """
+    if topic is None:
+        return _overview()
+    name = topic.strip().lower()
+    if name == "extension settings":
+        return _settings()
+    if name in GROUPS:
+        return _group(name)
+    if name in TOPICS:
+        return _command(name)
+    try:
+        resolved = topic_of(name.split())
+    except UsageError:
+        return _overview()
+    return help_text(resolved) if resolved is not None and resolved != name else _overview()

@@ -1,0 +1,116 @@
+"""``parse``: one ``/flux`` text in, exactly one outcome out — Run, Reply or Ignore — and never an exception.
+
+Slack sends the words after ``/flux``; a pull-request comment counts only when its first non-empty line
+starts with ``/flux`` (the rest of the comment is prose for people). The steps: pick the command line,
+cap its length, tokenize, refuse secrets, find the command, answer ``--help``, read the command.
+A usage error becomes ``Reply(error=True)`` with the usage line and a pointer to the command's help;
+no reply ever repeats a secret-looking value from the input.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.commands import Ignore, ParseResult, Reply, Run
+from bot.grammar.help import help_text, topic_of, usage_of
+from bot.grammar.registry import READERS
+from bot.grammar.secrets import refuse_secrets
+from bot.grammar.tokens import normalize, split
+from bot.grammar.usage import UsageError, code
+from bot.grammar.vocabulary import from_az, resolve
+from bot.redact import MASK, secret_values
+
+MAX_LENGTH = 4000
+_PREFIX = re.compile(r"^/flux(?=\s|$)", re.IGNORECASE)
+_FIRST_LINE = re.compile(r"[^\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]*")
+_HELP_FLAGS = frozenset({"--help", "-h"})
+#: secret-looking values shorter than this are not searched for in replies (they would match ordinary words)
+_MIN_SECRET = 8
+INTERNAL_ERROR = (
+    "fluxops could not read that command (an internal error; nothing was run). Try again, or see `/flux help`."
+)
+
+
+def parse(text: str, *, comment: bool = False) -> ParseResult:
+    """What ``text`` asks for. ``comment``: a PR comment (only a first line starting ``/flux`` counts)."""
+    line = ""
+    try:
+        found = _command_line(text, comment=comment)
+        if found is None:
+            return Ignore()
+        line = found
+        return _parse_line(line)
+    except UsageError as err:
+        return Reply(_without_secrets(render(err), text[: 2 * MAX_LENGTH], line), error=True)
+    except Exception:
+        # A bug must not become a 500 on a Slack command; the fuzz tests look for this reply.
+        return Reply(INTERNAL_ERROR, error=True)
+
+
+def _command_line(text: str, *, comment: bool) -> str | None:
+    """The words after ``/flux``, or None when a comment is not addressed to fluxops."""
+    if comment:
+        first = _FIRST_LINE.match(text.lstrip())
+        match = _PREFIX.match(first.group().strip() if first else "")
+        if match is None:
+            return None
+        line = match.string[match.end() :]
+    else:
+        line = text.strip()
+        match = _PREFIX.match(line)
+        if match is not None:
+            line = line[match.end() :]
+    if len(line) > MAX_LENGTH:
+        raise UsageError(
+            f"The command is {len(line)} characters long; fluxops reads at most {MAX_LENGTH}.",
+            hint="Split it into several commands.",
+        )
+    return line
+
+
+def _parse_line(line: str) -> ParseResult:
+    words = split(normalize(line))
+    if not words:
+        return Reply(help_text(None))
+    words = from_az(words)
+    refuse_secrets(words)
+    if any(word in _HELP_FLAGS for word in words):
+        plain = [word for word in words if word not in _HELP_FLAGS]
+        if not plain:
+            return Reply(help_text(None))
+        path, _ = resolve(plain, allow_group=True)
+        return Reply(help_text(path))
+    path, used = resolve(words)
+    rest = words[used:]
+    if path == "help":
+        return Reply(help_text(topic_of(rest)))
+    try:
+        return Run(READERS[path](rest))
+    except UsageError as err:
+        if err.topic is None:
+            err.topic = path
+        raise
+
+
+def render(err: UsageError) -> str:
+    """The reply for a usage error: what was wrong, what to type instead, the usage line, where help is."""
+    lines = [f"{err.message} {err.hint}".strip()]
+    usage = usage_of(err.topic) if err.usage else ""
+    if usage:
+        lines.append(f"Usage: {code(usage)}")
+    more = f"/flux help {err.topic}" if err.topic and err.topic != "help" else "/flux help"
+    lines.append(f"See {code(more)}.")
+    return "\n".join(lines)
+
+
+def _without_secrets(reply: str, *texts: str) -> str:
+    """Belt and braces: mask any secret-looking value of the input that a message repeated."""
+    values: set[str] = set()
+    for text in texts:
+        for variant in {text, normalize(text)}:
+            values.update(secret_values(variant))
+            values.update(v for word in variant.split() for v in secret_values(word))
+    for value in sorted(values, key=len, reverse=True):
+        if len(value) >= _MIN_SECRET:
+            reply = reply.replace(value, MASK)
+    return reply

@@ -1,0 +1,33 @@
+"""Which function reads which command: the path ("config create") to its reader."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from bot.commands import Command
+from bot.grammar import config_commands, extension_commands, kustomization_commands
+from bot.grammar.clusters_and_audit import audit, clusters
+
+Reader = Callable[[Sequence[str]], Command]
+
+READERS: dict[str, Reader] = {
+    "clusters": clusters,
+    "config create": config_commands.config_create,
+    "config update": config_commands.config_update,
+    "config delete": config_commands.config_delete,
+    "config show": config_commands.config_show,
+    "config list": config_commands.config_list,
+    "status": config_commands.status,
+    "suspend": config_commands.suspend,
+    "resume": config_commands.resume,
+    "kustomization create": kustomization_commands.kustomization_create,
+    "kustomization update": kustomization_commands.kustomization_update,
+    "kustomization delete": kustomization_commands.kustomization_delete,
+    "kustomization show": kustomization_commands.kustomization_show,
+    "kustomization list": kustomization_commands.kustomization_list,
+    "extension create": extension_commands.extension_create,
+    "extension update": extension_commands.extension_update,
+    "extension delete": extension_commands.extension_delete,
+    "extension show": extension_commands.extension_show,
+    "audit": audit,
+}

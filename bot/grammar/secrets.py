@@ -1,0 +1,73 @@
+"""Secrets are never typed into chat: the flags that would carry one, and values that are one.
+
+az takes ``--ssh-private-key``, ``--https-key``, ``--sas-token`` and friends as literal values. fluxops
+refuses them before reading anything else, says which ``...-ref`` flag (a credential fluxops holds) or
+``--deploy-key generate`` to use instead, and never repeats the value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.grammar.flags import flag_key, is_flag
+from bot.grammar.usage import UsageError, shown
+from bot.redact import is_secret_flag, kind_of_secret
+
+_SSH = "`--ssh-private-key-ref REF` (an SSH key fluxops holds) or `--deploy-key generate` (fluxops makes one)"
+_HTTPS = "`--https-user USER --https-key-ref REF` (a token fluxops holds)"
+_SERVICE_PRINCIPAL = (
+    "`--mi-client-id` (a managed identity), `--account-key-ref REF` or `--sas-token-ref REF`; "
+    "service principal secrets are not taken"
+)
+_PROTECTED = "nothing: protected extension settings are set by an administrator outside chat"
+
+#: secret flag -> what to type instead
+INSTEAD: dict[str, str] = {
+    "--ssh-private-key": _SSH,
+    "--ssh-private-key-file": _SSH,
+    "--private-key": _SSH,
+    "--private-key-file": _SSH,
+    "--https-key": _HTTPS,
+    "--https-password": _HTTPS,
+    "--password": _HTTPS,
+    "--pat": _HTTPS,
+    "--token": _HTTPS,
+    "--secret-key": "`--secret-key-ref REF` (the bucket's secret key, held by fluxops)",
+    "--account-key": "`--account-key-ref REF` (the storage account key, held by fluxops)",
+    "--sas-token": "`--sas-token-ref REF` (a SAS token fluxops holds)",
+    "--client-secret": _SERVICE_PRINCIPAL,
+    "--sp-client-secret": _SERVICE_PRINCIPAL,
+    "--client-certificate": _SERVICE_PRINCIPAL,
+    "--client-certificate-file": _SERVICE_PRINCIPAL,
+    "--client-certificate-password": _SERVICE_PRINCIPAL,
+    "--known-hosts": "`--known-hosts-ref REF` (known hosts fluxops holds)",
+    "--known-hosts-file": "`--known-hosts-ref REF` (known hosts fluxops holds)",
+    "--config-protected": _PROTECTED,
+    "--config-protected-settings": _PROTECTED,
+    "--configuration-protected-settings": _PROTECTED,
+    "--config-protected-file": _PROTECTED,
+    "--configuration-protected-settings-file": _PROTECTED,
+}
+#: flags whose name sounds secret but whose value is not (an access key *ID*)
+_NOT_SECRET = frozenset({"--access-key"})
+_GENERIC = "a `...-ref` flag naming a credential fluxops holds (see `/flux help config create`)"
+
+
+def refuse_secrets(words: Sequence[str]) -> None:
+    """Raise a UsageError when a word is a secret flag or a value that is plainly a secret."""
+    for word in words:
+        if is_flag(word):
+            name = flag_key(word.split("=", 1)[0])
+            if name in INSTEAD or (name not in _NOT_SECRET and is_secret_flag(name)):
+                raise UsageError(
+                    f"{shown(name)} would put a secret into chat, and secrets are never typed into chat.",
+                    hint=f"Use {INSTEAD.get(name, _GENERIC)} instead; if you already sent a real secret, rotate it.",
+                )
+    for word in words:
+        kind = kind_of_secret(word)
+        if kind is not None:
+            raise UsageError(
+                f"The command contains {kind}. Secrets are never typed into chat.",
+                hint="Use a `...-ref` flag naming a credential fluxops holds, or `--deploy-key generate`; "
+                "rotate the secret you sent.",
+            )

@@ -1,0 +1,126 @@
+"""The command words of ``/flux``: which commands exist, their aliases, and finding the command a text names.
+
+A command is named by a path: one word ("status") or a group and a subcommand ("config create").
+Pasted az commands are read too: ``az k8s-configuration flux create ...`` is ``config create ...``,
+``az k8s-configuration flux kustomization ...`` is ``kustomization ...``, ``az k8s-extension ...`` is
+``extension ...``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.grammar.usage import UsageError, closest, code, one_of, shown
+
+GROUPS: dict[str, tuple[str, ...]] = {
+    "config": ("create", "update", "delete", "show", "list"),
+    "kustomization": ("create", "update", "delete", "show", "list"),
+    "extension": ("create", "update", "delete", "show"),
+}
+SINGLES: tuple[str, ...] = ("help", "clusters", "status", "suspend", "resume", "audit")
+
+#: every command, in the order help lists them
+COMMANDS: tuple[str, ...] = (
+    "help",
+    "clusters",
+    *(f"config {sub}" for sub in GROUPS["config"]),
+    "status",
+    "suspend",
+    "resume",
+    *(f"kustomization {sub}" for sub in GROUPS["kustomization"]),
+    *(f"extension {sub}" for sub in GROUPS["extension"]),
+    "audit",
+)
+
+WORD_ALIASES: dict[str, str] = {
+    "configs": "config",
+    "configuration": "config",
+    "configurations": "config",
+    "kustomizations": "kustomization",
+    "ks": "kustomization",
+    "extensions": "extension",
+    "ext": "extension",
+    "cluster": "clusters",
+}
+SUB_ALIASES: dict[str, str] = {"ls": "list", "get": "show", "rm": "delete", "remove": "delete"}
+#: ``config status NAME`` reads naturally; it is ``status NAME``
+GROUP_SHORTCUTS: dict[tuple[str, str], str] = {
+    ("config", "status"): "status",
+    ("config", "suspend"): "suspend",
+    ("config", "resume"): "resume",
+}
+#: commands of the design that this version does not have yet
+PLANNED: dict[str, str] = {
+    "doctor": "preflight checks",
+    "key": "deploy key rotation",
+    "fleet": "fleet roll-outs",
+    "v1": "Flux v1 listing and migration",
+    "watch": "posting reconciliation results to a channel",
+    "apply": "applying a pull request's plan",
+    "plan": "planning a pull request",
+}
+
+
+def from_az(words: Sequence[str]) -> list[str]:
+    """A pasted ``az k8s-configuration flux ...`` or ``az k8s-extension ...`` command, in /flux words."""
+    lowered = [w.lower() for w in words[:4]]
+    if lowered[:3] == ["az", "k8s-configuration", "flux"]:
+        if lowered[3:4] in (["kustomization"], ["kustomizations"]):
+            return ["kustomization", *words[4:]]
+        return ["config", *words[3:]]
+    if lowered[:2] == ["az", "k8s-extension"]:
+        return ["extension", *words[2:]]
+    return list(words)
+
+
+def resolve(words: Sequence[str], *, allow_group: bool = False) -> tuple[str, int]:
+    """The command path the first ``words`` name and how many words name it.
+
+    ``allow_group`` accepts a group alone ("config"), as help topics do.
+    """
+    first = words[0].lower()
+    first = WORD_ALIASES.get(first, first)
+    if first in SINGLES:
+        return first, 1
+    if first in GROUPS:
+        subs = GROUPS[first]
+        second = words[1].lower() if len(words) > 1 else ""
+        second = SUB_ALIASES.get(second, second)
+        if (first, second) in GROUP_SHORTCUTS:
+            return GROUP_SHORTCUTS[(first, second)], 2
+        if second in subs:
+            return f"{first} {second}", 2
+        if allow_group and (not second or second.startswith("-")):
+            return first, 1
+        if not second or second.startswith("-"):
+            raise UsageError(
+                f"{code(first)} needs one of {one_of(subs)}.",
+                hint=f"For example {code(f'/flux {first} {subs[0]} --help')}.",
+                topic=first,
+            )
+        near = closest(second, subs)
+        raise UsageError(
+            f"{shown(words[1])} is not a subcommand of {code(first)}.",
+            hint=f"Did you mean {code(f'{first} {near}')}?" if near else f"{code(first)} has {one_of(subs)}.",
+            topic=first,
+        )
+    if first in PLANNED:
+        raise UsageError(
+            f"{code(first)} ({PLANNED[first]}) is not available in this version of fluxops yet.", topic=None
+        )
+    raise unknown_command(words[0])
+
+
+def unknown_command(word: str) -> UsageError:
+    """ "`x` is not a /flux command" with the nearest command, or the groups that have ``word``."""
+    lowered = word.lower()
+    with_sub = [f"{group} {lowered}" for group, subs in GROUPS.items() if lowered in subs]
+    if with_sub:
+        hint = f"Did you mean {one_of(with_sub)}?"
+    elif lowered.startswith("-"):
+        hint = "Start with a command, e.g. `/flux status -c CLUSTER`; `/flux help` lists them."
+    else:
+        found = closest(lowered, [*SINGLES, *GROUPS, *WORD_ALIASES])
+        found = WORD_ALIASES.get(found, found) if found else None
+        hint = f"Did you mean {code(found)}?" if found else "`/flux help` lists the commands."
+    return UsageError(f"{shown(word)} is not a /flux command.", hint=hint)

@@ -1,0 +1,175 @@
+"""How the web process starts jobs: dedupe, job record and Celery message in one atomic Redis step.
+
+DESIGN.md §6 asks that webhook dedupe (delivery ids, Slack retries) and the enqueue happen together, so
+a retried delivery can never enqueue twice and an accepted one is never lost between two steps. Each
+operation here is one Lua script over the keys of workers/redis_jobs.py:
+
+- ``fluxops:dedupe:{key}`` -> the job id the first delivery started (expires after ``dedupe_ttl``);
+- ``fluxops:job:{id}`` -> the job record and ``p:phase`` (plus ``confirmed_by`` once confirmed);
+- ``fluxops:jobs:active`` -> the job id, scored with the enqueue time (workers then heartbeat it);
+- the queue's Redis list <- the Celery task message (workers/task_message.py), as ``send_task`` would push it.
+
+Destructive commands are staged (record only, phase ``awaiting_confirmation``) and enqueued by
+``confirm``; a second press, or a press after ``cancel``, changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from celery import Celery
+
+from bot.jobs import JobRecord
+from bot.views import Phase
+from workers.celery_app import QUEUE
+from workers.redis_jobs import ACTIVE_JOBS_KEY, JOB_TTL_SECONDS, PHASE_FIELD, as_text, job_key
+from workers.task_message import JOB_TASK, queue_key, task_message
+
+DEDUPE_KEY_PREFIX = "fluxops:dedupe:"
+DEDUPE_TTL_SECONDS = 24 * 3600
+
+# KEYS[1] job hash, KEYS[2] active jobs, KEYS[3] queue list, KEYS[4] dedupe key (optional)
+# ARGV[1] job id, ARGV[2] job TTL, ARGV[3] dedupe TTL, ARGV[4] message ('' = stage only),
+# ARGV[5] phase field, ARGV[6] phase, ARGV[7..] record field/value pairs -> {job id, 1 if duplicate}
+_SUBMIT = """
+if KEYS[4] then
+  local first = redis.call('GET', KEYS[4])
+  if first then
+    return {first, 1}
+  end
+end
+local known = redis.call('EXISTS', KEYS[1]) == 1
+if KEYS[4] then
+  redis.call('SET', KEYS[4], ARGV[1], 'EX', ARGV[3])
+end
+if known then
+  return {ARGV[1], 1}
+end
+redis.call('HSET', KEYS[1], ARGV[5], ARGV[6], unpack(ARGV, 7))
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+if ARGV[4] ~= '' then
+  local now = redis.call('TIME')
+  redis.call('ZADD', KEYS[2], now[1] + now[2] / 1000000, ARGV[1])
+  redis.call('LPUSH', KEYS[3], ARGV[4])
+end
+return {ARGV[1], 0}
+"""
+
+# KEYS[1] job hash, KEYS[2] active jobs, KEYS[3] queue list
+# ARGV[1] job id, ARGV[2] confirmed by, ARGV[3] message, ARGV[4] phase field, ARGV[5] awaiting, ARGV[6] queued,
+# ARGV[7] job TTL -> 1 enqueued, 0 not awaiting confirmation (already confirmed, canceled, unknown)
+_CONFIRM = """
+if redis.call('HGET', KEYS[1], ARGV[4]) ~= ARGV[5] then
+  return 0
+end
+redis.call('HSET', KEYS[1], ARGV[4], ARGV[6], 'confirmed_by', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[7])
+local now = redis.call('TIME')
+redis.call('ZADD', KEYS[2], now[1] + now[2] / 1000000, ARGV[1])
+redis.call('LPUSH', KEYS[3], ARGV[3])
+return 1
+"""
+
+# KEYS[1] job hash; ARGV[1] phase field, ARGV[2] awaiting, ARGV[3] canceled -> 1 canceled, 0 not awaiting
+_CANCEL = """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then
+  return 0
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """The job that runs for this request; ``duplicate`` when an earlier delivery already started it."""
+
+    job_id: str
+    duplicate: bool
+
+
+def dedupe_key_name(dedupe_key: str) -> str:
+    return DEDUPE_KEY_PREFIX + dedupe_key
+
+
+class JobQueue:
+    """Enqueues jobs for the workers from the web process (async Redis)."""
+
+    def __init__(
+        self,
+        *,
+        redis: aioredis.Redis,
+        celery: Celery,
+        queue: str = QUEUE,
+        task_name: str = JOB_TASK,
+        job_ttl_seconds: int = JOB_TTL_SECONDS,
+        task_args: Callable[[str], Sequence[object]] | None = None,
+    ) -> None:
+        """``task_args`` makes the task's arguments from the job id (default: ``[job_id]``)."""
+        self._redis = redis
+        self._celery = celery
+        self._queue = queue
+        self._queue_key = queue_key(celery, queue)
+        self._task_name = task_name
+        self._job_ttl = job_ttl_seconds
+        self._task_args = task_args
+        self._submit = redis.register_script(_SUBMIT)
+        self._confirm = redis.register_script(_CONFIRM)
+        self._cancel = redis.register_script(_CANCEL)
+
+    def message_for(self, job_id: str) -> str:
+        """The serialized Celery message that runs job ``job_id`` (task id = job id)."""
+        args = None if self._task_args is None else self._task_args(job_id)
+        return task_message(self._celery, task_id=job_id, task_name=self._task_name, queue=self._queue, args=args)
+
+    async def submit(
+        self, record: JobRecord, *, dedupe_key: str | None = None, dedupe_ttl: int = DEDUPE_TTL_SECONDS
+    ) -> Submitted:
+        """Record the job and enqueue it, unless ``dedupe_key`` (or the job id) was seen before."""
+        return await self._record(record, self.message_for(record.job_id), Phase.QUEUED, dedupe_key, dedupe_ttl)
+
+    async def stage(
+        self, record: JobRecord, *, dedupe_key: str | None = None, dedupe_ttl: int = DEDUPE_TTL_SECONDS
+    ) -> Submitted:
+        """Record a destructive job awaiting its Confirm button; nothing is enqueued until ``confirm``."""
+        return await self._record(record, "", Phase.AWAITING_CONFIRMATION, dedupe_key, dedupe_ttl)
+
+    async def confirm(self, job_id: str, *, confirmed_by: str) -> bool:
+        """Enqueue a staged job; False when it is not awaiting confirmation (pressed twice, canceled, unknown)."""
+        pushed = await self._confirm(
+            keys=[job_key(job_id), ACTIVE_JOBS_KEY, self._queue_key],
+            args=[
+                job_id,
+                confirmed_by,
+                self.message_for(job_id),
+                PHASE_FIELD,
+                Phase.AWAITING_CONFIRMATION.value,
+                Phase.QUEUED.value,
+                self._job_ttl,
+            ],
+        )
+        return bool(pushed)
+
+    async def cancel(self, job_id: str) -> bool:
+        """Cancel a staged job; False when it is not awaiting confirmation (already confirmed or canceled)."""
+        done = await self._cancel(
+            keys=[job_key(job_id)],
+            args=[PHASE_FIELD, Phase.AWAITING_CONFIRMATION.value, Phase.CANCELED.value],
+        )
+        return bool(done)
+
+    async def _record(
+        self, record: JobRecord, message: str, phase: Phase, dedupe_key: str | None, dedupe_ttl: int
+    ) -> Submitted:
+        if not record.job_id:
+            raise ValueError("enqueueing a job: the job record has no job id")
+        keys = [job_key(record.job_id), ACTIVE_JOBS_KEY, self._queue_key]
+        if dedupe_key is not None:
+            keys.append(dedupe_key_name(dedupe_key))
+        args: list[str | int] = [record.job_id, self._job_ttl, dedupe_ttl, message, PHASE_FIELD, phase.value]
+        for field, value in record.to_mapping().items():
+            args += [field, value]
+        job_id, duplicate = await self._submit(keys=keys, args=args)
+        return Submitted(job_id=as_text(job_id), duplicate=bool(duplicate))

@@ -1,0 +1,126 @@
+"""Job records, progress and liveness on a real redis-server; the recovery sweep's requeue guards."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+from celery import Celery
+
+from bot.errors import NotFound
+from bot.jobs import JobRecord
+from workers.redis_jobs import ACTIVE_JOBS_KEY, RedisJobStore, job_key
+from workers.requeue import requeue
+
+
+@pytest.fixture(params=[False, True], ids=["bytes", "decoded"])
+def client(request: pytest.FixtureRequest, redis_server: str) -> Iterator[redis.Redis]:
+    connection = redis.Redis.from_url(redis_server, decode_responses=request.param)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def store(client: redis.Redis) -> RedisJobStore:
+    return RedisJobStore(redis=client, ttl_seconds=3600)
+
+
+def new_record(**changes: str) -> JobRecord:
+    values = {"job_id": f"j-{uuid.uuid4().hex[:12]}", "text": "config delete apps -c prod-weu", "platform": "slack"}
+    return JobRecord(**{**values, "actor": "U123", "channel": "C42", **changes}, created_at=1700000000.5)
+
+
+def write(client: redis.Redis, record: JobRecord, **progress: str) -> None:
+    """What the web process writes (handlers/enqueue.py): the record fields plus p:-prefixed progress."""
+    for field, value in [*record.to_mapping().items(), *((f"p:{k}", v) for k, v in progress.items())]:
+        client.hset(job_key(record.job_id), field, value)
+
+
+def test_load_returns_the_record_without_progress_fields(client: redis.Redis, store: RedisJobStore):
+    record = new_record()
+    write(client, record, phase="queued", ts="1700000000.000100")
+    assert store.load(record.job_id) == record
+
+
+def test_load_of_an_unknown_job_says_which_job(store: RedisJobStore):
+    with pytest.raises(NotFound) as raised:
+        store.load("j-nope")
+    assert "j-nope" in raised.value.message and raised.value.recommendation
+
+
+def test_progress_lives_under_p_prefix_and_renews_the_ttl(client: redis.Redis, store: RedisJobStore):
+    record = new_record()
+    write(client, record)
+    assert store.get(record.job_id, "token") is None
+    store.put(record.job_id, "token", "lro-123")
+    store.put(record.job_id, "ts", "1700000000.000100")
+    assert store.get(record.job_id, "token") == "lro-123"
+    raw = client.hgetall(job_key(record.job_id))
+    assert {k.decode() if isinstance(k, bytes) else k for k in raw} >= {"p:token", "p:ts", "job_id", "text"}
+    assert 3500 < client.ttl(job_key(record.job_id)) <= 3600
+    assert store.load(record.job_id) == record  # progress never leaks into the record
+
+
+def test_phase_helpers(client: redis.Redis, store: RedisJobStore):
+    record = new_record()
+    write(client, record, phase="queued")
+    assert store.phase(record.job_id) == "queued"
+    store.set_phase(record.job_id, "running")
+    assert store.phase(record.job_id) == "running" == store.get(record.job_id, "phase")
+    assert store.phase("j-unknown") is None
+
+
+def test_heartbeat_stale_and_finish(client: redis.Redis, store: RedisJobStore):
+    alive, dead = new_record(), new_record()
+    store.heartbeat(dead.job_id)
+    time.sleep(0.3)
+    store.heartbeat(alive.job_id)
+    stale = store.stale(0.2)
+    assert dead.job_id in stale and alive.job_id not in stale
+    score = client.zscore(ACTIVE_JOBS_KEY, alive.job_id)
+    assert score is not None and abs(score - time.time()) < 5  # server time, in seconds
+    store.finish(dead.job_id)
+    store.finish(alive.job_id)
+    assert dead.job_id not in store.stale(0)
+    assert client.zscore(ACTIVE_JOBS_KEY, alive.job_id) is None
+
+
+def queued(client: redis.Redis, queue: str) -> list[dict[str, object]]:
+    return [json.loads(item) for item in client.lrange(queue, 0, -1)]
+
+
+def test_requeue_pushes_the_job_again_and_renews_its_heartbeat(client: redis.Redis, store: RedisJobStore):
+    celery = Celery(broker="redis://127.0.0.1:1/0")
+    queue = f"test-requeue-{uuid.uuid4().hex[:8]}"
+    record = new_record()
+    write(client, record, phase="running")
+    client.zadd(ACTIVE_JOBS_KEY, {record.job_id: 1.0})  # its worker died long ago
+    assert record.job_id in store.stale(60)
+
+    assert requeue(client, celery, record.job_id, queue=queue) is True
+    [message] = queued(client, queue)
+    headers = message["headers"]
+    assert isinstance(headers, dict)
+    assert headers["task"] == "fluxops.job.run" and headers["id"] == record.job_id
+    assert record.job_id not in store.stale(60)  # the next sweep leaves it alone while it waits
+    store.finish(record.job_id)
+    client.delete(queue)
+
+
+@pytest.mark.parametrize("phase", ["succeeded", "failed", "timed_out", "canceled", "awaiting_confirmation", None])
+def test_requeue_refuses_jobs_that_must_not_run(client: redis.Redis, store: RedisJobStore, phase: str | None):
+    celery = Celery(broker="redis://127.0.0.1:1/0")
+    queue = f"test-requeue-{uuid.uuid4().hex[:8]}"
+    record = new_record()
+    if phase is not None:
+        write(client, record, phase=phase)
+    client.zadd(ACTIVE_JOBS_KEY, {record.job_id: 1.0})
+    assert requeue(client, celery, record.job_id, queue=queue) is False
+    assert client.llen(queue) == 0
+    if phase != "awaiting_confirmation":
+        assert client.zscore(ACTIVE_JOBS_KEY, record.job_id) is None  # ended or unknown: dropped
+    store.finish(record.job_id)
