@@ -50,6 +50,8 @@ class Chat:
         self.timeout = timeout
         self.http = requests.Session()
         self.seen: dict[str, int] = {}
+        self.last_job_id: str | None = None
+        self.printed: dict[str, str] = {}
 
     def _url(self, path: str) -> str:
         return self.target.slack_url.rstrip("/") + path
@@ -79,14 +81,30 @@ class Chat:
         data = response.json()
         return int(data["seq"]), list(data["messages"])
 
+    def job_messages(self, job_id: str) -> list[dict[str, Any]]:
+        """Every message of the conversation that belongs to job ``job_id``, in the order first posted."""
+        _, messages = self.messages(0, 0)
+        return [m for m in messages if ((m.get("metadata") or {}).get("event_payload") or {}).get("job_id") == job_id]
+
     def print_message(self, message: dict[str, Any]) -> None:
+        """The whole message the first time; after an edit, only the lines that changed."""
         stamp = time.strftime("%H:%M:%S")
         payload = (message.get("metadata") or {}).get("event_payload") or {}
         phase = payload.get("phase", "reply" if message.get("ephemeral") else "message")
-        self.out(f"── {stamp} · {phase} " + "─" * 40)
-        self.out(blocks_to_text(message.get("blocks") or [], fallback=str(message.get("text") or "")))
+        text = blocks_to_text(message.get("blocks") or [], fallback=str(message.get("text") or ""))
+        key = f"{message['channel']}/{message['ts']}"
+        previous = self.printed.get(key)
+        self.printed[key] = text
+        if previous is None:
+            self.out(f"── {stamp} · {phase} " + "─" * 40)
+            self.out(text)
+            return
+        old = set(previous.splitlines())
+        changed = [line for line in text.splitlines() if line not in old and line.strip()]
+        self.out(f"── {stamp} · {phase} (edited) " + "─" * 31)
+        self.out("\n".join(changed) if changed else "(no visible change)")
 
-    def run(self, text: str, *, confirm: bool) -> int:
+    def run(self, text: str, *, confirm: bool = False) -> int:
         seq, _ = self.messages(0, 0)
         ack = self.send(text)
         if ack.get("status") != 200:
@@ -102,7 +120,12 @@ class Chat:
         match = JOB_ID.search(ack_text)
         if match is None:
             return 1 if ":warning:" in json.dumps(body) or "⚠" in ack_text else 0
-        job_id = match.group(1)
+        job_id = self.last_job_id = match.group(1)
+        return self.follow(job_id, since=seq, confirm=confirm)
+
+    def follow(self, job_id: str, *, since: int = 0, confirm: bool = False) -> int:
+        """Print job ``job_id``'s messages as they change until it ends; the exit code says how it ended."""
+        seq = since
         deadline = time.monotonic() + self.timeout
         pressed = False
         while time.monotonic() < deadline:
@@ -120,7 +143,7 @@ class Chat:
                 phase = str(payload.get("phase", ""))
                 if phase == "awaiting_confirmation" and not pressed:
                     if not confirm:
-                        self.out("This command needs confirmation: run it again with --yes, or press Confirm in Slack.")
+                        self.out("This command needs confirmation: press Confirm in Slack, or run it with --yes.")
                         return EXIT["awaiting_confirmation"]
                     self.out("(pressing Confirm: --yes)")
                     self.press(message, "fluxops_confirm")
@@ -131,8 +154,11 @@ class Chat:
         return 1
 
 
-def run_chat(text: str, *, confirm: bool, discovery: Path, timeout: float) -> int:
-    chat = Chat(find_sandbox(discovery), timeout=timeout, out=lambda line: print(line, flush=True))
+def run_chat(text: str, *, confirm: bool, discovery: Path, timeout: float, user: str | None = None) -> int:
+    target = find_sandbox(discovery)
+    if user:
+        target = Target(target.slack_url, user, target.channel)
+    chat = Chat(target, timeout=timeout, out=lambda line: print(line, flush=True))
     try:
         return chat.run(text, confirm=confirm)
     except requests.RequestException as error:

@@ -146,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--yes", action="store_true", help="press Confirm when a destructive command asks")
     chat.add_argument("--timeout", type=float, default=900.0, help="stop following the job after this long")
     chat.add_argument("--sandbox", help="the sandbox's discovery file (default: ~/.fluxops/sandbox.json)")
+    chat.add_argument("--as", dest="user", help="send as this Slack user id (U0OPERATOR, U0VIEWER; default: you)")
     return parser
 
 
@@ -163,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         from sandbox.stack import default_discovery_file
 
         discovery = Path(args.sandbox) if args.sandbox else default_discovery_file()
-        return run_chat(args.text, confirm=args.yes, discovery=discovery, timeout=args.timeout)
+        return run_chat(args.text, confirm=args.yes, discovery=discovery, timeout=args.timeout, user=args.user)
     if args.command == "sandbox" and args.action == "demo":
         from cli.demo import run_demo
 

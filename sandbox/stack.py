@@ -15,6 +15,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,13 +163,17 @@ class Stack:
         if name == "worker":
             command.append(f"--hostname=worker-{len(self.children)}@%h")
         log = (self.state_dir / "logs" / f"{name}.log").open("ab")
-        child = subprocess.Popen(command, cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        # its own process group: stopping (or killing) a process also reaches the pool children it forked
+        child = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.children[name] = child
         return child
 
     def kill_process(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Signal process ``name`` and everything it forked (kill -9 of a worker container, by default)."""
         child = self.children.pop(name)
-        child.send_signal(sig)
+        os.killpg(child.pid, sig)
         child.wait(timeout=30)
 
     async def _wait_ready(self, limit: float = 90.0) -> None:
@@ -204,12 +209,12 @@ class Stack:
     async def stop(self) -> None:
         for child in self.children.values():
             if child.poll() is None:
-                child.terminate()
+                os.killpg(child.pid, signal.SIGTERM)
         for name, child in list(self.children.items()):
             try:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                child.kill()
+                os.killpg(child.pid, signal.SIGKILL)
                 child.wait(timeout=5)
             del self.children[name]
         await self.slack.stop()
@@ -223,3 +228,23 @@ class Stack:
                     file.unlink()
             except (OSError, ValueError):
                 pass
+
+
+class StackThread:
+    """A Stack on its own event loop in a background thread, for synchronous callers (tests)."""
+
+    def __init__(self, options: StackOptions | None = None) -> None:
+        self.stack = Stack(options)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="fluxops-stack", daemon=True)
+
+    def start(self) -> Stack:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.stack.start(), self._loop).result(180)
+        return self.stack
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.stack.stop(), self._loop).result(120)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()

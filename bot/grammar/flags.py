@@ -73,6 +73,12 @@ class Options:
         self._spelled.setdefault(flag.dest, spelling)
 
 
+#: words after a --flag [true|false] that were meant as its value, not as the next positional word
+_NEAR_BOOLEANS = frozenset(
+    {"on", "off", "1", "0", "y", "n", "t", "f", "enable", "enabled", "disable", "disabled", "maybe", "none", "null"}
+)
+
+
 def flag_key(word: str) -> str:
     """How a flag is looked up: lowercase, ``_`` as ``-``."""
     return word.lower().replace("_", "-")
@@ -117,6 +123,8 @@ def read_flags(words: Sequence[str], flags: Sequence[Flag], *, command: str = ""
             elif i < len(words) and is_boolean(words[i]):
                 value = boolean(words[i], code(spelling))
                 i += 1
+            elif i < len(words) and words[i].lower() in _NEAR_BOOLEANS:
+                raise UsageError(f"{code(spelling)} takes `true` or `false`, not {shown(words[i])}.", usage=True)
             else:
                 value = True
         elif flag.arity is Arity.VALUE:

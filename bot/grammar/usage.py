@@ -14,6 +14,7 @@ from bot.redact import redact
 
 #: how much of a user's value an error message repeats
 _SHOWN_MAX = 60
+_UNSAFE = str.maketrans({"`": "'", "\n": " ", "\r": " ", "<": "\u2039", ">": "\u203a"})
 
 
 class UsageError(FluxopsError):
@@ -37,8 +38,12 @@ def code(text: str) -> str:
 
 
 def shown(value: str) -> str:
-    """A user's value, safe to repeat: secrets masked, backticks and newlines removed, long values cut."""
-    cleaned = redact(value).replace("`", "'").replace("\n", " ").replace("\r", " ")
+    """A user's value, safe to repeat: secrets masked, long values cut, and nothing that formats or notifies.
+
+    Backticks would end the code span; ``<`` and ``>`` could form Slack control sequences such as
+    ``<!channel>``, so they become look-alike angle quotes.
+    """
+    cleaned = redact(value).translate(_UNSAFE)
     if len(cleaned) > _SHOWN_MAX:
         cleaned = cleaned[: _SHOWN_MAX - 1] + "…"
     return code(cleaned)

@@ -22,6 +22,12 @@ def failing_objects(state: FluxConfigState) -> list[str]:
     return lines
 
 
+def _failed(job: Job, phase: Phase, error: ErrorInfo) -> None:
+    """End the job with ``error`` in its message, and tell the person who asked, privately."""
+    job.show(phase=phase, note="", error=error)
+    job.reporter.private(job.view)
+
+
 def watch_reconciliation(job: Job, cluster: ClusterRef, name: str, label: str, *, expect: str = COMPLIANT) -> None:
     """Poll the configuration with backoff, editing the job's message at each change, until it settles."""
     ports = job.ports
@@ -39,10 +45,10 @@ def watch_reconciliation(job: Job, cluster: ClusterRef, name: str, label: str, *
             last = state
         settled = state.provisioning_state == "Succeeded"
         if state.provisioning_state == "Failed":
-            job.show(
-                phase=Phase.FAILED,
-                note="",
-                error=ErrorInfo(
+            _failed(
+                job,
+                Phase.FAILED,
+                ErrorInfo(
                     doing=doing,
                     message=f"Azure reports provisioning Failed: {state.error_message or 'no message'}",
                     recommendation=f"check the extension with `/flux extension show -c {label}` and try again",
@@ -54,10 +60,10 @@ def watch_reconciliation(job: Job, cluster: ClusterRef, name: str, label: str, *
             return
         if settled and expect != SUSPENDED and state.compliance_state == NON_COMPLIANT:
             failing = failing_objects(state)
-            job.show(
-                phase=Phase.FAILED,
-                note="",
-                error=ErrorInfo(
+            _failed(
+                job,
+                Phase.FAILED,
+                ErrorInfo(
                     doing=doing,
                     message="Flux reports Non-Compliant: " + ("; ".join(failing) or "no object says why"),
                     recommendation="fix the repository (paths, manifests) and push, or change the configuration with "
@@ -66,10 +72,10 @@ def watch_reconciliation(job: Job, cluster: ClusterRef, name: str, label: str, *
             )
             return
         if ports.clock() >= deadline:
-            job.show(
-                phase=Phase.TIMED_OUT,
-                note="",
-                error=ErrorInfo(
+            _failed(
+                job,
+                Phase.TIMED_OUT,
+                ErrorInfo(
                     doing=doing,
                     message=f"still {state.compliance_state or 'Unknown'} after {int(policy.timeout)} s",
                     recommendation=f"the change is in Azure; follow it with `/flux status {name} -c {label}`",

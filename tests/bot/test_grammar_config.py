@@ -183,7 +183,11 @@ def test_bucket_source() -> None:
 @pytest.mark.parametrize(
     ("flags", "identity", "credentials"),
     [
-        ("--mi-client-id 7D3A4E4B-1F0C-4B8E-9D3E-2A6F5C1B0E9A", "7d3a4e4b-1f0c-4b8e-9d3e-2a6f5c1b0e9a", CredentialRefs()),
+        (
+            "--mi-client-id 7D3A4E4B-1F0C-4B8E-9D3E-2A6F5C1B0E9A",
+            "7d3a4e4b-1f0c-4b8e-9d3e-2a6f5c1b0e9a",
+            CredentialRefs(),
+        ),
         ("--account-key-ref storage/key", None, CredentialRefs(account_key="storage/key")),
         ("--sas-token-ref storage/sas", None, CredentialRefs(sas_token="storage/sas")),
     ],
@@ -229,7 +233,11 @@ def test_flags_ignore_case_and_underscores() -> None:
         ("--branch dev", FluxConfigPatch(ref=RepositoryRef(branch="dev")), CredentialRefs()),
         (f"--commit {SHA}", FluxConfigPatch(ref=RepositoryRef(commit=SHA)), CredentialRefs()),
         ("-u https://github.com/org/other", FluxConfigPatch(url="https://github.com/org/other"), CredentialRefs()),
-        ("--interval 5m --timeout 30s", FluxConfigPatch(sync_interval_seconds=300, timeout_seconds=30), CredentialRefs()),
+        (
+            "--interval 5m --timeout 30s",
+            FluxConfigPatch(sync_interval_seconds=300, timeout_seconds=30),
+            CredentialRefs(),
+        ),
         (
             "--https-user bot --https-key-ref github/bot",
             FluxConfigPatch(https_user="bot"),
