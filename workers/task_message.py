@@ -47,8 +47,9 @@ def task_message(
     """
     call_args = [task_id] if args is None else list(args)
     # argsrepr as send_task writes it (it passes a list): what `celery inspect` and flower show
+    # ignore_result=False as send_task writes it (the worker's task decides whether to store a result)
     headers, properties, body, _sent_event = celery.amqp.as_task_v2(
-        task_id, task_name, args=tuple(call_args), argsrepr=repr(call_args)
+        task_id, task_name, args=tuple(call_args), argsrepr=repr(call_args), ignore_result=False
     )
     content_type, content_encoding, data = serialize(body, serializer="json")
     raw = data.encode(content_encoding or "utf-8")

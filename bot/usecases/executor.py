@@ -167,6 +167,8 @@ def _audit(job: Job, command: Command, where: ResolvedCluster | None) -> None:
     steps_failed = any(s.state is StepState.FAILED for s in view.steps)
     if steps_failed and view.phase is Phase.SUCCEEDED:
         result = "succeeded with failed steps"
+    if job.record.confirmed_by:
+        result = f"{result} (confirmed by {job.record.confirmed_by})"
     cluster = where.label if where else (str(command.cluster_target) if command.cluster_target else "")
     job.ports.audit.append(
         AuditEntry(
