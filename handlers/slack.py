@@ -141,7 +141,8 @@ class SlackIntake:
             created_at=time.time(),
         )
         # trigger_id is unique per invocation: a replayed or repeated delivery enqueues nothing new
-        submitted = await self.queue.submit(record, dedupe_key=f"slack:command:{command.get('trigger_id') or text}")
+        trigger = command.get("trigger_id")
+        submitted = await self.queue.submit(record, dedupe_key=f"slack:command:{trigger}" if trigger else None)
         where = f" on {label}" if label else ""
         verb = parsed.command.verb
         if submitted.duplicate:
@@ -211,9 +212,14 @@ def slack_route(
     async def slack_events(request: web.Request) -> web.StreamResponse:
         if (request.content_length or 0) > MAX_BODY:
             raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=request.content_length or 0)
-        raw = await request.content.read(MAX_BODY + 1)
-        if len(raw) > MAX_BODY:
-            raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=len(raw))
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.content.iter_chunked(16 * 1024):
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=size)
+            chunks.append(chunk)
+        raw = b"".join(chunks)
         try:
             body = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -221,7 +227,11 @@ def slack_route(
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         signature = request.headers.get("X-Slack-Signature", "")
         # is_valid checks the 5-minute window and compares the HMAC in constant time
-        if not verifier.is_valid(body=body, timestamp=timestamp, signature=signature):
+        try:
+            valid = verifier.is_valid(body=body, timestamp=timestamp, signature=signature)
+        except (ValueError, TypeError):  # a non-numeric timestamp, a non-ASCII signature
+            valid = False
+        if not valid:
             raise web.HTTPUnauthorized(text="invalid or expired Slack signature")
         seen = f"fluxops:slack:seen:{hashlib.sha256(signature.encode()).hexdigest()}"
         if not await redis.set(seen, "1", nx=True, ex=REPLAY_TTL):

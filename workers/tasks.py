@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from celery import Task
+from celery.exceptions import Retry
 from celery.signals import worker_ready
 
 from bot import errors
 from bot.usecases.executor import give_up, run_job
 from bot.views import Phase
-from workers.celery_app import QUEUE, app
+from workers.celery_app import MAX_COUNTDOWN, QUEUE, app
 from workers.redis_jobs import ACTIVE_JOBS_KEY, RedisJobStore
 from workers.requeue import requeue
 from workers.wiring import wiring
@@ -46,12 +47,16 @@ class RetryPolicy:
     busy_limit: float = 1800.0
 
     def countdown(self, error: errors.FluxopsError, retries: int) -> float:
+        """Jittered backoff, never sooner than Retry-After, never beyond MAX_COUNTDOWN (the broker's
+        visibility timeout is sized above it; a longer countdown would be redelivered early)."""
         if isinstance(error, errors.Busy):
             delay = max(self.busy_every, min(error.retry_after or self.busy_every, 60.0))
         else:
             delay = min(self.cap, self.base * 2**retries)
+        delay *= random.uniform(1 - self.jitter, 1 + self.jitter)  # noqa: S311 - jitter, not crypto
+        if not isinstance(error, errors.Busy):
             delay = max(delay, error.retry_after or 0.0)
-        return round(delay * random.uniform(1 - self.jitter, 1 + self.jitter), 2)  # noqa: S311 - jitter
+        return round(min(delay, MAX_COUNTDOWN), 2)
 
 
 JOB_RETRY = RetryPolicy()
@@ -103,9 +108,25 @@ def run(self: Task[Any, Any], job_id: str) -> str:
             phase = _run_with_retries(self, record.job_id, lambda: run_job(record, ports, reporter))
     except errors.Busy as busy:
         if busy.holder.startswith(f"{job_id}@"):
-            log.info("job %s is already running in %s; this copy stands down", job_id, busy.holder)
-            return "running-elsewhere"
+            # another run of this job is live (a requeued copy, or a Confirm pressed while the first run
+            # was still finishing): come back later rather than drop it; a finished job then does nothing
+            log.info("job %s is running in %s; this copy tries again shortly", job_id, busy.holder)
+            raise self.retry(countdown=JOB_RETRY.busy_every, exc=busy) from busy
         raise
+    except Exception as error:
+        if isinstance(error, (errors.FluxopsError, Retry)) or _is_celery_control(error):
+            raise
+        # a bug or an unmapped failure: end the job visibly instead of leaving it for the sweep forever
+        log.exception("job %s failed unexpectedly", job_id)
+        failure = errors.FluxopsError(
+            f"fluxops failed unexpectedly ({type(error).__name__})",
+            recommendation="try again; if it repeats, the worker log has the details for your fluxops admins",
+        )
+        try:
+            give_up(record, ports, reporter, failure)
+        finally:
+            w.jobs.finish(job_id)
+        return Phase.FAILED.value
     if phase.terminal or phase is Phase.AWAITING_CONFIRMATION:
         w.jobs.finish(job_id)
     return phase.value
@@ -135,6 +156,11 @@ def _run_with_retries(task: Task[Any, Any], job_id: str, body: Any) -> Phase:
         w.redis.zadd(ACTIVE_JOBS_KEY, {job_id: now + countdown})
         log.info("job %s: %s; retrying in %.1f s", job_id, error.message, countdown)
         raise task.retry(countdown=countdown, exc=error) from error
+
+
+def _is_celery_control(error: BaseException) -> bool:
+    """Exceptions Celery uses for its own control flow (time limits, retries) pass through untouched."""
+    return type(error).__module__.startswith(("celery.", "billiard."))
 
 
 @app.task(name="fluxops.jobs.recover", queue=QUEUE, acks_late=True, ignore_result=True)

@@ -30,6 +30,13 @@ from bot.usecases.context import Job, ResolvedCluster
 from bot.usecases.watch import SUSPENDED, watch_reconciliation
 from bot.views import ConfirmView, Phase
 
+#: bucket / blob credential flags the grammar knows but ProtectedSettings does not carry yet
+_SOURCE_SECRET_FLAGS = {
+    "--secret-key-ref": "secret_key",
+    "--account-key-ref": "account_key",
+    "--sas-token-ref": "sas_token",
+}
+
 
 def lock_key(cluster: ClusterRef, name: str) -> str:
     return f"{cluster.arm_id.lower()}/{name.lower()}"
@@ -37,6 +44,12 @@ def lock_key(cluster: ClusterRef, name: str) -> str:
 
 def protected_settings(credentials: Credentials, refs: CredentialRefs) -> ProtectedSettings | None:
     """Secrets come from the credentials fluxops holds, by name; never from the command text."""
+    unsupported = [flag for flag, ref in _SOURCE_SECRET_FLAGS.items() if getattr(refs, ref)]
+    if unsupported:
+        raise errors.InvalidRequest(
+            f"{', '.join(unsupported)} cannot be passed to Azure by fluxops yet",
+            recommendation="create the secret on the cluster and name it with `--local-auth-ref NAME`",
+        )
     https_key = credentials.get(refs.https_key) if refs.https_key else None
     ssh_key = credentials.get(refs.ssh_private_key) if refs.ssh_private_key else None
     settings = ProtectedSettings(ssh_private_key=ssh_key, https_key=https_key)
@@ -109,7 +122,7 @@ def config_create(job: Job, command: ConfigCreate, where: ResolvedCluster) -> No
         job.step(text)
         job.operation("write", lambda: ports.flux.begin_create_or_update(cluster, spec, protected), ports.flux.resume)
         job.finish_step(text, f"created flux configuration {name} in Azure")
-    watch_reconciliation(job, cluster, name, label)
+    watch_reconciliation(job, cluster, name, label, expect=SUSPENDED if spec.suspend else "Compliant")
 
 
 def _patch(job: Job, where: ResolvedCluster, name: str, patch: FluxConfigPatch, text: str, *, expect: str) -> None:
@@ -117,10 +130,22 @@ def _patch(job: Job, where: ResolvedCluster, name: str, patch: FluxConfigPatch, 
     ports = job.ports
     with ports.locks.hold(lock_key(cluster, name), job.job_id):
         job.show(phase=Phase.RUNNING, note="")
+        if patch.suspend is None and expect != SUSPENDED and _is_suspended(job, cluster, name):
+            expect = SUSPENDED  # a suspended configuration stays Suspended whatever else changes
         job.step(text)
         job.operation("write", lambda: ports.flux.begin_update(cluster, name, patch), ports.flux.resume)
         job.finish_step(text)
     watch_reconciliation(job, cluster, name, label, expect=expect)
+
+
+def _is_suspended(job: Job, cluster: ClusterRef, name: str) -> bool:
+    key = "was_suspended"
+    saved = job.ports.jobs.get(job.job_id, key)
+    if saved is None:
+        current = job.ports.flux.get(cluster, name)
+        saved = "1" if (current.spec is not None and current.spec.suspend) else "0"
+        job.ports.jobs.put(job.job_id, key, saved)
+    return saved == "1"
 
 
 def config_update(job: Job, command: ConfigUpdate, where: ResolvedCluster) -> None:
@@ -145,7 +170,9 @@ def kustomization_create(job: Job, command: KustomizationCreate, where: Resolved
     k = command.kustomization
     current = job.ports.flux.get(where.cluster.ref, command.config)
     exists = current.spec is not None and any(x.name == k.name for x in current.spec.kustomizations)
-    if exists and not job.done("write"):
+    # A job whose write has begun (a recovered one) finds its own kustomization: not a refusal.
+    started = job.done("write") or job.ports.jobs.get(job.job_id, "token:write") is not None
+    if exists and not started:
         raise errors.InvalidRequest(
             f"kustomization '{k.name}' already exists in flux configuration '{command.config}'",
             recommendation=f"change it with `/flux kustomization update --config {command.config} -k {k.name} ...`",

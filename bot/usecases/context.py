@@ -86,6 +86,8 @@ class Job:
         self.reporter.show(self.view)
 
     def confirm(self, view: ConfirmView) -> None:
+        # run_job returns self.view.phase: it must say the job waits for its button, as the store does
+        self.view = replace(self.view, phase=Phase.AWAITING_CONFIRMATION)
         self.ports.jobs.put(self.job_id, "phase", Phase.AWAITING_CONFIRMATION.value)
         self.reporter.show(view)
 

@@ -44,13 +44,14 @@ def watch_reconciliation(job: Job, cluster: ClusterRef, name: str, label: str, *
             job.show(config=state)
             last = state
         settled = state.provisioning_state == "Succeeded"
-        if state.provisioning_state == "Failed":
+        if state.provisioning_state in ("Failed", "Canceled"):
             _failed(
                 job,
                 Phase.FAILED,
                 ErrorInfo(
                     doing=doing,
-                    message=f"Azure reports provisioning Failed: {state.error_message or 'no message'}",
+                    message=f"Azure reports provisioning {state.provisioning_state}: "
+                    f"{state.error_message or 'no message'}",
                     recommendation=f"check the extension with `/flux extension show -c {label}` and try again",
                 ),
             )

@@ -40,7 +40,9 @@ def test_a_killed_worker_resumes_the_create_and_the_job_completes_once(
         while not puts_of(stack, "crash-test"):
             assert time.monotonic() < deadline, "the worker never sent the PUT"
             time.sleep(0.1)
-        assert redis_client.hget(f"fluxops:job:{job_id}", "p:token:write"), "the continuation token is saved"
+        while not redis_client.hget(f"fluxops:job:{job_id}", "p:token:write"):
+            assert time.monotonic() < deadline, "the continuation token was never saved"
+            time.sleep(0.05)
 
         stack.kill_process("worker", signal.SIGKILL)
         stack.start_process("worker")

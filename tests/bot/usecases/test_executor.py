@@ -1,0 +1,118 @@
+"""run_job and give_up: what every job shares (parsing again, auditing once, ending Failed when told to)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import errors
+from bot.usecases.executor import give_up
+from bot.views import JobView, Phase, StepState, TextView
+from tests.bot.usecases.fakes import TUTORIAL_SPEC, World
+
+CREATE = "config create apps -c flux-demo-arc -u https://github.com/org/repo --branch main --no-extension"
+#: 40 hex characters where a path goes: looks like a token, so the audit masks it (the grammar lets it through)
+TOKEN_LIKE = "0123456789abcdef0123456789abcdef01234567"
+
+
+def test_give_up_ends_the_job_failed_and_audits_it_once(world: World) -> None:
+    world.flux.seed(world.ref, TUTORIAL_SPEC)
+    world.flux.fail_next_begin(errors.Throttled("Azure asked fluxops to slow down (429)", retry_after=30))
+    text = "suspend cluster-config -c flux-demo-arc"
+    with pytest.raises(errors.Throttled) as caught:
+        world.run(text)
+    record = world.jobs.load("j-1")
+
+    give_up(record, world.ports(), world.reporter, caught.value)
+    give_up(record, world.ports(), world.reporter, caught.value)  # the task layer gave up twice (a redelivery)
+
+    view = world.reporter.last
+    assert view.phase is Phase.FAILED
+    assert view.error is not None
+    assert view.error.message == "Azure asked fluxops to slow down (429)"
+    assert view.error.doing == "running `/flux suspend cluster-config on flux-demo-arc`"
+    assert [(s.text, s.state) for s in view.steps] == [("suspend flux configuration cluster-config", StepState.FAILED)]
+    assert isinstance(world.reporter.private_views[-1], JobView)
+    assert world.jobs.get("j-1", "phase") == "failed"
+    assert [e.result for e in world.audit.entries] == ["failed: Azure asked fluxops to slow down (429)"]
+
+    # A copy of the job that runs later does nothing.
+    shown = len(world.reporter.shown)
+    assert world.run(text) is Phase.FAILED
+    assert len(world.reporter.shown) == shown
+    assert world.flux.count("begin_update") == 1
+
+
+def test_give_up_on_a_read_does_not_audit(world: World) -> None:
+    record = world.record("config list -c flux-demo-arc")
+
+    give_up(record, world.ports(), world.reporter, errors.ServiceUnavailable("Azure Resource Manager answered 503"))
+
+    assert world.jobs.get("j-1", "phase") == "failed"
+    assert world.audit.entries == []
+
+
+def test_give_up_on_text_that_no_longer_parses_marks_it_failed(world: World) -> None:
+    record = world.record("frobnicate everything")
+
+    give_up(record, world.ports(), world.reporter, errors.ServiceUnavailable("503"))
+
+    assert world.jobs.get("j-1", "phase") == "failed"
+    assert world.audit.entries == []
+    assert world.reporter.shown == []
+
+
+@pytest.mark.parametrize("text", ["frobnicate everything", "help", "help config create"])
+def test_a_job_whose_text_does_not_parse_to_a_command_fails_privately(world: World, text: str) -> None:
+    assert world.run(text) is Phase.FAILED
+
+    assert world.reporter.shown == []
+    [reply] = world.reporter.private_views
+    assert isinstance(reply, TextView) and reply.error
+    assert f"`/flux {text}`" in reply.text
+    assert world.jobs.get("j-1", "phase") == "failed"
+
+
+def test_the_audit_entry_keeps_the_command_with_secrets_masked(world: World) -> None:
+    text = f"{CREATE} --kustomization name=apps path=./{TOKEN_LIKE}"
+
+    assert world.run(text) is Phase.SUCCEEDED
+
+    [entry] = world.audit.entries
+    assert TOKEN_LIKE not in entry.command
+    assert entry.command.startswith("/flux config create apps -c flux-demo-arc ")
+    assert "***" in entry.command
+
+
+@pytest.mark.parametrize(
+    ("text", "results"),
+    [
+        ("audit", ["succeeded", "succeeded"]),
+        ("audit --limit 1", ["succeeded"]),
+        ("audit --cluster elsewhere", []),
+    ],
+)
+def test_audit_reads_the_log(world: World, text: str, results: list[str]) -> None:
+    world.run(CREATE, job_id="j-1")
+    world.run("suspend apps -c flux-demo-arc", job_id="j-2")
+
+    assert world.run(text, job_id="j-3") is Phase.SUCCEEDED
+
+    view = world.reporter.last
+    assert view.audit is not None
+    assert [e.result for e in view.audit] == results
+    if results:
+        assert view.audit[0].job_id == "j-2"  # newest first
+    else:
+        assert view.note == "no audit entries in that window"
+    assert len(world.audit.entries) == 2  # reading is not audited
+
+
+def test_each_job_audits_its_own_outcome(world: World) -> None:
+    world.run(CREATE, job_id="j-1")
+    world.run(CREATE, job_id="j-2")  # same command again: now the name exists
+
+    assert [(e.job_id, e.result.split(":")[0]) for e in world.audit.entries] == [
+        ("j-1", "succeeded"),
+        ("j-2", "failed"),
+    ]
+    assert [e.id for e in world.audit.entries] == ["1-0", "2-0"]
