@@ -18,14 +18,16 @@ from workers.redis_jobs import ACTIVE_JOBS_KEY, PHASE_FIELD, job_key
 from workers.task_message import JOB_TASK, queue_key, task_message
 
 # KEYS[1] job hash, KEYS[2] active jobs, KEYS[3] queue list
-# ARGV[1] job id, ARGV[2] message, ARGV[3] phase field, ARGV[4] awaiting confirmation, ARGV[5..] terminal phases
+# ARGV[1] job id, ARGV[2] message, ARGV[3] phase field, ARGV[4] awaiting confirmation, ARGV[5..] terminal phases.
+# A job still 'queued' never started: its message is in the queue (or in the broker's unacked set, which
+# redelivers it), so pushing another copy would only duplicate a backlog.
 _REQUEUE = """
 local phase = redis.call('HGET', KEYS[1], ARGV[3])
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('ZREM', KEYS[2], ARGV[1])
   return 0
 end
-if phase == ARGV[4] then
+if phase == ARGV[4] or phase == 'queued' then
   return 0
 end
 for i = 5, #ARGV do

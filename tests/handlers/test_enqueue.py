@@ -161,7 +161,10 @@ async def test_confirmed_and_requeued_jobs_run_on_a_real_worker(
     assert await jobs.confirm(record.job_id, confirmed_by="U7")
     assert result_of(celery, record.job_id, worker)["pid"] == worker.pid
 
-    # its worker "died": the recovery sweep puts the same job back and a worker runs it again
+    # a job that never started is left to the broker: requeueing it would only duplicate the backlog
+    assert not requeue(sync_redis, celery, record.job_id, task_name=PING, args=[])
+    # it started, then its worker "died": the recovery sweep puts the same job back and a worker runs it again
+    sync_redis.hset(job_key(record.job_id), "p:phase", "running")
     celery.AsyncResult(record.job_id).forget()
     assert requeue(sync_redis, celery, record.job_id, task_name=PING, args=[])
     assert result_of(celery, record.job_id, worker)["pid"] == worker.pid
