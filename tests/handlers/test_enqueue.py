@@ -122,9 +122,14 @@ def result_of(celery: Celery, job_id: str, worker: Worker) -> dict[str, object]:
 
 
 def without_per_send_fields(raw: bytes | str) -> dict[str, object]:
-    """A pushed message minus what differs between any two sends (delivery tag, sender, reply queue)."""
+    """A pushed message minus what differs between any two sends (delivery tag, sender, reply queue).
+
+    ``ignore_result`` is a per-send option too: send_task writes False or None depending on what else the
+    process has published; the worker ORs it with the task's own setting, so both mean "the task decides".
+    """
     message = json.loads(raw)
     del message["properties"]["delivery_tag"], message["properties"]["reply_to"], message["headers"]["origin"]
+    assert message["headers"].pop("ignore_result") in (None, False)
     assert isinstance(message, dict)
     return message
 
