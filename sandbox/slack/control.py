@@ -20,10 +20,10 @@ from typing import Any, Protocol
 import aiohttp
 from aiohttp import web
 
+from bot.models import Secret
 from sandbox.slack import payloads
 from sandbox.slack.errors import SlackError
 from sandbox.slack.response_url import message_content
-from sandbox.slack.secret import Secret
 from sandbox.slack.signing import signed_headers
 from sandbox.slack.state import Message, ResponseUrl, Workspace, find_button
 

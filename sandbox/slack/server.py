@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.models import Secret
 from sandbox.slack.control import DEFAULT_CHANNEL, DEFAULT_USER, Control
 from sandbox.slack.ratelimit import RateLimiter
 from sandbox.slack.response_url import ResponseUrls
-from sandbox.slack.secret import Secret
 from sandbox.slack.state import BotIdentity, Workspace
 from sandbox.slack.web_api import WebApi
 
