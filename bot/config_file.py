@@ -246,6 +246,20 @@ class FluxopsConfig(_Model):
         return {name: entry.file for name, entry in self.credentials.items()}
 
 
+def read_config_file(path: Path | None) -> FluxopsConfig | None:
+    """The FLUXOPS_CONFIG file parsed, or None when no file is configured (both processes call this)."""
+    if path is None:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigurationError(
+            f"cannot read FLUXOPS_CONFIG {path}: {error.strerror}",
+            recommendation=f"point FLUXOPS_CONFIG at a readable YAML file (see {EXAMPLE_FILE})",
+        ) from error
+    return load_config(text, source=str(path))
+
+
 def load_config(text: str, *, source: str = "FLUXOPS_CONFIG") -> FluxopsConfig:
     """Parse and check the YAML text of a config file; ``source`` names it in error messages."""
     loader = yaml.SafeLoader(text)

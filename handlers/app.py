@@ -9,7 +9,7 @@ from __future__ import annotations
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from bot.config_file import load_config
+from bot.config_file import read_config_file
 from bot.errors import ConfigurationError
 from bot.policy import Policy
 from bot.settings import Settings
@@ -62,16 +62,8 @@ def create_app(settings: Settings) -> web.Application:
 
 def load_policy(settings: Settings) -> Policy:
     """The policy of FLUXOPS_CONFIG; without that file nobody may run anything but help."""
-    if settings.fluxops_config is None:
-        return Policy.empty()
-    try:
-        text = settings.fluxops_config.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigurationError(
-            f"cannot read FLUXOPS_CONFIG {settings.fluxops_config}: {error.strerror}",
-            recommendation="point FLUXOPS_CONFIG at a readable YAML file (see deploy/fluxops.example.yaml)",
-        ) from error
-    return Policy(load_config(text, source=str(settings.fluxops_config)))
+    config = read_config_file(settings.fluxops_config)
+    return Policy.empty() if config is None else Policy(config)
 
 
 def _add_slack(app: web.Application, settings: Settings, client: aioredis.Redis) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import redis
 
 from bot.commands import ClusterTarget
-from bot.config_file import FluxopsConfig, load_config
+from bot.config_file import FluxopsConfig, load_config, read_config_file
 from bot.errors import ConfigurationError
 from bot.inventory import Inventory
 from bot.jobs import JobRecord
@@ -34,19 +34,6 @@ from workers.keys import INVENTORY_KEY
 from workers.redis_jobs import RedisJobStore
 from workers.redis_locks import RedisLocks
 from workers.slack_reporter import SlackReporter, slack_client
-
-
-def read_config(settings: Settings) -> FluxopsConfig:
-    if settings.fluxops_config is None:
-        return load_config("{}")
-    try:
-        text = settings.fluxops_config.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigurationError(
-            f"cannot read FLUXOPS_CONFIG {settings.fluxops_config}: {error.strerror}",
-            recommendation="point FLUXOPS_CONFIG at a readable YAML file (see deploy/fluxops.example.yaml)",
-        ) from error
-    return load_config(text, source=str(settings.fluxops_config))
 
 
 @dataclass
@@ -67,7 +54,7 @@ class Wiring:
     @classmethod
     def from_settings(cls, settings: Settings) -> Wiring:
         settings.require_azure()
-        config = read_config(settings)
+        config = read_config_file(settings.fluxops_config) or load_config("{}")
         connection = ArmConnection.from_settings(settings, default_credential())
         client = redis.Redis.from_url(settings.redis_url)
         stale = settings.job_stale_seconds

@@ -38,6 +38,13 @@ _SOURCE_SECRET_FLAGS = {
 }
 
 
+def no_kustomization(config: str, name: str, label: str) -> errors.NotFound:
+    return errors.NotFound(
+        f"flux configuration '{config}' has no kustomization '{name}'",
+        recommendation=f"`/flux kustomization list --config {config} -c {label}` shows them",
+    )
+
+
 def lock_key(cluster: ClusterRef, name: str) -> str:
     return f"{cluster.arm_id.lower()}/{name.lower()}"
 
@@ -196,10 +203,7 @@ def kustomization_update(job: Job, command: KustomizationUpdate, where: Resolved
     name = command.change.name
     current = job.ports.flux.get(where.cluster.ref, command.config)
     if current.spec and not any(x.name == name for x in current.spec.kustomizations):
-        raise errors.NotFound(
-            f"flux configuration '{command.config}' has no kustomization '{name}'",
-            recommendation=f"`/flux kustomization list --config {command.config} -c {where.label}` shows them",
-        )
+        raise no_kustomization(command.config, name, where.label)
     patch = FluxConfigPatch(kustomizations=(command.change,))
     _patch(job, where, command.config, patch, f"update kustomization {name} of {command.config}", expect="Compliant")
 
@@ -211,10 +215,7 @@ def _consequences(job: Job, where: ResolvedCluster, config: str, only: str | Non
     if only is not None:
         kustomizations = tuple(k for k in kustomizations if k.name == only)
         if not kustomizations:
-            raise errors.NotFound(
-                f"flux configuration '{config}' has no kustomization '{only}'",
-                recommendation=f"`/flux kustomization list --config {config} -c {where.label}` shows them",
-            )
+            raise no_kustomization(config, only, where.label)
     for k in kustomizations:
         flux_name = f"{config}-{k.name}"
         applied = [f"{o.kind} {o.name}" for o in state.statuses if o.applied_by == flux_name]

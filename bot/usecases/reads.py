@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot import errors
 from bot.commands import (
     Audit,
     ConfigList,
@@ -12,6 +11,7 @@ from bot.commands import (
     ListClusters,
     Status,
 )
+from bot.usecases.configs import no_kustomization
 from bot.usecases.context import Job, ResolvedCluster
 from bot.views import Phase
 
@@ -35,10 +35,7 @@ def kustomizations(job: Job, command: KustomizationList | KustomizationShow, whe
     state = job.ports.flux.get(where.cluster.ref, command.config)
     focus = getattr(command, "name", None)
     if focus is not None and state.spec and not any(k.name == focus for k in state.spec.kustomizations):
-        raise errors.NotFound(
-            f"flux configuration '{command.config}' has no kustomization '{focus}'",
-            recommendation=f"`/flux kustomization list --config {command.config} -c {where.label}` shows them",
-        )
+        raise no_kustomization(command.config, focus, where.label)
     job.show(phase=Phase.SUCCEEDED, config=state, focus=focus)
 
 

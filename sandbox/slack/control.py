@@ -129,18 +129,9 @@ class Control:
             trigger_id=trigger_id,
         )
         delivery = await self._deliver(request_url, form, body)
-        result: dict[str, Any] = {
-            "status": delivery.status,
-            "body": delivery.parsed(),
-            "response_url": response_url,
-            "trigger_id": trigger_id,
-            "message": None,
-        }
-        if delivery.error is not None:
-            result["error"] = delivery.error
-        elif delivery.status != 200:
-            result["error"] = "http_service_error"  # what Slack tells the user when the app answers non-200
-        else:
+        result = _delivered(delivery, response_url, trigger_id)
+        result["message"] = None
+        if "error" not in result:
             try:
                 message = self._record_ack(delivery, url)
             except SlackError as err:
@@ -185,16 +176,7 @@ class Control:
             trigger_id=trigger_id,
         )
         delivery = await self._deliver(request_url, form, body)
-        result: dict[str, Any] = {
-            "status": delivery.status,
-            "body": delivery.parsed(),
-            "response_url": response_url,
-            "trigger_id": trigger_id,
-        }
-        if delivery.error is not None:
-            result["error"] = delivery.error
-        elif delivery.status != 200:
-            result["error"] = "http_service_error"
+        result = _delivered(delivery, response_url, trigger_id)
         return web.json_response(result)
 
     # -- helpers ---------------------------------------------------------------------------
@@ -271,6 +253,21 @@ async def _json_object(request: web.Request) -> dict[str, Any] | None:
     except ValueError:
         return None
     return body if isinstance(body, dict) else None
+
+
+def _delivered(delivery: Delivery, response_url: str, trigger_id: str) -> dict[str, Any]:
+    """What a command or a press tells its caller: the app's answer, and Slack's error if it had one."""
+    result: dict[str, Any] = {
+        "status": delivery.status,
+        "body": delivery.parsed(),
+        "response_url": response_url,
+        "trigger_id": trigger_id,
+    }
+    if delivery.error is not None:
+        result["error"] = delivery.error
+    elif delivery.status != 200:
+        result["error"] = "http_service_error"  # what Slack tells the user when the app answers non-200
+    return result
 
 
 def _problem(status: int, message: str) -> web.Response:
