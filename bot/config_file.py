@@ -33,6 +33,10 @@ Schema::
         approvers: 2
     credentials:               # what `--https-key-ref NAME` refers to; the secret lives in the file
       NAME: {file: /run/secrets/NAME}   # absolute path
+    fleet_repositories:        # config-as-code: repositories whose YAML declares clusters' Flux (README)
+      - repository: https://github.com/org/fleet   # any clone URL spelling; GitHub or Azure DevOps
+        path: clusters         # a YAML file, or a directory of *.yaml / *.yml files
+        apply_on_merge: false  # true: merging a PR to the default branch applies its plan
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from pydantic_core import ErrorDetails
 from bot.commands import Role
 from bot.errors import ConfigurationError
 from bot.models import Cluster, ClusterRef, ClusterType
+from bot.repo_urls import canonical_repo
 
 EXAMPLE_FILE = "deploy/fluxops.example.yaml"
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
@@ -216,6 +221,35 @@ class CredentialFile(_Model):
         return value
 
 
+class FleetRepository(_Model):
+    """A config-as-code repository: pull requests to it get a plan; `/flux apply` (or a merge) applies it."""
+
+    repository: str
+    path: str = "clusters"
+    apply_on_merge: bool = False
+
+    @field_validator("repository")
+    @classmethod
+    def _a_repository(cls, value: str) -> str:
+        if canonical_repo(value) is None:
+            raise ValueError(f"'{value}' is not a git repository URL (https://github.com/org/repo, ...)")
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _relative(cls, value: str) -> str:
+        clean = value.strip().strip("/")
+        if not clean or ".." in clean.split("/"):
+            raise ValueError(f"'{value}' is not a path inside the repository")
+        return clean
+
+    @property
+    def key(self) -> tuple[str, str]:
+        key = canonical_repo(self.repository)
+        assert key is not None
+        return key
+
+
 class FluxopsConfig(_Model):
     """The whole config file; see the module docstring for the schema."""
 
@@ -223,6 +257,7 @@ class FluxopsConfig(_Model):
     roles: list[RoleRule] = Field(default_factory=list)
     approvals: list[ApprovalRule] = Field(default_factory=list)
     credentials: dict[str, CredentialFile] = Field(default_factory=dict)
+    fleet_repositories: list[FleetRepository] = Field(default_factory=list)
 
     @field_validator("clusters", "credentials")
     @classmethod
@@ -240,6 +275,11 @@ class FluxopsConfig(_Model):
                 )
             seen[name.casefold()] = name
         return value
+
+    def fleet_repository(self, url: str) -> FleetRepository | None:
+        """The fleet repository entry for a repository URL (any spelling), if it is one."""
+        key = canonical_repo(url)
+        return next((entry for entry in self.fleet_repositories if entry.key == key), None)
 
     def credential_files(self) -> dict[str, Path]:
         """Credential name -> file, for ``workers.file_credentials.FileCredentials``."""

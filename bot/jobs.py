@@ -2,6 +2,11 @@
 
 The web process writes the record (atomically with the enqueue); workers read it by id. The command is
 kept as the text that was typed and re-parsed by the worker, so no typed command is ever serialized.
+
+``kind`` says what the job does: ``command`` (a /flux command from Slack or a PR comment), ``push``
+(trace a pushed commit to every cluster that tracks it), ``plan`` (comment the config-as-code plan on a
+pull request, or release its cluster locks when it closes) or ``apply`` (apply a pull request's plan, by
+`/flux apply` or on merge). ``event`` is the bot.gitevents event that started it, as JSON.
 """
 
 from __future__ import annotations
@@ -13,13 +18,15 @@ from dataclasses import asdict, dataclass, fields
 class JobRecord:
     job_id: str
     text: str  # the /flux arguments as typed (never contains a secret: the grammar accepts none)
-    platform: str  # "slack" (later "github", "azure-devops")
-    actor: str  # the platform's user id
-    channel: str = ""  # where the job's message goes
+    platform: str  # "slack", "github" or "azure-devops"
+    actor: str  # the platform's user id (Slack user id, GitHub login, Azure DevOps unique name)
+    channel: str = ""  # where the job's message goes: a Slack channel, or "owner/repo#12" for a PR
     team: str = ""
     response_url: str = ""  # Slack's per-command reply URL (ephemeral replies)
     created_at: float = 0.0
     confirmed_by: str = ""  # who pressed Confirm (destructive commands)
+    kind: str = "command"  # "command" | "push" | "plan" | "apply"
+    event: str = ""  # the bot.gitevents event (JSON) of a job a Git host started
 
     @property
     def origin(self) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Protocol, TypeVar
 
+from bot.git_host import CheckRun, CommentInfo, CommentRef, CommitStatus, Permission, PullRequestInfo
+from bot.gitevents import RepoRef
 from bot.jobs import JobRecord
 from bot.models import (
     Cluster,
@@ -123,3 +125,49 @@ class Credentials(Protocol):
     """Credentials fluxops holds, by name (what `--https-key-ref NAME` refers to)."""
 
     def get(self, name: str) -> Secret: ...
+
+
+class GitHost(Protocol):
+    """One Git hosting service (GitHub or Azure DevOps) as fluxops uses it. Methods raise
+    bot.errors.FluxopsError (retryable for 429/5xx/timeouts) with what was being done."""
+
+    provider: str  # bot.gitevents.GITHUB | AZURE_DEVOPS
+
+    def set_commit_status(self, repo: RepoRef, sha: str, status: CommitStatus) -> None: ...
+
+    def publish_check_run(self, repo: RepoRef, sha: str, run: CheckRun, run_id: str | None = None) -> str | None:
+        """Create (or, given ``run_id``, update) a check run; None when the host cannot (not a GitHub App)."""
+        ...
+
+    def is_ancestor(self, repo: RepoRef, ancestor: str, descendant: str) -> bool:
+        """True when ``descendant`` contains commit ``ancestor`` (equal counts)."""
+        ...
+
+    def pull_request(self, repo: RepoRef, number: int) -> PullRequestInfo: ...
+
+    def permission(self, repo: RepoRef, user: str) -> Permission:
+        """The user's access to the repository (Azure DevOps: WRITE for a project member who can comment)."""
+        ...
+
+    def read_files(self, repo: RepoRef, ref: str, path: str) -> dict[str, str]:
+        """Text of the file ``path``, or of every ``*.yaml``/``*.yml`` under directory ``path``, at ``ref``
+        (branch or sha), keyed by repository path; {} when nothing is there."""
+        ...
+
+    def comment(self, repo: RepoRef, number: int, body: str, *, reply_to: CommentRef | None = None) -> CommentRef:
+        """Post a comment on the pull request (Azure DevOps: a reply in ``reply_to``'s thread, or a new thread)."""
+        ...
+
+    def edit_comment(self, repo: RepoRef, number: int, ref: CommentRef, body: str) -> None: ...
+
+    def find_comment(self, repo: RepoRef, number: int, marker: str) -> CommentRef | None:
+        """fluxops' own comment on the pull request whose body contains ``marker``."""
+        ...
+
+    def get_comment(self, repo: RepoRef, number: int, ref: CommentRef) -> CommentInfo:
+        """Re-read a comment (Azure DevOps sends no signature: what is acted on is read back first)."""
+        ...
+
+    def acknowledge(self, repo: RepoRef, number: int, ref: CommentRef) -> None:
+        """Show the commenter their command was seen (GitHub: an "eyes" reaction; Azure DevOps: a like)."""
+        ...

@@ -1,0 +1,100 @@
+"""What fluxops reads from and writes to a Git host (GitHub, Azure DevOps), in neutral value types.
+
+The ``bot.ports.GitHost`` Protocol speaks these; workers/github_host.py and workers/ado_host.py map them
+onto each provider's API (PyGithub; Azure DevOps REST 7.1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+#: commit status descriptions longer than this are refused by GitHub (and clipped by us first)
+STATUS_DESCRIPTION_LIMIT = 140
+#: the hidden marker that finds fluxops' one plan comment on a pull request again
+PLAN_MARKER = "<!-- fluxops:plan -->"
+
+
+class StatusState(StrEnum):
+    """A commit status (GitHub's words; Azure DevOps: pending, succeeded, failed, error)."""
+
+    PENDING = "pending"
+    SUCCESS = "success"
+    FAILURE = "failure"
+    ERROR = "error"
+
+
+class Permission(StrEnum):
+    """A person's access to a repository, lowest first (GitHub's collaborator permission levels)."""
+
+    NONE = "none"
+    READ = "read"
+    TRIAGE = "triage"
+    WRITE = "write"
+    MAINTAIN = "maintain"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Permission).index(self)
+
+    def at_least(self, other: Permission) -> bool:
+        return self.rank >= other.rank
+
+
+@dataclass(frozen=True)
+class CommitStatus:
+    state: StatusState
+    context: str  # "fluxops/<cluster>/<config>"
+    description: str  # clipped to STATUS_DESCRIPTION_LIMIT by the adapter if longer
+    target_url: str = ""
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """One check run with the whole (cluster, configuration) matrix (GitHub Apps only)."""
+
+    name: str  # "fluxops"
+    status: str  # "queued" | "in_progress" | "completed"
+    conclusion: str | None  # when completed: "success" | "failure" | "neutral" | "timed_out" | "cancelled"
+    title: str
+    summary: str  # markdown
+    text: str = ""  # markdown: the matrix
+
+
+@dataclass(frozen=True)
+class PullRequestInfo:
+    """A pull request as the host says it is now (never as a webhook claimed)."""
+
+    number: int
+    state: str  # "open" | "closed" | "merged"
+    head_sha: str
+    head_branch: str
+    base_branch: str
+    author: str
+    from_fork: bool
+    #: people whose latest review approves (Azure DevOps: vote 10 or 5)
+    approved_by: tuple[str, ...] = ()
+    #: people whose latest review asks for changes (Azure DevOps: vote -5 or -10)
+    changes_requested_by: tuple[str, ...] = ()
+    title: str = ""
+    url: str = ""  # the pull request's web page
+
+    @property
+    def approved(self) -> bool:
+        return bool(self.approved_by) and not self.changes_requested_by
+
+
+@dataclass(frozen=True)
+class CommentRef:
+    """A comment fluxops can edit again: its id, and on Azure DevOps the thread it is in."""
+
+    id: str
+    thread_id: str = ""
+
+
+@dataclass(frozen=True)
+class CommentInfo:
+    ref: CommentRef
+    author: str  # login / unique name
+    body: str
