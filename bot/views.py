@@ -114,4 +114,56 @@ class TextView:
     error: bool = False
 
 
-View = JobView | ConfirmView | TextView
+class TraceState(StrEnum):
+    """How far one (cluster, configuration) got with a pushed commit."""
+
+    PENDING = "pending"  # not synced yet, or synced and still reconciling
+    APPLIED = "applied"  # synced the commit (or a later one) and every kustomization is ready
+    FAILED = "failed"  # synced it and Flux reports it Non-Compliant
+    ERROR = "error"  # could not tell: provisioning failed, the configuration went away, timed out
+
+    @property
+    def final(self) -> bool:
+        return self is not TraceState.PENDING
+
+
+@dataclass(frozen=True)
+class TraceRow:
+    cluster: str  # the cluster's label (alias or name)
+    config: str
+    state: TraceState
+    detail: str = ""  # "Kustomization cluster-config-apps: kustomization path not found: ..."
+    revision: str = ""  # the configuration's sourceSyncedCommitId when last seen
+
+
+@dataclass(frozen=True)
+class PushView:
+    """A pushed commit traced to every cluster that tracks its repository and branch."""
+
+    job_id: str
+    repo: str  # "owner/repo" or "org/project/repo"
+    branch: str
+    sha: str
+    pusher: str
+    rows: tuple[TraceRow, ...]
+    phase: Phase
+    message: str = ""  # the head commit's first line
+    commit_url: str = ""
+
+    @property
+    def applied(self) -> int:
+        return sum(1 for row in self.rows if row.state is TraceState.APPLIED)
+
+    @property
+    def finished(self) -> int:
+        return sum(1 for row in self.rows if row.state.final)
+
+    @property
+    def headline(self) -> str:
+        """ "applied on 7/9 clusters" (or "configurations" when a cluster has several that track the repo)."""
+        clusters = {row.cluster for row in self.rows}
+        noun = "clusters" if len(clusters) == len(self.rows) else "configurations"
+        return f"applied on {self.applied}/{len(self.rows)} {noun}"
+
+
+View = JobView | ConfirmView | TextView | PushView
