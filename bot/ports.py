@@ -26,7 +26,7 @@ from bot.models import (
     Secret,
     V1Config,
 )
-from bot.views import AuditEntry, ConfirmView, JobView, TextView
+from bot.views import AuditEntry, ConfirmView, JobView, PushView, TextView
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -86,7 +86,7 @@ class ClusterInventory(Protocol):
 class Reporter(Protocol):
     """Where one job's messages go (a Slack channel today, a PR comment later)."""
 
-    def show(self, view: JobView | ConfirmView) -> None:
+    def show(self, view: JobView | ConfirmView | PushView) -> None:
         """The first call posts the job's message; later calls edit that same message."""
         ...
 
@@ -170,4 +170,20 @@ class GitHost(Protocol):
 
     def acknowledge(self, repo: RepoRef, number: int, ref: CommentRef) -> None:
         """Show the commenter their command was seen (GitHub: an "eyes" reaction; Azure DevOps: a like)."""
+        ...
+
+
+class Subscriptions(Protocol):
+    """Which chat channels follow which (cluster, configuration): what `/flux watch` records."""
+
+    def add(self, cluster_id: str, config: str, channel: str) -> bool:
+        """True when the channel was not subscribed yet."""
+        ...
+
+    def remove(self, cluster_id: str, config: str, channel: str) -> bool: ...
+
+    def channels(self, cluster_id: str, config: str) -> set[str]: ...
+
+    def list(self, cluster_id: str | None = None) -> list[tuple[str, str, str]]:
+        """(cluster id, configuration, channel) triples, sorted."""
         ...

@@ -24,6 +24,7 @@ from celery import Celery
 from bot.jobs import JobRecord
 from bot.views import Phase
 from workers.celery_app import QUEUE
+from workers.job_scripts import CANCEL_SCRIPT, CONFIRM_SCRIPT, cancel_args, confirm_args
 from workers.redis_jobs import ACTIVE_JOBS_KEY, JOB_TTL_SECONDS, PHASE_FIELD, as_text, job_key
 from workers.task_message import JOB_TASK, queue_key, task_message
 
@@ -55,30 +56,6 @@ if ARGV[4] ~= '' then
   redis.call('LPUSH', KEYS[3], ARGV[4])
 end
 return {ARGV[1], 0}
-"""
-
-# KEYS[1] job hash, KEYS[2] active jobs, KEYS[3] queue list
-# ARGV[1] job id, ARGV[2] confirmed by, ARGV[3] message, ARGV[4] phase field, ARGV[5] awaiting, ARGV[6] queued,
-# ARGV[7] job TTL -> 1 enqueued, 0 not awaiting confirmation (already confirmed, canceled, unknown)
-_CONFIRM = """
-if redis.call('HGET', KEYS[1], ARGV[4]) ~= ARGV[5] then
-  return 0
-end
-redis.call('HSET', KEYS[1], ARGV[4], ARGV[6], 'confirmed_by', ARGV[2])
-redis.call('EXPIRE', KEYS[1], ARGV[7])
-local now = redis.call('TIME')
-redis.call('ZADD', KEYS[2], now[1] + now[2] / 1000000, ARGV[1])
-redis.call('LPUSH', KEYS[3], ARGV[3])
-return 1
-"""
-
-# KEYS[1] job hash; ARGV[1] phase field, ARGV[2] awaiting, ARGV[3] canceled -> 1 canceled, 0 not awaiting
-_CANCEL = """
-if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then
-  return 0
-end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-return 1
 """
 
 
@@ -116,8 +93,8 @@ class JobQueue:
         self._job_ttl = job_ttl_seconds
         self._task_args = task_args
         self._submit = redis.register_script(_SUBMIT)
-        self._confirm = redis.register_script(_CONFIRM)
-        self._cancel = redis.register_script(_CANCEL)
+        self._confirm = redis.register_script(CONFIRM_SCRIPT)
+        self._cancel = redis.register_script(CANCEL_SCRIPT)
 
     def message_for(self, job_id: str) -> str:
         """The serialized Celery message that runs job ``job_id`` (task id = job id)."""
@@ -138,26 +115,13 @@ class JobQueue:
 
     async def confirm(self, job_id: str, *, confirmed_by: str) -> bool:
         """Enqueue a staged job; False when it is not awaiting confirmation (pressed twice, canceled, unknown)."""
-        pushed = await self._confirm(
-            keys=[job_key(job_id), ACTIVE_JOBS_KEY, self._queue_key],
-            args=[
-                job_id,
-                confirmed_by,
-                self.message_for(job_id),
-                PHASE_FIELD,
-                Phase.AWAITING_CONFIRMATION.value,
-                Phase.QUEUED.value,
-                self._job_ttl,
-            ],
-        )
+        keys, args = confirm_args(job_id, confirmed_by, self.message_for(job_id), self._queue_key, self._job_ttl)
+        pushed = await self._confirm(keys=keys, args=args)
         return bool(pushed)
 
     async def cancel(self, job_id: str) -> bool:
         """Cancel a staged job; False when it is not awaiting confirmation (already confirmed or canceled)."""
-        done = await self._cancel(
-            keys=[job_key(job_id)],
-            args=[PHASE_FIELD, Phase.AWAITING_CONFIRMATION.value, Phase.CANCELED.value],
-        )
+        done = await self._cancel(keys=[job_key(job_id)], args=cancel_args())
         return bool(done)
 
     async def _record(

@@ -31,7 +31,16 @@ from typing import Any
 import yaml
 
 from sandbox.git_access import AccessResult, GitAccess
-from sandbox.gitrepos import GitError, RefKind, RepoHandle, RepoStore, SemverError, parse_repo_url, redact_url
+from sandbox.gitrepos import (
+    GitError,
+    RefKind,
+    RepoHandle,
+    RepoStore,
+    SemverError,
+    canonical_repo,
+    parse_repo_url,
+    redact_url,
+)
 from sandbox.world import Cluster, FluxConfigRecord, World, utc_now_iso
 
 DEFAULT_INTERVAL = 600  # ARM's default syncIntervalInSeconds
@@ -156,6 +165,8 @@ class _ConfigState:
     fetched_at: float = -math.inf
     applied_at: float = -math.inf
     failed: bool = False
+    #: set to make the reconcile loop look again now (a notification Receiver's webhook)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class _Stale(Exception):
@@ -230,6 +241,24 @@ class FluxSimulator:
         with contextlib.suppress(_Stale):
             await self._pass(cluster, state, fetch=True, apply=True, paced=False)
 
+    def repository_pushed(self, url: str, branch: str) -> int:
+        """Commits were pushed to ``branch`` of the repository ``url`` names: every configuration that
+        tracks it fetches now instead of at its next interval, as Flux does when a notification-controller
+        Receiver gets the Git host's push webhook. Returns how many configurations were nudged."""
+        key = canonical_repo(url)
+        nudged = 0
+        for state in list(self._states.values()):
+            git = _mapping(state.record.properties.get("gitRepository"))
+            ref_kind, ref_value = _repository_ref(_mapping(git.get("repositoryRef")))
+            if key is None or canonical_repo(str(git.get("url") or "")) != key:
+                continue
+            if ref_kind != "branch" or ref_value != branch:
+                continue
+            state.fetched_at = -math.inf
+            state.wake.set()
+            nudged += 1
+        return nudged
+
     async def stop(self) -> None:
         """Cancel every reconcile loop and wait for them to end."""
         tasks = list(self._tasks.values())
@@ -282,7 +311,9 @@ class FluxSimulator:
             apply_due = state.applied_at + self._scaled(self._apply_interval(state))
             now = loop.time()
             if now < min(fetch_due, apply_due) - 1e-3:
-                await asyncio.sleep(min(fetch_due, apply_due) - now)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(state.wake.wait(), min(fetch_due, apply_due) - now)
+                state.wake.clear()
                 continue
             try:
                 await self._pass(

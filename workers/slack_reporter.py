@@ -22,7 +22,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.jobs import JobRecord
 from bot.ports import JobStore
 from bot.render.slack import SlackMessage, render
-from bot.views import ConfirmView, JobView, TextView
+from bot.views import ConfirmView, JobView, PushView, TextView
 
 log = logging.getLogger(__name__)
 
@@ -54,19 +54,24 @@ class SlackReporter:
         min_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        key_prefix: str = "",
     ) -> None:
+        """``key_prefix`` keeps this message's progress apart when one job posts in several channels."""
         self._client = client
+        self._ts_key = f"{key_prefix}slack_ts"
+        self._mode_key = f"{key_prefix}slack_mode"
+        self._fingerprint_key = f"{key_prefix}slack_fingerprint"
         self._jobs = jobs
         self._record = record
         self._min_interval = min_interval
         self._clock = clock
         self._sleep = sleep
         self._last_sent = -1e9
-        self._last_fingerprint = jobs.get(record.job_id, "slack_fingerprint")
+        self._last_fingerprint = jobs.get(record.job_id, self._fingerprint_key)
 
     # -- Reporter ---------------------------------------------------------------------------------
 
-    def show(self, view: JobView | ConfirmView) -> None:
+    def show(self, view: JobView | ConfirmView | PushView) -> None:
         messages = render(view)
         fingerprint = _fingerprint(messages)
         if fingerprint == self._last_fingerprint:
@@ -74,13 +79,13 @@ class SlackReporter:
         wait = self._min_interval - (self._clock() - self._last_sent)
         if wait > 0:
             self._sleep(wait)
-        if self._jobs.get(self._record.job_id, "slack_mode") == "response_url":
+        if self._jobs.get(self._record.job_id, self._mode_key) == "response_url":
             self._respond(messages, response_type="in_channel")
         else:
             self._post_or_update(messages)
         self._last_sent = self._clock()
         self._last_fingerprint = fingerprint
-        self._jobs.put(self._record.job_id, "slack_fingerprint", fingerprint)
+        self._jobs.put(self._record.job_id, self._fingerprint_key, fingerprint)
 
     def private(self, view: TextView | JobView) -> None:
         messages = render(view)
@@ -99,7 +104,7 @@ class SlackReporter:
 
     def _post_or_update(self, messages: list[SlackMessage]) -> None:
         job_id = self._record.job_id
-        saved = json.loads(self._jobs.get(job_id, "slack_ts") or "[]")
+        saved = json.loads(self._jobs.get(job_id, self._ts_key) or "[]")
         tss: list[str] = list(saved)
         try:
             for index, message in enumerate(messages):
@@ -110,7 +115,7 @@ class SlackReporter:
                     channel=self._record.channel, thread_ts=tss[0] if tss else None, **self._args(message)
                 )
                 tss.append(str(response["ts"]))
-                self._jobs.put(job_id, "slack_ts", json.dumps(tss))
+                self._jobs.put(job_id, self._ts_key, json.dumps(tss))
             for stale in tss[len(messages) :]:
                 self._client.chat_update(channel=self._record.channel, ts=stale, text="(moved into the message above)")
         except SlackApiError as error:
@@ -119,7 +124,7 @@ class SlackReporter:
                 log.info(
                     "job %s: cannot post in %s (%s); replying through response_url", job_id, self._record.channel, code
                 )
-                self._jobs.put(job_id, "slack_mode", "response_url")
+                self._jobs.put(job_id, self._mode_key, "response_url")
                 self._respond(messages, response_type="in_channel")
                 return
             raise

@@ -24,7 +24,8 @@ from celery.exceptions import Retry
 from celery.signals import worker_ready
 
 from bot import errors
-from bot.usecases.executor import give_up, run_job
+from bot.usecases import dispatch
+from bot.usecases.executor import give_up
 from bot.views import Phase
 from workers.celery_app import MAX_COUNTDOWN, QUEUE, app
 from workers.redis_jobs import ACTIVE_JOBS_KEY, RedisJobStore
@@ -105,7 +106,7 @@ def run(self: Task[Any, Any], job_id: str) -> str:
             w.locks.hold(f"job/{job_id}", run_owner),
             heartbeats(w.jobs, job_id, w.settings.job_stale_seconds / 4),
         ):
-            phase = _run_with_retries(self, record.job_id, lambda: run_job(record, ports, reporter))
+            phase = _run_with_retries(self, record.job_id, lambda: dispatch.run(record, ports, reporter))
     except errors.Busy as busy:
         if busy.holder.startswith(f"{job_id}@"):
             # another run of this job is live (a requeued copy, or a Confirm pressed while the first run

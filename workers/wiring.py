@@ -11,28 +11,39 @@ import functools
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import redis
 
 from bot.commands import ClusterTarget
 from bot.config_file import FluxopsConfig, load_config, read_config_file
 from bot.errors import ConfigurationError
+from bot.git_host import CommentRef
+from bot.gitevents import AZURE_DEVOPS, GITHUB, CommentEvent, PushEvent, event_from_json
 from bot.inventory import Inventory
 from bot.jobs import JobRecord
 from bot.models import Cluster
+from bot.policy import Policy
+from bot.ports import GitHost, Reporter
 from bot.settings import Settings
 from bot.usecases import JobPorts, ResolvedCluster, WatchPolicy
 from bot.views import ClusterRow
+from workers.ado_host import AzureDevOpsHost, ado_host_from_settings
 from workers.audit_log import RedisAuditLog
 from workers.azure_connection import ArmConnection, default_credential
 from workers.azure_extensions import AzureExtensions
 from workers.azure_flux import AzureFluxConfigs
 from workers.azure_inventory import AzureInventory
+from workers.celery_app import QUEUE
+from workers.celery_app import app as celery_app
 from workers.file_credentials import FileCredentials
+from workers.github_host import GitHubHost, github_host_from_settings
+from workers.job_scripts import StagedJobs
 from workers.keys import INVENTORY_KEY
-from workers.redis_jobs import RedisJobStore
+from workers.pr_reporter import PullRequestReporter, SilentReporter
+from workers.redis_jobs import JOB_TTL_SECONDS, RedisJobStore
 from workers.redis_locks import RedisLocks
+from workers.redis_subscriptions import RedisSubscriptions
 from workers.slack_reporter import SlackReporter, slack_client
 
 
@@ -48,6 +59,11 @@ class Wiring:
     locks: RedisLocks
     audit: RedisAuditLog
     credentials: FileCredentials
+    subscriptions: RedisSubscriptions
+    staged: StagedJobs
+    policy: Policy
+    github: GitHubHost | None = None
+    ado: AzureDevOpsHost | None = None
     _clusters: tuple[float, list[Cluster]] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -69,6 +85,11 @@ class Wiring:
             locks=RedisLocks(redis=client, ttl_seconds=stale / 2, heartbeat_seconds=stale / 6),
             audit=RedisAuditLog(redis=client),
             credentials=FileCredentials(entries=config.credential_files()),
+            subscriptions=RedisSubscriptions(redis=client),
+            staged=StagedJobs(redis=client, celery=celery_app, queue=QUEUE, ttl=JOB_TTL_SECONDS),
+            policy=Policy(config),
+            github=github_host_from_settings(settings),
+            ado=ado_host_from_settings(settings),
         )
 
     # -- inventory ----------------------------------------------------------------------------------
@@ -96,6 +117,19 @@ class Wiring:
         resolved = self.inventory().resolve(target)
         return ResolvedCluster(cluster=resolved.cluster, alias=resolved.alias)
 
+    def all_clusters(self) -> list[ResolvedCluster]:
+        return [ResolvedCluster(cluster=item.cluster, alias=item.alias) for item in self.inventory().all()]
+
+    def git_host(self, provider: str) -> GitHost:
+        host: GitHost | None = self.github if provider == GITHUB else self.ado if provider == AZURE_DEVOPS else None
+        if host is None:
+            raise ConfigurationError(
+                f"a {provider} job arrived but the worker is not connected to {provider}",
+                recommendation="give the worker GITHUB_TOKEN (or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY) for GitHub, "
+                "ADO_ORG_URL + ADO_TOKEN for Azure DevOps",
+            )
+        return host
+
     def cluster_rows(self, selector: Sequence[tuple[str, str]]) -> list[ClusterRow]:
         inventory = self.inventory()
         chosen = inventory.select(selector) if selector else inventory.all()
@@ -120,6 +154,13 @@ class Wiring:
             resolve=self.resolve,
             cluster_rows=self.cluster_rows,
             heartbeat=self.jobs.heartbeat,
+            all_clusters=self.all_clusters,
+            git_host=self.git_host,
+            subscriptions=self.subscriptions,
+            channel_reporter=self.channel_reporter,
+            policy=self.policy,
+            confirm_staged=self.staged.confirm,
+            cancel_staged=self.staged.cancel,
             watch=WatchPolicy(
                 first=s.watch_first_poll,
                 longest=s.watch_longest_poll,
@@ -128,17 +169,45 @@ class Wiring:
             ),
         )
 
-    def reporter(self, record: JobRecord) -> SlackReporter:
+    def reporter(self, record: JobRecord) -> Reporter:
+        """Where a job's own message goes: Slack, or a pull request (a push trace posts to channels instead)."""
+        if record.kind == "push":
+            return SilentReporter()
+        if record.platform == "slack":
+            return self.slack_reporter(record)
+        event = event_from_json(record.event)
+        if isinstance(event, PushEvent):
+            return SilentReporter()
+        reply_to = CommentRef(event.comment_id, event.thread_id) if isinstance(event, CommentEvent) else None
+        return PullRequestReporter(
+            host=self.git_host(event.repo.provider),
+            jobs=self.jobs,
+            record=record,
+            repo=event.repo,
+            number=event.number,
+            reply_to=reply_to,
+            min_interval=self.settings.slack_min_interval,
+        )
+
+    def slack_reporter(self, record: JobRecord, key_prefix: str = "") -> SlackReporter:
         token = self.settings.slack_bot_token
         if token is None:
             raise ConfigurationError(
-                "a Slack job arrived but SLACK_BOT_TOKEN is not set in the worker",
+                "a job needs to post in Slack but SLACK_BOT_TOKEN is not set in the worker",
                 recommendation="give the worker the same Slack settings as the web process",
             )
         client = slack_client(token=token.get_secret_value(), base_url=self.settings.slack_api_url)
         return SlackReporter(
-            client=client, jobs=self.jobs, record=record, min_interval=self.settings.slack_min_interval
+            client=client,
+            jobs=self.jobs,
+            record=record,
+            min_interval=self.settings.slack_min_interval,
+            key_prefix=key_prefix,
         )
+
+    def channel_reporter(self, record: JobRecord, channel: str) -> Reporter:
+        """A message of this job in another Slack channel (a push trace's subscribers)."""
+        return self.slack_reporter(replace(record, channel=channel, response_url=""), key_prefix=f"{channel}:")
 
 
 @functools.cache

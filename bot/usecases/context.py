@@ -15,7 +15,20 @@ from typing import TypeVar
 from bot.commands import ClusterTarget
 from bot.jobs import JobRecord
 from bot.models import Cluster
-from bot.ports import AuditLog, Credentials, Extensions, FluxConfigs, JobStore, Locks, LongRunning, Reporter
+from bot.policy import Policy
+from bot.errors import ConfigurationError
+from bot.ports import (
+    AuditLog,
+    Credentials,
+    Extensions,
+    FluxConfigs,
+    GitHost,
+    JobStore,
+    Locks,
+    LongRunning,
+    Reporter,
+    Subscriptions,
+)
 from bot.views import ClusterRow, ConfirmView, ErrorInfo, JobView, Phase, Step, StepState
 
 T = TypeVar("T")
@@ -55,10 +68,30 @@ class JobPorts:
     credentials: Credentials
     resolve: Callable[[ClusterTarget], ResolvedCluster]
     cluster_rows: Callable[[Sequence[tuple[str, str]]], Sequence[ClusterRow]]
+    #: every cluster of the inventory (a push is traced across all of them)
+    all_clusters: Callable[[], Sequence[ResolvedCluster]] = lambda: ()
+    #: the Git host of a provider ("github", "azure-devops"); raises ConfigurationError when not set up
+    git_host: Callable[[str], GitHost] = field(default=lambda provider: _no_git_host(provider))
+    subscriptions: Subscriptions | None = None
+    #: who may do what (FLUXOPS_CONFIG): jobs from pull-request comments are authorized in the worker
+    policy: Policy = field(default_factory=Policy.empty)
+    #: enqueue a staged job once confirmed (job id, who confirmed) / cancel it; False when it is not staged
+    confirm_staged: Callable[[str, str], bool] = lambda job_id, by: False
+    cancel_staged: Callable[[str], bool] = lambda job_id: False
+    #: a reporter that posts this job's message into another channel: (job record, channel) -> Reporter
+    channel_reporter: Callable[[JobRecord, str], Reporter] | None = None
     heartbeat: Callable[[str], None] = lambda job_id: None
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     watch: WatchPolicy = field(default_factory=WatchPolicy)
+
+
+def _no_git_host(provider: str) -> GitHost:
+    raise ConfigurationError(
+        f"fluxops is not connected to {provider}",
+        recommendation="set GITHUB_TOKEN (or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY) for GitHub, "
+        "ADO_ORG_URL + ADO_TOKEN for Azure DevOps, in the worker's environment",
+    )
 
 
 class Job:

@@ -1,0 +1,42 @@
+"""Which use-case runs a job: by its kind, and for commands by where they came from.
+
+- ``push``: trace the pushed commit to every cluster that tracks it (push_trace);
+- ``plan`` / ``apply``: config-as-code on a fleet repository's pull request (fleet_jobs);
+- ``command`` from a pull-request comment: authorize the commenter, then run it (pr_commands);
+- ``command`` from Slack: run it (executor; the web process authorized it).
+"""
+
+from __future__ import annotations
+
+from bot.jobs import JobRecord
+from bot.ports import Reporter
+from bot.usecases.context import JobPorts
+from bot.views import Phase
+
+KINDS = ("command", "push", "plan", "apply")
+
+
+def run(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
+    """Run the job to its end (or to where it waits for a confirmation). Returns its phase."""
+    saved = ports.jobs.get(record.job_id, "phase")
+    if saved is not None and Phase(saved).terminal:
+        return Phase(saved)
+    if record.kind == "push":
+        from bot.gitevents import PushEvent
+        from bot.usecases.context import Job
+        from bot.usecases.push_trace import trace_push
+
+        event = PushEvent.from_json(record.event)
+        job = Job(record, ports, reporter, f"push {event.after[:12]} to {event.branch} of {event.repo.full_name}")
+        return trace_push(job, event)
+    if record.kind in ("plan", "apply"):
+        from bot.usecases import fleet_jobs
+
+        return fleet_jobs.run(record, ports, reporter)
+    if record.platform != "slack":
+        from bot.usecases import pr_commands
+
+        return pr_commands.run(record, ports, reporter)
+    from bot.usecases.executor import run_job
+
+    return run_job(record, ports, reporter)

@@ -1,0 +1,380 @@
+"""Following a pushed commit to every cluster that applies it (DESIGN.md §2, flow 2).
+
+A push names a repository and a branch. Every Flux configuration in the inventory whose Git source is
+that repository (any URL spelling, ``bot.repo_urls``) and branch is a target. Each target is watched
+until its ``sourceSyncedCommitId`` shows the pushed commit (or a later one) and every Kustomization
+reports that revision applied, or Flux reports it failing, or the watch times out. Each target gets
+one commit status (``fluxops/<cluster>/<config>``: pending, then success / failure / error); a GitHub
+App also gets one check run with the whole matrix; every channel subscribed with `/flux watch` to a
+target gets one message, edited as clusters finish ("applied on 7/9 clusters").
+
+Progress lives in the job store (targets, rows, statuses already posted), so a job picked up again
+after its worker died carries on without posting anything twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bot import errors
+from bot.config_file import parse_cluster_id
+from bot.git_host import CheckRun, CommitStatus, StatusState
+from bot.gitevents import PushEvent
+from bot.models import ClusterRef, FluxConfigState, GitSource, ObjectStatus
+from bot.ports import GitHost, Reporter
+from bot.render.markdown import check_run_text
+from bot.render.wording import short_revision
+from bot.repo_urls import canonical_repo
+from bot.usecases.context import Job
+from bot.views import Phase, PushView, TraceRow, TraceState
+
+log = logging.getLogger(__name__)
+
+_SHA = re.compile(r"\b[0-9a-f]{40}\b")
+_STATE_TO_STATUS = {
+    TraceState.PENDING: StatusState.PENDING,
+    TraceState.APPLIED: StatusState.SUCCESS,
+    TraceState.FAILED: StatusState.FAILURE,
+    TraceState.ERROR: StatusState.ERROR,
+}
+_CHECK_CONCLUSION = {True: "success", False: "failure"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One (cluster, configuration) that tracks the pushed branch."""
+
+    cluster_id: str
+    label: str
+    config: str
+
+    @property
+    def ref(self) -> ClusterRef:
+        return parse_cluster_id(self.cluster_id)
+
+    @property
+    def context(self) -> str:
+        return f"fluxops/{self.label}/{self.config}"
+
+
+def tracks(state: FluxConfigState, repo_key: tuple[str, str] | None, branch: str) -> bool:
+    """True when the configuration's Git source is this repository and branch."""
+    spec = state.spec
+    if spec is None or not isinstance(spec.source, GitSource) or repo_key is None:
+        return False
+    return canonical_repo(spec.source.url) == repo_key and spec.source.ref.branch == branch
+
+
+def synced_sha(state: FluxConfigState) -> str | None:
+    """The full commit id in ``sourceSyncedCommitId`` ("main/<sha>" or "main@sha1:<sha>")."""
+    found = _SHA.findall((state.source_synced_commit or "").lower())
+    return found[-1] if found else None
+
+
+def _when(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _line(obj: ObjectStatus) -> str:
+    ready = obj.ready
+    return f"{obj.kind} {obj.name}: {ready.message if ready is not None else 'not ready'}"
+
+
+class Evaluator:
+    """Decides how far one configuration got with the pushed commit."""
+
+    def __init__(self, event: PushEvent, host: GitHost | None, *, settle: float, clock: Callable[[], float]) -> None:
+        self.event = event
+        self.host = host
+        self.settle = settle
+        self.clock = clock
+        self._descends: dict[str, bool] = {}
+        self._failing_since: dict[str, float] = {}
+
+    def reached(self, synced: str) -> bool:
+        """The synced commit is the pushed one, or a later one on the branch."""
+        after, before = self.event.after.lower(), self.event.before.lower()
+        if synced == after:
+            return True
+        if synced == before or self.host is None:
+            return False
+        if synced not in self._descends:
+            try:
+                self._descends[synced] = self.host.is_ancestor(self.event.repo, after, synced)
+            except errors.FluxopsError as error:
+                if error.retryable:
+                    raise
+                log.warning("cannot tell whether %s contains %s: %s", synced, after, error.message)
+                self._descends[synced] = False
+        return self._descends[synced]
+
+    def row(self, target: Target, state: FluxConfigState) -> TraceRow:
+        row = TraceRow(cluster=target.label, config=target.config, state=TraceState.PENDING)
+        revision = state.source_synced_commit or ""
+        row = replace(row, revision=revision)
+        if state.provisioning_state in ("Failed", "Canceled"):
+            message = state.error_message or "no message"
+            return replace(
+                row, state=TraceState.ERROR, detail=f"Azure reports provisioning {state.provisioning_state}: {message}"
+            )
+        if state.compliance_state == "Suspended":
+            return replace(row, state=TraceState.ERROR, detail="the configuration is suspended: it applies no commit")
+        synced = synced_sha(state)
+        after = self.event.after
+        if synced is None or not self.reached(synced):
+            source_failing = [o for o in state.statuses if o.kind.endswith("Repository") and _failing(o)]
+            if source_failing:
+                return replace(row, state=TraceState.FAILED, detail=_line(source_failing[0]))
+            have = f"at {short_revision(synced)}" if synced else "not synced yet"
+            return replace(row, detail=f"{have}; waiting for {short_revision(after)}")
+        key = f"{target.cluster_id}/{target.config}"
+        arrived = _when(state.source_updated_at)
+        failing = [o for o in state.statuses if _failing(o)]
+        if failing:
+            first = self._failing_since.setdefault(key, self.clock())
+            for obj in failing:
+                ready = obj.ready
+                assert ready is not None
+                changed = _when(ready.last_transition_time)
+                fresh = synced in ready.message or (arrived is not None and changed is not None and changed >= arrived)
+                if fresh or self.clock() - first >= self.settle:
+                    return replace(row, state=TraceState.FAILED, detail=_line(obj))
+            return replace(row, detail=f"synced {short_revision(synced)}; applying")
+        self._failing_since.pop(key, None)
+        kustomizations = [o for o in state.statuses if o.kind == "Kustomization"]
+        applied = all(_applied(o, synced) for o in kustomizations)
+        if applied and state.compliance_state == "Compliant":
+            later = "" if synced == after else " (a later commit)"
+            return replace(row, state=TraceState.APPLIED, detail=f"applied {short_revision(synced)}{later}")
+        return replace(row, detail=f"synced {short_revision(synced)}; applying")
+
+
+def _failing(obj: ObjectStatus) -> bool:
+    ready = obj.ready
+    return obj.compliance_state == "Non-Compliant" or (ready is not None and ready.status == "False")
+
+
+def _applied(obj: ObjectStatus, sha: str) -> bool:
+    ready = obj.ready
+    return ready is not None and ready.status == "True" and (sha in ready.message or sha[:12] in ready.message)
+
+
+# ---------------------------------------------------------------------------------------------
+# The job
+# ---------------------------------------------------------------------------------------------
+
+
+class PushTrace:
+    def __init__(self, job: Job, event: PushEvent) -> None:
+        self.job = job
+        self.event = event
+        self.ports = job.ports
+        try:
+            self.host: GitHost | None = self.ports.git_host(event.repo.provider)
+        except errors.ConfigurationError as error:
+            log.warning("push %s: statuses cannot be posted: %s", event.after[:12], error.message)
+            self.host = None
+        self.reporters: dict[str, Reporter] = {}
+
+    # -- durable state ---------------------------------------------------------------------------
+
+    def _get(self, key: str) -> str | None:
+        return self.ports.jobs.get(self.job.job_id, key)
+
+    def _put(self, key: str, value: str) -> None:
+        self.ports.jobs.put(self.job.job_id, key, value)
+
+    def targets(self) -> list[Target]:
+        saved = self._get("trace:targets")
+        if saved is not None:
+            return [Target(*item) for item in json.loads(saved)]
+        key = canonical_repo(self.event.repo.url)
+        found: list[Target] = []
+        for where in self.ports.all_clusters():
+            try:
+                configs = self.ports.flux.list(where.cluster.ref)
+            except errors.FluxopsError as error:
+                if error.retryable:
+                    raise
+                log.warning("push trace: cannot list configurations of %s: %s", where.label, error.message)
+                continue
+            for state in configs:
+                if tracks(state, key, self.event.branch) and state.spec is not None:
+                    found.append(Target(where.cluster.ref.arm_id, where.label, state.spec.name))
+        found.sort(key=lambda t: (t.label.lower(), t.config))
+        self._put("trace:targets", json.dumps([[t.cluster_id, t.label, t.config] for t in found]))
+        return found
+
+    def saved_rows(self, targets: Sequence[Target]) -> list[TraceRow]:
+        saved = self._get("trace:rows")
+        if saved is not None:
+            return [TraceRow(c, n, TraceState(s), d, r) for c, n, s, d, r in json.loads(saved)]
+        return [TraceRow(t.label, t.config, TraceState.PENDING, "waiting for Flux to fetch it") for t in targets]
+
+    def save_rows(self, rows: Sequence[TraceRow]) -> None:
+        self._put("trace:rows", json.dumps([[r.cluster, r.config, r.state.value, r.detail, r.revision] for r in rows]))
+
+    # -- output ----------------------------------------------------------------------------------
+
+    def view(self, rows: Sequence[TraceRow], phase: Phase) -> PushView:
+        return PushView(
+            job_id=self.job.job_id,
+            repo=self.event.repo.full_name,
+            branch=self.event.branch,
+            sha=self.event.after,
+            pusher=self.event.pusher,
+            rows=tuple(rows),
+            phase=phase,
+            message=self.event.head_message,
+        )
+
+    def status(self, index: int, target: Target, row: TraceRow) -> None:
+        """One commit status per (target, state), posted once even across worker restarts."""
+        if self.host is None:
+            return
+        state = _STATE_TO_STATUS[row.state]
+        done = f"status:{index}:{state.value}"
+        if self.job.done(done):
+            return
+        description = row.detail or state.value
+        self.host.set_commit_status(
+            self.event.repo,
+            self.event.after,
+            CommitStatus(state=state, context=target.context, description=description),
+        )
+        self.job.mark_done(done)
+
+    def check_run(self, view: PushView) -> None:
+        if self.host is None:
+            return
+        title, summary, text = check_run_text(view)
+        finished = view.phase.terminal
+        run = CheckRun(
+            name="fluxops",
+            status="completed" if finished else "in_progress",
+            conclusion=_CHECK_CONCLUSION[view.phase is Phase.SUCCEEDED] if finished else None,
+            title=title,
+            summary=summary,
+            text=text,
+        )
+        run_id = self._get("check_run")
+        if run_id == "none":
+            return
+        created = self.host.publish_check_run(self.event.repo, self.event.after, run, run_id)
+        if run_id is None:
+            self._put("check_run", created or "none")
+
+    def channels(self, targets: Sequence[Target]) -> list[str]:
+        saved = self._get("trace:channels")
+        if saved is not None:
+            return list(json.loads(saved))
+        subscriptions = self.ports.subscriptions
+        found: set[str] = set()
+        if subscriptions is not None:
+            for target in targets:
+                found |= subscriptions.channels(target.cluster_id, target.config)
+        channels = sorted(found)
+        self._put("trace:channels", json.dumps(channels))
+        return channels
+
+    def show(self, view: PushView, channels: Sequence[str]) -> None:
+        self.ports.jobs.put(self.job.job_id, "phase", view.phase.value)
+        make = self.ports.channel_reporter
+        for channel in channels:
+            if make is None:
+                break
+            reporter = self.reporters.get(channel)
+            if reporter is None:
+                reporter = self.reporters[channel] = make(self.job.record, channel)
+            try:
+                reporter.show(view)
+            except errors.FluxopsError as error:
+                if error.retryable:
+                    raise
+                log.warning("push trace: cannot post in %s: %s", channel, error.message)
+        try:
+            self.check_run(view)
+        except errors.FluxopsError as error:
+            if error.retryable:
+                raise
+            log.warning("push trace: cannot publish the check run: %s", error.message)
+
+    # -- the loop --------------------------------------------------------------------------------
+
+    def run(self) -> Phase:
+        if self.event.deleted:
+            self._put("phase", Phase.SUCCEEDED.value)
+            return Phase.SUCCEEDED
+        targets = self.targets()
+        if not targets:
+            # nothing tracks this branch: a push like any other, nothing to say
+            self._put("phase", Phase.SUCCEEDED.value)
+            return Phase.SUCCEEDED
+        rows = self.saved_rows(targets)
+        channels = self.channels(targets)
+        for index, (target, row) in enumerate(zip(targets, rows, strict=True)):
+            self.status(index, target, replace(row, state=TraceState.PENDING, detail=f"waiting for {target.label}"))
+        self.show(self.view(rows, Phase.WATCHING), channels)
+        policy = self.ports.watch
+        evaluator = Evaluator(self.event, self.host, settle=3 * policy.longest, clock=self.ports.clock)
+        deadline = self.ports.clock() + policy.timeout
+        delay = policy.first
+        while True:
+            self.ports.heartbeat(self.job.job_id)
+            changed = False
+            for index, target in enumerate(targets):
+                if rows[index].state.final:
+                    continue
+                row = self._observe(evaluator, target, rows[index])
+                if row != rows[index]:
+                    rows[index] = row
+                    changed = True
+                    if row.state.final:
+                        self.status(index, target, row)
+            if changed:
+                self.save_rows(rows)
+            if all(row.state.final for row in rows):
+                break
+            if self.ports.clock() >= deadline:
+                minutes = max(1, int(policy.timeout // 60))
+                for index, target in enumerate(targets):
+                    if not rows[index].state.final:
+                        rows[index] = replace(
+                            rows[index],
+                            state=TraceState.ERROR,
+                            detail=f"timed out after {minutes} min; {rows[index].detail}",
+                        )
+                        self.status(index, target, rows[index])
+                self.save_rows(rows)
+                break
+            if changed:
+                self.show(self.view(rows, Phase.WATCHING), channels)
+            self.ports.sleep(delay)
+            delay = min(delay * policy.factor, policy.longest)
+        phase = Phase.SUCCEEDED if all(r.state is TraceState.APPLIED for r in rows) else Phase.FAILED
+        self.show(self.view(rows, phase), channels)
+        return phase
+
+    def _observe(self, evaluator: Evaluator, target: Target, row: TraceRow) -> TraceRow:
+        try:
+            state = self.ports.flux.get(target.ref, target.config)
+        except errors.NotFound:
+            return replace(
+                row, state=TraceState.ERROR, detail="the configuration was deleted while the push was traced"
+            )
+        return evaluator.row(target, state)
+
+
+def trace_push(job: Job, event: PushEvent) -> Phase:
+    """Run the trace of ``event`` to its end; the job's phase is the outcome."""
+    return PushTrace(job, event).run()

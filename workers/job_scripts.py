@@ -1,0 +1,78 @@
+"""Redis scripts that move a staged (awaiting confirmation) job on, shared by both processes.
+
+A Confirm button (web process) and a `/flux confirm JOB` comment (worker) both enqueue the staged job
+with the same script, so a second confirmation, or one after a cancel, changes nothing.
+"""
+
+from __future__ import annotations
+
+import redis
+from celery import Celery
+
+from bot.views import Phase
+from workers.redis_jobs import ACTIVE_JOBS_KEY, PHASE_FIELD, job_key
+from workers.task_message import JOB_TASK, queue_key, task_message
+
+# KEYS[1] job hash, KEYS[2] active jobs, KEYS[3] queue list
+# ARGV[1] job id, ARGV[2] confirmed by, ARGV[3] message, ARGV[4] phase field, ARGV[5] awaiting, ARGV[6] queued,
+# ARGV[7] job TTL -> 1 enqueued, 0 not awaiting confirmation (already confirmed, canceled, unknown)
+CONFIRM_SCRIPT = """
+if redis.call('HGET', KEYS[1], ARGV[4]) ~= ARGV[5] then
+  return 0
+end
+redis.call('HSET', KEYS[1], ARGV[4], ARGV[6], 'confirmed_by', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[7])
+local now = redis.call('TIME')
+redis.call('ZADD', KEYS[2], now[1] + now[2] / 1000000, ARGV[1])
+redis.call('LPUSH', KEYS[3], ARGV[3])
+return 1
+"""
+
+# KEYS[1] job hash; ARGV[1] phase field, ARGV[2] awaiting, ARGV[3] canceled -> 1 canceled, 0 not awaiting
+CANCEL_SCRIPT = """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then
+  return 0
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+return 1
+"""
+
+
+def confirm_args(
+    job_id: str, confirmed_by: str, message: str, queue: str, ttl: int
+) -> tuple[list[str], list[str | int]]:
+    keys = [job_key(job_id), ACTIVE_JOBS_KEY, queue]
+    args: list[str | int] = [
+        job_id,
+        confirmed_by,
+        message,
+        PHASE_FIELD,
+        Phase.AWAITING_CONFIRMATION.value,
+        Phase.QUEUED.value,
+        ttl,
+    ]
+    return keys, args
+
+
+def cancel_args() -> list[str]:
+    return [PHASE_FIELD, Phase.AWAITING_CONFIRMATION.value, Phase.CANCELED.value]
+
+
+class StagedJobs:
+    """The worker's side: confirm or cancel a staged job (a `/flux confirm JOB` comment)."""
+
+    def __init__(self, *, redis: redis.Redis, celery: Celery, queue: str, ttl: int) -> None:
+        self._redis = redis
+        self._celery = celery
+        self._queue = queue
+        self._ttl = ttl
+        self._confirm = redis.register_script(CONFIRM_SCRIPT)
+        self._cancel = redis.register_script(CANCEL_SCRIPT)
+
+    def confirm(self, job_id: str, confirmed_by: str) -> bool:
+        message = task_message(self._celery, task_id=job_id, task_name=JOB_TASK, queue=self._queue)
+        keys, args = confirm_args(job_id, confirmed_by, message, queue_key(self._celery, self._queue), self._ttl)
+        return bool(self._confirm(keys=keys, args=args))
+
+    def cancel(self, job_id: str) -> bool:
+        return bool(self._cancel(keys=[job_key(job_id)], args=cancel_args()))
