@@ -187,3 +187,17 @@ class Subscriptions(Protocol):
     def list(self, cluster_id: str | None = None) -> list[tuple[str, str, str]]:
         """(cluster id, configuration, channel) triples, sorted."""
         ...
+
+
+class ClusterClaims(Protocol):
+    """Which pull request is applying to a cluster: held from `/flux apply` until the PR merges or closes."""
+
+    def claim(self, cluster_id: str, holder: str) -> str:
+        """Claim ``cluster_id`` for ``holder`` unless another holder has it; returns the holder it has now."""
+        ...
+
+    def holder(self, cluster_id: str) -> str | None: ...
+
+    def release_all(self, holder: str) -> list[str]:
+        """Release every cluster ``holder`` has; returns their ids."""
+        ...

@@ -23,9 +23,13 @@ from pathlib import Path
 import aiohttp
 import redis
 
+from bot.models import Secret
+from sandbox.azure_devops import FakeAzureDevOps
+from sandbox.github import FakeGitHub
 from sandbox.redis_server import RedisServer, free_port
 from sandbox.runtime import Sandbox, SandboxOptions
 from sandbox.slack import FakeSlack
+from sandbox.tutorial_repo import tutorial_files
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: the people of the sandbox Slack workspace and what the sandbox policy lets them do
@@ -34,6 +38,18 @@ OPERATOR = "U0OPERATOR"
 VIEWER = "U0VIEWER"
 CHANNEL = "C0SANDBOX"
 PLATFORM_GROUP = "S0PLATFORM"
+#: the people of the sandbox's GitHub and Azure DevOps, and the repositories they work on
+GITHUB_ADMIN = "sandbox-admin"
+GITHUB_OPERATOR = "sandbox-operator"
+GITHUB_OUTSIDER = "sandbox-outsider"
+ADO_ADMIN = "admin@fluxops-sandbox.example"
+ADO_VIEWER = "viewer@fluxops-sandbox.example"
+GITHUB_FLEET = "fluxops-sandbox/fleet"
+ADO_ORG = "fluxops-sandbox"
+ADO_PROJECT = "gitops"
+ADO_TUTORIAL = f"{ADO_PROJECT}/gitops-flux2-kustomize-helm-mt"
+ADO_FLEET = f"{ADO_PROJECT}/fleet"
+FLEET_README = "# Fleet\n\nfluxops config-as-code: one YAML file per cluster under clusters/.\n"
 
 SANDBOX_POLICY = f"""\
 # fluxops policy of the sandbox (FLUXOPS_CONFIG): see deploy/fluxops.example.yaml for every key
@@ -47,10 +63,21 @@ roles:
   - role: admin
     slack_users: [{YOU}]
     slack_groups: [{PLATFORM_GROUP}]
+    github_users: [{GITHUB_ADMIN}]
+    ado_users: [{ADO_ADMIN}]
   - role: operator
     slack_users: [{OPERATOR}]
+    github_users: [{GITHUB_OPERATOR}]
   - role: viewer
     slack_users: ["*"]
+    github_users: ["*"]
+    ado_users: ["*"]
+fleet_repositories:
+  - repository: https://github.com/{GITHUB_FLEET}
+    path: clusters
+    apply_on_merge: true
+  - repository: https://dev.azure.com/{ADO_ORG}/{ADO_PROJECT}/_git/fleet
+    path: clusters
 """
 
 
@@ -94,6 +121,29 @@ class Stack:
             users={YOU: "you", OPERATOR: "operator", VIEWER: "viewer"},
             usergroups={PLATFORM_GROUP: [YOU]},
         )
+        self.github_token = f"ghp_sandbox{secrets.token_hex(15)}"
+        self.github_secret = secrets.token_hex(16)
+        self.github = FakeGitHub(
+            repos=self.sandbox.repos,
+            access=self.sandbox.access,
+            token=Secret(self.github_token),
+            webhook_secret=Secret(self.github_secret),
+            on_push=lambda slug, branch, sha: self._pushed(f"https://github.com/{slug}", branch),
+        )
+        self.ado_token = secrets.token_hex(26)
+        self.ado_hook_user = "fluxops-hooks"
+        self.ado_hook_password = secrets.token_hex(16)
+        self.ado = FakeAzureDevOps(
+            store=self.sandbox.repos,
+            token=self.ado_token,
+            org=ADO_ORG,
+            members={ADO_ADMIN: "Sandbox Admin", ADO_VIEWER: "Sandbox Viewer"},
+            webhook_username=self.ado_hook_user,
+            webhook_password=self.ado_hook_password,
+        )
+        self.ado.on_push = lambda slug, branch, sha: self._pushed(f"https://dev.azure.com/{slug}", branch)
+        self.github_url = ""
+        self.ado_url = ""
         self.redis: RedisServer | None = None
         self.children: dict[str, subprocess.Popen[bytes]] = {}
         self.env: dict[str, str] = {}
@@ -106,11 +156,18 @@ class Stack:
         self.redis = RedisServer(self.state_dir / "redis")
         endpoints = await self.sandbox.start()
         self.slack_url = await self.slack.start()
+        self.github_url = await self.github.start()
+        self.ado_url = await self.ado.start()
+        self._seed_git()
         policy_file = self.state_dir / "fluxops.yaml"
         policy_file.write_text(SANDBOX_POLICY)
         port = self.options.web_port or free_port()
         self.web_url = f"http://127.0.0.1:{port}"
         self.slack.request_url = f"{self.web_url}/slack/events"
+        self.github.webhook_url = f"{self.web_url}/webhooks/github"
+        self.ado.set_webhook(
+            f"{self.web_url}/webhooks/azure-devops", username=self.ado_hook_user, password=self.ado_hook_password
+        )
         o = self.options
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "AZURE_", "GITHUB_", "ADO_"))},
@@ -123,6 +180,13 @@ class Stack:
             "SLACK_SIGNING_SECRET": self.signing_secret,
             "SLACK_BOT_TOKEN": self.bot_token,
             "SLACK_API_URL": f"{self.slack_url}api/",
+            "GITHUB_WEBHOOK_SECRET": self.github_secret,
+            "GITHUB_TOKEN": self.github_token,
+            "GITHUB_API_URL": self.github.api_url,
+            "ADO_WEBHOOK_USERNAME": self.ado_hook_user,
+            "ADO_WEBHOOK_PASSWORD": self.ado_hook_password,
+            "ADO_ORG_URL": self.ado.org_url,
+            "ADO_TOKEN": self.ado_token,
             "FLUXOPS_CONFIG": str(policy_file),
             "FLUXOPS_ARM_POLL_INTERVAL": "0.2",
             "FLUXOPS_WATCH_FIRST_POLL": str(o.watch_first_poll),
@@ -140,6 +204,19 @@ class Stack:
             o.discovery_file.parent.mkdir(parents=True, exist_ok=True)
             o.discovery_file.write_text(json.dumps(self.describe(), indent=2))
 
+    def _seed_git(self) -> None:
+        """The fleet repository on GitHub (people with access to it), and the tutorial and a fleet repository
+        in Azure DevOps (a public project, so the simulated Flux fetches it without a token)."""
+        self.sandbox.repos.create_repo(GITHUB_FLEET, {"README.md": FLEET_README}, private=False)
+        for login, permission in ((GITHUB_ADMIN, "admin"), (GITHUB_OPERATOR, "write"), (GITHUB_OUTSIDER, "read")):
+            self.github.set_permission(GITHUB_FLEET, login, permission)
+        self.ado.create_repo(ADO_TUTORIAL, tutorial_files(), private=False)
+        self.ado.create_repo(ADO_FLEET, {"README.md": FLEET_README}, private=False)
+
+    def _pushed(self, url: str, branch: str) -> None:
+        """A push reaches the simulated Flux at once, as a notification-controller Receiver would."""
+        self.sandbox.flux.repository_pushed(url, branch)
+
     def describe(self) -> dict[str, object]:
         assert self.sandbox.endpoints is not None
         assert self.redis is not None
@@ -147,6 +224,8 @@ class Stack:
             "pid": os.getpid(),
             "web_url": self.web_url,
             "slack_url": self.slack_url,
+            "github_url": self.github_url,
+            "azure_devops_url": self.ado_url,
             "arm_url": self.sandbox.endpoints.arm_url,
             "ca_file": str(self.sandbox.endpoints.ca_file),
             "redis_url": self.redis.url,
@@ -218,6 +297,8 @@ class Stack:
                 child.wait(timeout=5)
             del self.children[name]
         await self.slack.stop()
+        await self.github.stop()
+        await self.ado.stop()
         if self.redis is not None:
             self.redis.stop()
         await self.sandbox.stop()

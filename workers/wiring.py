@@ -41,6 +41,7 @@ from workers.github_host import GitHubHost, github_host_from_settings
 from workers.job_scripts import StagedJobs
 from workers.keys import INVENTORY_KEY
 from workers.pr_reporter import PullRequestReporter, SilentReporter
+from workers.redis_claims import RedisClusterClaims
 from workers.redis_jobs import JOB_TTL_SECONDS, RedisJobStore
 from workers.redis_locks import RedisLocks
 from workers.redis_subscriptions import RedisSubscriptions
@@ -62,6 +63,7 @@ class Wiring:
     subscriptions: RedisSubscriptions
     staged: StagedJobs
     policy: Policy
+    claims: RedisClusterClaims
     github: GitHubHost | None = None
     ado: AzureDevOpsHost | None = None
     _clusters: tuple[float, list[Cluster]] | None = field(default=None, repr=False)
@@ -88,6 +90,7 @@ class Wiring:
             subscriptions=RedisSubscriptions(redis=client),
             staged=StagedJobs(redis=client, celery=celery_app, queue=QUEUE, ttl=JOB_TTL_SECONDS),
             policy=Policy(config),
+            claims=RedisClusterClaims(redis=client),
             github=github_host_from_settings(settings),
             ado=ado_host_from_settings(settings),
         )
@@ -159,6 +162,8 @@ class Wiring:
             subscriptions=self.subscriptions,
             channel_reporter=self.channel_reporter,
             policy=self.policy,
+            fleet_repository=self.config.fleet_repository,
+            claims=self.claims,
             confirm_staged=self.staged.confirm,
             cancel_staged=self.staged.cancel,
             watch=WatchPolicy(

@@ -13,12 +13,14 @@ from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from bot.commands import ClusterTarget
+from bot.config_file import FleetRepository
+from bot.errors import ConfigurationError
 from bot.jobs import JobRecord
 from bot.models import Cluster
 from bot.policy import Policy
-from bot.errors import ConfigurationError
 from bot.ports import (
     AuditLog,
+    ClusterClaims,
     Credentials,
     Extensions,
     FluxConfigs,
@@ -76,6 +78,9 @@ class JobPorts:
     #: who may do what (FLUXOPS_CONFIG): jobs from pull-request comments are authorized in the worker
     policy: Policy = field(default_factory=Policy.empty)
     #: enqueue a staged job once confirmed (job id, who confirmed) / cancel it; False when it is not staged
+    #: the fleet_repositories entry of FLUXOPS_CONFIG for a repository URL, if it is one
+    fleet_repository: Callable[[str], FleetRepository | None] = lambda url: None
+    claims: ClusterClaims | None = None
     confirm_staged: Callable[[str, str], bool] = lambda job_id, by: False
     cancel_staged: Callable[[str], bool] = lambda job_id: False
     #: a reporter that posts this job's message into another channel: (job record, channel) -> Reporter

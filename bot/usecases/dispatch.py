@@ -8,9 +8,13 @@
 
 from __future__ import annotations
 
+from bot.gitevents import PushEvent
 from bot.jobs import JobRecord
 from bot.ports import Reporter
-from bot.usecases.context import JobPorts
+from bot.usecases import fleet_jobs, pr_commands
+from bot.usecases.context import Job, JobPorts
+from bot.usecases.executor import run_job
+from bot.usecases.push_trace import trace_push
 from bot.views import Phase
 
 KINDS = ("command", "push", "plan", "apply")
@@ -22,21 +26,11 @@ def run(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
     if saved is not None and Phase(saved).terminal:
         return Phase(saved)
     if record.kind == "push":
-        from bot.gitevents import PushEvent
-        from bot.usecases.context import Job
-        from bot.usecases.push_trace import trace_push
-
         event = PushEvent.from_json(record.event)
         job = Job(record, ports, reporter, f"push {event.after[:12]} to {event.branch} of {event.repo.full_name}")
         return trace_push(job, event)
     if record.kind in ("plan", "apply"):
-        from bot.usecases import fleet_jobs
-
         return fleet_jobs.run(record, ports, reporter)
     if record.platform != "slack":
-        from bot.usecases import pr_commands
-
         return pr_commands.run(record, ports, reporter)
-    from bot.usecases.executor import run_job
-
     return run_job(record, ports, reporter)

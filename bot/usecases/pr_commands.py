@@ -32,23 +32,17 @@ from bot.commands import (
     WatchList,
 )
 from bot.git_host import CommentRef, Permission
-from bot.gitevents import AZURE_DEVOPS, CommentEvent
+from bot.gitevents import CommentEvent
 from bot.grammar import parse
 from bot.jobs import JobRecord
-from bot.policy import Identity
 from bot.ports import GitHost, Reporter
+from bot.usecases import fleet_jobs
+from bot.usecases.comments import identity_of, reread
 from bot.usecases.context import JobPorts
 from bot.usecases.executor import run_job
 from bot.views import Phase, TextView
 
 log = logging.getLogger(__name__)
-
-#: how the policy names each Git host's people (FLUXOPS_CONFIG roles: github_users, ado_users)
-POLICY_PLATFORM = {"github": "github", AZURE_DEVOPS: "ado"}
-
-
-def identity_of(event: CommentEvent) -> Identity:
-    return Identity(POLICY_PLATFORM[event.repo.provider], event.author)
 
 
 def _end(ports: JobPorts, record: JobRecord, phase: Phase) -> Phase:
@@ -59,25 +53,6 @@ def _end(ports: JobPorts, record: JobRecord, phase: Phase) -> Phase:
 def _refuse(ports: JobPorts, record: JobRecord, reporter: Reporter, text: str) -> Phase:
     reporter.private(TextView(text, error=True))
     return _end(ports, record, Phase.FAILED)
-
-
-def reread(host: GitHost, event: CommentEvent) -> CommentEvent | None:
-    """The comment as the host has it now; None when it is gone or was not written by who the payload says."""
-    try:
-        info = host.get_comment(event.repo, event.number, CommentRef(event.comment_id, event.thread_id))
-    except errors.NotFound:
-        return None
-    if info.author.casefold() != event.author.casefold():
-        log.warning(
-            "comment %s on %s#%s: the payload says %r wrote it, the host says %r; ignored",
-            event.comment_id,
-            event.repo.full_name,
-            event.number,
-            event.author,
-            info.author,
-        )
-        return None
-    return replace(event, body=info.body)
 
 
 def authorize(ports: JobPorts, host: GitHost, event: CommentEvent, command: Command) -> str:
@@ -120,9 +95,8 @@ def run(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
             ports, record, reporter, f"`/flux {command.verb}` subscribes a Slack channel: run it in Slack, not here."
         )
     if isinstance(command, (PlanFleet, ApplyFleet)):
-        from bot.usecases import fleet_jobs
-
-        return fleet_jobs.run(replace(record, kind="plan" if isinstance(command, PlanFleet) else "apply"), ports, reporter)
+        kind = "plan" if isinstance(command, PlanFleet) else "apply"
+        return fleet_jobs.run(replace(record, kind=kind), ports, reporter)
     try:
         if isinstance(command, (ConfirmJob, CancelJob)):
             return _answer_staged(record, ports, reporter, host, current, command)

@@ -1,0 +1,437 @@
+"""Config-as-code on a fleet repository's pull requests: the plan comment, `/flux apply`, apply on merge.
+
+- **plan** (PR opened / new commits / reviewed / `/flux plan`): read the fleet files at the PR's head and
+  base, read the declared clusters from ARM, and write one plan comment, edited on every push. The plan's
+  digest and head commit are remembered, so an apply applies exactly the plan people saw.
+- **apply** (`/flux apply`): refused unless the PR is open, approved, not from a fork, the commenter has
+  write access and the policy's role on every cluster it changes (operator; admin when it deletes or
+  touches the extension), and the plan is the one shown. Then each cluster is claimed for this PR (other
+  PRs are refused it until this one merges or closes), the operations run once each (their ARM operation
+  tokens saved, so a restarted worker resumes), and reconciliation is followed to Compliant.
+- **apply on merge** (``apply_on_merge: true``): the merged default branch is planned and applied the
+  same way, without a comment to answer; then the PR's claims are released.
+- A PR that closes without merging releases its claims.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot import errors
+from bot.commands import ClusterTarget, Role
+from bot.config_file import FleetRepository
+from bot.fleet.plan import (
+    ActualCluster,
+    CreateConfig,
+    DeleteConfig,
+    InstallExtension,
+    Operation,
+    Plan,
+    UpdateConfig,
+    UpdateExtension,
+    make_plan,
+    plan_keys,
+)
+from bot.fleet.spec import FleetSpec, load_fleet
+from bot.git_host import PLAN_MARKER, CommentRef, Permission, PullRequestInfo
+from bot.gitevents import CommentEvent, PullRequestEvent, RepoRef, ReviewEvent, event_from_json
+from bot.jobs import JobRecord
+from bot.policy import Identity
+from bot.ports import GitHost, LongRunning, Reporter
+from bot.render.plan_markdown import render_fleet_error, render_plan
+from bot.usecases.comments import POLICY_PLATFORM, reread
+from bot.usecases.configs import lock_key, protected_settings, with_known_hosts
+from bot.usecases.context import Job, JobPorts, ResolvedCluster
+from bot.views import AuditEntry, ErrorInfo, Phase, StepState, TextView
+
+log = logging.getLogger(__name__)
+
+SETTLED = ("Compliant", "Non-Compliant", "Suspended")
+
+
+def holder_of(repo: RepoRef, number: int) -> str:
+    """How a PR names itself in cluster claims and in other PRs' plan comments."""
+    return f"{repo.full_name}#{number}"
+
+
+def _pr_store(repo: RepoRef, number: int) -> str:
+    """The job-store record that remembers a PR's last plan (digest, head, managed configurations)."""
+    return f"pr-{repo.provider}-{repo.full_name}#{number}"
+
+
+@dataclass(frozen=True)
+class Planned:
+    plan: Plan
+    resolved: dict[str, ResolvedCluster]
+    managed: frozenset[tuple[str, str]]
+    head_sha: str
+    #: (cluster key, configuration) pairs the fleet files at ``head_sha`` declare
+    declared: frozenset[tuple[str, str]] = frozenset()
+
+
+class FleetJob:
+    def __init__(self, record: JobRecord, ports: JobPorts, reporter: Reporter) -> None:
+        self.record = record
+        self.ports = ports
+        self.reporter = reporter
+        event = event_from_json(record.event)
+        if not isinstance(event, (PullRequestEvent, CommentEvent, ReviewEvent)):
+            raise errors.InvalidRequest(f"a {record.kind} job needs a pull request event")
+        self.event = event
+        self.repo = event.repo
+        self.number = event.number
+        self.host: GitHost = ports.git_host(self.repo.provider)
+        self.store = _pr_store(self.repo, self.number)
+        self.holder = holder_of(self.repo, self.number)
+
+    # -- small helpers ---------------------------------------------------------------------------
+
+    def end(self, phase: Phase) -> Phase:
+        self.ports.jobs.put(self.record.job_id, "phase", phase.value)
+        return phase
+
+    def refuse(self, text: str) -> Phase:
+        self.reporter.private(TextView(text, error=True))
+        return self.end(Phase.FAILED)
+
+    def fleet(self) -> FleetRepository | None:
+        return self.ports.fleet_repository(self.repo.url)
+
+    # -- planning --------------------------------------------------------------------------------
+
+    def compute(self, fleet: FleetRepository, ref: str, base: str | None) -> Planned:
+        """The plan for the fleet files at ``ref``; ``base`` (a branch) says which configurations the
+        repository managed before; with None, those remembered from this PR's last plan count."""
+        desired = load_fleet(self.host.read_files(self.repo, ref, fleet.path))
+        managed: set[tuple[str, str]] = set()
+        if base is not None:
+            try:
+                before = load_fleet(self.host.read_files(self.repo, base, fleet.path))
+            except errors.ConfigurationError:
+                before = FleetSpec()
+            managed = {(c.key, spec.name) for c in before.values() for spec in c.configurations}
+        else:
+            managed = {(k, n) for k, n in json.loads(self.ports.jobs.get(self.store, "managed") or "[]")}
+        actual: dict[str, ActualCluster] = {}
+        unresolved: dict[str, str] = {}
+        resolved: dict[str, ResolvedCluster] = {}
+        for key in plan_keys(desired, managed):
+            try:
+                where = self.ports.resolve(ClusterTarget(key))
+                ref_ = where.cluster.ref
+                actual[key] = ActualCluster(
+                    label=where.label,
+                    cluster=ref_,
+                    configs=tuple(self.ports.flux.list(ref_)),
+                    extension=self.ports.extensions.find_flux(ref_),
+                )
+                resolved[key] = where
+            except errors.FluxopsError as error:
+                if error.retryable:
+                    raise
+                unresolved[key] = error.user_text()
+        plan = make_plan(desired, actual, managed=managed, unresolved=unresolved)
+        declared = frozenset((c.key, spec.name) for c in desired.values() for spec in c.configurations)
+        return Planned(plan, resolved, frozenset(managed), ref, declared)
+
+    def locks_seen(self, plan: Plan) -> dict[str, str]:
+        claims = self.ports.claims
+        found: dict[str, str] = {}
+        if claims is None:
+            return found
+        for cluster in plan.clusters:
+            if cluster.cluster is None:
+                continue
+            holder = claims.holder(cluster.cluster.arm_id)
+            if holder is not None and holder != self.holder:
+                found[cluster.label] = holder
+        return found
+
+    def publish_plan(self, pr: PullRequestInfo, fleet: FleetRepository) -> tuple[Planned | None, str]:
+        """Plan the PR's head and write the one plan comment; returns the plan (None when the files are broken)."""
+        planned: Planned | None = None
+        try:
+            planned = self.compute(fleet, pr.head_sha, pr.base_branch)
+        except errors.ConfigurationError as error:
+            body = render_fleet_error(error, repo=self.repo.full_name, number=self.number, head_sha=pr.head_sha)
+        else:
+            note = "Merging applies it automatically." if fleet.apply_on_merge else ""
+            body = render_plan(
+                planned.plan,
+                repo=self.repo.full_name,
+                number=self.number,
+                head_sha=pr.head_sha,
+                locks=self.locks_seen(planned.plan),
+                approved=pr.approved,
+                note=note,
+            )
+            self.ports.jobs.put(self.store, "shown", f"{planned.plan.digest}@{pr.head_sha}")
+            self.ports.jobs.put(self.store, "managed", json.dumps(sorted(planned.managed)))
+        ref = self.host.find_comment(self.repo, self.number, PLAN_MARKER)
+        if ref is None:
+            self.host.comment(self.repo, self.number, body)
+        else:
+            self.host.edit_comment(self.repo, self.number, ref, body)
+        return planned, body
+
+    def plan(self) -> Phase:
+        fleet = self.fleet()
+        if fleet is None:
+            if isinstance(self.event, CommentEvent):
+                return self.refuse(
+                    f"{self.repo.full_name} is not a fleet repository, so there is no plan "
+                    "(FLUXOPS_CONFIG `fleet_repositories` lists them)."
+                )
+            return self.end(Phase.SUCCEEDED)
+        if isinstance(self.event, CommentEvent) and not self.acknowledge():
+            return self.end(Phase.CANCELED)
+        pr = self.host.pull_request(self.repo, self.number)
+        if pr.state != "open":
+            if not (pr.state == "merged" and fleet.apply_on_merge) and self.ports.claims is not None:
+                released = self.ports.claims.release_all(self.holder)
+                if released:
+                    log.info("%s %s: released %d cluster claims", self.holder, pr.state, len(released))
+            return self.end(Phase.SUCCEEDED)
+        self.publish_plan(pr, fleet)
+        return self.end(Phase.SUCCEEDED)
+
+    def acknowledge(self) -> bool:
+        """Re-read the comment that asked and show it was seen; False when it is gone or forged."""
+        assert isinstance(self.event, CommentEvent)
+        current = reread(self.host, self.event)
+        if current is None:
+            return False
+        self.event = current
+        if self.ports.jobs.get(self.record.job_id, "done:acknowledged") != "1":
+            self.host.acknowledge(self.repo, self.number, CommentRef(current.comment_id, current.thread_id))
+            self.ports.jobs.put(self.record.job_id, "done:acknowledged", "1")
+        return True
+
+    # -- applying --------------------------------------------------------------------------------
+
+    def apply(self) -> Phase:
+        fleet = self.fleet()
+        if fleet is None:
+            if isinstance(self.event, CommentEvent):
+                return self.refuse(
+                    f"{self.repo.full_name} is not a fleet repository: `/flux apply` applies a fleet "
+                    "repository's plan (FLUXOPS_CONFIG `fleet_repositories`)."
+                )
+            return self.end(Phase.SUCCEEDED)
+        job = Job(self.record, self.ports, self.reporter, f"apply {self.holder}")
+        if self.ports.jobs.get(self.record.job_id, "apply:planned") is None:
+            verdict = self.check(fleet)
+            if isinstance(verdict, Phase):
+                return verdict
+            planned = verdict
+            self.ports.jobs.put(self.record.job_id, "apply:planned", planned.head_sha)
+        else:
+            # a resumed run: plan again at the same commit (what ran already is marked done)
+            head = self.ports.jobs.get(self.record.job_id, "apply:planned") or ""
+            planned = self.compute(fleet, head, None)
+        try:
+            self.run_operations(job, planned)
+        except errors.FluxopsError as error:
+            if error.retryable:
+                raise
+            job.fail_running_steps()
+            job.show(
+                phase=Phase.FAILED,
+                note="",
+                error=ErrorInfo(
+                    doing=f"applying the plan of {self.holder}",
+                    message=error.message,
+                    recommendation=error.recommendation,
+                ),
+            )
+        if isinstance(self.event, PullRequestEvent) and self.ports.claims is not None:
+            self.ports.claims.release_all(self.holder)  # merged: the PR is done with its clusters
+        self.audit(job, planned)
+        return self.end(job.view.phase)
+
+    def check(self, fleet: FleetRepository) -> Planned | Phase:
+        """Everything that must hold before an apply; a Phase when it is refused (and the PR was told)."""
+        merged = isinstance(self.event, PullRequestEvent)
+        if isinstance(self.event, CommentEvent) and not self.acknowledge():
+            return self.end(Phase.CANCELED)
+        pr = self.host.pull_request(self.repo, self.number)
+        if pr.from_fork:
+            return self.refuse("This pull request comes from a fork: fluxops never applies from a fork.")
+        if merged:
+            if pr.state != "merged" or not fleet.apply_on_merge:
+                return self.end(Phase.SUCCEEDED)
+            try:
+                planned = self.compute(fleet, pr.base_branch, None)
+            except errors.ConfigurationError as error:
+                return self.refuse(f"The merged fleet files cannot be read: {error.user_text()}")
+        else:
+            if pr.state != "open":
+                return self.refuse(f"This pull request is {pr.state}: there is nothing to apply.")
+            if not pr.approved:
+                waiting = "changes were requested" if pr.changes_requested_by else "it is not approved yet"
+                return self.refuse(f"Not applied: {waiting}. `/flux apply` needs an approved pull request.")
+            assert isinstance(self.event, CommentEvent)
+            author = self.event.author
+            have = self.host.permission(self.repo, author)
+            if not have.at_least(Permission.WRITE):
+                return self.refuse(
+                    f"Not applied: {author} has {have.value} access to {self.repo.full_name}; applying needs write."
+                )
+            try:
+                planned = self.compute(fleet, pr.head_sha, pr.base_branch)
+            except errors.ConfigurationError as error:
+                return self.refuse(f"Not applied: the fleet files cannot be read. {error.user_text()}")
+            shown = self.ports.jobs.get(self.store, "shown")
+            if shown != f"{planned.plan.digest}@{pr.head_sha}":
+                self.publish_plan(pr, fleet)
+                return self.refuse(
+                    "Not applied: the plan changed since it was last shown (new commits, or the clusters changed). "
+                    "The plan comment is up to date now: review it and comment `/flux apply` again."
+                )
+            refusal = self.authorize(planned, Identity(POLICY_PLATFORM[self.repo.provider], author))
+            if refusal:
+                return self.refuse(refusal)
+        if not planned.plan.operations():
+            problems = planned.plan.problems()
+            if problems:
+                return self.refuse("Not applied: " + "; ".join(problems))
+            self.reporter.private(TextView("Nothing to apply: the clusters already match the fleet files."))
+            return self.end(Phase.SUCCEEDED)
+        problems = planned.plan.problems()
+        if problems and not merged:
+            return self.refuse("Not applied: the plan has problems: " + "; ".join(problems))
+        conflict = self.claim(planned)
+        if conflict:
+            return self.refuse(conflict)
+        return planned
+
+    def authorize(self, planned: Planned, identity: Identity) -> str:
+        """ "" when ``identity`` may apply every change; otherwise what they lack, where."""
+        needed: dict[str, Role] = {}
+        for op in planned.plan.operations():
+            role = Role.ADMIN if isinstance(op, (DeleteConfig, InstallExtension, UpdateExtension)) else Role.OPERATOR
+            if op.cluster_key not in needed or role.rank > needed[op.cluster_key].rank:
+                needed[op.cluster_key] = role
+        lacking = []
+        for key, role in needed.items():
+            where = planned.resolved.get(key)
+            if where is None:
+                continue
+            have = self.ports.policy.role_for(identity, where.cluster, where.alias)
+            if have is None or have.rank < role.rank:
+                lacking.append(f"{role.value} on {where.label} (you have {have.value if have else 'no role'})")
+        if not lacking:
+            return ""
+        return f"Not applied: {identity.user} needs " + ", ".join(lacking) + " (FLUXOPS_CONFIG roles)."
+
+    def claim(self, planned: Planned) -> str:
+        claims = self.ports.claims
+        if claims is None:
+            return ""
+        held = []
+        for op in planned.plan.operations():
+            holder = claims.claim(op.cluster.arm_id, self.holder)
+            if holder != self.holder:
+                held.append(f"{op.label} is being applied from {holder}")
+        if held:
+            return "Not applied: " + "; ".join(sorted(set(held))) + ". It is free again once that PR merges or closes."
+        return ""
+
+    def run_operations(self, job: Job, planned: Planned) -> None:
+        ports = self.ports
+        job.show(phase=Phase.RUNNING, note=f"planned at {planned.head_sha[:12]}")
+        written: list[tuple[ResolvedCluster | None, str, str]] = []
+        for index, op in enumerate(planned.plan.operations()):
+            text = op.describe()
+            key = f"op{index}"
+            if not job.done(key):
+                job.step(text)
+            with ports.locks.hold(lock_key(op.cluster, op.lock_name), job.job_id):
+                job.operation(key, self._begin(op), self._resume(op))
+            job.finish_step(text)
+            if isinstance(op, (CreateConfig, UpdateConfig)):
+                name = op.spec.name if isinstance(op, CreateConfig) else op.name
+                written.append((planned.resolved.get(op.cluster_key), op.label, name))
+        ports.jobs.put(self.store, "managed", json.dumps(sorted(planned.declared)))
+        failed = False
+        for where, label, name in written:
+            if where is None:
+                continue
+            failed |= not self.follow(job, where, label, name)
+        job.show(phase=Phase.FAILED if failed else Phase.SUCCEEDED, note="")
+
+    def follow(self, job: Job, where: ResolvedCluster, label: str, name: str) -> bool:
+        """Wait until Flux settles configuration ``name``; True when it is Compliant."""
+        ports = self.ports
+        text = f"{name} on {label}: reconciling"
+        job.step(text)
+        deadline = ports.clock() + ports.watch.timeout
+        delay = ports.watch.first
+        while True:
+            ports.heartbeat(job.job_id)
+            state = ports.flux.get(where.cluster.ref, name)
+            if state.provisioning_state in ("Failed", "Canceled"):
+                job.step(text, StepState.FAILED)
+                job.finish_step(text, f"{name} on {label}: provisioning {state.provisioning_state}")
+                return False
+            if state.provisioning_state == "Succeeded" and state.compliance_state in SETTLED:
+                ok = state.compliance_state != "Non-Compliant"
+                done = f"{name} on {label}: {state.compliance_state}"
+                job.finish_step(text, done)
+                if not ok:
+                    job.step(done, StepState.FAILED)
+                return ok
+            if ports.clock() >= deadline:
+                job.step(text, StepState.FAILED)
+                return False
+            ports.sleep(delay)
+            delay = min(delay * ports.watch.factor, ports.watch.longest)
+
+    def _begin(self, op: Operation) -> Callable[[], LongRunning[object]]:
+        ports = self.ports
+        if isinstance(op, InstallExtension):
+            return lambda: ports.extensions.begin_create(op.cluster, op.spec)
+        if isinstance(op, UpdateExtension):
+            return lambda: ports.extensions.begin_update(op.cluster, op.name, op.patch)
+        if isinstance(op, CreateConfig):
+            protected = protected_settings(ports.credentials, op.credentials)
+            spec = with_known_hosts(op.spec, ports.credentials, op.credentials)
+            return lambda: ports.flux.begin_create_or_update(op.cluster, spec, protected)
+        if isinstance(op, UpdateConfig):
+            return lambda: ports.flux.begin_update(op.cluster, op.name, op.patch)
+        return lambda: ports.flux.begin_delete(op.cluster, op.name)
+
+    def _resume(self, op: Operation) -> Callable[[str], LongRunning[object]]:
+        if isinstance(op, (InstallExtension, UpdateExtension)):
+            return self.ports.extensions.resume
+        return self.ports.flux.resume
+
+    def audit(self, job: Job, planned: Planned) -> None:
+        view = job.view
+        result = "succeeded" if view.phase is Phase.SUCCEEDED else f"{view.phase.value}"
+        if view.error is not None:
+            result = f"{result}: {view.error.message}"
+        labels = sorted({op.label for op in planned.plan.operations()})
+        how = "on merge" if isinstance(self.event, PullRequestEvent) else "/flux apply"
+        self.ports.audit.append(
+            AuditEntry(
+                id="",
+                time=datetime.fromtimestamp(time.time(), UTC).isoformat(timespec="seconds"),
+                actor=self.record.actor_id,
+                origin=f"{self.repo.provider}:{self.holder}",
+                command=f"{how} {self.holder} at {planned.head_sha[:12]}",
+                cluster=", ".join(labels),
+                job_id=self.record.job_id,
+                result=result[:500],
+            )
+        )
+
+
+def run(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
+    job = FleetJob(record, ports, reporter)
+    return job.plan() if record.kind == "plan" else job.apply()

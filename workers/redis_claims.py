@@ -1,0 +1,59 @@
+"""Cluster claims of pull requests in Redis (implements bot.ports.ClusterClaims).
+
+``fluxops:claim:{cluster id}`` -> the holder ("github:owner/repo#12"), set only if absent, in one script
+that also indexes it under ``fluxops:claims:{holder}``; releasing deletes only what the holder still has.
+Claims do not expire: a pull request holds its clusters until it merges or closes.
+"""
+
+from __future__ import annotations
+
+import redis
+
+from workers.redis_jobs import as_text
+
+_CLAIM = "fluxops:claim:"
+_HELD = "fluxops:claims:"
+
+# KEYS[1] claim key, KEYS[2] holder's index; ARGV[1] holder, ARGV[2] cluster id -> the holder now
+_CLAIM_SCRIPT = """
+local now = redis.call('GET', KEYS[1])
+if now then
+  return now
+end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[2])
+return ARGV[1]
+"""
+
+# KEYS[1] holder's index; ARGV[1] holder, ARGV[2] claim key prefix -> released cluster ids
+_RELEASE_SCRIPT = """
+local released = {}
+for _, cluster in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local key = ARGV[2] .. cluster
+  if redis.call('GET', key) == ARGV[1] then
+    redis.call('DEL', key)
+    table.insert(released, cluster)
+  end
+end
+redis.call('DEL', KEYS[1])
+return released
+"""
+
+
+class RedisClusterClaims:
+    def __init__(self, *, redis: redis.Redis) -> None:
+        self._redis = redis
+        self._claim = redis.register_script(_CLAIM_SCRIPT)
+        self._release = redis.register_script(_RELEASE_SCRIPT)
+
+    def claim(self, cluster_id: str, holder: str) -> str:
+        cluster = cluster_id.lower()
+        return as_text(self._claim(keys=[_CLAIM + cluster, _HELD + holder], args=[holder, cluster]))
+
+    def holder(self, cluster_id: str) -> str | None:
+        value = self._redis.get(_CLAIM + cluster_id.lower())
+        return None if value is None else as_text(value)
+
+    def release_all(self, holder: str) -> list[str]:
+        released = self._release(keys=[_HELD + holder], args=[holder, _CLAIM])
+        return sorted(as_text(c) for c in released)
