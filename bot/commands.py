@@ -317,6 +317,80 @@ class Audit(BaseCommand):
     verb: ClassVar[str] = "audit"
 
 
+@dataclass(frozen=True)
+class Watch(BaseCommand):
+    """Post the reconciliation results of configuration ``name`` on a cluster to a Slack channel.
+
+    The channel also gets one message per push traced to the configuration. ``channel`` is a Slack
+    channel id (``C0123ABC``); "" means the channel the command came from. It changes nothing in Azure.
+    """
+
+    name: str
+    target: ClusterTarget
+    channel: str = ""
+    verb: ClassVar[str] = "watch"
+
+
+@dataclass(frozen=True)
+class Unwatch(BaseCommand):
+    """Stop posting configuration ``name``'s results to a channel ("" : the channel the command came from)."""
+
+    name: str
+    target: ClusterTarget
+    channel: str = ""
+    verb: ClassVar[str] = "unwatch"
+
+
+@dataclass(frozen=True)
+class WatchList(BaseCommand):
+    """The channel subscriptions made with ``watch``: on one cluster, or (``target`` None) everywhere."""
+
+    target: ClusterTarget | None = None
+    verb: ClassVar[str] = "watches"
+
+
+@dataclass(frozen=True)
+class PlanFleet(BaseCommand):
+    """Recompute the plan of a pull request on a fleet repository and update its plan comment.
+
+    Only meaningful in a pull-request comment; the pull request is where the comment was made.
+    """
+
+    verb: ClassVar[str] = "plan"
+
+
+@dataclass(frozen=True)
+class ApplyFleet(BaseCommand):
+    """Apply the plan of the pull request this comment is on.
+
+    The parse-level role is operator; the worker checks the role on every cluster of the plan (admin
+    where the plan deletes). Not ``destructive``: the pull request's approval is its confirmation.
+    """
+
+    role: ClassVar[Role] = Role.OPERATOR
+    mutates: ClassVar[bool] = True
+    verb: ClassVar[str] = "apply"
+
+
+@dataclass(frozen=True)
+class ConfirmJob(BaseCommand):
+    """Confirm the destructive job ``job_id`` staged from a pull-request comment (PRs have no buttons).
+
+    Viewer at parse level: the worker checks that the confirmer may run the staged command.
+    """
+
+    job_id: str
+    verb: ClassVar[str] = "confirm"
+
+
+@dataclass(frozen=True)
+class CancelJob(BaseCommand):
+    """Cancel the destructive job ``job_id`` staged from a pull-request comment; it changes nothing."""
+
+    job_id: str
+    verb: ClassVar[str] = "cancel"
+
+
 Command = (
     Help
     | ListClusters
@@ -338,6 +412,13 @@ Command = (
     | ExtensionDelete
     | ExtensionShow
     | Audit
+    | Watch
+    | Unwatch
+    | WatchList
+    | PlanFleet
+    | ApplyFleet
+    | ConfirmJob
+    | CancelJob
 )
 
 

@@ -1,20 +1,25 @@
 """Composition root of the web process: settings in, aiohttp application out.
 
-Receivers (Slack, GitHub, Azure DevOps) mount here as their issues land; each follows
-verify -> normalize -> parse -> enqueue -> ack.
+Receivers mount here when their secret is set: Slack at /slack/events, GitHub at /webhooks/github,
+Azure DevOps at /webhooks/azure-devops; each follows verify -> normalize -> parse -> enqueue -> ack.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from bot.config_file import read_config_file
+from bot.config_file import FluxopsConfig, read_config_file
 from bot.errors import ConfigurationError
 from bot.policy import Policy
 from bot.settings import Settings
 from handlers.health import add_health_routes
 from handlers.metrics import Metrics
+
+if TYPE_CHECKING:
+    from handlers.enqueue import JobQueue
 
 REDIS_KEY: web.AppKey[aioredis.Redis] = web.AppKey("redis", aioredis.Redis)
 
@@ -42,7 +47,9 @@ def check_receiver_secrets(settings: Settings) -> None:
 
 def create_app(settings: Settings) -> web.Application:
     check_receiver_secrets(settings)
+    config = read_config_file(settings.fluxops_config)  # read once, shared by every receiver
     metrics = Metrics()
+    # client_max_size bounds request.read(); the receivers read their bodies themselves, each with its own cap
     app = web.Application(middlewares=[metrics.middleware], client_max_size=1024 * 1024)
     client = aioredis.Redis.from_url(settings.redis_url)
     app[REDIS_KEY] = client
@@ -56,24 +63,74 @@ def create_app(settings: Settings) -> web.Application:
     app.on_cleanup.append(close_redis)
     add_health_routes(app, metrics=metrics, ready_checks={"redis": redis_ready})
     if settings.slack_signing_secret is not None:
-        _add_slack(app, settings, client)
+        _add_slack(app, settings, client, policy_of(config))
+    if settings.github_webhook_secret is not None:
+        _add_github(app, settings, client, config)
+    if settings.ado_webhook_username is not None and settings.ado_webhook_password is not None:
+        _add_azure_devops(app, settings, client, config)
     return app
 
 
-def load_policy(settings: Settings) -> Policy:
+def policy_of(config: FluxopsConfig | None) -> Policy:
     """The policy of FLUXOPS_CONFIG; without that file nobody may run anything but help."""
-    config = read_config_file(settings.fluxops_config)
     return Policy.empty() if config is None else Policy(config)
 
 
-def _add_slack(app: web.Application, settings: Settings, client: aioredis.Redis) -> None:
+def load_policy(settings: Settings) -> Policy:
+    """The policy of the FLUXOPS_CONFIG file ``settings`` names."""
+    return policy_of(read_config_file(settings.fluxops_config))
+
+
+def _job_queue(client: aioredis.Redis) -> JobQueue:
     from handlers.enqueue import JobQueue
-    from handlers.slack import SlackIntake, build_bolt, slack_route
     from workers.celery_app import app as celery_app
+
+    return JobQueue(redis=client, celery=celery_app)
+
+
+def _add_slack(app: web.Application, settings: Settings, client: aioredis.Redis, policy: Policy) -> None:
+    from handlers.slack import SlackIntake, build_bolt, slack_route
 
     assert settings.slack_signing_secret is not None
     secret = settings.slack_signing_secret.get_secret_value()
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
-    intake = SlackIntake(queue=JobQueue(redis=client, celery=celery_app), redis=client, policy=load_policy(settings))
+    intake = SlackIntake(queue=_job_queue(client), redis=client, policy=policy)
     bolt = build_bolt(signing_secret=secret, token=token, api_url=settings.slack_api_url, intake=intake)
     app.router.add_post("/slack/events", slack_route(bolt=bolt, signing_secret=secret, redis=client))
+
+
+def _non_empty(value: str, name: str) -> str:
+    """An empty webhook secret would let anyone through: refuse it like a missing one."""
+    if not value.strip():
+        raise ConfigurationError(
+            f"refusing to start the web process: {name} is set but empty",
+            recommendation=f"set {name} to the secret configured on the webhook, or unset it to turn the receiver off",
+        )
+    return value
+
+
+def _add_github(app: web.Application, settings: Settings, client: aioredis.Redis, config: FluxopsConfig | None) -> None:
+    from handlers.git_intake import GitIntake
+    from handlers.github import github_route
+
+    assert settings.github_webhook_secret is not None
+    secret = _non_empty(settings.github_webhook_secret.get_secret_value(), "GITHUB_WEBHOOK_SECRET")
+    intake = GitIntake(queue=_job_queue(client), platform="github", config=config)
+    app.router.add_post("/webhooks/github", github_route(secret=secret, intake=intake))
+
+
+def _add_azure_devops(
+    app: web.Application, settings: Settings, client: aioredis.Redis, config: FluxopsConfig | None
+) -> None:
+    from handlers.azure_devops import PLATFORM, azure_devops_route
+    from handlers.git_intake import GitIntake
+
+    assert settings.ado_webhook_username is not None
+    assert settings.ado_webhook_password is not None
+    intake = GitIntake(queue=_job_queue(client), platform=PLATFORM, config=config)
+    route = azure_devops_route(
+        username=_non_empty(settings.ado_webhook_username, "ADO_WEBHOOK_USERNAME"),
+        password=_non_empty(settings.ado_webhook_password.get_secret_value(), "ADO_WEBHOOK_PASSWORD"),
+        intake=intake,
+    )
+    app.router.add_post("/webhooks/azure-devops", route)

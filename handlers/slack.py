@@ -24,7 +24,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.commands import Command, Reply, Run
+from bot.commands import ApplyFleet, CancelJob, Command, ConfirmJob, PlanFleet, Reply, Run
 from bot.errors import FluxopsError
 from bot.grammar import parse
 from bot.inventory import Inventory
@@ -42,6 +42,8 @@ REPLAY_TTL = 600  # longer than the 300 s window in which a signature is accepte
 GROUPS_TTL = 300.0
 
 Ack = Callable[..., Awaitable[None]]
+#: commands that only mean something in a pull-request comment
+PULL_REQUEST_ONLY = (PlanFleet, ApplyFleet, ConfirmJob, CancelJob)
 
 
 def _text(value: bytes | str | None) -> str:
@@ -122,6 +124,13 @@ class SlackIntake:
             return
         if not isinstance(parsed, Run):
             await ack()
+            return
+        if isinstance(parsed.command, PULL_REQUEST_ONLY):
+            note = (
+                f"`/flux {parsed.command.verb}` works in a pull-request comment (on a fleet repository for plan "
+                "and apply); in Slack, destructive commands are confirmed with their buttons."
+            )
+            await ack(**_ack_args(render(TextView(note, error=True))))
             return
         user = str(command.get("user_id") or "")
         try:

@@ -52,6 +52,11 @@ _KUSTOMIZATION_KEYS = (
     "`name=` (required), `path=`, `depends_on=A,B`, `prune=`, `force=`, `wait=`, `interval=`, "
     "`retry_interval=`, `timeout=`, `substitute=k:v,k2:v2`"
 )
+_CHANNEL = (
+    "--channel CHANNEL",
+    "a Slack channel id such as `C0123ABC` (see the channel's details), or a `#channel` mention when Slack "
+    "passes its id; default: the channel you type in",
+)
 _DURATIONS = "Durations look like `1h2m5s`, `10m`, `30s`. Booleans are `true`/`false` (or `yes`/`no`)."
 _SECRETS = (
     "Secrets are never typed into chat: `--deploy-key generate` makes a key, and the `...-ref` flags name "
@@ -176,6 +181,43 @@ TOPICS: dict[str, Topic] = {
         description="Resumes a suspended configuration; Flux fetches and applies again.",
         flags=(("NAME, -n, --name NAME", "the configuration"), *_CLUSTER),
         examples=("/flux resume cluster-config -c flux-demo-arc",),
+    ),
+    "watch": Topic(
+        usage="/flux watch NAME -c CLUSTER [-g RG] [-t TYPE] [--channel CHANNEL]",
+        summary="post a configuration's reconciliation results, and the pushes traced to it, to a channel",
+        description="Subscribes a Slack channel to configuration NAME on the cluster: each reconciliation result, "
+        'and one message per push traced to it ("applied on 7/9 clusters"), is posted there. Without '
+        "`--channel` it is the channel you type in. Changes nothing in Azure. Works in Slack; "
+        "`/flux unwatch` undoes it and `/flux watches` lists the subscriptions.",
+        flags=(
+            ("NAME, -n, --name NAME", "the configuration"),
+            *_CLUSTER,
+            _CHANNEL,
+        ),
+        examples=(
+            "/flux watch cluster-config -c flux-demo-arc",
+            "/flux watch cluster-config -c flux-demo-arc --channel C0123ABC",
+        ),
+    ),
+    "unwatch": Topic(
+        usage="/flux unwatch NAME -c CLUSTER [-g RG] [-t TYPE] [--channel CHANNEL]",
+        summary="stop posting a configuration's results to a channel",
+        description="Removes the subscription `/flux watch` made for configuration NAME on the cluster: of the "
+        "channel you type in, or of `--channel`. Works in Slack.",
+        flags=(
+            ("NAME, -n, --name NAME", "the configuration"),
+            *_CLUSTER,
+            _CHANNEL,
+        ),
+        examples=("/flux unwatch cluster-config -c flux-demo-arc",),
+    ),
+    "watches": Topic(
+        usage="/flux watches [-c CLUSTER] [-g RG] [-t TYPE]",
+        summary="list which channels watch which configurations",
+        description="Lists the subscriptions made with `/flux watch`: configuration, cluster and channel. "
+        "`/flux watch list` is the same command. Works in Slack.",
+        flags=(("-c, --cluster CLUSTER", "only this cluster (default: every cluster)"), *_CLUSTER[1:]),
+        examples=("/flux watches", "/flux watches -c flux-demo-arc"),
     ),
     "kustomization create": Topic(
         usage="/flux kustomization create NAME --config CONFIG -c CLUSTER [--path P] [--depends-on A,B] "
@@ -310,6 +352,41 @@ TOPICS: dict[str, Topic] = {
             ("--limit N", "at most N entries, 1-100 (default 20)"),
         ),
         examples=("/flux audit --since 2d --cluster flux-demo-arc",),
+    ),
+    "plan": Topic(
+        usage="/flux plan",
+        summary="in a pull-request comment: recompute the pull request's plan",
+        description="Works in pull-request comments on a fleet repository (one that declares clusters, extension "
+        "settings and Flux configurations as YAML). Recomputes the plan — what would be created, updated or "
+        "deleted on each cluster — and updates the pull request's plan comment. fluxops also plans on every "
+        "push to the pull request.",
+        examples=("/flux plan",),
+    ),
+    "apply": Topic(
+        usage="/flux apply",
+        summary="in a pull-request comment: apply the pull request's plan",
+        description="Works in pull-request comments on a fleet repository. Applies the plan of the pull request: "
+        "it must be approved and not from a fork, and you need the operator role on every cluster of the plan "
+        "(admin where it deletes). The approval is the confirmation, so there is no Confirm step. Clusters "
+        "being applied are locked against other pull requests until this one is merged or closed.",
+        examples=("/flux apply",),
+    ),
+    "confirm": Topic(
+        usage="/flux confirm JOB_ID",
+        summary="in a pull-request comment: confirm a destructive command started there",
+        description="Works in pull-request comments. A destructive command (such as `config delete`) typed in a "
+        "comment waits for confirmation, and pull requests have no buttons: reply `/flux confirm JOB_ID` on "
+        "the same pull request to run it. You need the role the command needs.",
+        flags=(("JOB_ID", "the job that asked, `j-` and 12 hex digits, as the bot's reply shows it"),),
+        examples=("/flux confirm j-0123456789ab",),
+    ),
+    "cancel": Topic(
+        usage="/flux cancel JOB_ID",
+        summary="in a pull-request comment: cancel a destructive command waiting for confirmation",
+        description="Works in pull-request comments. Cancels a destructive command that was started in a "
+        "comment on the same pull request and is waiting for `/flux confirm`; nothing is changed.",
+        flags=(("JOB_ID", "the job that asked, `j-` and 12 hex digits, as the bot's reply shows it"),),
+        examples=("/flux cancel j-0123456789ab",),
     ),
 }
 

@@ -26,6 +26,8 @@ _FIRST_LINE = re.compile(r"[^\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]*")
 _HELP_FLAGS = frozenset({"--help", "-h"})
 #: secret-looking values shorter than this are not searched for in replies (they would match ordinary words)
 _MIN_SECRET = 8
+#: one word of 40+ base64 characters: maybe a key even when it does not look random (redact wants that)
+_KEY_LIKE_WORD = re.compile(r"[A-Za-z0-9+/]{40,}={0,2}")
 INTERNAL_ERROR = (
     "fluxops could not read that command (an internal error; nothing was run). Try again, or see `/flux help`."
 )
@@ -69,7 +71,7 @@ def _command_line(text: str, *, comment: bool) -> str | None:
 
 
 def _parse_line(line: str) -> ParseResult:
-    words = split(normalize(line))
+    words = split(normalize(line, keep_channels=True))
     if not words:
         return Reply(help_text(None))
     words = from_az(words)
@@ -110,6 +112,7 @@ def _without_secrets(reply: str, *texts: str) -> str:
         for variant in {text, normalize(text)}:
             values.update(secret_values(variant))
             values.update(v for word in variant.split() for v in secret_values(word))
+            values.update(w for w in (word.strip("'\"") for word in variant.split()) if _KEY_LIKE_WORD.fullmatch(w))
     for value in sorted(values, key=len, reverse=True):
         if len(value) >= _MIN_SECRET:
             reply = reply.replace(value, MASK)

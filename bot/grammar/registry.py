@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bot.commands import Command
-from bot.grammar import config_commands, extension_commands, kustomization_commands
+from bot.grammar import (
+    config_commands,
+    extension_commands,
+    kustomization_commands,
+    pull_request_commands,
+    watch_commands,
+)
 from bot.grammar.clusters_and_audit import audit, clusters
 
 Reader = Callable[[Sequence[str]], Command]
@@ -20,6 +26,9 @@ READERS: dict[str, Reader] = {
     "status": config_commands.status,
     "suspend": config_commands.suspend,
     "resume": config_commands.resume,
+    "watch": watch_commands.watch,
+    "unwatch": watch_commands.unwatch,
+    "watches": watch_commands.watches,
     "kustomization create": kustomization_commands.kustomization_create,
     "kustomization update": kustomization_commands.kustomization_update,
     "kustomization delete": kustomization_commands.kustomization_delete,
@@ -30,4 +39,8 @@ READERS: dict[str, Reader] = {
     "extension delete": extension_commands.extension_delete,
     "extension show": extension_commands.extension_show,
     "audit": audit,
+    "plan": pull_request_commands.plan,
+    "apply": pull_request_commands.apply,
+    "confirm": pull_request_commands.confirm,
+    "cancel": pull_request_commands.cancel,
 }

@@ -8,6 +8,9 @@ Slack changes what people type before we see it, so the text is normalized first
 - the HTML entities Slack escapes: ``&amp;``, ``&lt;``, ``&gt;``;
 - "smart" quotes (U+201C, U+201D, U+2018, U+2019) are quotes; non-breaking and other Unicode spaces are spaces;
 - a word that starts with an em or en dash (``—branch``, from autocorrected ``--branch``) starts with ``--``.
+
+The parser keeps channel mentions as Slack sent them (``keep_channels``): ``<#C1|general>`` carries the
+channel's id, which ``watch --channel`` needs and ``#general`` has lost.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ _QUOTES = str.maketrans(
 )
 _SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
+_PLAIN_LABEL = re.compile(r"[\w.-]*")
 _DASH_WORD = re.compile(r"(?<!\S)[\u2012\u2013\u2014\u2015\u2212]+(?=[A-Za-z])")
 
 
@@ -50,14 +54,25 @@ def _link(match: re.Match[str]) -> str:
     return target
 
 
-def normalize(text: str) -> str:
-    """Undo Slack's markup and typography so the text reads as it was typed."""
-    text = _LINK.sub(_link, text)
+def normalize(text: str, *, keep_channels: bool = False) -> str:
+    """Undo Slack's markup and typography so the text reads as it was typed.
+
+    ``keep_channels`` leaves channel mentions (``<#C1|general>``) whole, for the readers that want the id.
+    """
+    text = _LINK.sub(_keep_channel if keep_channels else _link, text)
     text = _ENTITY.sub(lambda m: _ENTITIES[m.group(1)], text)
     text = _INVISIBLE.sub("", text)
     text = _SPACES.sub(" ", text)
     text = text.translate(_QUOTES)
     return _DASH_WORD.sub(_dash, text)
+
+
+def _keep_channel(match: re.Match[str]) -> str:
+    target, label = match.group(1), match.group(2)
+    if not target.startswith("#"):
+        return _link(match)
+    # a label the shell would split or unquote is not worth keeping: the id is what counts
+    return match.group(0) if label is None or _PLAIN_LABEL.fullmatch(label) else f"<{target}>"
 
 
 def _dash(match: re.Match[str]) -> str:

@@ -17,7 +17,21 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "kustomization": ("create", "update", "delete", "show", "list"),
     "extension": ("create", "update", "delete", "show"),
 }
-SINGLES: tuple[str, ...] = ("help", "clusters", "status", "suspend", "resume", "audit")
+SINGLES: tuple[str, ...] = (
+    "help",
+    "clusters",
+    "status",
+    "suspend",
+    "resume",
+    "watch",
+    "unwatch",
+    "watches",
+    "audit",
+    "plan",
+    "apply",
+    "confirm",
+    "cancel",
+)
 
 #: every command, in the order help lists them
 COMMANDS: tuple[str, ...] = (
@@ -27,9 +41,17 @@ COMMANDS: tuple[str, ...] = (
     "status",
     "suspend",
     "resume",
+    "watch",
+    "unwatch",
+    "watches",
     *(f"kustomization {sub}" for sub in GROUPS["kustomization"]),
     *(f"extension {sub}" for sub in GROUPS["extension"]),
     "audit",
+    # pull-request comments
+    "plan",
+    "apply",
+    "confirm",
+    "cancel",
 )
 
 WORD_ALIASES: dict[str, str] = {
@@ -41,6 +63,9 @@ WORD_ALIASES: dict[str, str] = {
     "extensions": "extension",
     "ext": "extension",
     "cluster": "clusters",
+    "subscribe": "watch",
+    "unsubscribe": "unwatch",
+    "subscriptions": "watches",
 }
 SUB_ALIASES: dict[str, str] = {"ls": "list", "get": "show", "rm": "delete", "remove": "delete"}
 #: ``config status NAME`` reads naturally; it is ``status NAME``
@@ -49,15 +74,14 @@ GROUP_SHORTCUTS: dict[tuple[str, str], str] = {
     ("config", "suspend"): "suspend",
     ("config", "resume"): "resume",
 }
+#: ``watch list`` reads naturally; it is ``watches`` (a configuration named "list": ``watch --name list``)
+SINGLE_SHORTCUTS: dict[tuple[str, str], str] = {("watch", "list"): "watches", ("watch", "ls"): "watches"}
 #: commands of the design that this version does not have yet
 PLANNED: dict[str, str] = {
     "doctor": "preflight checks",
     "key": "deploy key rotation",
     "fleet": "fleet roll-outs",
     "v1": "Flux v1 listing and migration",
-    "watch": "posting reconciliation results to a channel",
-    "apply": "applying a pull request's plan",
-    "plan": "planning a pull request",
 }
 
 
@@ -80,11 +104,13 @@ def resolve(words: Sequence[str], *, allow_group: bool = False) -> tuple[str, in
     """
     first = words[0].lower()
     first = WORD_ALIASES.get(first, first)
+    second = words[1].lower() if len(words) > 1 else ""
+    if (first, second) in SINGLE_SHORTCUTS:
+        return SINGLE_SHORTCUTS[(first, second)], 2
     if first in SINGLES:
         return first, 1
     if first in GROUPS:
         subs = GROUPS[first]
-        second = words[1].lower() if len(words) > 1 else ""
         second = SUB_ALIASES.get(second, second)
         if (first, second) in GROUP_SHORTCUTS:
             return GROUP_SHORTCUTS[(first, second)], 2

@@ -20,7 +20,21 @@ from typing import Any
 
 from bot.models import ClusterRef, ExtensionState, FluxConfigState, Kustomization, ObjectStatus
 from bot.render import wording as w
-from bot.views import AuditEntry, ClusterRow, ConfirmView, ErrorInfo, JobView, Phase, Step, StepState, TextView, View
+from bot.views import (
+    AuditEntry,
+    ClusterRow,
+    ConfirmView,
+    ErrorInfo,
+    JobView,
+    Phase,
+    PushView,
+    Step,
+    StepState,
+    TextView,
+    TraceRow,
+    TraceState,
+    View,
+)
 
 # Slack's limits (Block Kit reference: message, header, section, context, text object, button).
 MAX_BLOCKS = 50
@@ -37,6 +51,7 @@ MAX_MESSAGE_TEXT = 10_000
 
 # Ours, so one row or field stays readable; what is clipped says how much was left out.
 ROW_MESSAGE_CHARS = 500
+NAME_CHARS = 200
 FIELD_CHARS = 1000
 MAX_ROWS = 500
 
@@ -76,6 +91,13 @@ STATE_EMOJI: dict[str, str] = {
 }
 _UNKNOWN_EMOJI = ":grey_question:"
 
+TRACE_EMOJI: dict[TraceState, str] = {
+    TraceState.PENDING: ":hourglass_flowing_sand:",
+    TraceState.APPLIED: ":white_check_mark:",
+    TraceState.FAILED: ":x:",
+    TraceState.ERROR: ":warning:",
+}
+
 STEP_EMOJI: dict[StepState, str] = {
     StepState.RUNNING: ":arrows_counterclockwise:",
     StepState.DONE: ":white_check_mark:",
@@ -93,8 +115,8 @@ class SlackMessage:
     #: what notifications and screen readers show; a summary, at most 3,000 characters, mrkdwn-escaped
     text: str
     blocks: tuple[dict[str, Any], ...]
-    #: ``{"event_type": "fluxops_job", "event_payload": {"job_id", "phase", "terminal"}}`` for jobs
-    #: (plus ``part`` / ``parts`` when the view took several messages), None for a TextView
+    #: ``{"event_type": "fluxops_job", "event_payload": {"job_id", "phase", "terminal"}}`` for jobs and
+    #: pushes (plus ``part`` / ``parts`` when the view took several messages), None for a TextView
     metadata: dict[str, Any] | None = None
 
 
@@ -103,7 +125,8 @@ def render(view: View) -> list[SlackMessage]:
 
     When a view takes several messages, every one after the first starts with a "continued" context
     line, fallback texts say "part i of n", and job metadata carries ``part`` and ``parts`` so a
-    reader knows when it has seen the whole view.
+    reader knows when it has seen the whole view. A push's fallback texts, and the last line of its
+    last message, end with its headline ("applied on 7/9 clusters").
     """
     if isinstance(view, JobView):
         composer = _Composer(f"{PHASE_EMOJI[view.phase]} {_plain_clip(view.title, 100)}", view.job_id)
@@ -114,6 +137,12 @@ def render(view: View) -> list[SlackMessage]:
         _confirm(composer, view)
         summary = f"Confirm: {view.summary or view.title} (job {view.job_id})"
         return composer.messages(summary, _metadata(view.job_id, Phase.AWAITING_CONFIRMATION.value, False))
+    if isinstance(view, PushView):
+        composer = _Composer(f"{PHASE_EMOJI[view.phase]} {_plain_clip(_push_title(view), 100)}", view.job_id)
+        _push(composer, view)
+        summary = f"{w.push_summary(view)}: {w.PHASE_WORDS[view.phase].lower()}"
+        metadata = _metadata(view.job_id, view.phase.value, view.phase.terminal)
+        return composer.messages(summary, metadata, ending=f" — {view.headline}")
     composer = _Composer("", "")
     _text(composer, view)
     first = next((line.strip() for line in view.text.splitlines() if line.strip()), "(empty)")
@@ -159,10 +188,10 @@ def _confirm(c: _Composer, view: ConfirmView) -> None:
         c.rows([esc(line) for line in view.summary.splitlines()])
     if view.consequences:
         lines = [f"• {esc(_one_line(x))}" for x in view.consequences]
-        c.rows(_capped(lines, "consequences"), title="*What this will do:*")
-    who = f"Only {esc(view.approver)} can confirm" if view.approver else "Confirm"
+        c.rows(_capped(lines, "consequences"), title=f"*{w.WHAT_THIS_WILL_DO}:*")
+    who = esc(w.who_confirms(view.approver))
     label = _plain_clip(view.confirm_label or "Confirm", MAX_BUTTON_TEXT)
-    c.block(_context(f"{who} with *{esc(label)}*; nothing changes until then. *Cancel* drops the job."))
+    c.block(_context(f"{who} with *{esc(label)}*; {w.NOTHING_CHANGES}. *Cancel* drops the job."))
     c.block(
         {
             "type": "actions",
@@ -172,6 +201,39 @@ def _confirm(c: _Composer, view: ConfirmView) -> None:
             ],
         }
     )
+
+
+def _push(c: _Composer, view: PushView) -> None:
+    _heading(c, PHASE_EMOJI[view.phase], _push_title(view))
+    sha = _code(w.short_revision(view.sha)[:12])
+    url = w.commit_url(view.commit_url, view.sha)
+    commit = f"<{url.replace('&', '&amp;')}|{sha}>" if _LINKABLE.fullmatch(url) else f"`{sha}`"
+    pusher = f" pushed by {esc(_name(view.pusher))}" if view.pusher else ""
+    c.block(_context(f"*{w.PHASE_WORDS[view.phase]}* · {commit}{pusher} · job `{_code(view.job_id)}`"))
+    subject = w.commit_subject(view.message)
+    if subject:
+        c.rows([f":memo: {esc(w.clip(subject, ROW_MESSAGE_CHARS))}"])
+    if view.rows:
+        lines = [_trace_line(row) for row in w.trace_order(view.rows)]
+        title = f"*Clusters* · {len(view.rows)}: {w.trace_tally(view.rows)}"
+        c.rows(_capped(lines, "configurations"), title=title)
+    else:
+        c.rows([f"{_UNKNOWN_EMOJI} No Flux configuration follows `{_code(view.branch)}` of this repository."])
+    c.rows([f"{PHASE_EMOJI[view.phase]} *{w.PHASE_WORDS[view.phase]}* · {esc(view.headline)}"])
+
+
+def _push_title(view: PushView) -> str:
+    return f"push to {_name(view.repo)} · {_name(view.branch)}"
+
+
+def _trace_line(row: TraceRow) -> str:
+    line = f"{TRACE_EMOJI[row.state]} *{esc(_name(row.cluster))}* · `{_code(_name(row.config))}`"
+    line += f" · {w.TRACE_WORDS[row.state]}"
+    if row.revision:
+        line += f" · `{_code(w.short_revision(_name(row.revision)))}`"
+    if row.detail:
+        line += f" — {esc(w.clip(_one_line(w.short_revision(row.detail)), ROW_MESSAGE_CHARS))}"
+    return line
 
 
 def _text(c: _Composer, view: TextView) -> None:
@@ -191,14 +253,14 @@ def _error_lines(error: ErrorInfo, phase: Phase) -> list[str]:
     lines: list[str] = []
     message = error.message.splitlines() or [""]
     if error.doing:
-        lines.append(f"{emoji} *What was happening:* {esc(error.doing)}")
+        lines.append(f"{emoji} *{w.WHAT_WAS_HAPPENING}:* {esc(error.doing)}")
         lines.extend(esc(line) for line in message)
     else:
         lines.append(f"{emoji} {esc(message[0])}")
         lines.extend(esc(line) for line in message[1:])
     if error.recommendation:
         recommendation = error.recommendation.splitlines()
-        lines.append(f"*What to do:* {esc(recommendation[0])}")
+        lines.append(f"*{w.WHAT_TO_DO}:* {esc(recommendation[0])}")
         lines.extend(esc(line) for line in recommendation[1:])
     if error.code:
         lines.append(f"_code_ `{_code(error.code)}`")
@@ -518,13 +580,16 @@ class _Composer:
         if count or (section and not emitted):
             emit(section)
 
-    def messages(self, summary: str, metadata: dict[str, Any] | None) -> list[SlackMessage]:
+    def messages(self, summary: str, metadata: dict[str, Any] | None, *, ending: str = "") -> list[SlackMessage]:
+        """The messages so far; every fallback text is ``summary``, its part number, then ``ending``."""
         parts = [blocks for blocks in self._messages if blocks] or [[_section("(empty)")]]
         total = len(parts)
         out = []
-        summary = _clip_escaped(esc(summary), MAX_FALLBACK_TEXT - 30)
+        ending = esc(ending)
+        summary = _clip_escaped(esc(summary), MAX_FALLBACK_TEXT - 30 - len(ending))
         for number, blocks in enumerate(parts, start=1):
             text = summary if total == 1 else f"{summary} (part {number} of {total})"
+            text += ending
             if number > 1:
                 where = f"{self._heading} — continued" if self._heading else "Continued"
                 job = f" · job `{_code(self._job_id)}`" if self._job_id else ""
@@ -687,6 +752,11 @@ def _yes(flag: bool) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def _name(text: str) -> str:
+    """A name from a git host or Azure on one line and at most ``NAME_CHARS`` long (not escaped)."""
+    return w.clip(_one_line(text), NAME_CHARS)
 
 
 def _plain_clip(text: str, limit: int) -> str:

@@ -1,8 +1,9 @@
 """What every renderer says the same way, whatever the platform's markup.
 
 Phase and state words, short revisions, times, references and intervals, which Flux objects are
-failing, and the two guards every rendered text goes through: secrets are masked (``bot.redact``)
-and over-long text is clipped with a note saying how much was left out.
+failing, how a pushed commit fared (``TraceRow``), the labels of error and confirmation texts, and the
+two guards every rendered text goes through: secrets are masked (``bot.redact``) and over-long text
+is clipped with a note saying how much was left out.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from bot.models import (
     RepositoryRef,
 )
 from bot.redact import redact as mask_secrets
-from bot.views import Phase
+from bot.views import Phase, PushView, TraceRow, TraceState
 
 COMPLIANT = "Compliant"
 NON_COMPLIANT = "Non-Compliant"
@@ -172,3 +173,76 @@ def tally(states: Iterable[str]) -> str:
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors and confirmations
+# ---------------------------------------------------------------------------------------------
+
+WHAT_WAS_HAPPENING = "What was happening"
+WHAT_TO_DO = "What to do"
+WHAT_THIS_WILL_DO = "What this will do"
+NOTHING_CHANGES = "nothing changes until then"
+
+
+def confirm_command(job_id: str) -> str:
+    """What to type (in a PR comment, or in Slack without buttons) to go ahead with a job."""
+    return f"/flux confirm {job_id}"
+
+
+def cancel_command(job_id: str) -> str:
+    """What to type to drop a job that awaits confirmation."""
+    return f"/flux cancel {job_id}"
+
+
+def who_confirms(approver: str) -> str:
+    """``Only an admin of prod-weu can confirm``, or ``Confirm`` when the view names nobody."""
+    return f"Only {approver} can confirm" if approver else "Confirm"
+
+
+# ---------------------------------------------------------------------------------------------
+# A pushed commit traced over clusters
+# ---------------------------------------------------------------------------------------------
+
+TRACE_WORDS: dict[TraceState, str] = {
+    TraceState.FAILED: "failed",
+    TraceState.ERROR: "error",
+    TraceState.PENDING: "pending",
+    TraceState.APPLIED: "applied",
+}
+#: worst first, as every table of a push lists its rows
+_TRACE_ORDER = {state: rank for rank, state in enumerate(TRACE_WORDS)}
+
+
+def trace_order(rows: Iterable[TraceRow]) -> list[TraceRow]:
+    """Failed first, then errors, pending and applied; each group in the order the view holds them."""
+    return sorted(rows, key=lambda row: _TRACE_ORDER[row.state])
+
+
+def trace_tally(rows: Iterable[TraceRow]) -> str:
+    """``1 failed, 2 pending, 6 applied`` (worst first); ``all 9 applied`` when that is all; ``none``."""
+    counts = Counter(row.state for row in rows)
+    total = sum(counts.values())
+    if not total:
+        return "none"
+    if counts[TraceState.APPLIED] == total:
+        return f"all {total} applied"
+    return ", ".join(f"{counts[state]} {word}" for state, word in TRACE_WORDS.items() if counts[state])
+
+
+def commit_subject(message: str) -> str:
+    """The first non-empty line of a commit message."""
+    return next((line.strip() for line in message.splitlines() if line.strip()), "")
+
+
+def commit_url(url: str, sha: str) -> str:
+    """A commit's web URL with secrets masked but its commit id whole (Azure DevOps wants the full id)."""
+    if not sha or len(sha) < 7:
+        return mask_secrets(url)
+    return sha.join(mask_secrets(part) for part in url.split(sha))
+
+
+def push_summary(view: PushView) -> str:
+    """``push 4f1bdad4d0a5 to contoso/fleet (main) by alice``: plain text, for each renderer to escape."""
+    by = f" by {view.pusher}" if view.pusher else ""
+    return f"push {short_revision(view.sha)[:12]} to {view.repo} ({view.branch}){by}"

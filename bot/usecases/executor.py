@@ -38,12 +38,15 @@ from bot.commands import (
     Run,
     Status,
     Suspend,
+    Unwatch,
+    Watch,
+    WatchList,
 )
 from bot.grammar import parse
 from bot.jobs import JobRecord
 from bot.ports import Reporter
 from bot.redact import redact
-from bot.usecases import configs, extensions, reads
+from bot.usecases import configs, extensions, reads, watches
 from bot.usecases.context import Job, JobPorts, ResolvedCluster
 from bot.views import AuditEntry, ErrorInfo, Phase, StepState, TextView
 
@@ -63,6 +66,8 @@ CLUSTER_HANDLERS: dict[type, Handler] = {
     ConfigList: reads.config_list,
     KustomizationList: reads.kustomizations,
     KustomizationShow: reads.kustomizations,
+    Watch: watches.watch,
+    Unwatch: watches.unwatch,
     ExtensionCreate: extensions.extension_create,
     ExtensionUpdate: extensions.extension_update,
     ExtensionDelete: extensions.extension_delete,
@@ -114,9 +119,14 @@ def run_job(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
             reads.clusters(job, command)
         elif isinstance(command, Audit):
             reads.audit(job, command)
-        else:
-            assert where is not None
+        elif isinstance(command, WatchList):
+            watches.watch_list(job, command, where)
+        elif type(command) in CLUSTER_HANDLERS and where is not None:
             CLUSTER_HANDLERS[type(command)](job, command, where)
+        else:
+            raise errors.InvalidRequest(
+                f"`/flux {command.verb}` cannot run here", recommendation="see `/flux help` for where it works"
+            )
     except errors.Busy as busy:
         job.show(phase=Phase.WAITING, note=busy.message)
         raise

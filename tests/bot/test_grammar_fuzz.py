@@ -14,8 +14,10 @@ from bot.grammar import (
     extension_commands,
     kustomization_commands,
     parse,
+    pull_request_commands,
     sources,
     targets,
+    watch_commands,
 )
 from bot.grammar.flags import Flag
 from bot.grammar.flux_settings import SETTINGS
@@ -40,8 +42,10 @@ FLAGS = sorted(
             config_commands,
             extension_commands,
             kustomization_commands,
+            pull_request_commands,
             sources,
             targets,
+            watch_commands,
         )
         for value in vars(module).values()
         if isinstance(value, Flag)
@@ -51,7 +55,9 @@ FLAGS = sorted(
     | {"--help", "-h", "--yes", "--bogus"}
 )
 COMMAND_WORDS = sorted({*SINGLES, *GROUPS, *WORD_ALIASES, *PLANNED, "az", "k8s-configuration", "flux", "k8s-extension"})
-SUB_WORDS = sorted({sub for subs in GROUPS.values() for sub in subs} | set(SUB_ALIASES) | {"status", "crate"})
+SUB_WORDS = sorted(
+    {sub for subs in GROUPS.values() for sub in subs} | set(SUB_ALIASES) | {"status", "crate", "j-0123456789ab"}
+)
 SECRETS = st.one_of(
     st.from_regex(r"ghp_[A-Za-z0-9]{36}", fullmatch=True),
     st.from_regex(r"xoxb-[0-9]{12}-[A-Za-z0-9]{24}", fullmatch=True),
@@ -101,6 +107,12 @@ VALUES = st.one_of(
             "'unbalanced",
             "“smart”",
             "<https://github.com/o/r|github.com/o/r>",
+            "C0123ABC",
+            "<#C0123ABC|ops-alerts>",
+            "<#C0123ABC|odd label>",
+            "#ops-alerts",
+            "<@U0123ABC>",
+            "j-0123456789ab",
             "&amp;",
             "a,b",
             "k:v,k2:v2",

@@ -1,0 +1,79 @@
+"""``plan``, ``apply``, ``confirm``, ``cancel``: the commands of a pull-request comment.
+
+``plan`` and ``apply`` act on the pull request the comment is on (a fleet repository's), so they take
+no arguments. ``confirm JOB_ID`` and ``cancel JOB_ID`` answer a destructive command started from a
+comment: pull requests have no buttons. Where a command came from is the worker's to check; the grammar
+reads the same text the same way wherever it was typed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.commands import ApplyFleet, CancelJob, ConfirmJob, PlanFleet
+from bot.grammar.flags import read_flags
+from bot.grammar.targets import CLUSTER_FLAGS
+from bot.grammar.usage import UsageError, code, shown
+
+#: how job ids are made (``j-`` and 12 hex digits of a uuid4)
+_JOB_ID = re.compile(r"j-[0-9a-f]{12}")
+_WHOLE_PLAN = {
+    "plan": "plans the whole pull request",
+    "apply": "applies the pull request's whole plan",
+}
+
+
+def _no_arguments(words: Sequence[str], command: str) -> None:
+    # CLUSTER_FLAGS are read only to say why they do not apply here
+    options = read_flags(words, CLUSTER_FLAGS, command=command)
+    given = [dest for dest in ("cluster", "resource_group", "cluster_type") if options.given(dest)]
+    if given:
+        raise UsageError(
+            f"`{command}` {_WHOLE_PLAN[command]}; it takes no {code(options.spelled(given[0]))}.",
+            hint="The fleet repository's files say which clusters it changes.",
+            usage=True,
+        )
+    if options.positionals:
+        raise UsageError(
+            f"`{command}` takes no arguments, not {shown(options.positionals[0])}.",
+            hint=f"Comment just {code('/flux ' + command)} on the pull request; it {_WHOLE_PLAN[command]}.",
+            usage=True,
+        )
+
+
+def plan(words: Sequence[str]) -> PlanFleet:
+    _no_arguments(words, "plan")
+    return PlanFleet()
+
+
+def apply(words: Sequence[str]) -> ApplyFleet:
+    _no_arguments(words, "apply")
+    return ApplyFleet()
+
+
+def _job_id(words: Sequence[str], command: str) -> str:
+    options = read_flags(words, (), command=command)
+    if not options.positionals:
+        raise UsageError(
+            "JOB_ID is missing.", hint="The job id (`j-` and 12 hex digits) is in the message that asked.", usage=True
+        )
+    if len(options.positionals) > 1:
+        raise UsageError(
+            f"Unexpected word {shown(options.positionals[1])}.", hint=f"`{command}` takes one job id.", usage=True
+        )
+    value = options.positionals[0]
+    if not _JOB_ID.fullmatch(value.lower()):
+        raise UsageError(
+            f"`{command}` takes a job id such as `j-0123456789ab` (`j-` and 12 hex digits), not {shown(value)}.",
+            hint="Copy it from the message that asked for confirmation.",
+        )
+    return value.lower()
+
+
+def confirm(words: Sequence[str]) -> ConfirmJob:
+    return ConfirmJob(job_id=_job_id(words, "confirm"))
+
+
+def cancel(words: Sequence[str]) -> CancelJob:
+    return CancelJob(job_id=_job_id(words, "cancel"))

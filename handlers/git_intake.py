@@ -1,0 +1,221 @@
+"""What the GitHub and Azure DevOps receivers share: payload fields, classification, enqueue and the ack.
+
+Each receiver verifies its delivery and normalizes the provider's payload into ``bot.gitevents`` events;
+from there the rules are the same for both hosts and live here:
+
+- a comment counts when its first line starts with ``/flux``: ``/flux apply`` is an ``apply`` job,
+  ``/flux plan`` a ``plan`` job, anything else a ``command`` job (the worker re-reads the comment,
+  answers help and usage errors itself and authorizes the commenter);
+- a pull request on a fleet repository gets a ``plan`` job (which also releases its cluster locks once
+  it is closed), and, merged into the default branch of a repository whose entry says
+  ``apply_on_merge`` and not from a fork, an ``apply`` job too;
+- every job of one delivery is submitted with a dedupe key derived from the delivery, so a redelivery
+  or a concurrent copy starts nothing new; the ack says which job runs and whether it was a duplicate.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from bot.commands import Ignore
+from bot.config_file import FleetRepository, FluxopsConfig
+from bot.gitevents import GitEvent, PullRequestEvent, RepoRef
+from bot.grammar import parse
+from bot.jobs import JobRecord
+from handlers.enqueue import DEDUPE_TTL_SECONDS, JobQueue
+from workers.redis_jobs import JOB_TTL_SECONDS
+
+PUSH, PLAN, APPLY, COMMAND = "push", "plan", "apply", "command"
+#: first words after /flux that start a config-as-code job instead of a command
+_PR_VERBS = {"plan": PLAN, "apply": APPLY}
+#: a job that must run once per pull request is deduplicated as long as jobs are kept
+LONG_DEDUPE_TTL = JOB_TTL_SECONDS
+
+
+def new_job_id() -> str:
+    return f"j-{uuid.uuid4().hex[:12]}"
+
+
+class Malformed(Exception):
+    """The payload does not have the shape its event promises (-> 400, nothing enqueued)."""
+
+
+class Fields:
+    """Typed reads of one JSON object of a payload; a missing or mistyped field raises Malformed."""
+
+    def __init__(self, data: object, path: str) -> None:
+        if not isinstance(data, dict):
+            raise Malformed(f"{path} must be an object")
+        self.data: dict[str, Any] = data
+        self.path = path
+
+    def _where(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def has(self, key: str) -> bool:
+        return self.data.get(key) is not None
+
+    def obj(self, key: str) -> Fields:
+        if not self.has(key):
+            raise Malformed(f"{self._where(key)} is missing")
+        return Fields(self.data[key], self._where(key))
+
+    def optional_obj(self, key: str) -> Fields | None:
+        return self.obj(key) if self.has(key) else None
+
+    def text(self, key: str, default: str | None = None) -> str:
+        value = self.data.get(key)
+        if value is None:
+            if default is None:
+                raise Malformed(f"{self._where(key)} is missing")
+            return default
+        if not isinstance(value, str):
+            raise Malformed(f"{self._where(key)} must be a string")
+        return value
+
+    def integer(self, key: str, default: int | None = None) -> int:
+        value = self.data.get(key)
+        if value is None and default is not None:
+            return default
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise Malformed(f"{self._where(key)} must be an integer")
+        return value
+
+    def flag(self, key: str, default: bool = False) -> bool:
+        value = self.data.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise Malformed(f"{self._where(key)} must be true or false")
+        return value
+
+    def items(self, key: str) -> list[Any]:
+        value = self.data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise Malformed(f"{self._where(key)} must be an array")
+        return value
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job a delivery starts, before it has an id.
+
+    Its dedupe key is the delivery's, plus ``dedupe_suffix`` when one delivery starts several jobs;
+    ``dedupe_key`` replaces it for a job that must run once whichever delivery asks for it (the apply
+    of a merged pull request, which Azure DevOps announces more than once), kept ``LONG_DEDUPE_TTL``.
+    """
+
+    kind: str
+    event: GitEvent
+    actor: str
+    channel: str = ""
+    text: str = ""
+    dedupe_suffix: str = ""
+    dedupe_key: str = ""
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """Why a verified, well-formed delivery starts no job (acknowledged with 202 all the same)."""
+
+    reason: str
+
+
+Outcome = Sequence[Job] | Ignored
+
+
+def first_line_after_flux(body: str) -> str:
+    """The words after ``/flux`` on a comment's first non-empty line (the rule ``parse`` applies)."""
+    lines = body.lstrip().splitlines()
+    first = lines[0].strip() if lines else ""
+    return first[len("/flux") :].strip()
+
+
+def comment_kind(body: str) -> tuple[str, str] | None:
+    """(job kind, text after /flux) of a comment addressed to fluxops; None when it is not."""
+    if isinstance(parse(body, comment=True), Ignore):
+        return None
+    text = first_line_after_flux(body)
+    verb = text.split(maxsplit=1)[0].lower() if text else ""
+    return _PR_VERBS.get(verb, COMMAND), text
+
+
+def pr_channel(repo: RepoRef, number: int) -> str:
+    """Where a pull request's job reports: ``owner/repo#12`` (``org/project/repo#12`` on Azure DevOps)."""
+    return f"{repo.full_name}#{number}"
+
+
+def pull_request_jobs(
+    event: PullRequestEvent, *, fleet: FleetRepository, actor: str, merger: str, apply_dedupe_key: str = ""
+) -> list[Job]:
+    """The plan job of a pull request event, plus the apply job of a merge that applies on merge.
+
+    ``apply_dedupe_key``: the apply's own dedupe key (default: the delivery's, suffixed ``:apply``).
+    """
+    channel = pr_channel(event.repo, event.number)
+    jobs = [Job(kind=PLAN, event=event, actor=actor, channel=channel)]
+    # a fork's changes never apply themselves (DESIGN.md §6), not even once merged
+    if event.merged and fleet.apply_on_merge and event.base_branch == event.repo.default_branch and not event.from_fork:
+        jobs.append(
+            Job(
+                kind=APPLY,
+                event=event,
+                actor=merger,
+                channel=channel,
+                dedupe_suffix="" if apply_dedupe_key else "apply",
+                dedupe_key=apply_dedupe_key,
+            )
+        )
+    return jobs
+
+
+class GitIntake:
+    """Submits a delivery's jobs and answers it; one per receiver (``platform`` is the JobRecord's)."""
+
+    def __init__(self, *, queue: JobQueue, platform: str, config: FluxopsConfig | None) -> None:
+        self.queue = queue
+        self.platform = platform
+        self.config = config
+
+    def fleet(self, repo: RepoRef) -> FleetRepository | None:
+        """The fleet repository entry for ``repo``, None when FLUXOPS_CONFIG does not declare it one."""
+        return None if self.config is None else self.config.fleet_repository(repo.url)
+
+    async def answer(self, outcome: Outcome, *, dedupe_key: str) -> web.Response:
+        """Enqueue the jobs (each one Redis script: dedupe + record + message) and ack with 202."""
+        if isinstance(outcome, Ignored):
+            return web.json_response({"ignored": outcome.reason}, status=202)
+        if not outcome:
+            return web.json_response({"ignored": "nothing to do"}, status=202)
+        started: list[dict[str, Any]] = []
+        for job in outcome:
+            key, ttl = dedupe_key, DEDUPE_TTL_SECONDS
+            if job.dedupe_key:
+                key, ttl = job.dedupe_key, LONG_DEDUPE_TTL
+            elif job.dedupe_suffix:
+                key = f"{dedupe_key}:{job.dedupe_suffix}"
+            record = JobRecord(
+                job_id=new_job_id(),
+                text=job.text,
+                platform=self.platform,
+                actor=job.actor,
+                channel=job.channel,
+                created_at=time.time(),
+                kind=job.kind,
+                event=job.event.to_json(),
+            )
+            submitted = await self.queue.submit(record, dedupe_key=key, dedupe_ttl=ttl)
+            started.append({"job": submitted.job_id, "kind": job.kind, "duplicate": submitted.duplicate})
+        first = started[0]
+        body: dict[str, Any] = {"job": first["job"], "duplicate": first["duplicate"]}
+        if len(started) > 1:
+            body["jobs"] = started
+        return web.json_response(body, status=202)

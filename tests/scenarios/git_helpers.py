@@ -1,0 +1,64 @@
+"""Talking to the sandbox's fake GitHub and Azure DevOps the way a person with a browser would."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import requests
+
+from cli.chat import Chat
+from cli.slack_text import blocks_to_text
+from sandbox.stack import Stack
+
+T = TypeVar("T")
+
+
+def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 90.0, every: float = 0.3) -> T:
+    """Poll ``probe`` until it returns something truthy; fail saying what never happened."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(every)
+
+
+def github(stack: Stack, method: str, path: str, **json_body: Any) -> Any:
+    """A control route of the fake GitHub; GET lists come unwrapped (``{"statuses": [...]}`` -> the list)."""
+    url = f"{stack.github_url}_sandbox/{path}"
+    if method == "GET":
+        response = requests.get(url, params=json_body, timeout=30)
+    else:
+        response = requests.post(url, json=json_body, timeout=60)
+    assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
+    data = response.json()
+    return data.get(path.replace("-", "_"), data.get(path, data)) if method == "GET" else data
+
+
+def ado(stack: Stack, method: str, path: str, **json_body: Any) -> Any:
+    url = f"{stack.ado_url}_sandbox/{path}"
+    if method == "GET":
+        response = requests.get(url, params=json_body, timeout=30)
+    else:
+        response = requests.post(url, json=json_body, timeout=60)
+    assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
+    return response.json()
+
+
+def channel_text_with(chat: Chat, needle: str) -> list[str]:
+    """The channel messages (as people read them) that mention ``needle``."""
+    _, messages = chat.messages(0, 0)
+    texts = [blocks_to_text(m.get("blocks") or [], fallback=str(m.get("text") or "")) for m in messages]
+    return [t for t in texts if needle in t]
+
+
+def final_states(statuses: list[dict[str, Any]], key: str = "state") -> dict[str, list[str]]:
+    """Context -> its states, oldest first."""
+    found: dict[str, list[str]] = {}
+    for status in sorted(statuses, key=lambda s: s["id"]):
+        found.setdefault(status["context"], []).append(status[key])
+    return found
