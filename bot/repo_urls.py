@@ -19,8 +19,6 @@ _DEFAULT_PORTS = {"https": 443, "http": 80, "ssh": 22}
 _SCP_LIKE = re.compile(r"^(?P<user>[^@/\s]+)@(?P<host>[^:/\s]+):(?P<path>[^\s]*)$")
 
 
-
-
 def canonical_repo(url: str) -> tuple[str, str] | None:
     """The (host, path) key a git URL names, lower case, without ``.git``; None if not a repo URL.
 

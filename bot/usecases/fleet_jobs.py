@@ -39,7 +39,7 @@ from bot.fleet.plan import (
 )
 from bot.fleet.spec import FleetSpec, load_fleet
 from bot.git_host import PLAN_MARKER, CommentRef, Permission, PullRequestInfo
-from bot.gitevents import CommentEvent, PullRequestEvent, RepoRef, ReviewEvent, event_from_json
+from bot.gitevents import AZURE_DEVOPS, CommentEvent, PullRequestEvent, RepoRef, ReviewEvent, event_from_json
 from bot.jobs import JobRecord
 from bot.policy import Identity
 from bot.ports import GitHost, LongRunning, Reporter
@@ -55,8 +55,11 @@ SETTLED = ("Compliant", "Non-Compliant", "Suspended")
 
 
 def holder_of(repo: RepoRef, number: int) -> str:
-    """How a PR names itself in cluster claims and in other PRs' plan comments."""
-    return f"{repo.full_name}#{number}"
+    """How a PR names itself in cluster claims and in other PRs' plan comments: its web page."""
+    web = repo.url.strip().removesuffix(".git").rstrip("/")
+    if not web.startswith("https://"):
+        return f"{repo.full_name}#{number}"
+    return f"{web}/pullrequest/{number}" if repo.provider == AZURE_DEVOPS else f"{web}/pull/{number}"
 
 
 def _pr_store(repo: RepoRef, number: int) -> str:
@@ -215,6 +218,12 @@ class FleetJob:
     # -- applying --------------------------------------------------------------------------------
 
     def apply(self) -> Phase:
+        phase = self._apply()
+        if isinstance(self.event, PullRequestEvent) and self.ports.claims is not None:
+            self.ports.claims.release_all(self.holder)  # merged: the PR is done with its clusters
+        return phase
+
+    def _apply(self) -> Phase:
         fleet = self.fleet()
         if fleet is None:
             if isinstance(self.event, CommentEvent):
@@ -249,8 +258,6 @@ class FleetJob:
                     recommendation=error.recommendation,
                 ),
             )
-        if isinstance(self.event, PullRequestEvent) and self.ports.claims is not None:
-            self.ports.claims.release_all(self.holder)  # merged: the PR is done with its clusters
         self.audit(job, planned)
         return self.end(job.view.phase)
 

@@ -21,6 +21,7 @@ from workers.azure_flux import AzureFluxConfigs
 
 SCENARIO = StackOptions(
     sandbox=SandboxOptions(
+        fleet=3,  # fleet-0000 (Arc), fleet-0001, fleet-0002 (AKS): the Git scenarios' own clusters
         step_seconds=0.05,
         emulator=EmulatorConfig(time_scale=50, operation_seconds=0.2, extension_operation_seconds=0.3),
     ),

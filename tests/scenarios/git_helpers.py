@@ -15,15 +15,23 @@ from sandbox.stack import Stack
 T = TypeVar("T")
 
 
-def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 90.0, every: float = 0.3) -> T:
-    """Poll ``probe`` until it returns something truthy; fail saying what never happened."""
+def wait_for(
+    what: str,
+    probe: Callable[[], T | None],
+    timeout: float = 90.0,
+    every: float = 0.3,
+    seen: Callable[[], object] | None = None,
+) -> T:
+    """Poll ``probe`` until it returns something truthy; fail saying what never happened (and, with
+    ``seen``, what there was instead)."""
     deadline = time.monotonic() + timeout
     while True:
         value = probe()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+            instead = f"; instead: {seen()!r}" if seen is not None else ""
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{instead}")
         time.sleep(every)
 
 

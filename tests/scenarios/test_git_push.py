@@ -32,14 +32,14 @@ def github_tracked(stack: Stack) -> str:
     chat = Chat(Target(stack.slack_url, YOU, CHANNEL), out=lambda line: None, timeout=120)
     stack.sandbox.repos.create_repo(PUSH_REPO, tutorial_files(), private=False)
     url = f"https://github.com/{PUSH_REPO}"
-    create(chat, "push-trace", "-c demo-arc", url)
+    create(chat, "push-trace", "-c fleet-0000", url)
     create(
         chat,
         "push-trace",
-        "-c flux-demo-aks -g flux-demo-rg -t managedClusters",
+        "-c fleet-0001 -g fleet-rg -t managedClusters",
         "https://github.com/fluxops-sandbox/Push-Demo.git",
     )
-    assert chat.run("/flux watch push-trace -c demo-arc") == 0
+    assert chat.run("/flux watch push-trace -c fleet-0000") == 0
     return url
 
 
@@ -54,15 +54,15 @@ def test_a_push_is_traced_to_every_cluster_that_tracks_it(stack: Stack, chat: Ch
 
     states = wait_for("both commit statuses to finish", finished)
     assert states == {
-        "fluxops/demo-arc/push-trace": ["pending", "success"],
-        "fluxops/flux-demo-aks/push-trace": ["pending", "success"],
+        "fluxops/fleet-0000/push-trace": ["pending", "success"],
+        "fluxops/fleet-0001/push-trace": ["pending", "success"],
     }
     message = wait_for(
         "the push message to say applied on 2/2",
         lambda: [t for t in channel_text_with(chat, sha[:12]) if t.rstrip().endswith("applied on 2/2 clusters")],
     )
     assert len(channel_text_with(chat, sha[:12])) == 1, "one message per push, edited in place"
-    assert "demo-arc" in message[0] and "flux-demo-aks" in message[0]
+    assert "fleet-0000" in message[0] and "fleet-0001" in message[0]
 
 
 def test_a_push_that_breaks_a_kustomization_fails_naming_it(stack: Stack, chat: Chat, github_tracked: str) -> None:
@@ -110,7 +110,7 @@ def test_a_push_nobody_tracks_changes_nothing(stack: Stack) -> None:
 
 def test_an_azure_devops_push_gets_commit_statuses(stack: Stack, chat: Chat) -> None:
     url = f"https://dev.azure.com/{ADO_ORG}/{ADO_TUTORIAL.split('/')[0]}/_git/{ADO_TUTORIAL.split('/')[1]}"
-    create(chat, "ado-trace", "-c demo-arc", url)
+    create(chat, "ado-trace", "-c fleet-0002", url)
     pushed = ado(stack, "POST", "push", repo=ADO_TUTORIAL, branch="main", files={"README.md": "# ado push\n"})
     sha = pushed["sha"]
 
@@ -120,5 +120,5 @@ def test_an_azure_devops_push_gets_commit_statuses(stack: Stack, chat: Chat) -> 
 
     statuses = wait_for("the Azure DevOps commit status to finish", finished)
     contexts = {(s["context"]["genre"], s["context"]["name"], s["state"]) for s in statuses}
-    assert ("fluxops", "demo-arc/ado-trace", "pending") in contexts
-    assert ("fluxops", "demo-arc/ado-trace", "succeeded") in contexts
+    assert ("fluxops", "fleet-0002/ado-trace", "pending") in contexts
+    assert ("fluxops", "fleet-0002/ado-trace", "succeeded") in contexts

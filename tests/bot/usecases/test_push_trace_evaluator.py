@@ -15,7 +15,9 @@ from tests.bot.usecases.fakes import TUTORIAL_SPEC
 OLD = "a" * 40
 NEW = "b" * 40
 LATER = "c" * 40
-REPO = RepoRef("github", "Azure/gitops-flux2-kustomize-helm-mt", "https://github.com/Azure/gitops-flux2-kustomize-helm-mt")
+REPO = RepoRef(
+    "github", "Azure/gitops-flux2-kustomize-helm-mt", "https://github.com/Azure/gitops-flux2-kustomize-helm-mt"
+)
 EVENT = PushEvent(repo=REPO, branch="main", after=NEW, before=OLD, pusher="alice")
 REF = ClusterRef("sub", "flux-demo-rg", ClusterType.CONNECTED, "flux-demo-arc")
 TARGET = Target(REF.arm_id, "demo-arc", "cluster-config")
