@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot import errors
-from bot.commands import ClusterTarget, Role
+from bot.commands import ApplyFleet, ClusterTarget, PlanFleet, Role, Run
 from bot.config_file import FleetRepository
 from bot.fleet.plan import (
     ActualCluster,
@@ -40,6 +41,7 @@ from bot.fleet.plan import (
 from bot.fleet.spec import FleetSpec, load_fleet
 from bot.git_host import PLAN_MARKER, CommentRef, Permission, PullRequestInfo
 from bot.gitevents import AZURE_DEVOPS, CommentEvent, PullRequestEvent, RepoRef, ReviewEvent, event_from_json
+from bot.grammar import parse
 from bot.jobs import JobRecord
 from bot.policy import Identity
 from bot.ports import GitHost, LongRunning, Reporter
@@ -195,7 +197,13 @@ class FleetJob:
             return self.end(Phase.CANCELED)
         pr = self.host.pull_request(self.repo, self.number)
         if pr.state != "open":
-            if not (pr.state == "merged" and fleet.apply_on_merge) and self.ports.claims is not None:
+            applies = (
+                pr.state == "merged"
+                and fleet.apply_on_merge
+                and pr.base_branch == self.repo.default_branch
+                and not pr.from_fork
+            )
+            if not applies and self.ports.claims is not None:
                 released = self.ports.claims.release_all(self.holder)
                 if released:
                     log.info("%s %s: released %d cluster claims", self.holder, pr.state, len(released))
@@ -208,6 +216,11 @@ class FleetJob:
         assert isinstance(self.event, CommentEvent)
         current = reread(self.host, self.event)
         if current is None:
+            return False
+        parsed = parse(current.body, comment=True)
+        wanted = ApplyFleet if self.record.kind == "apply" else PlanFleet
+        if not (isinstance(parsed, Run) and isinstance(parsed.command, wanted)):
+            log.warning("comment %s on %s no longer asks for %s; ignored", current.comment_id, self.holder, wanted.verb)
             return False
         self.event = current
         if self.ports.jobs.get(self.record.job_id, "done:acknowledged") != "1":
@@ -270,16 +283,25 @@ class FleetJob:
         if pr.from_fork:
             return self.refuse("This pull request comes from a fork: fluxops never applies from a fork.")
         if merged:
-            if pr.state != "merged" or not fleet.apply_on_merge:
+            if pr.state != "merged" or not fleet.apply_on_merge or pr.base_branch != self.repo.default_branch:
                 return self.end(Phase.SUCCEEDED)
             try:
                 planned = self.compute(fleet, pr.base_branch, None)
             except errors.ConfigurationError as error:
                 return self.refuse(f"The merged fleet files cannot be read: {error.user_text()}")
+            refusal = self.authorize(planned, Identity(POLICY_PLATFORM[self.repo.provider], self.record.actor))
+            if refusal:
+                return self.refuse(f"Merged, but {refusal[len('Not applied: ') :]} Nothing was applied.")
         else:
             if pr.state != "open":
                 return self.refuse(f"This pull request is {pr.state}: there is nothing to apply.")
-            if not pr.approved:
+            approvers = [
+                user
+                for user in pr.approved_by
+                if user.casefold() != pr.author.casefold()
+                and self.host.permission(self.repo, user).at_least(Permission.WRITE)
+            ]
+            if not approvers or pr.changes_requested_by:
                 waiting = "changes were requested" if pr.changes_requested_by else "it is not approved yet"
                 return self.refuse(f"Not applied: {waiting}. `/flux apply` needs an approved pull request.")
             assert isinstance(self.event, CommentEvent)
@@ -309,6 +331,11 @@ class FleetJob:
                 return self.refuse("Not applied: " + "; ".join(problems))
             self.reporter.private(TextView("Nothing to apply: the clusters already match the fleet files."))
             return self.end(Phase.SUCCEEDED)
+        if merged:
+            merger = Identity(POLICY_PLATFORM[self.repo.provider], self.record.actor)
+            refusal = self.authorize(planned, merger)
+            if refusal:
+                return self.refuse(f"Merged, but nothing was applied. {refusal}")
         problems = planned.plan.problems()
         if problems and not merged:
             return self.refuse("Not applied: the plan has problems: " + "; ".join(problems))
@@ -341,11 +368,17 @@ class FleetJob:
         if claims is None:
             return ""
         held = []
+        taken = []
         for op in planned.plan.operations():
+            before = claims.holder(op.cluster.arm_id)
             holder = claims.claim(op.cluster.arm_id, self.holder)
             if holder != self.holder:
                 held.append(f"{op.label} is being applied from {holder}")
+            elif before is None:
+                taken.append(op.cluster.arm_id)
         if held:
+            if taken and self.ports.jobs.get(self.store, "applied") is None:
+                claims.release_all(self.holder)  # nothing applied from this PR yet: it holds nothing
             return "Not applied: " + "; ".join(sorted(set(held))) + ". It is free again once that PR merges or closes."
         return ""
 
@@ -353,9 +386,10 @@ class FleetJob:
         ports = self.ports
         job.show(phase=Phase.RUNNING, note=f"planned at {planned.head_sha[:12]}")
         written: list[tuple[ResolvedCluster | None, str, str]] = []
-        for index, op in enumerate(planned.plan.operations()):
+        for op in planned.plan.operations():
             text = op.describe()
-            key = f"op{index}"
+            # keyed by what it does, not by position: a resumed run plans again, and what already ran drops out
+            key = "op:" + hashlib.sha256(f"{op.cluster.arm_id.lower()}|{text}".encode()).hexdigest()[:16]
             if not job.done(key):
                 job.step(text)
             with ports.locks.hold(lock_key(op.cluster, op.lock_name), job.job_id):
@@ -365,6 +399,7 @@ class FleetJob:
                 name = op.spec.name if isinstance(op, CreateConfig) else op.name
                 written.append((planned.resolved.get(op.cluster_key), op.label, name))
         ports.jobs.put(self.store, "managed", json.dumps(sorted(planned.declared)))
+        ports.jobs.put(self.store, "applied", planned.head_sha)
         failed = False
         for where, label, name in written:
             if where is None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -327,11 +328,17 @@ class PushTrace:
         self.show(self.view(rows, Phase.WATCHING), channels)
         policy = self.ports.watch
         evaluator = Evaluator(self.event, self.host, settle=3 * policy.longest, clock=self.ports.clock)
-        deadline = self.ports.clock() + policy.timeout
+        # the deadline holds across restarts of the job: a job that keeps crashing still times out
+        saved = self._get("trace:deadline")
+        if saved is None:
+            saved = str(time.time() + policy.timeout)
+            self._put("trace:deadline", saved)
+        deadline = self.ports.clock() + max(0.0, float(saved) - time.time())
         delay = policy.first
         while True:
             self.ports.heartbeat(self.job.job_id)
             changed = False
+            finished: list[int] = []
             for index, target in enumerate(targets):
                 if rows[index].state.final:
                     continue
@@ -340,22 +347,25 @@ class PushTrace:
                     rows[index] = row
                     changed = True
                     if row.state.final:
-                        self.status(index, target, row)
+                        finished.append(index)
             if changed:
-                self.save_rows(rows)
+                self.save_rows(rows)  # before the statuses: a resumed run never decides a row twice
+            for index in finished:
+                self.status(index, targets[index], rows[index])
             if all(row.state.final for row in rows):
                 break
             if self.ports.clock() >= deadline:
                 minutes = max(1, int(policy.timeout // 60))
-                for index, target in enumerate(targets):
-                    if not rows[index].state.final:
-                        rows[index] = replace(
-                            rows[index],
-                            state=TraceState.ERROR,
-                            detail=f"timed out after {minutes} min; {rows[index].detail}",
-                        )
-                        self.status(index, target, rows[index])
+                late = [index for index, row in enumerate(rows) if not row.state.final]
+                for index in late:
+                    rows[index] = replace(
+                        rows[index],
+                        state=TraceState.ERROR,
+                        detail=f"timed out after {minutes} min; {rows[index].detail}",
+                    )
                 self.save_rows(rows)
+                for index in late:
+                    self.status(index, targets[index], rows[index])
                 break
             if changed:
                 self.show(self.view(rows, Phase.WATCHING), channels)

@@ -156,7 +156,7 @@ def test_github_fleet_pull_request_plan_and_apply(stack: Stack, arm_flux: AzureF
     github(stack, "POST", "close", repo=GITHUB_FLEET, number=second)
 
     # merging (apply_on_merge) applies what is left, here nothing, and frees the cluster
-    github(stack, "POST", "merge", repo=GITHUB_FLEET, number=number)
+    github(stack, "POST", "merge", repo=GITHUB_FLEET, number=number, author=GITHUB_ADMIN)
     assert gh_reply_after(stack, number, asked, "Nothing to apply")
 
 
