@@ -312,7 +312,7 @@ def load_config(text: str, *, source: str = "FLUXOPS_CONFIG") -> FluxopsConfig:
         loader.dispose()
     if node is None or data is None:
         return FluxopsConfig()
-    duplicates = _duplicate_keys(node)
+    duplicates = duplicate_keys(node)
     if duplicates:
         raise ConfigurationError(f"{source}: {'; '.join(duplicates)}", recommendation=_FIX)
     if not isinstance(data, dict):
@@ -342,7 +342,7 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     return "cannot parse"
 
 
-def _duplicate_keys(root: yaml.Node) -> list[str]:
+def duplicate_keys(root: yaml.Node) -> list[str]:
     """PyYAML keeps the last of two equal keys silently; in a policy that hides a mistake."""
     found: list[tuple[int, str]] = []
     seen_nodes: set[int] = set()
@@ -371,8 +371,8 @@ def _duplicate_keys(root: yaml.Node) -> list[str]:
 def _describe(error: ErrorDetails, root: yaml.Node) -> tuple[int, str]:
     """(line, text) of one validation error."""
     loc = tuple(error["loc"])
-    line = _line_of(root, loc)
-    return line, f"line {line}, {_path(loc) or 'top level'}: {_problem(error, loc)}"
+    line = line_of(root, loc)
+    return line, f"line {line}, {key_path(loc) or 'top level'}: {_problem(error, loc)}"
 
 
 def _problem(error: ErrorDetails, loc: tuple[int | str, ...]) -> str:
@@ -384,6 +384,12 @@ def _problem(error: ErrorDetails, loc: tuple[int | str, ...]) -> str:
         hint = f" — did you mean '{close[0]}'?" if close else ""
         listing = f" (allowed here: {', '.join(allowed)})" if allowed else ""
         return f"unknown key '{key}'{hint}{listing}"
+    return value_problem(error)
+
+
+def value_problem(error: ErrorDetails) -> str:
+    """What is wrong with a value pydantic refused, in YAML terms (shared with bot.fleet.spec)."""
+    kind = error["type"]
     if kind == "missing":
         return "is required"
     message = error["msg"].removeprefix("Value error, ")
@@ -396,7 +402,7 @@ def _problem(error: ErrorDetails, loc: tuple[int | str, ...]) -> str:
     return message
 
 
-def _path(loc: tuple[int | str, ...]) -> str:
+def key_path(loc: tuple[int | str, ...]) -> str:
     text = ""
     for part in loc:
         if part == "[key]":  # pydantic's marker for a bad mapping key
@@ -406,7 +412,7 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return text
 
 
-def _line_of(root: yaml.Node, loc: tuple[int | str, ...]) -> int:
+def line_of(root: yaml.Node, loc: tuple[int | str, ...]) -> int:
     """The line of the deepest node on ``loc`` that the YAML has (the key's line for a missing child)."""
     node = root
     for part in loc:
@@ -429,7 +435,7 @@ def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
     """Field names of the model found at ``loc`` (for "did you mean")."""
     annotation: Any = FluxopsConfig
     for part in loc:
-        annotation = _step(annotation, part)
+        annotation = annotation_step(annotation, part)
         if annotation is None:
             return []
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -437,7 +443,7 @@ def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
     return []
 
 
-def _step(annotation: Any, part: int | str) -> Any:
+def annotation_step(annotation: Any, part: int | str) -> Any:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         field = annotation.model_fields.get(part) if isinstance(part, str) else None
         return field.annotation if field is not None else None

@@ -77,7 +77,7 @@ from pydantic_core import ErrorDetails
 from bot.commands import CredentialRefs
 
 # The error-location helpers of the FLUXOPS_CONFIG loader: the same YAML, the same way of saying where.
-from bot.config_file import _duplicate_keys, _line_of, _path, _step
+from bot.config_file import annotation_step, duplicate_keys, key_path, line_of, value_problem
 from bot.errors import ConfigurationError
 from bot.grammar import sources
 from bot.grammar.flags import Flag, Options
@@ -534,7 +534,7 @@ class _Collector:
 
     def add(self, file: str, root: yaml.Node | None, loc: Loc, text: str) -> None:
         line = _where(root, loc) if root is not None else 0
-        self.problems.append(FleetProblem(file, line, _path(loc), text))
+        self.problems.append(FleetProblem(file, line, key_path(loc), text))
 
 
 def load_fleet(files: Mapping[str, str]) -> FleetSpec:
@@ -596,7 +596,7 @@ def _documents(file: str, text: str, found: _Collector) -> Iterator[tuple[yaml.N
 
 
 def _document(file: str, root: yaml.Node, data: Any, found: _Collector) -> FleetDocument | None:
-    duplicates = _duplicate_keys(root)
+    duplicates = duplicate_keys(root)
     for text in duplicates:  # "line 7: key 'x' appears twice (first on line 5)"
         line_text, _, rest = text.partition(": ")
         found.problems.append(FleetProblem(file, int(line_text.removeprefix("line ")), "", rest))
@@ -646,16 +646,7 @@ def _problem(error: ErrorDetails) -> str:
             hint += " (fleet files spell keys in camelCase)"
         listing = f" (allowed here: {', '.join(allowed)})" if allowed else ""
         return f"unknown key '{key}'{hint}{listing}"
-    if kind == "missing":
-        return "is required"
-    message = error["msg"].removeprefix("Value error, ")
-    value = error.get("input")
-    if kind.endswith("_type") or kind in ("enum", "literal_error"):
-        if isinstance(value, str | int | float | bool) or value is None:
-            message += f", got {value!r}"
-        if kind == "string_type" and isinstance(value, int | float | bool):
-            message += " (quote it in YAML)"
-    return message
+    return value_problem(error)
 
 
 def _fold(name: str) -> str:
@@ -665,7 +656,7 @@ def _fold(name: str) -> str:
 def _allowed_keys(loc: Loc) -> list[str]:
     annotation: Any = FleetDocument
     for part in loc:
-        annotation = _step(annotation, part)
+        annotation = annotation_step(annotation, part)
         if annotation is None:
             return []
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -675,7 +666,7 @@ def _allowed_keys(loc: Loc) -> list[str]:
 
 def _where(root: yaml.Node | None, loc: Loc) -> int:
     """The line of the key ``loc`` ends with (not the line of its value's first child); for a key that is
-    missing, the line of the key that should hold it; else ``_line_of``."""
+    missing, the line of the key that should hold it; else ``line_of``."""
     if root is None:
         return 0
     if loc and loc[-1] == "[key]":
@@ -690,7 +681,7 @@ def _where(root: yaml.Node | None, loc: Loc) -> int:
                     return int(key.start_mark.line) + 1
             if len(loc) > 1:
                 return _where(root, loc[:-1])
-    return _line_of(root, loc)
+    return line_of(root, loc)
 
 
 def _child(node: yaml.Node | None, part: int | str) -> yaml.Node | None:
