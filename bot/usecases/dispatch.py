@@ -17,8 +17,6 @@ from bot.usecases.executor import run_job
 from bot.usecases.push_trace import trace_push
 from bot.views import Phase
 
-KINDS = ("command", "push", "plan", "apply")
-
 
 def run(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
     """Run the job to its end (or to where it waits for a confirmation). Returns its phase."""
