@@ -391,6 +391,41 @@ class CancelJob(BaseCommand):
     verb: ClassVar[str] = "cancel"
 
 
+@dataclass(frozen=True)
+class KeyRotate(BaseCommand):
+    """Rotate deploy keys with zero downtime (or re-hand a changed HTTPS credential to its configurations).
+
+    Exactly one way of saying what rotates:
+    - ``name`` + ``target``: the key configuration ``name`` on that cluster uses;
+    - ``repository``: every fluxops key of that repository, replaced by one new key (any URL spelling);
+    - ``key_id``: one key by fluxops' id (``dk-0123456789``, as ``/flux key status`` shows it);
+    - ``credential``: the credential fluxops holds as ``--https-key-ref REF``: its current value is given
+      to every configuration that was created or updated with it (Azure DevOps has no deploy keys).
+    """
+
+    name: str | None = None
+    target: ClusterTarget | None = None
+    repository: str | None = None
+    key_id: str | None = None
+    credential: str | None = None
+    role: ClassVar[Role] = Role.OPERATOR
+    mutates: ClassVar[bool] = True
+    verb: ClassVar[str] = "key rotate"
+
+
+@dataclass(frozen=True)
+class KeyStatus(BaseCommand):
+    """List the keys fluxops made: ids, repositories, ages, users and next scheduled rotation.
+
+    ``name`` + ``target``: the key of one configuration; ``target`` alone: keys used on that cluster;
+    neither: every key.
+    """
+
+    name: str | None = None
+    target: ClusterTarget | None = None
+    verb: ClassVar[str] = "key status"
+
+
 Command = (
     Help
     | ListClusters
@@ -419,6 +454,8 @@ Command = (
     | ApplyFleet
     | ConfirmJob
     | CancelJob
+    | KeyRotate
+    | KeyStatus
 )
 
 

@@ -33,6 +33,9 @@ Schema::
         approvers: 2
     credentials:               # what `--https-key-ref NAME` refers to; the secret lives in the file
       NAME: {file: /run/secrets/NAME}   # absolute path
+    deploy_keys:               # keys fluxops generates (`--deploy-key generate`) and rotates
+      max_age: 90d             # a beat task rotates keys older than this (w, d, h, m, s); omitted: never
+      channel: C0123ABC        # Slack channel id where scheduled rotations report; omitted: not reported
     fleet_repositories:        # config-as-code: repositories whose YAML declares clusters' Flux (README)
       - repository: https://github.com/org/fleet   # any clone URL spelling; GitHub or Azure DevOps
         path: clusters         # a YAML file, or a directory of *.yaml / *.yml files
@@ -61,6 +64,9 @@ from bot.repo_urls import canonical_repo
 
 EXAMPLE_FILE = "deploy/fluxops.example.yaml"
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+_PERIOD = re.compile(r"(?:\d{1,6}[wdhms])+")
+_PERIOD_PART = re.compile(r"(\d+)([wdhms])")
+_CHANNEL = re.compile(r"[CG][A-Z0-9]{6,20}")
 _TYPE_WORDS = {"aks": ClusterType.MANAGED, "arc": ClusterType.CONNECTED}
 
 
@@ -221,6 +227,41 @@ class CredentialFile(_Model):
         return value
 
 
+class DeployKeyPolicy(_Model):
+    """``deploy_keys:``: how old a key fluxops made may get before a beat task rotates it, and where it says so."""
+
+    max_age: str | None = None
+    channel: str | None = None
+
+    @field_validator("max_age")
+    @classmethod
+    def _a_period(cls, value: str | None) -> str | None:
+        if value is not None and period_seconds(value) is None:
+            raise ValueError(f"'{value}' is not a period: write it like 90d, 12w, 36h or 1d12h")
+        return value
+
+    @field_validator("channel")
+    @classmethod
+    def _a_channel(cls, value: str | None) -> str | None:
+        if value is not None and not _CHANNEL.fullmatch(value):
+            raise ValueError(f"'{value}' is not a Slack channel id (C0123ABC): copy it from the channel's details")
+        return value
+
+    @property
+    def max_age_seconds(self) -> int | None:
+        return None if self.max_age is None else period_seconds(self.max_age)
+
+
+def period_seconds(text: str) -> int | None:
+    """``90d``, ``2w``, ``36h``, ``1d12h`` -> seconds; None when it is not such a period (or is zero)."""
+    clean = text.strip().lower()
+    if not _PERIOD.fullmatch(clean):
+        return None
+    units = {"w": 604_800, "d": 86_400, "h": 3600, "m": 60, "s": 1}
+    total = sum(int(n) * units[u] for n, u in _PERIOD_PART.findall(clean))
+    return total or None
+
+
 class FleetRepository(_Model):
     """A config-as-code repository: pull requests to it get a plan; `/flux apply` (or a merge) applies it."""
 
@@ -258,6 +299,7 @@ class FluxopsConfig(_Model):
     approvals: list[ApprovalRule] = Field(default_factory=list)
     credentials: dict[str, CredentialFile] = Field(default_factory=dict)
     fleet_repositories: list[FleetRepository] = Field(default_factory=list)
+    deploy_keys: DeployKeyPolicy = Field(default_factory=DeployKeyPolicy)
 
     @field_validator("clusters", "credentials")
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Protocol, TypeVar
 
+from bot.deploy_keys import CredentialUse, DeployKeyRecord, GeneratedKey
 from bot.git_host import CheckRun, CommentInfo, CommentRef, CommitStatus, Permission, PullRequestInfo
 from bot.gitevents import RepoRef
 from bot.jobs import JobRecord
@@ -171,6 +172,77 @@ class GitHost(Protocol):
     def acknowledge(self, repo: RepoRef, number: int, ref: CommentRef) -> None:
         """Show the commenter their command was seen (GitHub: an "eyes" reaction; Azure DevOps: a like)."""
         ...
+
+    def add_deploy_key(self, repo: RepoRef, title: str, public_key: str) -> int:
+        """Register ``public_key`` as a read-only deploy key on ``repo``; returns the host's key id.
+
+        Idempotent: when the same key is already registered on ``repo`` (a resumed job), its id is
+        returned. Azure DevOps has no deploy keys: it raises InvalidRequest saying what to use instead.
+        """
+        ...
+
+    def remove_deploy_key(self, repo: RepoRef, key_id: int) -> bool:
+        """Revoke deploy key ``key_id`` of ``repo``; False when it was already gone (idempotent)."""
+        ...
+
+    def deploy_key_ids(self, repo: RepoRef) -> dict[int, str]:
+        """The deploy keys registered on ``repo``: host key id -> public key ("ssh-ed25519 AAAA...")."""
+        ...
+
+    def ssh_host_keys(self) -> list[str]:
+        """The host's published SSH host keys ("ssh-ed25519 AAAA...", GitHub's ``GET /meta`` ssh_keys),
+        for the known_hosts entry fluxops gives Flux."""
+        ...
+
+
+class KeyMaker(Protocol):
+    def generate(self) -> GeneratedKey:
+        """A new Ed25519 key pair (private half in OpenSSH format, as Flux takes it)."""
+        ...
+
+
+class KeyRegistry(Protocol):
+    """The deploy keys fluxops made (metadata), the credentials it handed out, and sealed private halves.
+
+    Sealed values are encrypted with a key from the settings before they are stored; ``unseal`` gives
+    them back only to a job that needs one (to hand a key to another configuration, or to roll back).
+    """
+
+    def save(self, record: DeployKeyRecord) -> None: ...
+    def get(self, key_id: str) -> DeployKeyRecord | None: ...
+    def all(self) -> list[DeployKeyRecord]:
+        """Every key, oldest first."""
+        ...
+
+    def delete(self, key_id: str) -> None:
+        """Forget the key's record and destroy its sealed private half."""
+        ...
+
+    def for_config(self, cluster_id: str, config: str) -> DeployKeyRecord | None:
+        """The key a configuration uses (cluster id and name are case-insensitive), if fluxops made it."""
+        ...
+
+    def for_repository(self, host: str, full_name: str) -> list[DeployKeyRecord]:
+        """The keys registered on one repository (case-insensitive), oldest first."""
+        ...
+
+    def seal(self, name: str, secret: Secret) -> None:
+        """Hold ``secret`` encrypted under ``name`` (a key id, or ``cred:REF``); replaces what was there."""
+        ...
+
+    def unseal(self, name: str) -> Secret | None:
+        """The secret held under ``name``; None when there is none (destroyed, or never sealed)."""
+        ...
+
+    def destroy(self, name: str) -> None:
+        """Destroy what is sealed under ``name`` (nothing happens when there is nothing)."""
+        ...
+
+    def credential_use(self, ref: str) -> CredentialUse:
+        """Which configurations were given credential ``ref`` (an empty use when none)."""
+        ...
+
+    def save_credential_use(self, use: CredentialUse) -> None: ...
 
 
 class Subscriptions(Protocol):

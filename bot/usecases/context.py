@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from bot.commands import ClusterTarget
-from bot.config_file import FleetRepository
+from bot.config_file import DeployKeyPolicy, FleetRepository
 from bot.errors import ConfigurationError
 from bot.jobs import JobRecord
 from bot.models import Cluster
@@ -26,6 +26,8 @@ from bot.ports import (
     FluxConfigs,
     GitHost,
     JobStore,
+    KeyMaker,
+    KeyRegistry,
     Locks,
     LongRunning,
     Reporter,
@@ -85,6 +87,15 @@ class JobPorts:
     cancel_staged: Callable[[str], bool] = lambda job_id: False
     #: a reporter that posts this job's message into another channel: (job record, channel) -> Reporter
     channel_reporter: Callable[[JobRecord, str], Reporter] | None = None
+    #: deploy keys fluxops made and sealed secrets; None when FLUXOPS_KEY_ENCRYPTION_KEY is not set
+    keys: KeyRegistry | None = None
+    key_maker: KeyMaker | None = None
+    #: ``deploy_keys:`` of FLUXOPS_CONFIG: the largest key age and where scheduled rotations report
+    key_policy: DeployKeyPolicy = field(default_factory=DeployKeyPolicy)
+    #: (job id, step) after each recorded step of a key rotation: a failpoint in tests, else nothing
+    checkpoint: Callable[[str, str], None] = lambda job_id, step: None
+    #: epoch seconds (key ages, rotation schedule)
+    wall_clock: Callable[[], float] = time.time
     heartbeat: Callable[[str], None] = lambda job_id: None
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
