@@ -126,6 +126,13 @@ class Policy:
         if have is None or have.rank < needed.rank:
             raise self._refusal(identity, command.verb, needed, have, _where(cluster, alias))
 
+    def require(self, identity: Identity, needed: Role, cluster: Cluster, alias: str | None, verb: str) -> None:
+        """Raise Forbidden unless ``identity`` has at least ``needed`` on ``cluster`` (a job touching more
+        clusters than the one its command names checks each of them)."""
+        have = self.role_for(identity, cluster, alias)
+        if have is None or have.rank < needed.rank:
+            raise self._refusal(identity, verb, needed, have, _where(cluster, alias))
+
     def visible(self, identity: Identity, clusters: Iterable[_C]) -> list[_C]:
         """The clusters (or resolved inventory entries, whose aliases then count) ``identity`` may view."""
         shown: list[_C] = []

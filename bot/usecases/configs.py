@@ -16,6 +16,7 @@ from bot.commands import (
     Resume,
     Suspend,
 )
+from bot.deploy_keys import KeyUser
 from bot.models import (
     ClusterRef,
     ExtensionSpec,
@@ -26,6 +27,7 @@ from bot.models import (
     ProtectedSettings,
 )
 from bot.ports import Credentials
+from bot.usecases import deploy_keys
 from bot.usecases.context import Job, ResolvedCluster
 from bot.usecases.watch import SUSPENDED, watch_reconciliation
 from bot.views import ConfirmView, Phase
@@ -105,12 +107,10 @@ def config_create(job: Job, command: ConfigCreate, where: ResolvedCluster) -> No
     cluster, label, name = where.cluster.ref, where.label, command.spec.name
     ports = job.ports
     if command.generate_deploy_key:
-        raise errors.InvalidRequest(
-            "`--deploy-key generate` is not available yet",
-            recommendation="give a key fluxops holds with `--ssh-private-key-ref NAME`, or use an https URL",
-        )
+        deploy_keys.key_repository(getattr(command.spec.source, "url", ""))  # refuse early what cannot be keyed
     protected = protected_settings(ports.credentials, command.credentials)
     spec = with_known_hosts(command.spec, ports.credentials, command.credentials)
+    prepared: deploy_keys.PreparedKey | None = None
     with ports.locks.hold(lock_key(cluster, name), job.job_id):
         job.show(phase=Phase.RUNNING, note="")
         if ports.jobs.get(job.job_id, "checked:absent") is None:
@@ -125,9 +125,23 @@ def config_create(job: Job, command: ConfigCreate, where: ResolvedCluster) -> No
                 )
         if command.install_extension:
             ensure_extension(job, cluster, label)
+        if command.generate_deploy_key:
+            prepared = deploy_keys.prepare_for_create(job, where, spec)
+            spec, protected = prepared.spec, prepared.protected
         text = f"create flux configuration {name}"
         job.step(text)
-        job.operation("write", lambda: ports.flux.begin_create_or_update(cluster, spec, protected), ports.flux.resume)
+        try:
+            job.operation(
+                "write", lambda: ports.flux.begin_create_or_update(cluster, spec, protected), ports.flux.resume
+            )
+        except errors.FluxopsError as error:
+            if prepared is not None and not error.retryable:
+                deploy_keys.abandon(job, prepared)
+            raise
+        if prepared is not None:
+            deploy_keys.adopt(job, prepared, where)
+        user = KeyUser(cluster.arm_id, name, label)
+        deploy_keys.record_credential_use(job, command.credentials.https_key, user)
         job.finish_step(text, f"created flux configuration {name} in Azure")
     watch_reconciliation(job, cluster, name, label, expect=SUSPENDED if spec.suspend else "Compliant")
 
@@ -160,6 +174,8 @@ def config_update(job: Job, command: ConfigUpdate, where: ResolvedCluster) -> No
     patch = (
         command.patch if protected is None else FluxConfigPatch(**{**command.patch.__dict__, "protected": protected})
     )
+    user = KeyUser(where.cluster.ref.arm_id, command.name, where.label)
+    deploy_keys.record_credential_use(job, command.credentials.https_key, user)
     _patch(job, where, command.name, patch, f"update flux configuration {command.name}", expect="Compliant")
 
 

@@ -28,6 +28,8 @@ from bot.commands import (
     ExtensionShow,
     ExtensionUpdate,
     Help,
+    KeyRotate,
+    KeyStatus,
     KustomizationCreate,
     KustomizationDelete,
     KustomizationList,
@@ -46,7 +48,7 @@ from bot.grammar import parse
 from bot.jobs import JobRecord
 from bot.ports import Reporter
 from bot.redact import redact
-from bot.usecases import configs, extensions, reads, watches
+from bot.usecases import configs, deploy_keys, extensions, key_rotation, reads, watches
 from bot.usecases.context import Job, JobPorts, ResolvedCluster
 from bot.views import AuditEntry, ErrorInfo, Phase, StepState, TextView
 
@@ -121,6 +123,10 @@ def run_job(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
             reads.audit(job, command)
         elif isinstance(command, WatchList):
             watches.watch_list(job, command, where)
+        elif isinstance(command, KeyRotate):
+            key_rotation.rotate(job, command, where)
+        elif isinstance(command, KeyStatus):
+            deploy_keys.key_status(job, command, where)
         elif type(command) in CLUSTER_HANDLERS and where is not None:
             CLUSTER_HANDLERS[type(command)](job, command, where)
         else:

@@ -1,0 +1,259 @@
+"""Deploy keys fluxops makes: `config create ... --deploy-key generate`, and `/flux key status`.
+
+A generated key is an Ed25519 pair made in the worker. Its public half becomes a read-only deploy key on
+the GitHub repository; its private half goes to Azure only in ``configurationProtectedSettings`` and is
+otherwise held sealed by the key registry (to give the same key to the next configuration reading that
+repository, and to roll a rotation back). Every step is recorded before the next begins, so a job that
+dies midway finds the key it made instead of making another.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, replace
+
+from bot import errors
+from bot.commands import KeyStatus
+from bot.deploy_keys import ACTIVE, PENDING, DeployKeyRecord, KeyUser, key_id_for
+from bot.gitevents import GITHUB, RepoRef
+from bot.models import FluxConfigSpec, GitSource, ProtectedSettings, Secret
+from bot.ports import GitHost, KeyMaker, KeyRegistry
+from bot.repo_urls import parse_repo_url, repo_key
+from bot.usecases.context import Job, ResolvedCluster
+from bot.views import Phase
+
+#: the longest title GitHub shows in full in a repository's deploy key list
+_TITLE_MAX = 80
+_DAY = 86_400
+
+
+@dataclass(frozen=True)
+class KeyRepository:
+    """The repository a key is registered on, as the Git host and the configurations name it."""
+
+    url: str  # as the configuration's source names it
+    host: str  # "github.com"
+    full_name: str  # "org/repo", case as typed
+    port: int | None = None
+
+    @property
+    def ref(self) -> RepoRef:
+        return RepoRef(provider=GITHUB, full_name=self.full_name, url=f"https://{self.host}/{self.full_name}")
+
+    def matches(self, record: DeployKeyRecord) -> bool:
+        return repo_key(record.host, record.full_name) == repo_key(self.host, self.full_name)
+
+
+def key_repository(url: str) -> KeyRepository:
+    """The GitHub repository an SSH source URL names; InvalidRequest for anything fluxops cannot key."""
+    parsed = parse_repo_url(url)
+    if parsed is None or parsed[0] != "ssh":
+        raise errors.InvalidRequest(
+            f"'{url}' is not an SSH repository URL, so it takes no deploy key",
+            recommendation="use ssh://git@github.com/ORG/REPO with `--deploy-key generate`",
+        )
+    _, host, path = parsed
+    if repo_key(host, path)[0] == "dev.azure.com":
+        raise errors.InvalidRequest(
+            "Azure DevOps has no per-repository deploy keys and no API to add SSH keys",
+            recommendation="use HTTPS with a credential fluxops holds (`--https-user USER --https-key-ref REF`, "
+            "rotated with `/flux key rotate --https-key-ref REF`) or `--provider azure` (workload identity)",
+        )
+    bare_host, _, port = host.partition(":")
+    return KeyRepository(url=url, host=bare_host, full_name=path, port=int(port) if port.isdigit() else None)
+
+
+def registry(job: Job) -> tuple[KeyRegistry, KeyMaker]:
+    keys, maker = job.ports.keys, job.ports.key_maker
+    if keys is None or maker is None:
+        raise errors.ConfigurationError(
+            "fluxops cannot hold deploy keys: FLUXOPS_KEY_ENCRYPTION_KEY is not set in the worker",
+            recommendation="set it to a Fernet key (see the README, 'Deploy keys'), restart the workers, and try again",
+        )
+    return keys, maker
+
+
+def key_title(users: tuple[KeyUser, ...] | list[KeyUser]) -> str:
+    """ "fluxops: cluster-config on flux-demo-arc" (+ how many more when several configurations share it)."""
+    first = users[0].shown() if users else "unused"
+    more = f" (+{len(users) - 1} more)" if len(users) > 1 else ""
+    title = f"fluxops: {first}{more}"
+    return title if len(title) <= _TITLE_MAX else title[: _TITLE_MAX - 1] + "…"
+
+
+def known_hosts(host: GitHost, repo: KeyRepository) -> str:
+    """base64 of the known_hosts lines for the repository's SSH host, as ARM's sshKnownHosts takes it."""
+    keys = host.ssh_host_keys()
+    if not keys:
+        raise errors.OperationFailed(
+            f"{repo.host} published no SSH host keys, so fluxops cannot pin the host for Flux",
+            recommendation="try again later, or pass `--known-hosts-ref REF` with a known_hosts file fluxops holds",
+        )
+    name = repo.host if repo.port in (None, 22) else f"[{repo.host}]:{repo.port}"
+    text = "".join(f"{name} {key.strip()}\n" for key in keys)
+    return base64.b64encode(text.encode()).decode()
+
+
+def make_key(job: Job, repo: KeyRepository, key_id: str, users: tuple[KeyUser, ...]) -> DeployKeyRecord:
+    """Generate (once) and register (once) key ``key_id`` on ``repo``: a pending record with its GitHub id.
+
+    Resumable: the pending record (public half) is saved before the private half is sealed, and the
+    GitHub registration is idempotent, so a job that died anywhere in here carries on with the same key.
+    """
+    keys, maker = registry(job)
+    host = job.ports.git_host(GITHUB)
+    record = keys.get(key_id)
+    if record is None or (record.github_key_id is None and keys.unseal(key_id) is None):
+        generated = maker.generate()
+        record = DeployKeyRecord(
+            key_id=key_id,
+            repository=repo.url,
+            host=repo.host,
+            full_name=repo.full_name,
+            fingerprint=generated.fingerprint,
+            public_key=generated.public_key,
+            created_at=job.ports.wall_clock(),
+            state=PENDING,
+        )
+        keys.save(record)
+        keys.seal(key_id, generated.private_key)
+    if record.github_key_id is None:
+        github_id = host.add_deploy_key(repo.ref, key_title(users), record.public_key)
+        record = replace(record, github_key_id=github_id)
+        keys.save(record)
+    return record
+
+
+def private_half(job: Job, record: DeployKeyRecord) -> Secret:
+    keys, _ = registry(job)
+    secret = keys.unseal(record.key_id)
+    if secret is None:
+        raise errors.OperationFailed(
+            f"the private half of deploy key {record.key_id} is no longer held by fluxops",
+            recommendation=f"rotate it: `/flux key rotate --key {record.key_id}` makes a new one",
+        )
+    return secret
+
+
+@dataclass(frozen=True)
+class PreparedKey:
+    spec: FluxConfigSpec
+    protected: ProtectedSettings
+    record: DeployKeyRecord
+    reused: bool
+
+
+def prepare_for_create(job: Job, where: ResolvedCluster, spec: FluxConfigSpec) -> PreparedKey:
+    """The key a new configuration gets: the repository's current fluxops key when one is held, else a new one."""
+    source = spec.source
+    assert isinstance(source, GitSource)
+    repo = key_repository(source.url)
+    keys, _ = registry(job)
+    user = KeyUser(where.cluster.ref.arm_id, spec.name, where.label)
+    chosen = job.ports.jobs.get(job.job_id, "dk:key")
+    if chosen is None:
+        reusable = [
+            r for r in keys.for_repository(repo.host, repo.full_name) if r.state == ACTIVE and keys.unseal(r.key_id)
+        ]
+        chosen = reusable[-1].key_id if reusable else key_id_for(job.job_id, "create")
+        job.ports.jobs.put(job.job_id, "dk:key", chosen)
+    existing = keys.get(chosen)
+    reused = existing is not None and existing.state == ACTIVE
+    text = f"make a deploy key for {repo.full_name}"
+    if reused and existing is not None:
+        record = existing
+        job.finish_step(text, f"use deploy key {record.key_id} ({record.fingerprint}), already on {repo.full_name}")
+    else:
+        job.step(text)
+        record = make_key(job, repo, chosen, (user,))
+        job.finish_step(
+            text,
+            f"registered read-only deploy key {record.key_id} ({record.fingerprint}) on {repo.full_name}",
+        )
+    pinned = GitSource(**{**source.__dict__, "ssh_known_hosts": known_hosts(job.ports.git_host(GITHUB), repo)})
+    return PreparedKey(
+        spec=replace(spec, source=pinned),
+        protected=ProtectedSettings(ssh_private_key=private_half(job, record)),
+        record=record,
+        reused=reused,
+    )
+
+
+def adopt(job: Job, prepared: PreparedKey, where: ResolvedCluster) -> None:
+    """The configuration was created with the key: record it as a user (the key becomes active)."""
+    keys, _ = registry(job)
+    current = keys.get(prepared.record.key_id) or prepared.record
+    user = KeyUser(where.cluster.ref.arm_id, prepared.spec.name, where.label)
+    keys.save(replace(current.with_user(user), state=ACTIVE))
+
+
+def abandon(job: Job, prepared: PreparedKey) -> None:
+    """The create failed for good: a key made for it (and used by nothing) is revoked and forgotten."""
+    keys, _ = registry(job)
+    record = keys.get(prepared.record.key_id)
+    if record is None or record.users or prepared.reused:
+        return
+    if record.github_key_id is not None:
+        job.ports.git_host(GITHUB).remove_deploy_key(key_repository(record.repository).ref, record.github_key_id)
+    keys.delete(record.key_id)
+
+
+# -- /flux key status -----------------------------------------------------------------------------
+
+
+def age_text(seconds: float) -> str:
+    if seconds < 3600:
+        return f"{max(int(seconds // 60), 0)} min"
+    if seconds < 2 * _DAY:
+        return f"{int(seconds // 3600)} h"
+    return f"{int(seconds // _DAY)} d"
+
+
+def next_rotation(job: Job, record: DeployKeyRecord) -> str:
+    max_age = job.ports.key_policy.max_age_seconds
+    if max_age is None:
+        return "no scheduled rotation (set `deploy_keys.max_age` in the policy file)"
+    due = record.created_at + max_age - job.ports.wall_clock()
+    return "rotation due now" if due <= 0 else f"next rotation in {age_text(due)}"
+
+
+def key_status(job: Job, command: KeyStatus, where: ResolvedCluster | None) -> None:
+    keys, _ = registry(job)
+    records = keys.all()
+    scope = ""
+    if where is not None:
+        cluster_id = where.cluster.ref.arm_id.lower()
+        wanted = command.name.lower() if command.name else None
+
+        def used_here(user: KeyUser) -> bool:
+            return user.cluster_id.lower() == cluster_id and wanted in (None, user.config.lower())
+
+        records = [r for r in records if any(used_here(u) for u in r.users)]
+        scope = f" {command.name} on {where.label}" if command.name else f" on {where.label}"
+    if not records:
+        job.show(phase=Phase.SUCCEEDED, note=f"fluxops made no deploy key used{scope or ' anywhere'}.")
+        return
+    now = job.ports.wall_clock()
+    lines = []
+    for record in records:
+        users = ", ".join(u.shown() for u in record.users) or "no configuration"
+        state = "" if record.state == ACTIVE else f" ({record.state})"
+        lines.append(
+            f"• `{record.key_id}`{state} {record.host}/{record.full_name} · {record.fingerprint} · "
+            f"{age_text(now - record.created_at)} old · used by {users} · {next_rotation(job, record)}"
+        )
+    job.show(phase=Phase.SUCCEEDED, note="\n".join(lines))
+
+
+# -- HTTPS credentials handed out (what `/flux key rotate --https-key-ref REF` re-hands) ------------
+
+
+def record_credential_use(job: Job, ref: str | None, user: KeyUser) -> None:
+    """A configuration was given credential ``ref``: remember it (ARM never says), and seal the value handed
+    out so a later rotation can tell whether it changed and roll a failed one back."""
+    keys = job.ports.keys
+    if ref is None or keys is None:
+        return
+    keys.save_credential_use(keys.credential_use(ref).with_user(user))
+    if keys.unseal(f"cred:{ref}") is None:
+        keys.seal(f"cred:{ref}", job.ports.credentials.get(ref))

@@ -1,0 +1,494 @@
+"""`/flux key rotate`: replace deploy keys with zero downtime, step by step, rolled back on failure.
+
+The order keeps every configuration able to fetch at every moment:
+
+1. ``generate``  a new key (its private half sealed at once) — one key for every configuration rotated;
+2. ``register``  its public half as a read-only deploy key on the repository (the old keys stay);
+3. ``switch``    each configuration using an old key to the new one (ARM PATCH of protected settings);
+4. ``verify``    each source fetched with the new key after its switch (a Ready transition it reports
+                 after the switch, or a failed fetch, which starts the roll-back);
+5. ``revoke``    the old deploy keys on GitHub (429/5xx are retried: the job resumes here);
+6. ``recheck``   each source still fetches with the old keys gone (a full fetch interval of reports);
+7. the new key is recorded in use; the old records and their sealed private halves are destroyed.
+
+Each step is recorded in the job store before the next begins, and ``ports.checkpoint`` is called after
+it, so a job killed anywhere resumes where it stopped. A failed verify or recheck rolls back: old keys
+that were revoked are registered again, every switched configuration gets its old key back and is
+verified, and the new key is revoked and destroyed; the job ends Failed saying what happened, in its
+channel and in the policy's ``deploy_keys.channel``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from bot import errors
+from bot.commands import ClusterTarget, KeyRotate, Role
+from bot.config_file import parse_cluster_id
+from bot.deploy_keys import ACTIVE, DeployKeyRecord, KeyUser, key_id_for
+from bot.gitevents import GITHUB
+from bot.models import FluxConfigPatch, FluxConfigState, ProtectedSettings
+from bot.policy import Identity
+from bot.repo_urls import canonical_repo
+from bot.usecases.configs import lock_key
+from bot.usecases.context import Job, ResolvedCluster
+from bot.usecases.deploy_keys import KeyRepository, key_repository, key_title, make_key, private_half, registry
+from bot.usecases.watch import failing_objects
+from bot.views import ErrorInfo, Phase, StepState, TextView
+
+#: the platform of jobs the beat task starts (scheduled rotations): no person to authorize
+SCHEDULE = "schedule"
+_POLICY_PLATFORM = {"slack": "slack", "github": "github", "azure-devops": "ado"}
+#: a recheck proves a fetch after the revoke by this many fetch intervals of Ready reports
+_RECHECK_INTERVALS = 1.5
+#: waits longer than this give the worker back and resume later (Celery retries the job)
+_LONGEST_IN_PROCESS_WAIT = 60.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one rotation does, fixed when it starts (saved, so a resumed job does the same)."""
+
+    new_key: str
+    old_keys: tuple[str, ...]
+    repository: str
+    users: tuple[tuple[KeyUser, str], ...]  # each configuration and the old key it used
+
+    def to_json(self) -> str:
+        users = [[u.cluster_id, u.config, u.label, old] for u, old in self.users]
+        return json.dumps({"new": self.new_key, "old": list(self.old_keys), "repo": self.repository, "users": users})
+
+    @classmethod
+    def from_json(cls, text: str) -> Plan:
+        data = json.loads(text)
+        users = tuple((KeyUser(c, n, label), old) for c, n, label, old in data["users"])
+        return cls(new_key=data["new"], old_keys=tuple(data["old"]), repository=data["repo"], users=users)
+
+
+class RotationFailed(Exception):
+    """Verification failed: roll back. ``reason`` says what Flux reported (safe to show)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def rotate(job: Job, command: KeyRotate, where: ResolvedCluster | None) -> None:
+    if command.credential is not None:
+        from bot.usecases.credential_rotation import rotate_credential
+
+        rotate_credential(job, command.credential)
+        return
+    plan = _plan(job, command, where)
+    _authorize(job, plan)
+    with _holding(job, plan):
+        Rotation(job, plan).run()
+
+
+# -- choosing what rotates --------------------------------------------------------------------------
+
+
+def _plan(job: Job, command: KeyRotate, where: ResolvedCluster | None) -> Plan:
+    saved = job.ports.jobs.get(job.job_id, "rot:plan")
+    if saved is not None:
+        return Plan.from_json(saved)
+    keys, _ = registry(job)
+    old: list[DeployKeyRecord]
+    if command.key_id is not None:
+        found = keys.get(command.key_id)
+        old = [found] if found is not None and found.state == ACTIVE else []
+        missing = f"fluxops has no deploy key {command.key_id} in use"
+    elif command.repository is not None:
+        key = canonical_repo(command.repository)
+        old = [r for r in keys.all() if r.state == ACTIVE and key is not None and (r.host, r.full_name.lower()) == key]
+        missing = f"no configuration uses a deploy key fluxops made for {command.repository}"
+    else:
+        assert command.name is not None
+        assert where is not None
+        found = keys.for_config(where.cluster.ref.arm_id, command.name)
+        old = [found] if found is not None and found.state == ACTIVE else []
+        missing = f"flux configuration '{command.name}' on {where.label} does not use a deploy key fluxops made"
+    old = [r for r in old if r.users]
+    if not old:
+        raise errors.NotFound(
+            missing,
+            recommendation="`/flux key status` lists the keys fluxops made; a configuration gets one with "
+            "`/flux config create ... --deploy-key generate`",
+        )
+    repos = {(r.host.lower(), r.full_name.lower()) for r in old}
+    if len(repos) != 1:
+        raise errors.InvalidRequest("these keys are on different repositories", recommendation="rotate them one by one")
+    users = tuple(sorted(((u, r.key_id) for r in old for u in r.users), key=lambda pair: pair[0].key))
+    plan = Plan(
+        new_key=key_id_for(job.job_id, "rotate"),
+        old_keys=tuple(r.key_id for r in old),
+        repository=old[0].repository,
+        users=users,
+    )
+    job.ports.jobs.put(job.job_id, "rot:plan", plan.to_json())
+    return plan
+
+
+def _authorize(job: Job, plan: Plan) -> None:
+    """An operator of every cluster whose configurations switch keys (the beat task needs no one)."""
+    record = job.record
+    if record.platform == SCHEDULE:
+        return
+    identity = Identity(_POLICY_PLATFORM.get(record.platform, record.platform), record.actor)
+    for user, _ in plan.users:
+        resolved = job.ports.resolve(ClusterTarget(user.cluster_id))
+        job.ports.policy.require(identity, Role.OPERATOR, resolved.cluster, resolved.alias, "key rotate")
+
+
+@contextmanager
+def _holding(job: Job, plan: Plan) -> Iterator[None]:
+    """One rotation per key at a time."""
+    with ExitStack() as stack:
+        for key_id in sorted({*plan.old_keys, plan.new_key}):
+            stack.enter_context(job.ports.locks.hold(f"deploy-key/{key_id}", job.job_id))
+        yield
+
+
+# -- the rotation -----------------------------------------------------------------------------------
+
+
+class Switching:
+    """Steps that switch configurations to other protected settings and verify their fetches, recorded
+    in the job store under ``rot:`` so a resumed job skips what is done."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.ports = job.ports
+
+    def _get(self, key: str) -> str | None:
+        return self.ports.jobs.get(self.job.job_id, f"rot:{key}")
+
+    def _put(self, key: str, value: str) -> None:
+        self.ports.jobs.put(self.job.job_id, f"rot:{key}", value)
+
+    def _done(self, key: str) -> bool:
+        return self.job.done(f"rot:{key}")
+
+    def _mark(self, key: str) -> None:
+        self.job.mark_done(f"rot:{key}")
+
+    def _started(self, tag: str) -> bool:
+        return self._done(tag) or self.ports.jobs.get(self.job.job_id, f"token:rot-{tag}") is not None
+
+    def _checkpoint(self, step: str) -> None:
+        self.ports.checkpoint(self.job.job_id, f"rotate.{step}")
+
+    def _switch(
+        self, index: int, user: KeyUser, protected: ProtectedSettings, text: str, *, back: bool = False
+    ) -> None:
+        tag = f"{'back' if back else 'switch'}:{index}"
+        if self._done(tag):
+            return
+        job = self.job
+        cluster = parse_cluster_id(user.cluster_id)
+        job.step(text)
+        with self.ports.locks.hold(lock_key(cluster, user.config), job.job_id):
+            if self._get(f"since:{tag}") is None:
+                before = self.ports.flux.get(cluster, user.config)
+                self._put(f"since:{tag}", before.status_updated_at or "")
+            patch = FluxConfigPatch(protected=protected)
+            job.operation(
+                f"rot-{tag}", lambda: self.ports.flux.begin_update(cluster, user.config, patch), self.ports.flux.resume
+            )
+        self._mark(tag)
+        job.finish_step(text)
+
+    def _verify(self, index: int, user: KeyUser, after: str, text: str) -> None:
+        tag = f"verify-{after}:{index}"
+        if self._done(tag):
+            return
+        job = self.job
+        job.step(text)
+        since = self._get(f"since:{after}:{index}") or ""
+        cluster = parse_cluster_id(user.cluster_id)
+        deadline = self.ports.clock() + self.ports.watch.timeout
+        delay = self.ports.watch.first
+        while True:
+            self.ports.heartbeat(job.job_id)
+            verdict = fetched_since(self.ports.flux.get(cluster, user.config), since)
+            if verdict is True:
+                break
+            if isinstance(verdict, str):
+                job.step(text, StepState.FAILED)
+                raise RotationFailed(f"{user.shown()} could not fetch with the {after_word(after)} key: {verdict}")
+            if self.ports.clock() >= deadline:
+                job.step(text, StepState.FAILED)
+                raise RotationFailed(
+                    f"{user.shown()} reported no fetch within {int(self.ports.watch.timeout)} s of the switch"
+                )
+            self.ports.sleep(delay)
+            delay = min(delay * self.ports.watch.factor, self.ports.watch.longest)
+        self._mark(tag)
+        job.finish_step(text)
+
+
+class Rotation(Switching):
+    def __init__(self, job: Job, plan: Plan) -> None:
+        super().__init__(job)
+        self.plan = plan
+        self.keys, _ = registry(job)
+        self.repo: KeyRepository = key_repository(plan.repository)
+        self.host = job.ports.git_host(GITHUB)
+
+    def run(self) -> None:
+        job = self.job
+        job.show(phase=Phase.RUNNING, note="")
+        if self._get("rollback") is not None:
+            self.roll_back(self._get("rollback") or "")
+            return
+        try:
+            self.forward()
+        except RotationFailed as failure:
+            self._put("rollback", failure.reason)
+            self.roll_back(failure.reason)
+
+    def forward(self) -> None:
+        job, plan = self.job, self.plan
+        users = [u for u, _ in plan.users]
+        # 1 + 2: the new key, registered next to the old ones
+        text = f"make a new deploy key for {self.repo.full_name}"
+        if not self._done("register"):
+            job.step(text)
+            record = make_key(job, self.repo, plan.new_key, tuple(users))
+            self._mark("register")
+            job.finish_step(text, f"registered new read-only deploy key {record.key_id} ({record.fingerprint})")
+            self._checkpoint("register")
+        new = self._record(plan.new_key)
+        secret = private_half(job, new)
+        # 3: every configuration switches to it
+        for index, (user, _) in enumerate(plan.users):
+            self._switch(
+                index, user, ProtectedSettings(ssh_private_key=secret), f"switch {user.shown()} to {new.key_id}"
+            )
+        self._checkpoint("switch")
+        # 4: each fetched with it
+        for index, (user, _) in enumerate(plan.users):
+            self._verify(index, user, "switch", f"verify {user.shown()} fetched with {new.key_id}")
+        self._checkpoint("verify")
+        # 5: the old keys go
+        for old_id in plan.old_keys:
+            self._revoke(old_id)
+        self._checkpoint("revoke")
+        # 6: and every source still fetches
+        self._recheck()
+        self._checkpoint("recheck")
+        # 7: the books
+        self._finish(new)
+
+    # -- steps --------------------------------------------------------------------------------------
+
+    def _record(self, key_id: str) -> DeployKeyRecord:
+        record = self.keys.get(key_id)
+        if record is None:
+            raise errors.OperationFailed(
+                f"fluxops lost the record of deploy key {key_id} in the middle of a rotation",
+                recommendation="check Redis persistence (AOF); `/flux key status` shows what is left",
+            )
+        return record
+
+    def _revoke(self, old_id: str) -> None:
+        if self._done(f"revoke:{old_id}"):
+            return
+        old = self._record(old_id)
+        text = f"revoke old deploy key {old.key_id} ({old.fingerprint})"
+        self.job.step(text)
+        if old.github_key_id is not None:
+            # 429/5xx raise retryable errors: the task retries with backoff and the job resumes here
+            self.host.remove_deploy_key(self.repo.ref, old.github_key_id)
+        self._mark(f"revoke:{old_id}")
+        self.job.finish_step(text)
+
+    def _recheck(self) -> None:
+        """After the revoke, each source must report a fetch interval and a half of Ready: a fetch happened."""
+        job = self.job
+        text = "verify every source still fetches with the old keys gone"
+        if self._done("recheck"):
+            return
+        job.step(text)
+        starts = self._get("recheck:since")
+        if starts is None:
+            starts = json.dumps(
+                [
+                    self.ports.flux.get(parse_cluster_id(u.cluster_id), u.config).status_updated_at or ""
+                    for u, _ in self.plan.users
+                ]
+            )
+            self._put("recheck:since", starts)
+        since = json.loads(starts)
+        waiting = list(range(len(self.plan.users)))
+        delay = self.ports.watch.first
+        give_back = self.ports.clock() + _LONGEST_IN_PROCESS_WAIT
+        while waiting:
+            self.ports.heartbeat(job.job_id)
+            for index in list(waiting):
+                user = self.plan.users[index][0]
+                state = self.ports.flux.get(parse_cluster_id(user.cluster_id), user.config)
+                verdict = still_fetching(state, since[index], _RECHECK_INTERVALS)
+                if isinstance(verdict, str):
+                    job.step(text, StepState.FAILED)
+                    raise RotationFailed(f"{user.shown()} failed to fetch after the old key was revoked: {verdict}")
+                if verdict:
+                    waiting.remove(index)
+            if not waiting:
+                break
+            if self.ports.clock() >= give_back:
+                raise errors.StillRunning(
+                    "waiting for every source to fetch once more with the old keys gone",
+                    recommendation="fluxops carries on by itself",
+                    retry_after=30,
+                )
+            self.ports.sleep(delay)
+            delay = min(delay * self.ports.watch.factor, self.ports.watch.longest)
+        self._mark("recheck")
+        job.finish_step(text)
+
+    def _finish(self, new: DeployKeyRecord) -> None:
+        users = tuple(sorted(u for u, _ in self.plan.users))
+        self.keys.save(replace(new, users=users, state=ACTIVE, replaces=self.plan.old_keys))
+        for old_id in self.plan.old_keys:
+            self.keys.delete(old_id)  # the record and the sealed private half: destroyed
+        self._mark("finish")
+        old = ", ".join(self.plan.old_keys)
+        self.job.show(
+            phase=Phase.SUCCEEDED,
+            note=f"Rotated: {new.key_id} ({new.fingerprint}) replaces {old} on {len(users)} "
+            f"configuration{'s' if len(users) != 1 else ''}; the old key is revoked and destroyed.",
+        )
+
+    # -- roll-back ----------------------------------------------------------------------------------
+
+    def roll_back(self, reason: str) -> None:
+        job, plan = self.job, self.plan
+        job.show(note=f"rolling back: {reason}")
+        problems: list[str] = []
+        for old_id in plan.old_keys:
+            if self._done(f"revoke:{old_id}") and not self._done(f"reregister:{old_id}"):
+                old = self._record(old_id)
+                text = f"register old deploy key {old_id} again"
+                job.step(text)
+                github_id = self.host.add_deploy_key(self.repo.ref, key_title(old.users), old.public_key)
+                self.keys.save(replace(old, github_key_id=github_id))
+                self._mark(f"reregister:{old_id}")
+                job.finish_step(text)
+        self._checkpoint("rollback.reregister")
+        for index, (user, old_id) in enumerate(plan.users):
+            if not self._started(f"switch:{index}"):
+                continue  # never switched
+            secret = private_half(job, self._record(old_id))
+            self._switch(
+                index,
+                user,
+                ProtectedSettings(ssh_private_key=secret),
+                f"switch {user.shown()} back to {old_id}",
+                back=True,
+            )
+        for index, (user, old_id) in enumerate(plan.users):
+            if not self._done(f"back:{index}"):
+                continue
+            try:
+                self._verify(index, user, "back", f"verify {user.shown()} fetches with {old_id} again")
+            except RotationFailed as failure:
+                problems.append(failure.reason)
+        self._checkpoint("rollback.switch")
+        new = self.keys.get(plan.new_key)
+        if new is not None and not problems:
+            text = f"revoke the new deploy key {new.key_id}"
+            job.step(text)
+            if new.github_key_id is not None:
+                self.host.remove_deploy_key(self.repo.ref, new.github_key_id)
+            self.keys.delete(new.key_id)
+            job.finish_step(text)
+        self._mark("rolled-back")
+        restored = (
+            f"every configuration is back on {', '.join(plan.old_keys)} and fetching"
+            if not problems
+            else "the roll-back could not restore every configuration: " + "; ".join(problems)
+        )
+        error = ErrorInfo(
+            doing=f"rotating deploy key {', '.join(plan.old_keys)} of {self.repo.full_name}",
+            message=f"{reason}. Rolled back: {restored}.",
+            recommendation="`/flux status NAME -c CLUSTER` shows what Flux reports; fix the cause (repository access, "
+            "GitHub deploy key policy) and rotate again"
+            + ("" if not problems else "; both keys are left registered so nothing loses access"),
+        )
+        job.fail_running_steps()
+        job.show(phase=Phase.FAILED, note="", error=error)
+        job.reporter.private(job.view)
+        tell_team(job, f"Deploy key rotation of {self.repo.full_name} failed and was rolled back: {error.message}")
+
+
+def tell_team(job: Job, text: str) -> None:
+    """Say it in the policy's ``deploy_keys.channel`` too, unless the job already reports there."""
+    channel = job.ports.key_policy.channel
+    if not channel or channel == job.record.channel or job.ports.channel_reporter is None:
+        return
+    job.ports.channel_reporter(job.record, channel).private(TextView(text, error=True))
+
+
+def after_word(after: str) -> str:
+    return "new" if after == "switch" else "old"
+
+
+# -- reading what Flux reports ----------------------------------------------------------------------
+
+
+def _time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _source(state: FluxConfigState) -> object | None:
+    kind = "GitRepository"
+    return next((o for o in state.statuses if o.kind == kind and o.name == state.name), None) or next(
+        (o for o in state.statuses if o.kind == kind), None
+    )
+
+
+def fetched_since(state: FluxConfigState, since: str) -> bool | str | None:
+    """True: the source became Ready after ``since`` (a fetch with what was switched in); a str: a fetch
+    after ``since`` failed (what Flux says); None: nothing to tell yet."""
+    if state.provisioning_state in ("Failed", "Canceled"):
+        return f"Azure reports provisioning {state.provisioning_state}: {state.error_message or 'no message'}"
+    if state.provisioning_state != "Succeeded":
+        return None
+    source = _source(state)
+    ready = getattr(source, "ready", None)
+    if ready is None:
+        return None
+    start, changed = _time(since), _time(ready.last_transition_time)
+    fresh = start is None or (changed is not None and changed > start)
+    if ready.status == "False" and fresh:
+        return ready.message or "; ".join(failing_objects(state)) or "the source is not ready"
+    return True if ready.status == "True" and fresh else None
+
+
+def still_fetching(state: FluxConfigState, since: str, intervals: float) -> bool | str:
+    """After a revoke: a str when the source failed since; True once it reported Ready ``intervals`` fetch
+    intervals after ``since`` (so at least one fetch happened after it); False until then."""
+    source = _source(state)
+    ready = getattr(source, "ready", None)
+    start = _time(since)
+    if ready is not None and ready.status == "False":
+        changed = _time(ready.last_transition_time)
+        if start is None or (changed is not None and changed > start):
+            return ready.message or "the source is not ready"
+    if ready is None or ready.status != "True":
+        return False
+    interval = state.spec.source.sync_interval_seconds if state.spec is not None else 600
+    reported = _time(state.status_updated_at)
+    if start is None or reported is None:
+        return False
+    return reported >= start + timedelta(seconds=interval * intervals)
