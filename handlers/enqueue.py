@@ -24,39 +24,12 @@ from celery import Celery
 from bot.jobs import JobRecord
 from bot.views import Phase
 from workers.celery_app import QUEUE
-from workers.job_scripts import CANCEL_SCRIPT, CONFIRM_SCRIPT, cancel_args, confirm_args
+from workers.job_scripts import CANCEL_SCRIPT, CONFIRM_SCRIPT, SUBMIT_SCRIPT, cancel_args, confirm_args
 from workers.redis_jobs import ACTIVE_JOBS_KEY, JOB_TTL_SECONDS, PHASE_FIELD, as_text, job_key
 from workers.task_message import JOB_TASK, queue_key, task_message
 
 DEDUPE_KEY_PREFIX = "fluxops:dedupe:"
 DEDUPE_TTL_SECONDS = 24 * 3600
-
-# KEYS[1] job hash, KEYS[2] active jobs, KEYS[3] queue list, KEYS[4] dedupe key (optional)
-# ARGV[1] job id, ARGV[2] job TTL, ARGV[3] dedupe TTL, ARGV[4] message ('' = stage only),
-# ARGV[5] phase field, ARGV[6] phase, ARGV[7..] record field/value pairs -> {job id, 1 if duplicate}
-_SUBMIT = """
-if KEYS[4] then
-  local first = redis.call('GET', KEYS[4])
-  if first then
-    return {first, 1}
-  end
-end
-local known = redis.call('EXISTS', KEYS[1]) == 1
-if KEYS[4] then
-  redis.call('SET', KEYS[4], ARGV[1], 'EX', ARGV[3])
-end
-if known then
-  return {ARGV[1], 1}
-end
-redis.call('HSET', KEYS[1], ARGV[5], ARGV[6], unpack(ARGV, 7))
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-if ARGV[4] ~= '' then
-  local now = redis.call('TIME')
-  redis.call('ZADD', KEYS[2], now[1] + now[2] / 1000000, ARGV[1])
-  redis.call('LPUSH', KEYS[3], ARGV[4])
-end
-return {ARGV[1], 0}
-"""
 
 
 @dataclass(frozen=True)
@@ -92,7 +65,7 @@ class JobQueue:
         self._task_name = task_name
         self._job_ttl = job_ttl_seconds
         self._task_args = task_args
-        self._submit = redis.register_script(_SUBMIT)
+        self._submit = redis.register_script(SUBMIT_SCRIPT)
         self._confirm = redis.register_script(CONFIRM_SCRIPT)
         self._cancel = redis.register_script(CANCEL_SCRIPT)
 

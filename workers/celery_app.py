@@ -40,6 +40,10 @@ def make_celery(settings: Settings) -> Celery:
         beat_schedule={
             "recover-orphaned-jobs": {"task": "fluxops.jobs.recover", "schedule": settings.recover_interval},
             "refresh-inventory": {"task": "fluxops.inventory.refresh", "schedule": settings.inventory_interval},
+            "rotate-old-deploy-keys": {
+                "task": "fluxops.keys.rotate_due",
+                "schedule": settings.key_rotation_check_interval,
+            },
         },
     )
     return app

@@ -1,4 +1,7 @@
-"""Redis scripts that move a staged (awaiting confirmation) job on, shared by both processes.
+"""Redis scripts that start jobs and move staged (awaiting confirmation) ones on, shared by both processes.
+
+``SUBMIT_SCRIPT`` dedupes, writes the job record and pushes its Celery message in one step: the web
+process starts jobs with it, and beat starts scheduled ones (``submit_job``).
 
 A Confirm button (web process) and a `/flux confirm JOB` comment (worker) both enqueue the staged job
 with the same script, so a second confirmation, or one after a cancel, changes nothing.
@@ -9,9 +12,38 @@ from __future__ import annotations
 import redis
 from celery import Celery
 
+from bot.jobs import JobRecord
 from bot.views import Phase
 from workers.redis_jobs import ACTIVE_JOBS_KEY, PHASE_FIELD, job_key
 from workers.task_message import JOB_TASK, queue_key, task_message
+
+# KEYS[1] job hash, KEYS[2] active jobs, KEYS[3] queue list, KEYS[4] dedupe key (optional)
+# ARGV[1] job id, ARGV[2] job TTL, ARGV[3] dedupe TTL, ARGV[4] message ('' = stage only),
+# ARGV[5] phase field, ARGV[6] phase, ARGV[7..] record field/value pairs -> {job id, 1 if duplicate}
+SUBMIT_SCRIPT = """
+if KEYS[4] then
+  local first = redis.call('GET', KEYS[4])
+  if first then
+    return {first, 1}
+  end
+end
+local known = redis.call('EXISTS', KEYS[1]) == 1
+if KEYS[4] then
+  redis.call('SET', KEYS[4], ARGV[1], 'EX', ARGV[3])
+end
+if known then
+  return {ARGV[1], 1}
+end
+redis.call('HSET', KEYS[1], ARGV[5], ARGV[6], unpack(ARGV, 7))
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+if ARGV[4] ~= '' then
+  local now = redis.call('TIME')
+  redis.call('ZADD', KEYS[2], now[1] + now[2] / 1000000, ARGV[1])
+  redis.call('LPUSH', KEYS[3], ARGV[4])
+end
+return {ARGV[1], 0}
+"""
+
 
 # KEYS[1] job hash, KEYS[2] active jobs, KEYS[3] queue list
 # ARGV[1] job id, ARGV[2] confirmed by, ARGV[3] message, ARGV[4] phase field, ARGV[5] awaiting, ARGV[6] queued,
@@ -76,3 +108,14 @@ class StagedJobs:
 
     def cancel(self, job_id: str) -> bool:
         return bool(self._cancel(keys=[job_key(job_id)], args=cancel_args()))
+
+
+def submit_job(client: redis.Redis, celery: Celery, record: JobRecord, *, queue: str, job_ttl: int) -> bool:
+    """Start ``record``'s job unless a job with its id exists already (True when this call started it)."""
+    message = task_message(celery, task_id=record.job_id, task_name=JOB_TASK, queue=queue)
+    args: list[str | int] = [record.job_id, job_ttl, 0, message, PHASE_FIELD, Phase.QUEUED.value]
+    for name, value in record.to_mapping().items():
+        args += [name, value]
+    script = client.register_script(SUBMIT_SCRIPT)
+    _, duplicate = script(keys=[job_key(record.job_id), ACTIVE_JOBS_KEY, queue_key(celery, queue)], args=args)
+    return not bool(duplicate)

@@ -24,11 +24,12 @@ from celery.exceptions import Retry
 from celery.signals import worker_ready
 
 from bot import errors
-from bot.usecases import dispatch
+from bot.usecases import dispatch, key_schedule
 from bot.usecases.executor import give_up
 from bot.views import Phase
 from workers.celery_app import MAX_COUNTDOWN, QUEUE, app
-from workers.redis_jobs import ACTIVE_JOBS_KEY, RedisJobStore
+from workers.job_scripts import submit_job
+from workers.redis_jobs import ACTIVE_JOBS_KEY, JOB_TTL_SECONDS, RedisJobStore
 from workers.requeue import requeue
 from workers.wiring import wiring
 
@@ -180,6 +181,20 @@ def recover() -> int:
 def refresh_inventory() -> int:
     """Publish the discovered clusters for the web process (it resolves and authorizes against them)."""
     return wiring().publish_inventory()
+
+
+@app.task(name="fluxops.keys.rotate_due", queue=QUEUE, acks_late=True, ignore_result=True)
+def rotate_due_keys() -> int:
+    """Start a rotation job for every deploy key older than the policy's ``deploy_keys.max_age``."""
+    w = wiring()
+    if w.keys is None:
+        return 0
+    started = 0
+    for record in key_schedule.due_rotations(w.keys.all(), w.config.deploy_keys, time.time()):
+        if submit_job(w.redis, app, record, queue=QUEUE, job_ttl=JOB_TTL_SECONDS):
+            log.info("deploy key rotation %s started (%s)", record.job_id, record.text)
+            started += 1
+    return started
 
 
 @app.task(name="fluxops.health.ping", queue=QUEUE, acks_late=True, ignore_result=False)

@@ -69,6 +69,10 @@ class Plan:
         return cls(new_key=data["new"], old_keys=tuple(data["old"]), repository=data["repo"], users=users)
 
 
+class AlreadyRotated(Exception):
+    """A scheduled rotation found its key gone: someone rotated it meanwhile; nothing to do."""
+
+
 class RotationFailed(Exception):
     """Verification failed: roll back. ``reason`` says what Flux reported (safe to show)."""
 
@@ -83,7 +87,11 @@ def rotate(job: Job, command: KeyRotate, where: ResolvedCluster | None) -> None:
 
         rotate_credential(job, command.credential)
         return
-    plan = _plan(job, command, where)
+    try:
+        plan = _plan(job, command, where)
+    except AlreadyRotated as gone:
+        job.show(phase=Phase.SUCCEEDED, note=f"Nothing to rotate: {gone} any more (rotated meanwhile).")
+        return
     _authorize(job, plan)
     with _holding(job, plan):
         Rotation(job, plan).run()
@@ -113,6 +121,8 @@ def _plan(job: Job, command: KeyRotate, where: ResolvedCluster | None) -> Plan:
         old = [found] if found is not None and found.state == ACTIVE else []
         missing = f"flux configuration '{command.name}' on {where.label} does not use a deploy key fluxops made"
     old = [r for r in old if r.users]
+    if not old and job.record.platform == SCHEDULE:
+        raise AlreadyRotated(missing)
     if not old:
         raise errors.NotFound(
             missing,
