@@ -53,6 +53,8 @@ _SECRET_WORDS = ("token", "secret", "password", "passwd", "passphrase")
 #: suffixes of flags that name or identify a credential rather than hold one
 _SAFE_SUFFIXES = ("-ref", "-id", "-name", "-type", "-args")
 _SAFE_FLAGS = frozenset({"--deploy-key"})
+#: the id fluxops gives a deploy key it made (bot.deploy_keys): shown, audited, never secret
+_KEY_ID = re.compile(r"(?i)dk-[0-9a-f]{10}")
 
 _FLAG = re.compile(r"(?<!\S)(--?[A-Za-z][A-Za-z0-9_-]*)(=)?")
 #: opening quote -> closing quote (Slack's "smart" quotes included)
@@ -148,6 +150,8 @@ def _flag_spans(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]
                 pos += 1
         many = key in _SECRET_MULTI_FLAGS
         while (span := _value_span(text, pos)) is not None:
+            if key == "--key" and _KEY_ID.fullmatch(text[span[0] : span[1]]):
+                break  # `key rotate --key dk-0123456789`: fluxops' name for a deploy key, not a key
             (exempt if is_exempt else secret).append(span)
             if not many:
                 break

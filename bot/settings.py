@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     #: the least time between two edits of one Slack message
     slack_min_interval: float = Field(default=1.0, alias="FLUXOPS_SLACK_MIN_INTERVAL", ge=0)
 
+    #: Fernet key(s), comma-separated, newest first: seal the deploy keys and credentials fluxops keeps
+    key_encryption_key: SecretStr | None = Field(default=None, alias="FLUXOPS_KEY_ENCRYPTION_KEY")
+    #: how often beat looks for deploy keys older than ``deploy_keys.max_age`` of FLUXOPS_CONFIG (seconds)
+    key_rotation_check_interval: float = Field(default=3600.0, alias="FLUXOPS_KEY_ROTATION_CHECK_INTERVAL", gt=0)
+    #: a test facility (workers/failpoints.py): lets tests stop a worker at a named step; never set it in production
+    failpoints: bool = Field(default=False, alias="FLUXOPS_FAILPOINTS")
+
     @field_validator("azure_subscription_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -134,6 +135,7 @@ class _Credentials:
     ssh_key: str | None = field(default=None, repr=False)  # text or base64 of the text, for GitAccess
     username: str | None = None
     token: str | None = field(default=None, repr=False)
+    known_hosts: str | None = field(default=None, repr=False)  # gitRepository.sshKnownHosts (base64)
     error: str | None = None  # e.g. the localAuthRef secret does not exist
 
 
@@ -266,6 +268,21 @@ class FluxSimulator:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    def fetch_attempts(
+        self, *, cluster_name: str | None = None, config: str | None = None, since_wall: float | None = None
+    ) -> list[FetchAttempt]:
+        """The logged fetch attempts, oldest first, of a cluster (by name, the last segment of its id)
+        and configuration (both case-insensitive), made at or after wall-clock ``since_wall``."""
+        with self._log_lock:
+            attempts = list(self.fetch_log)
+        return [
+            a
+            for a in attempts
+            if (cluster_name is None or a.cluster_id.rsplit("/", 1)[-1].casefold() == cluster_name.casefold())
+            and (config is None or a.config.casefold() == config.casefold())
+            and (since_wall is None or a.wall >= since_wall)
+        ]
 
     # -- loop ---------------------------------------------------------------------------------
 
@@ -410,6 +427,9 @@ class FluxSimulator:
                 f"failed to checkout and determine revision: unable to clone '{redact_url(url)}': "
                 f"dial tcp: lookup {host}: no such host"
             )
+        elif ssh and creds.known_hosts and (refused := self._check_host_key(url, creds.known_hosts)):
+            # The host key is checked in the handshake, before any key is offered.
+            outcome = f"failed to checkout and determine revision: unable to clone '{redact_url(url)}': {refused}"
         elif handle is None:
             access = self.access.check_unknown(url, ssh_key=creds.ssh_key, token=creds.token)
             outcome = access.message
@@ -439,6 +459,11 @@ class FluxSimulator:
             )
         )
         return outcome
+
+    def _check_host_key(self, url: str, known_hosts_b64: str) -> str | None:
+        """Flux's known_hosts check of the SSH server ``url`` names: None or the failure detail."""
+        host, port = _ssh_endpoint(url)
+        return self.access.check_known_hosts(host, port, known_hosts_b64)
 
     def _checkout(self, handle: RepoHandle, ref_kind: RefKind, value: str) -> _Artifact | str:
         failed = "failed to checkout and determine revision"
@@ -848,6 +873,8 @@ def _credentials(cluster: Cluster, record: FluxConfigRecord) -> _Credentials:
     """What the agent would authenticate with (read on the loop: the world belongs to it)."""
     props = record.properties
     git = _mapping(props.get("gitRepository"))
+    raw_known_hosts = git.get("sshKnownHosts")
+    known_hosts = raw_known_hosts if isinstance(raw_known_hosts, str) and raw_known_hosts else None
     secret_name = git.get("localAuthRef")
     if secret_name:
         namespace = str(props.get("namespace") or "flux-system")
@@ -857,7 +884,10 @@ def _credentials(cluster: Cluster, record: FluxConfigRecord) -> _Credentials:
                 error=f"failed to get secret '{namespace}/{secret_name}': secrets \"{secret_name}\" not found"
             )
         return _Credentials(
-            ssh_key=secret.get("identity"), username=secret.get("username"), token=secret.get("password")
+            ssh_key=secret.get("identity"),
+            username=secret.get("username"),
+            token=secret.get("password"),
+            known_hosts=known_hosts,
         )
     token = None
     if record.protected.get("httpsKey"):
@@ -866,8 +896,20 @@ def _credentials(cluster: Cluster, record: FluxConfigRecord) -> _Credentials:
         except (binascii.Error, UnicodeDecodeError):
             return _Credentials(error="invalid 'httpsKey' in configurationProtectedSettings: not base64 text")
     return _Credentials(
-        ssh_key=record.protected.get("sshPrivateKey"), username=git.get("httpsUser") or None, token=token
+        ssh_key=record.protected.get("sshPrivateKey"),
+        username=git.get("httpsUser") or None,
+        token=token,
+        known_hosts=known_hosts,
     )
+
+
+def _ssh_endpoint(url: str) -> tuple[str, int | None]:
+    """The SSH server an SSH URL names, as the client dials it: (host, port or None for the default)."""
+    url = url.strip()
+    if "://" not in url:  # scp-like: git@github.com:org/repo.git
+        return url.split("@", 1)[-1].split(":", 1)[0].lower(), None
+    parts = urlsplit(url)
+    return (parts.hostname or "").lower(), parts.port
 
 
 def _dependency_order(specs: Mapping[str, Mapping[str, Any]]) -> list[str]:

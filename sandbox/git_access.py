@@ -1,8 +1,9 @@
 """Who may read which sandbox repository: deploy keys (SSH) and tokens (HTTPS), as GitHub decides.
 
-Only public key material and token digests are stored. Results and their messages carry SSH key
-fingerprints (``SHA256:...`` as ``ssh-keygen -lf`` prints them), never a key or a token; failure
-messages read like Flux's source-controller reports them.
+Only public key material and token digests are stored (and, in memory, the private halves of the
+sandbox's own SSH host keys). Results and their messages carry SSH key fingerprints (``SHA256:...`` as
+``ssh-keygen -lf`` prints them), never a key or a token; failure messages read like Flux's
+source-controller reports them.
 """
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from sandbox.gitrepos import RepoHandle, parse_repo_url, redact_url, repo_key
+from sandbox.known_hosts import KnownHostsError, check_host_key, parse_known_hosts
 
 _CLONE = "failed to checkout and determine revision: unable to clone '{url}': {detail}"
 _SSH_DENIED = (
     "ssh: handshake failed: ssh: unable to authenticate, attempted methods [{methods}], no supported methods remain"
 )
+_HOST_KEY_MISMATCH = "ssh: handshake failed: knownhosts: key mismatch"
+_HOST_KEY_UNKNOWN = "ssh: handshake failed: knownhosts: key is unknown"
 _KEY_CACHE_SIZE = 1024
 
 
@@ -109,6 +113,10 @@ class GitAccess:
         self._keys: dict[tuple[str, str], list[DeployKey]] = {}
         self._tokens: dict[tuple[str, str], dict[bytes, str]] = {}  # token digest -> username
         self._next_id = 1
+        self._host_keys: dict[str, ed25519.Ed25519PrivateKey] = {}
+        # Deploy-key faults: how many keys still to break per repository, and the broken keys' ids.
+        self._break_next: dict[tuple[str, str], int] = {}
+        self._broken: set[int] = set()
         # sha256(private key text) -> public blob and fingerprint: parsing RSA keys is slow.
         self._parsed: OrderedDict[bytes, tuple[bytes, str] | str] = OrderedDict()
 
@@ -138,6 +146,9 @@ class GitAccess:
             )
             self._next_id += 1
             self._keys.setdefault(key, []).append(entry)
+            if self._break_next.get(key, 0) > 0:
+                self._break_next[key] -= 1
+                self._broken.add(entry.id)
         return entry.id
 
     def remove_deploy_key(self, host: str, slug: str, key_id: int) -> bool:
@@ -148,12 +159,64 @@ class GitAccess:
             if len(kept) == len(keys):
                 return False
             self._keys[repo_key(host, slug)] = kept
+            self._broken.discard(key_id)
             return True
 
     def deploy_keys(self, host: str, slug: str) -> list[DeployKey]:
         """The deploy keys of a repository, oldest first."""
         with self._lock:
             return list(self._keys.get(repo_key(host, slug), []))
+
+    def break_next_keys(self, host: str, slug: str, count: int = 1) -> int:
+        """A fault: the next ``count`` deploy keys added to the repository are registered and listed as
+        usual, but SSH refuses them as it refuses an unknown key. Returns how many are now pending
+        for that repository."""
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        key = repo_key(host, slug)
+        with self._lock:
+            self._break_next[key] = self._break_next.get(key, 0) + count
+            return self._break_next[key]
+
+    def clear_key_faults(self) -> None:
+        """Forget pending deploy-key faults and let SSH honour the keys broken so far."""
+        with self._lock:
+            self._break_next.clear()
+            self._broken.clear()
+
+    # -- host keys ----------------------------------------------------------------------------
+
+    def host_keys(self, host: str) -> list[str]:
+        """The SSH host keys of ``host`` as OpenSSH public key lines without comment (one Ed25519
+        key, made on first use and kept for the life of this GitAccess)."""
+        name = host.strip().lower()
+        with self._lock:
+            private = self._host_keys.get(name)
+            if private is None:
+                private = self._host_keys[name] = ed25519.Ed25519PrivateKey.generate()
+        line = private.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+        return [line.decode()]
+
+    def check_known_hosts(self, host: str, port: int | None, known_hosts_b64: str) -> str | None:
+        """None when the known_hosts text (given base64-encoded, as ARM's ``sshKnownHosts``) trusts one
+        of ``host``'s keys on ``port``; otherwise the error detail Flux's go-git SSH transport reports."""
+        try:
+            text = base64.b64decode(known_hosts_b64.strip(), validate=True).decode()
+        except (binascii.Error, ValueError):  # UnicodeDecodeError is a ValueError
+            return "invalid known_hosts: not base64"
+        try:
+            entries = parse_known_hosts(text)
+        except KnownHostsError as exc:
+            return f"knownhosts: {exc}"
+        offered = []
+        for line in self.host_keys(host):
+            key_type, encoded = line.split()[:2]
+            offered.append((key_type, base64.b64decode(encoded)))
+        verdict = check_host_key(entries, host, port, offered)
+        if verdict == "ok":
+            return None
+        # A revoked key reads as a mismatch here: the client refuses the key the host offers.
+        return _HOST_KEY_UNKNOWN if verdict == "unknown" else _HOST_KEY_MISMATCH
 
     # -- tokens -------------------------------------------------------------------------------
 
@@ -179,7 +242,8 @@ class GitAccess:
         blob, fingerprint = parsed
         with self._lock:
             keys = self._keys.get(repo_key(handle.host, handle.slug), [])
-            allowed = any(base64.b64decode(k.key.split()[1]) == blob for k in keys)
+            # A broken key (a fault) is listed by the API but SSH does not honour it.
+            allowed = any(base64.b64decode(k.key.split()[1]) == blob and k.id not in self._broken for k in keys)
         if not allowed:
             return _fail("ssh-key", fingerprint, handle.url, _SSH_DENIED.format(methods="none publickey"))
         return AccessResult(True, "ssh-key", fingerprint, f"authenticated with key {fingerprint}")

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import aiohttp
 import redis
+from cryptography.fernet import Fernet
 
 from bot.models import Secret
 from sandbox.azure_devops import FakeAzureDevOps
@@ -72,6 +73,9 @@ roles:
     slack_users: ["*"]
     github_users: ["*"]
     ado_users: ["*"]
+deploy_keys:
+  max_age: 90d
+  channel: {CHANNEL}
 fleet_repositories:
   - repository: https://github.com/{GITHUB_FLEET}
     path: clusters
@@ -195,6 +199,7 @@ class Stack:
             "FLUXOPS_JOB_STALE_SECONDS": str(o.job_stale_seconds),
             "FLUXOPS_RECOVER_INTERVAL": str(o.recover_interval),
             "FLUXOPS_SLACK_MIN_INTERVAL": str(o.slack_min_interval),
+            "FLUXOPS_KEY_ENCRYPTION_KEY": Fernet.generate_key().decode(),
             **o.extra_env,
         }
         for name in o.processes:

@@ -315,6 +315,20 @@ class AzureDevOpsHost:
             idempotent=True,
         )
 
+    # -- deploy keys (none on Azure DevOps) --------------------------------------------------------------
+
+    def add_deploy_key(self, repo: RepoRef, title: str, public_key: str) -> int:
+        raise _no_deploy_keys(f"adding deploy key '{title}' to {repo.label}")
+
+    def remove_deploy_key(self, repo: RepoRef, key_id: int) -> bool:
+        raise _no_deploy_keys(f"removing deploy key {key_id} from {repo.label}")
+
+    def deploy_key_ids(self, repo: RepoRef) -> dict[int, str]:
+        return {}  # nothing can be registered on a repository, so nothing is
+
+    def ssh_host_keys(self) -> list[str]:
+        raise _no_deploy_keys(f"reading the SSH host keys of {self.org_url}")
+
     # -- plumbing ---------------------------------------------------------------------------------------
 
     def _my_id(self) -> str | None:
@@ -453,6 +467,15 @@ def ado_host_from_settings(settings: Settings) -> AzureDevOpsHost | None:
 
 
 # -- helpers ------------------------------------------------------------------------------------------
+
+
+def _no_deploy_keys(doing: str) -> errors.InvalidRequest:
+    return errors.InvalidRequest(
+        f"{doing}: Azure DevOps has no per-repository deploy keys, and no API to add SSH keys "
+        "(an SSH key there belongs to a person and gives all their access)",
+        recommendation="use HTTPS with a credential fluxops holds (`--https-user USER --https-key-ref REF`, "
+        "rotated with `/flux key rotate --https-key-ref REF`), or `--provider azure` (workload identity)",
+    )
 
 
 def _identities_url(org_url: str) -> str:

@@ -92,8 +92,15 @@ def _headers(exc: GithubException) -> dict[str, str]:
 def _message(exc: GithubException) -> str:
     data = exc.data
     if isinstance(data, dict) and data.get("message"):
-        return str(data["message"])
+        # A 422 says why in ``errors`` ("Validation Failed: key is already in use").
+        details = [str(e["message"]) for e in data.get("errors") or () if isinstance(e, dict) and e.get("message")]
+        return str(data["message"]) + (": " + "; ".join(details) if details else "")
     return exc.message or f"HTTP {exc.status}"
+
+
+def _key_identity(public_key: str) -> tuple[str, ...]:
+    """(type, base64 blob) of an OpenSSH public key line: what makes two lines the same key (comments differ)."""
+    return tuple(public_key.split()[:2])
 
 
 def _is_rate_limit(exc: GithubException) -> bool:
@@ -105,6 +112,14 @@ def _is_rate_limit(exc: GithubException) -> bool:
     return (
         headers.get("x-ratelimit-remaining") == "0" or "retry-after" in headers or "rate limit" in _message(exc).lower()
     )
+
+
+def _server_retry_after(exc: GithubException) -> float | None:
+    """A 5xx answer's Retry-After, if it gave one in seconds."""
+    try:
+        return max(0.0, float(_headers(exc)["retry-after"]))
+    except (KeyError, ValueError):
+        return None
 
 
 def _retry_after(exc: GithubException, now: float) -> float:
@@ -173,6 +188,7 @@ class GitHubHost:
         self._installation_clients: dict[int, Github] = {}
         self._installations: dict[str, int] = {}  # repo full name -> installation id, when events had none
         self._login: str | None = None
+        self._anonymous: Github | None = None
 
     def __repr__(self) -> str:
         mode = "app" if self.is_app else "token"
@@ -236,10 +252,23 @@ class GitHubHost:
                     self._login = self._client(repo).get_user().login
         return self._login
 
+    def _any_client(self) -> Github:
+        """A client for calls about no repository (``GET /meta``): the token's, else an app installation's
+        already made, else an anonymous one (what such public endpoints need)."""
+        if self._token_client is not None:
+            return self._token_client
+        with self._lock:
+            installed = next(iter(self._installation_clients.values()), None)
+            if installed is not None:
+                return installed
+            if self._anonymous is None:
+                self._anonymous = Github(**self._kwargs)
+            return self._anonymous
+
     # -- errors ----------------------------------------------------------------------------------
 
     @contextmanager
-    def _call(self, doing: str, repo: RepoRef, *, missing: str | None = None) -> Iterator[None]:
+    def _call(self, doing: str, repo: RepoRef | None, *, missing: str | None = None) -> Iterator[None]:
         """Run PyGithub calls; failures leave as FluxopsError naming ``doing``."""
         try:
             yield
@@ -251,10 +280,11 @@ class GitHubHost:
                 recommendation="fluxops retries; if it persists check the network path and GITHUB_API_URL",
             ) from None
 
-    def _raise(self, exc: GithubException, doing: str, repo: RepoRef, missing: str | None) -> NoReturn:
+    def _raise(self, exc: GithubException, doing: str, repo: RepoRef | None, missing: str | None) -> NoReturn:
         status = exc.status
         message = _message(exc)
         advice = _APP_ADVICE if self.is_app else _TOKEN_ADVICE
+        repo_name = repo.full_name if repo is not None else "the repositories fluxops manages"
         if status in (403, 429) and _is_rate_limit(exc):
             wait = _retry_after(exc, time.time())
             raise errors.Throttled(
@@ -266,15 +296,15 @@ class GitHubHost:
         if status in (401, 403):
             raise errors.Unauthorized(
                 f"{doing}: GitHub refused the request ({status} {message})",
-                recommendation=advice[status].format(repo=repo.full_name),
+                recommendation=advice[status].format(repo=repo_name),
                 code=str(status),
             ) from None
         if status == 404:
             raise errors.NotFound(
-                f"{doing}: GitHub has no {missing or 'repository ' + repo.full_name} "
+                f"{doing}: GitHub has no {missing or 'repository ' + repo_name} "
                 f"(or the {'app' if self.is_app else 'token'} cannot see it)",
                 recommendation=f"check the name, and that fluxops' {'app installation' if self.is_app else 'token'} "
-                f"has access to {repo.full_name}",
+                f"has access to {repo_name}",
                 code="404",
             ) from None
         if status >= 500:
@@ -282,6 +312,7 @@ class GitHubHost:
                 f"{doing}: GitHub had a server error ({status} {message})",
                 recommendation="GitHub had a transient failure; fluxops retries with backoff",
                 code=str(status),
+                retry_after=_server_retry_after(exc),
             ) from None
         raise errors.InvalidRequest(f"{doing}: GitHub refused it ({status} {message})", code=str(status)) from None
 
@@ -443,6 +474,55 @@ class GitHubHost:
         doing = f"reacting to comment {ref.id} on pull request #{number} of {repo.full_name}"
         with self._call(doing, repo, missing=f"comment {ref.id} in {repo.full_name}"):
             self._repo(repo).get_issue(number).get_comment(int(ref.id)).create_reaction("eyes")
+
+    # -- deploy keys -------------------------------------------------------------------------------
+
+    def add_deploy_key(self, repo: RepoRef, title: str, public_key: str) -> int:
+        doing = f"adding deploy key '{title}' to {repo.full_name}"
+        line = " ".join(_key_identity(public_key))
+        with self._call(doing, repo):
+            try:
+                return int(self._repo(repo).create_key(title, line, read_only=True).id)
+            except GithubException as exc:
+                if exc.status != 422 or "already in use" not in _message(exc).lower():
+                    raise
+        # GitHub takes a key once per host: a resumed job re-adding its own key finds it here.
+        for key_id, key in self.deploy_key_ids(repo).items():
+            if _key_identity(key) == _key_identity(line):
+                return key_id
+        raise errors.InvalidRequest(
+            f"{doing}: GitHub says the key is already in use, and it is not a deploy key of {repo.full_name}: "
+            "it is registered on another repository or on a user account",
+            recommendation="remove it there, or give the configuration a new key "
+            "(`/flux key rotate NAME -c CLUSTER`); fluxops never shares one key between repositories",
+            code="422",
+        )
+
+    def remove_deploy_key(self, repo: RepoRef, key_id: int) -> bool:
+        doing = f"removing deploy key {key_id} from {repo.full_name}"
+        try:
+            with self._call(doing, repo, missing=f"deploy key {key_id} on {repo.full_name}"):
+                # One DELETE by URL: nothing is read first, so a key already gone costs one 404.
+                self._client(repo).requester.requestJsonAndCheck("DELETE", f"/repos/{repo.full_name}/keys/{key_id}")
+        except errors.NotFound:
+            return False
+        return True
+
+    def deploy_key_ids(self, repo: RepoRef) -> dict[int, str]:
+        with self._call(f"listing the deploy keys of {repo.full_name}", repo):
+            return {int(key.id): " ".join(_key_identity(key.key)) for key in self._repo(repo).get_keys()}
+
+    def ssh_host_keys(self) -> list[str]:
+        doing = "reading GitHub's SSH host keys (GET /meta)"
+        with self._call(doing, None, missing="/meta endpoint"):
+            _, data = self._any_client().requester.requestJsonAndCheck("GET", "/meta")
+        keys = data.get("ssh_keys") if isinstance(data, dict) else None
+        if not isinstance(keys, list) or not keys or not all(isinstance(k, str) for k in keys):
+            raise errors.InvalidRequest(
+                f"{doing}: GitHub at {self._base_url} publishes no SSH host keys",
+                recommendation="give Flux the host's known_hosts yourself with `--known-hosts-ref REF`",
+            )
+        return [str(k) for k in keys]
 
 
 def github_host_from_settings(settings: Settings) -> GitHubHost | None:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from bot.git_host import CommentRef
 from bot.gitevents import RepoRef
 from bot.jobs import JobRecord
-from bot.ports import GitHost, JobStore
+from bot.ports import GitHost, JobStore, Reporter
 from bot.render.markdown import render_markdown
 from bot.views import ConfirmView, JobView, PushView, TextView
 
@@ -81,6 +81,20 @@ class SilentReporter:
 
     def show(self, view: JobView | ConfirmView | PushView) -> None:
         return None
+
+    def private(self, view: TextView | JobView) -> None:
+        return None
+
+
+class PublicOnlyReporter:
+    """For jobs nobody typed (scheduled key rotations): their message goes to the channel; there is no
+    person to tell privately, so private copies are dropped (the channel message says the same)."""
+
+    def __init__(self, inner: Reporter) -> None:
+        self._inner = inner
+
+    def show(self, view: JobView | ConfirmView | PushView) -> None:
+        self._inner.show(view)
 
     def private(self, view: TextView | JobView) -> None:
         return None

@@ -27,6 +27,7 @@ from bot.policy import Policy
 from bot.ports import GitHost, Reporter
 from bot.settings import Settings
 from bot.usecases import JobPorts, ResolvedCluster, WatchPolicy
+from bot.usecases.key_rotation import SCHEDULE
 from bot.views import ClusterRow
 from workers.ado_host import AzureDevOpsHost, ado_host_from_settings
 from workers.audit_log import RedisAuditLog
@@ -36,16 +37,20 @@ from workers.azure_flux import AzureFluxConfigs
 from workers.azure_inventory import AzureInventory
 from workers.celery_app import QUEUE
 from workers.celery_app import app as celery_app
+from workers.failpoints import RedisFailpoints
 from workers.file_credentials import FileCredentials
 from workers.github_host import GitHubHost, github_host_from_settings
 from workers.job_scripts import StagedJobs
+from workers.key_sealing import sealer_from_settings
 from workers.keys import INVENTORY_KEY
-from workers.pr_reporter import PullRequestReporter, SilentReporter
+from workers.pr_reporter import PublicOnlyReporter, PullRequestReporter, SilentReporter
 from workers.redis_claims import RedisClusterClaims
 from workers.redis_jobs import JOB_TTL_SECONDS, RedisJobStore
+from workers.redis_key_registry import RedisKeyRegistry
 from workers.redis_locks import RedisLocks
 from workers.redis_subscriptions import RedisSubscriptions
 from workers.slack_reporter import SlackReporter, slack_client
+from workers.ssh_keys import Ed25519KeyMaker
 
 
 @dataclass
@@ -66,6 +71,11 @@ class Wiring:
     claims: RedisClusterClaims
     github: GitHubHost | None = None
     ado: AzureDevOpsHost | None = None
+    #: deploy keys and sealed secrets: None without FLUXOPS_KEY_ENCRYPTION_KEY (commands needing them refuse)
+    keys: RedisKeyRegistry | None = None
+    key_maker: Ed25519KeyMaker = field(default_factory=Ed25519KeyMaker)
+    #: a test facility, only when FLUXOPS_FAILPOINTS is true
+    failpoints: RedisFailpoints | None = None
     _clusters: tuple[float, list[Cluster]] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -76,6 +86,7 @@ class Wiring:
         connection = ArmConnection.from_settings(settings, default_credential())
         client = redis.Redis.from_url(settings.redis_url)
         stale = settings.job_stale_seconds
+        sealer = sealer_from_settings(settings)
         return cls(
             settings=settings,
             config=config,
@@ -93,6 +104,8 @@ class Wiring:
             claims=RedisClusterClaims(redis=client),
             github=github_host_from_settings(settings),
             ado=ado_host_from_settings(settings),
+            keys=RedisKeyRegistry(redis=client, sealer=sealer) if sealer is not None else None,
+            failpoints=RedisFailpoints(redis=client) if settings.failpoints else None,
         )
 
     # -- inventory ----------------------------------------------------------------------------------
@@ -147,7 +160,7 @@ class Wiring:
 
     def ports(self) -> JobPorts:
         s = self.settings
-        return JobPorts(
+        ports = JobPorts(
             flux=self.flux,
             extensions=self.extensions,
             jobs=self.jobs,
@@ -166,6 +179,9 @@ class Wiring:
             claims=self.claims,
             confirm_staged=self.staged.confirm,
             cancel_staged=self.staged.cancel,
+            keys=self.keys,
+            key_maker=self.key_maker,
+            key_policy=self.config.deploy_keys,
             watch=WatchPolicy(
                 first=s.watch_first_poll,
                 longest=s.watch_longest_poll,
@@ -173,6 +189,9 @@ class Wiring:
                 operation_poll=min(2.0, s.job_stale_seconds / 4),
             ),
         )
+        if self.failpoints is not None:
+            ports.checkpoint = self.failpoints
+        return ports
 
     def reporter(self, record: JobRecord) -> Reporter:
         """Where a job's own message goes: Slack, or a pull request (a push trace posts to channels instead)."""
@@ -180,6 +199,9 @@ class Wiring:
             return SilentReporter()
         if record.platform == "slack":
             return self.slack_reporter(record)
+        if record.platform == SCHEDULE:
+            has_slack = record.channel and self.settings.slack_bot_token is not None
+            return PublicOnlyReporter(self.slack_reporter(record)) if has_slack else SilentReporter()
         event = event_from_json(record.event)
         if isinstance(event, PushEvent):
             return SilentReporter()

@@ -342,6 +342,50 @@ TOPICS: dict[str, Topic] = {
         flags=(*_CLUSTER, ("-n, --name NAME", "the extension's name (default `flux`)")),
         examples=("/flux extension show -c flux-demo-arc",),
     ),
+    "key rotate": Topic(
+        usage="/flux key rotate (NAME -c CLUSTER [-g RG] [-t TYPE] | --repo URL | --key ID | --https-key-ref REF)",
+        summary="rotate deploy keys with zero downtime, or hand a changed HTTPS credential to its configurations",
+        description="Replaces deploy keys fluxops made without a gap: it adds a new key to the repository, switches "
+        "the configurations to it, checks that their source fetched with it, then revokes the old key (and rolls "
+        "back if a step fails). Say what rotates in exactly one way: the key configuration NAME uses on a cluster; "
+        "every fluxops key of a repository (`--repo`, any spelling of its URL); one key by its id (`--key`); or, "
+        "for Azure DevOps, which has no deploy keys, an HTTPS credential fluxops holds: after you change it, "
+        "`--https-key-ref REF` gives its new value to every configuration created or updated with it.",
+        flags=(
+            ("NAME, -n, --name NAME", "the configuration whose key rotates (with `-c`)"),
+            ("-c, --cluster CLUSTER", "the cluster NAME is on (only with NAME)"),
+            *_CLUSTER[1:],
+            ("--repo, --repository URL", "every fluxops key of this repository, on every cluster"),
+            ("--key, --key-id ID", "one key: `dk-` and 10 hex digits, as `/flux key status` lists it"),
+            (
+                "--https-key-ref REF",
+                "an HTTPS credential fluxops holds: its new value goes to every configuration using it",
+            ),
+        ),
+        examples=(
+            "/flux key rotate cluster-config -c flux-demo-arc",
+            "/flux key rotate --repo git@github.com:contoso/fleet.git",
+            "/flux key rotate --key dk-0123456789",
+            "/flux key rotate --https-key-ref ado/fleet-token",
+        ),
+    ),
+    "key status": Topic(
+        usage="/flux key status [NAME] [-c CLUSTER] [-g RG] [-t TYPE]",
+        summary="list the deploy keys fluxops made: ids, repositories, ages, users, next rotation",
+        description="Lists the keys fluxops made: each key's id (for `/flux key rotate --key ID`), repository, "
+        "age, the configurations using it and when it is next rotated. With `-c`, the keys used on that cluster; "
+        "with NAME and `-c`, the key of one configuration. `/flux key list` is the same command.",
+        flags=(
+            ("NAME, -n, --name NAME", "one configuration's key (needs `-c`)"),
+            ("-c, --cluster CLUSTER", "only the keys used on this cluster (default: every key)"),
+            *_CLUSTER[1:],
+        ),
+        examples=(
+            "/flux key status",
+            "/flux key status -c flux-demo-arc",
+            "/flux key status cluster-config -c flux-demo-arc",
+        ),
+    ),
     "audit": Topic(
         usage="/flux audit [--since 7d] [--cluster CLUSTER] [--limit N]",
         summary="who changed what, where and with what result",
@@ -394,6 +438,7 @@ _GROUP_TEXT = {
     "config": "Flux configurations: a source (git, bucket, Azure Blob or OCI) and its kustomizations.",
     "kustomization": "The kustomizations of one Flux configuration.",
     "extension": "The microsoft.flux cluster extension: the Flux controllers themselves.",
+    "key": "Deploy keys fluxops made for git sources: rotation without downtime, and which keys exist.",
 }
 #: special topics that are not commands
 EXTRA_TOPICS = ("extension settings",)

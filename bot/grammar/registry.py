@@ -8,6 +8,7 @@ from bot.commands import Command
 from bot.grammar import (
     config_commands,
     extension_commands,
+    key_commands,
     kustomization_commands,
     pull_request_commands,
     watch_commands,
@@ -38,6 +39,8 @@ READERS: dict[str, Reader] = {
     "extension update": extension_commands.extension_update,
     "extension delete": extension_commands.extension_delete,
     "extension show": extension_commands.extension_show,
+    "key rotate": key_commands.key_rotate,
+    "key status": key_commands.key_status,
     "audit": audit,
     "plan": pull_request_commands.plan,
     "apply": pull_request_commands.apply,

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from bot.grammar.flags import flag_key, is_flag
 from bot.grammar.usage import UsageError, shown
+from bot.grammar.vocabulary import resolve
 from bot.redact import is_secret_flag, kind_of_secret
 
 _SSH = "`--ssh-private-key-ref REF` (an SSH key fluxops holds) or `--deploy-key generate` (fluxops makes one)"
@@ -50,15 +51,19 @@ INSTEAD: dict[str, str] = {
 }
 #: flags whose name sounds secret but whose value is not (an access key *ID*)
 _NOT_SECRET = frozenset({"--access-key"})
+#: the same, in some commands only: ``key rotate --key ID`` takes fluxops' id of a deploy key (``dk-...``);
+#: ``key status`` does not take it, and should say so rather than call an id a secret
+_NOT_SECRET_IN: dict[str, frozenset[str]] = {"key rotate": frozenset({"--key"}), "key status": frozenset({"--key"})}
 _GENERIC = "a `...-ref` flag naming a credential fluxops holds (see `/flux help config create`)"
 
 
 def refuse_secrets(words: Sequence[str]) -> None:
     """Raise a UsageError when a word is a secret flag or a value that is plainly a secret."""
+    not_secret = _NOT_SECRET | _NOT_SECRET_IN.get(_command_of(words), frozenset())
     for word in words:
         if is_flag(word):
             name = flag_key(word.split("=", 1)[0])
-            if name in INSTEAD or (name not in _NOT_SECRET and is_secret_flag(name)):
+            if name in INSTEAD or (name not in not_secret and is_secret_flag(name)):
                 raise UsageError(
                     f"{shown(name)} would put a secret into chat, and secrets are never typed into chat.",
                     hint=f"Use {INSTEAD.get(name, _GENERIC)} instead; if you already sent a real secret, rotate it.",
@@ -71,3 +76,13 @@ def refuse_secrets(words: Sequence[str]) -> None:
                 hint="Use a `...-ref` flag naming a credential fluxops holds, or `--deploy-key generate`; "
                 "rotate the secret you sent.",
             )
+
+
+def _command_of(words: Sequence[str]) -> str:
+    """The command ``words`` name ("" when they name none): only to look up ``_NOT_SECRET_IN``."""
+    if not words:
+        return ""
+    try:
+        return resolve(words)[0]
+    except UsageError:
+        return ""

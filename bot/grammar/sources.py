@@ -4,6 +4,8 @@ Kinds: ``git`` (default), ``bucket``, ``azblob``, ``oci`` (an ``oci://`` URL imp
 own flags; a flag of another kind is an error that names the right ``--kind``. Authentication rules:
 SSH-only options need an SSH URL, HTTPS credentials need an ``http(s)`` URL and come as a pair,
 ``--local-auth-ref`` excludes every other credential, and secrets only ever come as references.
+Azure DevOps has no per-repository deploy keys, so ``--deploy-key generate`` is refused for its URLs
+with the two ways it does authenticate.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from bot.grammar.values import (
     semver_range,
 )
 from bot.models import AzureBlobSource, BucketSource, FluxSource, GitSource, OciSource, RepositoryRef
+from bot.repo_urls import canonical_repo
 
 URL = Flag("url", ("--url", "-u"), metavar="URL")
 BRANCH = Flag("branch", ("--branch",), metavar="BRANCH")
@@ -123,6 +126,12 @@ _CONTAINER_NAME = re.compile(r"^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$")
 _OCI_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 _ACCESS_KEY = re.compile(r"^[A-Za-z0-9+/=._-]{3,128}$")
 _HTTPS_USER = re.compile(r"^[^\s:@/]{1,256}$")
+#: Azure DevOps hosts, also in URLs ``canonical_repo`` cannot read (a path that is not org/project/_git/repo)
+_ADO_HOST = re.compile(
+    r"(?i)^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/]*@)?"
+    r"(?:ssh\.dev\.azure\.com|dev\.azure\.com|[^@/:]+\.visualstudio\.com)(?:[:/]|$)"
+)
+_ADO_SEGMENT = re.compile(r"^[A-Za-z0-9._~%-]+$")
 
 
 def source_kind(options: Options) -> str:
@@ -179,6 +188,32 @@ def repository_ref(options: Options, *, required: bool) -> RepositoryRef | None:
     if dest == "semver":
         return RepositoryRef(semver=semver_range(value, what))
     return RepositoryRef(commit=commit_sha(value, what))
+
+
+def is_azure_devops(url: str) -> bool:
+    """Whether ``url`` names an Azure DevOps repository, in any of its spellings."""
+    found = canonical_repo(url)
+    return found[0] == "dev.azure.com" if found is not None else _ADO_HOST.match(url) is not None
+
+
+def ado_https_url(url: str) -> str:
+    """The HTTPS spelling of an Azure DevOps repository URL, or a template when it cannot be made."""
+    found = canonical_repo(url)
+    parts = found[1].split("/") if found is not None else []
+    if len(parts) == 3 and all(_ADO_SEGMENT.match(part) for part in parts):
+        return "https://dev.azure.com/{}/{}/_git/{}".format(*parts)
+    return "https://dev.azure.com/ORG/PROJECT/_git/REPO"
+
+
+def _no_deploy_keys_on_ado(url: str) -> UsageError:
+    https = ado_https_url(url)
+    return UsageError(
+        "`--deploy-key generate` cannot work with Azure DevOps: it has no per-repository deploy keys and no API "
+        "to add SSH keys.",
+        hint=f"Use HTTPS with a credential fluxops holds: {code(f'-u {https} --https-user USER --https-key-ref REF')} "
+        "(after you change the credential, `/flux key rotate --https-key-ref REF` hands it to the configurations); "
+        f"or the cluster's workload identity: {code(f'-u {https} --provider azure')}.",
+    )
 
 
 def _ref(options: Options, dest: str) -> str | None:
@@ -275,8 +310,11 @@ def _git(options: Options) -> tuple[GitSource, CredentialRefs, bool]:
     url, ssh = git_url(text, code(options.spelled("url")))
     ref = repository_ref(options, required=True)
     assert ref is not None
-    check_git_auth(options, ssh=ssh)
     generate = options.given("deploy_key")
+    # before the SSH-only check: for an Azure DevOps URL "use an SSH URL" would not help
+    if generate and is_azure_devops(url):
+        raise _no_deploy_keys_on_ado(url)
+    check_git_auth(options, ssh=ssh)
     if generate and not ssh:
         raise UsageError(
             "`--deploy-key generate` makes an SSH key, so the URL must be SSH.",

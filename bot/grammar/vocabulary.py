@@ -16,6 +16,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "config": ("create", "update", "delete", "show", "list"),
     "kustomization": ("create", "update", "delete", "show", "list"),
     "extension": ("create", "update", "delete", "show"),
+    "key": ("rotate", "status"),
 }
 SINGLES: tuple[str, ...] = (
     "help",
@@ -46,6 +47,7 @@ COMMANDS: tuple[str, ...] = (
     "watches",
     *(f"kustomization {sub}" for sub in GROUPS["kustomization"]),
     *(f"extension {sub}" for sub in GROUPS["extension"]),
+    *(f"key {sub}" for sub in GROUPS["key"]),
     "audit",
     # pull-request comments
     "plan",
@@ -62,6 +64,9 @@ WORD_ALIASES: dict[str, str] = {
     "ks": "kustomization",
     "extensions": "extension",
     "ext": "extension",
+    "keys": "key",
+    "deploy-key": "key",
+    "deploy-keys": "key",
     "cluster": "clusters",
     "subscribe": "watch",
     "unsubscribe": "unwatch",
@@ -73,13 +78,15 @@ GROUP_SHORTCUTS: dict[tuple[str, str], str] = {
     ("config", "status"): "status",
     ("config", "suspend"): "suspend",
     ("config", "resume"): "resume",
+    # ``key list`` / ``key ls`` / ``key show`` read naturally; they are ``key status``
+    ("key", "list"): "key status",
+    ("key", "show"): "key status",
 }
 #: ``watch list`` reads naturally; it is ``watches`` (a configuration named "list": ``watch --name list``)
 SINGLE_SHORTCUTS: dict[tuple[str, str], str] = {("watch", "list"): "watches", ("watch", "ls"): "watches"}
 #: commands of the design that this version does not have yet
 PLANNED: dict[str, str] = {
     "doctor": "preflight checks",
-    "key": "deploy key rotation",
     "fleet": "fleet roll-outs",
     "v1": "Flux v1 listing and migration",
 }

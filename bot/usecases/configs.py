@@ -107,7 +107,9 @@ def config_create(job: Job, command: ConfigCreate, where: ResolvedCluster) -> No
     cluster, label, name = where.cluster.ref, where.label, command.spec.name
     ports = job.ports
     if command.generate_deploy_key:
-        deploy_keys.key_repository(getattr(command.spec.source, "url", ""))  # refuse early what cannot be keyed
+        # refuse early what cannot be keyed, before the extension install changes anything in Azure
+        deploy_keys.key_repository(getattr(command.spec.source, "url", ""))
+        deploy_keys.registry(job)
     protected = protected_settings(ports.credentials, command.credentials)
     spec = with_known_hosts(command.spec, ports.credentials, command.credentials)
     prepared: deploy_keys.PreparedKey | None = None

@@ -13,7 +13,8 @@ REST (GitHub's paths, status codes, JSON and error bodies; ``{r}`` is ``/repos/{
 ``GET {r}/pulls/{n}``, ``GET {r}/pulls/{n}/reviews``, ``GET {r}/pulls/{n}/files``, ``GET {r}/issues/{n}``,
 ``GET|POST {r}/issues/{n}/comments``, ``GET|PATCH {r}/issues/comments/{id}``,
 ``GET|POST {r}/issues/comments/{id}/reactions``, ``GET {r}/contents/{path}?ref=``,
-``GET|POST {r}/keys``, ``GET|DELETE {r}/keys/{id}``, ``GET /user``, ``GET /rate_limit``, and for apps
+``GET|POST {r}/keys``, ``GET|DELETE {r}/keys/{id}``, ``GET /user``, ``GET /rate_limit``, ``GET /meta``
+(no auth needed; ``ssh_keys`` are the ``GitAccess``'s ``github.com`` host keys), and for apps
 ``GET /app``, ``GET /app/installations/{id}``, ``GET {r}/installation``,
 ``POST /app/installations/{id}/access_tokens``.
 
@@ -34,8 +35,10 @@ answer ``{delivery, deliveries, sha?, before?, number?, id?}``:
 - ``POST /_sandbox/redeliver {delivery}``: the same bytes again with the same ``X-GitHub-Delivery``.
 - ``POST /_sandbox/ping {repo}``; ``POST /_sandbox/webhook {url}`` sets where deliveries go.
 - ``POST /_sandbox/faults {kind: error|rate_limit|secondary_rate_limit, status?, path? (regex), method?,
-  count?, message?, retry_after?, reset_in?}`` answers the next matching API requests with a failure;
-  ``DELETE /_sandbox/faults`` clears them.
+  count?, message?, retry_after?, reset_in?}`` answers the next matching API requests with a failure.
+  ``POST /_sandbox/faults/deploy-keys {repo, count?}`` (default 1) answers ``{broken_next}``: the next
+  ``count`` deploy keys added to ``repo`` are accepted and listed, but SSH refuses them as unknown
+  keys. ``DELETE /_sandbox/faults`` clears both kinds (and un-breaks broken keys).
 - ``GET /_sandbox/requests`` (method, path, query, JSON body, status, principal; never a token),
   ``GET /_sandbox/statuses?repo=&sha=``, ``GET /_sandbox/comments?repo=&number=``,
   ``GET /_sandbox/check-runs?repo=&sha=``, ``GET /_sandbox/deliveries`` (event, delivery id, the
@@ -43,8 +46,9 @@ answer ``{delivery, deliveries, sha?, before?, number?, id?}``:
 
 The same actions are ``FakeGitHub`` coroutines (``push``, ``open_pull``, ``push_to_pull``, ``comment``,
 ``review``, ``merge``, ``close``, ``redeliver``, ``ping``) to await on the fake's event loop, plus
-``set_permission``, ``inject_fault``, ``inject_rate_limit`` and the readers ``statuses``, ``comments``,
-``check_runs``, ``requests``, ``deliveries``. Webhook payloads are built by ``sandbox.github.payloads``.
+``set_permission``, ``inject_fault``, ``inject_rate_limit``, ``break_next_deploy_keys``, ``clear_faults``
+and the readers ``statuses``, ``comments``, ``check_runs``, ``requests``, ``deliveries``. Webhook
+payloads are built by ``sandbox.github.payloads``.
 """
 
 from sandbox.github.server import FakeGitHub, Outcome, SandboxError

@@ -67,6 +67,7 @@ class Control:
             ("POST", "/_sandbox/ping", self.ping),
             ("POST", "/_sandbox/webhook", self.webhook),
             ("POST", "/_sandbox/faults", self.add_fault),
+            ("POST", "/_sandbox/faults/deploy-keys", self.break_deploy_keys),
             ("DELETE", "/_sandbox/faults", self.clear_faults),
             ("GET", "/_sandbox/requests", self.requests),
             ("GET", "/_sandbox/statuses", self.statuses),
@@ -233,8 +234,13 @@ class Control:
             raise SandboxError(400, "kind must be error, rate_limit or secondary_rate_limit")
         return web.json_response({"status": fault.status, "message": fault.message, "count": fault.remaining})
 
+    async def break_deploy_keys(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        count = _int(body, "count") if body.get("count") is not None else 1
+        return web.json_response({"broken_next": self.fake.break_next_deploy_keys(_text(body, "repo"), count)})
+
     async def clear_faults(self, request: web.Request) -> web.Response:
-        self.fake.faults.clear()
+        self.fake.clear_faults()
         return web.json_response({"faults": 0})
 
     # -- reading -----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from sandbox.git_access import DeployKeyError
+from sandbox.git_access import DeployKeyError, ssh_fingerprint
 from sandbox.github import payloads
 from sandbox.github.auth import Principal
 from sandbox.github.git import CommitInfo, FileChange
@@ -42,7 +42,18 @@ STATUS_STATES = ("error", "failure", "pending", "success")
 CHECK_STATUSES = ("queued", "in_progress", "completed", "waiting", "requested", "pending")
 CHECK_CONCLUSIONS = ("action_required", "cancelled", "failure", "neutral", "success", "skipped", "stale", "timed_out")
 STATUS_DESCRIPTION_MAX = 140
+#: the address ranges ``GET /meta`` lists (GitHub's published ones; nothing in the sandbox uses them)
+META_RANGES: dict[str, list[str]] = {
+    "hooks": ["192.30.252.0/22", "185.199.108.0/22", "140.82.112.0/20", "143.55.64.0/20"],
+    "web": ["192.30.252.0/22", "185.199.108.0/22", "140.82.112.0/20", "143.55.64.0/20", "20.201.28.151/32"],
+    "api": ["192.30.252.0/22", "185.199.108.0/22", "140.82.112.0/20", "143.55.64.0/20", "20.201.28.148/32"],
+    "git": ["192.30.252.0/22", "185.199.108.0/22", "140.82.112.0/20", "143.55.64.0/20", "20.201.28.151/32"],
+    "packages": ["140.82.121.33/32", "140.82.121.34/32"],
+    "pages": ["192.30.252.153/32", "192.30.252.154/32", "185.199.108.153/32", "185.199.109.153/32"],
+    "importer": ["52.23.85.212/32", "52.0.228.224/32", "52.22.155.48/32"],
+}
 MAX_PER_PAGE = 100
+_FINGERPRINT_NAMES = {"ssh-ed25519": "ED25519", "ecdsa-sha2-nistp256": "ECDSA", "ssh-rsa": "RSA"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 #: who the request authenticated as (set by the server's middleware)
 PRINCIPAL = web.RequestKey("principal", Principal)
@@ -117,6 +128,7 @@ class RestApi:
         routes: list[tuple[str, str, Handler]] = [
             ("GET", "/user", self.get_user),
             ("GET", "/rate_limit", self.rate_limit),
+            ("GET", "/meta", self.meta),
             ("GET", "/app", self.get_app),
             ("GET", "/app/installations/{installation_id}", self.get_installation),
             ("POST", "/app/installations/{installation_id}/access_tokens", self.access_token),
@@ -250,6 +262,23 @@ class RestApi:
         reset = int(time.time()) + 3600
         core = {"limit": 5000, "remaining": 4999, "reset": reset, "used": 1, "resource": "core"}
         return web.json_response({"resources": {"core": core}, "rate": core})
+
+    async def meta(self, request: web.Request) -> web.Response:
+        """GitHub's meta: its SSH host keys (those the simulated Flux checks known_hosts against),
+        their fingerprints and address ranges. No authentication needed, as on api.github.com."""
+        ssh_keys = self.fake.access.host_keys("github.com")
+        fingerprints: dict[str, str] = {}
+        for line in ssh_keys:
+            key_type, encoded = line.split()[:2]
+            name = "SHA256_" + _FINGERPRINT_NAMES.get(key_type, key_type.upper())
+            fingerprints[name] = ssh_fingerprint(base64.b64decode(encoded)).removeprefix("SHA256:")
+        body: dict[str, Any] = {
+            "verifiable_password_authentication": False,
+            "ssh_key_fingerprints": fingerprints,
+            "ssh_keys": ssh_keys,
+            **{name: list(ranges) for name, ranges in META_RANGES.items()},
+        }
+        return web.json_response(body)
 
     def _app(self, request: web.Request) -> dict[str, Any]:
         app = self.fake.auth.app

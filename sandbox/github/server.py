@@ -305,6 +305,19 @@ class FakeGitHub:
         self.faults.append(fault)
         return fault
 
+    def break_next_deploy_keys(self, slug: str, count: int = 1) -> int:
+        """A fault: the next ``count`` deploy keys added to ``slug`` are accepted and listed, but SSH
+        does not honour them. Returns how many are now pending for that repository."""
+        handle = self._handle(slug)
+        if count < 1:
+            raise SandboxError(400, "count must be a positive integer")
+        return self.access.break_next_keys("github.com", handle.slug, count)
+
+    def clear_faults(self) -> None:
+        """Drop every pending API fault and deploy-key fault, and let SSH honour broken keys again."""
+        self.faults.clear()
+        self.access.clear_key_faults()
+
     # -- JSON shared by REST and webhooks ----------------------------------------------------------
 
     def _handle(self, slug: str) -> RepoHandle:

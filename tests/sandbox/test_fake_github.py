@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from github import Auth, BadCredentialsException, Github, GithubException, UnknownObjectException
 
 from bot.models import Secret
-from sandbox.git_access import GitAccess
+from sandbox.git_access import GitAccess, ssh_fingerprint
 from sandbox.github import FakeGitHub, SandboxError, payloads
 from sandbox.gitrepos import RepoStore
 
@@ -47,6 +49,15 @@ APP_PRIVATE, APP_PUBLIC = rsa_pair()
 def ssh_public_key() -> str:
     key = ed25519.Ed25519PrivateKey.generate().public_key()
     return key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+
+
+def ssh_key_pair() -> tuple[str, str]:
+    key = ed25519.Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+    ).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    return private, public.decode()
 
 
 class Receiver:
@@ -363,6 +374,55 @@ async def test_deploy_keys_through_git_access(fake: FakeGitHub) -> None:
     key_id, read_only, listed = await run(flow)
     assert read_only is True and listed == [key_id]
     assert fake.access.deploy_keys("github.com", REPO) == []
+
+
+async def test_meta_through_the_pygithub_requester(fake: FakeGitHub) -> None:
+    headers, meta = await run(lambda: client(fake).requester.requestJsonAndCheck("GET", "/meta"))
+    assert headers["content-type"].startswith("application/json")
+    assert meta["verifiable_password_authentication"] is False
+    assert meta["ssh_keys"] == fake.access.host_keys("github.com")
+    key_type, encoded = meta["ssh_keys"][0].split()
+    assert key_type == "ssh-ed25519"
+    # The fingerprint is the key's, as ssh-keygen -lf prints it without "SHA256:".
+    expected = ssh_fingerprint(base64.b64decode(encoded)).removeprefix("SHA256:")
+    assert meta["ssh_key_fingerprints"] == {"SHA256_ED25519": expected}
+    for name in ("hooks", "web", "api", "git"):
+        assert meta[name] and all(ipaddress.ip_network(cidr) for cidr in meta[name])
+    async with aiohttp.ClientSession() as session, session.get(f"{fake.api_url}/meta") as anonymous:
+        assert anonymous.status == 200
+        assert (await anonymous.json())["ssh_keys"] == meta["ssh_keys"]
+
+
+async def test_broken_deploy_keys_are_listed_but_refused_by_ssh(fake: FakeGitHub, store: RepoStore) -> None:
+    handle = store.resolve_url(f"git@github.com:{REPO}.git")
+    assert handle is not None
+    broken, broken_public = ssh_key_pair()
+    healthy, healthy_public = ssh_key_pair()
+    route = f"{fake.api_url}/_sandbox/faults/deploy-keys"
+    async with aiohttp.ClientSession() as session:
+        async with session.post(route, json={"repo": "nope/nope"}) as missing:
+            assert missing.status == 404
+        async with session.post(route, json={"repo": REPO, "count": 0}) as zero:
+            assert zero.status == 400
+        async with session.post(route, json={"repo": REPO}) as answer:
+            assert answer.status == 200
+            assert await answer.json() == {"broken_next": 1}
+    assert fake.break_next_deploy_keys(REPO, 2) == 3
+
+    def register(title: str, public: str) -> tuple[int, list[int]]:
+        repo = client(fake).get_repo(REPO)
+        created = repo.create_key(title, public, read_only=True)
+        return created.id, [k.id for k in repo.get_keys()]
+
+    key_id, listed = await run(register, "fluxops prod", broken_public)
+    assert listed == [key_id]  # GitHub lists it as any other key
+    assert not fake.access.check_ssh(handle, broken).ok
+
+    async with aiohttp.ClientSession() as session, session.delete(f"{fake.api_url}/_sandbox/faults") as cleared:
+        assert cleared.status == 200
+    assert fake.access.check_ssh(handle, broken).ok
+    await run(register, "fluxops next", healthy_public)
+    assert fake.access.check_ssh(handle, healthy).ok  # the two still pending went too
 
 
 # -- auth and recording -----------------------------------------------------------------------------

@@ -299,6 +299,150 @@ async def test_ssh_source_needs_a_registered_deploy_key(env: Env) -> None:
     assert second.auth_method == "ssh-key"
 
 
+async def test_ssh_known_hosts_is_checked_before_the_key(env: Env) -> None:
+    private, public = make_key()
+    env.access.add_deploy_key("github.com", PRIVATE, public, title="flux-demo-arc")
+    url = f"ssh://git@github.com/{PRIVATE}"
+    _, stranger = make_key()
+    record = env.put(url=url, sshKnownHosts=b64(f"github.com {stranger}\n"), protected={"sshPrivateKey": b64(private)})
+    await env.flux.reconcile_now(env.cluster, "cluster-config")
+    status, reason, message = ready(statuses(record)["GitRepository/cluster-config"])
+    assert (status, reason) == ("False", "GitOperationFailed")
+    assert message == (
+        f"failed to checkout and determine revision: unable to clone '{url}': "
+        "ssh: handshake failed: knownhosts: key mismatch"
+    )
+    assert record.properties["complianceState"] == "Non-Compliant"
+    refused = env.flux.fetch_log[-1]
+    assert (refused.ok, refused.auth_method, refused.fingerprint, refused.message) == (
+        False,
+        "ssh-key",
+        None,  # no key was offered: the handshake failed first
+        message,
+    )
+
+    record = env.put(url=url, sshKnownHosts=b64("gitlab.com " + stranger), protected={"sshPrivateKey": b64(private)})
+    await env.flux.reconcile_now(env.cluster, "cluster-config")
+    assert ready(statuses(record)["GitRepository/cluster-config"])[2].endswith(
+        "ssh: handshake failed: knownhosts: key is unknown"
+    )
+
+    known_hosts = "".join(f"github.com {key}\n" for key in env.access.host_keys("github.com"))
+    record = env.put(url=url, sshKnownHosts=b64(known_hosts), protected={"sshPrivateKey": b64(private)})
+    await env.flux.reconcile_now(env.cluster, "cluster-config")
+    assert record.properties["complianceState"] == "Compliant"
+    assert [a.ok for a in env.flux.fetch_log] == [False, False, True]
+
+    # An scp-like URL names the same SSH server.
+    record = env.put(
+        url=f"git@github.com:{PRIVATE}.git",
+        sshKnownHosts=b64(f"github.com {stranger}"),
+        protected={"sshPrivateKey": b64(private)},
+    )
+    await env.flux.reconcile_now(env.cluster, "cluster-config")
+    assert ready(statuses(record)["GitRepository/cluster-config"])[2].endswith("knownhosts: key mismatch")
+
+    # The right known_hosts does not stand in for a deploy key.
+    other_private, _ = make_key()
+    record = env.put(
+        url=f"git@github.com:{PRIVATE}.git",
+        sshKnownHosts=b64(known_hosts),
+        protected={"sshPrivateKey": b64(other_private)},
+    )
+    await env.flux.reconcile_now(env.cluster, "cluster-config")
+    assert "[none publickey]" in ready(statuses(record)["GitRepository/cluster-config"])[2]
+
+
+async def test_ssh_known_hosts_for_unknown_repositories_and_bad_text(env: Env) -> None:
+    private, _ = make_key()
+    known_hosts = "".join(f"github.com {key}\n" for key in env.access.host_keys("github.com"))
+    # An unknown repository still shows the host key failure first: it happens before any auth.
+    # A [github.com]:2222 entry does not name github.com on port 22.
+    record = env.put(
+        url="ssh://git@github.com/org/missing",
+        sshKnownHosts=b64(known_hosts.replace("github.com", "[github.com]:2222")),
+        protected={"sshPrivateKey": b64(private)},
+    )
+    await env.flux.reconcile_now(env.cluster, "cluster-config")
+    assert ready(statuses(record)["GitRepository/cluster-config"])[2] == (
+        "failed to checkout and determine revision: unable to clone 'ssh://git@github.com/org/missing': "
+        "ssh: handshake failed: knownhosts: key is unknown"
+    )
+    record = env.put(
+        url="ssh://git@github.com/org/missing", sshKnownHosts="not base64!", protected={"sshPrivateKey": b64(private)}
+    )
+    await env.flux.reconcile_now(env.cluster, "cluster-config")
+    assert ready(statuses(record)["GitRepository/cluster-config"])[2].endswith(
+        "'ssh://git@github.com/org/missing': invalid known_hosts: not base64"
+    )
+    record = env.put(
+        url="ssh://git@github.com/org/missing",
+        sshKnownHosts=b64(known_hosts),
+        protected={"sshPrivateKey": b64(private)},
+    )
+    await env.flux.reconcile_now(env.cluster, "cluster-config")
+    assert "[none publickey]" in ready(statuses(record)["GitRepository/cluster-config"])[2]
+
+
+async def test_ssh_known_hosts_applies_with_a_local_auth_ref(env: Env) -> None:
+    private, public = make_key()
+    env.access.add_deploy_key("github.com", PRIVATE, public, title="flux")
+    env.cluster.secrets["cluster-config/git-auth"] = {"identity": private}
+    _, stranger = make_key()
+    url = f"git@github.com:{PRIVATE}.git"
+    record = env.put(url=url, localAuthRef="git-auth", sshKnownHosts=b64(f"github.com {stranger}"))
+    await env.flux.reconcile_now(env.cluster, "cluster-config")
+    assert ready(statuses(record)["GitRepository/cluster-config"])[2].endswith("knownhosts: key mismatch")
+    right = "".join(f"github.com {key}\n" for key in env.access.host_keys("github.com"))
+    record = env.put(url=url, localAuthRef="git-auth", sshKnownHosts=b64(right))
+    await env.flux.reconcile_now(env.cluster, "cluster-config")
+    assert record.properties["complianceState"] == "Compliant"
+
+
+async def test_broken_deploy_key_fails_the_fetch_until_cleared(env: Env) -> None:
+    private, public = make_key()
+    env.access.break_next_keys("github.com", PRIVATE)
+    env.access.add_deploy_key("github.com", PRIVATE, public, title="flux-demo-arc")
+    record = env.put(url=f"ssh://git@github.com/{PRIVATE}", protected={"sshPrivateKey": b64(private)})
+    await env.flux.reconcile_now(env.cluster, "cluster-config")
+    assert "[none publickey]" in ready(statuses(record)["GitRepository/cluster-config"])[2]
+    env.access.clear_key_faults()
+    await env.flux.reconcile_now(env.cluster, "cluster-config")
+    assert record.properties["complianceState"] == "Compliant"
+
+
+async def test_fetch_attempts_filters_a_copy_of_the_log(env: Env) -> None:
+    other = env.world.add_cluster(
+        Cluster(env.world.subscriptions[0], "flux-demo-rg", "managedClusters", "Flux-Demo-AKS")
+    )
+    apps = env.put("apps")
+    env.put("infra", url=f"https://github.com/{PRIVATE}")
+    other.flux_configs["apps"] = FluxConfigRecord("apps", json.loads(json.dumps(apps.properties)), {}, {})
+    await env.flux.reconcile_now(env.cluster, "apps")
+    await env.flux.reconcile_now(env.cluster, "infra")
+    await env.flux.reconcile_now(other, "apps")
+    middle = env.flux.fetch_log[1].wall
+    await env.flux.reconcile_now(env.cluster, "apps")
+
+    everything = env.flux.fetch_attempts()
+    assert everything == env.flux.fetch_log
+    assert everything is not env.flux.fetch_log
+    everything.clear()
+    assert len(env.flux.fetch_log) == 4
+
+    arc = env.flux.fetch_attempts(cluster_name="FLUX-DEMO-ARC")
+    assert [(a.config, a.ok) for a in arc] == [("apps", True), ("infra", False), ("apps", True)]
+    assert [a.cluster_id for a in env.flux.fetch_attempts(cluster_name="flux-demo-aks")] == [other.id]
+    assert len(env.flux.fetch_attempts(config="APPS")) == 3
+    assert [a.config for a in env.flux.fetch_attempts(cluster_name="flux-demo-arc", config="Apps")] == ["apps", "apps"]
+    assert env.flux.fetch_attempts(since_wall=middle) == env.flux.fetch_log[1:]
+    assert env.flux.fetch_attempts(cluster_name="flux-demo-arc", config="apps", since_wall=middle) == [
+        env.flux.fetch_log[3]
+    ]
+    assert env.flux.fetch_attempts(cluster_name="flux-demo") == []
+    assert env.flux.fetch_attempts(since_wall=time.time() + 60) == []
+
+
 async def test_https_private_repo_needs_a_token(env: Env) -> None:
     url = f"https://github.com/{PRIVATE}"
     record = env.put(url=url)

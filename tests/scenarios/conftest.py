@@ -30,6 +30,8 @@ SCENARIO = StackOptions(
     job_stale_seconds=4.0,
     recover_interval=1.0,
     slack_min_interval=0.05,
+    # failpoints let the deploy-key scenarios stop a worker at a named step; beat looks for old keys every second
+    extra_env={"FLUXOPS_FAILPOINTS": "1", "FLUXOPS_KEY_ROTATION_CHECK_INTERVAL": "1"},
 )
 
 

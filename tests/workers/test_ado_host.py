@@ -333,3 +333,24 @@ def test_factory_needs_org_url_and_token() -> None:
     assert host.org == "contoso"
     assert host.identities_url == "https://vssps.dev.azure.com/contoso"
     assert PAT not in repr(host)
+
+
+def test_deploy_keys_are_refused_with_what_to_use_instead(
+    host: AzureDevOpsHost, fake: FakeAzureDevOps, repo: RepoRef
+) -> None:
+    before = len(fake.recorded())
+    refusals = [
+        lambda: host.add_deploy_key(repo, "fluxops dk-0123456789", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA"),
+        lambda: host.remove_deploy_key(repo, 7),
+        host.ssh_host_keys,
+    ]
+    for call in refusals:
+        with pytest.raises(errors.InvalidRequest) as refused:
+            call()
+        assert refused.value.retryable is False
+        assert "no per-repository deploy keys" in refused.value.message
+        assert "--https-user USER --https-key-ref REF" in refused.value.recommendation
+        assert "/flux key rotate --https-key-ref REF" in refused.value.recommendation
+        assert "--provider azure" in refused.value.recommendation
+    assert host.deploy_key_ids(repo) == {}
+    assert len(fake.recorded()) == before  # nothing was asked of Azure DevOps

@@ -31,6 +31,7 @@ from sandbox.git_access import GitAccess
 from sandbox.github import FakeGitHub
 from sandbox.gitrepos import RepoStore
 from workers.github_host import GitHubHost, github_host_from_settings
+from workers.ssh_keys import Ed25519KeyMaker
 
 T = TypeVar("T")
 TOKEN = "ghp_adaptertoken0000000000000000000000000"
@@ -311,6 +312,101 @@ async def test_unreachable_github_is_retryable() -> None:
     with pytest.raises(errors.ServiceUnavailable) as down:
         await run(host.pull_request, REPO, 1)
     assert down.value.retryable is True and TOKEN not in down.value.user_text()
+
+
+# -- deploy keys -------------------------------------------------------------------------------------
+
+OTHER = RepoRef(provider=GITHUB, full_name="acme/other", url="https://github.com/acme/other.git")
+
+
+async def test_deploy_key_is_added_read_only_with_its_title_and_listed(fake: FakeGitHub) -> None:
+    key = Ed25519KeyMaker().generate()
+    host = token_host(fake)
+    key_id = await run(host.add_deploy_key, REPO, "fluxops dk-0123456789", key.public_key)
+    [entry] = fake.access.deploy_keys("github.com", SLUG)
+    assert (entry.id, entry.title, entry.read_only, entry.fingerprint) == (
+        key_id,
+        "fluxops dk-0123456789",
+        True,
+        key.fingerprint,
+    )
+    [posted] = [r for r in fake.requests() if r["method"] == "POST" and r["path"] == f"/repos/{SLUG}/keys"]
+    assert posted["body"]["read_only"] is True and posted["body"]["key"] == key.public_key
+    assert await run(host.deploy_key_ids, REPO) == {key_id: key.public_key}
+
+
+async def test_re_adding_the_same_key_returns_its_id(fake: FakeGitHub) -> None:
+    key = Ed25519KeyMaker().generate()
+    host = token_host(fake)
+    first = await run(host.add_deploy_key, REPO, "fluxops dk-0123456789", key.public_key)
+    # a resumed job adds its key again (a comment on the line changes nothing)
+    again = await run(host.add_deploy_key, REPO, "fluxops dk-0123456789", key.public_key + " fluxops@job")
+    assert again == first
+    assert [k.id for k in fake.access.deploy_keys("github.com", SLUG)] == [first]
+
+
+async def test_a_key_in_use_on_another_repository_is_refused(fake: FakeGitHub, store: RepoStore) -> None:
+    store.create_repo(OTHER.full_name, {"README.md": "other\n"}, private=True)
+    key = Ed25519KeyMaker().generate()
+    host = token_host(fake)
+    await run(host.add_deploy_key, OTHER, "fluxops dk-aaaaaaaaaa", key.public_key)
+    with pytest.raises(errors.InvalidRequest) as refused:
+        await run(host.add_deploy_key, REPO, "fluxops dk-aaaaaaaaaa", key.public_key)
+    assert "already in use" in refused.value.message and "another repository" in refused.value.message
+    assert refused.value.retryable is False
+    assert fake.access.deploy_keys("github.com", SLUG) == []
+
+
+async def test_an_invalid_key_says_what_github_said(fake: FakeGitHub) -> None:
+    with pytest.raises(errors.InvalidRequest) as refused:
+        await run(token_host(fake).add_deploy_key, REPO, "fluxops", "ssh-ed25519 bm90IGEga2V5")
+    assert "key is invalid" in refused.value.message
+
+
+async def test_remove_is_one_delete_and_idempotent(fake: FakeGitHub) -> None:
+    key = Ed25519KeyMaker().generate()
+    host = token_host(fake)
+    key_id = await run(host.add_deploy_key, REPO, "fluxops dk-0123456789", key.public_key)
+    before = len(fake.requests())
+    assert await run(host.remove_deploy_key, REPO, key_id) is True
+    assert await run(host.remove_deploy_key, REPO, key_id) is False
+    calls = [(r["method"], r["path"], r["status"]) for r in fake.requests()[before:]]
+    assert calls == [("DELETE", f"/repos/{SLUG}/keys/{key_id}", 204), ("DELETE", f"/repos/{SLUG}/keys/{key_id}", 404)]
+    assert fake.access.deploy_keys("github.com", SLUG) == []
+    assert await run(host.deploy_key_ids, REPO) == {}
+
+
+async def test_a_failed_delete_is_retryable_and_keeps_github_s_retry_after(fake: FakeGitHub) -> None:
+    key = Ed25519KeyMaker().generate()
+    host = token_host(fake)
+    key_id = await run(host.add_deploy_key, REPO, "fluxops dk-0123456789", key.public_key)
+    fake.inject_fault(500, method="DELETE", path="/keys/", retry_after=9)
+    with pytest.raises(errors.ServiceUnavailable) as failed:
+        await run(host.remove_deploy_key, REPO, key_id)
+    assert failed.value.retryable is True and failed.value.retry_after == 9 and "500" in failed.value.message
+    assert "removing deploy key" in failed.value.message
+    assert [k.id for k in fake.access.deploy_keys("github.com", SLUG)] == [key_id]
+    fake.inject_rate_limit(7, secondary=True, method="DELETE")
+    with pytest.raises(errors.Throttled) as throttled:
+        await run(host.remove_deploy_key, REPO, key_id)
+    assert throttled.value.retry_after == 7
+    assert await run(host.remove_deploy_key, REPO, key_id) is True
+
+
+async def test_ssh_host_keys_come_from_meta(fake: FakeGitHub) -> None:
+    expected = fake.access.host_keys("github.com")
+    assert await run(token_host(fake).ssh_host_keys) == expected
+    assert all(line.startswith(("ssh-", "ecdsa-")) for line in expected)
+    # an app with no installation client yet asks anonymously, as /meta allows
+    assert await run(app_host(fake).ssh_host_keys) == expected
+    assert fake.requests()[-1]["path"] == "/meta"
+
+
+async def test_ssh_host_keys_when_github_fails(fake: FakeGitHub) -> None:
+    fake.inject_fault(503, path="^/meta$")
+    with pytest.raises(errors.ServiceUnavailable) as failed:
+        await run(token_host(fake).ssh_host_keys)
+    assert failed.value.retryable is True and "GET /meta" in failed.value.message
 
 
 # -- settings ----------------------------------------------------------------------------------------

@@ -318,13 +318,3 @@ def test_an_extension_that_is_not_ready(world: World, provisioning: str, expecte
         assert error.message == "the microsoft.flux extension on cluster 'flux-demo-arc' is Failed"
         assert "`/flux extension show -c flux-demo-arc`" in error.recommendation
     assert world.flux.writes() == world.extensions.writes() == []
-
-
-def test_deploy_key_generate_is_refused(world: World) -> None:
-    text = "config create apps -c flux-demo-arc -u git@github.com:org/repo --branch main --deploy-key generate"
-
-    assert world.run(text) is Phase.FAILED
-
-    error = world.reporter.last.error
-    assert error is not None and "--ssh-private-key-ref" in error.recommendation
-    assert world.flux.writes() == []
