@@ -12,7 +12,8 @@ secret-looking value with ``***``:
   ``xapp-``), ``Bearer``/``Basic`` credentials, the password in ``scheme://user:password@host``;
 - ``KEY=VALUE`` secrets: Azure SAS ``sig=``, ``AccountKey=``, ``password=``, ``token=``, ...;
 - long random-looking strings: hex or base64 runs over 32 characters, except the git SHA after
-  ``--commit`` and the digest after ``--digest`` or ``sha256:`` (not secrets, and worth keeping).
+  ``--commit``, the digest after ``--digest`` or ``sha256:``, and SSH key fingerprints (``SHA256:`` and 43
+  base64 characters): not secrets, and worth keeping.
 
 Over-masking a long path is the accepted price of never printing a token.
 """
@@ -81,6 +82,8 @@ _LONG_HEX = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{33,}(?![0-9A-Za-z])")
 _LONG_RUN = re.compile(r"[A-Za-z0-9+/_-]{33,}={0,2}")
 _RUN_SEGMENTS = re.compile(r"[+/_-]")
 _DIGEST = re.compile(r"(?i)\bsha(?:1|256|384|512):([0-9a-f]{32,})")
+#: an SSH key fingerprint as ssh-keygen -lf prints it: a digest of a public key, safe to show
+_SSH_FINGERPRINT = re.compile(r"\bSHA256:([A-Za-z0-9+/]{43})(?![A-Za-z0-9+/=])")
 _EXEMPT_FLAGS = frozenset({"--commit", "--digest"})
 _SURE_SIGNS = (
     (_PEM, "a private key"),
@@ -177,6 +180,7 @@ def secret_spans(text: str) -> list[tuple[int, int]]:
     """Sorted, non-overlapping (start, end) spans of the secret-looking values in ``text``."""
     spans, exempt = _flag_spans(text)
     exempt.extend(m.span(1) for m in _DIGEST.finditer(text))
+    exempt.extend(m.span(1) for m in _SSH_FINGERPRINT.finditer(text))
     for whole in (_PEM, _GITHUB_TOKEN, _SLACK_TOKEN):
         spans.extend(m.span() for m in whole.finditer(text))
     for pattern in (_KEY_VALUE, _URL_PASSWORD, _AUTH_HEADER):

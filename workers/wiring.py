@@ -187,6 +187,7 @@ class Wiring:
                 longest=s.watch_longest_poll,
                 timeout=s.watch_timeout,
                 operation_poll=min(2.0, s.job_stale_seconds / 4),
+                flux_time_scale=s.flux_time_scale,
             ),
         )
         if self.failpoints is not None:

@@ -274,6 +274,7 @@ def config_delete(job: Job, command: ConfigDelete, where: ResolvedCluster) -> No
         text = f"delete flux configuration {name}"
         job.step(text)
         job.operation("write", lambda: ports.flux.begin_delete(cluster, name, force=command.force), ports.flux.resume)
+        deploy_keys.forget_user(job, where, name)
         job.finish_step(text, f"deleted flux configuration {name}")
     remaining = [c.name for c in ports.flux.list(cluster)]
     job.show(phase=Phase.SUCCEEDED, note=f"configurations left on {label}: {', '.join(remaining) or 'none'}")

@@ -48,6 +48,9 @@ class WatchPolicy:
     timeout: float = 600.0
     #: how often a long ARM operation is polled between heartbeats
     operation_poll: float = 2.0
+    #: how many times faster than their configured intervals the clusters' Flux runs: 1 in Azure; the
+    #: sandbox's simulated Flux runs at its time scale (a wait "one fetch interval" long follows it)
+    flux_time_scale: float = 1.0
 
 
 @dataclass(frozen=True)

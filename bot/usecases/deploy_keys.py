@@ -150,6 +150,8 @@ def prepare_for_create(job: Job, where: ResolvedCluster, spec: FluxConfigSpec) -
     repo = key_repository(source.url)
     keys, _ = registry(job)
     user = KeyUser(where.cluster.ref.arm_id, spec.name, where.label)
+    # the host keys first: a host that publishes none is refused before a key is registered
+    pinned = GitSource(**{**source.__dict__, "ssh_known_hosts": known_hosts(job.ports.git_host(GITHUB), repo)})
     chosen = job.ports.jobs.get(job.job_id, "dk:key")
     if chosen is None:
         reusable = [
@@ -158,7 +160,8 @@ def prepare_for_create(job: Job, where: ResolvedCluster, spec: FluxConfigSpec) -
         chosen = reusable[-1].key_id if reusable else key_id_for(job.job_id, "create")
         job.ports.jobs.put(job.job_id, "dk:key", chosen)
     existing = keys.get(chosen)
-    reused = existing is not None and existing.state == ACTIVE
+    # the key this job made is not "reused" once it is in use: a resumed job says it made it, as before
+    reused = chosen != key_id_for(job.job_id, "create") and existing is not None and existing.state == ACTIVE
     text = f"make a deploy key for {repo.full_name}"
     if reused and existing is not None:
         record = existing
@@ -170,7 +173,6 @@ def prepare_for_create(job: Job, where: ResolvedCluster, spec: FluxConfigSpec) -
             text,
             f"registered read-only deploy key {record.key_id} ({record.fingerprint}) on {repo.full_name}",
         )
-    pinned = GitSource(**{**source.__dict__, "ssh_known_hosts": known_hosts(job.ports.git_host(GITHUB), repo)})
     return PreparedKey(
         spec=replace(spec, source=pinned),
         protected=ProtectedSettings(ssh_private_key=private_half(job, record)),
@@ -196,6 +198,16 @@ def abandon(job: Job, prepared: PreparedKey) -> None:
     if record.github_key_id is not None:
         job.ports.git_host(GITHUB).remove_deploy_key(key_repository(record.repository).ref, record.github_key_id)
     keys.delete(record.key_id)
+
+
+def forget_user(job: Job, where: ResolvedCluster, name: str) -> None:
+    """The configuration was deleted: the key fluxops gave it no longer counts it as a user."""
+    keys = job.ports.keys
+    if keys is None:
+        return
+    record = keys.for_config(where.cluster.ref.arm_id, name)
+    if record is not None:
+        keys.save(record.without_user(KeyUser(where.cluster.ref.arm_id, name)))
 
 
 # -- /flux key status -----------------------------------------------------------------------------

@@ -342,7 +342,7 @@ class Rotation(Switching):
             for index in list(waiting):
                 user = self.plan.users[index][0]
                 state = self.ports.flux.get(parse_cluster_id(user.cluster_id), user.config)
-                verdict = still_fetching(state, since[index], _RECHECK_INTERVALS)
+                verdict = still_fetching(state, since[index], _RECHECK_INTERVALS / self.ports.watch.flux_time_scale)
                 if isinstance(verdict, str):
                     job.step(text, StepState.FAILED)
                     raise RotationFailed(f"{user.shown()} failed to fetch after the old key was revoked: {verdict}")
