@@ -5,19 +5,30 @@ whose ``result()`` applies the change, after whatever the test scripted (StillRu
 failure, or a worker that dies while Azure finishes). Reconciliation moves on with each ``get()``:
 Pending, then Compliant, or Non-Compliant for a kustomization path the test marked bad, or Suspended
 for a suspended configuration. ``World`` wires them into ``JobPorts`` the way workers/wiring.py does.
+
+Deploy keys: FakeKeyMaker, FakeKeyRegistry and FakeGitHost hold keys in dicts. With ``World.fetches``
+on, FakeFluxConfigs also models the GitRepository fetch: each write (and each sync interval after) the
+source fetches with the protected settings the configuration holds, Ready True when the fake host
+accepts them and Ready False with an ssh handshake message otherwise, at times from the FakeClock.
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar, cast
 
 from bot import errors
 from bot.commands import ClusterTarget
+from bot.config_file import DeployKeyPolicy, FluxopsConfig, RoleRule
+from bot.deploy_keys import CredentialUse, DeployKeyRecord, GeneratedKey, KeyUser
+from bot.git_host import CheckRun, CommentInfo, CommentRef, CommitStatus, Permission, PullRequestInfo
+from bot.gitevents import GITHUB, RepoRef
 from bot.jobs import JobRecord
 from bot.models import (
     Cluster,
@@ -37,8 +48,12 @@ from bot.models import (
     RepositoryRef,
     Secret,
 )
+from bot.policy import Policy
+from bot.render.markdown import render_markdown
+from bot.render.slack import render as render_slack
+from bot.repo_urls import canonical_repo
 from bot.usecases import JobPorts, ResolvedCluster, WatchPolicy, run_job
-from bot.views import AuditEntry, ClusterRow, ConfirmView, JobView, Phase, TextView
+from bot.views import AuditEntry, ClusterRow, ConfirmView, JobView, Phase, PushView, TextView
 
 T = TypeVar("T")
 
@@ -49,6 +64,9 @@ CLUSTER = Cluster(
 )
 FLUX_VERSION = "1.17.3"
 REVISION = "main@sha1:4f1bdad"
+
+#: the wall clock (epoch seconds) when the FakeClock reads 0: 2025-06-15T15:06:40Z
+WALL_START = 1_750_000_000.0
 
 PENDING = "Pending"
 COMPLIANT = "Compliant"
@@ -162,10 +180,23 @@ class _Config:
     pending_gets: int | None = 0
     #: objects the kustomizations applied (HelmReleases, ...), shown once it is settled
     applied: tuple[ObjectStatus, ...] = ()
+    #: with a fetch model: the GitRepository's Ready condition, when it last fetched, its last status report
+    source_ready: Condition | None = None
+    fetched_at: float | None = None
+    reported_at: float | None = None
 
 
 def _ready(status: str, reason: str, message: str) -> tuple[Condition, ...]:
     return (Condition(type="Ready", status=status, reason=reason, message=message),)
+
+
+def iso(epoch: float) -> str:
+    """Epoch seconds as ARM writes times ("2025-06-15T15:06:40.5Z")."""
+    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
+
+
+#: what a Flux source says about a fetch: None when it worked, else the message of its failure
+Fetch = Callable[[str, ProtectedSettings | None], str | None]
 
 
 def applied_object(config: str, kustomization: str, kind: str, name: str, namespace: str = "default") -> ObjectStatus:
@@ -248,14 +279,26 @@ class FakeFluxConfigs(_Operations):
         self.bad_paths = set(bad_paths)
         #: configuration name -> the error of a write that ends provisioning Failed
         self.provisioning_errors: dict[str, str] = {}
+        #: the fetch model (source URL, protected settings -> failure or None); None: no source times at all
+        self.fetches: Fetch | None = None
+        #: epoch seconds, for the times of the fetch model
+        self.now: Callable[[], float] = lambda: WALL_START
 
     # -- test set-up and inspection --------------------------------------------------------------
 
     def seed(
-        self, cluster: ClusterRef, spec: FluxConfigSpec, *, applied: Sequence[ObjectStatus] = ()
+        self,
+        cluster: ClusterRef,
+        spec: FluxConfigSpec,
+        *,
+        applied: Sequence[ObjectStatus] = (),
+        protected: ProtectedSettings | None = None,
     ) -> FluxConfigState:
         """A configuration that exists already and is Compliant (Suspended when ``spec.suspend``)."""
-        entry = _Config(spec=spec, compliance=self._settled(spec), pending_gets=None, applied=tuple(applied))
+        entry = _Config(
+            spec=spec, protected=protected, compliance=self._settled(spec), pending_gets=None, applied=tuple(applied)
+        )
+        self._fetch(entry, written=True)
         self.configs[(cluster, spec.name)] = entry
         return self._state(cluster, entry)
 
@@ -271,6 +314,7 @@ class FakeFluxConfigs(_Operations):
     def get(self, cluster: ClusterRef, name: str) -> FluxConfigState:
         self.calls.append(("get", name))
         entry = self._entry(cluster, name)
+        self._report(entry)
         if entry.compliance == PENDING and entry.pending_gets is not None:
             if entry.pending_gets <= 0:
                 entry.compliance = self._settled(entry.spec)
@@ -286,7 +330,9 @@ class FakeFluxConfigs(_Operations):
         self, cluster: ClusterRef, spec: FluxConfigSpec, protected: ProtectedSettings | None = None
     ) -> FakeOperation[FluxConfigState]:
         def apply() -> FluxConfigState:
-            self.configs[(cluster, spec.name)] = self._written(spec, protected, ())
+            self.configs[(cluster, spec.name)] = self._written(
+                spec, protected, (), self.configs.get((cluster, spec.name))
+            )
             return self.state(cluster, spec.name)
 
         return self._begin("begin_create_or_update", spec.name, apply)
@@ -299,7 +345,7 @@ class FakeFluxConfigs(_Operations):
             spec = patched(entry.spec, patch)
             kept = {f"{name}-{k.name}" for k in spec.kustomizations}
             applied = tuple(o for o in entry.applied if o.applied_by in kept)
-            self.configs[(cluster, name)] = self._written(spec, patch.protected or entry.protected, applied)
+            self.configs[(cluster, name)] = self._written(spec, patch.protected or entry.protected, applied, entry)
             return self.state(cluster, name)
 
         return self._begin("begin_update", name, apply)
@@ -325,10 +371,14 @@ class FakeFluxConfigs(_Operations):
         return entry
 
     def _written(
-        self, spec: FluxConfigSpec, protected: ProtectedSettings | None, applied: tuple[ObjectStatus, ...]
+        self,
+        spec: FluxConfigSpec,
+        protected: ProtectedSettings | None,
+        applied: tuple[ObjectStatus, ...],
+        before: _Config | None,
     ) -> _Config:
         error = self.provisioning_errors.get(spec.name)
-        return _Config(
+        entry = _Config(
             spec=spec,
             protected=protected,
             provisioning="Failed" if error else "Succeeded",
@@ -336,7 +386,41 @@ class FakeFluxConfigs(_Operations):
             compliance=PENDING,
             pending_gets=self.settle_after,
             applied=applied,
+            reported_at=before.reported_at if before is not None else None,
         )
+        self._fetch(entry, written=True)
+        return entry
+
+    def _fetch(self, entry: _Config, *, written: bool) -> None:
+        """The source fetches with what the configuration holds. After a write the agent sets its objects up
+        again, so Ready transitions then (after the last status report); a periodic fetch moves the
+        transition time only when Ready changes, as Flux does."""
+        if self.fetches is None:
+            return
+        now = self.now()
+        if written and entry.reported_at is not None:
+            now = max(now, entry.reported_at + 1)
+        failure = self.fetches(entry.spec.source.url, entry.protected)
+        status = "True" if failure is None else "False"
+        previous = entry.source_ready
+        since = iso(now) if written or previous is None or previous.status != status else previous.last_transition_time
+        entry.source_ready = Condition(
+            type="Ready",
+            status=status,
+            reason="Succeeded" if failure is None else "GitOperationFailed",
+            message=f"stored artifact for revision '{REVISION}'" if failure is None else failure,
+            last_transition_time=since,
+        )
+        entry.fetched_at = now
+        entry.reported_at = max(entry.reported_at or now, now)
+
+    def _report(self, entry: _Config) -> None:
+        """The agent reports again: a fetch first when a sync interval has passed since the last one."""
+        if self.fetches is None or entry.fetched_at is None:
+            return
+        if self.now() >= entry.fetched_at + entry.spec.source.sync_interval_seconds:
+            self._fetch(entry, written=False)
+        entry.reported_at = max(entry.reported_at or 0.0, self.now())
 
     def _settled(self, spec: FluxConfigSpec) -> str:
         if spec.suspend:
@@ -346,24 +430,29 @@ class FakeFluxConfigs(_Operations):
     def _state(self, cluster: ClusterRef, entry: _Config) -> FluxConfigState:
         spec = entry.spec
         settled = entry.compliance != PENDING
+        fetch_failed = entry.source_ready is not None and entry.source_ready.status == "False"
         return FluxConfigState(
             cluster=cluster,
             spec=spec,
             source_kind=spec.source.kind,
             provisioning_state=entry.provisioning,
-            compliance_state=entry.compliance,
+            compliance_state=NON_COMPLIANT if settled and fetch_failed else entry.compliance,
             source_synced_commit=REVISION if settled else None,
+            status_updated_at=iso(entry.reported_at) if entry.reported_at is not None else None,
             error_message=entry.error_message,
             statuses=self._statuses(spec, entry) if settled else (),
         )
 
     def _statuses(self, spec: FluxConfigSpec, entry: _Config) -> tuple[ObjectStatus, ...]:
+        ready = entry.source_ready
         source = ObjectStatus(
             name=spec.name,
             namespace=spec.namespace,
             kind=spec.source.kind,
-            compliance_state=COMPLIANT,
-            conditions=_ready("True", "Succeeded", f"stored artifact for revision '{REVISION}'"),
+            compliance_state=NON_COMPLIANT if ready is not None and ready.status == "False" else COMPLIANT,
+            conditions=(ready,)
+            if ready is not None
+            else _ready("True", "Succeeded", f"stored artifact for revision '{REVISION}'"),
         )
         kustomizations = []
         for k in spec.kustomizations:
@@ -601,14 +690,221 @@ class FakeCredentials:
         return Secret(value)
 
 
+class FakeKeyMaker:
+    """bot.ports.KeyMaker, deterministic: key n (from 1) is "PRIVATE-n" in OpenSSH armour, its public half
+    "ssh-ed25519 AAAAfake-n", its fingerprint "SHA256:fake-n"."""
+
+    def __init__(self) -> None:
+        self.made: list[GeneratedKey] = []
+
+    def generate(self) -> GeneratedKey:
+        n = len(self.made) + 1
+        private = f"-----BEGIN OPENSSH PRIVATE KEY-----\nPRIVATE-{n}\n-----END OPENSSH PRIVATE KEY-----\n"
+        key = GeneratedKey(Secret(private), f"ssh-ed25519 AAAAfake-{n}", f"SHA256:fake-{n}")
+        self.made.append(key)
+        return key
+
+    def public_of(self, private: Secret | None) -> str | None:
+        """The public half of a private half this maker made."""
+        return next((k.public_key for k in self.made if k.private_key == private), None)
+
+    def private_texts(self) -> list[str]:
+        """Every private half made, as text (to check that none leaks), with its distinctive line alone too."""
+        texts = [k.private_key.reveal() for k in self.made]
+        return texts + [f"PRIVATE-{n}" for n in range(1, len(self.made) + 1)]
+
+
+class FakeKeyRegistry:
+    """bot.ports.KeyRegistry in dicts; ``seal`` keeps the Secret as it is. The configuration index moves as
+    RedisKeyRegistry's does: to a record that gains the user, away only from the record it points to."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, DeployKeyRecord] = {}
+        self.sealed: dict[str, Secret] = {}
+        self.uses: dict[str, CredentialUse] = {}
+        self.index: dict[str, str] = {}  # KeyUser.key -> key id
+
+    def save(self, record: DeployKeyRecord) -> None:
+        old = self.records.get(record.key_id)
+        before = {u.key for u in old.users} if old is not None else set()
+        after = {u.key for u in record.users}
+        for user in after:
+            if user not in before or user not in self.index:
+                self.index[user] = record.key_id
+        for user in before - after:
+            if self.index.get(user) == record.key_id:
+                del self.index[user]
+        self.records[record.key_id] = record
+
+    def get(self, key_id: str) -> DeployKeyRecord | None:
+        return self.records.get(key_id)
+
+    def all(self) -> list[DeployKeyRecord]:
+        return sorted(self.records.values(), key=lambda r: (r.created_at, r.key_id))
+
+    def delete(self, key_id: str) -> None:
+        self.records.pop(key_id, None)
+        self.sealed.pop(key_id, None)
+        for user in [u for u, k in self.index.items() if k == key_id]:
+            del self.index[user]
+
+    def for_config(self, cluster_id: str, config: str) -> DeployKeyRecord | None:
+        user = KeyUser(cluster_id, config).key
+        record = self.records.get(self.index.get(user, ""))
+        return record if record is not None and any(u.key == user for u in record.users) else None
+
+    def for_repository(self, host: str, full_name: str) -> list[DeployKeyRecord]:
+        wanted = (host.lower(), full_name.lower())
+        return [r for r in self.all() if (r.host.lower(), r.full_name.lower()) == wanted]
+
+    def seal(self, name: str, secret: Secret) -> None:
+        self.sealed[name] = secret
+
+    def unseal(self, name: str) -> Secret | None:
+        return self.sealed.get(name)
+
+    def destroy(self, name: str) -> None:
+        self.sealed.pop(name, None)
+
+    def credential_use(self, ref: str) -> CredentialUse:
+        return self.uses.get(ref, CredentialUse(ref))
+
+    def save_credential_use(self, use: CredentialUse) -> None:
+        self.uses[use.ref] = use
+
+
+#: GitHub's published Ed25519 SSH host key
+GITHUB_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+
+
+class FakeGitHost:
+    """bot.ports.GitHost for deploy keys (GitHub): keys per repository, ids from 101, calls logged.
+
+    ``broken`` public keys stay registered but GitHub refuses fetches with them (a key its policy blocks).
+    Everything else a GitHost does is not faked: it fails the test.
+    """
+
+    provider = GITHUB
+
+    def __init__(self) -> None:
+        self.keys: dict[str, dict[int, tuple[str, str]]] = {}  # "org/repo" (lower) -> id -> (title, public key)
+        self.adds: list[tuple[str, str, str]] = []  # (repository, title, public key) of every add call
+        self.removes: list[tuple[str, int]] = []  # (repository, id) of every remove call
+        self.broken: set[str] = set()
+        self.host_keys = [GITHUB_HOST_KEY]
+        self.remove_errors: deque[errors.FluxopsError] = deque()
+        #: the worker dies once right after GitHub registered a key (before the job saw its id)
+        self.die_after_add = False
+        self._ids = itertools.count(101)
+
+    def fail_next_remove(self, error: errors.FluxopsError) -> None:
+        """The next ``remove_deploy_key`` raises ``error`` and removes nothing."""
+        self.remove_errors.append(error)
+
+    def accepts(self, url: str, public_key: str) -> bool:
+        """Whether a fetch of ``url`` with ``public_key`` gets through."""
+        repo = canonical_repo(url)
+        registered = repo is not None and public_key in {k for _, k in self.keys.get(repo[1], {}).values()}
+        return registered and public_key not in self.broken
+
+    def public_keys(self, full_name: str) -> list[str]:
+        return [key for _, key in self.keys.get(full_name.lower(), {}).values()]
+
+    # -- bot.ports.GitHost: deploy keys ----------------------------------------------------------
+
+    def add_deploy_key(self, repo: RepoRef, title: str, public_key: str) -> int:
+        self.adds.append((repo.full_name, title, public_key))
+        keys = self.keys.setdefault(repo.full_name.lower(), {})
+        found = next((i for i, (_, k) in keys.items() if k == public_key), None)
+        if found is not None:
+            return found
+        key_id = next(self._ids)
+        keys[key_id] = (title, public_key)
+        if self.die_after_add:
+            self.die_after_add = False
+            raise WorkerDied(f"after registering deploy key {key_id}")
+        return key_id
+
+    def remove_deploy_key(self, repo: RepoRef, key_id: int) -> bool:
+        self.removes.append((repo.full_name, key_id))
+        if self.remove_errors:
+            raise self.remove_errors.popleft()
+        return self.keys.get(repo.full_name.lower(), {}).pop(key_id, None) is not None
+
+    def deploy_key_ids(self, repo: RepoRef) -> dict[int, str]:
+        return {i: k for i, (_, k) in self.keys.get(repo.full_name.lower(), {}).items()}
+
+    def ssh_host_keys(self) -> list[str]:
+        return list(self.host_keys)
+
+    # -- not faked ---------------------------------------------------------------------------------
+
+    def set_commit_status(self, repo: RepoRef, sha: str, status: CommitStatus) -> None:
+        raise AssertionError("not faked")
+
+    def publish_check_run(self, repo: RepoRef, sha: str, run: CheckRun, run_id: str | None = None) -> str | None:
+        raise AssertionError("not faked")
+
+    def is_ancestor(self, repo: RepoRef, ancestor: str, descendant: str) -> bool:
+        raise AssertionError("not faked")
+
+    def pull_request(self, repo: RepoRef, number: int) -> PullRequestInfo:
+        raise AssertionError("not faked")
+
+    def permission(self, repo: RepoRef, user: str) -> Permission:
+        raise AssertionError("not faked")
+
+    def read_files(self, repo: RepoRef, ref: str, path: str) -> dict[str, str]:
+        raise AssertionError("not faked")
+
+    def comment(self, repo: RepoRef, number: int, body: str, *, reply_to: CommentRef | None = None) -> CommentRef:
+        raise AssertionError("not faked")
+
+    def edit_comment(self, repo: RepoRef, number: int, ref: CommentRef, body: str) -> None:
+        raise AssertionError("not faked")
+
+    def find_comment(self, repo: RepoRef, number: int, marker: str) -> CommentRef | None:
+        raise AssertionError("not faked")
+
+    def get_comment(self, repo: RepoRef, number: int, ref: CommentRef) -> CommentInfo:
+        raise AssertionError("not faked")
+
+    def acknowledge(self, repo: RepoRef, number: int, ref: CommentRef) -> None:
+        raise AssertionError("not faked")
+
+
+def everything_said(world: World) -> str:
+    """All text a job left behind: job store values, every message (rendered for Slack and as Markdown),
+    private and other channels' messages, the audit log."""
+    views: list[JobView | ConfirmView | PushView | TextView] = [*world.reporter.shown, *world.reporter.private_views]
+    for reporter in world.channels.values():
+        views += [*reporter.shown, *reporter.private_views]
+    parts = [*world.jobs.values.values(), *(repr(e) for e in world.audit.entries)]
+    for view in views:
+        parts += [repr(view), render_markdown(view), *(repr(m) for m in render_slack(view))]
+    return "\n".join(parts)
+
+
+def operators(*clusters: str, user: str = "U123") -> Policy:
+    """A policy making Slack user ``user`` an operator on the clusters named (every cluster when none)."""
+    selector = {"names": list(clusters)} if clusters else {}
+    rule = RoleRule.model_validate({"role": "operator", "slack_users": [user], "clusters": selector})
+    return Policy(FluxopsConfig(roles=[rule]))
+
+
+def known_hosts_line(host: str = "github.com") -> str:
+    """What sshKnownHosts should hold: base64 of "<host> <GitHub's host key>"."""
+    return base64.b64encode(f"{host} {GITHUB_HOST_KEY}\n".encode()).decode()
+
+
 class RecordingReporter:
     """bot.ports.Reporter that keeps every view shown and every private message."""
 
     def __init__(self) -> None:
-        self.shown: list[JobView | ConfirmView] = []
+        self.shown: list[JobView | ConfirmView | PushView] = []
         self.private_views: list[TextView | JobView] = []
 
-    def show(self, view: JobView | ConfirmView) -> None:
+    def show(self, view: JobView | ConfirmView | PushView) -> None:
         self.shown.append(view)
 
     def private(self, view: TextView | JobView) -> None:
@@ -669,18 +965,85 @@ class World:
     watch: WatchPolicy = field(default_factory=WatchPolicy)
     cluster: Cluster = CLUSTER
     alias: str | None = None
+    #: more clusters, found by name or ARM id
+    more_clusters: list[Cluster] = field(default_factory=list)
     heartbeats: list[str] = field(default_factory=list)
+    # -- deploy keys
+    git: FakeGitHost = field(default_factory=FakeGitHost)
+    #: None: FLUXOPS_KEY_ENCRYPTION_KEY is not set
+    keys: FakeKeyRegistry | None = field(default_factory=FakeKeyRegistry)
+    key_maker: FakeKeyMaker = field(default_factory=FakeKeyMaker)
+    key_policy: DeployKeyPolicy = field(default_factory=DeployKeyPolicy)
+    policy: Policy = field(default_factory=Policy.empty)
+    #: model source fetches in FakeFluxConfigs (see ``fetch``)
+    fetches: bool = False
+    #: HTTPS tokens the Git host takes
+    valid_tokens: set[str] = field(default_factory=set)
+    #: (job id, step) of every checkpoint reached; ``at_checkpoint`` hooks run once
+    checkpoints: list[tuple[str, str]] = field(default_factory=list)
+    hooks: dict[str, Callable[[], None]] = field(default_factory=dict)
+    #: messages posted into other channels (channel_reporter), by channel
+    channels: dict[str, RecordingReporter] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.flux.now = self.wall_clock
+        if self.fetches:
+            self.flux.fetches = self.fetch
 
     @property
     def ref(self) -> ClusterRef:
         return self.cluster.ref
 
     def resolve(self, target: ClusterTarget) -> ResolvedCluster:
-        if target.cluster not in (self.cluster.ref.name, self.alias):
-            raise errors.NotFound(
-                f"fluxops knows no cluster '{target.cluster}'", recommendation="`/flux clusters` lists them"
+        wanted = target.cluster.casefold()
+        for cluster in (self.cluster, *self.more_clusters):
+            alias = self.alias if cluster is self.cluster else None
+            if wanted in {n.casefold() for n in (cluster.ref.name, cluster.ref.arm_id, alias) if n}:
+                return ResolvedCluster(cluster, alias)
+        raise errors.NotFound(
+            f"fluxops knows no cluster '{target.cluster}'", recommendation="`/flux clusters` lists them"
+        )
+
+    def wall_clock(self) -> float:
+        return WALL_START + self.clock.now
+
+    def fetch(self, url: str, protected: ProtectedSettings | None) -> str | None:
+        """A fetch of ``url`` with ``protected``: an SSH key works when the fake host has its public half
+        registered on the repository (and not broken); an HTTPS key when it is one of ``valid_tokens``."""
+        if protected is None:
+            return None
+        if protected.ssh_private_key is not None:
+            public = self.key_maker.public_of(protected.ssh_private_key)
+            if public is not None and self.git.accepts(url, public):
+                return None
+            return (
+                f"failed to checkout and determine revision: unable to clone '{url}': ssh: handshake failed: "
+                "ssh: unable to authenticate, attempted methods [none publickey], no supported methods remain"
             )
-        return ResolvedCluster(self.cluster, self.alias)
+        if protected.https_key is not None and protected.https_key.reveal() not in self.valid_tokens:
+            return f"failed to checkout and determine revision: unable to clone '{url}': authentication required"
+        return None
+
+    def at_checkpoint(self, step: str, hook: Callable[[], None]) -> None:
+        """Run ``hook`` the first time a job reaches ``step``."""
+        self.hooks[step] = hook
+
+    def crash_at(self, step: str) -> None:
+        """The worker dies the first time a job reaches ``step``."""
+
+        def die() -> None:
+            raise WorkerDied(step)
+
+        self.at_checkpoint(step, die)
+
+    def checkpoint(self, job_id: str, step: str) -> None:
+        self.checkpoints.append((job_id, step))
+        hook = self.hooks.pop(step, None)
+        if hook is not None:
+            hook()
+
+    def channel_reporter(self, record: JobRecord, channel: str) -> RecordingReporter:
+        return self.channels.setdefault(channel, RecordingReporter())
 
     def cluster_rows(self, selector: Sequence[tuple[str, str]]) -> list[ClusterRow]:
         return [ClusterRow(self.cluster, self.alias, FLUX_VERSION)]
@@ -699,7 +1062,20 @@ class World:
             sleep=self.clock.sleep,
             clock=self.clock,
             watch=self.watch,
+            git_host=self.git_host,
+            policy=self.policy,
+            channel_reporter=self.channel_reporter,
+            keys=self.keys,
+            key_maker=self.key_maker,
+            key_policy=self.key_policy,
+            checkpoint=self.checkpoint,
+            wall_clock=self.wall_clock,
         )
+
+    def git_host(self, provider: str) -> FakeGitHost:
+        if provider != GITHUB:
+            raise errors.ConfigurationError(f"fluxops is not connected to {provider}")
+        return self.git
 
     def record(self, text: str, *, job_id: str = "j-1", confirmed_by: str = "") -> JobRecord:
         record = JobRecord(
@@ -710,4 +1086,9 @@ class World:
 
     def run(self, text: str, *, job_id: str = "j-1", confirmed_by: str = "") -> Phase:
         """Run the job for ``text`` (again, when ``job_id`` ran before) to its end or its Confirm button."""
-        return run_job(self.record(text, job_id=job_id, confirmed_by=confirmed_by), self.ports(), self.reporter)
+        return self.run_record(self.record(text, job_id=job_id, confirmed_by=confirmed_by))
+
+    def run_record(self, record: JobRecord) -> Phase:
+        """Run a job whose record the test made (another platform, the scheduler)."""
+        self.jobs.records[record.job_id] = record
+        return run_job(record, self.ports(), self.reporter)
