@@ -60,7 +60,19 @@ def key_repository(url: str) -> KeyRepository:
             "rotated with `/flux key rotate --https-key-ref REF`) or `--provider azure` (workload identity)",
         )
     bare_host, _, port = host.partition(":")
+    if not _github_host(bare_host):
+        raise errors.InvalidRequest(
+            f"fluxops registers deploy keys on GitHub, and {bare_host} is not GitHub",
+            recommendation="give a key fluxops holds with `--ssh-private-key-ref REF` (registered on that host "
+            "by you), or use HTTPS with `--https-user USER --https-key-ref REF`",
+        )
     return KeyRepository(url=url, host=bare_host, full_name=path, port=int(port) if port.isdigit() else None)
+
+
+def _github_host(host: str) -> bool:
+    """github.com, or a GitHub Enterprise host (``github.example.com``, ``example.ghe.com``)."""
+    name = host.lower()
+    return name == "github.com" or name.endswith(".ghe.com") or name.split(".")[0] == "github"
 
 
 def registry(job: Job) -> tuple[KeyRegistry, KeyMaker]:

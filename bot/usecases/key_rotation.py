@@ -260,6 +260,14 @@ class Rotation(Switching):
         except RotationFailed as failure:
             self._put("rollback", failure.reason)
             self.roll_back(failure.reason)
+        except errors.FluxopsError as error:
+            # 429/5xx/timeouts: the task retries and the job resumes; anything else after the new key exists
+            # (a PATCH Azure refused, a configuration gone) must not leave configurations split between keys
+            if error.retryable or not self._done("register"):
+                raise
+            reason = f"{error.message} ({error.recommendation})" if error.recommendation else error.message
+            self._put("rollback", reason)
+            self.roll_back(reason)
 
     def forward(self) -> None:
         job, plan = self.job, self.plan

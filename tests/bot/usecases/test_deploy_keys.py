@@ -348,7 +348,6 @@ def test_key_status_marks_a_key_that_is_not_in_use_yet(world: World) -> None:
     assert not any(isinstance(v, TextView) for v in world.reporter.private_views)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the SSH host is not checked against the GitHub fluxops is connected to")
 def test_a_repository_on_another_ssh_host_gets_no_github_deploy_key(world: World) -> None:
     url = "ssh://git@gitlab.com/org/repo"
 

@@ -480,7 +480,6 @@ def keys_id_after(world: World, old: DeployKeyRecord) -> str:
 # -- known gaps (strict xfail: each passes once the bug is fixed; then drop its marker) ----------------
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a permanent ARM failure while switching fails the job with no roll-back")
 def test_a_permanent_arm_failure_while_switching_is_rolled_back(world: World) -> None:
     old = keyed(world)
     world.flux.script()
@@ -489,7 +488,7 @@ def test_a_permanent_arm_failure_while_switching_is_rolled_back(world: World) ->
     assert rotate(world) is Phase.FAILED
 
     assert holding(world) == [private(world, 1)] * 3  # today: apps on flux-demo-arc stays on the new key
-    assert world.git.public_keys("org/repo") == [OLD_PUBLIC]  # today: the new key stays registered, pending
+    assert world.git.public_keys("org/repo") == [OLD_PUBLIC]
     assert registry(world).all() == [old]
 
 
@@ -518,7 +517,6 @@ def test_a_configuration_created_during_a_rotation_keeps_a_working_key(world: Wo
     assert held is not None and world.key_maker.public_of(held.ssh_private_key) == record.public_key
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a configuration deleted outside fluxops blocks every rotation of its key")
 def test_a_configuration_deleted_outside_fluxops_does_not_leave_a_stray_key(world: World) -> None:
     keyed(world)
     del world.flux.configs[(PROD.ref, "apps")]  # `az k8s-configuration flux delete`
@@ -526,4 +524,4 @@ def test_a_configuration_deleted_outside_fluxops_does_not_leave_a_stray_key(worl
     rotate(world)
 
     in_use = {r.public_key for r in registry(world).all() if r.users}
-    assert set(world.git.public_keys("org/repo")) <= in_use  # today: the new key stays registered, pending
+    assert set(world.git.public_keys("org/repo")) <= in_use
