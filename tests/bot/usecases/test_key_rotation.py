@@ -487,7 +487,7 @@ def test_a_permanent_arm_failure_while_switching_is_rolled_back(world: World) ->
 
     assert rotate(world) is Phase.FAILED
 
-    assert holding(world) == [private(world, 1)] * 3  # today: apps on flux-demo-arc stays on the new key
+    assert holding(world) == [private(world, 1)] * 3
     assert world.git.public_keys("org/repo") == [OLD_PUBLIC]
     assert registry(world).all() == [old]
 
