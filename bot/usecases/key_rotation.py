@@ -224,7 +224,13 @@ class Switching:
         delay = self.ports.watch.first
         while True:
             self.ports.heartbeat(job.job_id)
-            verdict = fetched_since(self.ports.flux.get(cluster, user.config), since)
+            state = self.ports.flux.get(cluster, user.config)
+            verdict = fetched_since(state, since)
+            if verdict is None and state.provisioning_state == "Succeeded":
+                # A source that stays Ready keeps its transition time: an interval and a half of Ready
+                # reports after the switch also proves a fetch with what was switched in.
+                intervals = _RECHECK_INTERVALS / self.ports.watch.flux_time_scale
+                verdict = still_fetching(state, since, intervals) or None
             if verdict is True:
                 break
             if isinstance(verdict, str):
