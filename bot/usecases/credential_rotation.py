@@ -12,16 +12,12 @@ fluxops handed out before (held sealed), and the job says so.
 from __future__ import annotations
 
 from bot import errors
-from bot.commands import ClusterTarget, Role
 from bot.deploy_keys import KeyUser
 from bot.models import ProtectedSettings, Secret
-from bot.policy import Identity
 from bot.usecases.context import Job
 from bot.usecases.deploy_keys import registry
-from bot.usecases.key_rotation import SCHEDULE, RotationFailed, Switching, tell_team
+from bot.usecases.key_rotation import RotationFailed, Switching, authorize_users, tell_team
 from bot.views import ErrorInfo, Phase
-
-_POLICY_PLATFORM = {"slack": "slack", "github": "github", "azure-devops": "ado"}
 
 
 def rotate_credential(job: Job, ref: str) -> None:
@@ -32,11 +28,7 @@ def rotate_credential(job: Job, ref: str) -> None:
             f"no configuration was given `--https-key-ref {ref}` through fluxops",
             recommendation="fluxops re-hands a credential only to configurations it created or updated with it",
         )
-    if job.record.platform != SCHEDULE:
-        identity = Identity(_POLICY_PLATFORM.get(job.record.platform, job.record.platform), job.record.actor)
-        for user in users:
-            resolved = job.ports.resolve(ClusterTarget(user.cluster_id))
-            job.ports.policy.require(identity, Role.OPERATOR, resolved.cluster, resolved.alias, "key rotate")
+    authorize_users(job, users)
     with job.ports.locks.hold(f"credential/{ref}", job.job_id):
         CredentialRotation(job, ref, users).run()
 

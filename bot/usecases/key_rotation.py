@@ -21,10 +21,10 @@ channel and in the policy's ``deploy_keys.channel``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot import errors
 from bot.commands import ClusterTarget, KeyRotate, Role
@@ -34,15 +34,16 @@ from bot.gitevents import GITHUB
 from bot.models import FluxConfigPatch, FluxConfigState, ProtectedSettings
 from bot.policy import Identity
 from bot.repo_urls import canonical_repo
+from bot.usecases.comments import POLICY_PLATFORM
 from bot.usecases.configs import lock_key
 from bot.usecases.context import Job, ResolvedCluster
 from bot.usecases.deploy_keys import KeyRepository, key_repository, key_title, make_key, private_half, registry
+from bot.usecases.push_trace import arm_time
 from bot.usecases.watch import failing_objects
 from bot.views import ErrorInfo, Phase, StepState, TextView
 
 #: the platform of jobs the beat task starts (scheduled rotations): no person to authorize
 SCHEDULE = "schedule"
-_POLICY_PLATFORM = {"slack": "slack", "github": "github", "azure-devops": "ado"}
 #: a recheck proves a fetch after the revoke by this many fetch intervals of Ready reports
 _RECHECK_INTERVALS = 1.5
 #: waits longer than this give the worker back and resume later (Celery retries the job)
@@ -144,12 +145,16 @@ def _plan(job: Job, command: KeyRotate, where: ResolvedCluster | None) -> Plan:
 
 
 def _authorize(job: Job, plan: Plan) -> None:
+    authorize_users(job, [user for user, _ in plan.users])
+
+
+def authorize_users(job: Job, users: Sequence[KeyUser]) -> None:
     """An operator of every cluster whose configurations switch keys (the beat task needs no one)."""
     record = job.record
     if record.platform == SCHEDULE:
         return
-    identity = Identity(_POLICY_PLATFORM.get(record.platform, record.platform), record.actor)
-    for user, _ in plan.users:
+    identity = Identity(POLICY_PLATFORM.get(record.platform, record.platform), record.actor)
+    for user in users:
         resolved = job.ports.resolve(ClusterTarget(user.cluster_id))
         job.ports.policy.require(identity, Role.OPERATOR, resolved.cluster, resolved.alias, "key rotate")
 
@@ -465,15 +470,6 @@ def after_word(after: str) -> str:
 # -- reading what Flux reports ----------------------------------------------------------------------
 
 
-def _time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def _source(state: FluxConfigState) -> object | None:
     kind = "GitRepository"
     return next((o for o in state.statuses if o.kind == kind and o.name == state.name), None) or next(
@@ -492,7 +488,7 @@ def fetched_since(state: FluxConfigState, since: str) -> bool | str | None:
     ready = getattr(source, "ready", None)
     if ready is None:
         return None
-    start, changed = _time(since), _time(ready.last_transition_time)
+    start, changed = arm_time(since), arm_time(ready.last_transition_time)
     fresh = start is None or (changed is not None and changed > start)
     if ready.status == "False" and fresh:
         return ready.message or "; ".join(failing_objects(state)) or "the source is not ready"
@@ -504,15 +500,15 @@ def still_fetching(state: FluxConfigState, since: str, intervals: float) -> bool
     intervals after ``since`` (so at least one fetch happened after it); False until then."""
     source = _source(state)
     ready = getattr(source, "ready", None)
-    start = _time(since)
+    start = arm_time(since)
     if ready is not None and ready.status == "False":
-        changed = _time(ready.last_transition_time)
+        changed = arm_time(ready.last_transition_time)
         if start is None or (changed is not None and changed > start):
             return ready.message or "the source is not ready"
     if ready is None or ready.status != "True":
         return False
     interval = state.spec.source.sync_interval_seconds if state.spec is not None else 600
-    reported = _time(state.status_updated_at)
+    reported = arm_time(state.status_updated_at)
     if start is None or reported is None:
         return False
     return reported >= start + timedelta(seconds=interval * intervals)

@@ -77,7 +77,8 @@ def synced_sha(state: FluxConfigState) -> str | None:
     return found[-1] if found else None
 
 
-def _when(text: str | None) -> datetime | None:
+def arm_time(text: str | None) -> datetime | None:
+    """An ARM timestamp (``2026-11-21T10:00:00.123Z``) as a datetime; None when absent or unreadable."""
     if not text:
         return None
     try:
@@ -139,14 +140,14 @@ class Evaluator:
             have = f"at {short_revision(synced)}" if synced else "not synced yet"
             return replace(row, detail=f"{have}; waiting for {short_revision(after)}")
         key = f"{target.cluster_id}/{target.config}"
-        arrived = _when(state.source_updated_at)
+        arrived = arm_time(state.source_updated_at)
         failing = [o for o in state.statuses if _failing(o)]
         if failing:
             first = self._failing_since.setdefault(key, self.clock())
             for obj in failing:
                 ready = obj.ready
                 assert ready is not None
-                changed = _when(ready.last_transition_time)
+                changed = arm_time(ready.last_transition_time)
                 fresh = synced in ready.message or (arrived is not None and changed is not None and changed >= arrived)
                 if fresh or self.clock() - first >= self.settle:
                     return replace(row, state=TraceState.FAILED, detail=_line(obj))
