@@ -76,11 +76,13 @@ def _announce_human(sandbox: Sandbox, endpoints: Endpoints, *, footer: bool = Tr
     print("\nThe tutorial, end to end:  fluxops sandbox demo", flush=True)
 
 
-async def _serve_stack(options: SandboxOptions, web_port: int) -> None:
-    from sandbox.stack import Stack, StackOptions, default_discovery_file
+async def _serve_stack(options: SandboxOptions, web_port: int, policy: str | None = None) -> None:
+    from sandbox.stack import SANDBOX_POLICY, Stack, StackOptions, default_discovery_file
 
     discovery = default_discovery_file()
-    stack = Stack(StackOptions(sandbox=options, web_port=web_port, discovery_file=discovery))
+    stack = Stack(
+        StackOptions(sandbox=options, web_port=web_port, discovery_file=discovery, policy=policy or SANDBOX_POLICY)
+    )
     print("starting: redis-server, ARM emulator, fake Slack, fluxops web + worker + beat ...", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -127,6 +129,20 @@ def _add_world_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--state-dir", help="where repositories and certificates live (default: a temp dir)")
 
 
+def _read_policy(path: str) -> str | None:
+    """The policy file's text once it loads as FLUXOPS_CONFIG would; None (after saying why) when it does not."""
+    from bot.config_file import read_config_file
+    from bot.errors import FluxopsError
+
+    try:
+        read_config_file(Path(path))
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, FluxopsError) as error:
+        message = error.user_text() if isinstance(error, FluxopsError) else str(error)
+        print(f"fluxops sandbox up --policy {path}: {message}", file=sys.stderr)
+        return None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fluxops", description="GitOps with Flux v2 on Azure, from chat.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -137,6 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
     up = actions.add_parser("up", help="the whole local system (fluxops on emulated clouds) until Ctrl-C")
     _add_world_flags(up)
     up.add_argument("--web-port", type=int, default=0, help="fluxops web's port (0 picks a free one)")
+    up.add_argument(
+        "--policy",
+        help="run with this FLUXOPS_CONFIG policy file instead of the sandbox's own (try a policy before using it)",
+    )
     world = actions.add_parser("world", help="emulated Azure alone (ARM, simulated Flux) until Ctrl-C")
     _add_world_flags(world)
     demo = actions.add_parser("demo", help="the seed tutorial end to end, through /flux in the sandbox")
@@ -157,7 +177,10 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_serve(_options(args), args.host, args.port, announce))
         return 0
     if args.command == "sandbox" and args.action == "up":
-        asyncio.run(_serve_stack(_options(args), args.web_port))
+        policy = _read_policy(args.policy) if args.policy else None
+        if args.policy and policy is None:
+            return 2
+        asyncio.run(_serve_stack(_options(args), args.web_port, policy))
         return 0
     if args.command == "chat":
         from cli.chat import run_chat

@@ -103,6 +103,8 @@ class StackOptions:
     discovery_file: Path | None = None  # None: do not write one
     processes: tuple[str, ...] = ("web", "worker", "beat")
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: the FLUXOPS_CONFIG the sandbox runs with (``fluxops sandbox up --policy FILE``); default: SANDBOX_POLICY
+    policy: str = SANDBOX_POLICY
 
 
 def procfile() -> dict[str, str]:
@@ -164,7 +166,7 @@ class Stack:
         self.ado_url = await self.ado.start()
         self._seed_git()
         policy_file = self.state_dir / "fluxops.yaml"
-        policy_file.write_text(SANDBOX_POLICY)
+        policy_file.write_text(self.options.policy)
         port = self.options.web_port or free_port()
         self.web_url = f"http://127.0.0.1:{port}"
         self.slack.request_url = f"{self.web_url}/slack/events"
