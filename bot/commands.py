@@ -380,6 +380,8 @@ class ConfirmJob(BaseCommand):
     """
 
     job_id: str
+    #: the first characters of the staged command's digest, as the confirmation message shows them
+    digest: str = ""
     verb: ClassVar[str] = "confirm"
 
 

@@ -14,6 +14,8 @@ from typing import Any, ClassVar, TypeVar
 GITHUB = "github"
 AZURE_DEVOPS = "azure-devops"
 PROVIDERS = (GITHUB, AZURE_DEVOPS)
+#: how much of a comment's body a job record keeps (the command is its first line)
+BODY_KEPT = 4096
 
 _E = TypeVar("_E", bound="GitEvent")
 
@@ -117,8 +119,12 @@ class CommentEvent(GitEvent):
     number: int  # the pull request
     comment_id: str
     author: str  # login / unique name of the commenter (never the PR's author, unless the same person)
-    body: str
+    body: str  # as delivered, capped at BODY_KEPT characters (the digest covers all of it)
     thread_id: str = ""  # Azure DevOps comment thread ("" on GitHub)
+    #: SHA-256 of the whole body as the delivery had it: the worker runs the comment only while the host's matches
+    body_digest: str = ""
+    #: when the host says the comment was written (epoch seconds; 0 unknown)
+    created_at: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """A job: one command from one person, from the moment it is accepted until it ends.
 
 The web process writes the record (atomically with the enqueue); workers read it by id. The command is
-kept as the text that was typed and re-parsed by the worker, so no typed command is ever serialized.
+kept as the text that was typed and re-parsed by the worker, so no typed command is ever serialized;
+``decision`` (bot.decision.Decision as JSON) is what intake decided about exactly that text: the worker
+runs nothing else, on no other cluster, and checks the decision again against the policy it has now.
 
 ``kind`` says what the job does: ``command`` (a /flux command from Slack or a PR comment), ``push``
 (trace a pushed commit to every cluster that tracks it), ``plan`` (comment the config-as-code plan on a
@@ -27,6 +29,7 @@ class JobRecord:
     confirmed_by: str = ""  # who pressed Confirm (destructive commands)
     kind: str = "command"  # "command" | "push" | "plan" | "apply"
     event: str = ""  # the bot.gitevents event (JSON) of a job a Git host started
+    decision: str = ""  # the bot.decision.Decision (JSON) intake made about ``text``
 
     @property
     def origin(self) -> str:

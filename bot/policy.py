@@ -9,6 +9,7 @@ file the policy is empty and refuses everything else: fluxops is never open by d
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -89,6 +90,8 @@ class Policy:
         self._rules: tuple[RoleRule, ...] = tuple(config.roles) if config else ()
         self._grants = tuple(_Grant.of(rule) for rule in self._rules)
         self._approvals = tuple(config.approvals) if config else ()
+        #: names this policy in decisions and audit entries (a digest of the rules as loaded)
+        self.version = hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:12] if config else "none"
 
     @classmethod
     def empty(cls) -> Policy:

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    #: Slack workspaces (team ids, comma-separated) whose requests fluxops takes; empty: the bot token's own
+    slack_allowed_teams: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="SLACK_ALLOWED_TEAMS")
 
     github_webhook_secret: SecretStr | None = Field(default=None, alias="GITHUB_WEBHOOK_SECRET")
     github_token: SecretStr | None = Field(default=None, alias="GITHUB_TOKEN")
@@ -63,10 +65,14 @@ class Settings(BaseSettings):
     key_encryption_key: SecretStr | None = Field(default=None, alias="FLUXOPS_KEY_ENCRYPTION_KEY")
     #: how often beat looks for deploy keys older than ``deploy_keys.max_age`` of FLUXOPS_CONFIG (seconds)
     key_rotation_check_interval: float = Field(default=3600.0, alias="FLUXOPS_KEY_ROTATION_CHECK_INTERVAL", gt=0)
+    #: commands one person may send per minute, from Slack and PR comments together (0: no limit)
+    rate_limit: int = Field(default=30, alias="FLUXOPS_RATE_LIMIT", ge=0)
+    #: a PR comment older than this (seconds) when fluxops first receives it is not run (replays, late redeliveries)
+    comment_max_age: float = Field(default=600.0, alias="FLUXOPS_COMMENT_MAX_AGE", gt=0)
     #: a test facility (workers/failpoints.py): lets tests stop a worker at a named step; never set it in production
     failpoints: bool = Field(default=False, alias="FLUXOPS_FAILPOINTS")
 
-    @field_validator("azure_subscription_ids", mode="before")
+    @field_validator("azure_subscription_ids", "slack_allowed_teams", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):

@@ -104,6 +104,8 @@ class ConfirmView:
     confirm_label: str = "Delete"
     #: who may press Confirm, for the message text ("an admin of flux-demo-arc")
     approver: str = ""
+    #: the short digest of the staged command (bot.decision.short): buttons and `/flux confirm` name it
+    digest: str = ""
 
 
 @dataclass(frozen=True)

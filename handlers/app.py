@@ -19,6 +19,7 @@ from handlers.health import add_health_routes
 from handlers.metrics import Metrics
 
 if TYPE_CHECKING:
+    from handlers.authority import EdgeAuthority
     from handlers.enqueue import JobQueue
 
 REDIS_KEY: web.AppKey[aioredis.Redis] = web.AppKey("redis", aioredis.Redis)
@@ -88,13 +89,25 @@ def _job_queue(client: aioredis.Redis) -> JobQueue:
     return JobQueue(redis=client, celery=celery_app)
 
 
+def _authority(client: aioredis.Redis, settings: Settings, policy: Policy) -> EdgeAuthority:
+    from handlers.authority import EdgeAuthority
+
+    return EdgeAuthority(redis=client, policy=policy, rate_limit=settings.rate_limit)
+
+
 def _add_slack(app: web.Application, settings: Settings, client: aioredis.Redis, policy: Policy) -> None:
     from handlers.slack import SlackIntake, build_bolt, slack_route
 
     assert settings.slack_signing_secret is not None
     secret = settings.slack_signing_secret.get_secret_value()
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
-    intake = SlackIntake(queue=_job_queue(client), redis=client, policy=policy)
+    intake = SlackIntake(
+        queue=_job_queue(client),
+        redis=client,
+        policy=policy,
+        authority=_authority(client, settings, policy),
+        allowed_teams=settings.slack_allowed_teams,
+    )
     bolt = build_bolt(signing_secret=secret, token=token, api_url=settings.slack_api_url, intake=intake)
     app.router.add_post("/slack/events", slack_route(bolt=bolt, signing_secret=secret, redis=client))
 
@@ -115,7 +128,13 @@ def _add_github(app: web.Application, settings: Settings, client: aioredis.Redis
 
     assert settings.github_webhook_secret is not None
     secret = _non_empty(settings.github_webhook_secret.get_secret_value(), "GITHUB_WEBHOOK_SECRET")
-    intake = GitIntake(queue=_job_queue(client), platform="github", config=config)
+    intake = GitIntake(
+        queue=_job_queue(client),
+        platform="github",
+        config=config,
+        authority=_authority(client, settings, policy_of(config)),
+        comment_max_age=settings.comment_max_age,
+    )
     app.router.add_post("/webhooks/github", github_route(secret=secret, intake=intake))
 
 
@@ -127,7 +146,13 @@ def _add_azure_devops(
 
     assert settings.ado_webhook_username is not None
     assert settings.ado_webhook_password is not None
-    intake = GitIntake(queue=_job_queue(client), platform=PLATFORM, config=config)
+    intake = GitIntake(
+        queue=_job_queue(client),
+        platform=PLATFORM,
+        config=config,
+        authority=_authority(client, settings, policy_of(config)),
+        comment_max_age=settings.comment_max_age,
+    )
     route = azure_devops_route(
         username=_non_empty(settings.ado_webhook_username, "ADO_WEBHOOK_USERNAME"),
         password=_non_empty(settings.ado_webhook_password.get_secret_value(), "ADO_WEBHOOK_PASSWORD"),

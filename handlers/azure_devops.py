@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
 
-from bot.gitevents import AZURE_DEVOPS, CommentEvent, PullRequestEvent, PushEvent, RepoRef
+from bot.gitevents import AZURE_DEVOPS, PullRequestEvent, PushEvent, RepoRef
 from handlers.git_intake import (
     PUSH,
     Fields,
@@ -32,7 +32,9 @@ from handlers.git_intake import (
     Job,
     Malformed,
     Outcome,
+    comment_event,
     comment_kind,
+    epoch,
     pr_channel,
     pull_request_jobs,
 )
@@ -255,8 +257,14 @@ def _comment(payload: Fields, intake: GitIntake) -> Outcome:
     if classified is None:
         return Ignored("the comment does not start with /flux")
     kind, text = classified
-    event = CommentEvent(
-        repo=repo, number=number, comment_id=str(comment_id), author=author, body=content, thread_id=thread_id
+    event = comment_event(
+        repo=repo,
+        number=number,
+        comment_id=str(comment_id),
+        author=author,
+        body=content,
+        thread_id=thread_id,
+        created_at=epoch(published),
     )
     return [Job(kind=kind, event=event, actor=author, channel=pr_channel(repo, number), text=text)]
 

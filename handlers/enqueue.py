@@ -75,22 +75,34 @@ class JobQueue:
         return task_message(self._celery, task_id=job_id, task_name=self._task_name, queue=self._queue, args=args)
 
     async def submit(
-        self, record: JobRecord, *, dedupe_key: str | None = None, dedupe_ttl: int = DEDUPE_TTL_SECONDS
+        self,
+        record: JobRecord,
+        *,
+        dedupe_key: str | None = None,
+        dedupe_ttl: int = DEDUPE_TTL_SECONDS,
+        job_ttl: int | None = None,
     ) -> Submitted:
-        """Record the job and enqueue it, unless ``dedupe_key`` (or the job id) was seen before."""
-        return await self._record(record, self.message_for(record.job_id), Phase.QUEUED, dedupe_key, dedupe_ttl)
+        """Record the job and enqueue it, unless ``dedupe_key`` (or the job id) was seen before.
+
+        ``job_ttl``: how long its record is kept, when not the default (refused jobs are kept briefly).
+        """
+        message = self.message_for(record.job_id)
+        return await self._record(record, message, Phase.QUEUED, dedupe_key, dedupe_ttl, job_ttl)
 
     async def stage(
         self, record: JobRecord, *, dedupe_key: str | None = None, dedupe_ttl: int = DEDUPE_TTL_SECONDS
     ) -> Submitted:
         """Record a destructive job awaiting its Confirm button; nothing is enqueued until ``confirm``."""
-        return await self._record(record, "", Phase.AWAITING_CONFIRMATION, dedupe_key, dedupe_ttl)
+        return await self._record(record, "", Phase.AWAITING_CONFIRMATION, dedupe_key, dedupe_ttl, None)
 
-    async def confirm(self, job_id: str, *, confirmed_by: str) -> bool:
-        """Enqueue a staged job; False when it is not awaiting confirmation (pressed twice, canceled, unknown)."""
-        keys, args = confirm_args(job_id, confirmed_by, self.message_for(job_id), self._queue_key, self._job_ttl)
+    async def confirm(self, job_id: str, *, confirmed_by: str, digest: str) -> bool:
+        """Enqueue a staged job whose decision is for the command ``digest`` names; False when it is not
+        awaiting confirmation (pressed twice, canceled, unknown) or is another command."""
+        keys, args = confirm_args(
+            job_id, confirmed_by, self.message_for(job_id), self._queue_key, self._job_ttl, digest
+        )
         pushed = await self._confirm(keys=keys, args=args)
-        return bool(pushed)
+        return int(pushed) == 1
 
     async def cancel(self, job_id: str) -> bool:
         """Cancel a staged job; False when it is not awaiting confirmation (already confirmed or canceled)."""
@@ -98,14 +110,21 @@ class JobQueue:
         return bool(done)
 
     async def _record(
-        self, record: JobRecord, message: str, phase: Phase, dedupe_key: str | None, dedupe_ttl: int
+        self,
+        record: JobRecord,
+        message: str,
+        phase: Phase,
+        dedupe_key: str | None,
+        dedupe_ttl: int,
+        job_ttl: int | None,
     ) -> Submitted:
         if not record.job_id:
             raise ValueError("enqueueing a job: the job record has no job id")
         keys = [job_key(record.job_id), ACTIVE_JOBS_KEY, self._queue_key]
         if dedupe_key is not None:
             keys.append(dedupe_key_name(dedupe_key))
-        args: list[str | int] = [record.job_id, self._job_ttl, dedupe_ttl, message, PHASE_FIELD, phase.value]
+        ttl = self._job_ttl if job_ttl is None else job_ttl
+        args: list[str | int] = [record.job_id, ttl, dedupe_ttl, message, PHASE_FIELD, phase.value]
         for field, value in record.to_mapping().items():
             args += [field, value]
         job_id, duplicate = await self._submit(keys=keys, args=args)

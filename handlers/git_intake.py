@@ -4,8 +4,9 @@ Each receiver verifies its delivery and normalizes the provider's payload into `
 from there the rules are the same for both hosts and live here:
 
 - a comment counts when its first line starts with ``/flux``: ``/flux apply`` is an ``apply`` job,
-  ``/flux plan`` a ``plan`` job, anything else a ``command`` job (the worker re-reads the comment,
-  answers help and usage errors itself and authorizes the commenter);
+  ``/flux plan`` a ``plan`` job, anything else a ``command`` job. The command is taken from the signed
+  delivery and decided here (``screen``: age, role, rate limit, bot.decision); the worker checks the
+  host still has the same comment, answers help and usage errors, and runs what was decided;
 - a pull request on a fleet repository gets a ``plan`` job (which also releases its cluster locks once
   it is closed), and, merged into the default branch of a repository whose entry says
   ``apply_on_merge`` and not from a fork, an ``apply`` job too;
@@ -19,15 +20,20 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
-from bot.commands import Ignore
+from bot.commands import Ignore, Run
 from bot.config_file import FleetRepository, FluxopsConfig
-from bot.gitevents import GitEvent, PullRequestEvent, RepoRef
+from bot.decision import digest
+from bot.gitevents import BODY_KEPT, CommentEvent, GitEvent, PullRequestEvent, RepoRef
 from bot.grammar import parse
 from bot.jobs import JobRecord
+from bot.policy import Identity
+from bot.usecases.comments import POLICY_PLATFORM
+from handlers.authority import EdgeAuthority, rate_message
 from handlers.enqueue import DEDUPE_TTL_SECONDS, JobQueue
 from workers.redis_jobs import JOB_TTL_SECONDS
 
@@ -36,6 +42,34 @@ PUSH, PLAN, APPLY, COMMAND = "push", "plan", "apply", "command"
 _PR_VERBS = {"plan": PLAN, "apply": APPLY}
 #: a job that must run once per pull request is deduplicated as long as jobs are kept
 LONG_DEDUPE_TTL = JOB_TTL_SECONDS
+#: a PR comment older than this when it arrives is not run (FLUXOPS_COMMENT_MAX_AGE)
+COMMENT_MAX_AGE = 600.0
+#: the record of a command refused at intake is kept only until the worker has answered it
+REFUSED_JOB_TTL = 3600
+
+
+def comment_event(
+    *, repo: RepoRef, number: int, comment_id: str, author: str, body: str, created_at: float, thread_id: str = ""
+) -> CommentEvent:
+    """A comment as a job keeps it: the body capped, its digest over all of it."""
+    return CommentEvent(
+        repo=repo,
+        number=number,
+        comment_id=comment_id,
+        author=author,
+        body=body[:BODY_KEPT],
+        thread_id=thread_id,
+        body_digest=digest(body),
+        created_at=created_at,
+    )
+
+
+def epoch(iso: str) -> float:
+    """``2026-12-03T09:05:20Z`` -> epoch seconds; 0 when missing or unreadable (no age check then)."""
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() if iso else 0.0
+    except ValueError:
+        return 0.0
 
 
 def new_job_id() -> str:
@@ -177,13 +211,70 @@ def pull_request_jobs(
     return jobs
 
 
+@dataclass(frozen=True)
+class Screened:
+    """A comment that may become a job: its decision, its dedupe key and how long its record is kept."""
+
+    decision: str
+    dedupe_key: str
+    job_ttl: int | None = None
+
+
 class GitIntake:
     """Submits a delivery's jobs and answers it; one per receiver (``platform`` is the JobRecord's)."""
 
-    def __init__(self, *, queue: JobQueue, platform: str, config: FluxopsConfig | None) -> None:
+    def __init__(
+        self,
+        *,
+        queue: JobQueue,
+        platform: str,
+        config: FluxopsConfig | None,
+        authority: EdgeAuthority | None = None,
+        comment_max_age: float = COMMENT_MAX_AGE,
+    ) -> None:
         self.queue = queue
         self.platform = platform
         self.config = config
+        self.authority = authority
+        self.comment_max_age = comment_max_age
+
+    async def screen(self, job: Job, event: CommentEvent) -> Screened | Ignored:
+        """Decide about a comment before it becomes a job (bot.decision): too old, from someone with no role
+        at all, or over their rate limit, it starts nothing; otherwise the job carries the decision.
+
+        Commands from comments are deduplicated by (repository, comment, body digest) for good: the same
+        signed comment delivered again, under any delivery id, runs once.
+        """
+        age = time.time() - event.created_at if event.created_at else 0.0
+        if age > self.comment_max_age:
+            return Ignored(
+                f"the comment was written {int(age)} s ago; comments older than {int(self.comment_max_age)} s "
+                "when they reach fluxops are not run (FLUXOPS_COMMENT_MAX_AGE): comment again"
+            )
+        repo = event.repo.id or event.repo.full_name
+        once = f"comment:{event.repo.provider}:{repo}:{event.comment_id}:{event.body_digest}"
+        authority = self.authority
+        if authority is None:  # no policy wired (tests of the receivers alone): every comment is refused later
+            return Screened(decision="", dedupe_key=once)
+        identity = Identity(POLICY_PLATFORM[event.repo.provider], event.author)
+        who = f"{identity.platform}:{identity.user}"
+        command = f"/flux {job.text}"
+        origin = f"{self.platform}:{pr_channel(event.repo, event.number)}"
+        if authority.policy.role_anywhere(identity) is None:
+            await authority.audit_refusal(actor=who, origin=origin, command=command, reason="no fluxops role")
+            return Ignored(f"{event.author} has no fluxops role")
+        wait = await authority.rate_limited(who)
+        if wait is not None:
+            reason = rate_message(wait, authority.rate_limit)
+            await authority.audit_refusal(actor=who, origin=origin, command=command, reason=reason)
+            return Ignored(reason)
+        parsed = parse(job.text)
+        if not isinstance(parsed, Run):  # help and usage errors: the worker answers them, nothing is decided
+            return Screened(decision="", dedupe_key=once)
+        decision = await authority.decide(identity, parsed.command, job.text, comment_digest=event.body_digest)
+        return Screened(
+            decision=decision.to_json(), dedupe_key=once, job_ttl=None if decision.allowed else REFUSED_JOB_TTL
+        )
 
     def fleet(self, repo: RepoRef) -> FleetRepository | None:
         """The fleet repository entry for ``repo``, None when FLUXOPS_CONFIG does not declare it one."""
@@ -198,10 +289,16 @@ class GitIntake:
         started: list[dict[str, Any]] = []
         for job in outcome:
             key, ttl = dedupe_key, DEDUPE_TTL_SECONDS
+            decision, job_ttl = "", None
             if job.dedupe_key:
                 key, ttl = job.dedupe_key, LONG_DEDUPE_TTL
             elif job.dedupe_suffix:
                 key = f"{dedupe_key}:{job.dedupe_suffix}"
+            if isinstance(job.event, CommentEvent):
+                screened = await self.screen(job, job.event)
+                if isinstance(screened, Ignored):
+                    return web.json_response({"ignored": screened.reason}, status=202)
+                decision, key, ttl, job_ttl = screened.decision, screened.dedupe_key, LONG_DEDUPE_TTL, screened.job_ttl
             record = JobRecord(
                 job_id=new_job_id(),
                 text=job.text,
@@ -211,8 +308,9 @@ class GitIntake:
                 created_at=time.time(),
                 kind=job.kind,
                 event=job.event.to_json(),
+                decision=decision,
             )
-            submitted = await self.queue.submit(record, dedupe_key=key, dedupe_ttl=ttl)
+            submitted = await self.queue.submit(record, dedupe_key=key, dedupe_ttl=ttl, job_ttl=job_ttl)
             started.append({"job": submitted.job_id, "kind": job.kind, "duplicate": submitted.duplicate})
         first = started[0]
         body: dict[str, Any] = {"job": first["job"], "duplicate": first["duplicate"]}

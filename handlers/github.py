@@ -7,7 +7,9 @@ verify -> normalize -> classify -> enqueue -> ack, with nothing but one Redis sc
    body under GITHUB_WEBHOOK_SECRET, compared in constant time, before the body is parsed;
 2. normalize: ``push``, ``pull_request``, ``issue_comment`` and ``pull_request_review`` become
    bot.gitevents events; ``ping`` is answered at once; other events are acknowledged and ignored;
-3. classify and enqueue (handlers/git_intake.py), deduplicated on ``github:{hook id}:{delivery id}``.
+3. classify and enqueue (handlers/git_intake.py), deduplicated on ``github:{hook id}:{delivery id}``;
+   a comment's command on (repository, comment id, body digest) for good, since the delivery id is not
+   signed and a captured delivery sent again under a new id must not run twice.
 
 A payload without the fields its event promises gets a 400 naming the field; nothing is enqueued.
 """
@@ -21,7 +23,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.gitevents import GITHUB, CommentEvent, PullRequestEvent, PushEvent, RepoRef, ReviewEvent
+from bot.gitevents import GITHUB, PullRequestEvent, PushEvent, RepoRef, ReviewEvent
 from handlers.git_intake import (
     PLAN,
     PUSH,
@@ -31,7 +33,9 @@ from handlers.git_intake import (
     Job,
     Malformed,
     Outcome,
+    comment_event,
     comment_kind,
+    epoch,
     pr_channel,
     pull_request_jobs,
 )
@@ -195,7 +199,14 @@ def _issue_comment(payload: Fields, repo: RepoRef, intake: GitIntake) -> Outcome
     if classified is None:
         return Ignored("the comment does not start with /flux")
     kind, text = classified
-    event = CommentEvent(repo=repo, number=number, comment_id=str(comment_id), author=author, body=body)
+    event = comment_event(
+        repo=repo,
+        number=number,
+        comment_id=str(comment_id),
+        author=author,
+        body=body,
+        created_at=epoch(comment.text("created_at", "")),
+    )
     return [Job(kind=kind, event=event, actor=author, channel=pr_channel(repo, number), text=text)]
 
 

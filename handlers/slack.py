@@ -2,8 +2,10 @@
 
 verify -> normalize -> parse -> enqueue -> ack. Verification is ours first (body cap, UTF-8, signature in
 constant time with Slack's 5-minute window, and a replay guard keyed by the signature), then bolt's own.
-Bolt's listeners normalize the payload; the grammar parses; the policy authorizes against the inventory
-the workers publish; the job is written and enqueued in one Redis step; the ack carries the job id.
+Bolt's listeners normalize the payload (only from the allowed workspaces); the grammar parses; one
+decision (bot.decision) resolves the cluster against the inventory the workers publish and checks the
+policy; refusals are audited; the job is written with its decision and enqueued in one Redis step; the
+ack carries the job id.
 Nothing here talks to Azure: the web process has no Azure credential.
 """
 
@@ -13,7 +15,7 @@ import hashlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -24,16 +26,16 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.commands import ApplyFleet, CancelJob, Command, ConfirmJob, PlanFleet, Reply, Run
-from bot.errors import FluxopsError
+from bot.commands import ApplyFleet, CancelJob, ClusterTarget, ConfirmJob, PlanFleet, Reply, Role, Run
+from bot.decision import Decision, short
+from bot.errors import FluxopsError, Forbidden, NotFound
 from bot.grammar import parse
-from bot.inventory import Inventory
 from bot.jobs import JobRecord
 from bot.policy import Identity, Policy
 from bot.render.slack import SlackMessage, render
 from bot.views import JobView, Phase, TextView
+from handlers.authority import EdgeAuthority, rate_message
 from handlers.enqueue import JobQueue
-from workers.keys import INVENTORY_KEY
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +63,21 @@ def _ack_args(messages: list[SlackMessage]) -> dict[str, Any]:
     return {"text": first.text, "blocks": list(first.blocks), "response_type": "ephemeral"}
 
 
+class GroupLookupFailed(FluxopsError):
+    """Slack did not say who is in the policy's user groups: refuse rather than guess."""
+
+
 class GroupCache:
-    """Which of the policy's Slack user groups a user is in (usergroups.users.list, cached)."""
+    """Which of the policy's Slack user groups a user is in (usergroups.users.list, cached).
+
+    Only complete answers are cached: when Slack fails to list a group, the cache is not refreshed and
+    the request is refused (a role given through a group is neither lost nor assumed for five minutes).
+    """
 
     def __init__(self, groups: set[str]) -> None:
         self._groups = groups
         self._members: dict[str, frozenset[str]] = {}
-        self._fetched = 0.0
+        self._fetched = -GROUPS_TTL
 
     async def groups_of(self, user: str, client: AsyncWebClient) -> frozenset[str]:
         if not self._groups:
@@ -80,7 +90,10 @@ class GroupCache:
                     members[group] = frozenset(response.get("users") or [])
                 except Exception:
                     log.warning("cannot list members of Slack user group %s", group, exc_info=True)
-                    members[group] = frozenset()
+                    raise GroupLookupFailed(
+                        "fluxops could not ask Slack who is in the user groups its policy names",
+                        recommendation="try again in a minute; if it persists, check the bot's usergroups:read scope",
+                    ) from None
             self._members, self._fetched = members, time.monotonic()
         return frozenset(g for g, users in self._members.items() if user in users)
 
@@ -88,36 +101,59 @@ class GroupCache:
 class SlackIntake:
     """The listeners bolt calls, and the checks they share."""
 
-    def __init__(self, *, queue: JobQueue, redis: aioredis.Redis, policy: Policy) -> None:
+    def __init__(
+        self,
+        *,
+        queue: JobQueue,
+        redis: aioredis.Redis,
+        policy: Policy,
+        authority: EdgeAuthority | None = None,
+        allowed_teams: Sequence[str] = (),
+    ) -> None:
+        """``allowed_teams``: the workspaces taken; empty: the one the bot token belongs to (auth.test)."""
         self.queue = queue
         self.redis = redis
         self.policy = policy
+        self.authority = authority or EdgeAuthority(redis=redis, policy=policy)
         self.groups = GroupCache(policy.groups_referenced("slack"))
+        self._allowed_teams = frozenset(allowed_teams)
 
     async def identity(self, user: str, client: AsyncWebClient) -> Identity:
         return Identity("slack", user, await self.groups.groups_of(user, client))
 
-    async def authorize(self, identity: Identity, command: Command) -> str:
-        """Resolve the command's cluster against the published inventory and check the policy.
+    async def team_allowed(self, team: str, enterprise: str, client: AsyncWebClient) -> bool:
+        """Whether a request from workspace ``team`` (or Enterprise Grid ``enterprise``) is taken."""
+        if not self._allowed_teams:
+            try:
+                response = await client.auth_test()
+            except Exception:
+                log.warning("auth.test failed: cannot tell which Slack workspace fluxops belongs to", exc_info=True)
+                return False
+            own = {str(response.get("team_id") or ""), str(response.get("enterprise_id") or "")} - {""}
+            self._allowed_teams = frozenset(own)
+        return bool(team) and (team in self._allowed_teams or (bool(enterprise) and enterprise in self._allowed_teams))
 
-        Returns the cluster's label for messages; raises a FluxopsError to show to the person.
-        """
-        target = command.cluster_target
-        if target is None:
-            self.policy.authorize(identity, command, None)
-            return ""
-        snapshot = await self.redis.get(INVENTORY_KEY)
-        if snapshot is None:
-            raise FluxopsError(
-                "fluxops has not listed the clusters yet (a worker publishes them when it starts)",
-                recommendation="try again in a minute; if it persists, check that a fluxops worker is running",
-            )
-        resolved = Inventory.from_json(_text(snapshot)).resolve(target)
-        self.policy.authorize(identity, command, resolved.cluster, resolved.alias)
-        return resolved.alias or resolved.cluster.ref.name
+    async def _refuse(self, ack: Ack, user: str, channel: str, text: str, reason: str, cluster: str = "") -> None:
+        await self.authority.audit_refusal(
+            actor=f"slack:{user}",
+            origin=f"slack:{channel}" if channel else "slack",
+            command=f"/flux {text}",
+            cluster=cluster,
+            reason=reason,
+        )
+        await ack(**_ack_args(render(TextView(reason, error=True))))
 
     async def on_command(self, ack: Ack, command: dict[str, Any], client: AsyncWebClient) -> None:
         text = str(command.get("text") or "")
+        user = str(command.get("user_id") or "")
+        channel = str(command.get("channel_id") or "")
+        team = str(command.get("team_id") or "")
+        enterprise = str(command.get("enterprise_id") or "")
+        if not await self.team_allowed(team, enterprise, client):
+            log.warning("slash command from Slack workspace %r refused: not an allowed workspace", team[:32])
+            reason = "This Slack workspace is not one fluxops serves (SLACK_ALLOWED_TEAMS)."
+            await self._refuse(ack, user, channel, text, reason)
+            return
         parsed = parse(text)
         if isinstance(parsed, Reply):
             await ack(**_ack_args(render(TextView(parsed.text, error=parsed.error))))
@@ -132,26 +168,35 @@ class SlackIntake:
             )
             await ack(**_ack_args(render(TextView(note, error=True))))
             return
-        user = str(command.get("user_id") or "")
+        wait = await self.authority.rate_limited(f"slack:{user}")
+        if wait is not None:
+            await self._refuse(ack, user, channel, text, rate_message(wait, self.authority.rate_limit))
+            return
         try:
             identity = await self.identity(user, client)
-            label = await self.authorize(identity, parsed.command)
+            decision = await self.authority.decide(identity, parsed.command, text)
         except FluxopsError as error:
             await ack(**_ack_args(render(TextView(error.user_text(), error=True))))
+            return
+        if not decision.allowed:
+            target = parsed.command.cluster_target
+            await self._refuse(ack, user, channel, text, decision.reason, str(target) if target else "")
             return
         record = JobRecord(
             job_id=new_job_id(),
             text=text,
             platform="slack",
             actor=user,
-            channel=str(command.get("channel_id") or ""),
-            team=str(command.get("team_id") or ""),
+            channel=channel,
+            team=team,
             response_url=str(command.get("response_url") or ""),
             created_at=time.time(),
+            decision=decision.to_json(),
         )
         # trigger_id is unique per invocation: a replayed or repeated delivery enqueues nothing new
         trigger = command.get("trigger_id")
         submitted = await self.queue.submit(record, dedupe_key=f"slack:command:{trigger}" if trigger else None)
+        label = decision.target_label
         where = f" on {label}" if label else ""
         verb = parsed.command.verb
         if submitted.duplicate:
@@ -163,27 +208,41 @@ class SlackIntake:
         await ack(**_ack_args(render(TextView(note))))
 
     async def on_button(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient, respond: Any) -> None:
+        """Confirm or Cancel of a staged job: the presser is checked against the staged decision, which
+        the button names by digest; the command is never parsed again."""
         await ack()
         action = (body.get("actions") or [{}])[0]
-        job_id = str(action.get("value") or "")
+        job_id, _, named_digest = str(action.get("value") or "").partition(" ")
         presser = str((body.get("user") or {}).get("id") or "")
+        team = str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "")
+        enterprise = str((body.get("enterprise") or {}).get("id") or "")
+        if not await self.team_allowed(team, enterprise, client):
+            await respond(text="This Slack workspace is not one fluxops serves.", replace_original=False)
+            return
         confirm = action.get("action_id") == "fluxops_confirm"
         raw = await self.redis.hgetall(f"fluxops:job:{job_id}")
         if not raw:
             await respond(text="That job is not known any more (jobs are kept 30 days).", replace_original=False)
             return
-        text = _text(raw.get(b"text"))
-        parsed = parse(text)
-        if not isinstance(parsed, Run):
-            return
         try:
+            decision = Decision.from_json(_text(raw.get(b"decision")))
+            if named_digest and short(decision.command_digest) != named_digest:
+                raise Forbidden(f"job {job_id} is not the command this button was made for; nothing was run")
             identity = await self.identity(presser, client)
-            label = await self.authorize(identity, parsed.command)
+            await self.check_presser(identity, decision)
         except FluxopsError as error:
+            await self.authority.audit_refusal(
+                actor=f"slack:{presser}",
+                origin=f"slack:{_text(raw.get(b'channel'))}",
+                command=f"{'confirm' if confirm else 'cancel'} {job_id}",
+                reason=error.message,
+                job_id=job_id,
+            )
             await respond(text=error.user_text(), response_type="ephemeral", replace_original=False)
             return
+        label = decision.target_label
         if confirm:
-            if not await self.queue.confirm(job_id, confirmed_by=presser):
+            if not await self.queue.confirm(job_id, confirmed_by=presser, digest=decision.command_digest):
                 phase = _text(raw.get(b"p:phase")) or "unknown"
                 await respond(text=f"Job {job_id} is not waiting for confirmation ({phase}).", replace_original=False)
             return
@@ -192,12 +251,27 @@ class SlackIntake:
             view = JobView(
                 job_id=job_id,
                 actor=actor,
-                title=f"{parsed.command.verb} on {label}" if label else parsed.command.verb,
+                title=f"{decision.verb} on {label}" if label else decision.verb,
                 phase=Phase.CANCELED,
                 note=f"canceled by <@{presser}>; nothing was changed",
             )
             message = render(view)[0]
             await respond(text=message.text, blocks=list(message.blocks), replace_original=True)
+
+    async def check_presser(self, identity: Identity, decision: Decision) -> None:
+        """Raise Forbidden unless ``identity`` holds the staged command's role on its decided cluster."""
+        needed = Role(decision.role)
+        if not decision.target_id:
+            have = self.policy.role_anywhere(identity)
+            if have is None or have.rank < needed.rank:
+                raise Forbidden(f"{identity.mention} may not confirm `{decision.verb}`: it needs {needed.value}")
+            return
+        inventory = await self.authority.inventory()
+        try:
+            placed = inventory.resolve(ClusterTarget(decision.target_id))
+        except NotFound:
+            raise NotFound(f"cluster {decision.target_label} is no longer in the inventory; nothing was run") from None
+        self.policy.require(identity, needed, placed.cluster, placed.alias, decision.verb)
 
 
 def build_bolt(*, signing_secret: str, token: str, api_url: str, intake: SlackIntake) -> AsyncApp:

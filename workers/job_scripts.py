@@ -47,10 +47,19 @@ return {ARGV[1], 0}
 
 # KEYS[1] job hash, KEYS[2] active jobs, KEYS[3] queue list
 # ARGV[1] job id, ARGV[2] confirmed by, ARGV[3] message, ARGV[4] phase field, ARGV[5] awaiting, ARGV[6] queued,
-# ARGV[7] job TTL -> 1 enqueued, 0 not awaiting confirmation (already confirmed, canceled, unknown)
+# ARGV[7] job TTL, ARGV[8] the command digest of the staged decision the confirmer saw
+# -> 1 enqueued, 0 not awaiting confirmation (already confirmed, canceled, unknown), -1 another command
 CONFIRM_SCRIPT = """
 if redis.call('HGET', KEYS[1], ARGV[4]) ~= ARGV[5] then
   return 0
+end
+local raw = redis.call('HGET', KEYS[1], 'decision')
+if not raw then
+  return -1
+end
+local ok, decision = pcall(cjson.decode, raw)
+if not ok or type(decision) ~= 'table' or decision['command_digest'] ~= ARGV[8] then
+  return -1
 end
 redis.call('HSET', KEYS[1], ARGV[4], ARGV[6], 'confirmed_by', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[7])
@@ -71,7 +80,7 @@ return 1
 
 
 def confirm_args(
-    job_id: str, confirmed_by: str, message: str, queue: str, ttl: int
+    job_id: str, confirmed_by: str, message: str, queue: str, ttl: int, digest: str
 ) -> tuple[list[str], list[str | int]]:
     keys = [job_key(job_id), ACTIVE_JOBS_KEY, queue]
     args: list[str | int] = [
@@ -82,6 +91,7 @@ def confirm_args(
         Phase.AWAITING_CONFIRMATION.value,
         Phase.QUEUED.value,
         ttl,
+        digest,
     ]
     return keys, args
 
@@ -101,10 +111,13 @@ class StagedJobs:
         self._confirm = redis.register_script(CONFIRM_SCRIPT)
         self._cancel = redis.register_script(CANCEL_SCRIPT)
 
-    def confirm(self, job_id: str, confirmed_by: str) -> bool:
+    def confirm(self, job_id: str, confirmed_by: str, digest: str) -> bool:
+        """Enqueue the staged job if its decision is for the command ``digest`` names."""
         message = task_message(self._celery, task_id=job_id, task_name=JOB_TASK, queue=self._queue)
-        keys, args = confirm_args(job_id, confirmed_by, message, queue_key(self._celery, self._queue), self._ttl)
-        return bool(self._confirm(keys=keys, args=args))
+        keys, args = confirm_args(
+            job_id, confirmed_by, message, queue_key(self._celery, self._queue), self._ttl, digest
+        )
+        return int(self._confirm(keys=keys, args=args)) == 1
 
     def cancel(self, job_id: str) -> bool:
         return bool(self._cancel(keys=[job_key(job_id)], args=cancel_args()))

@@ -18,6 +18,8 @@ from bot.grammar.usage import UsageError, code, shown
 
 #: how job ids are made (``j-`` and 12 hex digits of a uuid4)
 _JOB_ID = re.compile(r"j-[0-9a-f]{12}")
+#: how a confirmation names the staged command (bot.decision.short)
+_DIGEST = re.compile(r"[0-9a-f]{8}")
 _WHOLE_PLAN = {
     "plan": "plans the whole pull request",
     "apply": "applies the pull request's whole plan",
@@ -72,7 +74,12 @@ def _job_id(words: Sequence[str], command: str) -> str:
 
 
 def confirm(words: Sequence[str]) -> ConfirmJob:
-    return ConfirmJob(job_id=_job_id(words, "confirm"))
+    """``confirm JOB DIGEST``: the digest (8 hex digits, from the message that asked) names the command."""
+    words = list(words)
+    named = ""
+    if len(words) == 2 and _DIGEST.fullmatch(words[1].lower()):
+        named = words.pop().lower()
+    return ConfirmJob(job_id=_job_id(words, "confirm"), digest=named)
 
 
 def cancel(words: Sequence[str]) -> CancelJob:

@@ -153,7 +153,7 @@ def _confirm(view: ConfirmView) -> list[str]:
         out += [*_paragraph(_lines(view.summary)), ""]
     if view.consequences:
         out += [f"**{w.WHAT_THIS_WILL_DO}:**", *(f"- {text(x, ROW_MESSAGE_CHARS)}" for x in view.consequences), ""]
-    confirm, cancel = code(w.confirm_command(view.job_id)), code(w.cancel_command(view.job_id))
+    confirm, cancel = code(w.confirm_command(view.job_id, view.digest)), code(w.cancel_command(view.job_id))
     out += [f"{text(w.who_confirms(view.approver))}; {w.NOTHING_CHANGES}.", ""]
     return [*out, f"Reply {confirm} to go ahead or {cancel} to drop the job."]
 

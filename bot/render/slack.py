@@ -196,7 +196,7 @@ def _confirm(c: _Composer, view: ConfirmView) -> None:
         {
             "type": "actions",
             "elements": [
-                _button(label, "fluxops_confirm", view.job_id, style="danger"),
+                _button(label, "fluxops_confirm", f"{view.job_id} {view.digest}".strip(), style="danger"),
                 _button("Cancel", "fluxops_cancel", view.job_id),
             ],
         }

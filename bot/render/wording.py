@@ -185,9 +185,9 @@ WHAT_THIS_WILL_DO = "What this will do"
 NOTHING_CHANGES = "nothing changes until then"
 
 
-def confirm_command(job_id: str) -> str:
-    """What to type (in a PR comment, or in Slack without buttons) to go ahead with a job."""
-    return f"/flux confirm {job_id}"
+def confirm_command(job_id: str, digest: str = "") -> str:
+    """What to type (in a PR comment) to go ahead with a job: its id and the digest of its command."""
+    return f"/flux confirm {job_id} {digest}" if digest else f"/flux confirm {job_id}"
 
 
 def cancel_command(job_id: str) -> str:

@@ -1,11 +1,11 @@
-"""Comments on pull requests as fluxops trusts them: re-read from the host, and who wrote them."""
+"""Comments on pull requests as fluxops trusts them: as the signed delivery carried them, still so on the host."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 
 from bot import errors
+from bot.decision import digest
 from bot.git_host import CommentRef
 from bot.gitevents import AZURE_DEVOPS, CommentEvent
 from bot.policy import Identity
@@ -21,8 +21,16 @@ def identity_of(event: CommentEvent) -> Identity:
     return Identity(POLICY_PLATFORM[event.repo.provider], event.author)
 
 
+class CommentChanged(errors.Forbidden):
+    """The comment on the host is not the one the signed delivery carried: it was edited since."""
+
+
 def reread(host: GitHost, event: CommentEvent) -> CommentEvent | None:
-    """The comment as the host has it now; None when it is gone or was not written by who the payload says."""
+    """The comment, once the host confirms it is still exactly what was delivered.
+
+    None when it is gone or was not written by who the delivery says; CommentChanged when its text on
+    the host no longer matches the delivery's digest (an edit after it was sent never runs, whoever made it).
+    """
     try:
         info = host.get_comment(event.repo, event.number, CommentRef(event.comment_id, event.thread_id))
     except errors.NotFound:
@@ -37,4 +45,9 @@ def reread(host: GitHost, event: CommentEvent) -> CommentEvent | None:
             info.author,
         )
         return None
-    return replace(event, body=info.body)
+    if not event.body_digest or digest(info.body) != event.body_digest:
+        raise CommentChanged(
+            "the comment changed after it was sent, so fluxops does not run it",
+            recommendation="write the command in a new comment (edited comments are never run)",
+        )
+    return event

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from bot.commands import ClusterTarget
 from bot.config_file import DeployKeyPolicy, FleetRepository
+from bot.decision import Decision, short
 from bot.errors import ConfigurationError
 from bot.jobs import JobRecord
 from bot.models import Cluster
@@ -86,7 +87,7 @@ class JobPorts:
     #: the fleet_repositories entry of FLUXOPS_CONFIG for a repository URL, if it is one
     fleet_repository: Callable[[str], FleetRepository | None] = lambda url: None
     claims: ClusterClaims | None = None
-    confirm_staged: Callable[[str, str], bool] = lambda job_id, by: False
+    confirm_staged: Callable[[str, str, str], bool] = lambda job_id, by, digest: False
     cancel_staged: Callable[[str], bool] = lambda job_id: False
     #: a reporter that posts this job's message into another channel: (job record, channel) -> Reporter
     channel_reporter: Callable[[JobRecord, str], Reporter] | None = None
@@ -138,6 +139,8 @@ class Job:
         self.reporter.show(self.view)
 
     def confirm(self, view: ConfirmView) -> None:
+        if self.record.decision:  # the confirmation names the command it confirms
+            view = replace(view, digest=short(Decision.from_json(self.record.decision).command_digest))
         # run_job returns self.view.phase: it must say the job waits for its button, as the store does
         self.view = replace(self.view, phase=Phase.AWAITING_CONFIRMATION)
         self.ports.jobs.put(self.job_id, "phase", Phase.AWAITING_CONFIRMATION.value)

@@ -1,4 +1,7 @@
-"""Running one job: re-parse its text, find its cluster, run the use-case, audit the outcome.
+"""Running one job: re-parse its text, check intake's decision again, run the use-case, audit the outcome.
+
+The job acts on the cluster intake decided (its ARM id), never on a name resolved again here, and only
+while the policy the worker has now still allows it (bot.decision.recheck); a refusal is audited.
 
 Idempotent by job id: a job already in a terminal phase does nothing; a job waiting for its Confirm
 button does nothing until the button is pressed; a job picked up again after a crash resumes its saved
@@ -44,12 +47,14 @@ from bot.commands import (
     Watch,
     WatchList,
 )
+from bot.decision import Decision, recheck
 from bot.grammar import parse
 from bot.jobs import JobRecord
 from bot.ports import Reporter
 from bot.redact import redact
 from bot.usecases import configs, deploy_keys, extensions, key_rotation, reads, watches
 from bot.usecases.context import Job, JobPorts, ResolvedCluster
+from bot.usecases.refusals import audit_refusal
 from bot.views import AuditEntry, ErrorInfo, Phase, StepState, TextView
 
 Handler = Callable[[Job, Any, ResolvedCluster], None]
@@ -114,8 +119,11 @@ def run_job(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
     target = command.cluster_target
     job = Job(record, ports, reporter, title_for(command, str(target) if target else None))
     try:
-        if target is not None:
-            where = ports.resolve(target)
+        where = decided_cluster(record, ports, command)
+    except (errors.Forbidden, errors.NotFound) as refusal:
+        return refuse(job, command, refusal)
+    try:
+        if where is not None:
             job.view = replace(job.view, title=title_for(command, where.label))
         if isinstance(command, ListClusters):
             reads.clusters(job, command)
@@ -140,11 +148,47 @@ def run_job(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
         if error.retryable:
             job.show(note=f"{error.message}; trying again shortly")
             raise
+        if isinstance(error, errors.Forbidden):  # a use-case checking more clusters than the one decided
+            return refuse(job, command, error)
         fail(job, command, where, error)
     phase = job.view.phase
     if phase.terminal:
         _audit(job, command, where)
     return phase
+
+
+def decided_cluster(record: JobRecord, ports: JobPorts, command: Command) -> ResolvedCluster | None:
+    """The cluster the job may act on: the one intake decided, if the policy still allows the command there.
+
+    Scheduled jobs (beat) have no person behind them and name their cluster themselves.
+    """
+    if record.platform == key_rotation.SCHEDULE:
+        target = command.cluster_target
+        return ports.resolve(target) if target is not None else None
+    if not record.decision:
+        raise errors.Forbidden(
+            "the job carries no authorization decision, so it is not run",
+            recommendation="send the command again (jobs queued before an upgrade of fluxops are not run)",
+        )
+    decision = Decision.from_json(record.decision)
+    placed = recheck(ports.policy, decision, command, record.text, resolve=ports.resolve)
+    return None if placed is None else ResolvedCluster(cluster=placed.cluster, alias=placed.alias)
+
+
+def refuse(job: Job, command: Command, refusal: errors.FluxopsError) -> Phase:
+    """End the job refused: say why (privately and in its message) and audit the attempt."""
+    target = command.cluster_target
+    label = str(target) if target is not None else ""
+    info = ErrorInfo(
+        doing=doing_for(command, label or None),
+        message=refusal.message,
+        recommendation=refusal.recommendation,
+        code=refusal.code,
+    )
+    job.show(phase=Phase.FAILED, note="", error=info)
+    job.reporter.private(job.view)
+    audit_refusal(job.ports.audit, job.record, refusal.message, cluster=label)
+    return Phase.FAILED
 
 
 def give_up(record: JobRecord, ports: JobPorts, reporter: Reporter, error: errors.FluxopsError) -> None:

@@ -29,6 +29,7 @@ from datetime import timedelta
 from bot import errors
 from bot.commands import ClusterTarget, KeyRotate, Role
 from bot.config_file import parse_cluster_id
+from bot.decision import Decision
 from bot.deploy_keys import ACTIVE, DeployKeyRecord, KeyUser, key_id_for
 from bot.gitevents import GITHUB
 from bot.models import FluxConfigPatch, FluxConfigState, ProtectedSettings
@@ -153,7 +154,11 @@ def authorize_users(job: Job, users: Sequence[KeyUser]) -> None:
     record = job.record
     if record.platform == SCHEDULE:
         return
-    identity = Identity(POLICY_PLATFORM.get(record.platform, record.platform), record.actor)
+    # who intake decided it was, with the Slack user groups it expanded (roles through a group count here too)
+    if record.decision:
+        identity = Decision.from_json(record.decision).identity
+    else:
+        identity = Identity(POLICY_PLATFORM.get(record.platform, record.platform), record.actor)
     for user in users:
         resolved = job.ports.resolve(ClusterTarget(user.cluster_id))
         job.ports.policy.require(identity, Role.OPERATOR, resolved.cluster, resolved.alias, "key rotate")

@@ -1,16 +1,17 @@
 """`/flux` commands typed in a pull-request comment (GitHub or Azure DevOps).
 
-The web process only verified the delivery and stored the comment; here the worker
+The web process took the command from the signed delivery, resolved its cluster, checked the policy and
+stored that decision with the digest of the comment. Here the worker
 
-1. re-reads the comment from the Git host (Azure DevOps sends no signature, and a GitHub comment may
-   have been edited or deleted since): the author and text that count are the host's, not the payload's;
-2. acknowledges it (a reaction on GitHub, a like on Azure DevOps);
-3. authorizes the commenter — never the pull request's author — by their access to the repository
-   (read for reads, write for changes) and by the policy's ``github_users`` / ``ado_users`` roles;
-4. runs the command like a Slack one, answering in one reply comment edited as the job moves.
+1. checks the comment on the Git host is still exactly the one delivered, by the same author (an edit
+   after it was sent never runs: "comment again"), and acknowledges it (a reaction, a like);
+2. tells the commenter when intake refused the command (and audits it);
+3. checks the commenter's access to the repository (read for reads, write for changes) — never the pull
+   request's author — then runs the decided command like a Slack one (bot.usecases.executor checks the
+   decision again), answering in one reply comment edited as the job moves.
 
 Destructive commands stop at a confirmation; PRs have no buttons, so the same person (or anyone the
-policy allows) replies `/flux confirm <job>` or `/flux cancel <job>` on the same pull request.
+policy allows) replies `/flux confirm <job> <digest>` or `/flux cancel <job>` on the same pull request.
 """
 
 from __future__ import annotations
@@ -22,24 +23,28 @@ from bot import errors
 from bot.commands import (
     ApplyFleet,
     CancelJob,
-    Command,
+    ClusterTarget,
     ConfirmJob,
     PlanFleet,
     Reply,
+    Role,
     Run,
     Unwatch,
     Watch,
     WatchList,
 )
+from bot.decision import Decision, short
 from bot.git_host import CommentRef, Permission
 from bot.gitevents import CommentEvent
 from bot.grammar import parse
 from bot.jobs import JobRecord
+from bot.policy import Identity
 from bot.ports import GitHost, Reporter
 from bot.usecases import fleet_jobs
-from bot.usecases.comments import identity_of, reread
+from bot.usecases.comments import CommentChanged, reread
 from bot.usecases.context import JobPorts
 from bot.usecases.executor import run_job
+from bot.usecases.refusals import audit_refusal
 from bot.views import Phase, TextView
 
 log = logging.getLogger(__name__)
@@ -55,40 +60,35 @@ def _refuse(ports: JobPorts, record: JobRecord, reporter: Reporter, text: str) -
     return _end(ports, record, Phase.FAILED)
 
 
-def authorize(ports: JobPorts, host: GitHost, event: CommentEvent, command: Command) -> str:
-    """Raise Forbidden unless the commenter may run ``command``; returns the cluster's label ("" if none)."""
-    need = Permission.WRITE if command.mutates else Permission.READ
+def repository_access(host: GitHost, event: CommentEvent, need: Permission, verb: str) -> None:
+    """Raise Forbidden unless the commenter's access to the repository is at least ``need``."""
     have = host.permission(event.repo, event.author)
     if not have.at_least(need):
         raise errors.Forbidden(
-            f"{event.author} has {have.value} access to {event.repo.full_name}; `{command.verb}` needs {need.value}",
+            f"{event.author} has {have.value} access to {event.repo.full_name}; `{verb}` needs {need.value}",
             recommendation="ask a maintainer of the repository to run it, or for write access",
         )
-    target = command.cluster_target
-    identity = identity_of(event)
-    if target is None:
-        ports.policy.authorize(identity, command, None)
-        return ""
-    where = ports.resolve(target)
-    ports.policy.authorize(identity, command, where.cluster, where.alias)
-    return where.label
 
 
 def run(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
     event = CommentEvent.from_json(record.event)
     host = ports.git_host(event.repo.provider)
-    current = reread(host, event)
+    try:
+        current = reread(host, event)
+    except CommentChanged as changed:
+        audit_refusal(ports.audit, record, changed.message)
+        return _refuse(ports, record, reporter, changed.user_text())
     if current is None:
         return _end(ports, record, Phase.CANCELED)
     if ports.jobs.get(record.job_id, "done:acknowledged") != "1":
         host.acknowledge(event.repo, event.number, CommentRef(event.comment_id, event.thread_id))
         ports.jobs.put(record.job_id, "done:acknowledged", "1")
-    parsed = parse(current.body, comment=True)
+    parsed = parse(record.text)
     if isinstance(parsed, Reply):
         reporter.private(TextView(parsed.text, error=parsed.error))
         return _end(ports, record, Phase.FAILED if parsed.error else Phase.SUCCEEDED)
     if not isinstance(parsed, Run):
-        return _end(ports, record, Phase.CANCELED)  # edited so that it no longer addresses fluxops
+        return _end(ports, record, Phase.CANCELED)
     command = parsed.command
     if isinstance(command, (Watch, Unwatch, WatchList)):
         return _refuse(
@@ -98,15 +98,19 @@ def run(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
         kind = "plan" if isinstance(command, PlanFleet) else "apply"
         return fleet_jobs.run(replace(record, kind=kind), ports, reporter)
     try:
+        decision = Decision.from_json(record.decision)
+        if not decision.allowed:
+            raise errors.Forbidden(decision.reason)
         if isinstance(command, (ConfirmJob, CancelJob)):
             return _answer_staged(record, ports, reporter, host, current, command)
-        authorize(ports, host, current, command)
+        repository_access(host, current, Permission.WRITE if command.mutates else Permission.READ, command.verb)
     except errors.FluxopsError as error:
         if error.retryable:
             raise
+        if isinstance(error, errors.Forbidden):
+            audit_refusal(ports.audit, record, error.message)
         return _refuse(ports, record, reporter, error.user_text())
-    line = current.body.strip().splitlines()[0].strip()[len("/flux") :].strip()
-    return run_job(replace(record, text=line, actor=current.author), ports, reporter)
+    return run_job(record, ports, reporter)
 
 
 def _answer_staged(
@@ -117,7 +121,8 @@ def _answer_staged(
     event: CommentEvent,
     command: ConfirmJob | CancelJob,
 ) -> Phase:
-    """`/flux confirm JOB` / `/flux cancel JOB`: only for a job staged on this pull request."""
+    """`/flux confirm JOB DIGEST` / `/flux cancel JOB`: only for a job staged on this pull request, by someone
+    who may run the staged command on its decided cluster; the staged command is never parsed again."""
     job_id = command.job_id
     try:
         staged = ports.jobs.load(job_id)
@@ -125,12 +130,26 @@ def _answer_staged(
         return _refuse(ports, record, reporter, f"There is no job {job_id} (jobs are kept 30 days).")
     if staged.platform != record.platform or staged.channel != record.channel:
         return _refuse(ports, record, reporter, f"Job {job_id} was not started on this pull request.")
-    parsed = parse(staged.text)
-    if not isinstance(parsed, Run):
-        return _refuse(ports, record, reporter, f"Job {job_id} cannot be confirmed any more.")
-    authorize(ports, host, event, parsed.command)
-    if isinstance(command, ConfirmJob):
-        if not ports.confirm_staged(job_id, event.author):
+    decision = Decision.from_json(staged.decision)
+    confirming = isinstance(command, ConfirmJob)
+    if isinstance(command, ConfirmJob) and command.digest != short(decision.command_digest):
+        wanted = f"/flux confirm {job_id} {short(decision.command_digest)}"
+        raise errors.Forbidden(
+            f"`/flux confirm` must name the digest of the command it confirms: job {job_id} is `/flux {decision.text}`",
+            recommendation=f"if that is what you mean, reply `{wanted}`",
+        )
+    repository_access(host, event, Permission.WRITE, command.verb)
+    confirmer = Identity(decision.platform, event.author)
+    where = ports.resolve(ClusterTarget(decision.target_id)) if decision.target_id else None
+    needed = Role(decision.role)
+    if where is not None:
+        ports.policy.require(confirmer, needed, where.cluster, where.alias, decision.verb)
+    else:
+        have = ports.policy.role_anywhere(confirmer)
+        if have is None or have.rank < needed.rank:
+            raise errors.Forbidden(f"{event.author} may not confirm `{decision.verb}`: it needs {needed.value}")
+    if confirming:
+        if not ports.confirm_staged(job_id, event.author, decision.command_digest):
             phase = ports.jobs.get(job_id, "phase") or "unknown"
             return _refuse(ports, record, reporter, f"Job {job_id} is not waiting for confirmation ({phase}).")
         reporter.private(TextView(f"Confirmed by {event.author}: job {job_id} runs now; its comment shows progress."))

@@ -1,0 +1,225 @@
+"""One authorization decision, made at intake and carried in the job record to the ARM write.
+
+The web process parses a command once, resolves its cluster to an ARM id, expands who asks (Slack user
+groups), checks the policy and stores what it decided as a ``Decision`` in the job record. The worker acts
+on that decision only: the command text must be the one decided (its digest), the cluster is the decided
+ARM id (never a name resolved again against a live inventory that may have changed), and the same
+``authorize`` runs again against the policy the worker has now, so a role revoked in between stops
+queued work. A PR comment's decision also keeps the digest of the comment as the signed delivery had it:
+the worker refuses when the Git host's comment no longer matches it.
+
+``authorize`` is the one check both sides run. It never tells a person about a cluster they have no
+role on: an unknown cluster and a cluster they may not see get the same answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Protocol
+
+from bot import errors
+from bot.commands import ClusterTarget, Command, Help, Role
+from bot.models import Cluster
+from bot.policy import Identity, Policy
+
+#: a job's decision that was refused at intake (the worker only tells the person and audits it)
+REFUSED = "refused"
+ALLOWED = "allowed"
+
+
+class Placed(Protocol):
+    """A resolved cluster: an inventory entry (web) or a ResolvedCluster (worker)."""
+
+    @property
+    def cluster(self) -> Cluster: ...
+
+    @property
+    def alias(self) -> str | None: ...
+
+
+Resolve = Callable[[ClusterTarget], Placed]
+
+
+def digest(text: str) -> str:
+    """The digest people and jobs name a command or a comment by (SHA-256, hex)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def short(full_digest: str) -> str:
+    """The part of a digest a person types: ``/flux confirm JOB 1a2b3c4d``."""
+    return full_digest[:8]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What intake decided about one command from one person.
+
+    ``text`` is the command as authorized (the words after /flux) and ``command_digest`` its digest;
+    ``target_id`` the ARM id of its cluster ("" for commands without one) and ``target_label`` how
+    messages name it; ``platform``/``user``/``groups`` the identity as the policy saw it (groups expanded at
+    intake); ``role`` the role the command needs; ``comment_digest`` the digest of the whole PR comment as
+    delivered ("" from Slack); ``outcome`` is ``allowed`` or ``refused`` with the ``reason`` shown to the person.
+    """
+
+    text: str
+    command_digest: str
+    platform: str
+    user: str
+    groups: tuple[str, ...] = ()
+    target_id: str = ""
+    target_label: str = ""
+    role: str = ""
+    verb: str = ""
+    policy_version: str = ""
+    comment_digest: str = ""
+    outcome: str = ALLOWED
+    reason: str = ""
+
+    @property
+    def identity(self) -> Identity:
+        return Identity(self.platform, self.user, frozenset(self.groups))
+
+    @property
+    def allowed(self) -> bool:
+        return self.outcome == ALLOWED
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Decision:
+        """Read a stored decision; anything that is not exactly its shape is refused (Redis is not trusted)."""
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise _unreadable("it is not JSON") from None
+        if not isinstance(data, dict):
+            raise _unreadable("it is not an object")
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            value = data.get(f.name)
+            if f.name == "groups":
+                if not isinstance(value, list) or not all(isinstance(g, str) for g in value):
+                    raise _unreadable("groups is not a list of strings")
+                values[f.name] = tuple(value)
+            elif not isinstance(value, str):
+                raise _unreadable(f"{f.name} is missing")
+            else:
+                values[f.name] = value
+        decision = cls(**values)  # type: ignore[arg-type]
+        if decision.command_digest != digest(decision.text):
+            raise _unreadable("its command does not match its digest")
+        if decision.outcome not in (ALLOWED, REFUSED):
+            raise _unreadable(f"unknown outcome {decision.outcome!r}")
+        return decision
+
+
+def _unreadable(why: str) -> errors.Forbidden:
+    return errors.Forbidden(
+        f"the job's authorization record cannot be read ({why}), so it is not run",
+        recommendation="send the command again; if this repeats, something other than fluxops writes to its Redis",
+    )
+
+
+def unseen(target: ClusterTarget, identity: Identity) -> errors.NotFound:
+    """The one answer for a cluster that does not exist and for one ``identity`` has no role on."""
+    return errors.NotFound(
+        f"{identity.mention} has no role on a cluster named '{target.cluster}'",
+        recommendation="`/flux clusters` lists the clusters you may see; check the name, or ask a fluxops admin",
+    )
+
+
+def authorize(policy: Policy, identity: Identity, command: Command, *, resolve: Resolve) -> tuple[Placed | None, Role]:
+    """The cluster ``command`` acts on (None when it has none) once ``identity`` may run it there.
+
+    Raises Forbidden (the role is too low), NotFound (no such cluster, or none this person may see:
+    the same answer), InvalidRequest (ambiguous names).
+    """
+    if isinstance(command, Help):
+        return None, Role.VIEWER
+    target = command.cluster_target
+    if target is None:
+        policy.authorize(identity, command, None)
+        return None, command.role
+    try:
+        where = resolve(target)
+    except errors.NotFound:
+        raise unseen(target, identity) from None
+    if policy.role_for(identity, where.cluster, where.alias) is None:
+        raise unseen(target, identity)
+    policy.authorize(identity, command, where.cluster, where.alias)
+    return where, command.role
+
+
+def decide(
+    policy: Policy,
+    identity: Identity,
+    command: Command,
+    text: str,
+    *,
+    resolve: Resolve,
+    comment_digest: str = "",
+) -> Decision:
+    """Authorize ``command`` (typed as ``text``) for ``identity`` and say so in a Decision.
+
+    A refusal is a Decision too (``outcome`` refused, ``reason`` the message for the person), so a refused
+    PR comment can still be answered on its pull request; other errors (no inventory yet) propagate.
+    """
+    base = Decision(
+        text=text,
+        command_digest=digest(text),
+        platform=identity.platform,
+        user=identity.user,
+        groups=tuple(sorted(identity.groups)),
+        role=command.role.value,
+        verb=command.verb,
+        policy_version=policy.version,
+        comment_digest=comment_digest,
+    )
+    try:
+        where, _ = authorize(policy, identity, command, resolve=resolve)
+    except (errors.Forbidden, errors.NotFound) as refusal:
+        return replace(base, outcome=REFUSED, reason=refusal.user_text())
+    if where is None:
+        return base
+    return replace(base, target_id=where.cluster.ref.arm_id, target_label=where.alias or where.cluster.ref.name)
+
+
+def recheck(policy: Policy, decision: Decision, command: Command, text: str, *, resolve: Resolve) -> Placed | None:
+    """The worker's side: the job may run ``command`` (parsed from ``text``) as decided, under today's policy.
+
+    Returns the decided cluster, resolved by its ARM id. Raises Forbidden when the text is not the one
+    decided, the decision was a refusal, or the policy no longer allows it; NotFound when the decided
+    cluster has gone from the inventory.
+    """
+    if not decision.allowed:
+        raise errors.Forbidden(decision.reason or "this command was refused when it was received")
+    if digest(text) != decision.command_digest or text != decision.text:
+        raise errors.Forbidden(
+            "the job's command is not the one that was authorized, so it is not run",
+            recommendation="send the command again",
+        )
+    target = command.cluster_target
+    if (target is None) != (not decision.target_id):
+        raise errors.Forbidden(
+            "the job's cluster is not the one that was authorized, so it is not run",
+            recommendation="send the command again",
+        )
+    identity = decision.identity
+    if target is None:
+        policy.authorize(identity, command, None)
+        return None
+    try:
+        where = resolve(ClusterTarget(decision.target_id))
+    except errors.NotFound:
+        raise errors.NotFound(
+            f"cluster {decision.target_label} ({decision.target_id}) is no longer in the inventory",
+            recommendation="check `/flux clusters`; send the command again once the cluster is back",
+        ) from None
+    if where.cluster.ref.arm_id.casefold() != decision.target_id.casefold():
+        raise errors.Forbidden(f"the inventory resolves {decision.target_id} to another cluster; not run")
+    policy.authorize(identity, command, where.cluster, where.alias)
+    return where

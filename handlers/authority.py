@@ -1,0 +1,104 @@
+"""Intake's side of bot.decision, shared by the Slack and Git receivers.
+
+- ``decide``: resolve a command's cluster against the inventory the workers publish and check the policy,
+  once, before anything is stored (bot.decision.decide);
+- ``rate_limited``: per-person limits, counted in Redis so every web replica shares them;
+- ``audit_refusal``: refusals at the edge go to the same audit stream as the workers' entries.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import redis.asyncio as aioredis
+
+from bot.commands import Command
+from bot.decision import Decision, decide
+from bot.errors import FluxopsError
+from bot.inventory import Inventory
+from bot.policy import Identity, Policy
+from bot.usecases.refusals import refusal_entry
+from workers.audit_log import FIELDS
+from workers.keys import INVENTORY_KEY
+
+RATE_WINDOW_SECONDS = 60
+AUDIT_STREAM = "fluxops:audit"
+AUDIT_MAXLEN = 100_000
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class EdgeAuthority:
+    def __init__(
+        self,
+        *,
+        redis: aioredis.Redis,
+        policy: Policy,
+        rate_limit: int = 30,
+        audit_stream: str = AUDIT_STREAM,
+        audit_maxlen: int = AUDIT_MAXLEN,
+    ) -> None:
+        """``rate_limit``: commands one person may send per minute (0: no limit)."""
+        self.redis = redis
+        self.policy = policy
+        self.rate_limit = rate_limit
+        self._stream = audit_stream
+        self._maxlen = audit_maxlen
+
+    async def inventory(self) -> Inventory:
+        snapshot = await self.redis.get(INVENTORY_KEY)
+        if snapshot is None:
+            raise FluxopsError(
+                "fluxops has not listed the clusters yet (a worker publishes them when it starts)",
+                recommendation="try again in a minute; if it persists, check that a fluxops worker is running",
+            )
+        return Inventory.from_json(_text(snapshot))
+
+    async def decide(self, identity: Identity, command: Command, text: str, *, comment_digest: str = "") -> Decision:
+        """What the policy says of ``identity`` running ``command`` (typed as ``text``); refusals included."""
+        inventory = await self.inventory() if command.cluster_target is not None else Inventory([])
+        return decide(self.policy, identity, command, text, resolve=inventory.resolve, comment_digest=comment_digest)
+
+    async def rate_limited(self, who: str) -> int | None:
+        """Count one command for ``who`` (``platform:id``); the seconds to wait when over the limit, else None."""
+        if self.rate_limit <= 0:
+            return None
+        now = time.time()
+        window = int(now // RATE_WINDOW_SECONDS)
+        key = f"fluxops:rate:{who}:{window}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, RATE_WINDOW_SECONDS * 2)
+            count, _ = await pipe.execute()
+        if int(count) <= self.rate_limit:
+            return None
+        return max(1, int((window + 1) * RATE_WINDOW_SECONDS - now))
+
+    async def audit_refusal(
+        self, *, actor: str, origin: str, command: str, reason: str, cluster: str = "", job_id: str = ""
+    ) -> None:
+        entry = refusal_entry(
+            actor=actor, origin=origin, command=command, cluster=cluster, job_id=job_id, reason=reason
+        )
+        values = {
+            "time": entry.time or datetime.now(UTC).isoformat(timespec="seconds"),
+            "actor": entry.actor,
+            "origin": entry.origin,
+            "command": entry.command,
+            "cluster": entry.cluster,
+            "job_id": entry.job_id,
+            "result": entry.result,
+        }
+        await self.redis.xadd(
+            self._stream, {field: values[field] for field in FIELDS}, maxlen=self._maxlen, approximate=True
+        )
+
+
+def rate_message(wait: int, limit: int) -> str:
+    return (
+        f"You have sent more than {limit} fluxops commands in a minute, so this one was not run. "
+        f"Try again in {wait} s (the limit is FLUXOPS_RATE_LIMIT)."
+    )
