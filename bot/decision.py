@@ -77,6 +77,7 @@ class Decision:
     comment_digest: str = ""
     outcome: str = ALLOWED
     reason: str = ""
+    recommendation: str = ""
 
     @property
     def identity(self) -> Identity:
@@ -166,7 +167,7 @@ def decide(
     """Authorize ``command`` (typed as ``text``) for ``identity`` and say so in a Decision.
 
     A refusal is a Decision too (``outcome`` refused, ``reason`` the message for the person), so a refused
-    PR comment can still be answered on its pull request; other errors (no inventory yet) propagate.
+    PR comment can still be answered on its pull request; so is a command that cannot be decided now.
     """
     base = Decision(
         text=text,
@@ -181,8 +182,8 @@ def decide(
     )
     try:
         where, _ = authorize(policy, identity, command, resolve=resolve)
-    except (errors.Forbidden, errors.NotFound) as refusal:
-        return replace(base, outcome=REFUSED, reason=refusal.user_text())
+    except errors.FluxopsError as refusal:  # not allowed, or not decidable now (no inventory yet): not run
+        return replace(base, outcome=REFUSED, reason=refusal.message, recommendation=refusal.recommendation)
     if where is None:
         return base
     return replace(base, target_id=where.cluster.ref.arm_id, target_label=where.alias or where.cluster.ref.name)
@@ -196,7 +197,9 @@ def recheck(policy: Policy, decision: Decision, command: Command, text: str, *, 
     cluster has gone from the inventory.
     """
     if not decision.allowed:
-        raise errors.Forbidden(decision.reason or "this command was refused when it was received")
+        raise errors.Forbidden(
+            decision.reason or "this command was refused when it was received", recommendation=decision.recommendation
+        )
     if digest(text) != decision.command_digest or text != decision.text:
         raise errors.Forbidden(
             "the job's command is not the one that was authorized, so it is not run",

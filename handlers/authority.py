@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
 
-from bot.commands import Command
-from bot.decision import Decision, decide
+from bot.commands import ClusterTarget, Command
+from bot.decision import Decision, Placed, Resolve, decide
 from bot.errors import FluxopsError
 from bot.inventory import Inventory
 from bot.policy import Identity, Policy
@@ -59,20 +59,27 @@ class EdgeAuthority:
 
     async def decide(self, identity: Identity, command: Command, text: str, *, comment_digest: str = "") -> Decision:
         """What the policy says of ``identity`` running ``command`` (typed as ``text``); refusals included."""
-        inventory = await self.inventory() if command.cluster_target is not None else Inventory([])
-        return decide(self.policy, identity, command, text, resolve=inventory.resolve, comment_digest=comment_digest)
+        resolve: Resolve = Inventory([]).resolve
+        if command.cluster_target is not None:
+            try:
+                resolve = (await self.inventory()).resolve
+            except FluxopsError as error:
+                resolve = _raising(error)
+        return decide(self.policy, identity, command, text, resolve=resolve, comment_digest=comment_digest)
 
-    async def rate_limited(self, who: str) -> int | None:
-        """Count one command for ``who`` (``platform:id``); the seconds to wait when over the limit, else None."""
+    async def rate_limited(self, who: str, what: str) -> int | None:
+        """Count command ``what`` for ``who`` (``platform:id``) in this minute; the seconds to wait when over
+        the limit, else None. Copies of one request (redeliveries, the same comment) count once."""
         if self.rate_limit <= 0:
             return None
         now = time.time()
         window = int(now // RATE_WINDOW_SECONDS)
         key = f"fluxops:rate:{who}:{window}"
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
+            pipe.sadd(key, what)
+            pipe.scard(key)
             pipe.expire(key, RATE_WINDOW_SECONDS * 2)
-            count, _ = await pipe.execute()
+            _, count, _ = await pipe.execute()
         if int(count) <= self.rate_limit:
             return None
         return max(1, int((window + 1) * RATE_WINDOW_SECONDS - now))
@@ -95,6 +102,13 @@ class EdgeAuthority:
         await self.redis.xadd(
             self._stream, {field: values[field] for field in FIELDS}, maxlen=self._maxlen, approximate=True
         )
+
+
+def _raising(error: FluxopsError) -> Resolve:
+    def resolve(target: ClusterTarget) -> Placed:
+        raise error
+
+    return resolve
 
 
 def rate_message(wait: int, limit: int) -> str:

@@ -263,7 +263,7 @@ class GitIntake:
         if authority.policy.role_anywhere(identity) is None:
             await authority.audit_refusal(actor=who, origin=origin, command=command, reason="no fluxops role")
             return Ignored(f"{event.author} has no fluxops role")
-        wait = await authority.rate_limited(who)
+        wait = await authority.rate_limited(who, once)
         if wait is not None:
             reason = rate_message(wait, authority.rate_limit)
             await authority.audit_refusal(actor=who, origin=origin, command=command, reason=reason)

@@ -168,7 +168,7 @@ class SlackIntake:
             )
             await ack(**_ack_args(render(TextView(note, error=True))))
             return
-        wait = await self.authority.rate_limited(f"slack:{user}")
+        wait = await self.authority.rate_limited(f"slack:{user}", str(command.get("trigger_id") or uuid.uuid4()))
         if wait is not None:
             await self._refuse(ack, user, channel, text, rate_message(wait, self.authority.rate_limit))
             return

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import ClientResponse
 
+from bot.decision import digest
 from bot.gitevents import CommentEvent, PullRequestEvent, PushEvent, RepoRef
 from sandbox.azure_devops import payloads as ado
 from tests.handlers.test_github_webhook import (
@@ -219,8 +222,16 @@ async def test_comments_addressed_to_fluxops(hooks: Hooks, content: str, kind: s
     assert_fresh_record(
         record, platform="azure-devops", kind=kind, actor="carol@contoso.com", channel=channel, text=words
     )
-    assert CommentEvent.from_json(record.event) == CommentEvent(
-        repo=fleet_ref(), number=7, comment_id="2", author="carol@contoso.com", body=content, thread_id="31"
+    event = CommentEvent.from_json(record.event)
+    assert abs(event.created_at - time.time()) < 120  # the comment's publishedDate: just now
+    assert replace(event, created_at=0.0) == CommentEvent(
+        repo=fleet_ref(),
+        number=7,
+        comment_id="2",
+        author="carol@contoso.com",
+        body=content,
+        thread_id="31",
+        body_digest=digest(content),
     )
 
 

@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 from celery import Celery
 from celery.exceptions import TimeoutError as CeleryTimeout
 
+from bot.decision import Decision, digest
 from bot.jobs import JobRecord
 from bot.settings import Settings
 from handlers.enqueue import JobQueue, Submitted
@@ -85,6 +86,9 @@ def queue(sync_redis: redis.Redis) -> Iterator[str]:
 
 
 NewRecord = Callable[[], JobRecord]
+TEXT = "config delete apps -c prod-weu"
+#: what intake decided about TEXT: a confirmation must name this command's digest
+DECISION = Decision(text=TEXT, command_digest=digest(TEXT), platform="slack", user="U123", role="admin")
 
 
 @pytest.fixture
@@ -94,8 +98,8 @@ def new_record(sync_redis: redis.Redis) -> Iterator[NewRecord]:
 
     def make() -> JobRecord:
         record = JobRecord(
-            job_id=f"j-{uuid.uuid4().hex[:12]}", text="config delete apps -c prod-weu", platform="slack",
-            actor="U123", channel="C42", created_at=1700000000.0,
+            job_id=f"j-{uuid.uuid4().hex[:12]}", text=TEXT, platform="slack",
+            actor="U123", channel="C42", created_at=1700000000.0, decision=DECISION.to_json(),
         )  # fmt: skip
         made.append(record.job_id)
         return record
@@ -163,7 +167,7 @@ async def test_confirmed_and_requeued_jobs_run_on_a_real_worker(
     jobs = JobQueue(redis=aio, celery=celery, task_name=PING, task_args=lambda _job_id: [])
     record = new_record()
     await jobs.stage(record)
-    assert await jobs.confirm(record.job_id, confirmed_by="U7")
+    assert await jobs.confirm(record.job_id, confirmed_by="U7", digest=DECISION.command_digest)
     assert result_of(celery, record.job_id, worker)["pid"] == worker.pid
 
     # a job that never started is left to the broker: requeueing it would only duplicate the backlog
@@ -225,7 +229,8 @@ async def test_stage_waits_and_confirm_enqueues_once(
     assert sync_redis.zscore(ACTIVE_JOBS_KEY, record.job_id) is None  # no recovery sweep requeues an unconfirmed job
 
     presses = await asyncio.gather(
-        jobs.confirm(record.job_id, confirmed_by="U7"), jobs.confirm(record.job_id, confirmed_by="U8")
+        jobs.confirm(record.job_id, confirmed_by="U7", digest=DECISION.command_digest),
+        jobs.confirm(record.job_id, confirmed_by="U8", digest=DECISION.command_digest),
     )
     assert sorted(presses) == [False, True]
     assert sync_redis.llen(queue) == 1
@@ -233,6 +238,22 @@ async def test_stage_waits_and_confirm_enqueues_once(
     assert store.load(record.job_id).confirmed_by in {"U7", "U8"}
     assert sync_redis.zscore(ACTIVE_JOBS_KEY, record.job_id) is not None
     assert await jobs.cancel(record.job_id) is False  # too late: it is queued
+
+
+async def test_confirm_names_the_staged_command(
+    aio: aioredis.Redis, sync_redis: redis.Redis, celery: Celery, queue: str, new_record: NewRecord
+):
+    """A press made for another command (a record rewritten since, or a forged press) enqueues nothing."""
+    jobs = JobQueue(redis=aio, celery=celery, queue=queue)
+    record = new_record()
+    await jobs.stage(record)
+    assert await jobs.confirm(record.job_id, confirmed_by="U7", digest=digest("config delete other -c prod")) is False
+    sync_redis.hset(job_key(record.job_id), "decision", "{not json")
+    assert await jobs.confirm(record.job_id, confirmed_by="U7", digest=DECISION.command_digest) is False
+    sync_redis.hdel(job_key(record.job_id), "decision")
+    assert await jobs.confirm(record.job_id, confirmed_by="U7", digest=DECISION.command_digest) is False
+    assert sync_redis.llen(queue) == 0
+    assert RedisJobStore(redis=sync_redis).phase(record.job_id) == "awaiting_confirmation"
 
 
 async def test_cancel_after_stage_stops_confirm(
@@ -243,8 +264,8 @@ async def test_cancel_after_stage_stops_confirm(
     await jobs.stage(record)
     assert await jobs.cancel(record.job_id) is True
     assert await jobs.cancel(record.job_id) is False
-    assert await jobs.confirm(record.job_id, confirmed_by="U7") is False
+    assert await jobs.confirm(record.job_id, confirmed_by="U7", digest=DECISION.command_digest) is False
     assert sync_redis.llen(queue) == 0
     assert RedisJobStore(redis=sync_redis).phase(record.job_id) == "canceled"
-    assert await jobs.confirm("j-unknown", confirmed_by="U7") is False
+    assert await jobs.confirm("j-unknown", confirmed_by="U7", digest=DECISION.command_digest) is False
     assert await jobs.cancel("j-unknown") is False

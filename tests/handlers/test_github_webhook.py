@@ -11,9 +11,10 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -23,6 +24,7 @@ import redis
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
+from bot.decision import digest
 from bot.errors import ConfigurationError
 from bot.gitevents import CommentEvent, PullRequestEvent, PushEvent, RepoRef, ReviewEvent, event_from_json
 from bot.jobs import JobRecord
@@ -47,6 +49,10 @@ ADO_FLEET = ("contoso", "platform", "fleet")  # apply_on_merge: true
 ADO_OTHER = ("contoso", "platform", "app")
 
 CONFIG = f"""
+roles:
+  - role: viewer
+    github_users: ["*"]
+    ado_users: ["*"]
 fleet_repositories:
   - repository: https://github.com/{FLEET}
     apply_on_merge: true
@@ -204,9 +210,9 @@ def pr(
     )  # fmt: skip
 
 
-def comment(body: str, **kw: Any) -> dict[str, Any]:
+def comment(body: str, comment_id: int = 555, **kw: Any) -> dict[str, Any]:
     kw.setdefault("author", "carol")
-    return gh.issue_comment(repo=repo(), number=12, comment_id=555, body=body, **kw)
+    return gh.issue_comment(repo=repo(), number=12, comment_id=comment_id, body=body, **kw)
 
 
 def review(state: str = "approved", action: str = "submitted", *, full_name: str = FLEET) -> dict[str, Any]:
@@ -344,8 +350,15 @@ async def test_comments_addressed_to_fluxops(hooks: Hooks, text: str, kind: str,
     record = hooks.job(body["job"])
     # the commenter is the actor, never the pull request's author
     assert_fresh_record(record, platform="github", kind=kind, actor="carol", channel=f"{FLEET}#12", text=words)
-    assert CommentEvent.from_json(record.event) == CommentEvent(
-        repo=fleet_ref(installation_id="77"), number=12, comment_id="555", author="carol", body=text
+    event = CommentEvent.from_json(record.event)
+    assert abs(event.created_at - time.time()) < 120  # the comment's created_at: just now
+    assert replace(event, created_at=0.0) == CommentEvent(
+        repo=fleet_ref(installation_id="77"),
+        number=12,
+        comment_id="555",
+        author="carol",
+        body=text,
+        body_digest=digest(text),
     )
 
 
@@ -409,8 +422,12 @@ async def test_a_redelivery_is_a_duplicate(hooks: Hooks):
     assert again.status == 202
     assert await again.json() == {"job": first["job"], "duplicate": True}
     assert hooks.queue_length() == 1 and hooks.job_ids() == {first["job"]}
-    # a new delivery of the same content is a new event (someone typed it again)
-    await accepted(await hooks.github("issue_comment", comment("/flux apply")))
+    # the same signed comment under a new delivery id (a captured delivery replayed) runs once all the same
+    replayed = await hooks.github("issue_comment", comment("/flux apply"))
+    assert await replayed.json() == {"job": first["job"], "duplicate": True}
+    assert hooks.queue_length() == 1
+    # someone typing it again writes a new comment: a new job
+    await accepted(await hooks.github("issue_comment", comment("/flux apply", comment_id=556)))
     assert hooks.queue_length() == 2
 
 

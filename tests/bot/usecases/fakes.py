@@ -24,11 +24,13 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar, cast
 
 from bot import errors
-from bot.commands import ClusterTarget
+from bot.commands import ClusterTarget, Run
 from bot.config_file import DeployKeyPolicy, FluxopsConfig, RoleRule
+from bot.decision import decide
 from bot.deploy_keys import CredentialUse, DeployKeyRecord, GeneratedKey, KeyUser
 from bot.git_host import CheckRun, CommentInfo, CommentRef, CommitStatus, Permission, PullRequestInfo
 from bot.gitevents import GITHUB, RepoRef
+from bot.grammar import parse
 from bot.jobs import JobRecord
 from bot.models import (
     Cluster,
@@ -48,7 +50,7 @@ from bot.models import (
     RepositoryRef,
     Secret,
 )
-from bot.policy import Policy
+from bot.policy import Identity, Policy
 from bot.render.markdown import render_markdown
 from bot.render.slack import render as render_slack
 from bot.repo_urls import canonical_repo
@@ -885,6 +887,12 @@ def everything_said(world: World) -> str:
     return "\n".join(parts)
 
 
+def admins(user: str = "U123") -> Policy:
+    """A policy making Slack user ``user`` an admin on every cluster."""
+    rule = RoleRule.model_validate({"role": "admin", "slack_users": [user]})
+    return Policy(FluxopsConfig(roles=[rule]))
+
+
 def operators(*clusters: str, user: str = "U123") -> Policy:
     """A policy making Slack user ``user`` an operator on the clusters named (every cluster when none)."""
     selector = {"names": list(clusters)} if clusters else {}
@@ -974,7 +982,8 @@ class World:
     keys: FakeKeyRegistry | None = field(default_factory=FakeKeyRegistry)
     key_maker: FakeKeyMaker = field(default_factory=FakeKeyMaker)
     key_policy: DeployKeyPolicy = field(default_factory=DeployKeyPolicy)
-    policy: Policy = field(default_factory=Policy.empty)
+    #: who may do what: by default U123 (every job's actor) is an admin everywhere
+    policy: Policy = field(default_factory=lambda: admins())
     #: model source fetches in FakeFluxConfigs (see ``fetch``)
     fetches: bool = False
     #: HTTPS tokens the Git host takes
@@ -1078,11 +1087,25 @@ class World:
         return self.git
 
     def record(self, text: str, *, job_id: str = "j-1", confirmed_by: str = "") -> JobRecord:
+        """The job record intake would write for U123 typing ``text`` in Slack, with its decision."""
         record = JobRecord(
-            job_id=job_id, text=text, platform="slack", actor="U123", channel="C123", confirmed_by=confirmed_by
+            job_id=job_id,
+            text=text,
+            platform="slack",
+            actor="U123",
+            channel="C123",
+            confirmed_by=confirmed_by,
+            decision=self.decision(text, Identity("slack", "U123")),
         )
         self.jobs.records[job_id] = record
         return record
+
+    def decision(self, text: str, identity: Identity) -> str:
+        """What intake decides about ``identity`` typing ``text`` (bot.decision), as a job record keeps it."""
+        parsed = parse(text)
+        if not isinstance(parsed, Run):  # intake would not have enqueued it; the worker must still cope
+            return ""
+        return decide(self.policy, identity, parsed.command, text, resolve=self.resolve).to_json()
 
     def run(self, text: str, *, job_id: str = "j-1", confirmed_by: str = "") -> Phase:
         """Run the job for ``text`` (again, when ``job_id`` ran before) to its end or its Confirm button."""

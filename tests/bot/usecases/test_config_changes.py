@@ -174,7 +174,7 @@ def test_reads_show_what_they_read_and_neither_lock_nor_audit(world: World, text
             "flux configuration 'cluster-config' has no kustomization 'nope'",
         ),
         (f"config show nope {ON}", "flux configuration 'nope' does not exist on cluster 'flux-demo-arc'"),
-        ("config show cluster-config -c elsewhere", "fluxops knows no cluster 'elsewhere'"),
+        ("config show cluster-config -c elsewhere", "<@U123> has no role on a cluster named 'elsewhere'"),
     ],
 )
 def test_reads_of_something_missing_fail(world: World, text: str, message: str) -> None:
@@ -185,7 +185,8 @@ def test_reads_of_something_missing_fail(world: World, text: str, message: str) 
     view = world.reporter.last
     assert view.error is not None and view.error.message == message
     assert world.reporter.private_views == [view]
-    assert world.audit.entries == []  # reads are not audited, even when they fail
+    # reads are not audited, even when they fail; a refusal is (an unknown cluster is refused like a hidden one)
+    assert [e.result for e in world.audit.entries] == ([f"refused: {message}"] if "no role" in message else [])
     assert world.jobs.get("j-1", "phase") == "failed"
 
 

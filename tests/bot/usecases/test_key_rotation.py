@@ -22,6 +22,7 @@ from tests.bot.usecases.fakes import (
     FakeOperation,
     WorkerDied,
     World,
+    admins,
     everything_said,
     operators,
 )
@@ -208,6 +209,7 @@ def test_nothing_to_rotate_is_not_found(world: World, text: str, message: str) -
 
 def test_a_key_no_configuration_uses_any_more_is_not_rotated(world: World) -> None:
     old = keyed(world, USERS[:1])
+    world.policy = admins()  # a delete needs an admin
     assert world.run("config delete apps -c flux-demo-arc", job_id="delete", confirmed_by="U999") is Phase.SUCCEEDED
 
     assert rotate(world, f"key rotate --key {old.key_id}") is Phase.FAILED

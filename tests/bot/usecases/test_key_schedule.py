@@ -10,7 +10,7 @@ from bot.policy import Policy
 from bot.usecases.key_rotation import SCHEDULE
 from bot.usecases.key_schedule import SCHEDULER, due, due_rotations
 from bot.views import Phase
-from tests.bot.usecases.fakes import CLUSTER, WALL_START, FakeKeyRegistry, World
+from tests.bot.usecases.fakes import CLUSTER, WALL_START, FakeKeyRegistry, World, operators
 
 DAY = 86_400
 NOW = WALL_START + 200 * DAY  # 2026-01-01T15:06:40Z
@@ -124,7 +124,7 @@ def test_a_scheduled_job_whose_key_is_gone_has_nothing_to_rotate(world: World) -
 
 
 def test_the_same_request_from_a_person_is_not_found(world: World) -> None:
-    world.policy = Policy.empty()
+    world.policy = operators()
 
     assert world.run("key rotate --key dk-0123456789") is Phase.FAILED
 
