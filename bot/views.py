@@ -11,6 +11,15 @@ from enum import StrEnum
 
 from bot.models import Cluster, ExtensionState, FluxConfigState
 
+#: brackets a Slack user id the bot itself names in a note or step (``mention``); renderers turn only these
+#: into mentions and strip the character from every other text, so text from outside cannot ping anyone
+MENTION_MARK = "\u2064"
+
+
+def mention(user_id: str) -> str:
+    """How a view's note or step names a Slack user (rendered as ``<@U…>`` in Slack, ``@U…`` elsewhere)."""
+    return f"{MENTION_MARK}{user_id}{MENTION_MARK}"
+
 
 class Phase(StrEnum):
     QUEUED = "queued"

@@ -58,7 +58,7 @@ class JobQueue:
         task_args: Callable[[str], Sequence[object]] | None = None,
     ) -> None:
         """``task_args`` makes the task's arguments from the job id (default: ``[job_id]``)."""
-        self._redis = redis
+        self.redis = redis
         self._celery = celery
         self._queue = queue
         self._queue_key = queue_key(celery, queue)

@@ -34,7 +34,7 @@ from bot.jobs import JobRecord
 from bot.policy import Identity
 from bot.usecases.comments import POLICY_PLATFORM
 from handlers.authority import EdgeAuthority, rate_message
-from handlers.enqueue import DEDUPE_TTL_SECONDS, JobQueue
+from handlers.enqueue import DEDUPE_TTL_SECONDS, JobQueue, Submitted
 from workers.redis_jobs import JOB_TTL_SECONDS
 
 PUSH, PLAN, APPLY, COMMAND = "push", "plan", "apply", "command"
@@ -62,6 +62,10 @@ def comment_event(
         body_digest=digest(body),
         created_at=created_at,
     )
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def epoch(iso: str) -> float:
@@ -238,6 +242,25 @@ class GitIntake:
         self.authority = authority
         self.comment_max_age = comment_max_age
 
+    async def note_delivery(self, event: CommentEvent, once: str, delivery: str, submitted: Submitted) -> None:
+        """Remember which delivery carried a comment; the same comment under another delivery id is a
+        replay of captured bytes (a host's own redelivery keeps its id): it ran once, and it is audited."""
+        seen = f"fluxops:comment-delivery:{once}"
+        if not submitted.duplicate:
+            await self.queue.redis.set(seen, delivery, ex=LONG_DEDUPE_TTL)
+            return
+        first = await self.queue.redis.get(seen)
+        if self.authority is None or first is None or _text(first) == delivery:
+            return
+        identity = Identity(POLICY_PLATFORM[event.repo.provider], event.author)
+        await self.authority.audit_refusal(
+            actor=f"{identity.platform}:{identity.user}",
+            origin=f"{self.platform}:{pr_channel(event.repo, event.number)}",
+            command=f"comment {event.comment_id}",
+            reason=f"the same comment arrived again as another delivery (replay); job {submitted.job_id} ran it once",
+            job_id=submitted.job_id,
+        )
+
     async def screen(self, job: Job, event: CommentEvent) -> Screened | Ignored:
         """Decide about a comment before it becomes a job (bot.decision): too old, from someone with no role
         at all, or over their rate limit, it starts nothing; otherwise the job carries the decision.
@@ -245,12 +268,6 @@ class GitIntake:
         Commands from comments are deduplicated by (repository, comment, body digest) for good: the same
         signed comment delivered again, under any delivery id, runs once.
         """
-        age = time.time() - event.created_at if event.created_at else 0.0
-        if age > self.comment_max_age:
-            return Ignored(
-                f"the comment was written {int(age)} s ago; comments older than {int(self.comment_max_age)} s "
-                "when they reach fluxops are not run (FLUXOPS_COMMENT_MAX_AGE): comment again"
-            )
         repo = event.repo.id or event.repo.full_name
         once = f"comment:{event.repo.provider}:{repo}:{event.comment_id}:{event.body_digest}"
         authority = self.authority
@@ -260,6 +277,14 @@ class GitIntake:
         who = f"{identity.platform}:{identity.user}"
         command = f"/flux {job.text}"
         origin = f"{self.platform}:{pr_channel(event.repo, event.number)}"
+        age = time.time() - event.created_at if event.created_at else 0.0
+        if age > self.comment_max_age:
+            reason = (
+                f"the comment was written {int(age)} s before it reached fluxops; comments older than "
+                f"{int(self.comment_max_age)} s are not run (FLUXOPS_COMMENT_MAX_AGE): comment again"
+            )
+            await authority.audit_refusal(actor=who, origin=origin, command=command, reason=reason)
+            return Ignored(reason)
         if authority.policy.role_anywhere(identity) is None:
             await authority.audit_refusal(actor=who, origin=origin, command=command, reason="no fluxops role")
             return Ignored(f"{event.author} has no fluxops role")
@@ -311,6 +336,8 @@ class GitIntake:
                 decision=decision,
             )
             submitted = await self.queue.submit(record, dedupe_key=key, dedupe_ttl=ttl, job_ttl=job_ttl)
+            if isinstance(job.event, CommentEvent):
+                await self.note_delivery(job.event, key, dedupe_key, submitted)
             started.append({"job": submitted.job_id, "kind": job.kind, "duplicate": submitted.duplicate})
         first = started[0]
         body: dict[str, Any] = {"job": first["job"], "duplicate": first["duplicate"]}

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from bot.models import ClusterRef, ExtensionState, FluxConfigState, Kustomization, ObjectStatus
 from bot.render import wording as w
 from bot.views import (
+    MENTION_MARK,
     AuditEntry,
     ClusterRow,
     ConfirmView,
@@ -530,7 +531,7 @@ _PINGS = re.compile(r"((?<![A-Za-z0-9])@(?=[A-Za-z0-9])|[#!](?=[0-9]))")
 _ORDERED = re.compile(r"^(\s*\d{1,9})([.)])(?=\s|$)")
 _BULLET = re.compile(r"^(\s*)([-+=](?=\s|$)|[-+=][-+= ]*$)")
 _FENCE_LINE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
-_SLACK_MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})>")
+_SLACK_MENTION = re.compile(MENTION_MARK + r"([UW][A-Z0-9]{2,})" + MENTION_MARK)
 _SLACK_BOLD = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n]*?[^\s*])\*(?![\w*])")
 _CODE = re.compile(
     r"(?P<block>(?<![^\n])```[^\n]*\n.*?\n```(?=\n|$))|(?P<span>`+)(?P<inner>[^`\n]+?)(?P=span)(?!`)", re.S
@@ -649,8 +650,9 @@ def _safe_url(url: str) -> str:
 
 
 def _slack_mentions(value: str) -> str:
-    """A ``<@U…>`` Slack mention the bot wrote is ``@U…`` in a comment (escaped later so it cannot ping)."""
-    return _SLACK_MENTION.sub(r"@\1", value)
+    """A Slack user the bot named (bot.views.mention) is ``@U…`` in a comment (escaped later so it cannot ping);
+    a stray mention mark from outside text is dropped."""
+    return _SLACK_MENTION.sub(r"@\1", value).replace(MENTION_MARK, "")
 
 
 def _person(actor: str) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 from bot.models import ClusterRef, ExtensionState, FluxConfigState, Kustomization, ObjectStatus
 from bot.render import wording as w
 from bot.views import (
+    MENTION_MARK,
     AuditEntry,
     ClusterRow,
     ConfirmView,
@@ -704,17 +705,19 @@ def _button(text: str, action_id: str, value: str, *, style: str | None = None) 
 
 
 def esc(text: str) -> str:
-    """``text`` safe inside mrkdwn: secrets in URLs masked, ``&``, ``<`` and ``>`` as entities."""
+    """``text`` safe inside mrkdwn: secrets in URLs masked, ``&``, ``<`` and ``>`` as entities (so no
+    ``<@U…>``, ``<!channel>`` or link in it is live), no mention marks."""
+    text = text.replace(MENTION_MARK, "")
     return w.redact(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-_MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})>")
+_MENTION = re.compile(MENTION_MARK + r"([UW][A-Z0-9]{2,})" + MENTION_MARK)
 _SLACK_USER = re.compile(r"(?:slack:)?([UW][A-Z0-9]{2,})")
 _LINKABLE = re.compile(r"https?://[^\s<>|`]+")
 
 
 def _esc_mentions(text: str) -> str:
-    """Like ``esc`` but a ``<@U…>`` user mention the bot wrote itself stays a mention."""
+    """Like ``esc`` but a user the bot named itself (bot.views.mention) becomes a ``<@U…>`` mention."""
     parts = _MENTION.split(text)  # text, user id, text, user id, ..., text
     return "".join(f"<@{part}>" if i % 2 else esc(part) for i, part in enumerate(parts))
 

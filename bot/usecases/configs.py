@@ -30,7 +30,7 @@ from bot.ports import Credentials
 from bot.usecases import deploy_keys
 from bot.usecases.context import Job, ResolvedCluster
 from bot.usecases.watch import SUSPENDED, watch_reconciliation
-from bot.views import ConfirmView, Phase
+from bot.views import ConfirmView, Phase, mention
 
 #: bucket / blob credential flags the grammar knows but ProtectedSettings does not carry yet
 _SOURCE_SECRET_FLAGS = {
@@ -270,7 +270,7 @@ def config_delete(job: Job, command: ConfigDelete, where: ResolvedCluster) -> No
         _confirm(job, where, f"Delete flux configuration {name} from {label} ({kind}).", consequences, "Delete")
         return
     with ports.locks.hold(lock_key(cluster, name), job.job_id):
-        job.show(phase=Phase.RUNNING, note=f"confirmed by <@{job.record.confirmed_by}>")
+        job.show(phase=Phase.RUNNING, note=f"confirmed by {mention(job.record.confirmed_by)}")
         text = f"delete flux configuration {name}"
         job.step(text)
         job.operation("write", lambda: ports.flux.begin_delete(cluster, name, force=command.force), ports.flux.resume)

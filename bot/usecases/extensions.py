@@ -7,7 +7,7 @@ from bot.commands import ExtensionCreate, ExtensionDelete, ExtensionShow, Extens
 from bot.models import ClusterRef
 from bot.usecases.configs import lock_key
 from bot.usecases.context import Job, ResolvedCluster
-from bot.views import ConfirmView, Phase
+from bot.views import ConfirmView, Phase, mention
 
 
 def _refuse_while_configs(job: Job, cluster: ClusterRef, label: str, name: str) -> None:
@@ -76,7 +76,7 @@ def extension_delete(job: Job, command: ExtensionDelete, where: ResolvedCluster)
         )
         return
     with ports.locks.hold(lock_key(cluster, "extension"), job.job_id):
-        job.show(phase=Phase.RUNNING, note=f"confirmed by <@{job.record.confirmed_by}>")
+        job.show(phase=Phase.RUNNING, note=f"confirmed by {mention(job.record.confirmed_by)}")
         if not job.done("write") and ports.jobs.get(job.job_id, "token:write") is None:
             _refuse_while_configs(job, cluster, label, command.name)
         text = f"uninstall extension {command.name}"

@@ -59,6 +59,8 @@ class Control:
             ("POST", "/_sandbox/pulls", self.open_pull),
             ("POST", "/_sandbox/pulls/{number:\\d+}/push", self.push_to_pull),
             ("POST", "/_sandbox/comment", self.comment),
+            ("POST", "/_sandbox/edit-comment", self.edit_comment),
+            ("POST", "/_sandbox/replay", self.replay),
             ("POST", "/_sandbox/review", self.review),
             ("POST", "/_sandbox/merge", self.merge),
             ("POST", "/_sandbox/close", self.close),
@@ -147,13 +149,27 @@ class Control:
 
     async def comment(self, request: web.Request) -> web.Response:
         body = await self._body(request)
+        created_at = body.get("created_at")
         outcome = await self.fake.comment(
             _text(body, "repo"),
             _int(body, "number"),
             _text(body, "body"),
             author=_text(body, "author", default="sandbox-user"),
+            created_at=created_at if isinstance(created_at, str) and created_at else None,
         )
         return web.json_response(outcome.as_json(), status=201)
+
+    async def edit_comment(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        outcome = await self.fake.edit_comment(
+            _text(body, "repo"), _int(body, "id"), _text(body, "body"), editor=_text(body, "editor")
+        )
+        return web.json_response(outcome.as_json())
+
+    async def replay(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        delivery = await self.fake.replay(_text(body, "delivery"))
+        return web.json_response(delivery.as_json())
 
     async def review(self, request: web.Request) -> web.Response:
         body = await self._body(request)

@@ -182,7 +182,8 @@ def _bases(repo: dict[str, Any]) -> tuple[str, str]:
     return api, web
 
 
-def _user_of(repo: dict[str, Any], login: str) -> dict[str, Any]:
+def user_of(repo: dict[str, Any], login: str) -> dict[str, Any]:
+    """The user object of ``login`` with URLs of the host that serves ``repo``."""
     api, web = _bases(repo)
     return user(login, api=api, web=web)
 
@@ -191,7 +192,7 @@ def _envelope(
     payload: dict[str, Any], repo: dict[str, Any], sender: str, installation_id: int | None
 ) -> dict[str, Any]:
     payload["repository"] = repo
-    payload["sender"] = _user_of(repo, sender)
+    payload["sender"] = user_of(repo, sender)
     if installation_id is not None:
         payload["installation"] = installation(installation_id)
     return payload
@@ -318,7 +319,7 @@ def pull_request_object(
         "state": state,
         "locked": False,
         "title": title,
-        "user": _user_of(repo, author),
+        "user": user_of(repo, author),
         "body": body,
         "created_at": created,
         "updated_at": updated_at or closed or created,
@@ -372,7 +373,7 @@ def pull_request_object(
                 "mergeable": None if state == "closed" else True,
                 "rebaseable": None if state == "closed" else True,
                 "mergeable_state": "unknown" if state == "closed" else "clean",
-                "merged_by": _user_of(repo, merged_by) if merged and merged_by else None,
+                "merged_by": user_of(repo, merged_by) if merged and merged_by else None,
                 "comments": 0,
                 "review_comments": 0,
                 "maintainer_can_modify": False,
@@ -464,7 +465,7 @@ def issue_object(
         "node_id": node_id("PullRequest" if is_pull_request else "Issue", issue_id),
         "number": number,
         "title": title,
-        "user": _user_of(repo, author),
+        "user": user_of(repo, author),
         "labels": [],
         "state": "closed" if state in ("closed", "merged") else "open",
         "locked": False,
@@ -532,7 +533,7 @@ def comment_object(
         "issue_url": f"{base_url}/issues/{number}",
         "id": comment_id,
         "node_id": node_id("IssueComment", comment_id),
-        "user": _user_of(repo, author),
+        "user": user_of(repo, author),
         "created_at": created,
         "updated_at": updated_at or created,
         "author_association": association,
@@ -602,7 +603,7 @@ def review_object(
     return {
         "id": review_id,
         "node_id": node_id("PullRequestReview", review_id),
-        "user": _user_of(repo, reviewer),
+        "user": user_of(repo, reviewer),
         "body": body,
         "commit_id": commit_id,
         "submitted_at": submitted_at or now_iso(),

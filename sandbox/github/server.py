@@ -633,11 +633,16 @@ class FakeGitHub:
             sync = await self._synchronize(handle, pr, before, sha, author or pr.author)
         return Outcome(sync, (sync,), sha=sha, before=before, number=number)
 
-    async def comment(self, repo: str, number: int, body: str, *, author: str = DEFAULT_AUTHOR) -> Outcome:
-        """A person comments on the pull request: ``issue_comment`` created."""
+    async def comment(
+        self, repo: str, number: int, body: str, *, author: str = DEFAULT_AUTHOR, created_at: str | None = None
+    ) -> Outcome:
+        """A person comments on the pull request: ``issue_comment`` created. ``created_at`` backdates the
+        comment (a delivery that reaches fluxops long after the comment was written)."""
         handle = self._handle(repo)
         pr = self._open_pull(handle, number)
         comment = self.add_comment(handle.slug, number, author, body)
+        if created_at is not None:
+            comment.created_at = comment.updated_at = created_at
         payload = payloads.issue_comment(
             repo=self._hook_repo(handle),
             number=number,
@@ -651,6 +656,40 @@ class FakeGitHub:
         )
         delivery = await self._deliver("issue_comment", payload, handle)
         return Outcome(delivery, (delivery,), number=number, id=comment.id)
+
+    async def edit_comment(self, repo: str, comment_id: int, body: str, *, editor: str) -> Outcome:
+        """Someone (``editor``: anyone with write access can edit others' comments) changes a comment's
+        text: ``issue_comment`` edited, with the comment's author unchanged, as GitHub sends it."""
+        handle = self._handle(repo)
+        comment = self.state.comments.get(comment_id)
+        if comment is None or key(comment.repo) != key(handle.slug):
+            raise SandboxError(404, f"no comment {comment_id} on {repo}")
+        pr = self._open_pull(handle, comment.number)
+        previous, comment.body, comment.updated_at = comment.body, body, payloads.now_iso()
+        payload = payloads.issue_comment(
+            repo=self._hook_repo(handle),
+            number=comment.number,
+            comment_id=comment.id,
+            author=comment.author,
+            body=body,
+            action="edited",
+            installation_id=self.installation_id,
+            issue_author=pr.author,
+            title=pr.title,
+            author_association=self.association(handle.slug, comment.author),
+            previous_body=previous,
+        )
+        payload["sender"] = payloads.user_of(self._hook_repo(handle), editor)
+        delivery = await self._deliver("issue_comment", payload, handle)
+        return Outcome(delivery, (delivery,), number=comment.number, id=comment.id)
+
+    async def replay(self, delivery_id: str) -> Delivery:
+        """What someone who captured a delivery can do: send its exact bytes and signature again under a
+        new X-GitHub-Delivery (the delivery id is not covered by the signature)."""
+        delivery = await self.webhooks.replay(delivery_id)
+        if delivery is None:
+            raise SandboxError(404, f"no delivery {delivery_id}")
+        return delivery
 
     async def review(self, repo: str, number: int, *, reviewer: str, state: str, body: str = "") -> Outcome:
         """A review is submitted (APPROVED | CHANGES_REQUESTED | COMMENTED): ``pull_request_review``."""

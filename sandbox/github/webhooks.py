@@ -87,6 +87,24 @@ class Webhooks:
         await self._attempt(delivery, redelivery=False)
         return delivery
 
+    async def replay(self, delivery_id: str) -> Delivery | None:
+        """Send a recorded delivery's bytes and signature again as a new delivery (new GUID)."""
+        original = self.state.deliveries.get(delivery_id)
+        if original is None:
+            return None
+        new_id = str(uuid.uuid4())
+        delivery = Delivery(
+            id=new_id,
+            event=original.event,
+            action=original.action,
+            repo=original.repo,
+            body=original.body,
+            headers={**original.headers, "X-GitHub-Delivery": new_id},
+        )
+        self.state.deliveries[new_id] = delivery
+        await self._attempt(delivery, redelivery=False)
+        return delivery
+
     async def redeliver(self, delivery_id: str) -> Delivery | None:
         delivery = self.state.deliveries.get(delivery_id)
         if delivery is None:

@@ -30,6 +30,7 @@ from bot.views import (
     TextView,
     TraceState,
     View,
+    mention,
 )
 from tests.bot.render import test_slack_push as push
 from tests.bot.render import tutorial_views as tv
@@ -288,7 +289,7 @@ def test_steps_are_a_checklist() -> None:
         Step("creating flux configuration cluster-config", StepState.RUNNING),
         Step("verify the source", StepState.FAILED),
         Step("revoke the old key", StepState.SKIPPED),
-        Step("confirmed by <@U0G9QF9C6>", StepState.DONE),
+        Step(f"confirmed by {mention('U0G9QF9C6')}", StepState.DONE),
     )
     markdown = render_markdown(replace(tv.queued(), steps=steps))
     assert (

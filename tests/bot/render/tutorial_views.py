@@ -37,6 +37,7 @@ from bot.views import (
     Step,
     StepState,
     TextView,
+    mention,
 )
 
 SUBSCRIPTION = "6f3c9a1e-2b7d-4e8f-9a0b-1c2d3e4f5a6b"
@@ -477,7 +478,7 @@ def hostile_names() -> JobView:
         title="config show <!channel> & <@U999EVIL>",
         phase=Phase.FAILED,
         steps=(Step("created <!here> with token https://u:hunter2@example.com/x?sig=abc123&sv=1", StepState.DONE),),
-        note="confirmed by <@U0G9QF9C6>, asked for <!channel>",
+        note=f"confirmed by {mention('U0G9QF9C6')}, asked for <!channel> by <@U999EVIL>",
         config=state,
     )
 

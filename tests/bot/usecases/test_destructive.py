@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from bot.models import Cluster, ClusterRef, ClusterType, FluxConfigSpec, Kustomization
-from bot.views import ConfirmView, Phase, StepState
+from bot.views import ConfirmView, Phase, StepState, mention
 from tests.bot.usecases.fakes import CLUSTER, TUTORIAL_APPLIED, TUTORIAL_SPEC, WorkerDied, World
 
 ON = "-c flux-demo-arc"
@@ -103,7 +103,7 @@ def test_config_delete_waits_for_its_button_then_deletes(world: World) -> None:
     view = world.reporter.last
     assert view.note == "configurations left on flux-demo-arc: none"
     assert [(s.text, s.state) for s in view.steps] == [("deleted flux configuration cluster-config", StepState.DONE)]
-    assert any(v.note == "confirmed by <@U999>" for v in world.reporter.job_views)
+    assert any(v.note == f"confirmed by {mention('U999')}" for v in world.reporter.job_views)
     assert world.flux.writes() == [("begin_delete", "cluster-config")]
     assert world.flux.configs == {}
     assert [(succeeded(e.result), e.actor) for e in world.audit.entries] == [(True, "slack:U123")]
