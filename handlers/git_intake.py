@@ -269,7 +269,9 @@ class GitIntake:
         signed comment delivered again, under any delivery id, runs once.
         """
         repo = event.repo.id or event.repo.full_name
-        once = f"comment:{event.repo.provider}:{repo}:{event.comment_id}:{event.body_digest}"
+        # Azure DevOps numbers comments within their thread: the thread is part of the comment's name
+        where = f"{event.thread_id}/{event.comment_id}" if event.thread_id else event.comment_id
+        once = f"comment:{event.repo.provider}:{repo}:{where}:{event.body_digest}"
         authority = self.authority
         if authority is None:  # no policy wired (tests of the receivers alone): every comment is refused later
             return Screened(decision="", dedupe_key=once)
