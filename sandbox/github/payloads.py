@@ -557,11 +557,13 @@ def issue_comment(
     title: str = "",
     author_association: str | None = None,
     previous_body: str | None = None,
+    created_at: str | None = None,
+    updated_at: str | None = None,
 ) -> dict[str, Any]:
     """An ``issue_comment`` event; ``issue.pull_request`` is present when the issue is a pull request.
 
     ``issue_author`` is the PR's author (default: the commenter); ``previous_body`` fills ``changes``
-    of an ``edited`` event.
+    of an ``edited`` event; ``created_at``/``updated_at`` the comment's times (default: now).
     """
     payload: dict[str, Any] = {"action": action}
     if action == "edited":
@@ -577,6 +579,8 @@ def issue_comment(
         body=body,
         is_pull_request=is_pull_request,
         author_association=author_association,
+        created_at=created_at,
+        updated_at=updated_at,
     )
     return _envelope(payload, repo, author, installation_id)
 

@@ -653,6 +653,7 @@ class FakeGitHub:
             issue_author=pr.author,
             title=pr.title,
             author_association=self.association(handle.slug, author),
+            created_at=comment.created_at,
         )
         delivery = await self._deliver("issue_comment", payload, handle)
         return Outcome(delivery, (delivery,), number=number, id=comment.id)
@@ -678,6 +679,8 @@ class FakeGitHub:
             title=pr.title,
             author_association=self.association(handle.slug, comment.author),
             previous_body=previous,
+            created_at=comment.created_at,
+            updated_at=comment.updated_at,
         )
         payload["sender"] = payloads.user_of(self._hook_repo(handle), editor)
         delivery = await self._deliver("issue_comment", payload, handle)
