@@ -36,6 +36,7 @@ from bot.render.slack import SlackMessage, render
 from bot.views import JobView, Phase, TextView
 from handlers.authority import EdgeAuthority, rate_message
 from handlers.enqueue import JobQueue
+from handlers.webhook_body import read_capped
 
 log = logging.getLogger(__name__)
 
@@ -293,16 +294,7 @@ def slack_route(
     verifier = SignatureVerifier(signing_secret)
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
-        if (request.content_length or 0) > MAX_BODY:
-            raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=request.content_length or 0)
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.content.iter_chunked(16 * 1024):
-            size += len(chunk)
-            if size > MAX_BODY:
-                raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=size)
-            chunks.append(chunk)
-        raw = b"".join(chunks)
+        raw = await read_capped(request, MAX_BODY)  # capped, and in at most READ_TIMEOUT_SECONDS
         try:
             body = raw.decode("utf-8")
         except UnicodeDecodeError:

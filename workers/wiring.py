@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
 
 import redis
 
@@ -82,6 +83,7 @@ class Wiring:
     @classmethod
     def from_settings(cls, settings: Settings) -> Wiring:
         settings.require_azure()
+        require_sandbox_for_failpoints(settings)
         config = read_config_file(settings.fluxops_config) or load_config("{}")
         connection = ArmConnection.from_settings(settings, default_credential())
         client = redis.Redis.from_url(settings.redis_url)
@@ -236,6 +238,23 @@ class Wiring:
     def channel_reporter(self, record: JobRecord, channel: str) -> Reporter:
         """A message of this job in another Slack channel (a push trace's subscribers)."""
         return self.slack_reporter(replace(record, channel=channel, response_url=""), key_prefix=f"{channel}:")
+
+
+def require_sandbox_for_failpoints(settings: Settings) -> None:
+    """Failpoints let whoever can write Redis pause or kill workers at chosen steps: a sandbox facility.
+
+    They are refused unless the ARM endpoint is on this machine (the sandbox's emulator), so a worker
+    that manages real clusters never has them, whatever its environment says.
+    """
+    if not settings.failpoints:
+        return
+    host = (urlsplit(settings.azure_arm_endpoint).hostname or "").lower()
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise ConfigurationError(
+            f"FLUXOPS_FAILPOINTS is set but the ARM endpoint is {host or settings.azure_arm_endpoint}: "
+            "failpoints are a test facility of the sandbox",
+            recommendation="unset FLUXOPS_FAILPOINTS (it only works against the sandbox's local ARM emulator)",
+        )
 
 
 @functools.cache
