@@ -416,6 +416,16 @@ class KeyRotate(BaseCommand):
 
 
 @dataclass(frozen=True)
+class Unlock(BaseCommand):
+    """Release the claim a pull request holds on a cluster (admins: a PR that will never merge or close)."""
+
+    target: ClusterTarget
+    role: ClassVar[Role] = Role.ADMIN
+    mutates: ClassVar[bool] = True
+    verb: ClassVar[str] = "unlock"
+
+
+@dataclass(frozen=True)
 class KeyStatus(BaseCommand):
     """List the keys fluxops made: ids, repositories, ages, users and next scheduled rotation.
 
@@ -458,6 +468,7 @@ Command = (
     | CancelJob
     | KeyRotate
     | KeyStatus
+    | Unlock
 )
 
 

@@ -262,7 +262,8 @@ class Subscriptions(Protocol):
 
 
 class ClusterClaims(Protocol):
-    """Which pull request is applying to a cluster: held from `/flux apply` until the PR merges or closes."""
+    """Which pull request is applying to a cluster: held from `/flux apply` until the PR merges or closes,
+    an admin unlocks it, or the claim expires."""
 
     def claim(self, cluster_id: str, holder: str) -> str:
         """Claim ``cluster_id`` for ``holder`` unless another holder has it; returns the holder it has now."""
@@ -272,4 +273,8 @@ class ClusterClaims(Protocol):
 
     def release_all(self, holder: str) -> list[str]:
         """Release every cluster ``holder`` has; returns their ids."""
+        ...
+
+    def release(self, cluster_id: str) -> str | None:
+        """Release ``cluster_id`` whoever holds it (`/flux unlock`); returns who held it, None if nobody."""
         ...

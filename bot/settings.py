@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     rate_limit: int = Field(default=30, alias="FLUXOPS_RATE_LIMIT", ge=0)
     #: a PR comment older than this (seconds) when fluxops first receives it is not run (replays, late redeliveries)
     comment_max_age: float = Field(default=600.0, alias="FLUXOPS_COMMENT_MAX_AGE", gt=0)
+    #: how long a pull request's claim on a cluster lasts without being renewed (seconds; `/flux unlock` ends it)
+    claim_ttl: int = Field(default=7 * 24 * 3600, alias="FLUXOPS_CLAIM_TTL", gt=0)
     #: a test facility (workers/failpoints.py): lets tests stop a worker at a named step; never set it in production
     failpoints: bool = Field(default=False, alias="FLUXOPS_FAILPOINTS")
 

@@ -103,7 +103,7 @@ class Wiring:
             subscriptions=RedisSubscriptions(redis=client),
             staged=StagedJobs(redis=client, celery=celery_app, queue=QUEUE, ttl=JOB_TTL_SECONDS),
             policy=Policy(config),
-            claims=RedisClusterClaims(redis=client),
+            claims=RedisClusterClaims(redis=client, ttl_seconds=settings.claim_ttl),
             github=github_host_from_settings(settings),
             ado=ado_host_from_settings(settings),
             keys=RedisKeyRegistry(redis=client, sealer=sealer) if sealer is not None else None,

@@ -416,13 +416,17 @@ TOPICS: dict[str, Topic] = {
         examples=("/flux apply",),
     ),
     "confirm": Topic(
-        usage="/flux confirm JOB_ID",
+        usage="/flux confirm JOB_ID DIGEST",
         summary="in a pull-request comment: confirm a destructive command started there",
         description="Works in pull-request comments. A destructive command (such as `config delete`) typed in a "
-        "comment waits for confirmation, and pull requests have no buttons: reply `/flux confirm JOB_ID` on "
-        "the same pull request to run it. You need the role the command needs.",
-        flags=(("JOB_ID", "the job that asked, `j-` and 12 hex digits, as the bot's reply shows it"),),
-        examples=("/flux confirm j-0123456789ab",),
+        "comment waits for confirmation, and pull requests have no buttons: reply `/flux confirm JOB_ID DIGEST` "
+        "on the same pull request to run it, with the digest the bot's reply shows: it names the exact command "
+        "you confirm. You need the role the command needs. A comment edited after it was sent never runs.",
+        flags=(
+            ("JOB_ID", "the job that asked, `j-` and 12 hex digits, as the bot's reply shows it"),
+            ("DIGEST", "the 8 hex digits after the job id in the bot's reply: the command being confirmed"),
+        ),
+        examples=("/flux confirm j-0123456789ab 1a2b3c4d",),
     ),
     "cancel": Topic(
         usage="/flux cancel JOB_ID",
@@ -431,6 +435,15 @@ TOPICS: dict[str, Topic] = {
         "comment on the same pull request and is waiting for `/flux confirm`; nothing is changed.",
         flags=(("JOB_ID", "the job that asked, `j-` and 12 hex digits, as the bot's reply shows it"),),
         examples=("/flux cancel j-0123456789ab",),
+    ),
+    "unlock": Topic(
+        usage="/flux unlock CLUSTER",
+        summary="admins: release the claim a pull request holds on a cluster",
+        description="A pull request that applies to a cluster claims it until it merges or closes, so other pull "
+        "requests cannot apply there meanwhile; claims also expire (FLUXOPS_CLAIM_TTL, 7 days by default). "
+        "`unlock` releases a cluster's claim now, for a pull request that is abandoned. Admins only; audited.",
+        flags=_CLUSTER,
+        examples=("/flux unlock flux-demo-aks", "/flux unlock -c flux-demo-arc -g flux-demo-rg"),
     ),
 }
 

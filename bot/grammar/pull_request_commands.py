@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.commands import ApplyFleet, CancelJob, ConfirmJob, PlanFleet
+from bot.commands import ApplyFleet, CancelJob, ClusterTarget, ConfirmJob, PlanFleet, Unlock
+from bot.grammar.arguments import no_more_words
 from bot.grammar.flags import read_flags
-from bot.grammar.targets import CLUSTER_FLAGS
+from bot.grammar.targets import CLUSTER_FLAGS, cluster_target
 from bot.grammar.usage import UsageError, code, shown
+from bot.grammar.values import cluster_name
 
 #: how job ids are made (``j-`` and 12 hex digits of a uuid4)
 _JOB_ID = re.compile(r"j-[0-9a-f]{12}")
@@ -84,3 +86,16 @@ def confirm(words: Sequence[str]) -> ConfirmJob:
 
 def cancel(words: Sequence[str]) -> CancelJob:
     return CancelJob(job_id=_job_id(words, "cancel"))
+
+
+def unlock(words: Sequence[str]) -> Unlock:
+    """``unlock CLUSTER`` or ``unlock -c CLUSTER [-g RG] [-t TYPE]``."""
+    options = read_flags(words, CLUSTER_FLAGS, command="unlock")
+    if options.given("cluster"):
+        target = cluster_target(options)
+    elif options.positionals:
+        target = ClusterTarget(cluster_name(options.positionals.pop(0), "CLUSTER"))
+    else:
+        raise UsageError("Which cluster? `/flux unlock CLUSTER`.", hint="`/flux clusters` lists them.", usage=True)
+    no_more_words(options)
+    return Unlock(target=target)

@@ -46,4 +46,5 @@ READERS: dict[str, Reader] = {
     "apply": pull_request_commands.apply,
     "confirm": pull_request_commands.confirm,
     "cancel": pull_request_commands.cancel,
+    "unlock": pull_request_commands.unlock,
 }

@@ -32,6 +32,7 @@ SINGLES: tuple[str, ...] = (
     "apply",
     "confirm",
     "cancel",
+    "unlock",
 )
 
 #: every command, in the order help lists them
@@ -54,6 +55,7 @@ COMMANDS: tuple[str, ...] = (
     "apply",
     "confirm",
     "cancel",
+    "unlock",
 )
 
 WORD_ALIASES: dict[str, str] = {

@@ -43,6 +43,7 @@ from bot.commands import (
     Run,
     Status,
     Suspend,
+    Unlock,
     Unwatch,
     Watch,
     WatchList,
@@ -52,7 +53,7 @@ from bot.grammar import parse
 from bot.jobs import JobRecord
 from bot.ports import Reporter
 from bot.redact import redact
-from bot.usecases import configs, deploy_keys, extensions, key_rotation, reads, watches
+from bot.usecases import configs, deploy_keys, extensions, key_rotation, reads, unlock, watches
 from bot.usecases.context import Job, JobPorts, ResolvedCluster
 from bot.usecases.refusals import audit_refusal
 from bot.views import AuditEntry, ErrorInfo, Phase, StepState, TextView
@@ -79,6 +80,7 @@ CLUSTER_HANDLERS: dict[type, Handler] = {
     ExtensionUpdate: extensions.extension_update,
     ExtensionDelete: extensions.extension_delete,
     ExtensionShow: extensions.extension_show,
+    Unlock: unlock.unlock,
 }
 
 

@@ -147,8 +147,10 @@ def test_usage_errors(text: str, expected: str, help_topic: str | None) -> None:
         ("watches extra", "/flux watches [-c CLUSTER] [-g RG] [-t TYPE]"),
         ("plan now", "/flux plan"),
         ("apply -c c", "/flux apply"),
-        ("confirm", "/flux confirm JOB_ID"),
+        ("confirm", "/flux confirm JOB_ID DIGEST"),
         ("cancel a b", "/flux cancel JOB_ID"),
+        ("unlock", "/flux unlock CLUSTER"),
+        ("unlock a b", "/flux unlock CLUSTER"),
     ],
 )
 def test_missing_and_unexpected_arguments_repeat_the_usage_line(text: str, usage: str) -> None:
