@@ -230,22 +230,8 @@ class CredentialFile(_Model):
     a credential that says nothing about where it goes would follow any URL to any cluster."""
 
     file: Path
-    repositories: list[str]
-    clusters: ClusterSelector
-
-    @model_validator(mode="before")
-    @classmethod
-    def _scoped(cls, data: object) -> object:
-        if isinstance(data, dict):
-            missing = [key for key in ("repositories", "clusters") if key not in data]
-            if missing:
-                raise ValueError(
-                    "a credential must say where it may be used, and this one has no "
-                    + " and no ".join(missing)
-                    + ": add repositories: [host/path globs, e.g. github.com/acme/*] and "
-                    "clusters: {names: [...]} (or {tags: {...}}); it serves nothing else"
-                )
-        return data
+    repositories: list[str] | None = None
+    clusters: ClusterSelector | None = None
 
     @field_validator("file")
     @classmethod
@@ -256,21 +242,37 @@ class CredentialFile(_Model):
 
     @field_validator("repositories")
     @classmethod
-    def _globs(cls, value: list[str]) -> list[str]:
-        if not value:
+    def _globs(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and not value:
             raise ValueError("lists no repository: name the repositories this credential may serve")
-        return _repository_globs(value)
+        return None if value is None else _repository_globs(value)
 
     @field_validator("clusters")
     @classmethod
-    def _some_clusters(cls, value: ClusterSelector) -> ClusterSelector:
+    def _some_clusters(cls, value: ClusterSelector | None) -> ClusterSelector | None:
         if value == ClusterSelector():
             raise ValueError("an empty selector would mean every cluster: to mean that, write names: ['*']")
         return value
 
-    def serves(self, url: str, cluster: Cluster, alias: str | None = None) -> bool:
-        """Whether this credential may be given to a configuration of ``url`` on ``cluster``."""
-        return repository_in(url, self.repositories) and self.clusters.matches(cluster, alias)
+    @model_validator(mode="after")
+    def _scoped(self) -> CredentialFile:
+        missing = [key for key in ("repositories", "clusters") if getattr(self, key) is None]
+        if missing:
+            raise ValueError(
+                "a credential must say where it may be used, and this one has no "
+                + " and no ".join(missing)
+                + ": add repositories: [host/path globs, e.g. github.com/acme/*] and "
+                "clusters: {names: [...]} (or {tags: {...}}); it serves nothing else"
+            )
+        return self
+
+    def serves_repository(self, url: str) -> bool:
+        """Whether this credential may be given to a configuration reading ``url``."""
+        return repository_in(url, self.repositories or ())
+
+    def serves_cluster(self, cluster: Cluster, alias: str | None = None) -> bool:
+        """Whether this credential may be given to a configuration on ``cluster``."""
+        return self.clusters is not None and self.clusters.matches(cluster, alias)
 
 
 class DeployKeyPolicy(_Model):

@@ -19,7 +19,7 @@ from bot import errors
 from bot.commands import ConfigUpdate, CredentialRefs
 from bot.deploy_keys import KeyUser
 from bot.models import Cluster, FluxConfigState, GitSource
-from bot.scopes import carries_secrets_in_clear, repository_in, repository_name
+from bot.scopes import carries_secrets_in_clear, repository_name
 from bot.usecases.context import Job, ResolvedCluster
 from bot.usecases.refusals import audit_refusal
 
@@ -48,16 +48,16 @@ def credential_problem(job: Job, ref: str, url: str, cluster: Cluster, alias: st
     entry = job.ports.policy.credential(ref)
     if entry is None:
         return (
-            f"credential '{ref}' is not in the policy, so it serves no repository",
+            f"fluxops holds no credential named '{ref}' (the policy's `credentials:` does not declare it)",
             f"{_ASK} to declare it under `credentials:` in FLUXOPS_CONFIG with its repositories and clusters",
         )
     name = _shown(url)
-    if not repository_in(url, entry.repositories):
+    if not entry.serves_repository(url):
         return (
-            f"credential '{ref}' may not be used for {name}: the policy scopes it to {', '.join(entry.repositories)}",
+            f"credential '{ref}' may not be used for {name}: the policy scopes it to {', '.join(entry.repositories or ())}",
             f"use a credential scoped to {name}, or {_ASK} to add it to `credentials.{ref}.repositories`",
         )
-    if not entry.clusters.matches(cluster, alias):
+    if not entry.serves_cluster(cluster, alias):
         return (
             f"credential '{ref}' may not be used on cluster '{label}': its `clusters` selector does not cover it",
             f"use a credential scoped to {label}, or {_ASK} to widen `credentials.{ref}.clusters`",
