@@ -53,8 +53,9 @@ def credential_problem(job: Job, ref: str, url: str, cluster: Cluster, alias: st
         )
     name = _shown(url)
     if not entry.serves_repository(url):
+        scoped = ", ".join(entry.repositories or ())
         return (
-            f"credential '{ref}' may not be used for {name}: the policy scopes it to {', '.join(entry.repositories or ())}",
+            f"credential '{ref}' may not be used for {name}: the policy scopes it to {scoped}",
             f"use a credential scoped to {name}, or {_ASK} to add it to `credentials.{ref}.repositories`",
         )
     if not entry.serves_cluster(cluster, alias):
