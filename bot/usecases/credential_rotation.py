@@ -81,7 +81,7 @@ def _why_not(job: Job, use: CredentialUse, user: KeyUser) -> str | None:
     given_for = use.url_of(user)
     if given_for is not None and repository_name(given_for) != repository_name(url):
         return f"it reads {repository_name(url) or url} now, not {repository_name(given_for) or given_for}"
-    problem = credential_problem(job, use.ref, url, where.cluster, where.alias)
+    problem = credential_problem(job.ports.policy, use.ref, url, where.cluster, where.alias)
     return None if problem is None else problem[0]
 
 

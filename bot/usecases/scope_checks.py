@@ -16,11 +16,13 @@ Every refusal is written to the audit log (``audit_refusal``) before it is raise
 from __future__ import annotations
 
 from bot import errors
-from bot.commands import ConfigUpdate, CredentialRefs
+from bot.commands import ClusterTarget, ConfigUpdate, CredentialRefs
 from bot.deploy_keys import KeyUser
-from bot.models import Cluster, FluxConfigState, GitSource
+from bot.fleet.plan import CreateConfig, ScopeCheck, UpdateConfig
+from bot.models import Cluster, ClusterRef, FluxConfigState, GitSource
+from bot.policy import Policy
 from bot.scopes import carries_secrets_in_clear, repository_name
-from bot.usecases.context import Job, ResolvedCluster
+from bot.usecases.context import Job, JobPorts, ResolvedCluster
 from bot.usecases.refusals import audit_refusal
 
 _ASK = "ask a fluxops admin"
@@ -37,7 +39,9 @@ def _shown(url: str) -> str:
     return repository_name(url) or url
 
 
-def credential_problem(job: Job, ref: str, url: str, cluster: Cluster, alias: str | None) -> tuple[str, str] | None:
+def credential_problem(
+    policy: Policy, ref: str, url: str, cluster: Cluster, alias: str | None
+) -> tuple[str, str] | None:
     """(what is wrong, what to do) when credential ``ref`` may not go to ``url`` on ``cluster``; else None."""
     label = alias or cluster.ref.name
     if carries_secrets_in_clear(url):
@@ -45,7 +49,7 @@ def credential_problem(job: Job, ref: str, url: str, cluster: Cluster, alias: st
             f"credential '{ref}' would be sent to {url} without TLS: a credential never goes over http://",
             f"use the repository's https:// URL (`-u https://{url.split('://', 1)[-1]}`)",
         )
-    entry = job.ports.policy.credential(ref)
+    entry = policy.credential(ref)
     if entry is None:
         return (
             f"fluxops holds no credential named '{ref}' (the policy's `credentials:` does not declare it)",
@@ -74,7 +78,7 @@ def secret_refs(refs: CredentialRefs) -> list[str]:
 def check_credentials(job: Job, refs: CredentialRefs, url: str, where: ResolvedCluster) -> None:
     """Refuse (audited) unless every credential in ``refs`` may serve ``url`` on ``where``."""
     for ref in secret_refs(refs):
-        problem = credential_problem(job, ref, url, where.cluster, where.alias)
+        problem = credential_problem(job.ports.policy, ref, url, where.cluster, where.alias)
         if problem is not None:
             raise refuse(job, where, *problem)
 
@@ -92,18 +96,18 @@ def check_deploy_key_repository(job: Job, url: str, where: ResolvedCluster) -> N
     )
 
 
-def held_secret(job: Job, where: ResolvedCluster, name: str, state: FluxConfigState | None) -> str | None:
+def held_secret(ports: JobPorts, where: ResolvedCluster, name: str, state: FluxConfigState | None) -> str | None:
     """What secret configuration ``name`` holds, as far as fluxops can tell (ARM never returns protected
     settings): a deploy key or credential fluxops recorded handing it, or an HTTPS user (ARM requires a
     token with it). None when it holds none that fluxops knows of."""
     cluster_id = where.cluster.ref.arm_id
-    keys = job.ports.keys
+    keys = ports.keys
     if keys is not None:
         record = keys.for_config(cluster_id, name)
         if record is not None:
             return f"deploy key {record.key_id}"
         user = KeyUser(cluster_id, name).key
-        for ref in job.ports.policy.credential_names():
+        for ref in ports.policy.credential_names():
             if any(u.key == user for u in keys.credential_use(ref).users):
                 return f"credential '{ref}'"
     source = state.spec.source if state is not None and state.spec is not None else None
@@ -135,7 +139,7 @@ def check_update(job: Job, command: ConfigUpdate, where: ResolvedCluster) -> Flu
                 "give the URL with `-u URL` along with the credential",
             )
     elif url != current_url(state) and not secret_refs(refs) and not command.generate_deploy_key:
-        held = held_secret(job, where, command.name, state)
+        held = held_secret(job.ports, where, command.name, state)
         if held is not None:
             raise refuse(
                 job,
@@ -148,3 +152,49 @@ def check_update(job: Job, command: ConfigUpdate, where: ResolvedCluster) -> Flu
     if command.generate_deploy_key:
         check_deploy_key_repository(job, url, where)
     return state
+
+
+# -- fleet files (httpsKeyRef) ----------------------------------------------------------------------
+
+_FLEET_MOVE = (
+    "a fleet file cannot hand a credential over again when the URL changes: remove the configuration from the "
+    "file (it is deleted), then declare it anew with a credential scoped to the new repository"
+)
+
+
+def fleet_scope(ports: JobPorts) -> ScopeCheck:
+    """The plan-time check of a fleet file's credentials (``make_plan(scope=...)``): (key, problem) or None."""
+
+    def check(cluster: ClusterRef, name: str, url: str, refs: CredentialRefs, moving: bool) -> tuple[str, str] | None:
+        where = ports.resolve(ClusterTarget(cluster.arm_id))
+        if moving:
+            # an update never carries protected settings: whatever the configuration holds follows the URL
+            held = held_secret(ports, where, name, ports.flux.get(cluster, name))
+            return (
+                None if held is None else ("url", f"'{name}' holds {held}, which would follow the URL — {_FLEET_MOVE}")
+            )
+        for ref, key in ((refs.https_key, "httpsKeyRef"), (refs.ssh_private_key, "sshPrivateKeyRef")):
+            problem = credential_problem(ports.policy, ref, url, where.cluster, where.alias) if ref else None
+            if problem is not None:
+                return key, f"{problem[0]} — {problem[1]}"
+        return None
+
+    return check
+
+
+def check_fleet_operation(job: Job, op: object, where: ResolvedCluster | None) -> None:
+    """Apply time: the same rules again for one operation of a plan (refused and audited)."""
+    if where is None:
+        return
+    if isinstance(op, CreateConfig) and isinstance(op.spec.source, GitSource):
+        check_credentials(job, op.credentials, op.spec.source.url, where)
+    elif isinstance(op, UpdateConfig) and op.patch.url is not None:
+        state = job.ports.flux.get(where.cluster.ref, op.name)
+        held = held_secret(job.ports, where, op.name, state)
+        if held is not None and op.patch.url != current_url(state):
+            raise refuse(
+                job,
+                where,
+                f"flux configuration '{op.name}' holds {held}, which would follow the URL to {_shown(op.patch.url)}",
+                _FLEET_MOVE,
+            )
