@@ -110,6 +110,10 @@ class CredentialUse:
             urls = tuple(sorted((*urls, (user.key, url))))
         return replace(self, users=tuple(sorted((*kept, user))), urls=urls)
 
+    def without_user(self, user: KeyUser) -> CredentialUse:
+        users = tuple(u for u in self.users if u.key != user.key)
+        return replace(self, users=users, urls=tuple((k, v) for k, v in self.urls if k != user.key))
+
     def url_of(self, user: KeyUser) -> str | None:
         """The URL ``user`` was given the credential for (None: recorded before fluxops kept it)."""
         return next((url for key, url in self.urls if key == user.key), None)

@@ -275,13 +275,19 @@ def abandon(job: Job, prepared: PreparedKey) -> None:
 
 
 def forget_user(job: Job, where: ResolvedCluster, name: str) -> None:
-    """The configuration was deleted: the key fluxops gave it no longer counts it as a user."""
+    """The configuration was deleted: the key and the credentials fluxops gave it no longer count it as a user
+    (a configuration created later under the same name holds none of them)."""
     keys = job.ports.keys
     if keys is None:
         return
-    record = keys.for_config(where.cluster.ref.arm_id, name)
+    user = KeyUser(where.cluster.ref.arm_id, name)
+    record = keys.for_config(user.cluster_id, name)
     if record is not None:
-        keys.save(record.without_user(KeyUser(where.cluster.ref.arm_id, name)))
+        keys.save(record.without_user(user))
+    for ref in job.ports.policy.credential_names():
+        use = keys.credential_use(ref)
+        if any(u.key == user.key for u in use.users):
+            keys.save_credential_use(use.without_user(user))
 
 
 # -- /flux key status -----------------------------------------------------------------------------

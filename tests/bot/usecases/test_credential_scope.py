@@ -259,3 +259,11 @@ def test_a_rotation_re_hands_a_credential_only_where_it_is_still_in_scope(world:
     assert "moved on flux-demo-arc (it reads dev.azure.com/org/proj/_git/other now" in note
     refusals = [e for e in world.audit.entries if e.result.startswith("refused")]
     assert refusals and "apps on prod-aks" in refusals[-1].result
+
+
+def test_a_deleted_configuration_no_longer_holds_its_credential(world: World) -> None:
+    assert create_with_token(world) is Phase.SUCCEEDED
+    assert world.run("config delete apps -c flux-demo-arc", job_id="d", confirmed_by="U123") is Phase.SUCCEEDED
+    assert world.keys is not None and world.keys.credential_use(TOKEN).users == ()
+    seed(world, "https://github.com/org/public")
+    assert world.run("config update apps -c flux-demo-arc -u https://github.com/org/other") is Phase.SUCCEEDED
