@@ -130,6 +130,8 @@ class ConfigUpdate(BaseCommand):
     name: str
     patch: FluxConfigPatch
     credentials: CredentialRefs = CredentialRefs()
+    #: --deploy-key generate with -u: a key for the new repository (the old key does not follow the URL)
+    generate_deploy_key: bool = False
     role: ClassVar[Role] = Role.OPERATOR
     mutates: ClassVar[bool] = True
     verb: ClassVar[str] = "config update"

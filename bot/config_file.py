@@ -32,10 +32,15 @@ Schema::
       - clusters: {tags: {env: prod}}
         approvers: 2
     credentials:               # what `--https-key-ref NAME` refers to; the secret lives in the file
-      NAME: {file: /run/secrets/NAME}   # absolute path
+      NAME:
+        file: /run/secrets/NAME          # absolute path
+        repositories: [github.com/acme/*]  # required: host/path globs of the repositories it may serve
+        clusters: {tags: {env: dev}}     # required: a selector (as in roles) of the clusters it may serve
     deploy_keys:               # keys fluxops generates (`--deploy-key generate`) and rotates
       max_age: 90d             # a beat task rotates keys older than this (w, d, h, m, s); omitted: never
       channel: C0123ABC        # Slack channel id where scheduled rotations report; omitted: not reported
+      repositories: [github.com/acme/*]  # the repositories it may key; omitted or empty: none
+      shared: false            # true: one key per repository for every cluster; or a glob list; false: per cluster
     fleet_repositories:        # config-as-code: repositories whose YAML declares clusters' Flux (README)
       - repository: https://github.com/org/fleet   # any clone URL spelling; GitHub or Azure DevOps
         path: clusters         # a YAML file, or a directory of *.yaml / *.yml files
@@ -61,6 +66,7 @@ from bot.commands import Role
 from bot.errors import ConfigurationError
 from bot.models import Cluster, ClusterRef, ClusterType
 from bot.repo_urls import canonical_repo
+from bot.scopes import repository_glob, repository_in
 
 EXAMPLE_FILE = "deploy/fluxops.example.yaml"
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
@@ -214,10 +220,18 @@ class ApprovalRule(_Model):
     approvers: int = Field(strict=True, ge=1, le=10)
 
 
+def _repository_globs(value: list[str]) -> list[str]:
+    return [repository_glob(glob) for glob in value]
+
+
 class CredentialFile(_Model):
-    """Where a credential's secret lives; the config holds the path, never the value."""
+    """Where a credential's secret lives (the config holds the path, never the value), and where it may be
+    used: the repositories (host/path globs) and the clusters (a selector) it serves. Both are required:
+    a credential that says nothing about where it goes would follow any URL to any cluster."""
 
     file: Path
+    repositories: list[str] | None = None
+    clusters: ClusterSelector | None = None
 
     @field_validator("file")
     @classmethod
@@ -226,12 +240,68 @@ class CredentialFile(_Model):
             raise ValueError(f"'{value}' is relative; give an absolute path such as /run/secrets/{value.name}")
         return value
 
+    @field_validator("repositories")
+    @classmethod
+    def _globs(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and not value:
+            raise ValueError("lists no repository: name the repositories this credential may serve")
+        return None if value is None else _repository_globs(value)
+
+    @field_validator("clusters")
+    @classmethod
+    def _some_clusters(cls, value: ClusterSelector | None) -> ClusterSelector | None:
+        if value == ClusterSelector():
+            raise ValueError("an empty selector would mean every cluster: to mean that, write names: ['*']")
+        return value
+
+    @model_validator(mode="after")
+    def _scoped(self) -> CredentialFile:
+        missing = [key for key in ("repositories", "clusters") if getattr(self, key) is None]
+        if missing:
+            raise ValueError(
+                "a credential must say where it may be used, and this one has no "
+                + " and no ".join(missing)
+                + ": add repositories: [host/path globs, e.g. github.com/acme/*] and "
+                "clusters: {names: [...]} (or {tags: {...}}); it serves nothing else"
+            )
+        return self
+
+    def serves_repository(self, url: str) -> bool:
+        """Whether this credential may be given to a configuration reading ``url``."""
+        return repository_in(url, self.repositories or ())
+
+    def serves_cluster(self, cluster: Cluster, alias: str | None = None) -> bool:
+        """Whether this credential may be given to a configuration on ``cluster``."""
+        return self.clusters is not None and self.clusters.matches(cluster, alias)
+
 
 class DeployKeyPolicy(_Model):
     """``deploy_keys:``: how old a key fluxops made may get before a beat task rotates it, and where it says so."""
 
     max_age: str | None = None
     channel: str | None = None
+    #: host/path globs of the repositories `--deploy-key generate` may key; none: it is refused everywhere
+    repositories: list[str] = Field(default_factory=list)
+    #: False: one key per (repository, cluster); True: one key per repository; a list: those repositories' keys
+    shared: bool | list[str] = False
+
+    @field_validator("repositories")
+    @classmethod
+    def _globs(cls, value: list[str]) -> list[str]:
+        return _repository_globs(value)
+
+    @field_validator("shared")
+    @classmethod
+    def _shared_globs(cls, value: bool | list[str]) -> bool | list[str]:
+        return value if isinstance(value, bool) else _repository_globs(value)
+
+    def may_key(self, url: str) -> bool:
+        """Whether `--deploy-key generate` may register a key on the repository ``url`` names."""
+        return repository_in(url, self.repositories)
+
+    def may_share(self, url: str) -> bool:
+        """Whether one key of the repository ``url`` names may serve configurations on several clusters."""
+        return self.shared if isinstance(self.shared, bool) else repository_in(url, self.shared)
 
     @field_validator("max_age")
     @classmethod

@@ -95,14 +95,28 @@ class GeneratedKey:
 @dataclass(frozen=True)
 class CredentialUse:
     """Which configurations were given the credential ``ref`` (`--https-key-ref REF`), as fluxops recorded it:
-    ARM never returns protected settings, so this record is how a rotation finds them."""
+    ARM never returns protected settings, so this record is how a rotation finds them. ``urls`` holds, per
+    user (``KeyUser.key``), the source URL the credential was given for: a rotation re-hands it only while
+    the configuration still reads that repository."""
 
     ref: str
     users: tuple[KeyUser, ...] = ()
+    urls: tuple[tuple[str, str], ...] = ()
 
-    def with_user(self, user: KeyUser) -> CredentialUse:
+    def with_user(self, user: KeyUser, url: str | None = None) -> CredentialUse:
         kept = tuple(u for u in self.users if u.key != user.key)
-        return replace(self, users=tuple(sorted((*kept, user))))
+        urls = tuple((k, v) for k, v in self.urls if k != user.key)
+        if url is not None:
+            urls = tuple(sorted((*urls, (user.key, url))))
+        return replace(self, users=tuple(sorted((*kept, user))), urls=urls)
+
+    def without_user(self, user: KeyUser) -> CredentialUse:
+        users = tuple(u for u in self.users if u.key != user.key)
+        return replace(self, users=users, urls=tuple((k, v) for k, v in self.urls if k != user.key))
+
+    def url_of(self, user: KeyUser) -> str | None:
+        """The URL ``user`` was given the credential for (None: recorded before fluxops kept it)."""
+        return next((url for key, url in self.urls if key == user.key), None)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -110,4 +124,8 @@ class CredentialUse:
     @classmethod
     def from_json(cls, text: str) -> CredentialUse:
         data: dict[str, Any] = json.loads(text)
-        return cls(ref=data["ref"], users=tuple(KeyUser(**u) for u in data.get("users", ())))
+        return cls(
+            ref=data["ref"],
+            users=tuple(KeyUser(**u) for u in data.get("users", ())),
+            urls=tuple((str(k), str(v)) for k, v in data.get("urls", ())),
+        )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.commands import Command, Help, Role
-from bot.config_file import PLATFORM_FIELDS, ClusterSelector, FluxopsConfig, RoleRule
+from bot.config_file import PLATFORM_FIELDS, ClusterSelector, CredentialFile, FluxopsConfig, RoleRule
 from bot.errors import Forbidden
 from bot.inventory import Resolved
 from bot.models import Cluster
@@ -92,6 +92,7 @@ class Policy:
         self._approvals = tuple(config.approvals) if config else ()
         #: names this policy in decisions and audit entries (a digest of the rules as loaded)
         self.version = hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:12] if config else "none"
+        self._credentials: dict[str, CredentialFile] = dict(config.credentials) if config else {}
 
     @classmethod
     def empty(cls) -> Policy:
@@ -152,6 +153,13 @@ class Policy:
             return set()
         # As written, not folded: the edge asks Slack/GitHub about these ids.
         return {g for rule in self._rules for g in getattr(rule, groups_field)}
+
+    def credential(self, name: str) -> CredentialFile | None:
+        """The ``credentials:`` entry ``name`` (its file and its scope), if the policy has one."""
+        return self._credentials.get(name)
+
+    def credential_names(self) -> list[str]:
+        return sorted(self._credentials)
 
     def approvers_needed(self, cluster: Cluster, alias: str | None = None) -> int:
         """How many people must approve a destructive command on ``cluster`` (1: the one asking)."""

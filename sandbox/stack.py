@@ -45,12 +45,18 @@ GITHUB_OPERATOR = "sandbox-operator"
 GITHUB_OUTSIDER = "sandbox-outsider"
 ADO_ADMIN = "admin@fluxops-sandbox.example"
 ADO_VIEWER = "viewer@fluxops-sandbox.example"
-GITHUB_FLEET = "fluxops-sandbox/fleet"
+GITHUB_ORG = "fluxops-sandbox"
+GITHUB_FLEET = f"{GITHUB_ORG}/fleet"
 ADO_ORG = "fluxops-sandbox"
 ADO_PROJECT = "gitops"
 ADO_TUTORIAL = f"{ADO_PROJECT}/gitops-flux2-kustomize-helm-mt"
 ADO_FLEET = f"{ADO_PROJECT}/fleet"
 FLEET_README = "# Fleet\n\nfluxops config-as-code: one YAML file per cluster under clusters/.\n"
+#: in a sandbox policy, this stands for the sandbox's state directory (where it writes its credential files)
+STATE_DIR_TOKEN = "/sandbox-state"
+#: the HTTPS token the sandbox holds as credential SANDBOX_CREDENTIAL (user "git"): it reads the Azure DevOps
+#: repositories of the sandbox, and the policy scopes it to them
+SANDBOX_CREDENTIAL = "sandbox-ado"
 
 SANDBOX_POLICY = f"""\
 # fluxops policy of the sandbox (FLUXOPS_CONFIG): see deploy/fluxops.example.yaml for every key
@@ -73,9 +79,15 @@ roles:
     slack_users: ["*"]
     github_users: ["*"]
     ado_users: ["*"]
+credentials:
+  {SANDBOX_CREDENTIAL}:
+    file: {STATE_DIR_TOKEN}/credentials/{SANDBOX_CREDENTIAL}
+    repositories: [dev.azure.com/{ADO_ORG}/{ADO_PROJECT}/_git/*]
+    clusters: {{names: ["*"]}}
 deploy_keys:
   max_age: 90d
   channel: {CHANNEL}
+  repositories: [github.com/{GITHUB_ORG}/*]
 fleet_repositories:
   - repository: https://github.com/{GITHUB_FLEET}
     path: clusters
@@ -83,6 +95,12 @@ fleet_repositories:
   - repository: https://dev.azure.com/{ADO_ORG}/{ADO_PROJECT}/_git/fleet
     path: clusters
 """
+
+
+def resolve_policy(text: str, state_dir: Path) -> str:
+    """The policy with ``/sandbox-state`` (``STATE_DIR_TOKEN``) at the start of a path made the real state
+    directory: a sandbox policy names the credential files the sandbox writes there."""
+    return text.replace(f" {STATE_DIR_TOKEN}/", f" {state_dir}/")
 
 
 def default_discovery_file() -> Path:
@@ -165,8 +183,9 @@ class Stack:
         self.github_url = await self.github.start()
         self.ado_url = await self.ado.start()
         self._seed_git()
+        self._write_credentials()
         policy_file = self.state_dir / "fluxops.yaml"
-        policy_file.write_text(self.options.policy)
+        policy_file.write_text(resolve_policy(self.options.policy, self.state_dir))
         port = self.options.web_port or free_port()
         self.web_url = f"http://127.0.0.1:{port}"
         self.slack.request_url = f"{self.web_url}/slack/events"
@@ -220,6 +239,18 @@ class Stack:
             self.github.set_permission(GITHUB_FLEET, login, permission)
         self.ado.create_repo(ADO_TUTORIAL, tutorial_files(), private=False)
         self.ado.create_repo(ADO_FLEET, {"README.md": FLEET_README}, private=False)
+
+    def _write_credentials(self) -> None:
+        """The sandbox's credential file (as a mounted secret would be), its token valid on the Azure DevOps
+        repositories of the sandbox."""
+        folder = self.state_dir / "credentials"
+        folder.mkdir(parents=True, exist_ok=True)
+        token = secrets.token_hex(20)
+        path = folder / SANDBOX_CREDENTIAL
+        path.write_text(token + "\n")
+        path.chmod(0o600)
+        for repo in (ADO_TUTORIAL, ADO_FLEET):
+            self.sandbox.access.add_token("dev.azure.com", f"{ADO_ORG}/{repo}", "git", token)
 
     def _pushed(self, url: str, branch: str) -> None:
         """A push reaches the simulated Flux at once, as a notification-controller Receiver would."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
@@ -45,6 +45,10 @@ from bot.render import wording as w
 
 DIGEST_VERSION = "fluxops-plan/1"
 _NOTHING: Mapping[str, str] = MappingProxyType({})
+
+#: (cluster, configuration, source URL, credentials named, whether the URL changes) -> (key, problem) when a
+#: credential may not go there (the worker's scope check, see ``bot.usecases.scope_checks``); else None
+ScopeCheck = Callable[[ClusterRef, str, str, CredentialRefs, bool], tuple[str, str] | None]
 
 
 class Action(StrEnum):
@@ -333,6 +337,7 @@ def make_plan(
     *,
     managed: Iterable[tuple[str, str]] = (),
     unresolved: Mapping[str, str] = _NOTHING,
+    scope: ScopeCheck | None = None,
 ) -> Plan:
     """The plan that brings the clusters to what ``desired`` declares.
 
@@ -340,6 +345,7 @@ def make_plan(
     missing from it is an error for that cluster (``unresolved`` says why, e.g. the inventory's message).
     ``managed`` are the (cluster key, configuration) pairs the base branch declared: those the pull
     request no longer declares are deleted; any other configuration on a cluster is left alone.
+    ``scope`` checks where credentials go: a configuration it objects to is blocked, naming file and key.
     """
     by_fold = {key.casefold(): value for key, value in actual.items()}
     why = {key.casefold(): text for key, text in unresolved.items()}
@@ -395,8 +401,29 @@ def make_plan(
 
     for arm, (key, found, declared_cluster) in entries.items():
         mine = {name for cluster_arm, name in managed_pairs if cluster_arm == arm}
-        plans.append(_cluster_plan(key, found, declared_cluster, mine))
+        planned = _cluster_plan(key, found, declared_cluster, mine)
+        plans.append(_scoped(planned, declared_cluster, scope) if scope is not None else planned)
     return Plan(tuple(sorted(plans, key=lambda p: (p.key.casefold(), p.key))))
+
+
+def _scoped(plan: ClusterPlan, desired: DesiredCluster | None, scope: ScopeCheck) -> ClusterPlan:
+    """``plan`` with every configuration blocked whose credentials ``scope`` refuses (file:line and key named)."""
+    if plan.cluster is None or desired is None:
+        return plan
+    changes: list[ConfigChange] = []
+    for change in plan.configs:
+        problem: tuple[str, str] | None = None
+        prefix = f"configurations.{change.name}.source"
+        if change.action is Action.CREATE and change.spec is not None and isinstance(change.spec.source, GitSource):
+            problem = scope(plan.cluster, change.name, change.spec.source.url, change.credentials, False)
+        elif change.action is Action.UPDATE and change.patch is not None and change.patch.url is not None:
+            problem = scope(plan.cluster, change.name, change.patch.url, desired.credentials_for(change.name), True)
+        if problem is not None:
+            key, text = problem
+            where = f"{desired.origin}: " if desired.origin else ""
+            change = replace(change, blocked=(*change.blocked, f"{where}{prefix}.{key}: {text}"))
+        changes.append(change)
+    return replace(plan, configs=tuple(changes))
 
 
 def _not_found(key: str, why: Mapping[str, str]) -> str:

@@ -31,6 +31,8 @@ from bot.grammar.sources import (
     check_git_auth,
     git_credentials,
     https_user,
+    is_azure_devops,
+    no_deploy_keys_on_ado,
     repository_ref,
 )
 from bot.grammar.targets import CLUSTER_FLAGS, cluster_target
@@ -101,13 +103,14 @@ def _refuse_fixed(options: Options, name: str) -> None:
             "`config update` does not suspend or resume.",
             hint=f"Use `/flux suspend {name}` or `/flux resume {name}` with the same `-c`.",
         )
-    if options.given("deploy_key"):
+    if options.given("deploy_key") and not options.given("url"):
         raise UsageError(
-            "`--deploy-key generate` is only taken by `config create`.",
-            hint="To switch to a key fluxops holds, use `--ssh-private-key-ref REF`.",
+            "`config update` takes `--deploy-key generate` only with a new URL (`-u URL`): it keys that repository.",
+            hint="To rotate the key of the same repository use `/flux key rotate NAME -c CLUSTER`; to switch to a "
+            "key fluxops holds, use `--ssh-private-key-ref REF`.",
         )
     for flag in CREATE_FLAGS:
-        if options.given(flag.dest) and flag.dest not in _UPDATABLE:
+        if options.given(flag.dest) and flag.dest not in _UPDATABLE | {"deploy_key"}:
             raise UsageError(
                 f"`config update` cannot change {code(options.spelled(flag.dest))}.",
                 hint="Delete the configuration and create it again to change it.",
@@ -123,7 +126,15 @@ def config_update(words: Sequence[str]) -> ConfigUpdate:
     target = cluster_target(options)
     url, ssh = any_url(options) if options.given("url") else (None, None)
     ref = repository_ref(options, required=False)
+    generate = options.given("deploy_key")
+    if generate and url is not None and is_azure_devops(url):
+        raise no_deploy_keys_on_ado(url)
     check_git_auth(options, ssh=ssh)
+    if generate and not ssh:
+        raise UsageError(
+            "`--deploy-key generate` makes an SSH key, so the URL must be SSH.",
+            hint="For GitHub write `git@github.com:ORG/REPO.git`.",
+        )
     timeout = options.value("timeout")
     interval = options.value("interval")
     patch = FluxConfigPatch(
@@ -135,13 +146,13 @@ def config_update(words: Sequence[str]) -> ConfigUpdate:
         kustomizations=kustomization_changes(options.groups("kustomization")),
     )
     credentials = git_credentials(options)
-    if patch == FluxConfigPatch() and credentials.is_empty():
+    if patch == FluxConfigPatch() and credentials.is_empty() and not generate:
         raise UsageError(
             "Nothing to change: give at least one option.",
             hint="For example `--branch main`, `--interval 5m` or `--kustomization name=apps path=./apps`.",
             usage=True,
         )
-    return ConfigUpdate(target=target, name=name, patch=patch, credentials=credentials)
+    return ConfigUpdate(target=target, name=name, patch=patch, credentials=credentials, generate_deploy_key=generate)
 
 
 def _named(words: Sequence[str], command: str, extra: tuple[Flag, ...] = ()) -> tuple[Options, str]:

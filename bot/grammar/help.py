@@ -124,7 +124,9 @@ TOPICS: dict[str, Topic] = {
         summary="change a Flux configuration: only the fields you give change",
         description="Updates the configuration in place (a merge patch). A `--kustomization name=K ...` group "
         "changes only the keys it gives of kustomization K. `--namespace`, `--scope` and `--kind` can only be "
-        "set at creation; to pause syncing use `/flux suspend`.",
+        "set at creation; to pause syncing use `/flux suspend`. A new `-u URL` for a configuration holding a "
+        "credential or deploy key needs it stated again: `--https-user U --https-key-ref REF`, or "
+        "`--deploy-key generate` for an SSH URL on the same host.",
         flags=(
             ("NAME, -n, --name NAME", "the configuration"),
             *_CLUSTER,

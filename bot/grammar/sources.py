@@ -205,7 +205,7 @@ def ado_https_url(url: str) -> str:
     return "https://dev.azure.com/ORG/PROJECT/_git/REPO"
 
 
-def _no_deploy_keys_on_ado(url: str) -> UsageError:
+def no_deploy_keys_on_ado(url: str) -> UsageError:
     https = ado_https_url(url)
     return UsageError(
         "`--deploy-key generate` cannot work with Azure DevOps: it has no per-repository deploy keys and no API "
@@ -313,7 +313,7 @@ def _git(options: Options) -> tuple[GitSource, CredentialRefs, bool]:
     generate = options.given("deploy_key")
     # before the SSH-only check: for an Azure DevOps URL "use an SSH URL" would not help
     if generate and is_azure_devops(url):
-        raise _no_deploy_keys_on_ado(url)
+        raise no_deploy_keys_on_ado(url)
     check_git_auth(options, ssh=ssh)
     if generate and not ssh:
         raise UsageError(

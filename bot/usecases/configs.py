@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+from contextlib import ExitStack
+from dataclasses import replace
 
 from bot import errors
 from bot.commands import (
@@ -22,12 +24,14 @@ from bot.models import (
     ExtensionSpec,
     FluxConfigPatch,
     FluxConfigSpec,
+    FluxConfigState,
     GitSource,
     KustomizationChange,
     ProtectedSettings,
 )
 from bot.ports import Credentials
-from bot.usecases import deploy_keys
+from bot.repo_urls import parse_repo_url
+from bot.usecases import deploy_keys, scope_checks
 from bot.usecases.context import Job, ResolvedCluster
 from bot.usecases.watch import SUSPENDED, watch_reconciliation
 from bot.views import ConfirmView, Phase, mention
@@ -106,14 +110,18 @@ def ensure_extension(job: Job, cluster: ClusterRef, label: str) -> None:
 def config_create(job: Job, command: ConfigCreate, where: ResolvedCluster) -> None:
     cluster, label, name = where.cluster.ref, where.label, command.spec.name
     ports = job.ports
+    url = getattr(command.spec.source, "url", "")
+    # refuse what may not be done before anything changes in Azure (the extension install included)
+    scope_checks.check_credentials(job, command.credentials, url, where)
     if command.generate_deploy_key:
-        # refuse early what cannot be keyed, before the extension install changes anything in Azure
-        deploy_keys.key_repository(getattr(command.spec.source, "url", ""))
+        deploy_keys.key_repository(url)
+        scope_checks.check_deploy_key_repository(job, url, where)
         deploy_keys.registry(job)
     protected = protected_settings(ports.credentials, command.credentials)
     spec = with_known_hosts(command.spec, ports.credentials, command.credentials)
     prepared: deploy_keys.PreparedKey | None = None
-    with ports.locks.hold(lock_key(cluster, name), job.job_id):
+    with ExitStack() as held:
+        held.enter_context(ports.locks.hold(lock_key(cluster, name), job.job_id))
         job.show(phase=Phase.RUNNING, note="")
         if ports.jobs.get(job.job_id, "checked:absent") is None:
             try:
@@ -128,7 +136,10 @@ def config_create(job: Job, command: ConfigCreate, where: ResolvedCluster) -> No
         if command.install_extension:
             ensure_extension(job, cluster, label)
         if command.generate_deploy_key:
-            prepared = deploy_keys.prepare_for_create(job, where, spec)
+            # held until the key is adopted, so a rotation of that key waits for this configuration
+            key_id = held.enter_context(deploy_keys.holding_key(job, where, url))
+            prepared = deploy_keys.prepare_for_create(job, where, spec, key_id)
+            assert prepared.spec is not None
             spec, protected = prepared.spec, prepared.protected
         text = f"create flux configuration {name}"
         job.step(text)
@@ -141,9 +152,9 @@ def config_create(job: Job, command: ConfigCreate, where: ResolvedCluster) -> No
                 deploy_keys.abandon(job, prepared)
             raise
         if prepared is not None:
-            deploy_keys.adopt(job, prepared, where)
+            deploy_keys.adopt(job, prepared.record, where, name)
         user = KeyUser(cluster.arm_id, name, label)
-        deploy_keys.record_credential_use(job, command.credentials.https_key, user)
+        deploy_keys.record_credential_use(job, command.credentials.https_key, user, url)
         job.finish_step(text, f"created flux configuration {name} in Azure")
     watch_reconciliation(job, cluster, name, label, expect=SUSPENDED if spec.suspend else "Compliant")
 
@@ -172,13 +183,59 @@ def _is_suspended(job: Job, cluster: ClusterRef, name: str) -> bool:
 
 
 def config_update(job: Job, command: ConfigUpdate, where: ResolvedCluster) -> None:
+    state = scope_checks.check_update(job, command, where)
     protected = protected_settings(job.ports.credentials, command.credentials)
     patch = (
         command.patch if protected is None else FluxConfigPatch(**{**command.patch.__dict__, "protected": protected})
     )
     user = KeyUser(where.cluster.ref.arm_id, command.name, where.label)
-    deploy_keys.record_credential_use(job, command.credentials.https_key, user)
-    _patch(job, where, command.name, patch, f"update flux configuration {command.name}", expect="Compliant")
+    text = f"update flux configuration {command.name}"
+    if not command.generate_deploy_key:
+        url = command.patch.url or scope_checks.current_url(state)
+        deploy_keys.record_credential_use(job, command.credentials.https_key, user, url)
+        _patch(job, where, command.name, patch, text, expect="Compliant")
+        return
+    _update_with_new_key(job, command, where, patch, state, text)
+
+
+def _update_with_new_key(
+    job: Job,
+    command: ConfigUpdate,
+    where: ResolvedCluster,
+    patch: FluxConfigPatch,
+    state: FluxConfigState | None,
+    text: str,
+) -> None:
+    """`config update NAME -u SSH_URL --deploy-key generate`: the new repository's key, not the old one."""
+    cluster, name, url = where.cluster.ref, command.name, command.patch.url
+    assert url is not None
+    new_repo = deploy_keys.key_repository(url)
+    deploy_keys.registry(job)
+    old_url = scope_checks.current_url(state)
+    old = parse_repo_url(old_url) if old_url else None
+    if old is None or old[0] != "ssh" or old[1].split(":")[0] != new_repo.host:
+        raise errors.InvalidRequest(
+            f"flux configuration '{name}' does not read an SSH repository on {new_repo.host} now, so the host "
+            "key pinned for it would not fit",
+            recommendation=f"delete it and create it again with `-u {url} --deploy-key generate`",
+        )
+    ports = job.ports
+    with ExitStack() as held:
+        held.enter_context(ports.locks.hold(lock_key(cluster, name), job.job_id))
+        job.show(phase=Phase.RUNNING, note="")
+        key_id = held.enter_context(deploy_keys.holding_key(job, where, url))
+        prepared = deploy_keys.prepare_for_update(job, where, name, url, key_id)
+        keyed = replace(patch, protected=prepared.protected)
+        job.step(text)
+        try:
+            job.operation("write", lambda: ports.flux.begin_update(cluster, name, keyed), ports.flux.resume)
+        except errors.FluxopsError as error:
+            if not error.retryable:
+                deploy_keys.abandon(job, prepared)
+            raise
+        deploy_keys.adopt(job, prepared.record, where, name)
+        job.finish_step(text)
+    watch_reconciliation(job, cluster, name, where.label, expect="Compliant")
 
 
 def suspend(job: Job, command: Suspend, where: ResolvedCluster) -> None:

@@ -11,33 +11,86 @@ fluxops handed out before (held sealed), and the job says so.
 
 from __future__ import annotations
 
+import json
+
 from bot import errors
-from bot.deploy_keys import KeyUser
+from bot.commands import ClusterTarget
+from bot.deploy_keys import CredentialUse, KeyUser
 from bot.models import ProtectedSettings, Secret
+from bot.scopes import repository_name
 from bot.usecases.context import Job
 from bot.usecases.deploy_keys import registry
 from bot.usecases.key_rotation import RotationFailed, Switching, authorize_users, tell_team
+from bot.usecases.refusals import audit_refusal
+from bot.usecases.scope_checks import credential_problem, current_url, refuse
 from bot.views import ErrorInfo, Phase
 
 
 def rotate_credential(job: Job, ref: str) -> None:
     keys, _ = registry(job)
-    users = keys.credential_use(ref).users
-    if not users:
+    use = keys.credential_use(ref)
+    if not use.users:
         raise errors.NotFound(
             f"no configuration was given `--https-key-ref {ref}` through fluxops",
             recommendation="fluxops re-hands a credential only to configurations it created or updated with it",
         )
+    users, left_out = _in_scope(job, use)
+    if not users:
+        raise refuse(
+            job,
+            "",
+            f"no configuration given `{ref}` may get it again: " + "; ".join(left_out),
+            f"give them a credential scoped to where they read now (`/flux config update NAME -c CLUSTER "
+            f"--https-user USER --https-key-ref REF`), or ask a fluxops admin to widen `credentials.{ref}`",
+        )
     authorize_users(job, users)
     with job.ports.locks.hold(f"credential/{ref}", job.job_id):
-        CredentialRotation(job, ref, users).run()
+        CredentialRotation(job, ref, users, left_out).run()
+
+
+def _in_scope(job: Job, use: CredentialUse) -> tuple[tuple[KeyUser, ...], list[str]]:
+    """The configurations that still may get credential ``use.ref`` (the policy still scopes it to their
+    repository and cluster, and they still read the repository they were given it for), and why each other
+    one is left out. Saved on first use, so a resumed rotation goes through the same configurations."""
+    saved = job.ports.jobs.get(job.job_id, "rot:cred-users")
+    if saved is not None:
+        data = json.loads(saved)
+        return tuple(KeyUser(c, n, label) for c, n, label in data["users"]), list(data["left_out"])
+    users: list[KeyUser] = []
+    left_out: list[str] = []
+    for user in use.users:
+        why = _why_not(job, use, user)
+        if why is None:
+            users.append(user)
+        else:
+            left_out.append(f"{user.shown()} ({why})")
+    record = {"users": [[u.cluster_id, u.config, u.label] for u in users], "left_out": left_out}
+    job.ports.jobs.put(job.job_id, "rot:cred-users", json.dumps(record))
+    return tuple(users), left_out
+
+
+def _why_not(job: Job, use: CredentialUse, user: KeyUser) -> str | None:
+    try:
+        where = job.ports.resolve(ClusterTarget(user.cluster_id))
+        state = job.ports.flux.get(where.cluster.ref, user.config)
+    except errors.NotFound:
+        return "it no longer exists"
+    url = current_url(state)
+    if url is None:
+        return "it no longer reads a git repository"
+    given_for = use.url_of(user)
+    if given_for is not None and repository_name(given_for) != repository_name(url):
+        return f"it reads {repository_name(url) or url} now, not {repository_name(given_for) or given_for}"
+    problem = credential_problem(job.ports.policy, use.ref, url, where.cluster, where.alias)
+    return None if problem is None else problem[0]
 
 
 class CredentialRotation(Switching):
-    def __init__(self, job: Job, ref: str, users: tuple[KeyUser, ...]) -> None:
+    def __init__(self, job: Job, ref: str, users: tuple[KeyUser, ...], left_out: list[str] | None = None) -> None:
         super().__init__(job)
         self.ref = ref
         self.users = users
+        self.left_out = left_out or []
         self.keys, _ = registry(job)
 
     def run(self) -> None:
@@ -64,10 +117,19 @@ class CredentialRotation(Switching):
             return
         self.keys.seal(f"cred:{ref}", new)
         count = len(self.users)
+        if not self.left_out:
+            job.show(
+                phase=Phase.SUCCEEDED,
+                note=f"Every configuration using `{ref}` ({count}) fetched with its new value: the old token can be "
+                "revoked in Azure DevOps now.",
+            )
+            return
+        audit_refusal(job.ports.audit, job.record, f"`{ref}` not re-handed to: " + "; ".join(self.left_out), cluster="")
         job.show(
             phase=Phase.SUCCEEDED,
-            note=f"Every configuration using `{ref}` ({count}) fetched with its new value: the old token can be "
-            "revoked in Azure DevOps now.",
+            note=f"{count} configuration{'s' if count != 1 else ''} given `{ref}` fetched with its new value. "
+            f"Not given it, as the policy no longer lets them have it: {'; '.join(self.left_out)}. They still "
+            "hold the old token: give them a credential scoped to where they read before the old one is revoked.",
         )
 
     def _roll_back(self, reason: str, previous: Secret | None) -> None:

@@ -10,6 +10,8 @@ dies midway finds the key it made instead of making another.
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from bot import errors
@@ -149,42 +151,85 @@ def private_half(job: Job, record: DeployKeyRecord) -> Secret:
 
 @dataclass(frozen=True)
 class PreparedKey:
-    spec: FluxConfigSpec
+    spec: FluxConfigSpec | None  # a create's spec with the host pinned; None for an update
     protected: ProtectedSettings
     record: DeployKeyRecord
     reused: bool
 
 
-def prepare_for_create(job: Job, where: ResolvedCluster, spec: FluxConfigSpec) -> PreparedKey:
-    """The key a new configuration gets: the repository's current fluxops key when one is held, else a new one."""
+def _may_serve(record: DeployKeyRecord, cluster_id: str, shared: bool) -> bool:
+    """Whether key ``record`` may be given to a configuration on ``cluster_id``: one key per (repository,
+    cluster) unless the policy lets the repository's key be shared."""
+    return shared or all(u.cluster_id.lower() == cluster_id.lower() for u in record.users)
+
+
+def _choose_key(job: Job, where: ResolvedCluster, repo: KeyRepository) -> str:
+    keys, _ = registry(job)
+    shared = job.ports.key_policy.may_share(repo.url)
+    cluster_id = where.cluster.ref.arm_id
+    reusable = [
+        r
+        for r in keys.for_repository(repo.host, repo.full_name)
+        if r.state == ACTIVE and _may_serve(r, cluster_id, shared) and keys.unseal(r.key_id)
+    ]
+    return reusable[-1].key_id if reusable else key_id_for(job.job_id, "create")
+
+
+@contextmanager
+def holding_key(job: Job, where: ResolvedCluster, url: str) -> Iterator[str]:
+    """Choose the key a configuration of ``url`` on ``where`` gets, and hold its ``deploy-key/<id>`` lock (the
+    one a rotation of that key holds) until the block ends: a configuration cannot adopt a key a rotation is
+    replacing, and a rotation cannot start while a configuration is being given the key. Busy while a
+    rotation runs; the job retries and chooses again (the key it would have had may be gone by then)."""
+    repo = key_repository(url)
+    keys, _ = registry(job)
+    chosen = job.ports.jobs.get(job.job_id, "dk:key")
+    for _ in range(3):
+        key_id = chosen or _choose_key(job, where, repo)
+        with job.ports.locks.hold(f"deploy-key/{key_id}", job.job_id):
+            record = keys.get(key_id)
+            own = key_id == key_id_for(job.job_id, "create")
+            if chosen is None and not own and (record is None or record.state != ACTIVE):
+                continue  # rotated away between the choice and the lock: choose again
+            job.ports.jobs.put(job.job_id, "dk:key", key_id)
+            yield key_id
+            return
+    raise errors.Busy(
+        f"the deploy keys of {repo.full_name} keep changing (a rotation is running)",
+        holder="a deploy key rotation",
+        recommendation="fluxops tries again shortly",
+        retry_after=10,
+    )
+
+
+def _key_for(job: Job, repo: KeyRepository, key_id: str, user: KeyUser) -> tuple[DeployKeyRecord, bool]:
+    """The record of ``key_id``, made and registered now unless it is an active key already: (record, reused)."""
+    keys, _ = registry(job)
+    existing = keys.get(key_id)
+    # the key this job made is not "reused" once it is in use: a resumed job says it made it, as before
+    reused = key_id != key_id_for(job.job_id, "create") and existing is not None and existing.state == ACTIVE
+    text = f"make a deploy key for {repo.full_name}"
+    if reused and existing is not None:
+        job.finish_step(text, f"use deploy key {existing.key_id} ({existing.fingerprint}), already on {repo.full_name}")
+        return existing, True
+    job.step(text)
+    record = make_key(job, repo, key_id, (user,))
+    job.finish_step(
+        text,
+        f"registered read-only deploy key {record.key_id} ({record.fingerprint}) on {repo.full_name}",
+    )
+    return record, False
+
+
+def prepare_for_create(job: Job, where: ResolvedCluster, spec: FluxConfigSpec, key_id: str) -> PreparedKey:
+    """The key ``key_id`` (from ``holding_key``) for a new configuration, its source pinned to the host's keys."""
     source = spec.source
     assert isinstance(source, GitSource)
     repo = key_repository(source.url)
-    keys, _ = registry(job)
     user = KeyUser(where.cluster.ref.arm_id, spec.name, where.label)
     # the host keys first: a host that publishes none is refused before a key is registered
     pinned = GitSource(**{**source.__dict__, "ssh_known_hosts": known_hosts(job.ports.git_host(GITHUB), repo)})
-    chosen = job.ports.jobs.get(job.job_id, "dk:key")
-    if chosen is None:
-        reusable = [
-            r for r in keys.for_repository(repo.host, repo.full_name) if r.state == ACTIVE and keys.unseal(r.key_id)
-        ]
-        chosen = reusable[-1].key_id if reusable else key_id_for(job.job_id, "create")
-        job.ports.jobs.put(job.job_id, "dk:key", chosen)
-    existing = keys.get(chosen)
-    # the key this job made is not "reused" once it is in use: a resumed job says it made it, as before
-    reused = chosen != key_id_for(job.job_id, "create") and existing is not None and existing.state == ACTIVE
-    text = f"make a deploy key for {repo.full_name}"
-    if reused and existing is not None:
-        record = existing
-        job.finish_step(text, f"use deploy key {record.key_id} ({record.fingerprint}), already on {repo.full_name}")
-    else:
-        job.step(text)
-        record = make_key(job, repo, chosen, (user,))
-        job.finish_step(
-            text,
-            f"registered read-only deploy key {record.key_id} ({record.fingerprint}) on {repo.full_name}",
-        )
+    record, reused = _key_for(job, repo, key_id, user)
     return PreparedKey(
         spec=replace(spec, source=pinned),
         protected=ProtectedSettings(ssh_private_key=private_half(job, record)),
@@ -193,12 +238,29 @@ def prepare_for_create(job: Job, where: ResolvedCluster, spec: FluxConfigSpec) -
     )
 
 
-def adopt(job: Job, prepared: PreparedKey, where: ResolvedCluster) -> None:
-    """The configuration was created with the key: record it as a user (the key becomes active)."""
+def prepare_for_update(job: Job, where: ResolvedCluster, name: str, url: str, key_id: str) -> PreparedKey:
+    """The key ``key_id`` for configuration ``name`` moving to ``url`` (`config update -u URL --deploy-key
+    generate`); ``spec`` of the result is None (the update patches only the URL and the key)."""
+    repo = key_repository(url)
+    record, reused = _key_for(job, repo, key_id, KeyUser(where.cluster.ref.arm_id, name, where.label))
+    return PreparedKey(
+        spec=None,
+        protected=ProtectedSettings(ssh_private_key=private_half(job, record)),
+        record=record,
+        reused=reused,
+    )
+
+
+def adopt(job: Job, record: DeployKeyRecord, where: ResolvedCluster, name: str) -> None:
+    """Configuration ``name`` was written with key ``record``: record it as a user (the key becomes active),
+    and take it off the key it used before, if fluxops gave it another."""
     keys, _ = registry(job)
-    current = keys.get(prepared.record.key_id) or prepared.record
-    user = KeyUser(where.cluster.ref.arm_id, prepared.spec.name, where.label)
+    user = KeyUser(where.cluster.ref.arm_id, name, where.label)
+    before = keys.for_config(user.cluster_id, user.config)
+    current = keys.get(record.key_id) or record
     keys.save(replace(current.with_user(user), state=ACTIVE))
+    if before is not None and before.key_id != current.key_id:
+        keys.save(before.without_user(user))
 
 
 def abandon(job: Job, prepared: PreparedKey) -> None:
@@ -213,13 +275,19 @@ def abandon(job: Job, prepared: PreparedKey) -> None:
 
 
 def forget_user(job: Job, where: ResolvedCluster, name: str) -> None:
-    """The configuration was deleted: the key fluxops gave it no longer counts it as a user."""
+    """The configuration was deleted: the key and the credentials fluxops gave it no longer count it as a user
+    (a configuration created later under the same name holds none of them)."""
     keys = job.ports.keys
     if keys is None:
         return
-    record = keys.for_config(where.cluster.ref.arm_id, name)
+    user = KeyUser(where.cluster.ref.arm_id, name)
+    record = keys.for_config(user.cluster_id, name)
     if record is not None:
-        keys.save(record.without_user(KeyUser(where.cluster.ref.arm_id, name)))
+        keys.save(record.without_user(user))
+    for ref in job.ports.policy.credential_names():
+        use = keys.credential_use(ref)
+        if any(u.key == user.key for u in use.users):
+            keys.save_credential_use(use.without_user(user))
 
 
 # -- /flux key status -----------------------------------------------------------------------------
@@ -272,12 +340,12 @@ def key_status(job: Job, command: KeyStatus, where: ResolvedCluster | None) -> N
 # -- HTTPS credentials handed out (what `/flux key rotate --https-key-ref REF` re-hands) ------------
 
 
-def record_credential_use(job: Job, ref: str | None, user: KeyUser) -> None:
-    """A configuration was given credential ``ref``: remember it (ARM never says), and seal the value handed
-    out so a later rotation can tell whether it changed and roll a failed one back."""
+def record_credential_use(job: Job, ref: str | None, user: KeyUser, url: str | None = None) -> None:
+    """A configuration was given credential ``ref`` for ``url``: remember it (ARM never says), and seal the value
+    handed out so a later rotation can tell whether it changed and roll a failed one back."""
     keys = job.ports.keys
     if ref is None or keys is None:
         return
-    keys.save_credential_use(keys.credential_use(ref).with_user(user))
+    keys.save_credential_use(keys.credential_use(ref).with_user(user, url))
     if keys.unseal(f"cred:{ref}") is None:
         keys.seal(f"cred:{ref}", job.ports.credentials.get(ref))

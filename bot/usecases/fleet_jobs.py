@@ -46,6 +46,7 @@ from bot.jobs import JobRecord
 from bot.policy import Identity
 from bot.ports import GitHost, LongRunning, Reporter
 from bot.render.plan_markdown import render_fleet_error, render_plan
+from bot.usecases import scope_checks
 from bot.usecases.comments import POLICY_PLATFORM, reread
 from bot.usecases.configs import lock_key, protected_settings, with_known_hosts
 from bot.usecases.context import Job, JobPorts, ResolvedCluster
@@ -140,7 +141,8 @@ class FleetJob:
                 if error.retryable:
                     raise
                 unresolved[key] = error.user_text()
-        plan = make_plan(desired, actual, managed=managed, unresolved=unresolved)
+        scope = scope_checks.fleet_scope(self.ports)
+        plan = make_plan(desired, actual, managed=managed, unresolved=unresolved, scope=scope)
         declared = frozenset((c.key, spec.name) for c in desired.values() for spec in c.configurations)
         return Planned(plan, resolved, frozenset(managed), ref, declared)
 
@@ -391,6 +393,7 @@ class FleetJob:
             # keyed by what it does, not by position: a resumed run plans again, and what already ran drops out
             key = "op:" + hashlib.sha256(f"{op.cluster.arm_id.lower()}|{text}".encode()).hexdigest()[:16]
             if not job.done(key):
+                scope_checks.check_fleet_operation(job, op, planned.resolved.get(op.cluster_key))
                 job.step(text)
             with ports.locks.hold(lock_key(op.cluster, op.lock_name), job.job_id):
                 job.operation(key, self._begin(op), self._resume(op))

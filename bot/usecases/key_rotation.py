@@ -96,6 +96,7 @@ def rotate(job: Job, command: KeyRotate, where: ResolvedCluster | None) -> None:
         return
     _authorize(job, plan)
     with _holding(job, plan):
+        plan = _current_users(job, plan)
         Rotation(job, plan).run()
 
 
@@ -134,6 +135,15 @@ def _plan(job: Job, command: KeyRotate, where: ResolvedCluster | None) -> Plan:
     repos = {(r.host.lower(), r.full_name.lower()) for r in old}
     if len(repos) != 1:
         raise errors.InvalidRequest("these keys are on different repositories", recommendation="rotate them one by one")
+    clusters = {u.cluster_id.lower() for r in old for u in r.users}
+    if len(old) > 1 and len(clusters) > 1 and not job.ports.key_policy.may_share(old[0].repository):
+        # one new key for all would share it between clusters, which the policy does not allow
+        listed = ", ".join(f"`/flux key rotate --key {r.key_id}`" for r in old)
+        raise errors.InvalidRequest(
+            f"{old[0].full_name} has one deploy key per cluster ({len(old)} keys), and `deploy_keys.shared` "
+            "does not let one key serve them all",
+            recommendation=f"rotate them one by one: {listed}",
+        )
     users = tuple(sorted(((u, r.key_id) for r in old for u in r.users), key=lambda pair: pair[0].key))
     plan = Plan(
         new_key=key_id_for(job.job_id, "rotate"),
@@ -143,6 +153,22 @@ def _plan(job: Job, command: KeyRotate, where: ResolvedCluster | None) -> Plan:
     )
     job.ports.jobs.put(job.job_id, "rot:plan", plan.to_json())
     return plan
+
+
+def _current_users(job: Job, plan: Plan) -> Plan:
+    """The plan with the users its old keys have now that their locks are held: a configuration created
+    with one of them between the plan and the locks switches too (before any switch only; then it is fixed)."""
+    if job.done("rot:register") or job.ports.jobs.get(job.job_id, "token:rot-switch:0") is not None:
+        return plan
+    keys, _ = registry(job)
+    records = [keys.get(key_id) for key_id in plan.old_keys]
+    users = tuple(sorted(((u, r.key_id) for r in records if r is not None for u in r.users), key=lambda p: p[0].key))
+    if not users or users == plan.users:
+        return plan
+    fresh = replace(plan, users=users)
+    _authorize(job, fresh)
+    job.ports.jobs.put(job.job_id, "rot:plan", fresh.to_json())
+    return fresh
 
 
 def _authorize(job: Job, plan: Plan) -> None:

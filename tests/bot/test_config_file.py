@@ -48,7 +48,10 @@ approvals:
   - clusters: {{tags: {{env: prod}}}}
     approvers: 2
 credentials:
-  gitlab-token: {{file: /run/secrets/gitlab-token}}
+  gitlab-token:
+    file: /run/secrets/gitlab-token
+    repositories: [gitlab.example.com/platform/*]
+    clusters: {{tags: {{env: dev}}}}
 """
 
 
@@ -149,10 +152,48 @@ BAD = [
         id="duplicate-key",
     ),
     pytest.param(
-        "credentials:\n  tok: {file: secrets/tok}\n", ["line 2", "credentials.tok.file", "relative"], id="relative-file"
+        "credentials:\n  tok: {file: secrets/tok, repositories: [github.com/a/*], clusters: {names: [x]}}\n",
+        ["line 2", "credentials.tok.file", "relative"],
+        id="relative-file",
     ),
     pytest.param(
         "credentials:\n  tok: {value: hunter2}\n", ["unknown key 'value'", "allowed here: file"], id="inline-secret"
+    ),
+    pytest.param(
+        "credentials:\n  tok:\n    file: /run/tok\n",
+        ["line 3", "credentials.tok", "has no repositories and no clusters", "it serves nothing else"],
+        id="credential-without-scope",
+    ),
+    pytest.param(
+        "credentials:\n  tok:\n    file: /run/tok\n    repositories: [github.com/a/*]\n",
+        ["credentials.tok", "has no clusters", "clusters: {names"],
+        id="credential-without-clusters",
+    ),
+    pytest.param(
+        "credentials:\n  tok:\n    file: /run/tok\n    repositories: []\n    clusters: {names: [a]}\n",
+        ["line 4", "credentials.tok.repositories", "lists no repository"],
+        id="credential-no-repositories",
+    ),
+    pytest.param(
+        "credentials:\n  tok:\n    file: /run/tok\n    repositories: [github.com/a/*]\n    clusters: {}\n",
+        ["line 5", "credentials.tok.clusters", "names: ['*']"],
+        id="credential-every-cluster-implicitly",
+    ),
+    pytest.param(
+        "credentials:\n  tok:\n    file: /run/tok\n    repositories: [https://github.com/a/*]\n"
+        "    clusters: {names: ['*']}\n",
+        ["line 4", "credentials.tok.repositories", "without the scheme"],
+        id="credential-url-not-glob",
+    ),
+    pytest.param(
+        "deploy_keys:\n  repositories: ['*/acme/*']\n",
+        ["line 2", "deploy_keys.repositories", "pattern in its host"],
+        id="deploy-key-host-glob",
+    ),
+    pytest.param(
+        "deploy_keys:\n  shared: [github]\n",
+        ["line 2", "deploy_keys.shared", "names no repository"],
+        id="deploy-key-shared-not-a-glob",
     ),
     pytest.param(
         "approvals:\n  - clusters: {tags: {env: prod}}\n    approvers: 0\n",
@@ -245,3 +286,52 @@ CLUSTER = Cluster(ClusterRef("s", "rg-prod", ClusterType.MANAGED, "aks-prod-weu"
 )
 def test_selector(selector, alias, matches):
     assert selector.matches(CLUSTER, alias) is matches
+
+
+SCOPED = f"""
+clusters:
+  demo-arc: {{id: {ARC_ID}, tags: {{env: dev}}}}
+credentials:
+  ado-pat:
+    file: /run/secrets/ado-pat
+    repositories: [dev.azure.com/org/project/_git/*]
+    clusters: {{tags: {{env: dev}}}}
+deploy_keys:
+  repositories: [github.com/acme/*]
+  shared: [github.com/acme/monorepo]
+"""
+
+DEV = Cluster(ClusterRef("sub-1", "flux-demo-rg", ClusterType.CONNECTED, "flux-demo-arc"), "weu", {"env": "dev"})
+PROD = Cluster(ClusterRef("sub-1", "rg-prod", ClusterType.MANAGED, "aks-prod"), "weu", {"env": "prod"})
+
+
+@pytest.mark.parametrize(
+    ("url", "served"),
+    [
+        ("https://dev.azure.com/org/project/_git/apps", True),
+        ("https://org@dev.azure.com/org/project/_git/apps", True),
+        ("https://org.visualstudio.com/project/_git/apps", True),
+        ("git@ssh.dev.azure.com:v3/org/project/apps", True),
+        ("https://dev.azure.com/org/other/_git/apps", False),
+        ("https://dev.azure.com.evil.example/org/project/_git/apps", False),
+        ("https://github.com/org/project", False),
+        ("not a url", False),
+    ],
+)
+def test_a_credential_serves_the_repositories_its_globs_name_in_any_spelling(url, served):
+    entry = load_config(SCOPED).credentials["ado-pat"]
+    assert entry.serves_repository(url) is served
+
+
+def test_a_credential_serves_the_clusters_its_selector_names():
+    entry = load_config(SCOPED).credentials["ado-pat"]
+    assert entry.serves_cluster(DEV) and not entry.serves_cluster(PROD)
+
+
+def test_deploy_keys_name_the_repositories_they_may_key_and_which_may_share_a_key():
+    policy = load_config(SCOPED).deploy_keys
+    assert policy.may_key("git@github.com:acme/apps.git") and policy.may_key("ssh://git@github.com/ACME/Apps")
+    assert not policy.may_key("ssh://git@github.com/evil/apps")
+    assert policy.may_share("ssh://git@github.com/acme/monorepo") and not policy.may_share("git@github.com:acme/apps")
+    assert not load_config("{}").deploy_keys.may_key("git@github.com:acme/apps")
+    assert load_config("deploy_keys: {shared: true}").deploy_keys.may_share("git@github.com:acme/apps")

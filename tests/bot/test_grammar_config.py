@@ -271,6 +271,13 @@ def test_config_update(flags: str, patch: FluxConfigPatch, credentials: Credenti
     assert command.credentials == credentials
 
 
+def test_config_update_with_a_new_ssh_url_may_key_it() -> None:
+    command = update("config update apps -c c -u git@github.com:acme/other.git --deploy-key generate")
+    assert command.generate_deploy_key
+    assert command.patch == FluxConfigPatch(url="git@github.com:acme/other.git")
+    assert not update("config update apps -c c -u git@github.com:acme/other.git").generate_deploy_key
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -156,7 +156,12 @@ HTTPS = f"{CREATE} --branch main"
         ("config update x -c c --scope namespace", "delete the configuration and create it again", None),
         ("config update x -c c --kind oci", "`--kind` can only be set when a configuration is created", None),
         ("config update x -c c --suspend", "Use `/flux suspend x` or `/flux resume x`", "config update"),
-        ("config update x -c c --deploy-key generate", "only taken by `config create`", "config update"),
+        ("config update x -c c --deploy-key generate", "only with a new URL (`-u URL`)", "config update"),
+        (
+            "config update x -c c -u https://github.com/o/r --deploy-key generate",
+            "only works with SSH URLs",
+            "config update",
+        ),
         ("config update x -c c --provider azure", "`config update` cannot change `--provider`", "config update"),
         ("config update x -c c --branch a --tag b", "not `--branch` and `--tag`", "config update"),
         ("config update x -c c -u git@h:o/r --https-user u --https-key-ref r", "this URL is SSH", "config update"),

@@ -9,6 +9,7 @@ from bot.models import Kustomization, Secret
 from bot.usecases.configs import lock_key
 from bot.views import JobView, Phase, StepState
 from tests.bot.usecases.fakes import FLUX_VERSION, TUTORIAL_SPEC, WorkerDied, World
+from tests.bot.usecases.scoping import with_credentials
 
 CREATE = (
     "config create cluster-config -c flux-demo-arc --namespace cluster-config "
@@ -141,6 +142,7 @@ def test_an_operation_still_running_is_polled_until_it_ends(world: World) -> Non
 
 def test_create_with_a_credential_reference_sends_the_secret_as_protected_settings(world: World) -> None:
     world.credentials.values["gh-token"] = "s3cr3t-value"
+    world.policy = with_credentials({"gh-token": ["github.com/org/*"]})
     text = "config create apps -c flux-demo-arc -u https://github.com/org/repo --branch main --https-user git"
 
     assert world.run(f"{text} --https-key-ref gh-token --no-extension") is Phase.SUCCEEDED

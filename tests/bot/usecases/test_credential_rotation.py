@@ -9,7 +9,8 @@ from bot.config_file import DeployKeyPolicy
 from bot.deploy_keys import KeyUser
 from bot.models import Cluster, ClusterRef, ClusterType, ProtectedSettings, Secret
 from bot.views import Phase, StepState, TextView
-from tests.bot.usecases.fakes import CLUSTER, FakeKeyRegistry, WorkerDied, World, everything_said, operators
+from tests.bot.usecases.fakes import CLUSTER, FakeKeyRegistry, WorkerDied, World, everything_said
+from tests.bot.usecases.scoping import with_credentials
 
 REPO = "https://dev.azure.com/org/proj/_git/fleet"
 REF = "ado-fleet"
@@ -22,7 +23,8 @@ TEAM = "C0PLATFORM"
 
 @pytest.fixture
 def world() -> World:
-    world = World(fetches=True, more_clusters=[PROD], policy=operators(), valid_tokens={"token-1"})
+    policy = with_credentials({REF: ["dev.azure.com/org/proj/_git/*"]})
+    world = World(fetches=True, more_clusters=[PROD], policy=policy, valid_tokens={"token-1"})
     world.credentials.values[REF] = "token-1"
     return world
 
@@ -160,7 +162,7 @@ def test_a_credential_nobody_was_given_is_not_found(world: World) -> None:
 def test_only_an_operator_of_every_cluster_may_rotate_it(world: World) -> None:
     handed_out(world)
     change_token(world, "token-2")
-    world.policy = operators("flux-demo-arc")
+    world.policy = with_credentials({REF: ["dev.azure.com/org/proj/_git/*"]}, operator_on=["flux-demo-arc"])
 
     assert world.run(ROTATE, job_id="rot") is Phase.FAILED
 

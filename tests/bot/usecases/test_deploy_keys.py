@@ -22,12 +22,14 @@ from tests.bot.usecases.fakes import CLUSTER, WorkerDied, World, everything_said
 REPO = "ssh://git@github.com/org/repo"
 CREATE = f"config create apps -c flux-demo-arc -u {REPO} --branch main --deploy-key generate --interval 20s"
 ARC = CLUSTER.ref.arm_id
+#: the repositories these tests key (one key per repository and cluster: sharing is off)
+KEYS = DeployKeyPolicy(repositories=["github.com/org/*", "github.example.com:2222/*"])
 PROD = Cluster(ClusterRef("00000000-0000-0000-0000-000000000002", "prod-rg", ClusterType.MANAGED, "prod-aks"), "weu")
 
 
 @pytest.fixture
 def world() -> World:
-    return World(fetches=True)
+    return World(fetches=True, key_policy=KEYS)
 
 
 def create(world: World, name: str = "apps", *, url: str = REPO, cluster: str = "flux-demo-arc") -> Phase:
@@ -221,7 +223,7 @@ def test_without_a_key_encryption_key_nothing_is_written(world: World) -> None:
 
 
 def test_the_private_key_never_leaves_in_messages_job_store_or_audit(world: World) -> None:
-    world.key_policy = DeployKeyPolicy(channel="C0PLATFORM")
+    world.key_policy = KEYS.model_copy(update={"channel": "C0PLATFORM"})
     assert create(world, "apps") is Phase.SUCCEEDED
     assert create(world, "infra") is Phase.SUCCEEDED
     world.flux.script(failure=errors.OperationFailed("the ARM operation ended Failed"))
@@ -246,7 +248,7 @@ def note(world: World) -> str:
 
 def test_key_status_lists_each_key_with_its_users_age_and_next_rotation(world: World) -> None:
     world.more_clusters = [PROD]
-    world.key_policy = DeployKeyPolicy(max_age="90d")
+    world.key_policy = KEYS.model_copy(update={"max_age": "90d", "shared": True})
     assert create(world, "apps") is Phase.SUCCEEDED
     assert create(world, "apps", cluster="prod-aks") is Phase.SUCCEEDED
     world.clock.now += 3 * 86_400 + 5
@@ -274,7 +276,7 @@ def test_key_status_lists_each_key_with_its_users_age_and_next_rotation(world: W
     ],
 )
 def test_key_status_says_when_the_next_rotation_is(world: World, age: int, policy: str | None, expected: str) -> None:
-    world.key_policy = DeployKeyPolicy(max_age=policy)
+    world.key_policy = KEYS.model_copy(update={"max_age": policy})
     assert create(world, "apps") is Phase.SUCCEEDED
     world.clock.now = age
 

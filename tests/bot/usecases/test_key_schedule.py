@@ -14,7 +14,7 @@ from tests.bot.usecases.fakes import CLUSTER, WALL_START, FakeKeyRegistry, World
 
 DAY = 86_400
 NOW = WALL_START + 200 * DAY  # 2026-01-01T15:06:40Z
-POLICY = DeployKeyPolicy(max_age="90d", channel="C0PLATFORM")
+POLICY = DeployKeyPolicy(max_age="90d", channel="C0PLATFORM", repositories=["github.com/org/*"])
 USER = KeyUser(CLUSTER.ref.arm_id, "apps", "flux-demo-arc")
 
 

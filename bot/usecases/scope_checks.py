@@ -1,0 +1,200 @@
+"""Credentials and deploy keys go only where the policy scopes them, checked in the job before any write.
+
+The rules (``bot.scopes``, ``credentials:`` and ``deploy_keys:`` of FLUXOPS_CONFIG):
+
+- a credential (``--https-key-ref`` / ``--ssh-private-key-ref``, a fleet file's ``httpsKeyRef``) is handed
+  to a configuration only when the policy lists it and its ``repositories`` and ``clusters`` cover the
+  configuration's repository and cluster, and never over a non-TLS (``http://``) URL;
+- ``--deploy-key generate`` only for repositories under ``deploy_keys.repositories``;
+- changing the URL of a configuration that holds a credential or a deploy key needs the credential stated
+  again (``--https-key-ref REF`` or ``--deploy-key generate``), which then passes the same checks: ARM keeps
+  protected settings across a PATCH, so without this a token would follow the URL wherever it points.
+
+Every refusal is written to the audit log (``audit_refusal``) before it is raised as ``Forbidden``.
+"""
+
+from __future__ import annotations
+
+from bot import errors
+from bot.commands import ClusterTarget, ConfigUpdate, CredentialRefs
+from bot.deploy_keys import KeyUser
+from bot.fleet.plan import CreateConfig, ScopeCheck, UpdateConfig
+from bot.models import Cluster, ClusterRef, FluxConfigState, GitSource
+from bot.policy import Policy
+from bot.scopes import carries_secrets_in_clear, repository_name
+from bot.usecases.context import Job, JobPorts, ResolvedCluster
+from bot.usecases.refusals import audit_refusal
+
+_ASK = "ask a fluxops admin"
+
+
+def refuse(job: Job, where: ResolvedCluster | str, message: str, recommendation: str) -> errors.Forbidden:
+    """Audit the refusal of this job and return the error to raise."""
+    label = where if isinstance(where, str) else where.label
+    audit_refusal(job.ports.audit, job.record, message, cluster=label)
+    return errors.Forbidden(message, recommendation=recommendation)
+
+
+def _shown(url: str) -> str:
+    return repository_name(url) or url
+
+
+def credential_problem(
+    policy: Policy, ref: str, url: str, cluster: Cluster, alias: str | None
+) -> tuple[str, str] | None:
+    """(what is wrong, what to do) when credential ``ref`` may not go to ``url`` on ``cluster``; else None."""
+    label = alias or cluster.ref.name
+    if carries_secrets_in_clear(url):
+        return (
+            f"credential '{ref}' would be sent to {url} without TLS: a credential never goes over http://",
+            f"use the repository's https:// URL (`-u https://{url.split('://', 1)[-1]}`)",
+        )
+    entry = policy.credential(ref)
+    if entry is None:
+        return (
+            f"fluxops holds no credential named '{ref}' (the policy's `credentials:` does not declare it)",
+            f"{_ASK} to declare it under `credentials:` in FLUXOPS_CONFIG with its repositories and clusters",
+        )
+    name = _shown(url)
+    if not entry.serves_repository(url):
+        scoped = ", ".join(entry.repositories or ())
+        return (
+            f"credential '{ref}' may not be used for {name}: the policy scopes it to {scoped}",
+            f"use a credential scoped to {name}, or {_ASK} to add it to `credentials.{ref}.repositories`",
+        )
+    if not entry.serves_cluster(cluster, alias):
+        return (
+            f"credential '{ref}' may not be used on cluster '{label}': its `clusters` selector does not cover it",
+            f"use a credential scoped to {label}, or {_ASK} to widen `credentials.{ref}.clusters`",
+        )
+    return None
+
+
+def secret_refs(refs: CredentialRefs) -> list[str]:
+    """The credentials a command hands to Azure as protected settings (known_hosts is public data)."""
+    return [ref for ref in (refs.https_key, refs.ssh_private_key) if ref]
+
+
+def check_credentials(job: Job, refs: CredentialRefs, url: str, where: ResolvedCluster) -> None:
+    """Refuse (audited) unless every credential in ``refs`` may serve ``url`` on ``where``."""
+    for ref in secret_refs(refs):
+        problem = credential_problem(job.ports.policy, ref, url, where.cluster, where.alias)
+        if problem is not None:
+            raise refuse(job, where, *problem)
+
+
+def check_deploy_key_repository(job: Job, url: str, where: ResolvedCluster) -> None:
+    """Refuse (audited) `--deploy-key generate` for a repository ``deploy_keys.repositories`` does not list."""
+    if job.ports.key_policy.may_key(url):
+        return
+    name = _shown(url)
+    raise refuse(
+        job,
+        where,
+        f"fluxops may not register deploy keys on {name}: `deploy_keys.repositories` in the policy does not list it",
+        f"{_ASK} to add it under `deploy_keys.repositories` in FLUXOPS_CONFIG",
+    )
+
+
+def held_secret(ports: JobPorts, where: ResolvedCluster, name: str, state: FluxConfigState | None) -> str | None:
+    """What secret configuration ``name`` holds, as far as fluxops can tell (ARM never returns protected
+    settings): a deploy key or credential fluxops recorded handing it, or an HTTPS user (ARM requires a
+    token with it). None when it holds none that fluxops knows of."""
+    cluster_id = where.cluster.ref.arm_id
+    keys = ports.keys
+    if keys is not None:
+        record = keys.for_config(cluster_id, name)
+        if record is not None:
+            return f"deploy key {record.key_id}"
+        user = KeyUser(cluster_id, name).key
+        for ref in ports.policy.credential_names():
+            if any(u.key == user for u in keys.credential_use(ref).users):
+                return f"credential '{ref}'"
+    source = state.spec.source if state is not None and state.spec is not None else None
+    if isinstance(source, GitSource) and source.https_user:
+        return f"an HTTPS token (user '{source.https_user}')"
+    return None
+
+
+def current_url(state: FluxConfigState | None) -> str | None:
+    source = state.spec.source if state is not None and state.spec is not None else None
+    return source.url if isinstance(source, GitSource) else None
+
+
+def check_update(job: Job, command: ConfigUpdate, where: ResolvedCluster) -> FluxConfigState | None:
+    """`config update`: credentials given go only where scoped (to the new URL, or the current one), and a new
+    URL for a configuration holding a secret needs that secret stated again. Returns the state it read."""
+    refs = command.credentials
+    url = command.patch.url
+    if url is None and not secret_refs(refs):
+        return None
+    state = job.ports.flux.get(where.cluster.ref, command.name)
+    if url is None:
+        url = current_url(state)
+        if url is None:
+            raise refuse(
+                job,
+                where,
+                f"flux configuration '{command.name}' has no git URL fluxops can check a credential against",
+                "give the URL with `-u URL` along with the credential",
+            )
+    elif url != current_url(state) and not secret_refs(refs) and not command.generate_deploy_key:
+        held = held_secret(job.ports, where, command.name, state)
+        if held is not None:
+            raise refuse(
+                job,
+                where,
+                f"flux configuration '{command.name}' holds {held}, which would follow the new URL to {_shown(url)}",
+                "state the credential for the new repository in the same command: `--https-user USER "
+                "--https-key-ref REF` (a credential scoped to it) or, for SSH, `--deploy-key generate`",
+            )
+    check_credentials(job, refs, url, where)
+    if command.generate_deploy_key:
+        check_deploy_key_repository(job, url, where)
+    return state
+
+
+# -- fleet files (httpsKeyRef) ----------------------------------------------------------------------
+
+_FLEET_MOVE = (
+    "a fleet file cannot hand a credential over again when the URL changes: remove the configuration from the "
+    "file (it is deleted), then declare it anew with a credential scoped to the new repository"
+)
+
+
+def fleet_scope(ports: JobPorts) -> ScopeCheck:
+    """The plan-time check of a fleet file's credentials (``make_plan(scope=...)``): (key, problem) or None."""
+
+    def check(cluster: ClusterRef, name: str, url: str, refs: CredentialRefs, moving: bool) -> tuple[str, str] | None:
+        where = ports.resolve(ClusterTarget(cluster.arm_id))
+        if moving:
+            # an update never carries protected settings: whatever the configuration holds follows the URL
+            held = held_secret(ports, where, name, ports.flux.get(cluster, name))
+            return (
+                None if held is None else ("url", f"'{name}' holds {held}, which would follow the URL — {_FLEET_MOVE}")
+            )
+        for ref, key in ((refs.https_key, "httpsKeyRef"), (refs.ssh_private_key, "sshPrivateKeyRef")):
+            problem = credential_problem(ports.policy, ref, url, where.cluster, where.alias) if ref else None
+            if problem is not None:
+                return key, f"{problem[0]} — {problem[1]}"
+        return None
+
+    return check
+
+
+def check_fleet_operation(job: Job, op: object, where: ResolvedCluster | None) -> None:
+    """Apply time: the same rules again for one operation of a plan (refused and audited)."""
+    if where is None:
+        return
+    if isinstance(op, CreateConfig) and isinstance(op.spec.source, GitSource):
+        check_credentials(job, op.credentials, op.spec.source.url, where)
+    elif isinstance(op, UpdateConfig) and op.patch.url is not None:
+        state = job.ports.flux.get(where.cluster.ref, op.name)
+        held = held_secret(job.ports, where, op.name, state)
+        if held is not None and op.patch.url != current_url(state):
+            raise refuse(
+                job,
+                where,
+                f"flux configuration '{op.name}' holds {held}, which would follow the URL to {_shown(op.patch.url)}",
+                _FLEET_MOVE,
+            )

@@ -1,0 +1,39 @@
+"""Policies for use-case tests that hand out credentials: operators everywhere, plus scoped credentials."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from bot.config_file import FluxopsConfig
+from bot.policy import Policy
+
+
+def with_credentials(
+    credentials: Mapping[str, Sequence[str]],
+    *,
+    clusters: Sequence[str] = ("*",),
+    user: str = "U123",
+    operator_on: Sequence[str] = (),
+) -> Policy:
+    """Slack user ``user`` is an operator (on ``operator_on``, or everywhere), and each credential named serves
+    the repository globs given for it on the clusters named by ``clusters``."""
+    config = FluxopsConfig.model_validate(
+        {
+            "roles": [
+                {
+                    "role": "operator",
+                    "slack_users": [user],
+                    "clusters": {"names": list(operator_on)} if operator_on else {},
+                }
+            ],
+            "credentials": {
+                name: {
+                    "file": f"/run/secrets/{name}",
+                    "repositories": list(globs),
+                    "clusters": {"names": list(clusters)},
+                }
+                for name, globs in credentials.items()
+            },
+        }
+    )
+    return Policy(config)
