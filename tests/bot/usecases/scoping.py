@@ -14,6 +14,7 @@ def with_credentials(
     clusters: Sequence[str] = ("*",),
     user: str = "U123",
     operator_on: Sequence[str] = (),
+    role: str = "operator",
 ) -> Policy:
     """Slack user ``user`` is an operator (on ``operator_on``, or everywhere), and each credential named serves
     the repository globs given for it on the clusters named by ``clusters``."""
@@ -21,7 +22,7 @@ def with_credentials(
         {
             "roles": [
                 {
-                    "role": "operator",
+                    "role": role,
                     "slack_users": [user],
                     "clusters": {"names": list(operator_on)} if operator_on else {},
                 }

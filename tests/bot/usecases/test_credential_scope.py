@@ -263,7 +263,12 @@ def test_a_rotation_re_hands_a_credential_only_where_it_is_still_in_scope(world:
 
 def test_a_deleted_configuration_no_longer_holds_its_credential(world: World) -> None:
     assert create_with_token(world) is Phase.SUCCEEDED
+    operator = world.policy
+    world.policy = with_credentials(
+        {TOKEN: ["dev.azure.com/org/proj/_git/*"]}, clusters=["flux-demo-arc"], role="admin"
+    )
     assert world.run("config delete apps -c flux-demo-arc", job_id="d", confirmed_by="U123") is Phase.SUCCEEDED
+    world.policy = operator
     assert world.keys is not None and world.keys.credential_use(TOKEN).users == ()
     seed(world, "https://github.com/org/public")
     assert world.run("config update apps -c flux-demo-arc -u https://github.com/org/other") is Phase.SUCCEEDED
