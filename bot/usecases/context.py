@@ -12,13 +12,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
+from bot import errors
 from bot.commands import ClusterTarget
 from bot.config_file import DeployKeyPolicy, FleetRepository
 from bot.decision import Decision, short
 from bot.errors import ConfigurationError
 from bot.jobs import JobRecord
 from bot.models import Cluster
-from bot.policy import Policy
+from bot.policy import Identity, Policy
 from bot.ports import (
     AuditLog,
     ClusterClaims,
@@ -130,6 +131,28 @@ class Job:
     @property
     def job_id(self) -> str:
         return self.record.job_id
+
+    # -- who the job is for ---------------------------------------------------------------------
+
+    @property
+    def identity(self) -> Identity | None:
+        """Who asked, as intake decided (Slack groups included); None for jobs no person asked for (beat)."""
+        if not self.record.decision:
+            return None
+        return Decision.from_json(self.record.decision).identity
+
+    def may_see(self, cluster: Cluster, alias: str | None = None) -> bool:
+        """Whether the person behind this job has a role on ``cluster``: reads show nothing else."""
+        identity = self.identity
+        return identity is None or self.ports.policy.role_for(identity, cluster, alias) is not None
+
+    def may_see_named(self, name: str) -> bool:
+        """``may_see`` for a cluster known by its name, alias or ARM id (audit entries, key users)."""
+        try:
+            where = self.ports.resolve(ClusterTarget(name))
+        except errors.FluxopsError:
+            return self.identity is None
+        return self.may_see(where.cluster, where.alias)
 
     # -- what the message shows -------------------------------------------------------------
 

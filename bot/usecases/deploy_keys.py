@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from bot import errors
-from bot.commands import KeyStatus
+from bot.commands import KeyStatus, Role
 from bot.deploy_keys import ACTIVE, PENDING, DeployKeyRecord, KeyUser, key_id_for
 from bot.gitevents import GITHUB, RepoRef
 from bot.models import FluxConfigSpec, GitSource, ProtectedSettings, Secret
@@ -311,7 +311,14 @@ def next_rotation(job: Job, record: DeployKeyRecord) -> str:
 
 def key_status(job: Job, command: KeyStatus, where: ResolvedCluster | None) -> None:
     keys, _ = registry(job)
-    records = keys.all()
+    # only keys used on clusters the person asking may see, and only those uses
+    identity = job.identity
+    admin = identity is None or job.ports.policy.role_anywhere(identity) is Role.ADMIN
+    records = []
+    for record in keys.all():
+        seen = tuple(u for u in record.users if job.may_see_named(u.cluster_id))
+        if seen or (not record.users and admin):  # a key no configuration uses yet: admins see it
+            records.append(replace(record, users=seen))
     scope = ""
     if where is not None:
         cluster_id = where.cluster.ref.arm_id.lower()

@@ -1,19 +1,23 @@
-"""Read-only use-cases: show, list, status, clusters, audit. No lock, no audit entry."""
+"""Read-only use-cases: show, list, status, clusters, audit. No lock, no audit entry; what a read lists is
+filtered by what the person asking may see (a role on the cluster)."""
 
 from __future__ import annotations
 
 from bot.commands import (
     Audit,
+    ClusterTarget,
     ConfigList,
     ConfigShow,
     KustomizationList,
     KustomizationShow,
     ListClusters,
+    Role,
     Status,
 )
+from bot.decision import unseen
 from bot.usecases.configs import no_kustomization
 from bot.usecases.context import Job, ResolvedCluster
-from bot.views import Phase
+from bot.views import AuditEntry, Phase
 
 
 def config_show(job: Job, command: ConfigShow | Status, where: ResolvedCluster) -> None:
@@ -40,10 +44,29 @@ def kustomizations(job: Job, command: KustomizationList | KustomizationShow, whe
 
 
 def clusters(job: Job, command: ListClusters) -> None:
-    rows = tuple(job.ports.cluster_rows(command.selector))
-    job.show(phase=Phase.SUCCEEDED, clusters=rows, note="" if rows else "no cluster matches")
+    """The clusters matching the selector that the person asking has a role on (no others are named)."""
+    rows = tuple(r for r in job.ports.cluster_rows(command.selector) if job.may_see(r.cluster, r.alias))
+    job.show(phase=Phase.SUCCEEDED, clusters=rows, note="" if rows else "no cluster you have a role on matches")
 
 
 def audit(job: Job, command: Audit) -> None:
-    entries = job.ports.audit.read(since_seconds=command.since_seconds, cluster=command.cluster, limit=command.limit)
-    job.show(phase=Phase.SUCCEEDED, audit=tuple(entries), note="" if entries else "no audit entries in that window")
+    """Entries about clusters the person asking has a role on (every cluster an entry names), and their own
+    entries that name no cluster; ``--cluster`` must be one they may see."""
+    identity = job.identity
+    if command.cluster is not None and not job.may_see_named(command.cluster):
+        assert identity is not None  # a job no person asked for sees every cluster
+        raise unseen(ClusterTarget(command.cluster), identity)
+    # read more than asked for: some entries may be about clusters this person does not see
+    entries = job.ports.audit.read(
+        since_seconds=command.since_seconds, cluster=command.cluster, limit=command.limit * 4
+    )
+    admin = identity is None or job.ports.policy.role_anywhere(identity) is Role.ADMIN
+
+    def shown(entry: AuditEntry) -> bool:
+        names = [n.strip() for n in entry.cluster.split(",") if n.strip()]
+        if not names:
+            return admin or (identity is not None and entry.actor == f"{identity.platform}:{identity.user}")
+        return all(job.may_see_named(name) for name in names)
+
+    visible = tuple(e for e in entries if shown(e))[: command.limit]
+    job.show(phase=Phase.SUCCEEDED, audit=visible, note="" if visible else "no audit entries in that window")

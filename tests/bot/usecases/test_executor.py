@@ -83,12 +83,19 @@ def test_the_audit_entry_keeps_the_command_with_secrets_masked(world: World) -> 
     assert "***" in entry.command
 
 
+def test_audit_of_a_cluster_one_cannot_see_is_refused_like_an_unknown_one(world: World) -> None:
+    world.run(CREATE, job_id="j-1")
+    assert world.run("audit --cluster elsewhere", job_id="j-2") is Phase.FAILED
+    error = world.reporter.last.error
+    assert error is not None and error.message == "<@U123> has no role on a cluster named 'elsewhere'"
+
+
 @pytest.mark.parametrize(
     ("text", "results"),
     [
         ("audit", ["succeeded", "succeeded"]),
         ("audit --limit 1", ["succeeded"]),
-        ("audit --cluster elsewhere", []),
+        ("audit --cluster flux-demo-arc", ["succeeded", "succeeded"]),
     ],
 )
 def test_audit_reads_the_log(world: World, text: str, results: list[str]) -> None:
