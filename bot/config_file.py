@@ -22,15 +22,16 @@ Schema::
         slack_users: [U0SANDBOX]   # user ids; "*" = anyone on that platform
         slack_groups: [S0PLATFORM] # user group ids
         github_users: []       # logins
-        github_teams: []       # org/team slugs
         ado_users: []          # Azure DevOps unique names
         clusters:              # selector; every given criterion must match; omitted or empty = all
           names: ["*"]         # cluster names or aliases, fnmatch globs, case-insensitive
           resource_groups: []  # globs, case-insensitive
           tags: {env: prod}    # tag name case-insensitive, value glob case-sensitive (as in Azure)
-    approvals:                 # clusters whose destructive commands need more than one approver
+    approvals:                 # commands that run only once others approved them (Approve button, /flux approve)
       - clusters: {tags: {env: prod}}
-        approvers: 2
+        required: 1            # people other than the one asking, each with the command's role there
+        for: [config delete, extension delete]   # default: every delete (config, kustomization, extension)
+        expires: 30m           # approvals older than this no longer count
     credentials:               # what `--https-key-ref NAME` refers to; the secret lives in the file
       NAME:
         file: /run/secrets/NAME          # absolute path
@@ -203,6 +204,11 @@ class RoleRule(_Model):
 
     @model_validator(mode="after")
     def _names_someone(self) -> RoleRule:
+        if self.github_teams:
+            raise ValueError(
+                "`github_teams` is not enforced by this version of fluxops, so it is refused rather than ignored: "
+                "list the people in `github_users`"
+            )
         for field in ("slack_groups", "github_teams"):
             if "*" in getattr(self, field):
                 users = field.split("_")[0] + "_users"
@@ -213,11 +219,45 @@ class RoleRule(_Model):
         return self
 
 
+#: the commands an approval rule may cover: those that stop for a confirmation ("delete": all three)
+APPROVABLE = ("config delete", "kustomization delete", "extension delete")
+
+
 class ApprovalRule(_Model):
-    """One entry under ``approvals:``: destructive commands on these clusters need ``approvers`` people."""
+    """One entry under ``approvals:``: the commands ``for`` lists, on the clusters ``clusters`` selects, run
+    only once ``required`` people other than the one asking approved them, within ``expires``."""
 
     clusters: ClusterSelector = Field(default_factory=ClusterSelector)
-    approvers: int = Field(strict=True, ge=1, le=10)
+    required: int = Field(default=1, strict=True, ge=1, le=10)
+    for_: list[str] = Field(default_factory=lambda: list(APPROVABLE), alias="for")
+    expires: str = "30m"
+    #: the earlier spelling, refused with what to write instead
+    approvers: int | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> ApprovalRule:
+        if self.approvers is not None:
+            others = max(1, self.approvers - 1)
+            raise ValueError(
+                "`approvers` is now `required`: how many people other than the one asking must approve "
+                f"(`approvers: {self.approvers}` counted the one asking: write `required: {others}`)"
+            )
+        known = {*APPROVABLE, "delete"}
+        for verb in self.for_:
+            if verb not in known:
+                raise ValueError(
+                    f"`for` lists {verb!r}, which does not wait for approvals; it takes {', '.join(sorted(known))}"
+                )
+        if period_seconds(self.expires) is None:
+            raise ValueError(f"`expires` is not a period such as 30m or 2h: {self.expires!r}")
+        return self
+
+    def covers(self, verb: str) -> bool:
+        return verb in self.for_ or ("delete" in self.for_ and verb.endswith(" delete"))
+
+    @property
+    def expires_seconds(self) -> int:
+        return period_seconds(self.expires) or 1800
 
 
 def _repository_globs(value: list[str]) -> list[str]:

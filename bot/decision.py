@@ -125,9 +125,13 @@ def _unreadable(why: str) -> errors.Forbidden:
     )
 
 
-def unseen(target: ClusterTarget, identity: Identity) -> errors.NotFound:
+class Unseen(errors.NotFound):
+    """A cluster that does not exist, or that the person has no role on: one answer for both (audited)."""
+
+
+def unseen(target: ClusterTarget, identity: Identity) -> Unseen:
     """The one answer for a cluster that does not exist and for one ``identity`` has no role on."""
-    return errors.NotFound(
+    return Unseen(
         f"{identity.mention} has no role on a cluster named '{target.cluster}'",
         recommendation="`/flux clusters` lists the clusters you may see; check the name, or ask a fluxops admin",
     )

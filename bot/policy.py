@@ -161,9 +161,13 @@ class Policy:
     def credential_names(self) -> list[str]:
         return sorted(self._credentials)
 
-    def approvers_needed(self, cluster: Cluster, alias: str | None = None) -> int:
-        """How many people must approve a destructive command on ``cluster`` (1: the one asking)."""
-        return max((a.approvers for a in self._approvals if a.clusters.matches(cluster, alias)), default=1)
+    def approvals_required(self, verb: str, cluster: Cluster, alias: str | None = None) -> tuple[int, int]:
+        """(how many people other than the one asking must approve ``verb`` on ``cluster``, for how many
+        seconds an approval counts); (0, 0) when no rule covers it. The strictest covering rule wins."""
+        rules = [a for a in self._approvals if a.covers(verb) and a.clusters.matches(cluster, alias)]
+        if not rules:
+            return 0, 0
+        return max(a.required for a in rules), min(a.expires_seconds for a in rules)
 
     def _refusal(self, identity: Identity, verb: str, needed: Role, have: Role | None, where: str | None) -> Forbidden:
         place = where if where is not None else "any cluster"

@@ -48,7 +48,7 @@ from bot.commands import (
     Watch,
     WatchList,
 )
-from bot.decision import Decision, recheck
+from bot.decision import Decision, Unseen, recheck
 from bot.grammar import parse
 from bot.jobs import JobRecord
 from bot.ports import Reporter
@@ -150,7 +150,7 @@ def run_job(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
         if error.retryable:
             job.show(note=f"{error.message}; trying again shortly")
             raise
-        if isinstance(error, errors.Forbidden):  # a use-case checking more clusters than the one decided
+        if isinstance(error, (errors.Forbidden, Unseen)):  # a use-case checking more than the decided cluster
             return refuse(job, command, error)
         fail(job, command, where, error)
     phase = job.view.phase

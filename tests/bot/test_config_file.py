@@ -36,7 +36,6 @@ roles:
     slack_users: [U0SANDBOX]
     slack_groups: [S0PLATFORM]
     github_users: []
-    github_teams: []
     ado_users: []
     clusters:
       names: ["*"]
@@ -46,7 +45,8 @@ roles:
     slack_users: ["*"]
 approvals:
   - clusters: {{tags: {{env: prod}}}}
-    approvers: 2
+    required: 2
+    for: [delete]
 credentials:
   gitlab-token:
     file: /run/secrets/gitlab-token
@@ -67,7 +67,7 @@ def test_the_schema_of_the_brief_parses():
     assert [r.role for r in config.roles] == [Role.ADMIN, Role.VIEWER]
     assert config.roles[0].clusters.tags == {"env": "prod"}
     assert config.roles[1].clusters == ClusterSelector()
-    assert config.approvals[0].approvers == 2
+    assert (config.approvals[0].required, config.approvals[0].for_) == (2, ["delete"])
     assert config.credential_files() == {"gitlab-token": Path("/run/secrets/gitlab-token")}
 
 
@@ -196,9 +196,24 @@ BAD = [
         id="deploy-key-shared-not-a-glob",
     ),
     pytest.param(
-        "approvals:\n  - clusters: {tags: {env: prod}}\n    approvers: 0\n",
-        ["line 3", "approvals[0].approvers", "greater than or equal to 1"],
+        "approvals:\n  - clusters: {tags: {env: prod}}\n    required: 0\n",
+        ["line 3", "approvals[0].required", "greater than or equal to 1"],
         id="zero-approvers",
+    ),
+    pytest.param(
+        "approvals:\n  - clusters: {tags: {env: prod}}\n    approvers: 2\n",
+        ["`approvers` is now `required`", "required: 1"],
+        id="the-old-approvers-key",
+    ),
+    pytest.param(
+        "approvals:\n  - for: [config create]\n",
+        ["does not wait for approvals"],
+        id="approvals-for-a-command-that-does-not-wait",
+    ),
+    pytest.param(
+        "roles:\n  - role: admin\n    github_teams: [acme/platform]\n",
+        ["`github_teams` is not enforced", "github_users"],
+        id="github-teams-refused-not-ignored",
     ),
 ]
 

@@ -47,12 +47,14 @@ roles:
     clusters: {tags: {env: dev}}
   - role: operator
     github_users: [octocat]
-    github_teams: [acme/platform]
   - role: viewer
     ado_users: [alice@contoso.com]
 approvals:
   - clusters: {tags: {env: prod}}
-    approvers: 2
+    required: 2
+    for: [config delete]
+  - clusters: {tags: {env: prod}}
+    expires: 10m
 """
     )
 )
@@ -92,7 +94,6 @@ def slack(user: str, *groups: str) -> Identity:
         # other platforms
         (Identity("github", "octocat"), PROD, None, Role.OPERATOR),
         (Identity("github", "OctoCat"), PROD, None, Role.OPERATOR),
-        (Identity("github", "someone", frozenset({"acme/platform"})), PROD, None, Role.OPERATOR),
         (Identity("github", "UADMIN"), PROD, None, None),  # a Slack id means nothing on GitHub
         (Identity("github", "someone"), DEV, None, None),  # "*" was for Slack only
         (Identity("ado", "alice@contoso.com"), OTHER, None, Role.VIEWER),
@@ -240,15 +241,17 @@ def test_visible_filters_clusters_and_counts_aliases_of_resolved_entries():
 
 def test_groups_referenced():
     assert POLICY.groups_referenced() == {"S0PLATFORM"}
-    assert POLICY.groups_referenced("github") == {"acme/platform"}
+    assert POLICY.groups_referenced("github") == set()
     assert POLICY.groups_referenced("ado") == set()
     assert Policy().groups_referenced() == set()
 
 
-def test_approvers_needed():
-    assert POLICY.approvers_needed(PROD) == 2
-    assert POLICY.approvers_needed(DEV) == 1
-    assert Policy().approvers_needed(PROD) == 1
+def test_approvals_required():
+    # the strictest rule that covers the command: the most people, the shortest life
+    assert POLICY.approvals_required("config delete", PROD) == (2, 600)
+    assert POLICY.approvals_required("extension delete", PROD) == (1, 600)
+    assert POLICY.approvals_required("config delete", DEV) == (0, 0)
+    assert Policy().approvals_required("config delete", PROD) == (0, 0)
 
 
 @pytest.mark.parametrize(
