@@ -388,6 +388,16 @@ class ConfirmJob(BaseCommand):
 
 
 @dataclass(frozen=True)
+class ApproveJob(BaseCommand):
+    """Approve the destructive job ``job_id`` staged on this pull request (the policy's ``approvals:``);
+    ``digest`` names the staged command. Slack has an Approve button instead."""
+
+    job_id: str
+    digest: str
+    verb: ClassVar[str] = "approve"
+
+
+@dataclass(frozen=True)
 class CancelJob(BaseCommand):
     """Cancel the destructive job ``job_id`` staged from a pull-request comment; it changes nothing."""
 
@@ -467,6 +477,7 @@ Command = (
     | PlanFleet
     | ApplyFleet
     | ConfirmJob
+    | ApproveJob
     | CancelJob
     | KeyRotate
     | KeyStatus

@@ -78,6 +78,9 @@ class Decision:
     outcome: str = ALLOWED
     reason: str = ""
     recommendation: str = ""
+    #: people other than the one asking who must approve before it runs, and for how long an approval counts
+    approvals_required: int = 0
+    approval_ttl: int = 0
 
     @property
     def identity(self) -> Identity:
@@ -106,6 +109,10 @@ class Decision:
                 if not isinstance(value, list) or not all(isinstance(g, str) for g in value):
                     raise _unreadable("groups is not a list of strings")
                 values[f.name] = tuple(value)
+            elif f.name in _COUNTS:
+                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                    raise _unreadable(f"{f.name} is not a count")
+                values[f.name] = value
             elif not isinstance(value, str):
                 raise _unreadable(f"{f.name} is missing")
             else:
@@ -116,6 +123,9 @@ class Decision:
         if decision.outcome not in (ALLOWED, REFUSED):
             raise _unreadable(f"unknown outcome {decision.outcome!r}")
         return decision
+
+
+_COUNTS = ("approvals_required", "approval_ttl")
 
 
 def _unreadable(why: str) -> errors.Forbidden:
@@ -190,7 +200,16 @@ def decide(
         return replace(base, outcome=REFUSED, reason=refusal.message, recommendation=refusal.recommendation)
     if where is None:
         return base
-    return replace(base, target_id=where.cluster.ref.arm_id, target_label=where.alias or where.cluster.ref.name)
+    required, ttl = (0, 0)
+    if command.destructive:
+        required, ttl = policy.approvals_required(command.verb, where.cluster, where.alias)
+    return replace(
+        base,
+        target_id=where.cluster.ref.arm_id,
+        target_label=where.alias or where.cluster.ref.name,
+        approvals_required=required,
+        approval_ttl=ttl,
+    )
 
 
 def recheck(policy: Policy, decision: Decision, command: Command, text: str, *, resolve: Resolve) -> Placed | None:

@@ -14,6 +14,19 @@ pull request, or release its cluster locks when it closes) or ``apply`` (apply a
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from enum import IntEnum
+
+
+class Confirmation(IntEnum):
+    """What a Confirm press (or `/flux confirm`) did to a staged job; true only when it was enqueued."""
+
+    CONFIRMED = 1
+    NOT_WAITING = 0  # pressed twice, canceled, unknown
+    OTHER_COMMAND = -1  # the press named another command than the staged one
+    NEEDS_APPROVALS = -2  # the policy wants approvals from others first (or they expired)
+
+    def __bool__(self) -> bool:
+        return self is Confirmation.CONFIRMED
 
 
 @dataclass(frozen=True)
@@ -30,6 +43,7 @@ class JobRecord:
     kind: str = "command"  # "command" | "push" | "plan" | "apply"
     event: str = ""  # the bot.gitevents event (JSON) of a job a Git host started
     decision: str = ""  # the bot.decision.Decision (JSON) intake made about ``text``
+    approved_by: str = ""  # who approved a staged job, comma-separated (the approve script keeps it)
 
     @property
     def origin(self) -> str:

@@ -115,6 +115,10 @@ class ConfirmView:
     approver: str = ""
     #: the short digest of the staged command (bot.decision.short): buttons and `/flux confirm` name it
     digest: str = ""
+    #: how many people other than the one asking must approve before Confirm runs it (the policy's approvals)
+    approvals_required: int = 0
+    #: how long an approval counts (seconds)
+    approval_ttl: int = 0
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
@@ -19,6 +20,7 @@ from bot.errors import FluxopsError
 from bot.inventory import Inventory
 from bot.policy import Identity, Policy
 from bot.usecases.refusals import refusal_entry
+from bot.views import AuditEntry
 from workers.audit_log import FIELDS
 from workers.keys import INVENTORY_KEY
 
@@ -90,6 +92,16 @@ class EdgeAuthority:
         entry = refusal_entry(
             actor=actor, origin=origin, command=command, cluster=cluster, job_id=job_id, reason=reason
         )
+        await self._append(entry)
+
+    async def audit_note(
+        self, *, actor: str, origin: str, command: str, result: str, cluster: str = "", job_id: str = ""
+    ) -> None:
+        """An entry that is not a refusal (an approval, say)."""
+        entry = refusal_entry(actor=actor, origin=origin, command=command, cluster=cluster, job_id=job_id, reason="")
+        await self._append(replace(entry, result=result[:500]))
+
+    async def _append(self, entry: AuditEntry) -> None:
         values = {
             "time": entry.time or datetime.now(UTC).isoformat(timespec="seconds"),
             "actor": entry.actor,

@@ -21,10 +21,18 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from celery import Celery
 
-from bot.jobs import JobRecord
+from bot.jobs import Confirmation, JobRecord
 from bot.views import Phase
 from workers.celery_app import QUEUE
-from workers.job_scripts import CANCEL_SCRIPT, CONFIRM_SCRIPT, SUBMIT_SCRIPT, cancel_args, confirm_args
+from workers.job_scripts import (
+    APPROVE_SCRIPT,
+    CANCEL_SCRIPT,
+    CONFIRM_SCRIPT,
+    SUBMIT_SCRIPT,
+    approve_args,
+    cancel_args,
+    confirm_args,
+)
 from workers.redis_jobs import ACTIVE_JOBS_KEY, JOB_TTL_SECONDS, PHASE_FIELD, as_text, job_key
 from workers.task_message import JOB_TASK, queue_key, task_message
 
@@ -67,6 +75,7 @@ class JobQueue:
         self._task_args = task_args
         self._submit = redis.register_script(SUBMIT_SCRIPT)
         self._confirm = redis.register_script(CONFIRM_SCRIPT)
+        self._approve = redis.register_script(APPROVE_SCRIPT)
         self._cancel = redis.register_script(CANCEL_SCRIPT)
 
     def message_for(self, job_id: str) -> str:
@@ -95,14 +104,20 @@ class JobQueue:
         """Record a destructive job awaiting its Confirm button; nothing is enqueued until ``confirm``."""
         return await self._record(record, "", Phase.AWAITING_CONFIRMATION, dedupe_key, dedupe_ttl, None)
 
-    async def confirm(self, job_id: str, *, confirmed_by: str, digest: str) -> bool:
-        """Enqueue a staged job whose decision is for the command ``digest`` names; False when it is not
-        awaiting confirmation (pressed twice, canceled, unknown) or is another command."""
+    async def confirm(self, job_id: str, *, confirmed_by: str, digest: str) -> Confirmation:
+        """Enqueue a staged job whose decision is for the command ``digest`` names; false (with why) when
+        it is not awaiting confirmation (pressed twice, canceled, unknown), is another command, or still
+        needs approvals from others."""
         keys, args = confirm_args(
             job_id, confirmed_by, self.message_for(job_id), self._queue_key, self._job_ttl, digest
         )
-        pushed = await self._confirm(keys=keys, args=args)
-        return int(pushed) == 1
+        return Confirmation(int(await self._confirm(keys=keys, args=args)))
+
+    async def approve(self, job_id: str, *, approver: str, digest: str) -> int:
+        """Record an approval of a staged job: the approvals that count now, or 0 (not awaiting),
+        -1 (another command), -3 (the one who asked cannot approve their own command)."""
+        keys, args = approve_args(job_id, approver, digest, self._job_ttl)
+        return int(await self._approve(keys=keys, args=args))
 
     async def cancel(self, job_id: str) -> bool:
         """Cancel a staged job; False when it is not awaiting confirmation (already confirmed or canceled)."""

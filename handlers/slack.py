@@ -26,14 +26,14 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.commands import ApplyFleet, CancelJob, ClusterTarget, ConfirmJob, PlanFleet, Reply, Role, Run
+from bot.commands import ApplyFleet, ApproveJob, CancelJob, ClusterTarget, ConfirmJob, PlanFleet, Reply, Role, Run
 from bot.decision import Decision, short
 from bot.errors import FluxopsError, Forbidden, NotFound
 from bot.grammar import parse
-from bot.jobs import JobRecord
+from bot.jobs import Confirmation, JobRecord
 from bot.policy import Identity, Policy
 from bot.render.slack import SlackMessage, render
-from bot.views import JobView, Phase, TextView
+from bot.views import JobView, Phase, TextView, mention
 from handlers.authority import EdgeAuthority, rate_message
 from handlers.enqueue import JobQueue
 from handlers.webhook_body import read_capped
@@ -46,7 +46,7 @@ GROUPS_TTL = 300.0
 
 Ack = Callable[..., Awaitable[None]]
 #: commands that only mean something in a pull-request comment
-PULL_REQUEST_ONLY = (PlanFleet, ApplyFleet, ConfirmJob, CancelJob)
+PULL_REQUEST_ONLY = (PlanFleet, ApplyFleet, ConfirmJob, ApproveJob, CancelJob)
 
 
 def _text(value: bytes | str | None) -> str:
@@ -209,8 +209,8 @@ class SlackIntake:
         await ack(**_ack_args(render(TextView(note))))
 
     async def on_button(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient, respond: Any) -> None:
-        """Confirm or Cancel of a staged job: the presser is checked against the staged decision, which
-        the button names by digest; the command is never parsed again."""
+        """Confirm, Approve or Cancel of a staged job: the presser is checked against the staged decision,
+        which the button names by digest; the command is never parsed again."""
         await ack()
         action = (body.get("actions") or [{}])[0]
         job_id, _, named_digest = str(action.get("value") or "").partition(" ")
@@ -220,44 +220,89 @@ class SlackIntake:
         if not await self.team_allowed(team, enterprise, client):
             await respond(text="This Slack workspace is not one fluxops serves.", replace_original=False)
             return
-        confirm = action.get("action_id") == "fluxops_confirm"
+        kind = {"fluxops_confirm": "confirm", "fluxops_approve": "approve"}.get(str(action.get("action_id")), "cancel")
         raw = await self.redis.hgetall(f"fluxops:job:{job_id}")
         if not raw:
             await respond(text="That job is not known any more (jobs are kept 30 days).", replace_original=False)
             return
+        channel = _text(raw.get(b"channel"))
         try:
             decision = Decision.from_json(_text(raw.get(b"decision")))
             if named_digest and short(decision.command_digest) != named_digest:
                 raise Forbidden(f"job {job_id} is not the command this button was made for; nothing was run")
             identity = await self.identity(presser, client)
             await self.check_presser(identity, decision)
+            if kind == "approve" and presser == decision.user:
+                raise Forbidden(
+                    f"<@{presser}> asked for job {job_id}: an approval must come from someone else",
+                    recommendation="ask a teammate with the same role to press Approve",
+                )
         except FluxopsError as error:
-            await self.authority.audit_refusal(
-                actor=f"slack:{presser}",
-                origin=f"slack:{_text(raw.get(b'channel'))}",
-                command=f"{'confirm' if confirm else 'cancel'} {job_id}",
-                reason=error.message,
-                job_id=job_id,
-            )
+            await self._refuse_press(presser, channel, f"{kind} {job_id}", error.message, job_id)
             await respond(text=error.user_text(), response_type="ephemeral", replace_original=False)
             return
-        label = decision.target_label
-        if confirm:
-            if not await self.queue.confirm(job_id, confirmed_by=presser, digest=decision.command_digest):
-                phase = _text(raw.get(b"p:phase")) or "unknown"
-                await respond(text=f"Job {job_id} is not waiting for confirmation ({phase}).", replace_original=False)
-            return
-        if await self.queue.cancel(job_id):
-            actor = _text(raw.get(b"actor"))
+        if kind == "approve":
+            await self._approve(job_id, presser, decision, channel, respond)
+        elif kind == "confirm":
+            await self._confirm(job_id, presser, decision, channel, _text(raw.get(b"p:phase")), respond)
+        elif await self.queue.cancel(job_id):
+            label = decision.target_label
             view = JobView(
                 job_id=job_id,
-                actor=actor,
+                actor=_text(raw.get(b"actor")),
                 title=f"{decision.verb} on {label}" if label else decision.verb,
                 phase=Phase.CANCELED,
-                note=f"canceled by <@{presser}>; nothing was changed",
+                note=f"canceled by {mention(presser)}; nothing was changed",
             )
             message = render(view)[0]
             await respond(text=message.text, blocks=list(message.blocks), replace_original=True)
+
+    async def _approve(self, job_id: str, presser: str, decision: Decision, channel: str, respond: Any) -> None:
+        counted = await self.queue.approve(job_id, approver=presser, digest=decision.command_digest)
+        if counted <= 0:
+            reason = {-3: "the one who asked cannot approve it", -1: "it is another command"}.get(
+                counted, "it is not waiting for approvals"
+            )
+            await self._refuse_press(presser, channel, f"approve {job_id}", reason, job_id)
+            await respond(text=f"Job {job_id} was not approved: {reason}.", replace_original=False)
+            return
+        await self.authority.audit_note(
+            actor=f"slack:{presser}",
+            origin=f"slack:{channel}",
+            command=f"approve {job_id} (/flux {decision.text})",
+            result=f"approved: {counted} of {decision.approvals_required}",
+            cluster=decision.target_label,
+            job_id=job_id,
+        )
+        left = decision.approvals_required - counted
+        more = f"{left} more needed" if left > 0 else "the one who asked can now press Confirm"
+        await respond(
+            text=f"<@{presser}> approved job {job_id} ({counted} of {decision.approvals_required}); {more}.",
+            replace_original=False,
+        )
+
+    async def _confirm(
+        self, job_id: str, presser: str, decision: Decision, channel: str, phase: str, respond: Any
+    ) -> None:
+        outcome = await self.queue.confirm(job_id, confirmed_by=presser, digest=decision.command_digest)
+        if outcome:
+            return
+        if outcome is Confirmation.NEEDS_APPROVALS:
+            reason = (
+                f"job {job_id} needs {decision.approvals_required} approval(s) from people other than the one "
+                "asking (recent enough) before it can run"
+            )
+            await self._refuse_press(presser, channel, f"confirm {job_id}", reason, job_id)
+            await respond(text=f"Not yet: {reason}. Ask a teammate to press Approve.", replace_original=False)
+        else:
+            await respond(
+                text=f"Job {job_id} is not waiting for confirmation ({phase or 'unknown'}).", replace_original=False
+            )
+
+    async def _refuse_press(self, presser: str, channel: str, command: str, reason: str, job_id: str) -> None:
+        await self.authority.audit_refusal(
+            actor=f"slack:{presser}", origin=f"slack:{channel}", command=command, reason=reason, job_id=job_id
+        )
 
     async def check_presser(self, identity: Identity, decision: Decision) -> None:
         """Raise Forbidden unless ``identity`` holds the staged command's role on its decided cluster."""
@@ -284,6 +329,7 @@ def build_bolt(*, signing_secret: str, token: str, api_url: str, intake: SlackIn
     )
     bolt.command("/flux")(intake.on_command)
     bolt.action("fluxops_confirm")(intake.on_button)
+    bolt.action("fluxops_approve")(intake.on_button)
     bolt.action("fluxops_cancel")(intake.on_button)
     return bolt
 

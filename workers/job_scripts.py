@@ -12,7 +12,7 @@ from __future__ import annotations
 import redis
 from celery import Celery
 
-from bot.jobs import JobRecord
+from bot.jobs import Confirmation, JobRecord
 from bot.views import Phase
 from workers.redis_jobs import ACTIVE_JOBS_KEY, PHASE_FIELD, job_key
 from workers.task_message import JOB_TASK, queue_key, task_message
@@ -45,21 +45,41 @@ return {ARGV[1], 0}
 """
 
 
-# KEYS[1] job hash, KEYS[2] active jobs, KEYS[3] queue list
-# ARGV[1] job id, ARGV[2] confirmed by, ARGV[3] message, ARGV[4] phase field, ARGV[5] awaiting, ARGV[6] queued,
-# ARGV[7] job TTL, ARGV[8] the command digest of the staged decision the confirmer saw
-# -> 1 enqueued, 0 not awaiting confirmation (already confirmed, canceled, unknown), -1 another command
-CONFIRM_SCRIPT = """
-if redis.call('HGET', KEYS[1], ARGV[4]) ~= ARGV[5] then
-  return 0
-end
+# The staged decision (the job hash's ``decision`` JSON), checked by both scripts below: it must be for the
+# command the caller names by digest; its approvals_required / approval_ttl say what approvals it needs.
+_STAGED_DECISION = """
 local raw = redis.call('HGET', KEYS[1], 'decision')
 if not raw then
   return -1
 end
 local ok, decision = pcall(cjson.decode, raw)
-if not ok or type(decision) ~= 'table' or decision['command_digest'] ~= ARGV[8] then
+if not ok or type(decision) ~= 'table' or decision['command_digest'] ~= DIGEST then
   return -1
+end
+local needed = tonumber(decision['approvals_required']) or 0
+local ttl = tonumber(decision['approval_ttl']) or 0
+local now = redis.call('TIME')
+if ttl > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[APPROVALS], '-inf', '(' .. (now[1] - ttl))
+end
+"""
+
+# KEYS[1] job hash, KEYS[2] active jobs, KEYS[3] queue list, KEYS[4] the job's approvals (sorted set)
+# ARGV[1] job id, ARGV[2] confirmed by, ARGV[3] message, ARGV[4] phase field, ARGV[5] awaiting, ARGV[6] queued,
+# ARGV[7] job TTL, ARGV[8] the command digest of the staged decision the confirmer saw
+# -> bot.jobs.Confirmation: 1 enqueued, 0 not awaiting confirmation (already confirmed, canceled, unknown),
+#    -1 another command, -2 fewer approvals (still counting) than the policy requires
+CONFIRM_SCRIPT = (
+    """
+local DIGEST, APPROVALS = ARGV[8], 4
+if redis.call('HGET', KEYS[1], ARGV[4]) ~= ARGV[5] then
+  return 0
+end
+"""
+    + _STAGED_DECISION
+    + """
+if needed > 0 and redis.call('ZCARD', KEYS[4]) < needed then
+  return -2
 end
 redis.call('HSET', KEYS[1], ARGV[4], ARGV[6], 'confirmed_by', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[7])
@@ -68,6 +88,29 @@ redis.call('ZADD', KEYS[2], now[1] + now[2] / 1000000, ARGV[1])
 redis.call('LPUSH', KEYS[3], ARGV[3])
 return 1
 """
+)
+
+# KEYS[1] job hash, KEYS[2] the job's approvals (sorted set: approver -> when)
+# ARGV[1] approver, ARGV[2] the command digest the approver saw, ARGV[3] phase field, ARGV[4] awaiting,
+# ARGV[5] job TTL -> the approvals that count now, 0 not awaiting, -1 another command, -3 the one asking
+APPROVE_SCRIPT = (
+    """
+local DIGEST, APPROVALS = ARGV[2], 2
+if redis.call('HGET', KEYS[1], ARGV[3]) ~= ARGV[4] then
+  return 0
+end
+"""
+    + _STAGED_DECISION
+    + """
+if decision['user'] == ARGV[1] or redis.call('HGET', KEYS[1], 'actor') == ARGV[1] then
+  return -3
+end
+redis.call('ZADD', KEYS[2], now[1], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+redis.call('HSET', KEYS[1], 'approved_by', table.concat(redis.call('ZRANGE', KEYS[2], 0, -1), ','))
+return redis.call('ZCARD', KEYS[2])
+"""
+)
 
 # KEYS[1] job hash; ARGV[1] phase field, ARGV[2] awaiting, ARGV[3] canceled -> 1 canceled, 0 not awaiting
 CANCEL_SCRIPT = """
@@ -79,10 +122,14 @@ return 1
 """
 
 
+def approvals_key(job_id: str) -> str:
+    return f"{job_key(job_id)}:approvals"
+
+
 def confirm_args(
     job_id: str, confirmed_by: str, message: str, queue: str, ttl: int, digest: str
 ) -> tuple[list[str], list[str | int]]:
-    keys = [job_key(job_id), ACTIVE_JOBS_KEY, queue]
+    keys = [job_key(job_id), ACTIVE_JOBS_KEY, queue, approvals_key(job_id)]
     args: list[str | int] = [
         job_id,
         confirmed_by,
@@ -94,6 +141,11 @@ def confirm_args(
         digest,
     ]
     return keys, args
+
+
+def approve_args(job_id: str, approver: str, digest: str, ttl: int) -> tuple[list[str], list[str | int]]:
+    keys = [job_key(job_id), approvals_key(job_id)]
+    return keys, [approver, digest, PHASE_FIELD, Phase.AWAITING_CONFIRMATION.value, ttl]
 
 
 def cancel_args() -> list[str]:
@@ -109,15 +161,22 @@ class StagedJobs:
         self._queue = queue
         self._ttl = ttl
         self._confirm = redis.register_script(CONFIRM_SCRIPT)
+        self._approve = redis.register_script(APPROVE_SCRIPT)
         self._cancel = redis.register_script(CANCEL_SCRIPT)
 
-    def confirm(self, job_id: str, confirmed_by: str, digest: str) -> bool:
-        """Enqueue the staged job if its decision is for the command ``digest`` names."""
+    def confirm(self, job_id: str, confirmed_by: str, digest: str) -> Confirmation:
+        """Enqueue the staged job if its decision is for the command ``digest`` names (and approved enough)."""
         message = task_message(self._celery, task_id=job_id, task_name=JOB_TASK, queue=self._queue)
         keys, args = confirm_args(
             job_id, confirmed_by, message, queue_key(self._celery, self._queue), self._ttl, digest
         )
-        return int(self._confirm(keys=keys, args=args)) == 1
+        return Confirmation(int(self._confirm(keys=keys, args=args)))
+
+    def approve(self, job_id: str, approver: str, digest: str) -> int:
+        """Record ``approver``'s approval of the staged job; the approvals counting now, or 0 / -1 / -3
+        (not awaiting, another command, the one who asked)."""
+        keys, args = approve_args(job_id, approver, digest, self._ttl)
+        return int(self._approve(keys=keys, args=args))
 
     def cancel(self, job_id: str) -> bool:
         return bool(self._cancel(keys=[job_key(job_id)], args=cancel_args()))

@@ -180,6 +180,7 @@ class Wiring:
             fleet_repository=self.config.fleet_repository,
             claims=self.claims,
             confirm_staged=self.staged.confirm,
+            approve_staged=self.staged.approve,
             cancel_staged=self.staged.cancel,
             keys=self.keys,
             key_maker=self.key_maker,

@@ -430,6 +430,19 @@ TOPICS: dict[str, Topic] = {
         ),
         examples=("/flux confirm j-0123456789ab 1a2b3c4d",),
     ),
+    "approve": Topic(
+        usage="/flux approve JOB_ID DIGEST",
+        summary="in a pull-request comment: approve a command the policy wants others to approve",
+        description="Works in pull-request comments (Slack has an Approve button). When the policy's `approvals:` "
+        "cover a command on its cluster, it runs only after that many people other than the one asking approved "
+        "it, each with the command's role there and write access to the repository, and within the time the "
+        "policy allows; then `/flux confirm` runs it.",
+        flags=(
+            ("JOB_ID", "the job that asked, `j-` and 12 hex digits, as the bot's reply shows it"),
+            ("DIGEST", "the 8 hex digits after the job id in the bot's reply: the command being approved"),
+        ),
+        examples=("/flux approve j-0123456789ab 1a2b3c4d",),
+    ),
     "cancel": Topic(
         usage="/flux cancel JOB_ID",
         summary="in a pull-request comment: cancel a destructive command waiting for confirmation",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.commands import ApplyFleet, CancelJob, ClusterTarget, ConfirmJob, PlanFleet, Unlock
+from bot.commands import ApplyFleet, ApproveJob, CancelJob, ClusterTarget, ConfirmJob, PlanFleet, Unlock
 from bot.grammar.arguments import no_more_words
 from bot.grammar.flags import read_flags
 from bot.grammar.targets import CLUSTER_FLAGS, cluster_target
@@ -82,6 +82,20 @@ def confirm(words: Sequence[str]) -> ConfirmJob:
     if len(words) == 2 and _DIGEST.fullmatch(words[1].lower()):
         named = words.pop().lower()
     return ConfirmJob(job_id=_job_id(words, "confirm"), digest=named)
+
+
+def approve(words: Sequence[str]) -> ApproveJob:
+    """``approve JOB DIGEST``: both as the message that asked shows them."""
+    words = list(words)
+    if len(words) == 2 and _DIGEST.fullmatch(words[1].lower()):
+        named = words.pop().lower()
+        return ApproveJob(job_id=_job_id(words, "approve"), digest=named)
+    job_id = _job_id(words[:1], "approve") if words else _job_id(words, "approve")
+    raise UsageError(
+        "`approve` takes the job id and the digest of its command, as the message that asked shows them.",
+        hint=f"For example `/flux approve {job_id} 1a2b3c4d`.",
+        usage=True,
+    )
 
 
 def cancel(words: Sequence[str]) -> CancelJob:

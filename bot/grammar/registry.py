@@ -45,6 +45,7 @@ READERS: dict[str, Reader] = {
     "plan": pull_request_commands.plan,
     "apply": pull_request_commands.apply,
     "confirm": pull_request_commands.confirm,
+    "approve": pull_request_commands.approve,
     "cancel": pull_request_commands.cancel,
     "unlock": pull_request_commands.unlock,
 }

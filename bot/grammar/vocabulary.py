@@ -31,6 +31,7 @@ SINGLES: tuple[str, ...] = (
     "plan",
     "apply",
     "confirm",
+    "approve",
     "cancel",
     "unlock",
 )
@@ -54,6 +55,7 @@ COMMANDS: tuple[str, ...] = (
     "plan",
     "apply",
     "confirm",
+    "approve",
     "cancel",
     "unlock",
 )

@@ -155,6 +155,9 @@ def _confirm(view: ConfirmView) -> list[str]:
     if view.consequences:
         out += [f"**{w.WHAT_THIS_WILL_DO}:**", *(f"- {text(x, ROW_MESSAGE_CHARS)}" for x in view.consequences), ""]
     confirm, cancel = code(w.confirm_command(view.job_id, view.digest)), code(w.cancel_command(view.job_id))
+    if view.approvals_required:
+        approve = code(w.approve_command(view.job_id, view.digest))
+        out += [f"{text(w.approvals_needed(view.approvals_required, view.approval_ttl))}: they reply {approve}.", ""]
     out += [f"{text(w.who_confirms(view.approver))}; {w.NOTHING_CHANGES}.", ""]
     return [*out, f"Reply {confirm} to go ahead or {cancel} to drop the job."]
 

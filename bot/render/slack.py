@@ -192,16 +192,14 @@ def _confirm(c: _Composer, view: ConfirmView) -> None:
         c.rows(_capped(lines, "consequences"), title=f"*{w.WHAT_THIS_WILL_DO}:*")
     who = esc(w.who_confirms(view.approver))
     label = _plain_clip(view.confirm_label or "Confirm", MAX_BUTTON_TEXT)
+    value = f"{view.job_id} {view.digest}".strip()
+    buttons = [_button(label, "fluxops_confirm", value, style="danger")]
+    if view.approvals_required:
+        needed = esc(w.approvals_needed(view.approvals_required, view.approval_ttl))
+        c.block(_context(f":busts_in_silhouette: {needed}: they press *Approve*."))
+        buttons.append(_button("Approve", "fluxops_approve", value))
     c.block(_context(f"{who} with *{esc(label)}*; {w.NOTHING_CHANGES}. *Cancel* drops the job."))
-    c.block(
-        {
-            "type": "actions",
-            "elements": [
-                _button(label, "fluxops_confirm", f"{view.job_id} {view.digest}".strip(), style="danger"),
-                _button("Cancel", "fluxops_cancel", view.job_id),
-            ],
-        }
-    )
+    c.block({"type": "actions", "elements": [*buttons, _button("Cancel", "fluxops_cancel", view.job_id)]})
 
 
 def _push(c: _Composer, view: PushView) -> None:

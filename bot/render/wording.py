@@ -195,6 +195,18 @@ def cancel_command(job_id: str) -> str:
     return f"/flux cancel {job_id}"
 
 
+def approvals_needed(required: int, ttl: int) -> str:
+    """``Needs 2 approvals from people other than the one asking (each counts for 30 min)``."""
+    people = "1 approval" if required == 1 else f"{required} approvals"
+    minutes = max(1, ttl // 60)
+    return f"Needs {people} from people other than the one asking, within {minutes} min, before it can run"
+
+
+def approve_command(job_id: str, digest: str) -> str:
+    """What to type in a PR comment to approve a staged job."""
+    return f"/flux approve {job_id} {digest}"
+
+
 def who_confirms(approver: str) -> str:
     """``Only an admin of prod-weu can confirm``, or ``Confirm`` when the view names nobody."""
     return f"Only {approver} can confirm" if approver else "Confirm"

@@ -17,7 +17,7 @@ from bot.commands import ClusterTarget
 from bot.config_file import DeployKeyPolicy, FleetRepository
 from bot.decision import Decision, short
 from bot.errors import ConfigurationError
-from bot.jobs import JobRecord
+from bot.jobs import Confirmation, JobRecord
 from bot.models import Cluster
 from bot.policy import Identity, Policy
 from bot.ports import (
@@ -88,7 +88,9 @@ class JobPorts:
     #: the fleet_repositories entry of FLUXOPS_CONFIG for a repository URL, if it is one
     fleet_repository: Callable[[str], FleetRepository | None] = lambda url: None
     claims: ClusterClaims | None = None
-    confirm_staged: Callable[[str, str, str], bool] = lambda job_id, by, digest: False
+    confirm_staged: Callable[[str, str, str], Confirmation] = lambda job_id, by, digest: Confirmation.NOT_WAITING
+    #: record an approval of a staged job (job id, approver, digest): the approvals counting, or 0 / -1 / -3
+    approve_staged: Callable[[str, str, str], int] = lambda job_id, by, digest: 0
     cancel_staged: Callable[[str], bool] = lambda job_id: False
     #: a reporter that posts this job's message into another channel: (job record, channel) -> Reporter
     channel_reporter: Callable[[JobRecord, str], Reporter] | None = None
@@ -162,8 +164,14 @@ class Job:
         self.reporter.show(self.view)
 
     def confirm(self, view: ConfirmView) -> None:
-        if self.record.decision:  # the confirmation names the command it confirms
-            view = replace(view, digest=short(Decision.from_json(self.record.decision).command_digest))
+        if self.record.decision:  # the confirmation names the command it confirms, and the approvals it needs
+            decision = Decision.from_json(self.record.decision)
+            view = replace(
+                view,
+                digest=short(decision.command_digest),
+                approvals_required=decision.approvals_required,
+                approval_ttl=decision.approval_ttl,
+            )
         # run_job returns self.view.phase: it must say the job waits for its button, as the store does
         self.view = replace(self.view, phase=Phase.AWAITING_CONFIRMATION)
         self.ports.jobs.put(self.job_id, "phase", Phase.AWAITING_CONFIRMATION.value)

@@ -40,6 +40,7 @@ from bot.commands import (
     KustomizationUpdate,
     ListClusters,
     Resume,
+    Role,
     Run,
     Status,
     Suspend,
@@ -51,6 +52,7 @@ from bot.commands import (
 from bot.decision import Decision, Unseen, recheck
 from bot.grammar import parse
 from bot.jobs import JobRecord
+from bot.policy import Identity
 from bot.ports import Reporter
 from bot.redact import redact
 from bot.usecases import configs, deploy_keys, extensions, key_rotation, reads, unlock, watches
@@ -174,7 +176,29 @@ def decided_cluster(record: JobRecord, ports: JobPorts, command: Command) -> Res
         )
     decision = Decision.from_json(record.decision)
     placed = recheck(ports.policy, decision, command, record.text, resolve=ports.resolve)
-    return None if placed is None else ResolvedCluster(cluster=placed.cluster, alias=placed.alias)
+    where = None if placed is None else ResolvedCluster(cluster=placed.cluster, alias=placed.alias)
+    if record.confirmed_by and decision.approvals_required and where is not None:
+        check_approvals(record, decision, ports, where)
+    return where
+
+
+def check_approvals(record: JobRecord, decision: Decision, ports: JobPorts, where: ResolvedCluster) -> None:
+    """A confirmed job the policy wants approved runs only if enough of its approvers still may: each someone
+    other than the one who asked, with the command's role on its cluster under today's policy."""
+    needed = Role(decision.role)
+    approvers = {a.strip() for a in record.approved_by.split(",") if a.strip()} - {decision.user, record.actor}
+    still = [
+        a
+        for a in sorted(approvers)
+        if (role := ports.policy.role_for(Identity(decision.platform, a), where.cluster, where.alias)) is not None
+        and role.rank >= needed.rank
+    ]
+    if len(still) < decision.approvals_required:
+        raise errors.Forbidden(
+            f"`{decision.verb}` on {where.label} needs {decision.approvals_required} approval(s) from people other "
+            f"than the one asking who hold {needed.value} there; it has {len(still)}",
+            recommendation="send the command again and ask for approvals anew",
+        )
 
 
 def refuse(job: Job, command: Command, refusal: errors.FluxopsError) -> Phase:
@@ -230,7 +254,8 @@ def _audit(job: Job, command: Command, where: ResolvedCluster | None) -> None:
     if steps_failed and view.phase is Phase.SUCCEEDED:
         result = "succeeded with failed steps"
     if job.record.confirmed_by:
-        result = f"{result} (confirmed by {job.record.confirmed_by})"
+        approved = f"; approved by {job.record.approved_by}" if job.record.approved_by else ""
+        result = f"{result} (confirmed by {job.record.confirmed_by}{approved})"
     cluster = where.label if where else (str(command.cluster_target) if command.cluster_target else "")
     job.ports.audit.append(
         AuditEntry(

@@ -22,6 +22,7 @@ from dataclasses import replace
 from bot import errors
 from bot.commands import (
     ApplyFleet,
+    ApproveJob,
     CancelJob,
     ClusterTarget,
     ConfirmJob,
@@ -37,7 +38,7 @@ from bot.decision import Decision, short
 from bot.git_host import CommentRef, Permission
 from bot.gitevents import CommentEvent
 from bot.grammar import parse
-from bot.jobs import JobRecord
+from bot.jobs import Confirmation, JobRecord
 from bot.policy import Identity
 from bot.ports import GitHost, Reporter
 from bot.usecases import fleet_jobs
@@ -101,7 +102,7 @@ def run(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
         decision = Decision.from_json(record.decision)
         if not decision.allowed:
             raise errors.Forbidden(decision.reason)
-        if isinstance(command, (ConfirmJob, CancelJob)):
+        if isinstance(command, (ConfirmJob, ApproveJob, CancelJob)):
             return _answer_staged(record, ports, reporter, host, current, command)
         repository_access(host, current, Permission.WRITE if command.mutates else Permission.READ, command.verb)
     except errors.FluxopsError as error:
@@ -119,10 +120,11 @@ def _answer_staged(
     reporter: Reporter,
     host: GitHost,
     event: CommentEvent,
-    command: ConfirmJob | CancelJob,
+    command: ConfirmJob | ApproveJob | CancelJob,
 ) -> Phase:
-    """`/flux confirm JOB DIGEST` / `/flux cancel JOB`: only for a job staged on this pull request, by someone
-    who may run the staged command on its decided cluster; the staged command is never parsed again."""
+    """`/flux confirm JOB DIGEST`, `/flux approve JOB DIGEST`, `/flux cancel JOB`: only for a job staged on this
+    pull request, by someone who may run the staged command on its decided cluster (an approver: someone
+    other than the one who asked); the staged command is never parsed again."""
     job_id = command.job_id
     try:
         staged = ports.jobs.load(job_id)
@@ -131,12 +133,18 @@ def _answer_staged(
     if staged.platform != record.platform or staged.channel != record.channel:
         return _refuse(ports, record, reporter, f"Job {job_id} was not started on this pull request.")
     decision = Decision.from_json(staged.decision)
-    confirming = isinstance(command, ConfirmJob)
-    if isinstance(command, ConfirmJob) and command.digest != short(decision.command_digest):
-        wanted = f"/flux confirm {job_id} {short(decision.command_digest)}"
+    if isinstance(command, (ConfirmJob, ApproveJob)) and command.digest != short(decision.command_digest):
+        wanted = f"/flux {command.verb} {job_id} {short(decision.command_digest)}"
         raise errors.Forbidden(
-            f"`/flux confirm` must name the digest of the command it confirms: job {job_id} is `/flux {decision.text}`",
+            f"`/flux {command.verb}` must name the digest of the command it {command.verb}s: job {job_id} is "
+            f"`/flux {decision.text}`",
             recommendation=f"if that is what you mean, reply `{wanted}`",
+        )
+    if isinstance(command, ApproveJob) and event.author.casefold() == staged.actor.casefold():
+        raise errors.Forbidden(
+            f"{event.author} asked for job {job_id}: an approval must come from someone else",
+            recommendation="ask a teammate with the same role to reply "
+            f"`/flux approve {job_id} {short(decision.command_digest)}`",
         )
     repository_access(host, event, Permission.WRITE, command.verb)
     confirmer = Identity(decision.platform, event.author)
@@ -148,8 +156,24 @@ def _answer_staged(
         have = ports.policy.role_anywhere(confirmer)
         if have is None or have.rank < needed.rank:
             raise errors.Forbidden(f"{event.author} may not confirm `{decision.verb}`: it needs {needed.value}")
-    if confirming:
-        if not ports.confirm_staged(job_id, event.author, decision.command_digest):
+    if isinstance(command, ApproveJob):
+        counted = ports.approve_staged(job_id, event.author, decision.command_digest)
+        if counted <= 0:
+            phase = ports.jobs.get(job_id, "phase") or "unknown"
+            return _refuse(ports, record, reporter, f"Job {job_id} is not waiting for approvals ({phase}).")
+        left = decision.approvals_required - counted
+        more = f"{left} more needed" if left > 0 else f"reply `/flux confirm {job_id} {command.digest}` to run it"
+        reporter.private(TextView(f"Approved by {event.author} ({counted} of {decision.approvals_required}): {more}."))
+        return _end(ports, record, Phase.SUCCEEDED)
+    if isinstance(command, ConfirmJob):
+        outcome = ports.confirm_staged(job_id, event.author, decision.command_digest)
+        if outcome is Confirmation.NEEDS_APPROVALS:
+            raise errors.Forbidden(
+                f"job {job_id} needs {decision.approvals_required} approval(s) from people other than the one "
+                "asking (recent enough) before it can run",
+                recommendation=f"ask a teammate to reply `/flux approve {job_id} {command.digest}`",
+            )
+        if not outcome:
             phase = ports.jobs.get(job_id, "phase") or "unknown"
             return _refuse(ports, record, reporter, f"Job {job_id} is not waiting for confirmation ({phase}).")
         reporter.private(TextView(f"Confirmed by {event.author}: job {job_id} runs now; its comment shows progress."))

@@ -10,7 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ from celery import Celery
 from celery.exceptions import TimeoutError as CeleryTimeout
 
 from bot.decision import Decision, digest
-from bot.jobs import JobRecord
+from bot.jobs import Confirmation, JobRecord
 from bot.settings import Settings
 from handlers.enqueue import JobQueue, Submitted
 from workers.celery_app import make_celery
@@ -232,7 +232,7 @@ async def test_stage_waits_and_confirm_enqueues_once(
         jobs.confirm(record.job_id, confirmed_by="U7", digest=DECISION.command_digest),
         jobs.confirm(record.job_id, confirmed_by="U8", digest=DECISION.command_digest),
     )
-    assert sorted(presses) == [False, True]
+    assert sorted(bool(p) for p in presses) == [False, True]
     assert sync_redis.llen(queue) == 1
     assert store.phase(record.job_id) == "queued"
     assert store.load(record.job_id).confirmed_by in {"U7", "U8"}
@@ -247,11 +247,11 @@ async def test_confirm_names_the_staged_command(
     jobs = JobQueue(redis=aio, celery=celery, queue=queue)
     record = new_record()
     await jobs.stage(record)
-    assert await jobs.confirm(record.job_id, confirmed_by="U7", digest=digest("config delete other -c prod")) is False
+    assert not await jobs.confirm(record.job_id, confirmed_by="U7", digest=digest("config delete other -c prod"))
     sync_redis.hset(job_key(record.job_id), "decision", "{not json")
-    assert await jobs.confirm(record.job_id, confirmed_by="U7", digest=DECISION.command_digest) is False
+    assert not await jobs.confirm(record.job_id, confirmed_by="U7", digest=DECISION.command_digest)
     sync_redis.hdel(job_key(record.job_id), "decision")
-    assert await jobs.confirm(record.job_id, confirmed_by="U7", digest=DECISION.command_digest) is False
+    assert not await jobs.confirm(record.job_id, confirmed_by="U7", digest=DECISION.command_digest)
     assert sync_redis.llen(queue) == 0
     assert RedisJobStore(redis=sync_redis).phase(record.job_id) == "awaiting_confirmation"
 
@@ -264,8 +264,54 @@ async def test_cancel_after_stage_stops_confirm(
     await jobs.stage(record)
     assert await jobs.cancel(record.job_id) is True
     assert await jobs.cancel(record.job_id) is False
-    assert await jobs.confirm(record.job_id, confirmed_by="U7", digest=DECISION.command_digest) is False
+    assert not await jobs.confirm(record.job_id, confirmed_by="U7", digest=DECISION.command_digest)
     assert sync_redis.llen(queue) == 0
     assert RedisJobStore(redis=sync_redis).phase(record.job_id) == "canceled"
-    assert await jobs.confirm("j-unknown", confirmed_by="U7", digest=DECISION.command_digest) is False
+    assert not await jobs.confirm("j-unknown", confirmed_by="U7", digest=DECISION.command_digest)
     assert await jobs.cancel("j-unknown") is False
+
+
+def approvals_decision(required: int, ttl: int = 1800) -> Decision:
+    return Decision(
+        text=TEXT,
+        command_digest=digest(TEXT),
+        platform="slack",
+        user="U123",
+        role="admin",
+        approvals_required=required,
+        approval_ttl=ttl,
+    )
+
+
+async def test_approvals_come_from_others_and_gate_the_confirm(
+    aio: aioredis.Redis, sync_redis: redis.Redis, celery: Celery, queue: str, new_record: NewRecord
+):
+    jobs = JobQueue(redis=aio, celery=celery, queue=queue)
+    record = replace(new_record(), decision=approvals_decision(2).to_json())
+    await jobs.stage(record)
+    say = DECISION.command_digest
+    assert await jobs.confirm(record.job_id, confirmed_by="U123", digest=say) is Confirmation.NEEDS_APPROVALS
+    assert await jobs.approve(record.job_id, approver="U123", digest=say) == -3  # not the one who asked
+    assert await jobs.approve(record.job_id, approver="U7", digest=digest("other")) == -1
+    assert await jobs.approve(record.job_id, approver="U7", digest=say) == 1
+    assert await jobs.approve(record.job_id, approver="U7", digest=say) == 1  # one person counts once
+    assert await jobs.confirm(record.job_id, confirmed_by="U123", digest=say) is Confirmation.NEEDS_APPROVALS
+    assert await jobs.approve(record.job_id, approver="U8", digest=say) == 2
+    assert RedisJobStore(redis=sync_redis).load(record.job_id).approved_by == "U7,U8"
+    assert await jobs.confirm(record.job_id, confirmed_by="U123", digest=say) is Confirmation.CONFIRMED
+    assert sync_redis.llen(queue) == 1
+    assert await jobs.approve(record.job_id, approver="U9", digest=say) == 0  # no longer waiting
+
+
+async def test_approvals_expire(
+    aio: aioredis.Redis, sync_redis: redis.Redis, celery: Celery, queue: str, new_record: NewRecord
+):
+    jobs = JobQueue(redis=aio, celery=celery, queue=queue)
+    record = replace(new_record(), decision=approvals_decision(1, ttl=60).to_json())
+    await jobs.stage(record)
+    say = DECISION.command_digest
+    assert await jobs.approve(record.job_id, approver="U7", digest=say) == 1
+    # the approval was given two minutes ago: it no longer counts
+    sync_redis.zadd(f"{job_key(record.job_id)}:approvals", {"U7": time.time() - 120})
+    assert await jobs.confirm(record.job_id, confirmed_by="U123", digest=say) is Confirmation.NEEDS_APPROVALS
+    assert sync_redis.llen(queue) == 0
