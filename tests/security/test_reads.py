@@ -48,8 +48,8 @@ def last_job_text(chat: Chat, job_id: str) -> str:
     return wait_for(f"job {job_id} to end", texts)[-1]
 
 
-def job_of(ack: dict[str, object]) -> str:
-    text = str(ack.get("body"))
+def job_of(ack: dict[str, object] | str) -> str:
+    text = ack if isinstance(ack, str) else str(ack.get("body"))
     return text[text.index("j-") : text.index("j-") + 14]
 
 
