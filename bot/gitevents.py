@@ -125,6 +125,8 @@ class CommentEvent(GitEvent):
     body_digest: str = ""
     #: when the host says the comment was written (epoch seconds; 0 unknown)
     created_at: float = 0.0
+    #: the commenter's numeric account id on GitHub ("" elsewhere): a login can be renamed and taken over
+    author_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,15 @@ REFUSED_JOB_TTL = 3600
 
 
 def comment_event(
-    *, repo: RepoRef, number: int, comment_id: str, author: str, body: str, created_at: float, thread_id: str = ""
+    *,
+    repo: RepoRef,
+    number: int,
+    comment_id: str,
+    author: str,
+    body: str,
+    created_at: float,
+    thread_id: str = "",
+    author_id: str = "",
 ) -> CommentEvent:
     """A comment as a job keeps it: the body capped, its digest over all of it."""
     return CommentEvent(
@@ -61,6 +69,7 @@ def comment_event(
         thread_id=thread_id,
         body_digest=digest(body),
         created_at=created_at,
+        author_id=author_id,
     )
 
 
@@ -261,6 +270,20 @@ class GitIntake:
             job_id=submitted.job_id,
         )
 
+    async def same_account(self, event: CommentEvent) -> bool:
+        """Whether ``event.author`` is the account (numeric id) fluxops first saw under that login.
+
+        The policy names GitHub people by login, and logins can be renamed and registered again by someone
+        else; the first id seen for a login is kept (trust on first use), and another id is refused until
+        an admin clears ``fluxops:github-login:{login}`` after checking the policy.
+        """
+        key = f"fluxops:github-login:{event.author.casefold()}"
+        redis = self.queue.redis
+        if await redis.set(key, event.author_id, nx=True):
+            return True
+        known = await redis.get(key)
+        return known is None or _text(known) == event.author_id
+
     async def screen(self, job: Job, event: CommentEvent) -> Screened | Ignored:
         """Decide about a comment before it becomes a job (bot.decision): too old, from someone with no role
         at all, or over their rate limit, it starts nothing; otherwise the job carries the decision.
@@ -284,6 +307,13 @@ class GitIntake:
             reason = (
                 f"the comment was written {int(age)} s before it reached fluxops; comments older than "
                 f"{int(self.comment_max_age)} s are not run (FLUXOPS_COMMENT_MAX_AGE): comment again"
+            )
+            await authority.audit_refusal(actor=who, origin=origin, command=command, reason=reason)
+            return Ignored(reason)
+        if event.author_id and not await self.same_account(event):
+            reason = (
+                f"the GitHub account now named {event.author} (id {event.author_id}) is not the account fluxops "
+                "knew by that name: a renamed login does not carry its roles to whoever takes the name"
             )
             await authority.audit_refusal(actor=who, origin=origin, command=command, reason=reason)
             return Ignored(reason)

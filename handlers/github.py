@@ -206,6 +206,7 @@ def _issue_comment(payload: Fields, repo: RepoRef, intake: GitIntake) -> Outcome
         author=author,
         body=body,
         created_at=epoch(comment.text("created_at", "")),
+        author_id=str(user.integer("id", 0) or ""),
     )
     return [Job(kind=kind, event=event, actor=author, channel=pr_channel(repo, number), text=text)]
 

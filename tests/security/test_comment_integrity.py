@@ -4,15 +4,21 @@
    refuses when the host's comment no longer matches it, and `edited` events start nothing.
 6. Replays: the same signed comment under a new delivery id runs once (and is audited), and a comment
    that reaches fluxops long after it was written does not run.
+11. A GitHub login renamed and taken by another account does not carry its roles (numeric ids).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import redis
+import requests
 
 from cli.chat import Chat
 from sandbox.stack import GITHUB_ADMIN, GITHUB_FLEET, GITHUB_OPERATOR, YOU, Stack
@@ -172,4 +178,30 @@ def test_an_edit_into_a_command_starts_nothing(
     assert edited and edited[-1]["status"] == 202
     assert len(list(redis_client.scan_iter("fluxops:job:*"))) == jobs_before
     assert bot_replies(stack, pull, harmless["id"]) == []
+    assert arm_writes.since() == []
+
+
+def test_a_renamed_login_does_not_carry_its_roles(
+    stack: Stack, pull: int, configured: str, arm_writes: ArmWrites, redis_client: redis.Redis
+) -> None:
+    """An admin's login, renamed away and registered by someone else, is another account (numeric id)."""
+    genuine = comment(stack, pull, GITHUB_ADMIN, f"/flux status {configured} -c {CLUSTER}")
+    reply_with(stack, pull, genuine["id"], configured)
+    delivery = stack.github.webhooks.state.deliveries[genuine["delivery"]]
+    payload = json.loads(delivery.body)
+    payload["comment"]["id"] += 1000
+    payload["comment"]["body"] = f"/flux suspend {configured} -c {CLUSTER}"
+    payload["comment"]["user"]["id"] += 1  # same login, another account
+    payload["sender"] = payload["comment"]["user"]
+    body = json.dumps(payload).encode()
+    signature = "sha256=" + hmac.new(stack.github_secret.encode(), body, hashlib.sha256).hexdigest()
+    headers = {
+        **delivery.headers,
+        "X-GitHub-Delivery": str(uuid.uuid4()),
+        "X-Hub-Signature-256": signature,
+    }
+    headers.pop("X-Hub-Signature", None)
+    answer = requests.post(f"{stack.web_url}/webhooks/github", data=body, headers=headers, timeout=10)
+    assert answer.status_code == 202 and "is not the account fluxops knew" in answer.text
+    assert refusals(redis_client, "renamed login")
     assert arm_writes.since() == []
