@@ -3,7 +3,8 @@
 Key layout (shared with handlers/enqueue.py, which writes the record atomically with the enqueue):
 
 - ``fluxops:job:{id}`` hash: the ``JobRecord.to_mapping()`` fields, plus progress under ``p:{key}``
-  (``p:phase``, continuation tokens, the Slack message ts, ...); expires ``ttl_seconds`` after the last write.
+  (``p:phase``, continuation tokens, the Slack message ts, ...); it keeps the life intake gave it (30 days;
+  an hour for a command refused at intake), and a record written here without one gets ``ttl_seconds``.
 - ``fluxops:jobs:active`` sorted set: job id -> time of its last heartbeat (Redis server time, so every
   host agrees). A job whose worker died stops beating; ``stale`` finds it for the recovery sweep.
 """
@@ -70,7 +71,7 @@ class RedisJobStore:
         name = job_key(job_id)
         with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(name, PROGRESS_PREFIX + key, value)
-            pipe.expire(name, self._ttl)
+            pipe.expire(name, self._ttl, nx=True)  # never lengthens a short-lived (refused) job's record
             pipe.execute()
 
     def phase(self, job_id: str) -> str | None:
