@@ -252,7 +252,9 @@ class GitIntake:
                 "when they reach fluxops are not run (FLUXOPS_COMMENT_MAX_AGE): comment again"
             )
         repo = event.repo.id or event.repo.full_name
-        once = f"comment:{event.repo.provider}:{repo}:{event.comment_id}:{event.body_digest}"
+        # Azure DevOps numbers comments per thread (every thread's first comment is 1): the thread is part of the id
+        comment = f"{event.thread_id}/{event.comment_id}" if event.thread_id else event.comment_id
+        once = f"comment:{event.repo.provider}:{repo}:{comment}:{event.body_digest}"
         authority = self.authority
         if authority is None:  # no policy wired (tests of the receivers alone): every comment is refused later
             return Screened(decision="", dedupe_key=once)
