@@ -62,6 +62,25 @@ class CheckRun:
     text: str = ""  # markdown: the matrix
 
 
+class Verdict(StrEnum):
+    APPROVED = "approved"
+    CHANGES_REQUESTED = "changes_requested"
+
+
+@dataclass(frozen=True)
+class Review:
+    """One reviewer's standing verdict on a pull request (their latest; a dismissed one is gone).
+
+    ``commit`` is the head commit the verdict was given on: GitHub's review ``commit_id``; on Azure DevOps
+    the source commit of the iteration (push) that was the newest when the vote was cast. "" when the host
+    cannot tell, and then the verdict is on no commit in particular: an approval of that kind never counts.
+    """
+
+    user: str  # login / unique name
+    verdict: Verdict
+    commit: str = ""
+
+
 @dataclass(frozen=True)
 class PullRequestInfo:
     """A pull request as the host says it is now (never as a webhook claimed)."""
@@ -73,16 +92,28 @@ class PullRequestInfo:
     base_branch: str
     author: str
     from_fork: bool
-    #: people whose latest review approves (Azure DevOps: vote 10 or 5)
+    #: people whose latest review approves the current head commit (Azure DevOps: vote 10 or 5 cast after the
+    #: last push); approvals of older commits are in ``reviews`` only
     approved_by: tuple[str, ...] = ()
     #: people whose latest review asks for changes (Azure DevOps: vote -5 or -10)
     changes_requested_by: tuple[str, ...] = ()
     title: str = ""
     url: str = ""  # the pull request's web page
+    #: every reviewer's standing verdict, with the commit it was given on (what approvals are counted from)
+    reviews: tuple[Review, ...] = ()
+    #: who merged (GitHub ``merged_by``) or completed (Azure DevOps ``closedBy``) it; "" when open or unknown
+    merged_by: str = ""
+    #: the commit the merge made on the base branch (GitHub ``merge_commit_sha``, Azure DevOps
+    #: ``lastMergeCommit``); "" when not merged or unknown
+    merge_commit: str = ""
 
     @property
     def approved(self) -> bool:
         return bool(self.approved_by) and not self.changes_requested_by
+
+    def approvals(self) -> tuple[Review, ...]:
+        """The standing approvals, on whatever commit they were given."""
+        return tuple(r for r in self.reviews if r.verdict is Verdict.APPROVED)
 
 
 @dataclass(frozen=True)

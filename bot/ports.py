@@ -144,10 +144,21 @@ class GitHost(Protocol):
         """True when ``descendant`` contains commit ``ancestor`` (equal counts)."""
         ...
 
+    def repository(self, repo: RepoRef) -> RepoRef:
+        """The repository as the host knows it, looked up by its id (Azure DevOps) or name (GitHub): its
+        clone URL, full name, id and default branch, never a webhook's say-so."""
+        ...
+
     def pull_request(self, repo: RepoRef, number: int) -> PullRequestInfo: ...
 
+    def pull_request_authors(self, repo: RepoRef, number: int) -> frozenset[str]:
+        """Everyone who authored, committed or pushed a commit of the pull request (logins / unique names,
+        case-folded): people whose approval of it does not count."""
+        ...
+
     def permission(self, repo: RepoRef, user: str) -> Permission:
-        """The user's access to the repository (Azure DevOps: WRITE for a project member who can comment)."""
+        """The user's access to the repository (GitHub: collaborator permission; Azure DevOps: the Git
+        security namespace, where Contribute is WRITE)."""
         ...
 
     def read_files(self, repo: RepoRef, ref: str, path: str) -> dict[str, str]:

@@ -5,7 +5,8 @@ verify -> normalize -> classify -> enqueue -> ack:
 1. verify: the subscription's basic-auth user name and password (ADO_WEBHOOK_USERNAME/PASSWORD), both
    compared in constant time, before the body is read. Azure DevOps signs nothing, so whoever knows the
    password could forge a payload: the worker re-reads from Azure DevOps whatever it acts on (the
-   comment, the pull request, the pushed commit); this receiver only normalizes;
+   comment, the repository by its id, the pull request, who completed it and its merge commit, the pushed
+   commit); this receiver only normalizes;
 2. normalize: ``git.push``, ``git.pullrequest.created|updated|merged`` and the pull request comment
    event become bot.gitevents events; other event types are acknowledged and ignored;
 3. classify and enqueue (handlers/git_intake.py), deduplicated on the notification:
@@ -216,7 +217,8 @@ def _pr_jobs(payload: Fields, pr: Fields, event_type: str, intake: GitIntake) ->
     fleet = intake.fleet(event.repo)
     if fleet is None:
         return Ignored(f"{event.repo.full_name} is not a fleet repository")
-    # Azure DevOps says nothing of who pushed or merged: closedBy when it has it, else the PR's author
+    # who the event says completed it: only the job's label; the worker reads closedBy, the merge commit and
+    # the repository from Azure DevOps itself (hooks are not signed: whoever has the password can forge them)
     merger = _unique_name(pr.optional_obj("closedBy")) or event.author
     # a completion is announced by both .updated and .merged: one apply per pull request, whichever comes
     once = f"ado:{event.repo.id}:pr{event.number}:apply-on-merge"

@@ -233,12 +233,18 @@ class Stack:
 
     def _seed_git(self) -> None:
         """The fleet repository on GitHub (people with access to it), and the tutorial and a fleet repository
-        in Azure DevOps (a public project, so the simulated Flux fetches it without a token)."""
+        in Azure DevOps (a public project, so the simulated Flux fetches it without a token), with who may
+        contribute to them."""
         self.sandbox.repos.create_repo(GITHUB_FLEET, {"README.md": FLEET_README}, private=False)
         for login, permission in ((GITHUB_ADMIN, "admin"), (GITHUB_OPERATOR, "write"), (GITHUB_OUTSIDER, "read")):
             self.github.set_permission(GITHUB_FLEET, login, permission)
         self.ado.create_repo(ADO_TUTORIAL, tutorial_files(), private=False)
         self.ado.create_repo(ADO_FLEET, {"README.md": FLEET_README}, private=False)
+        # the Git permissions of the project (Azure DevOps security namespace): the admin contributes, the
+        # viewer reads and comments
+        contribute = ("Administer", "GenericRead", "GenericContribute", "CreateBranch", "PullRequestContribute")
+        self.ado.grant(ADO_ADMIN, ADO_FLEET, allow=contribute, project_wide=True)
+        self.ado.grant(ADO_VIEWER, ADO_FLEET, allow=("GenericRead", "PullRequestContribute"), project_wide=True)
 
     def _write_credentials(self) -> None:
         """The sandbox's credential file (as a mounted secret would be), its token valid on the Azure DevOps

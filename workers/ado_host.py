@@ -7,19 +7,25 @@ job layer needs to back off. A handful of documented routes over one ``requests.
 
 What is used, all under ``ADO_ORG_URL`` (``https://dev.azure.com/{org}``) with ``api-version=7.1``:
 
-- ``{project}/_apis/git/repositories/{repo}/pullrequests/{id}`` (+ ``/threads``, ``/comments``, ``/likes``)
+- ``_apis/git/repositories/{id}``: the repository by its id (what a webhook named is checked against it)
+- ``{project}/_apis/git/repositories/{repo}/pullrequests/{id}`` (+ ``/threads``, ``/comments``, ``/likes``,
+  ``/iterations``: the pushes, ``/commits``: who wrote them)
 - ``{project}/_apis/git/repositories/{repo}/commits/{sha}/statuses``
 - ``{project}/_apis/git/repositories/{repo}/items`` and ``/diffs/commits``
 - ``_apis/connectionData`` (who the PAT is) and ``_apis/identities`` (on ``vssps.dev.azure.com``
-  for the cloud service): who belongs to the organization.
+  for the cloud service): who a person is, and the groups they are in
+- ``_apis/accesscontrollists/2e9eb7ed-3c0a-47d4-87c1-0ffdd275fd87``: the Git Repositories security namespace
 
-Azure DevOps has no per-repository collaborator levels like GitHub's. ``permission`` answers WRITE for a
-person the organization knows (an active identity: they can read the repository and comment) and NONE
-for anyone else; what that person may do to a cluster is the policy file's business.
+``permission`` reads a person's (and their groups') ACEs on the repository's token ``repoV2/{project}/{repo}``,
+else on the project's ``repoV2/{project}``, with the effective bits Azure DevOps computes: Administer is
+ADMIN, Contribute WRITE, Read READ, an explicit deny wins. A member of the organization without Contribute
+is not a writer. Votes carry no time in the reviewer list: ``pull_request`` takes it from the vote's
+``VoteUpdate`` system thread, and a vote covers the source commit of the newest push before it; a vote
+with no such thread covers no commit (and never counts as an approval of the head).
 
 The personal access token (scopes: Code (Read & status), Pull Request Threads (Read & write), Identity
-(Read)) is held in a ``Secret`` and goes out only as the Basic credential of a request; it is never
-logged or put in an error.
+(Read), Security (Read)) is held in a ``Secret`` and goes out only as the Basic credential of a request;
+it is never logged or put in an error.
 """
 
 from __future__ import annotations
@@ -29,8 +35,9 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 
@@ -43,7 +50,9 @@ from bot.git_host import (
     CommitStatus,
     Permission,
     PullRequestInfo,
+    Review,
     StatusState,
+    Verdict,
 )
 from bot.gitevents import AZURE_DEVOPS, RepoRef
 from bot.models import Secret
@@ -53,7 +62,7 @@ log = logging.getLogger(__name__)
 
 API_VERSION = "7.1"
 #: what a PAT needs for everything this adapter does
-SCOPES = "Code (Read & status), Pull Request Threads (Read & write) and Identity (Read)"
+SCOPES = "Code (Read & status), Pull Request Threads (Read & write), Identity (Read) and Security (Read)"
 _STATES = {
     StatusState.PENDING: "pending",
     StatusState.SUCCESS: "succeeded",
@@ -65,6 +74,9 @@ _FULL_SHA = re.compile(r"^[0-9a-fA-F]{40}$")
 #: item and commit lookups that mean "nothing there", as opposed to "no such repository"
 _MISSING_CONTENT = ("GitItemNotFoundException", "GitUnresolvableToCommitException", "GitCommitDoesNotExistException")
 _YAML = (".yaml", ".yml")
+#: the Git Repositories security namespace and the bits fluxops reads from it
+GIT_NAMESPACE = "2e9eb7ed-3c0a-47d4-87c1-0ffdd275fd87"
+GIT_ADMINISTER, GIT_READ, GIT_CONTRIBUTE = 1, 2, 4
 
 
 class _PatAuth(requests.auth.AuthBase):
@@ -124,6 +136,7 @@ class AzureDevOpsHost:
         self._session.auth = _PatAuth(self._token)
         self._session.headers.update({"Accept": "application/json", "User-Agent": "fluxops"})
         self._me: str | None = None
+        self._ids_seen: dict[str, tuple[str, str]] = {}  # repository id (or name) -> (project id, repository id)
 
     def __repr__(self) -> str:
         return f"AzureDevOpsHost(org_url={self.org_url!r})"
@@ -207,27 +220,111 @@ class AzureDevOpsHost:
 
     # -- pull requests ----------------------------------------------------------------------------------
 
+    def repository(self, repo: RepoRef) -> RepoRef:
+        """The repository by its id (GUID), read at the organization level: neither the project nor the URL
+        an event named is trusted for it."""
+        url = self._repository_url(repo)
+        body = self._call("GET", url, f"reading repository {repo.id or repo.full_name} of {self.org_url}")
+        assert body is not None
+        project = body.get("project") or {}
+        name, project_name = str(body.get("name") or ""), str(project.get("name") or "")
+        default = str(body.get("defaultBranch") or "").removeprefix("refs/heads/")
+        return RepoRef(
+            provider=AZURE_DEVOPS,
+            full_name=f"{self.org}/{project_name}/{name}" if name and project_name else "",
+            url=_without_user(str(body.get("remoteUrl") or "")),
+            id=str(body.get("id") or ""),
+            default_branch=default or repo.default_branch,
+        )
+
     def pull_request(self, repo: RepoRef, number: int) -> PullRequestInfo:
         body = self._call("GET", self._pr_url(repo, number), f"reading pull request !{number} of {repo.label}")
         assert body is not None
         reviewers = [r for r in body.get("reviewers") or [] if isinstance(r, dict) and not r.get("isContainer")]
         repository = body.get("repository") or {}
         web = str(repository.get("webUrl") or repository.get("remoteUrl") or "")
+        head = str((body.get("lastMergeSourceCommit") or {}).get("commitId") or "")
+        reviews = self._reviews(repo, number, reviewers) if reviewers else ()
+        state = _PR_STATES.get(str(body.get("status")), "closed")
+        merged = state == "merged"
         return PullRequestInfo(
             number=int(body.get("pullRequestId", number)),
-            state=_PR_STATES.get(str(body.get("status")), "closed"),
-            head_sha=str((body.get("lastMergeSourceCommit") or {}).get("commitId") or ""),
+            state=state,
+            head_sha=head,
             head_branch=_branch(str(body.get("sourceRefName") or "")),
             base_branch=_branch(str(body.get("targetRefName") or "")),
             author=_unique_name(body.get("createdBy")),
             from_fork=bool(body.get("forkSource")),
-            approved_by=tuple(_unique_name(r) for r in reviewers if int(r.get("vote") or 0) >= 5),
-            changes_requested_by=tuple(_unique_name(r) for r in reviewers if int(r.get("vote") or 0) <= -5),
+            approved_by=tuple(
+                r.user for r in reviews if r.verdict is Verdict.APPROVED and head and r.commit.lower() == head.lower()
+            ),
+            changes_requested_by=tuple(r.user for r in reviews if r.verdict is Verdict.CHANGES_REQUESTED),
             title=str(body.get("title") or ""),
             url=f"{web}/pullrequest/{number}" if web else "",
+            reviews=reviews,
+            merged_by=_unique_name(body.get("closedBy")) if merged else "",
+            merge_commit=str((body.get("lastMergeCommit") or {}).get("commitId") or "") if merged else "",
         )
 
+    def _reviews(self, repo: RepoRef, number: int, reviewers: list[dict[str, Any]]) -> tuple[Review, ...]:
+        """Each voter's verdict, with the commit it covers: the reviewer list has no times, so the vote's time
+        comes from its ``VoteUpdate`` system thread and the commit from the iteration (push) newest then."""
+        threads = self._call(
+            "GET", self._pr_url(repo, number, "threads"), f"reading the votes on pull request !{number} of {repo.label}"
+        )
+        voted: dict[tuple[str, str], datetime] = {}  # (identity id, vote) -> when it was last cast
+        for thread in (threads or {}).get("value") or []:
+            if not isinstance(thread, dict) or _property(thread, "CodeReviewThreadType") != "VoteUpdate":
+                continue
+            who = _property(thread, "CodeReviewVotedByIdentity").lower()
+            when = _when(thread.get("publishedDate"))
+            key = (who, _property(thread, "CodeReviewVoteResult"))
+            if who and when is not None and (key not in voted or when > voted[key]):
+                voted[key] = when
+        listed = self._call(
+            "GET",
+            self._pr_url(repo, number, "iterations"),
+            f"reading the pushes to pull request !{number} of {repo.label}",
+        )
+        pushes = sorted(
+            (when, str((i.get("sourceRefCommit") or {}).get("commitId") or ""))
+            for i in (listed or {}).get("value") or []
+            if isinstance(i, dict) and (when := _when(i.get("createdDate"))) is not None
+        )
+        found: list[Review] = []
+        for reviewer in reviewers:
+            vote = int(reviewer.get("vote") or 0)
+            if vote == 0:
+                continue
+            verdict = Verdict.APPROVED if vote >= 5 else Verdict.CHANGES_REQUESTED
+            cast = voted.get((str(reviewer.get("id") or "").lower(), str(vote)))
+            # the newest push strictly before the vote: a vote in the same instant as a push is not on it
+            commit = "" if cast is None else next((sha for when, sha in reversed(pushes) if when < cast), "")
+            found.append(Review(_unique_name(reviewer), verdict, commit))
+        return tuple(sorted(found, key=lambda r: r.user.casefold()))
+
+    def pull_request_authors(self, repo: RepoRef, number: int) -> frozenset[str]:
+        doing = f"reading the commits of pull request !{number} of {repo.label}"
+        people: set[str] = set()
+        commits = self._call("GET", self._pr_url(repo, number, "commits"), doing, params={"$top": "1000"})
+        for commit in (commits or {}).get("value") or []:
+            for role in ("author", "committer"):
+                person = commit.get(role) if isinstance(commit, dict) else None
+                if isinstance(person, dict) and person.get("email"):
+                    people.add(str(person["email"]).casefold())
+        pushes = self._call("GET", self._pr_url(repo, number, "iterations"), doing)
+        for iteration in (pushes or {}).get("value") or []:
+            if not isinstance(iteration, dict):
+                continue
+            for who in ((iteration.get("push") or {}).get("pushedBy"), iteration.get("author")):
+                name = _unique_name(who)
+                if name:
+                    people.add(name.casefold())
+        return frozenset(people)
+
     def permission(self, repo: RepoRef, user: str) -> Permission:
+        """The user's Git permissions on the repository, from the Git security namespace: Administer is
+        ADMIN, Contribute WRITE, Read READ; an explicit deny (theirs or a group's) wins over an allow."""
         wanted = user.strip().casefold()
         if not wanted:
             return Permission.NONE
@@ -235,16 +332,79 @@ class AzureDevOpsHost:
             "GET",
             f"{self.identities_url}/_apis/identities",
             f"looking up {user!r} in Azure DevOps organization {self.org}",
-            params={"searchFilter": "General", "filterValue": user, "queryMembership": "None"},
+            params={"searchFilter": "General", "filterValue": user, "queryMembership": "Expanded"},
             idempotent=True,
         )
+        descriptors: list[str] = []
         for identity in (body or {}).get("value") or []:
             if not isinstance(identity, dict) or identity.get("isContainer") or identity.get("isActive") is False:
                 continue
             names = {_property(identity, "Account"), _property(identity, "Mail"), str(identity.get("uniqueName") or "")}
-            if wanted in {n.casefold() for n in names if n}:
-                return Permission.WRITE
+            if wanted in {n.casefold() for n in names if n} and identity.get("descriptor"):
+                descriptors = [str(identity["descriptor"]), *(str(g) for g in identity.get("memberOf") or [] if g)]
+                break
+        if not descriptors:
+            return Permission.NONE
+        project_id, repo_id = self._ids(repo)
+        allowed = 0
+        # the repository's own ACL, else its project's (ADO keeps most grants there, for every repository)
+        for token in (f"repoV2/{project_id}/{repo_id}", f"repoV2/{project_id}"):
+            found = self._acl_bits(token, descriptors, user)
+            if found is not None:
+                allowed = found
+                break
+        if allowed & GIT_ADMINISTER:
+            return Permission.ADMIN
+        if allowed & GIT_CONTRIBUTE:
+            return Permission.WRITE
+        if allowed & GIT_READ:
+            return Permission.READ
         return Permission.NONE
+
+    def _ids(self, repo: RepoRef) -> tuple[str, str]:
+        """(project id, repository id) of ``repo``, as Azure DevOps has them (kept: ids never change)."""
+        key = repo.id or repo.full_name
+        known = self._ids_seen.get(key)
+        if known is None:
+            body = self._call("GET", self._repository_url(repo), f"reading repository {key} of {self.org_url}")
+            project = str(((body or {}).get("project") or {}).get("id") or "")
+            known = (project, str((body or {}).get("id") or ""))
+            if not all(known):
+                raise errors.NotFound(
+                    f"reading repository {key} of {self.org_url}: Azure DevOps gave no project or repository id",
+                    recommendation="check that the ADO_TOKEN's identity can read the repository",
+                )
+            self._ids_seen[key] = known
+        return known
+
+    def _repository_url(self, repo: RepoRef) -> str:
+        """The repository by its id at the organization level (by project and name when there is no id)."""
+        if repo.id:
+            return f"{self.org_url}/_apis/git/repositories/{quote(repo.id)}"
+        return self._repo_url(repo, "").rstrip("/")
+
+    def _acl_bits(self, token: str, descriptors: list[str], user: str) -> int | None:
+        """Effective allowed bits of ``descriptors`` on ``token`` (deny wins); None when no ACE names them."""
+        body = self._call(
+            "GET",
+            f"{self.org_url}/_apis/accesscontrollists/{GIT_NAMESPACE}",
+            f"reading {user}'s Git permissions ({token})",
+            params={"token": token, "descriptors": ",".join(descriptors), "includeExtendedInfo": "true"},
+            idempotent=True,
+        )
+        allow = deny = 0
+        seen = False
+        for acl in (body or {}).get("value") or []:
+            if not isinstance(acl, dict) or str(acl.get("token") or "").lower() != token.lower():
+                continue
+            for ace in (acl.get("acesDictionary") or {}).values():
+                if not isinstance(ace, dict):
+                    continue
+                seen = True
+                extended = ace.get("extendedInfo") or {}
+                allow |= int(extended.get("effectiveAllow", ace.get("allow")) or 0)
+                deny |= int(extended.get("effectiveDeny", ace.get("deny")) or 0)
+        return allow & ~deny if seen else None
 
     # -- comments ---------------------------------------------------------------------------------------
 
@@ -503,6 +663,23 @@ def _unique_name(identity: Any) -> str:
     if not isinstance(identity, dict):
         return ""
     return str(identity.get("uniqueName") or identity.get("displayName") or "")
+
+
+def _when(value: Any) -> datetime | None:
+    """An Azure DevOps date (7 fractional digits, ``Z``) as an aware datetime; None when unreadable."""
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
+
+
+def _without_user(url: str) -> str:
+    """``remoteUrl`` without the user name Azure DevOps puts in it (``https://org@dev.azure.com/...``)."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return url
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def _property(identity: dict[str, Any], name: str) -> str:

@@ -36,6 +36,8 @@ from bot.git_host import (
     CommitStatus,
     Permission,
     PullRequestInfo,
+    Review,
+    Verdict,
 )
 from bot.gitevents import GITHUB, RepoRef
 from bot.models import Secret
@@ -50,6 +52,7 @@ DEFAULT_RATE_LIMIT_WAIT = 60.0
 _RETRY_STATUSES = (500, 502, 503, 504)
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _PERMISSION_NAMES = frozenset(p.value for p in Permission)
+_VERDICTS = {"APPROVED": Verdict.APPROVED, "CHANGES_REQUESTED": Verdict.CHANGES_REQUESTED}
 
 _TOKEN_ADVICE = {
     401: "check GITHUB_TOKEN: it may be expired or revoked",
@@ -363,39 +366,71 @@ class GitHubHost:
                     return False
                 raise
 
+    def repository(self, repo: RepoRef) -> RepoRef:
+        doing = f"reading repository {repo.full_name}"
+        with self._call(doing, repo):
+            found = self._repo(repo)
+            return RepoRef(
+                provider=GITHUB,
+                full_name=found.full_name,
+                url=found.clone_url,
+                id=str(found.id),
+                default_branch=found.default_branch or repo.default_branch,
+                installation_id=repo.installation_id,
+            )
+
     def pull_request(self, repo: RepoRef, number: int) -> PullRequestInfo:
         doing = f"reading pull request #{number} of {repo.full_name}"
         with self._call(doing, repo, missing=f"pull request #{number} in {repo.full_name}"):
             pr = self._repo(repo).get_pull(number)
             author = pr.user.login
-            latest: dict[str, tuple[str, str]] = {}  # login key -> (login, state)
-            for review in pr.get_reviews():
+            latest: dict[str, Review] = {}  # login key -> that reviewer's standing verdict
+            for review in pr.get_reviews():  # oldest first
                 login = review.user.login if review.user is not None else ""
                 if not login or login.casefold() == author.casefold():
                     continue
-                if review.state in ("APPROVED", "CHANGES_REQUESTED"):
-                    latest[login.casefold()] = (login, review.state)
+                if review.state in _VERDICTS:
+                    latest[login.casefold()] = Review(login, _VERDICTS[review.state], review.commit_id or "")
                 elif review.state == "DISMISSED":
                     latest.pop(login.casefold(), None)
                 # COMMENTED and PENDING reviews leave an earlier verdict standing, as on GitHub.
             head_repo = pr.head.repo
             base_repo = pr.base.repo
             from_fork = head_repo is None or head_repo.full_name.casefold() != base_repo.full_name.casefold()
+            head = pr.head.sha
+            reviews = tuple(sorted(latest.values(), key=lambda r: r.user.casefold()))
+            merged = bool(pr.merged)
             return PullRequestInfo(
                 number=pr.number,
-                state="merged" if pr.merged else pr.state,
-                head_sha=pr.head.sha,
+                state="merged" if merged else pr.state,
+                head_sha=head,
                 head_branch=pr.head.ref,
                 base_branch=pr.base.ref,
                 author=author,
                 from_fork=from_fork,
-                approved_by=tuple(sorted(login for login, state in latest.values() if state == "APPROVED")),
-                changes_requested_by=tuple(
-                    sorted(login for login, state in latest.values() if state == "CHANGES_REQUESTED")
+                approved_by=tuple(
+                    r.user for r in reviews if r.verdict is Verdict.APPROVED and r.commit.lower() == head.lower()
                 ),
+                changes_requested_by=tuple(r.user for r in reviews if r.verdict is Verdict.CHANGES_REQUESTED),
                 title=pr.title or "",
                 url=pr.html_url or "",
+                reviews=reviews,
+                merged_by=pr.merged_by.login if merged and pr.merged_by is not None else "",
+                merge_commit=(pr.merge_commit_sha or "") if merged else "",
             )
+
+    def pull_request_authors(self, repo: RepoRef, number: int) -> frozenset[str]:
+        doing = f"reading the commits of pull request #{number} of {repo.full_name}"
+        people: set[str] = set()
+        with self._call(doing, repo, missing=f"pull request #{number} in {repo.full_name}"):
+            pull = self._repo(repo).get_pull(number)
+            people.add(pull.user.login.casefold())
+            # GitHub lists up to 250 commits here; their GitHub users are matched from the commits' e-mails
+            for commit in pull.get_commits():
+                for person in (commit.author, commit.committer):
+                    if person is not None and person.login:
+                        people.add(person.login.casefold())
+        return frozenset(people)
 
     def permission(self, repo: RepoRef, user: str) -> Permission:
         doing = f"reading {user}'s permission on {repo.full_name}"

@@ -1,16 +1,24 @@
 """Config-as-code on a fleet repository's pull requests: the plan comment, `/flux apply`, apply on merge.
 
+- **the repository**: the fleet entry is matched by the event's repository URL, then the host is asked
+  for the repository itself (Azure DevOps: by the id the event named) and its URL must be the same: a
+  forged Azure DevOps event (hooks are not signed) cannot point a fleet entry at another repository's
+  pull request. A mismatch is refused and audited, and nothing is posted where the event pointed.
 - **plan** (PR opened / new commits / reviewed / `/flux plan`): read the fleet files at the PR's head and
   base, read the declared clusters from ARM, and write one plan comment, edited on every push. The plan's
   digest and head commit are remembered, so an apply applies exactly the plan people saw.
-- **apply** (`/flux apply`): refused unless the PR is open, approved, not from a fork, the commenter has
-  write access and the policy's role on every cluster it changes (operator; admin when it deletes or
-  touches the extension), and the plan is the one shown. Then each cluster is claimed for this PR (other
-  PRs are refused it until this one merges or closes), the operations run once each (their ARM operation
-  tokens saved, so a restarted worker resumes), and reconciliation is followed to Compliant.
-- **apply on merge** (``apply_on_merge: true``): the merged default branch is planned and applied the
-  same way, without a comment to answer; then the PR's claims are released.
-- A PR that closes without merging releases its claims.
+- **apply** (`/flux apply`): refused unless the PR is open, approved (bot.usecases.approvals: on the head
+  commit, by someone with write access and a fluxops role on every cluster it changes who wrote none of its
+  commits), not from a fork, the commenter has write access and the policy's role on every cluster it
+  changes (operator; admin when it deletes or touches the extension), and the plan is the one shown. Then
+  each cluster is claimed for this PR (other PRs are refused it until this one merges or closes), the
+  operations run once each (their ARM operation tokens saved, so a restarted worker resumes), and
+  reconciliation is followed to Compliant.
+- **apply on merge** (``apply_on_merge: true``): who merged and the merge commit are read from the host,
+  never from the event; the merge needs the same approvals as `/flux apply` (on the PR's final head
+  commit) and the merger the same roles; then the fleet files *of the merge commit* are planned and
+  applied, and the PR's claims are released.
+- A PR that closes without merging releases its claims. Every refusal is audited.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from bot import errors
@@ -46,15 +54,24 @@ from bot.jobs import JobRecord
 from bot.policy import Identity
 from bot.ports import GitHost, LongRunning, Reporter
 from bot.render.plan_markdown import render_fleet_error, render_plan
+from bot.repo_urls import canonical_repo, redact_url
 from bot.usecases import scope_checks
+from bot.usecases.approvals import Tally, requirement, shortfall, tally
 from bot.usecases.comments import POLICY_PLATFORM, reread
 from bot.usecases.configs import lock_key, protected_settings, with_known_hosts
 from bot.usecases.context import Job, JobPorts, ResolvedCluster
+from bot.usecases.refusals import audit_refusal
 from bot.views import AuditEntry, ErrorInfo, Phase, StepState, TextView
 
 log = logging.getLogger(__name__)
 
 SETTLED = ("Compliant", "Non-Compliant", "Suspended")
+#: a user no policy rule names: what ``*`` rules give everyone (such a role makes no approval count)
+_ANYONE = "fluxops:anyone"
+
+
+class RepositoryMismatch(errors.Forbidden):
+    """The repository the host knows by the event's id is not the one the event's URL claims."""
 
 
 def holder_of(repo: RepoRef, number: int) -> str:
@@ -94,6 +111,8 @@ class FleetJob:
         self.host: GitHost = ports.git_host(self.repo.provider)
         self.store = _pr_store(self.repo, self.number)
         self.holder = holder_of(self.repo, self.number)
+        #: who merged, as the host says (apply on merge), once checked
+        self.merger: Identity | None = None
 
     # -- small helpers ---------------------------------------------------------------------------
 
@@ -101,12 +120,56 @@ class FleetJob:
         self.ports.jobs.put(self.record.job_id, "phase", phase.value)
         return phase
 
-    def refuse(self, text: str) -> Phase:
-        self.reporter.private(TextView(text, error=True))
+    def refuse(self, text: str, *, clusters: str = "", tell: bool = True) -> Phase:
+        """Refuse the job: audited, and (``tell``) said on the pull request."""
+        record = self.record if self.merger is None else replace(self.record, actor=self.merger.user)
+        audit_refusal(self.ports.audit, record, text, command=self.command_text(), cluster=clusters)
+        if tell:
+            self.reporter.private(TextView(text, error=True))
         return self.end(Phase.FAILED)
 
+    def command_text(self) -> str:
+        if isinstance(self.event, PullRequestEvent):
+            return f"apply on merge {self.holder}" if self.record.kind == "apply" else f"plan {self.holder}"
+        return f"/flux {self.record.text or self.record.kind}"
+
     def fleet(self) -> FleetRepository | None:
-        return self.ports.fleet_repository(self.repo.url)
+        """The fleet entry of this repository, once the host confirms the event's repository is that one.
+
+        None when the event's repository is no fleet repository; RepositoryMismatch when the host's
+        repository of the event's id has another URL (a forged or confused event).
+        """
+        fleet = self.ports.fleet_repository(self.repo.url)
+        if fleet is None:
+            return None
+        actual = self.host.repository(self.repo)
+        claimed, real, entry = (
+            canonical_repo(self.repo.url),
+            canonical_repo(actual.url),
+            canonical_repo(fleet.repository),
+        )
+        if real is None or real != claimed or real != entry:
+            raise RepositoryMismatch(
+                f"the event names repository {redact_url(self.repo.url)} (id {self.repo.id or 'none'}), but "
+                f"{self.repo.provider} says that repository is {redact_url(actual.url)}",
+                recommendation="nothing was done; check the service hook's subscription and who knows its password",
+            )
+        # from here on the host's word: name, id and default branch as it has them
+        self.repo = replace(
+            self.repo,
+            full_name=actual.full_name or self.repo.full_name,
+            id=actual.id or self.repo.id,
+            default_branch=actual.default_branch or self.repo.default_branch,
+        )
+        return fleet
+
+    def verified_fleet(self) -> FleetRepository | Phase | None:
+        """``fleet()``, with a mismatch refused (audited, not posted: the event's PR may be anyone's)."""
+        try:
+            return self.fleet()
+        except RepositoryMismatch as mismatch:
+            log.warning("%s: %s", self.holder, mismatch.message)
+            return self.refuse(mismatch.message, tell=False)
 
     # -- planning --------------------------------------------------------------------------------
 
@@ -187,7 +250,9 @@ class FleetJob:
         return planned, body
 
     def plan(self) -> Phase:
-        fleet = self.fleet()
+        fleet = self.verified_fleet()
+        if isinstance(fleet, Phase):
+            return fleet
         if fleet is None:
             if isinstance(self.event, CommentEvent):
                 return self.refuse(
@@ -239,7 +304,9 @@ class FleetJob:
         return phase
 
     def _apply(self) -> Phase:
-        fleet = self.fleet()
+        fleet = self.verified_fleet()
+        if isinstance(fleet, Phase):
+            return fleet
         if fleet is None:
             if isinstance(self.event, CommentEvent):
                 return self.refuse(
@@ -278,73 +345,138 @@ class FleetJob:
 
     def check(self, fleet: FleetRepository) -> Planned | Phase:
         """Everything that must hold before an apply; a Phase when it is refused (and the PR was told)."""
-        merged = isinstance(self.event, PullRequestEvent)
         if isinstance(self.event, CommentEvent) and not self.acknowledge():
             return self.end(Phase.CANCELED)
         pr = self.host.pull_request(self.repo, self.number)
         if pr.from_fork:
             return self.refuse("This pull request comes from a fork: fluxops never applies from a fork.")
-        if merged:
+        if isinstance(self.event, PullRequestEvent):
             if pr.state != "merged" or not fleet.apply_on_merge or pr.base_branch != self.repo.default_branch:
                 return self.end(Phase.SUCCEEDED)
-            try:
-                planned = self.compute(fleet, pr.base_branch, None)
-            except errors.ConfigurationError as error:
-                return self.refuse(f"The merged fleet files cannot be read: {error.user_text()}")
-            refusal = self.authorize(planned, Identity(POLICY_PLATFORM[self.repo.provider], self.record.actor))
-            if refusal:
-                return self.refuse(f"Merged, but {refusal[len('Not applied: ') :]} Nothing was applied.")
-        else:
-            if pr.state != "open":
-                return self.refuse(f"This pull request is {pr.state}: there is nothing to apply.")
-            approvers = [
-                user
-                for user in pr.approved_by
-                if user.casefold() != pr.author.casefold()
-                and self.host.permission(self.repo, user).at_least(Permission.WRITE)
-            ]
-            if not approvers or pr.changes_requested_by:
-                waiting = "changes were requested" if pr.changes_requested_by else "it is not approved yet"
-                return self.refuse(f"Not applied: {waiting}. `/flux apply` needs an approved pull request.")
-            assert isinstance(self.event, CommentEvent)
-            author = self.event.author
-            have = self.host.permission(self.repo, author)
-            if not have.at_least(Permission.WRITE):
-                return self.refuse(
-                    f"Not applied: {author} has {have.value} access to {self.repo.full_name}; applying needs write."
-                )
-            try:
-                planned = self.compute(fleet, pr.head_sha, pr.base_branch)
-            except errors.ConfigurationError as error:
-                return self.refuse(f"Not applied: the fleet files cannot be read. {error.user_text()}")
-            shown = self.ports.jobs.get(self.store, "shown")
-            if shown != f"{planned.plan.digest}@{pr.head_sha}":
-                self.publish_plan(pr, fleet)
-                return self.refuse(
-                    "Not applied: the plan changed since it was last shown (new commits, or the clusters changed). "
-                    "The plan comment is up to date now: review it and comment `/flux apply` again."
-                )
-            refusal = self.authorize(planned, Identity(POLICY_PLATFORM[self.repo.provider], author))
-            if refusal:
-                return self.refuse(refusal)
+            return self.check_merged(fleet, pr)
+        if pr.state != "open":
+            return self.refuse(f"This pull request is {pr.state}: there is nothing to apply.")
+        assert isinstance(self.event, CommentEvent)
+        author = self.event.author
+        have = self.host.permission(self.repo, author)
+        if not have.at_least(Permission.WRITE):
+            return self.refuse(
+                f"Not applied: {author} has {have.value} access to {self.repo.full_name}; applying needs write."
+            )
+        try:
+            planned = self.compute(fleet, pr.head_sha, pr.base_branch)
+        except errors.ConfigurationError as error:
+            return self.refuse(f"Not applied: the fleet files cannot be read. {error.user_text()}")
+        shown = self.ports.jobs.get(self.store, "shown")
+        if shown != f"{planned.plan.digest}@{pr.head_sha}":
+            self.publish_plan(pr, fleet)
+            return self.refuse(
+                "Not applied: the plan changed since it was last shown (new commits, or the clusters changed). "
+                "The plan comment is up to date now: review it and comment `/flux apply` again."
+            )
+        counted = self.approvals(pr, planned)
+        if not counted.approved:
+            return self.refuse(
+                f"Not applied: {shortfall(counted)}. `/flux apply` needs {requirement(pr.head_sha)}: "
+                "ask for a review of the head commit, then comment `/flux apply` again.",
+                clusters=self.labels(planned),
+            )
+        refusal = self.authorize(planned, Identity(POLICY_PLATFORM[self.repo.provider], author))
+        if refusal:
+            return self.refuse(refusal, clusters=self.labels(planned))
         if not planned.plan.operations():
             problems = planned.plan.problems()
             if problems:
                 return self.refuse("Not applied: " + "; ".join(problems))
             self.reporter.private(TextView("Nothing to apply: the clusters already match the fleet files."))
             return self.end(Phase.SUCCEEDED)
-        if merged:
-            merger = Identity(POLICY_PLATFORM[self.repo.provider], self.record.actor)
-            refusal = self.authorize(planned, merger)
-            if refusal:
-                return self.refuse(f"Merged, but nothing was applied. {refusal}")
         problems = planned.plan.problems()
-        if problems and not merged:
+        if problems:
             return self.refuse("Not applied: the plan has problems: " + "; ".join(problems))
         conflict = self.claim(planned)
         if conflict:
-            return self.refuse(conflict)
+            return self.refuse(conflict, clusters=self.labels(planned))
         return planned
+
+    def check_merged(self, fleet: FleetRepository, pr: PullRequestInfo) -> Planned | Phase:
+        """A merge that applies on merge: the host names the merger and the merge commit, the merge had the
+        approvals `/flux apply` needs (on its final head), and the merger the roles; the merge commit's
+        fleet files are what is applied."""
+        host = "Azure DevOps" if self.repo.provider == AZURE_DEVOPS else "GitHub"
+        if not pr.merged_by:
+            return self.refuse(
+                f"Merged, but nothing was applied: {host} does not say who merged this pull request, so the "
+                "merge cannot be authorized. Apply the fleet files with a new pull request and `/flux apply`."
+            )
+        if not pr.merge_commit:
+            return self.refuse(
+                f"Merged, but nothing was applied: {host} names no merge commit for this pull request, so "
+                "fluxops cannot tell what was merged. Apply the fleet files with a new pull request and `/flux apply`."
+            )
+        self.merger = Identity(POLICY_PLATFORM[self.repo.provider], pr.merged_by)
+        try:
+            planned = self.compute(fleet, pr.merge_commit, None)
+        except errors.ConfigurationError as error:
+            return self.refuse(
+                f"Merged, but nothing was applied: the merged fleet files cannot be read. {error.user_text()}"
+            )
+        if not planned.plan.operations():
+            problems = planned.plan.problems()
+            if problems:
+                return self.refuse("Merged, but nothing was applied: " + "; ".join(problems))
+            self.reporter.private(TextView("Nothing to apply: the clusters already match the fleet files."))
+            return self.end(Phase.SUCCEEDED)
+        refusal = self.authorize(planned, self.merger)
+        if refusal:
+            return self.refuse(
+                f"Merged, but nothing was applied: {refusal.removeprefix('Not applied: ')}",
+                clusters=self.labels(planned),
+            )
+        counted = self.approvals(pr, planned)
+        if not counted.approved:
+            return self.refuse(
+                f"Merged, but nothing was applied: {shortfall(counted)}. Applying on merge needs "
+                f"{requirement(pr.head_sha)}. The clusters keep their configuration: apply it with an approved "
+                "pull request and `/flux apply`.",
+                clusters=self.labels(planned),
+            )
+        conflict = self.claim(planned)
+        if conflict:
+            return self.refuse(f"Merged, but {conflict[0].lower()}{conflict[1:]}", clusters=self.labels(planned))
+        return planned
+
+    def approvals(self, pr: PullRequestInfo, planned: Planned) -> Tally:
+        """The pull request's approvals counted against the plan's clusters (bot.usecases.approvals)."""
+        platform = POLICY_PLATFORM[self.repo.provider]
+        policy = self.ports.policy
+        clusters = [
+            planned.resolved[key]
+            for key in sorted({op.cluster_key for op in planned.plan.operations()})
+            if key in planned.resolved
+        ]
+
+        def role_gap(user: str) -> str:
+            who, anyone = Identity(platform, user), Identity(platform, _ANYONE)
+            lacking = []
+            for where in clusters:
+                have = policy.role_for(who, where.cluster, where.alias)
+                everyone = policy.role_for(anyone, where.cluster, where.alias)
+                if have is None or (everyone is not None and have.rank <= everyone.rank):
+                    lacking.append(where.label)
+            if not lacking:
+                return ""
+            return "has no fluxops role of their own on " + ", ".join(lacking)
+
+        def can_write(user: str) -> str:
+            have = self.host.permission(self.repo, user)
+            return "" if have.at_least(Permission.WRITE) else f"has {have.value} access to the repository"
+
+        authors = self.host.pull_request_authors(self.repo, self.number)
+        return tally(pr, authors=authors, role_gap=role_gap, can_write=can_write)
+
+    @staticmethod
+    def labels(planned: Planned) -> str:
+        return ", ".join(sorted({op.label for op in planned.plan.operations()}))
 
     def authorize(self, planned: Planned, identity: Identity) -> str:
         """ "" when ``identity`` may apply every change; otherwise what they lack, where."""
@@ -463,11 +595,12 @@ class FleetJob:
             result = f"{result}: {view.error.message}"
         labels = sorted({op.label for op in planned.plan.operations()})
         how = "on merge" if isinstance(self.event, PullRequestEvent) else "/flux apply"
+        actor = self.record.actor_id if self.merger is None else f"{self.merger.platform}:{self.merger.user}"
         self.ports.audit.append(
             AuditEntry(
                 id="",
                 time=datetime.fromtimestamp(time.time(), UTC).isoformat(timespec="seconds"),
-                actor=self.record.actor_id,
+                actor=actor,
                 origin=f"{self.repo.provider}:{self.holder}",
                 command=f"{how} {self.holder} at {planned.head_sha[:12]}",
                 cluster=", ".join(labels),

@@ -42,6 +42,7 @@ class Control:
             ("POST", "/_sandbox/abandon", self.abandon),
             ("POST", "/_sandbox/redeliver", self.redeliver),
             ("POST", "/_sandbox/members", self.members),
+            ("POST", "/_sandbox/permissions", self.permissions),
             ("POST", "/_sandbox/faults", self.faults),
             ("GET", "/_sandbox/requests", self.requests),
             ("GET", "/_sandbox/statuses", self.statuses),
@@ -122,7 +123,10 @@ class Control:
 
     async def complete(self, request: web.Request) -> web.Response:
         body = await _body(request)
-        return web.json_response(await self.fake.complete(_str(body, "repo"), _int(body, "id")))
+        by = body.get("by")
+        return web.json_response(
+            await self.fake.complete(_str(body, "repo"), _int(body, "id"), by=str(by) if by else None)
+        )
 
     async def abandon(self, request: web.Request) -> web.Response:
         body = await _body(request)
@@ -141,6 +145,18 @@ class Control:
         display = body.get("display_name")
         self.fake.add_member(_str(body, "unique_name"), str(display) if display else None)
         return web.json_response({"members": self.fake.org.members})
+
+    async def permissions(self, request: web.Request) -> web.Response:
+        """``{"user", "repo": "project/repo", "allow": [names], "deny": [names], "project_wide": bool}``."""
+        body = await _body(request)
+        token = self.fake.grant(
+            _str(body, "user"),
+            _str(body, "repo"),
+            allow=body.get("allow") or (),
+            deny=body.get("deny") or (),
+            project_wide=bool(body.get("project_wide")),
+        )
+        return web.json_response({"token": token})
 
     async def faults(self, request: web.Request) -> web.Response:
         body = await _body(request)

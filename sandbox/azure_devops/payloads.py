@@ -238,6 +238,7 @@ def pull_request_resource(
     fork_repo: dict[str, Any] | None = None,
     creation_date: str = "",
     closed_date: str = "",
+    closed_by: str = "",
 ) -> dict[str, Any]:
     """A GitPullRequest, as events carry it and ``GET .../pullrequests/{id}`` answers."""
     org, base = _org_and_base(repo)
@@ -271,6 +272,8 @@ def pull_request_resource(
         resource["lastMergeCommit"] = {"commitId": merge_commit, "url": f"{repo['url']}/commits/{merge_commit}"}
     if status in ("completed", "abandoned"):
         resource["closedDate"] = closed_date or now()
+        if closed_by:
+            resource["closedBy"] = identity(unique_name=closed_by, base=base, org=org)
     if fork_repo is not None:
         resource["forkSource"] = {
             "name": f"refs/heads/{source_branch}",

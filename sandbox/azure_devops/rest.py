@@ -23,6 +23,8 @@ from aiohttp import web
 from sandbox.azure_devops import payloads
 from sandbox.azure_devops.state import (
     COMMENT_TYPES,
+    DESCRIPTOR_PREFIX,
+    GIT_NAMESPACE,
     THREAD_STATUSES,
     AdoError,
     Organization,
@@ -115,6 +117,9 @@ class RestApi:
             ("GET", r"git/pullrequests/(?P<pr>\d+)", self.get_pr),
             ("GET", _PR, self.get_pr),
             ("GET", _PR + r"/reviewers", self.reviewers),
+            ("GET", _PR + r"/iterations", self.iterations),
+            ("GET", _PR + r"/commits", self.pull_commits),
+            ("GET", r"accesscontrollists/(?P<namespace>[0-9a-fA-F-]{36})", self.access_control_lists),
             ("GET", _PR + r"/threads", self.list_threads),
             ("POST", _PR + r"/threads", self.create_thread),
             ("GET", _THREAD, self.get_thread),
@@ -262,7 +267,7 @@ class RestApi:
         ref = self.org.identity(unique_name)
         return {
             "id": ref["id"],
-            "descriptor": f"Microsoft.IdentityModel.Claims.ClaimsIdentity;{unique_name}",
+            "descriptor": f"{DESCRIPTOR_PREFIX}{unique_name}",
             "subjectDescriptor": ref["descriptor"],
             "providerDisplayName": ref["displayName"],
             "isActive": True,
@@ -303,6 +308,65 @@ class RestApi:
 
     async def reviewers(self, request: web.Request, p: Params, call: Call) -> web.StreamResponse:
         return _list(self._pr(p, call).resource()["reviewers"])
+
+    async def iterations(self, request: web.Request, p: Params, call: Call) -> web.StreamResponse:
+        pr = self._pr(p, call)
+        return _list([self.org.iteration_json(pr, i) for i in pr.iterations])
+
+    async def pull_commits(self, request: web.Request, p: Params, call: Call) -> web.StreamResponse:
+        pr = self._pr(p, call)
+        url = f"{pr.repo.payload()['url']}/commits"
+        commits = []
+        for info in self.org.pull_commits(pr):
+            person = {"name": info.author, "email": info.email, "date": info.date}
+            commits.append(
+                {
+                    "commitId": info.sha,
+                    "author": person,
+                    "committer": dict(person),
+                    "comment": info.message,
+                    "url": f"{url}/{info.sha}",
+                }
+            )
+        return _list(commits)
+
+    async def access_control_lists(self, request: web.Request, p: Params, call: Call) -> web.StreamResponse:
+        """ACLs of the Git security namespace: the one of ``token`` (with ``recurse``, its children too),
+        each with the ACEs of the ``descriptors`` asked for (all when none) and, with ``includeExtendedInfo``,
+        the effective bits inherited from parent tokens."""
+        if p["namespace"].lower() != GIT_NAMESPACE:
+            return _list([])  # the fake keeps no other namespace's permissions
+        query = _lower_query(request)
+        token = query.get("token", "")
+        recurse = query.get("recurse", "").lower() == "true"
+        extended = query.get("includeextendedinfo", "").lower() == "true"
+        wanted = {
+            d.strip().removeprefix(DESCRIPTOR_PREFIX).casefold()
+            for d in query.get("descriptors", "").split(",")
+            if d.strip()
+        }
+        lists = []
+        for acl_token, entries in sorted(self.org.acl.items()):
+            if token and acl_token != token and not (recurse and acl_token.startswith(token + "/")):
+                continue
+            aces: dict[str, Any] = {}
+            for who, (allow, deny) in entries.items():
+                if wanted and who not in wanted:
+                    continue
+                descriptor = DESCRIPTOR_PREFIX + (self.org.member(who) or who)
+                ace: dict[str, Any] = {"descriptor": descriptor, "allow": allow, "deny": deny}
+                if extended:
+                    effective_allow, effective_deny = self.org.effective(who, acl_token)
+                    ace["extendedInfo"] = {
+                        "effectiveAllow": effective_allow,
+                        "effectiveDeny": effective_deny,
+                        "inheritedAllow": effective_allow & ~allow,
+                        "inheritedDeny": effective_deny & ~deny,
+                    }
+                aces[descriptor] = ace
+            if aces or not wanted:
+                lists.append({"inheritPermissions": True, "token": acl_token, "acesDictionary": aces})
+        return _list(lists)
 
     async def list_threads(self, request: web.Request, p: Params, call: Call) -> web.StreamResponse:
         pr = self._pr(p, call)

@@ -13,7 +13,16 @@ from sandbox.azure_devops import payloads
 from sandbox.azure_devops.control import Control
 from sandbox.azure_devops.hooks import Delivery, ServiceHooks
 from sandbox.azure_devops.rest import Fault, RestApi
-from sandbox.azure_devops.state import ZERO_SHA, AdoError, Comment, Organization, PullRequest, Repo, Thread
+from sandbox.azure_devops.state import (
+    ZERO_SHA,
+    AdoError,
+    Comment,
+    Organization,
+    PullRequest,
+    Repo,
+    Thread,
+    bits,
+)
 from sandbox.gitrepos import RepoStore
 
 log = logging.getLogger(__name__)
@@ -99,6 +108,13 @@ class FakeAzureDevOps:
 
     def add_member(self, unique_name: str, display_name: str | None = None) -> None:
         self.org.add_member(unique_name, display_name)
+
+    def grant(self, unique_name: str, repo: str, *, allow: Any = (), deny: Any = (), project_wide: bool = False) -> str:
+        """Give a member Git permissions (names of ``GIT_BITS`` or a number) on ``project/repo``, or with
+        ``project_wide`` on every repository of its project; returns the security token. Azure DevOps's
+        "reset votes on push" policy is not modelled: votes stay, and their time is in the vote threads."""
+        project, _, name = repo.strip("/").partition("/")
+        return self.org.grant(unique_name, project, None if project_wide else name, allow=bits(allow), deny=bits(deny))
 
     def add_token(self, token: str, unique_name: str) -> None:
         """Another PAT, owned by ``unique_name`` (who becomes a member)."""
@@ -249,20 +265,21 @@ class FakeAzureDevOps:
         self.org.vote(pr, reviewer, vote)
         return {"notification": await self._pr_event(payloads.PR_UPDATED, pr)}
 
-    async def complete(self, repo: str, pr_id: int) -> dict[str, Any]:
-        """Merge with a merge commit; delivers ``git.pullrequest.merged``, ``git.pullrequest.updated``
-        (status completed) and ``git.push`` on the target branch."""
+    async def complete(self, repo: str, pr_id: int, *, by: str | None = None) -> dict[str, Any]:
+        """``by`` (default: the author) completes it with a merge commit; delivers ``git.pullrequest.merged``,
+        ``git.pullrequest.updated`` (status completed, ``closedBy``) and ``git.push`` on the target branch."""
         pr = self.org.pull(pr_id, repo=self.org.repo_by_short(repo))
         self._require_active(pr)
+        closer = self.org.require_member(by, "completing a pull request") if by else pr.author
         before = self.org.resolve(pr.repo, pr.target)
         pr.target_commit = before
-        merge = self.org.merge(pr)
-        pr.status, pr.closed, pr.merge_commit = "completed", payloads.now(), merge
+        merge = self.org.merge(pr, closer)
+        pr.status, pr.closed, pr.merge_commit, pr.closed_by = "completed", payloads.now(), merge, closer
         notifications = [
             await self._pr_event(payloads.PR_MERGED, pr),
             await self._pr_event(payloads.PR_UPDATED, pr),
         ]
-        notifications += await self._pushed(pr.repo, pr.target, before, merge, pr.author)
+        notifications += await self._pushed(pr.repo, pr.target, before, merge, closer)
         return {"merge_commit": merge, "notification": notifications[0], "notifications": notifications}
 
     async def abandon(self, repo: str, pr_id: int) -> dict[str, Any]:
@@ -315,6 +332,7 @@ class FakeAzureDevOps:
             pr.source_commit = after
             if pr.fork is not None:
                 self.org.fetch_fork(pr)
+            self.org.add_iteration(pr, pusher)
             notifications.append(await self._pr_event(payloads.PR_UPDATED, pr))
         return notifications
 

@@ -24,6 +24,38 @@ THREAD_STATUSES = {0: "unknown", 1: "active", 2: "fixed", 3: "wontFix", 4: "clos
 COMMENT_TYPES = {0: "unknown", 1: "text", 2: "codeChange", 3: "system"}
 STATUS_STATES = ("notSet", "pending", "succeeded", "failed", "error", "notApplicable")
 _GIT_AUTHOR = ("fluxops sandbox", "sandbox@fluxops.invalid")
+#: the Git Repositories security namespace and its permission bits (Azure DevOps' own numbers)
+GIT_NAMESPACE = "2e9eb7ed-3c0a-47d4-87c1-0ffdd275fd87"
+GIT_BITS = {
+    "Administer": 1,
+    "GenericRead": 2,
+    "GenericContribute": 4,
+    "ForcePush": 8,
+    "CreateBranch": 16,
+    "CreateTag": 32,
+    "ManageNote": 64,
+    "PolicyExempt": 128,
+    "PullRequestContribute": 16384,
+}
+#: how an identity is named in ACLs (``descriptor`` of the identities API)
+DESCRIPTOR_PREFIX = "Microsoft.IdentityModel.Claims.ClaimsIdentity;"
+
+
+def git_token(project_id: str, repo_id: str | None = None) -> str:
+    """The security token of a project's repositories (``repoV2/{projectId}``) or of one of them."""
+    return f"repoV2/{project_id}" + (f"/{repo_id}" if repo_id else "")
+
+
+def bits(names: Any) -> int:
+    """Permission names (or a number) to the namespace's bits."""
+    if isinstance(names, int):
+        return names
+    total = 0
+    for name in names or ():
+        if name not in GIT_BITS:
+            raise AdoError(400, "InvalidArgumentValueException", f"unknown Git permission {name!r}")
+        total |= GIT_BITS[name]
+    return total
 
 
 class AdoError(Exception):
@@ -106,6 +138,18 @@ class Status:
 
 
 @dataclass
+class Iteration:
+    """One push to a pull request's source (the first: its creation), as ``.../iterations`` lists them."""
+
+    id: int
+    created: str
+    source_commit: str
+    target_commit: str
+    pushed_by: str
+    reason: str = "push"
+
+
+@dataclass
 class PullRequest:
     id: int
     repo: Repo
@@ -121,7 +165,9 @@ class PullRequest:
     status: str = "active"
     closed: str = ""
     merge_commit: str | None = None
+    closed_by: str = ""
     votes: dict[str, int] = field(default_factory=dict)
+    iterations: list[Iteration] = field(default_factory=list)
     threads: dict[int, Thread] = field(default_factory=dict)
     statuses: list[Status] = field(default_factory=list)
 
@@ -146,6 +192,7 @@ class PullRequest:
             fork_repo=self.fork.payload() if self.fork else None,
             creation_date=self.created,
             closed_date=self.closed,
+            closed_by=self.closed_by,
         )
 
 
@@ -174,6 +221,8 @@ class Organization:
         self.commit_statuses: dict[tuple[str, str], list[Status]] = {}
         #: who pushed a commit and when (git itself records the sandbox's one author)
         self.pushed: dict[str, tuple[str, str]] = {}
+        #: Git security namespace ACLs: token -> member unique name (folded) -> (allow, deny) bits
+        self.acl: dict[str, dict[str, tuple[int, int]]] = {}
         self._next_pr = 1
         self._next_thread = 1
         self._next_status = 1
@@ -215,6 +264,29 @@ class Organization:
                 f"TF400813: The user '{unique_name}' is not authorized to access this resource ({doing}).",
             )
         return found
+
+    # -- Git permissions (security namespace 2e9eb7ed-...) ------------------------------------------
+
+    def grant(self, unique_name: str, project: str, repo: str | None = None, *, allow: int = 0, deny: int = 0) -> str:
+        """Set ``unique_name``'s explicit ACE on the project's repositories, or on one repository (by name);
+        returns the token. Nobody has anything until granted: the sandbox seeds who may contribute."""
+        found = self.repo(project, repo) if repo else next((r for r in self.all_repos(project)), None)
+        if found is None:
+            raise AdoError(404, "ProjectDoesNotExistWithNameException", f"TF200016: no project {project!r}")
+        token = git_token(found.project_id, found.id if repo else None)
+        self.acl.setdefault(token, {})[unique_name.casefold()] = (allow, deny)
+        return token
+
+    def effective(self, unique_name: str, token: str) -> tuple[int, int]:
+        """(effectiveAllow, effectiveDeny) of a member on ``token``: explicit bits there, plus what its
+        parent tokens give that the explicit ones do not override (ADO's inheritance)."""
+        parts = token.split("/")
+        allow = deny = 0
+        for depth in range(2, len(parts) + 1):
+            here_allow, here_deny = self.acl.get("/".join(parts[:depth]), {}).get(unique_name.casefold(), (0, 0))
+            allow = here_allow | (allow & ~here_deny)
+            deny = here_deny | (deny & ~here_allow)
+        return allow, deny
 
     # -- repositories -------------------------------------------------------------------------------
 
@@ -379,7 +451,7 @@ class Organization:
             entries.append((kind, oid, path))
         return entries
 
-    def merge(self, pr: PullRequest) -> str:
+    def merge(self, pr: PullRequest, by: str) -> str:
         """Merge the PR's source into its target with a real merge commit; the new target head."""
         repo = pr.repo
         target = self.resolve(repo, pr.target)
@@ -396,7 +468,7 @@ class Organization:
         sha = self.git(repo.handle.path, "commit-tree", tree, "-p", target, "-p", source, "-m", message).strip()
         self.git(repo.handle.path, "update-ref", f"refs/heads/{pr.target}", sha, target)
         _touch_refs(repo.handle.path)
-        self.pushed[sha] = (pr.author, payloads.now())
+        self.pushed[sha] = (by, payloads.now())
         return sha
 
     def fetch_fork(self, pr: PullRequest) -> None:
@@ -456,6 +528,7 @@ class Organization:
         )
         self._next_pr += 1
         self.pulls[pr.id] = pr
+        self.add_iteration(pr, author, "create")
         if fork is not None:
             self.fetch_fork(pr)
         return pr
@@ -489,9 +562,59 @@ class Organization:
         ]
 
     def vote(self, pr: PullRequest, reviewer: str, vote: int) -> None:
+        """A reviewer votes; as on Azure DevOps, a system thread records it (``VoteUpdate``, with who and when):
+        the only place the API keeps when a vote was cast. Votes survive pushes (no reset-votes policy)."""
         if vote not in VOTES:
             raise AdoError(400, "InvalidArgumentValueException", f"vote must be one of {VOTES}, not {vote}")
-        pr.votes[self.require_member(reviewer, "voting")] = vote
+        who = self.require_member(reviewer, "voting")
+        pr.votes[who] = vote
+        voter = self.identity(who)["id"]
+        thread = self.new_thread(
+            pr, author=who, content=f"{self.members.get(who, who)} voted {vote}", comment_type="system"
+        )
+        thread.properties = {
+            "CodeReviewThreadType": {"$type": "System.String", "$value": "VoteUpdate"},
+            "CodeReviewVoteResult": {"$type": "System.String", "$value": str(vote)},
+            "CodeReviewVotedByInitiatorIdentity": {"$type": "System.String", "$value": voter},
+            "CodeReviewVotedByIdentity": {"$type": "System.String", "$value": voter},
+        }
+
+    def add_iteration(self, pr: PullRequest, pushed_by: str, reason: str = "push") -> Iteration:
+        iteration = Iteration(
+            id=len(pr.iterations) + 1,
+            created=payloads.now(),
+            source_commit=pr.source_commit,
+            target_commit=pr.target_commit,
+            pushed_by=pushed_by,
+            reason=reason,
+        )
+        pr.iterations.append(iteration)
+        return iteration
+
+    def iteration_json(self, pr: PullRequest, iteration: Iteration) -> dict[str, Any]:
+        url = f"{pr.repo.payload()['url']}/commits"
+        return {
+            "id": iteration.id,
+            "description": pr.title,
+            "author": self.identity(pr.author),
+            "createdDate": iteration.created,
+            "updatedDate": iteration.created,
+            "sourceRefCommit": {"commitId": iteration.source_commit, "url": f"{url}/{iteration.source_commit}"},
+            "targetRefCommit": {"commitId": iteration.target_commit, "url": f"{url}/{iteration.target_commit}"},
+            "commonRefCommit": {"commitId": iteration.target_commit, "url": f"{url}/{iteration.target_commit}"},
+            "hasMoreCommits": False,
+            "reason": iteration.reason,
+            "push": {"pushId": iteration.id, "date": iteration.created, "pushedBy": self.identity(iteration.pushed_by)},
+        }
+
+    def pull_commits(self, pr: PullRequest) -> list[CommitInfo]:
+        """The pull request's own commits, newest first (what ``.../pullRequests/{id}/commits`` lists)."""
+        repo = pr.repo
+        base = pr.target_commit
+        if pr.merge_commit:
+            base = self.commit_info(repo, pr.merge_commit).parents[0]
+        out = self.git(repo.handle.path, "rev-list", "--max-count=100", pr.source_commit, f"^{base}")
+        return [self.commit_info(repo, sha) for sha in out.split()]
 
     # -- threads and comments ---------------------------------------------------------------------
 

@@ -53,6 +53,8 @@ META_RANGES: dict[str, list[str]] = {
     "importer": ["52.23.85.212/32", "52.0.228.224/32", "52.22.155.48/32"],
 }
 MAX_PER_PAGE = 100
+#: GitHub lists at most this many commits of a pull request
+PULL_COMMITS_LIMIT = 250
 _FINGERPRINT_NAMES = {"ssh-ed25519": "ED25519", "ecdsa-sha2-nistp256": "ECDSA", "ssh-rsa": "RSA"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 #: who the request authenticated as (set by the server's middleware)
@@ -148,6 +150,7 @@ class RestApi:
             ("GET", r + "/pulls/{number:\\d+}", self.get_pull),
             ("GET", r + "/pulls/{number:\\d+}/reviews", self.list_reviews),
             ("GET", r + "/pulls/{number:\\d+}/files", self.list_files),
+            ("GET", r + "/pulls/{number:\\d+}/commits", self.list_pull_commits),
             ("GET", r + "/issues/comments/{id:\\d+}", self.get_comment),
             ("PATCH", r + "/issues/comments/{id:\\d+}", self.edit_comment),
             ("GET", r + "/issues/comments/{id:\\d+}/reactions", self.list_reactions),
@@ -406,8 +409,8 @@ class RestApi:
             "url": f"{base}/commits/{info.sha}",
             "html_url": f"{html}/commit/{info.sha}",
             "comments_url": f"{base}/commits/{info.sha}/comments",
-            "author": None,
-            "committer": None,
+            "author": self._commit_user(request, info.sha),
+            "committer": self._commit_user(request, info.sha),
             "parents": [
                 {"sha": p, "url": f"{base}/commits/{p}", "html_url": f"{html}/commit/{p}"} for p in info.parents
             ],
@@ -418,6 +421,11 @@ class RestApi:
             body["stats"] = {"total": additions + deletions, "additions": additions, "deletions": deletions}
             body["files"] = files
         return body
+
+    def _commit_user(self, request: web.Request, sha: str) -> dict[str, Any] | None:
+        """The GitHub user a commit is attributed to (None, as on GitHub, when no account matches)."""
+        login = self.state.commit_users.get(sha)
+        return self._user(request, login) if login else None
 
     def file_json(
         self, request: web.Request, handle: RepoHandle, head: str, change: FileChange, base: str
@@ -748,6 +756,23 @@ class RestApi:
             for r in self.state.reviews_on(handle.slug, pr.number)
         ]
         items, headers = self._page(request, reviews)
+        return web.json_response(items, headers=headers)
+
+    def _pull_commits(self, request: web.Request, handle: RepoHandle, pr: PullRequest) -> list[dict[str, Any]]:
+        head = self.fake.current_head(handle, pr)
+        base_tip = self.git.branch_head(handle, pr.base_ref) or head
+        if pr.merged and pr.merge_commit_sha:
+            base_tip = self.git.commit(handle, pr.merge_commit_sha).parents[0]
+        merge_base = self.git.merge_base(handle, base_tip, head) or base_tip
+        shas = self.git.compare(handle, merge_base, head).commits[:PULL_COMMITS_LIMIT]
+        return [self.commit_json(request, handle, self.git.commit(handle, s)) for s in shas]
+
+    async def list_pull_commits(self, request: web.Request) -> web.Response:
+        """``GET /pulls/{n}/commits``: the pull request's commits, oldest first (GitHub stops at 250)."""
+        handle = self._repo(request)
+        pr = self._pull(handle, int(request.match_info["number"]))
+        commits = await self._thread(self._pull_commits, request, handle, pr)
+        items, headers = self._page(request, commits)
         return web.json_response(items, headers=headers)
 
     def _files(self, request: web.Request, handle: RepoHandle, pr: PullRequest) -> list[dict[str, Any]]:

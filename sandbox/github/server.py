@@ -505,7 +505,7 @@ class FakeGitHub:
         handle = self._handle(repo)
         async with self._write:
             before = self.git.branch_head(handle, branch) or ZERO_SHA
-            sha = await self._commit(handle, branch, files, message)
+            sha = await self._commit(handle, branch, files, message, author)
             entry = await asyncio.to_thread(self._commit_entry, handle, sha, author)
             deliveries = [await self._push_event(handle, branch, before, sha, [entry], author)]
             for pr in list(self.state.pulls.values()):
@@ -513,15 +513,20 @@ class FakeGitHub:
                     deliveries.append(await self._synchronize(handle, pr, before, sha, author))
         return Outcome(deliveries[0], tuple(deliveries), sha=sha, before=before)
 
-    async def _commit(self, handle: RepoHandle, branch: str, files: Mapping[str, str | None], message: str) -> str:
+    async def _commit(
+        self, handle: RepoHandle, branch: str, files: Mapping[str, str | None], message: str, author: str
+    ) -> str:
         if not files:
             raise SandboxError(400, "files must name at least one file")
         try:
-            return await asyncio.to_thread(self.repos.commit, handle.slug, dict(files), message, branch=branch)
+            sha = await asyncio.to_thread(self.repos.commit, handle.slug, dict(files), message, branch=branch)
         except ValueError as exc:
             raise SandboxError(400, str(exc)) from None
         except GitFailure as exc:
             raise SandboxError(409, str(exc)) from None
+        # git records the sandbox's one author; GitHub would match the commit's e-mail to this user
+        self.state.commit_users[sha] = author
+        return sha
 
     async def _synchronize(self, handle: RepoHandle, pr: PullRequest, before: str, after: str, sender: str) -> str:
         pr.head_sha = after
@@ -574,7 +579,7 @@ class FakeGitHub:
                 await asyncio.to_thread(self.git.create_branch, handle, git_branch, start)
             if files:
                 before = self.git.branch_head(handle, git_branch) or ZERO_SHA
-                sha = await self._commit(handle, git_branch, files, message or title or "Change files")
+                sha = await self._commit(handle, git_branch, files, message or title or "Change files", author)
                 if not fork:
                     entry = await asyncio.to_thread(self._commit_entry, handle, sha, author)
                     deliveries.append(await self._push_event(handle, git_branch, before, sha, [entry], author))
@@ -629,7 +634,7 @@ class FakeGitHub:
             return Outcome(sync, outcome.deliveries, sha=outcome.sha, before=outcome.before, number=number)
         async with self._write:
             before = self.current_head(handle, pr)
-            sha = await self._commit(handle, pr.git_branch, files, message)
+            sha = await self._commit(handle, pr.git_branch, files, message, author or pr.author)
             sync = await self._synchronize(handle, pr, before, sha, author or pr.author)
         return Outcome(sync, (sync,), sha=sha, before=before, number=number)
 
@@ -748,6 +753,7 @@ class FakeGitHub:
             pr.state, pr.merged, pr.merged_by = "closed", True, merger
             pr.merged_at = pr.closed_at = pr.updated_at = now
             pr.merge_commit_sha = sha
+            self.state.commit_users[sha] = merger
             closed = await self._deliver("pull_request", self._pr_payload("closed", handle, pr, sender=merger), handle)
             shas = (await asyncio.to_thread(self.git.compare, handle, before, sha)).commits
             entries = [

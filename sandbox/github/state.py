@@ -181,6 +181,8 @@ class GitHubState:
         self.statuses: list[Status] = []
         self.check_runs: dict[int, CheckRun] = {}
         self.collaborators: dict[str, dict[str, tuple[str, str]]] = {}  # repo key -> login key -> (login, perm)
+        #: the GitHub user each commit made through the fake is attributed to (author and committer)
+        self.commit_users: dict[str, str] = {}
         self.deliveries: dict[str, Delivery] = {}
         self.requests: list[RequestRecord] = []
         self._numbers: dict[str, itertools.count[int]] = {}

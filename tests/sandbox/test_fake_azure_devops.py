@@ -431,3 +431,56 @@ def test_payload_builders_have_the_documented_shapes() -> None:
     )
     assert comment["resource"]["comment"]["parentCommentId"] == 1
     assert comment["resource"]["comment"]["_links"]["threads"]["href"].endswith("/pullRequests/3/threads/5")
+
+
+async def test_git_security_namespace_acls_with_inheritance_and_deny(fake: FakeAzureDevOps) -> None:
+    status, granted = await control(
+        fake,
+        "POST",
+        "_sandbox/permissions",
+        {"user": ALICE, "repo": REPO, "allow": ["GenericRead", "GenericContribute"], "project_wide": True},
+    )
+    assert status == 200 and granted["token"].startswith("repoV2/") and granted["token"].count("/") == 1
+    repo = fake.repository(REPO)
+    repo_token = f"{granted['token']}/{repo['id']}"
+    fake.grant(ALICE, REPO, deny=("GenericContribute",))
+    namespace = "_apis/accesscontrollists/2e9eb7ed-3c0a-47d4-87c1-0ffdd275fd87"
+    descriptor = f"Microsoft.IdentityModel.Claims.ClaimsIdentity;{ALICE}"
+    params = {"token": repo_token, "descriptors": descriptor, "includeExtendedInfo": "true"}
+    status, body = await rest(fake, "GET", namespace, params=params)
+    assert status == 200
+    [acl] = body["value"]
+    ace = acl["acesDictionary"][descriptor]
+    assert (ace["allow"], ace["deny"]) == (0, 4)
+    assert ace["extendedInfo"]["effectiveAllow"] == 2 and ace["extendedInfo"]["effectiveDeny"] == 4
+    status, body = await rest(fake, "GET", namespace, params={**params, "descriptors": "nobody"})
+    assert body["value"] == []
+    status, body = await rest(fake, "GET", namespace, params={"token": granted["token"], "recurse": "true"})
+    assert sorted(a["token"] for a in body["value"]) == [granted["token"], repo_token]
+
+
+async def test_pushes_are_iterations_votes_leave_a_timed_thread_and_completion_names_who(
+    fake: FakeAzureDevOps,
+) -> None:
+    fake.add_member("bob@contoso.com")
+    opened = await fake.open_pull(REPO, source="f", author=ALICE, files={"clusters/dev.yaml": "name: dev\n"})
+    pr_id = int(opened["id"])
+    await fake.vote(REPO, pr_id, reviewer="bob@contoso.com", vote=10)
+    pushed = await fake.push_pull(pr_id, {"clusters/dev.yaml": "name: dev2\n"}, author="bob@contoso.com")
+    pr_path = repo_path(f"/pullRequests/{pr_id}")
+    status, iterations = await rest(fake, "GET", pr_path + "/iterations")
+    assert status == 200
+    assert [i["sourceRefCommit"]["commitId"] for i in iterations["value"]] == [opened["sha"], pushed["sha"]]
+    assert iterations["value"][1]["push"]["pushedBy"]["uniqueName"] == "bob@contoso.com"
+    status, threads = await rest(fake, "GET", pr_path + "/threads")
+    [vote] = [
+        t for t in threads["value"] if t["properties"].get("CodeReviewThreadType", {}).get("$value") == "VoteUpdate"
+    ]
+    assert vote["properties"]["CodeReviewVoteResult"]["$value"] == "10"
+    assert vote["publishedDate"] < iterations["value"][1]["createdDate"]
+    status, commits = await rest(fake, "GET", pr_path + "/commits")
+    assert [c["author"]["email"] for c in commits["value"]] == ["bob@contoso.com", ALICE]
+    done = await fake.complete(REPO, pr_id, by="bob@contoso.com")
+    status, pr = await rest(fake, "GET", pr_path)
+    assert pr["closedBy"]["uniqueName"] == "bob@contoso.com"
+    assert pr["lastMergeCommit"]["commitId"] == done["merge_commit"]

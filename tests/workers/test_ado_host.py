@@ -224,12 +224,72 @@ def test_read_files(host: AzureDevOpsHost, served: Served, fake: FakeAzureDevOps
     assert host.read_files(repo, "no-such-branch", "clusters") == {}
 
 
-def test_permission_is_membership_of_the_organization(host: AzureDevOpsHost, fake: FakeAzureDevOps, repo: RepoRef):
+def test_permission_comes_from_the_git_security_namespace(
+    host: AzureDevOpsHost, fake: FakeAzureDevOps, repo: RepoRef
+) -> None:
+    # a member of the organization with no Git permission is no writer (it used to be: "member = write")
+    assert host.permission(repo, ALICE) == Permission.NONE
+    fake.grant(ALICE, REPO, allow=("GenericRead", "GenericContribute", "PullRequestContribute"))
     assert host.permission(repo, ALICE) == Permission.WRITE
     assert host.permission(repo, "ALICE@contoso.com") == Permission.WRITE
+    # project-wide grants count for every repository of the project; a repository's own deny wins
+    fake.grant(BOB, REPO, allow=("GenericRead",), project_wide=True)
+    assert host.permission(repo, BOB) == Permission.READ
+    fake.grant(BOB, REPO, allow=("Administer", "GenericRead", "GenericContribute"), project_wide=True)
+    assert host.permission(repo, BOB) == Permission.ADMIN
+    fake.grant(BOB, REPO, deny=("Administer", "GenericContribute"))
+    assert host.permission(repo, BOB) == Permission.READ
     assert host.permission(repo, "mallory@evil.test") == Permission.NONE
     fake.add_member("mallory@evil.test")
-    assert host.permission(repo, "mallory@evil.test") == Permission.WRITE
+    assert host.permission(repo, "mallory@evil.test") == Permission.NONE
+    asked = [r for r in fake.recorded() if "accesscontrollists" in r["path"]]
+    assert asked and all(r["path"].endswith("/2e9eb7ed-3c0a-47d4-87c1-0ffdd275fd87") for r in asked)
+    assert all(r["query"]["includeExtendedInfo"] == "true" for r in asked)
+
+
+def test_repository_is_read_by_id_not_from_the_event(
+    host: AzureDevOpsHost, fake: FakeAzureDevOps, repo: RepoRef
+) -> None:
+    fake.create_repo("ops/other", {"README.md": "other\n"})
+    other = fake.repository("ops/other")
+    forged = RepoRef(AZURE_DEVOPS, repo.full_name, repo.url, id=other["id"])
+    found = host.repository(forged)
+    assert found.id == other["id"] and found.full_name == f"{fake.org.name}/ops/other"
+    assert found.url.endswith("/ops/_git/other") and found.url != repo.url
+    assert host.repository(repo).url == repo.url
+
+
+def test_votes_count_on_the_commit_of_the_push_before_them(
+    host: AzureDevOpsHost, served: Served, fake: FakeAzureDevOps, repo: RepoRef
+) -> None:
+    number = open_pr(served)
+    served.run(fake.vote(REPO, number, reviewer=BOB, vote=10))
+    first = host.pull_request(repo, number)
+    assert first.approved_by == (BOB,) and first.reviews[0].commit == first.head_sha
+    # a push after the vote: the vote stays on Azure DevOps (no reset policy) but covers the older commit
+    served.run(fake.push_pull(number, {"clusters/dev.yaml": "name: dev2\n"}, author=ALICE))
+    second = host.pull_request(repo, number)
+    assert second.head_sha != first.head_sha
+    assert second.approved_by == () and not second.approved
+    assert [(r.user, r.commit) for r in second.approvals()] == [(BOB, first.head_sha)]
+    served.run(fake.vote(REPO, number, reviewer=BOB, vote=10))
+    assert host.pull_request(repo, number).approved_by == (BOB,)
+
+
+def test_authors_merger_and_merge_commit_come_from_the_api(
+    host: AzureDevOpsHost, served: Served, fake: FakeAzureDevOps, repo: RepoRef
+) -> None:
+    fake.add_member("carol@contoso.com")
+    number = open_pr(served)
+    served.run(fake.push_pull(number, {"clusters/x.yaml": "name: x\n"}, author="carol@contoso.com"))
+    assert host.pull_request_authors(repo, number) == {ALICE, "carol@contoso.com"}
+    info = host.pull_request(repo, number)
+    assert info.merged_by == "" and info.merge_commit == ""
+    done = served.run(fake.complete(REPO, number, by=BOB))
+    merged = host.pull_request(repo, number)
+    assert merged.state == "merged" and merged.merged_by == BOB
+    assert merged.merge_commit == done["merge_commit"]
+    assert host.pull_request_authors(repo, number) == {ALICE, "carol@contoso.com"}
 
 
 def test_wrong_token_is_unauthorized_and_names_the_scopes(fake: FakeAzureDevOps, repo: RepoRef) -> None:

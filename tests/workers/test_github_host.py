@@ -205,6 +205,36 @@ async def test_pull_request_info_with_latest_reviews_and_forks(fake: FakeGitHub)
     assert missing.value.retryable is False
 
 
+async def test_reviews_carry_their_commit_and_stale_approvals_do_not_approve(fake: FakeGitHub) -> None:
+    pr = await fake.open_pull(SLUG, "stale", author="alice", files={"clusters/dev.yaml": "d\n"})
+    number = pr.number or 0
+    await fake.review(SLUG, number, reviewer="bob", state="APPROVED")
+    host = token_host(fake)
+    first = await run(host.pull_request, REPO, number)
+    assert first.approved_by == ("bob",) and [(r.user, r.commit) for r in first.approvals()] == [("bob", pr.sha)]
+    pushed = await fake.push_to_pull(SLUG, number, {"clusters/dev.yaml": "d2\n"}, author="carol")
+    second = await run(host.pull_request, REPO, number)
+    assert second.head_sha == pushed.sha and second.approved_by == () and not second.approved
+    assert [(r.user, r.commit) for r in second.approvals()] == [("bob", pr.sha)]
+
+
+async def test_authors_merger_and_merge_commit(fake: FakeGitHub) -> None:
+    pr = await fake.open_pull(SLUG, "authored", author="alice", files={"clusters/dev.yaml": "d\n"})
+    number = pr.number or 0
+    await fake.push_to_pull(SLUG, number, {"clusters/x.yaml": "x\n"}, author="carol")
+    host = token_host(fake)
+    assert await run(host.pull_request_authors, REPO, number) == {"alice", "carol"}
+    open_info = await run(host.pull_request, REPO, number)
+    assert open_info.merged_by == "" and open_info.merge_commit == ""
+    merged = await fake.merge(SLUG, number, author="dave")
+    info = await run(host.pull_request, REPO, number)
+    assert (info.state, info.merged_by, info.merge_commit) == ("merged", "dave", merged.sha)
+    # the merge commit is not one of the pull request's commits
+    assert await run(host.pull_request_authors, REPO, number) == {"alice", "carol"}
+    found = await run(host.repository, REPO)
+    assert found.url == f"https://github.com/{SLUG}.git" and found.full_name == SLUG and found.id
+
+
 async def test_permission_levels(fake: FakeGitHub) -> None:
     for login, level in (("wendy", "write"), ("mia", "maintain"), ("tia", "triage"), ("rita", "read")):
         fake.set_permission(SLUG, login, level)

@@ -25,7 +25,7 @@ from typing import Any, Generic, TypeVar, cast
 
 from bot import errors
 from bot.commands import ClusterTarget, Run
-from bot.config_file import DeployKeyPolicy, FluxopsConfig, RoleRule
+from bot.config_file import DeployKeyPolicy, FleetRepository, FluxopsConfig, RoleRule
 from bot.decision import decide
 from bot.deploy_keys import CredentialUse, DeployKeyRecord, GeneratedKey, KeyUser
 from bot.git_host import CheckRun, CommentInfo, CommentRef, CommitStatus, Permission, PullRequestInfo
@@ -780,10 +780,12 @@ GITHUB_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsab
 
 
 class FakeGitHost:
-    """bot.ports.GitHost for deploy keys (GitHub): keys per repository, ids from 101, calls logged.
+    """bot.ports.GitHost (GitHub): deploy keys per repository, ids from 101, calls logged; and pull requests
+    as a test sets them (``pulls``, ``authors``, ``files`` per ref, ``permissions``, ``comments``).
 
     ``broken`` public keys stay registered but GitHub refuses fetches with them (a key its policy blocks).
-    Everything else a GitHost does is not faked: it fails the test.
+    ``repositories`` answers ``repository()`` by full name (default: the repository asked about, as is).
+    Commit statuses and check runs are not faked: they fail the test.
     """
 
     provider = GITHUB
@@ -798,6 +800,15 @@ class FakeGitHost:
         #: the worker dies once right after GitHub registered a key (before the job saw its id)
         self.die_after_add = False
         self._ids = itertools.count(101)
+        # -- pull requests
+        self.pulls: dict[int, PullRequestInfo] = {}
+        self.authors: dict[int, frozenset[str]] = {}
+        self.files: dict[str, dict[str, str]] = {}  # ref (branch or sha) -> path -> text
+        self.permissions: dict[str, Permission] = {}  # login (folded) -> permission; NONE when absent
+        self.repositories: dict[str, RepoRef] = {}  # full name (folded) -> what the host says it is
+        self.comments: dict[str, tuple[int, str, str]] = {}  # comment id -> (number, author, body)
+        self.acknowledged: list[str] = []
+        self._comment_ids = itertools.count(1)
 
     def fail_next_remove(self, error: errors.FluxopsError) -> None:
         """The next ``remove_deploy_key`` raises ``error`` and removes nothing."""
@@ -839,6 +850,56 @@ class FakeGitHost:
     def ssh_host_keys(self) -> list[str]:
         return list(self.host_keys)
 
+    def repository(self, repo: RepoRef) -> RepoRef:
+        return self.repositories.get(repo.full_name.casefold(), repo)
+
+    def pull_request(self, repo: RepoRef, number: int) -> PullRequestInfo:
+        if number not in self.pulls:
+            raise errors.NotFound(f"no pull request #{number} in {repo.full_name}")
+        return self.pulls[number]
+
+    def pull_request_authors(self, repo: RepoRef, number: int) -> frozenset[str]:
+        return frozenset(a.casefold() for a in self.authors.get(number, frozenset()))
+
+    def permission(self, repo: RepoRef, user: str) -> Permission:
+        return self.permissions.get(user.casefold(), Permission.NONE)
+
+    def read_files(self, repo: RepoRef, ref: str, path: str) -> dict[str, str]:
+        prefix = path.strip("/")
+        return {p: t for p, t in self.files.get(ref, {}).items() if p == prefix or p.startswith(prefix + "/")}
+
+    def add_comment(self, number: int, author: str, body: str) -> str:
+        """A person comments on pull request ``number``; returns the comment's id."""
+        comment_id = str(next(self._comment_ids))
+        self.comments[comment_id] = (number, author, body)
+        return comment_id
+
+    def said(self, number: int) -> list[str]:
+        """What fluxops wrote on pull request ``number``, oldest first."""
+        return [body for n, author, body in self.comments.values() if n == number and author == "fluxops"]
+
+    def comment(self, repo: RepoRef, number: int, body: str, *, reply_to: CommentRef | None = None) -> CommentRef:
+        return CommentRef(self.add_comment(number, "fluxops", body))
+
+    def edit_comment(self, repo: RepoRef, number: int, ref: CommentRef, body: str) -> None:
+        n, author, _ = self.comments[ref.id]
+        self.comments[ref.id] = (n, author, body)
+
+    def find_comment(self, repo: RepoRef, number: int, marker: str) -> CommentRef | None:
+        for comment_id, (n, author, body) in self.comments.items():
+            if n == number and author == "fluxops" and marker in body:
+                return CommentRef(comment_id)
+        return None
+
+    def get_comment(self, repo: RepoRef, number: int, ref: CommentRef) -> CommentInfo:
+        if ref.id not in self.comments:
+            raise errors.NotFound(f"no comment {ref.id}")
+        _, author, body = self.comments[ref.id]
+        return CommentInfo(ref=ref, author=author, body=body)
+
+    def acknowledge(self, repo: RepoRef, number: int, ref: CommentRef) -> None:
+        self.acknowledged.append(ref.id)
+
     # -- not faked ---------------------------------------------------------------------------------
 
     def set_commit_status(self, repo: RepoRef, sha: str, status: CommitStatus) -> None:
@@ -850,29 +911,24 @@ class FakeGitHost:
     def is_ancestor(self, repo: RepoRef, ancestor: str, descendant: str) -> bool:
         raise AssertionError("not faked")
 
-    def pull_request(self, repo: RepoRef, number: int) -> PullRequestInfo:
-        raise AssertionError("not faked")
 
-    def permission(self, repo: RepoRef, user: str) -> Permission:
-        raise AssertionError("not faked")
+class FakeClaims:
+    """bot.ports.ClusterClaims in a dict: cluster id -> the pull request holding it."""
 
-    def read_files(self, repo: RepoRef, ref: str, path: str) -> dict[str, str]:
-        raise AssertionError("not faked")
+    def __init__(self) -> None:
+        self.held: dict[str, str] = {}
 
-    def comment(self, repo: RepoRef, number: int, body: str, *, reply_to: CommentRef | None = None) -> CommentRef:
-        raise AssertionError("not faked")
+    def claim(self, cluster_id: str, holder: str) -> str:
+        return self.held.setdefault(cluster_id.lower(), holder)
 
-    def edit_comment(self, repo: RepoRef, number: int, ref: CommentRef, body: str) -> None:
-        raise AssertionError("not faked")
+    def holder(self, cluster_id: str) -> str | None:
+        return self.held.get(cluster_id.lower())
 
-    def find_comment(self, repo: RepoRef, number: int, marker: str) -> CommentRef | None:
-        raise AssertionError("not faked")
-
-    def get_comment(self, repo: RepoRef, number: int, ref: CommentRef) -> CommentInfo:
-        raise AssertionError("not faked")
-
-    def acknowledge(self, repo: RepoRef, number: int, ref: CommentRef) -> None:
-        raise AssertionError("not faked")
+    def release_all(self, holder: str) -> list[str]:
+        released = [c for c, h in self.held.items() if h == holder]
+        for cluster_id in released:
+            del self.held[cluster_id]
+        return released
 
 
 def everything_said(world: World) -> str:
@@ -993,6 +1049,9 @@ class World:
     hooks: dict[str, Callable[[], None]] = field(default_factory=dict)
     #: messages posted into other channels (channel_reporter), by channel
     channels: dict[str, RecordingReporter] = field(default_factory=dict)
+    #: the config-as-code repositories (FLUXOPS_CONFIG fleet_repositories)
+    fleets: list[FleetRepository] = field(default_factory=list)
+    claims: FakeClaims = field(default_factory=lambda: FakeClaims())
 
     def __post_init__(self) -> None:
         self.flux.now = self.wall_clock
@@ -1079,7 +1138,13 @@ class World:
             key_policy=self.key_policy,
             checkpoint=self.checkpoint,
             wall_clock=self.wall_clock,
+            fleet_repository=self.fleet_repository,
+            claims=self.claims,
         )
+
+    def fleet_repository(self, url: str) -> FleetRepository | None:
+        key = canonical_repo(url)
+        return next((f for f in self.fleets if canonical_repo(f.repository) == key), None)
 
     def git_host(self, provider: str) -> FakeGitHost:
         if provider != GITHUB:
