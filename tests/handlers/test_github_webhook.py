@@ -359,6 +359,7 @@ async def test_comments_addressed_to_fluxops(hooks: Hooks, text: str, kind: str,
         author="carol",
         body=text,
         body_digest=digest(text),
+        author_id=str(gh.user_id("carol")),  # the account, not only its login
     )
 
 
