@@ -378,6 +378,8 @@ class FleetRepository(_Model):
     repository: str
     path: str = "clusters"
     apply_on_merge: bool = False
+    #: plan pull requests from forks too (off: a plan shows the state of every cluster it names)
+    plan_forks: bool = False
 
     @field_validator("repository")
     @classmethod

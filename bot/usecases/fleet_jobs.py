@@ -57,7 +57,7 @@ from bot.render.plan_markdown import render_fleet_error, render_plan
 from bot.repo_urls import canonical_repo, redact_url
 from bot.usecases import scope_checks
 from bot.usecases.approvals import Tally, requirement, shortfall, tally
-from bot.usecases.comments import POLICY_PLATFORM, reread
+from bot.usecases.comments import POLICY_PLATFORM, CommentChanged, reread
 from bot.usecases.configs import lock_key, protected_settings, with_known_hosts
 from bot.usecases.context import Job, JobPorts, ResolvedCluster
 from bot.usecases.refusals import audit_refusal
@@ -260,9 +260,21 @@ class FleetJob:
                     "(FLUXOPS_CONFIG `fleet_repositories` lists them)."
                 )
             return self.end(Phase.SUCCEEDED)
-        if isinstance(self.event, CommentEvent) and not self.acknowledge():
-            return self.end(Phase.CANCELED)
+        try:
+            if isinstance(self.event, CommentEvent) and not self.acknowledge():
+                return self.end(Phase.CANCELED)
+        except CommentChanged as changed:
+            return self.refuse(changed.user_text())
         pr = self.host.pull_request(self.repo, self.number)
+        if pr.from_fork and not fleet.plan_forks:
+            # a fork's author need not have any access: a plan would show them the state of every cluster named
+            log.info("%s comes from a fork: not planned (fleet_repositories plan_forks)", self.holder)
+            if isinstance(self.event, CommentEvent):
+                return self.refuse(
+                    "This pull request comes from a fork: fluxops does not plan forks, since a plan shows the "
+                    "state of the clusters it names (FLUXOPS_CONFIG fleet_repositories: plan_forks: true allows it)."
+                )
+            return self.end(Phase.SUCCEEDED)
         if pr.state != "open":
             applies = (
                 pr.state == "merged"
@@ -279,7 +291,8 @@ class FleetJob:
         return self.end(Phase.SUCCEEDED)
 
     def acknowledge(self) -> bool:
-        """Re-read the comment that asked and show it was seen; False when it is gone or forged."""
+        """Check the comment that asked is still as delivered and show it was seen; False when it is gone or
+        forged; CommentChanged when it was edited since (the caller refuses)."""
         assert isinstance(self.event, CommentEvent)
         current = reread(self.host, self.event)
         if current is None:
@@ -345,8 +358,11 @@ class FleetJob:
 
     def check(self, fleet: FleetRepository) -> Planned | Phase:
         """Everything that must hold before an apply; a Phase when it is refused (and the PR was told)."""
-        if isinstance(self.event, CommentEvent) and not self.acknowledge():
-            return self.end(Phase.CANCELED)
+        try:
+            if isinstance(self.event, CommentEvent) and not self.acknowledge():
+                return self.end(Phase.CANCELED)
+        except CommentChanged as changed:
+            return self.refuse(changed.user_text())
         pr = self.host.pull_request(self.repo, self.number)
         if pr.from_fork:
             return self.refuse("This pull request comes from a fork: fluxops never applies from a fork.")
