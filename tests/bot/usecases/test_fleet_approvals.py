@@ -10,7 +10,7 @@ import pytest
 from bot import errors
 from bot.config_file import FleetRepository, FluxopsConfig, RoleRule
 from bot.decision import digest
-from bot.git_host import Permission, PullRequestInfo, Review, Verdict
+from bot.git_host import CommentRef, Permission, PullRequestInfo, Review, Verdict
 from bot.gitevents import GITHUB, CommentEvent, PullRequestEvent, RepoRef
 from bot.jobs import JobRecord
 from bot.policy import Policy
@@ -243,3 +243,28 @@ def test_an_event_naming_another_repository_than_the_host_has_is_refused_silentl
     assert not applied(world)
     assert world.reporter.private_views == [] and world.git.said(NUMBER) == []
     assert refused(world) and "evil/fleet" in refused(world)[0]
+
+
+def test_a_fork_is_not_planned_unless_the_fleet_repository_allows_it(world: World) -> None:
+    world.git.pulls[NUMBER] = pull(from_fork=True)
+    assert plan(world) is Phase.SUCCEEDED
+    assert world.git.said(NUMBER) == []  # no plan: it would show the clusters' state to anyone
+
+    world.fleets = [FleetRepository(repository=REPO.url, path="clusters", plan_forks=True)]
+    assert plan(world) is Phase.SUCCEEDED
+    assert any("flux-demo-arc" in body for body in world.git.said(NUMBER))
+
+
+def test_an_apply_comment_edited_since_it_was_sent_is_refused(world: World) -> None:
+    body = "/flux apply"
+    comment_id = world.git.add_comment(NUMBER, "admin", body)
+    world.git.edit_comment(REPO, NUMBER, CommentRef(comment_id), "/flux apply\nand something else")
+    event = CommentEvent(
+        repo=REPO, number=NUMBER, comment_id=comment_id, author="admin", body=body, body_digest=digest(body)
+    )
+    record = JobRecord(
+        job_id="j-x", text="apply", platform="github", actor="admin", kind="apply", event=event.to_json()
+    )
+    assert fleet_jobs.run(record, world.ports(), world.reporter) is Phase.FAILED
+    assert "the comment changed after it was sent" in told(world)
+    assert refused(world) and not applied(world)
