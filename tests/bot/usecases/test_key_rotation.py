@@ -481,7 +481,7 @@ def keys_id_after(world: World, old: DeployKeyRecord) -> str:
     return current.key_id
 
 
-# -- known gaps (strict xfail: each passes once the bug is fixed; then drop its marker) ----------------
+# -- gaps found by review, now fixed (each was a strict xfail until its fix landed) -------------------
 
 
 def test_a_permanent_arm_failure_while_switching_is_rolled_back(world: World) -> None:
