@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
+from typing import Any
 
 import redis.asyncio as aioredis
 
@@ -21,7 +21,7 @@ from bot.inventory import Inventory
 from bot.policy import Identity, Policy
 from bot.usecases.refusals import refusal_entry
 from bot.views import AuditEntry
-from workers.audit_log import FIELDS
+from workers.audit_log import stream_fields
 from workers.keys import INVENTORY_KEY
 
 RATE_WINDOW_SECONDS = 60
@@ -102,18 +102,8 @@ class EdgeAuthority:
         await self._append(replace(entry, result=result[:500]))
 
     async def _append(self, entry: AuditEntry) -> None:
-        values = {
-            "time": entry.time or datetime.now(UTC).isoformat(timespec="seconds"),
-            "actor": entry.actor,
-            "origin": entry.origin,
-            "command": entry.command,
-            "cluster": entry.cluster,
-            "job_id": entry.job_id,
-            "result": entry.result,
-        }
-        await self.redis.xadd(
-            self._stream, {field: values[field] for field in FIELDS}, maxlen=self._maxlen, approximate=True
-        )
+        fields: dict[Any, Any] = dict(stream_fields(entry))  # redis-py's invariant dict type wants its own union
+        await self.redis.xadd(self._stream, fields, maxlen=self._maxlen, approximate=True)
 
 
 def _raising(error: FluxopsError) -> Resolve:

@@ -54,6 +54,21 @@ def _normalized_time(value: str, stream_id: str) -> str:
     return iso_utc(moment)
 
 
+def stream_fields(entry: AuditEntry) -> dict[str, str]:
+    """The stream fields of ``entry``, in FIELDS order (an empty ``time`` is now); the web process's own
+    appends (refusals at intake) write the same fields."""
+    values = {
+        "time": entry.time or iso_utc(datetime.now(UTC)),
+        "actor": entry.actor,
+        "origin": entry.origin,
+        "command": entry.command,
+        "cluster": entry.cluster,
+        "job_id": entry.job_id,
+        "result": entry.result,
+    }
+    return {field: values[field] for field in FIELDS}
+
+
 class RedisAuditLog:
     def __init__(
         self,
@@ -74,15 +89,7 @@ class RedisAuditLog:
 
         False when this job already wrote an entry of this kind. An empty ``time`` is filled with now.
         """
-        values = {
-            "time": entry.time or iso_utc(datetime.now(UTC)),
-            "actor": entry.actor,
-            "origin": entry.origin,
-            "command": entry.command,
-            "cluster": entry.cluster,
-            "job_id": entry.job_id,
-            "result": entry.result,
-        }
+        values = stream_fields(entry)
         keys = [self._stream]
         if entry.job_id:
             keys.append(f"{self._stream}:once:{entry.job_id}:{result_kind(entry.result)}")

@@ -13,11 +13,10 @@ from typing import Any
 
 import pytest
 import redis
-import requests
 
 from cli.chat import Chat, Target
 from sandbox.stack import CHANNEL, SANDBOX_POLICY, YOU, Stack, StackOptions, StackThread
-from tests.scenarios.conftest import SCENARIO
+from tests.scenarios.conftest import SCENARIO, arm_requests, redis_client  # noqa: F401 (a fixture)
 
 WRITES = frozenset({"PUT", "PATCH", "DELETE", "POST"})
 
@@ -50,20 +49,9 @@ def chat_as(stack: Stack) -> Callable[[str], Chat]:
     return make
 
 
-@pytest.fixture
-def redis_client(stack: Stack) -> redis.Redis:
-    assert stack.redis is not None
-    return redis.Redis.from_url(stack.redis.url, decode_responses=True)
-
-
 def arm_log(stack: Stack) -> list[dict[str, Any]]:
     """Every request the ARM emulator received, oldest first (method, path, query, status)."""
-    endpoints = stack.sandbox.endpoints
-    assert endpoints is not None
-    response = requests.get(f"{endpoints.arm_url}/_sandbox/requests", verify=str(endpoints.ca_file), timeout=10)
-    response.raise_for_status()
-    result: list[dict[str, Any]] = response.json()
-    return result
+    return arm_requests(stack)
 
 
 class ArmWrites:
