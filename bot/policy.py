@@ -103,6 +103,11 @@ class Policy:
         """The highest role ``identity`` has on ``cluster`` (known as ``alias``), or None."""
         return _highest(g.role for g in self._grants if g.names(identity) and g.selector.matches(cluster, alias))
 
+    def names_explicitly(self, identity: Identity) -> bool:
+        """Whether a rule lists ``identity``'s user by name (not only through "*" or a group)."""
+        folded = identity.user.casefold()
+        return any(folded in g.users.get(identity.platform, frozenset()) for g in self._grants)
+
     def role_anywhere(self, identity: Identity) -> Role | None:
         """The highest role any rule gives ``identity``, whatever its clusters."""
         return _highest(g.role for g in self._grants if g.names(identity))

@@ -310,16 +310,18 @@ class GitIntake:
             )
             await authority.audit_refusal(actor=who, origin=origin, command=command, reason=reason)
             return Ignored(reason)
-        if event.author_id and not await self.same_account(event):
+        if authority.policy.role_anywhere(identity) is None:
+            await authority.audit_refusal(actor=who, origin=origin, command=command, reason="no fluxops role")
+            return Ignored(f"{event.author} has no fluxops role")
+        # only logins the policy names are pinned to their account: a "*" role is everyone's anyway
+        named = authority.policy.names_explicitly(identity)
+        if event.author_id and named and not await self.same_account(event):
             reason = (
                 f"the GitHub account now named {event.author} (id {event.author_id}) is not the account fluxops "
                 "knew by that name: a renamed login does not carry its roles to whoever takes the name"
             )
             await authority.audit_refusal(actor=who, origin=origin, command=command, reason=reason)
             return Ignored(reason)
-        if authority.policy.role_anywhere(identity) is None:
-            await authority.audit_refusal(actor=who, origin=origin, command=command, reason="no fluxops role")
-            return Ignored(f"{event.author} has no fluxops role")
         wait = await authority.rate_limited(who, once)
         if wait is not None:
             reason = rate_message(wait, authority.rate_limit)

@@ -266,3 +266,9 @@ def test_mention(identity, mention):
 def test_an_identity_needs_a_user(user):
     with pytest.raises(ValueError, match="needs a user"):
         Identity("slack", user)
+
+
+def test_names_explicitly():
+    assert POLICY.names_explicitly(Identity("github", "OctoCat"))
+    assert not POLICY.names_explicitly(Identity("slack", "USOMEONE"))  # a viewer only through "*"
+    assert not Policy().names_explicitly(Identity("github", "octocat"))
