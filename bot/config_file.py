@@ -219,8 +219,9 @@ class RoleRule(_Model):
         return self
 
 
-#: the commands an approval rule may cover: those that stop for a confirmation ("delete": all three)
-APPROVABLE = ("config delete", "kustomization delete", "extension delete")
+#: what an approval rule may cover: the commands that stop for a confirmation ("delete": all three), and
+#: "apply", a fleet pull request's apply (`/flux apply` and on merge: the PR's counted reviews)
+APPROVABLE = ("config delete", "kustomization delete", "extension delete", "apply")
 
 
 class ApprovalRule(_Model):
@@ -229,7 +230,7 @@ class ApprovalRule(_Model):
 
     clusters: ClusterSelector = Field(default_factory=ClusterSelector)
     required: int = Field(default=1, strict=True, ge=1, le=10)
-    for_: list[str] = Field(default_factory=lambda: list(APPROVABLE), alias="for")
+    for_: list[str] = Field(default_factory=lambda: [v for v in APPROVABLE if v != "apply"], alias="for")
     expires: str = "30m"
     #: the earlier spelling, refused with what to write instead
     approvers: int | None = None

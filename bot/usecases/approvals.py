@@ -39,10 +39,12 @@ class Tally:
     counted: tuple[str, ...]
     not_counted: tuple[NotCounted, ...]
     changes_requested: tuple[str, ...]
+    #: how many counted approvals it needs (the policy's ``approvals:`` for ``apply``; at least one)
+    required: int = 1
 
     @property
     def approved(self) -> bool:
-        return bool(self.counted) and not self.changes_requested
+        return len(self.counted) >= self.required and not self.changes_requested
 
 
 def tally(
@@ -51,6 +53,7 @@ def tally(
     authors: Collection[str],
     role_gap: Callable[[str], str],
     can_write: Callable[[str], str],
+    required: int = 1,
 ) -> Tally:
     """Count ``pr``'s approvals on its head commit.
 
@@ -80,7 +83,7 @@ def tally(
         else:
             counted.append(user)
     blocking = tuple(sorted(r.user for r in pr.reviews if r.verdict is Verdict.CHANGES_REQUESTED))
-    return Tally(pr.head_sha, tuple(sorted(counted)), tuple(not_counted), blocking)
+    return Tally(pr.head_sha, tuple(sorted(counted)), tuple(not_counted), blocking, max(1, required))
 
 
 def requirement(head: str) -> str:
@@ -96,6 +99,8 @@ def shortfall(result: Tally) -> str:
     if result.changes_requested:
         return f"changes were requested by {', '.join(result.changes_requested)}"
     said = "it is not approved yet"
+    if result.counted:
+        said = f"it has {len(result.counted)} of the {result.required} approvals the policy asks for"
     if result.not_counted:
         said += "; approvals not counted: " + "; ".join(str(n) for n in result.not_counted)
     return said

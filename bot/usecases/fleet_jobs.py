@@ -488,7 +488,9 @@ class FleetJob:
             return "" if have.at_least(Permission.WRITE) else f"has {have.value} access to the repository"
 
         authors = self.host.pull_request_authors(self.repo, self.number)
-        return tally(pr, authors=authors, role_gap=role_gap, can_write=can_write)
+        # the policy's approvals: for apply on these clusters may ask for more than one
+        required = max([1, *(policy.approvals_required("apply", w.cluster, w.alias)[0] for w in clusters)])
+        return tally(pr, authors=authors, role_gap=role_gap, can_write=can_write, required=required)
 
     @staticmethod
     def labels(planned: Planned) -> str:

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from bot import errors
-from bot.config_file import FleetRepository, FluxopsConfig, RoleRule
+from bot.config_file import ApprovalRule, FleetRepository, FluxopsConfig, RoleRule
 from bot.decision import digest
 from bot.git_host import CommentRef, Permission, PullRequestInfo, Review, Verdict
 from bot.gitevents import GITHUB, CommentEvent, PullRequestEvent, RepoRef
@@ -268,3 +268,23 @@ def test_an_apply_comment_edited_since_it_was_sent_is_refused(world: World) -> N
     assert fleet_jobs.run(record, world.ports(), world.reporter) is Phase.FAILED
     assert "the comment changed after it was sent" in told(world)
     assert refused(world) and not applied(world)
+
+
+def test_the_policy_may_ask_for_more_approvals_of_an_apply(world: World) -> None:
+    rules = [
+        RoleRule.model_validate({"role": "admin", "github_users": ["admin"]}),
+        RoleRule.model_validate({"role": "operator", "github_users": ["bob", "alice", "rita"]}),
+    ]
+    two = ApprovalRule.model_validate({"clusters": {"names": ["flux-demo-arc"]}, "required": 2, "for": ["apply"]})
+    world.policy = Policy(FluxopsConfig(roles=rules, approvals=[two]))
+    assert plan(world) is Phase.SUCCEEDED
+
+    assert comment_apply(world) is Phase.FAILED
+    assert "1 of the 2 approvals the policy asks for" in told(world)
+    assert not applied(world)
+
+    world.git.pulls[NUMBER] = pull(
+        reviews=(Review("bob", Verdict.APPROVED, HEAD), Review("admin", Verdict.APPROVED, HEAD))
+    )
+    assert comment_apply(world, author="bob", job_id="j-apply-2") is Phase.SUCCEEDED
+    assert applied(world)
