@@ -234,9 +234,8 @@ def recheck(policy: Policy, decision: Decision, command: Command, text: str, *, 
             "the job's cluster is not the one that was authorized, so it is not run",
             recommendation="send the command again",
         )
-    identity = decision.identity
     if target is None:
-        policy.authorize(identity, command, None)
+        authorize(policy, decision.identity, command, resolve=resolve)
         return None
     try:
         where = resolve(ClusterTarget(decision.target_id))
@@ -247,5 +246,6 @@ def recheck(policy: Policy, decision: Decision, command: Command, text: str, *, 
         ) from None
     if where.cluster.ref.arm_id.casefold() != decision.target_id.casefold():
         raise errors.Forbidden(f"the inventory resolves {decision.target_id} to another cluster; not run")
-    policy.authorize(identity, command, where.cluster, where.alias)
-    return where
+    # the same check as intake's, on the decided cluster whatever the command's words name now
+    placed, _ = authorize(policy, decision.identity, command, resolve=lambda _named: where)
+    return placed
