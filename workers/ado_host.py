@@ -276,7 +276,7 @@ class AzureDevOpsHost:
         for thread in (threads or {}).get("value") or []:
             if not isinstance(thread, dict) or _property(thread, "CodeReviewThreadType") != "VoteUpdate":
                 continue
-            who = _property(thread, "CodeReviewVotedByIdentity").lower()
+            who = _voter(thread)
             when = _when(thread.get("publishedDate"))
             key = (who, _property(thread, "CodeReviewVoteResult"))
             if who and when is not None and (key not in voted or when > voted[key]):
@@ -680,6 +680,15 @@ def _without_user(url: str) -> str:
         return url
     host = parts.hostname + (f":{parts.port}" if parts.port else "")
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def _voter(thread: dict[str, Any]) -> str:
+    """The id (lower case) of who voted in a ``VoteUpdate`` thread: its ``CodeReviewVotedByIdentity`` property
+    is a key into the thread's ``identities``; "" when the thread does not say."""
+    key = _property(thread, "CodeReviewVotedByIdentity")
+    identities = thread.get("identities") or {}
+    voter = identities.get(key) if isinstance(identities, dict) else None
+    return str(voter.get("id") or "").lower() if isinstance(voter, dict) else ""
 
 
 def _property(identity: dict[str, Any], name: str) -> str:

@@ -122,6 +122,8 @@ class Thread:
     status: str = "active"
     comments: dict[int, Comment] = field(default_factory=dict)
     properties: dict[str, Any] = field(default_factory=dict)
+    #: the identities the properties name, by the keys they use ("1", "2", ...), as system threads carry them
+    identities: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -568,16 +570,17 @@ class Organization:
             raise AdoError(400, "InvalidArgumentValueException", f"vote must be one of {VOTES}, not {vote}")
         who = self.require_member(reviewer, "voting")
         pr.votes[who] = vote
-        voter = self.identity(who)["id"]
         thread = self.new_thread(
             pr, author=who, content=f"{self.members.get(who, who)} voted {vote}", comment_type="system"
         )
+        # as Azure DevOps writes them: the properties name the voter by a key into the thread's identities
         thread.properties = {
             "CodeReviewThreadType": {"$type": "System.String", "$value": "VoteUpdate"},
             "CodeReviewVoteResult": {"$type": "System.String", "$value": str(vote)},
-            "CodeReviewVotedByInitiatorIdentity": {"$type": "System.String", "$value": voter},
-            "CodeReviewVotedByIdentity": {"$type": "System.String", "$value": voter},
+            "CodeReviewVotedByInitiatorIdentity": {"$type": "System.String", "$value": "1"},
+            "CodeReviewVotedByIdentity": {"$type": "System.String", "$value": "1"},
         }
+        thread.identities = {"1": self.identity(who)}
 
     def add_iteration(self, pr: PullRequest, pushed_by: str, reason: str = "push") -> Iteration:
         iteration = Iteration(
@@ -698,7 +701,7 @@ class Organization:
             "status": thread.status,
             "threadContext": None,
             "properties": thread.properties,
-            "identities": None,
+            "identities": thread.identities or None,
             "isDeleted": False,
             "_links": {
                 "self": {"href": url},

@@ -477,6 +477,9 @@ async def test_pushes_are_iterations_votes_leave_a_timed_thread_and_completion_n
         t for t in threads["value"] if t["properties"].get("CodeReviewThreadType", {}).get("$value") == "VoteUpdate"
     ]
     assert vote["properties"]["CodeReviewVoteResult"]["$value"] == "10"
+    # the voter is named by a key into the thread's identities, as Azure DevOps writes it
+    voter = vote["identities"][vote["properties"]["CodeReviewVotedByIdentity"]["$value"]]
+    assert voter["uniqueName"] == "bob@contoso.com"
     assert vote["publishedDate"] < iterations["value"][1]["createdDate"]
     status, commits = await rest(fake, "GET", pr_path + "/commits")
     assert [c["author"]["email"] for c in commits["value"]] == ["bob@contoso.com", ALICE]
