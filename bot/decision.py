@@ -249,3 +249,12 @@ def recheck(policy: Policy, decision: Decision, command: Command, text: str, *, 
     # the same check as intake's, on the decided cluster whatever the command's words name now
     placed, _ = authorize(policy, decision.identity, command, resolve=lambda _named: where)
     return placed
+
+
+def approvals_missing(decision: Decision, job_id: str) -> str:
+    """Why a staged job may not run yet: the approvals the policy asks for, and how long each one counts."""
+    minutes = max(1, decision.approval_ttl // 60)
+    return (
+        f"job {job_id} needs {decision.approvals_required} approval(s) from people other than the one asking, "
+        f"each given within the last {minutes} min (older ones have expired), before it can run"
+    )

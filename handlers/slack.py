@@ -27,7 +27,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands import ApplyFleet, ApproveJob, CancelJob, ClusterTarget, ConfirmJob, PlanFleet, Reply, Role, Run
-from bot.decision import Decision, short
+from bot.decision import Decision, approvals_missing, short
 from bot.errors import FluxopsError, Forbidden, NotFound
 from bot.grammar import parse
 from bot.jobs import Confirmation, JobRecord
@@ -288,10 +288,7 @@ class SlackIntake:
         if outcome:
             return
         if outcome is Confirmation.NEEDS_APPROVALS:
-            reason = (
-                f"job {job_id} needs {decision.approvals_required} approval(s) from people other than the one "
-                "asking (recent enough) before it can run"
-            )
+            reason = approvals_missing(decision, job_id)
             await self._refuse_press(presser, channel, f"confirm {job_id}", reason, job_id)
             await respond(text=f"Not yet: {reason}. Ask a teammate to press Approve.", replace_original=False)
         else:

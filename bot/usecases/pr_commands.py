@@ -34,7 +34,7 @@ from bot.commands import (
     Watch,
     WatchList,
 )
-from bot.decision import Decision, short
+from bot.decision import Decision, approvals_missing, short
 from bot.git_host import CommentRef, Permission
 from bot.gitevents import CommentEvent
 from bot.grammar import parse
@@ -169,8 +169,7 @@ def _answer_staged(
         outcome = ports.confirm_staged(job_id, event.author, decision.command_digest)
         if outcome is Confirmation.NEEDS_APPROVALS:
             raise errors.Forbidden(
-                f"job {job_id} needs {decision.approvals_required} approval(s) from people other than the one "
-                "asking (recent enough) before it can run",
+                approvals_missing(decision, job_id),
                 recommendation=f"ask a teammate to reply `/flux approve {job_id} {command.digest}`",
             )
         if not outcome:
