@@ -15,7 +15,7 @@ Destructive commands are staged (record only, phase ``awaiting_confirmation``) a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
@@ -113,10 +113,11 @@ class JobQueue:
         )
         return Confirmation(int(await self._confirm(keys=keys, args=args)))
 
-    async def approve(self, job_id: str, *, approver: str, digest: str) -> int:
-        """Record an approval of a staged job: the approvals that count now, or 0 (not awaiting),
-        -1 (another command), -3 (the one who asked cannot approve their own command)."""
-        keys, args = approve_args(job_id, approver, digest, self._job_ttl)
+    async def approve(self, job_id: str, *, approver: str, digest: str, groups: Iterable[str] = ()) -> int:
+        """Record an approval of a staged job (with the approver's Slack groups, so the worker can check their
+        role again): the approvals that count now, or 0 (not awaiting), -1 (another command), -3 (the one
+        who asked cannot approve their own command)."""
+        keys, args = approve_args(job_id, approver, digest, self._job_ttl, groups)
         return int(await self._approve(keys=keys, args=args))
 
     async def cancel(self, job_id: str) -> bool:

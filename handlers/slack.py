@@ -226,13 +226,18 @@ class SlackIntake:
             await respond(text="That job is not known any more (jobs are kept 30 days).", replace_original=False)
             return
         channel = _text(raw.get(b"channel"))
+        pressed_in = str((body.get("channel") or {}).get("id") or "")
         try:
             decision = Decision.from_json(_text(raw.get(b"decision")))
-            if named_digest and short(decision.command_digest) != named_digest:
+            if _text(raw.get(b"platform")) != "slack" or decision.platform != "slack":
+                raise Forbidden(f"job {job_id} was not started in Slack: confirm it where it was started")
+            if pressed_in and channel and pressed_in != channel:
+                raise Forbidden(f"job {job_id} was started in another channel; nothing was run")
+            if kind != "cancel" and short(decision.command_digest) != named_digest:
                 raise Forbidden(f"job {job_id} is not the command this button was made for; nothing was run")
             identity = await self.identity(presser, client)
             await self.check_presser(identity, decision)
-            if kind == "approve" and presser == decision.user:
+            if kind == "approve" and presser.casefold() == decision.user.casefold():
                 raise Forbidden(
                     f"<@{presser}> asked for job {job_id}: an approval must come from someone else",
                     recommendation="ask a teammate with the same role to press Approve",
@@ -242,7 +247,7 @@ class SlackIntake:
             await respond(text=error.user_text(), response_type="ephemeral", replace_original=False)
             return
         if kind == "approve":
-            await self._approve(job_id, presser, decision, channel, respond)
+            await self._approve(job_id, identity, decision, channel, respond)
         elif kind == "confirm":
             await self._confirm(job_id, presser, decision, channel, _text(raw.get(b"p:phase")), respond)
         elif await self.queue.cancel(job_id):
@@ -257,8 +262,11 @@ class SlackIntake:
             message = render(view)[0]
             await respond(text=message.text, blocks=list(message.blocks), replace_original=True)
 
-    async def _approve(self, job_id: str, presser: str, decision: Decision, channel: str, respond: Any) -> None:
-        counted = await self.queue.approve(job_id, approver=presser, digest=decision.command_digest)
+    async def _approve(self, job_id: str, identity: Identity, decision: Decision, channel: str, respond: Any) -> None:
+        presser = identity.user
+        counted = await self.queue.approve(
+            job_id, approver=presser, digest=decision.command_digest, groups=identity.groups
+        )
         if counted <= 0:
             reason = {-3: "the one who asked cannot approve it", -1: "it is another command"}.get(
                 counted, "it is not waiting for approvals"

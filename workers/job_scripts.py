@@ -9,12 +9,15 @@ with the same script, so a second confirmation, or one after a cancel, changes n
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import redis
 from celery import Celery
 
 from bot.jobs import Confirmation, JobRecord
+from bot.usecases import executor
 from bot.views import Phase
-from workers.redis_jobs import ACTIVE_JOBS_KEY, PHASE_FIELD, job_key
+from workers.redis_jobs import ACTIVE_JOBS_KEY, PHASE_FIELD, PROGRESS_PREFIX, job_key
 from workers.task_message import JOB_TASK, queue_key, task_message
 
 # KEYS[1] job hash, KEYS[2] active jobs, KEYS[3] queue list, KEYS[4] dedupe key (optional)
@@ -78,6 +81,8 @@ end
 """
     + _STAGED_DECISION
     + """
+-- approved_by names only the approvals still counting: the worker checks each of them again
+redis.call('HSET', KEYS[1], 'approved_by', table.concat(redis.call('ZRANGE', KEYS[4], 0, -1), ','))
 if needed > 0 and redis.call('ZCARD', KEYS[4]) < needed then
   return -2
 end
@@ -91,8 +96,10 @@ return 1
 )
 
 # KEYS[1] job hash, KEYS[2] the job's approvals (sorted set: approver -> when)
-# ARGV[1] approver, ARGV[2] the command digest the approver saw, ARGV[3] phase field, ARGV[4] awaiting,
-# ARGV[5] job TTL -> the approvals that count now, 0 not awaiting, -1 another command, -3 the one asking
+# ARGV[1] approver (lower case), ARGV[2] the command digest the approver saw, ARGV[3] phase field,
+# ARGV[4] awaiting, ARGV[5] job TTL, ARGV[6] the approver's groups (comma-separated), ARGV[7] the field prefix
+# under which their groups are kept -> the approvals that count now, 0 not awaiting, -1 another command,
+# -3 the one asking
 APPROVE_SCRIPT = (
     """
 local DIGEST, APPROVALS = ARGV[2], 2
@@ -102,12 +109,14 @@ end
 """
     + _STAGED_DECISION
     + """
-if decision['user'] == ARGV[1] or redis.call('HGET', KEYS[1], 'actor') == ARGV[1] then
+local asker = string.lower(tostring(redis.call('HGET', KEYS[1], 'actor') or ''))
+if string.lower(tostring(decision['user'])) == ARGV[1] or asker == ARGV[1] then
   return -3
 end
 redis.call('ZADD', KEYS[2], now[1], ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[5])
-redis.call('HSET', KEYS[1], 'approved_by', table.concat(redis.call('ZRANGE', KEYS[2], 0, -1), ','))
+redis.call('HSET', KEYS[1], 'approved_by', table.concat(redis.call('ZRANGE', KEYS[2], 0, -1), ','),
+  ARGV[7] .. ARGV[1], ARGV[6])
 return redis.call('ZCARD', KEYS[2])
 """
 )
@@ -143,9 +152,17 @@ def confirm_args(
     return keys, args
 
 
-def approve_args(job_id: str, approver: str, digest: str, ttl: int) -> tuple[list[str], list[str | int]]:
+#: the job-store key (bot.ports.JobStore) under which an approver's groups are kept (executor.check_approvals)
+APPROVER_GROUPS = executor.APPROVER_GROUPS
+
+
+def approve_args(
+    job_id: str, approver: str, digest: str, ttl: int, groups: Iterable[str] = ()
+) -> tuple[list[str], list[str | int]]:
+    """One approval; approvers are kept in lower case (people are matched case-insensitively everywhere)."""
     keys = [job_key(job_id), approvals_key(job_id)]
-    return keys, [approver, digest, PHASE_FIELD, Phase.AWAITING_CONFIRMATION.value, ttl]
+    args: list[str | int] = [approver.lower(), digest, PHASE_FIELD, Phase.AWAITING_CONFIRMATION.value, ttl]
+    return keys, [*args, ",".join(sorted(groups)), PROGRESS_PREFIX + APPROVER_GROUPS]
 
 
 def cancel_args() -> list[str]:

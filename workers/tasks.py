@@ -116,13 +116,20 @@ def run(self: Task[Any, Any], job_id: str) -> str:
             raise self.retry(countdown=JOB_RETRY.busy_every, exc=busy) from busy
         raise
     except Exception as error:
-        if isinstance(error, (errors.FluxopsError, Retry)) or _is_celery_control(error):
+        if isinstance(error, Retry) or _is_celery_control(error):
             raise
-        # a bug or an unmapped failure: end the job visibly instead of leaving it for the sweep forever
+        if isinstance(error, errors.FluxopsError) and error.retryable:
+            raise
+        # a bug, an unmapped failure, or an error a use-case let through: end the job visibly instead of
+        # leaving it for the recovery sweep to requeue forever
         log.exception("job %s failed unexpectedly", job_id)
-        failure = errors.FluxopsError(
-            f"fluxops failed unexpectedly ({type(error).__name__})",
-            recommendation="try again; if it repeats, the worker log has the details for your fluxops admins",
+        failure = (
+            error
+            if isinstance(error, errors.FluxopsError)
+            else errors.FluxopsError(
+                f"fluxops failed unexpectedly ({type(error).__name__})",
+                recommendation="try again; if it repeats, the worker log has the details for your fluxops admins",
+            )
         )
         try:
             give_up(record, ports, reporter, failure)

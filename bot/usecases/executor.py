@@ -177,26 +177,38 @@ def decided_cluster(record: JobRecord, ports: JobPorts, command: Command) -> Res
     decision = Decision.from_json(record.decision)
     placed = recheck(ports.policy, decision, command, record.text, resolve=ports.resolve)
     where = None if placed is None else ResolvedCluster(cluster=placed.cluster, alias=placed.alias)
-    if record.confirmed_by and decision.approvals_required and where is not None:
+    if record.confirmed_by and where is not None:
         check_approvals(record, decision, ports, where)
     return where
 
 
+#: where the approve script keeps an approver's groups (workers/job_scripts.APPROVER_GROUPS)
+APPROVER_GROUPS = "approver-groups:"
+
+
 def check_approvals(record: JobRecord, decision: Decision, ports: JobPorts, where: ResolvedCluster) -> None:
-    """A confirmed job the policy wants approved runs only if enough of its approvers still may: each someone
-    other than the one who asked, with the command's role on its cluster under today's policy."""
+    """A confirmed job runs only with the approvals today's policy asks for (at least what intake asked), from
+    people other than the one who asked who still hold the command's role on its cluster (their Slack groups
+    as they were when they approved count)."""
+    required = decision.approvals_required
+    if decision.verb:
+        required = max(required, ports.policy.approvals_required(decision.verb, where.cluster, where.alias)[0])
+    if required <= 0:
+        return
     needed = Role(decision.role)
-    approvers = {a.strip() for a in record.approved_by.split(",") if a.strip()} - {decision.user, record.actor}
-    still = [
-        a
-        for a in sorted(approvers)
-        if (role := ports.policy.role_for(Identity(decision.platform, a), where.cluster, where.alias)) is not None
-        and role.rank >= needed.rank
-    ]
-    if len(still) < decision.approvals_required:
+    asker = {decision.user.casefold(), record.actor.casefold()}
+    approvers = {a.strip().casefold() for a in record.approved_by.split(",") if a.strip()} - asker
+    still = []
+    for approver in sorted(approvers):
+        groups = ports.jobs.get(record.job_id, APPROVER_GROUPS + approver) or ""
+        identity = Identity(decision.platform, approver, frozenset(g for g in groups.split(",") if g))
+        role = ports.policy.role_for(identity, where.cluster, where.alias)
+        if role is not None and role.rank >= needed.rank:
+            still.append(approver)
+    if len(still) < required:
         raise errors.Forbidden(
-            f"`{decision.verb}` on {where.label} needs {decision.approvals_required} approval(s) from people other "
-            f"than the one asking who hold {needed.value} there; it has {len(still)}",
+            f"`{decision.verb}` on {where.label} needs {required} approval(s) from people other than the one "
+            f"asking who hold {needed.value} there; it has {len(still)}",
             recommendation="send the command again and ask for approvals anew",
         )
 
@@ -218,10 +230,12 @@ def refuse(job: Job, command: Command, refusal: errors.FluxopsError) -> Phase:
 
 
 def give_up(record: JobRecord, ports: JobPorts, reporter: Reporter, error: errors.FluxopsError) -> None:
-    """The task layer ran out of retries: end the job Failed, say why, audit it."""
+    """The task layer ran out of retries, or met an error the job did not handle: end the job Failed, say why
+    (privately: a job that is not a command, such as a plan or a push, says it in one line), audit it."""
     parsed = parse(record.text)
-    if not isinstance(parsed, Run):
+    if not isinstance(parsed, Run) or record.kind != "command":
         ports.jobs.put(record.job_id, "phase", Phase.FAILED.value)
+        reporter.private(TextView(f"fluxops could not finish job {record.job_id}: {error.user_text()}", error=True))
         return
     command = parsed.command
     target = command.cluster_target

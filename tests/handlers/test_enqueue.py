@@ -292,12 +292,14 @@ async def test_approvals_come_from_others_and_gate_the_confirm(
     say = DECISION.command_digest
     assert await jobs.confirm(record.job_id, confirmed_by="U123", digest=say) is Confirmation.NEEDS_APPROVALS
     assert await jobs.approve(record.job_id, approver="U123", digest=say) == -3  # not the one who asked
+    assert await jobs.approve(record.job_id, approver="u123", digest=say) == -3  # in no spelling
     assert await jobs.approve(record.job_id, approver="U7", digest=digest("other")) == -1
     assert await jobs.approve(record.job_id, approver="U7", digest=say) == 1
     assert await jobs.approve(record.job_id, approver="U7", digest=say) == 1  # one person counts once
     assert await jobs.confirm(record.job_id, confirmed_by="U123", digest=say) is Confirmation.NEEDS_APPROVALS
     assert await jobs.approve(record.job_id, approver="U8", digest=say) == 2
-    assert RedisJobStore(redis=sync_redis).load(record.job_id).approved_by == "U7,U8"
+    assert await jobs.approve(record.job_id, approver="u7", digest=say) == 2  # people are matched in any case
+    assert RedisJobStore(redis=sync_redis).load(record.job_id).approved_by == "u7,u8"
     assert await jobs.confirm(record.job_id, confirmed_by="U123", digest=say) is Confirmation.CONFIRMED
     assert sync_redis.llen(queue) == 1
     assert await jobs.approve(record.job_id, approver="U9", digest=say) == 0  # no longer waiting
@@ -312,6 +314,7 @@ async def test_approvals_expire(
     say = DECISION.command_digest
     assert await jobs.approve(record.job_id, approver="U7", digest=say) == 1
     # the approval was given two minutes ago: it no longer counts
-    sync_redis.zadd(f"{job_key(record.job_id)}:approvals", {"U7": time.time() - 120})
+    sync_redis.zadd(f"{job_key(record.job_id)}:approvals", {"u7": time.time() - 120})
     assert await jobs.confirm(record.job_id, confirmed_by="U123", digest=say) is Confirmation.NEEDS_APPROVALS
     assert sync_redis.llen(queue) == 0
+    assert RedisJobStore(redis=sync_redis).load(record.job_id).approved_by == ""  # the expired one is gone

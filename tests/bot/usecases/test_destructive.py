@@ -6,7 +6,9 @@ from dataclasses import replace
 
 import pytest
 
+from bot.config_file import ApprovalRule, FluxopsConfig, RoleRule
 from bot.models import Cluster, ClusterRef, ClusterType, FluxConfigSpec, Kustomization
+from bot.policy import Policy
 from bot.views import ConfirmView, Phase, StepState, mention
 from tests.bot.usecases.fakes import CLUSTER, TUTORIAL_APPLIED, TUTORIAL_SPEC, WorkerDied, World
 
@@ -229,3 +231,73 @@ def test_extension_update_changes_it(world: World) -> None:
     extension = world.reporter.last.extension
     assert extension is not None and extension.current_version == "1.18.0"
     assert extension.auto_upgrade_minor_version is False
+
+
+def approvals_policy(*, admins: tuple[str, ...] = ("U123", "U777"), approvals: bool = True) -> Policy:
+    """Admins by name and through the S0OPS group; deletes on flux-demo-arc need one approval (``approvals``)."""
+    rules = [
+        RoleRule.model_validate({"role": "admin", "slack_users": list(admins)}),
+        RoleRule.model_validate({"role": "admin", "slack_groups": ["S0OPS"]}),
+    ]
+    one = ApprovalRule.model_validate({"clusters": {"names": ["flux-demo-arc"]}, "required": 1})
+    return Policy(FluxopsConfig(roles=rules, approvals=[one] if approvals else []))
+
+
+def staged_then_confirmed(world: World, approved_by: str) -> Phase:
+    world.flux.seed(world.ref, TUTORIAL_SPEC, applied=TUTORIAL_APPLIED)
+    assert world.run(DELETE) is Phase.AWAITING_CONFIRMATION
+    staged = world.jobs.records["j-1"]
+    return world.run_record(replace(staged, confirmed_by="U123", approved_by=approved_by))
+
+
+def test_the_staged_view_says_how_many_approvals_it_needs(world: World) -> None:
+    world.policy = approvals_policy()
+    world.flux.seed(world.ref, TUTORIAL_SPEC, applied=TUTORIAL_APPLIED)
+    world.run(DELETE)
+    view = confirm_view(world)
+    assert (view.approvals_required, view.approval_ttl) == (1, 1800)
+
+
+def test_an_approved_delete_runs(world: World) -> None:
+    world.policy = approvals_policy()
+    assert staged_then_confirmed(world, "u777") is Phase.SUCCEEDED
+    assert world.flux.configs == {}
+    assert "approved by u777" in world.audit.entries[-1].result
+
+
+def test_the_worker_refuses_when_an_approver_lost_the_role(world: World) -> None:
+    world.policy = approvals_policy()
+    world.flux.seed(world.ref, TUTORIAL_SPEC, applied=TUTORIAL_APPLIED)
+    assert world.run(DELETE) is Phase.AWAITING_CONFIRMATION
+    world.policy = Policy(
+        FluxopsConfig(
+            roles=[RoleRule.model_validate({"role": "admin", "slack_users": ["U123"]})],
+            approvals=approvals_policy()._approvals,
+        )
+    )  # type: ignore[attr-defined]
+    staged = world.jobs.records["j-1"]
+    assert world.run_record(replace(staged, confirmed_by="U123", approved_by="u777")) is Phase.FAILED
+    assert world.flux.writes() == []
+    assert world.audit.entries[-1].result.startswith("refused: `config delete` on flux-demo-arc needs 1 approval")
+
+
+def test_the_requester_never_counts_and_group_roles_of_approvers_do(world: World) -> None:
+    world.policy = approvals_policy()
+    assert staged_then_confirmed(world, "u123") is Phase.FAILED  # their own approval, however it got there
+    assert world.flux.writes() == []
+
+
+def test_an_approver_whose_role_comes_from_a_group_counts(world: World) -> None:
+    world.policy = approvals_policy()
+    world.jobs.put("j-1", "approver-groups:u555", "S0OPS")
+    assert staged_then_confirmed(world, "u555") is Phase.SUCCEEDED
+
+
+def test_a_rule_added_after_staging_still_applies(world: World) -> None:
+    world.policy = approvals_policy(approvals=False)
+    world.flux.seed(world.ref, TUTORIAL_SPEC, applied=TUTORIAL_APPLIED)
+    assert world.run(DELETE) is Phase.AWAITING_CONFIRMATION  # staged when no approvals were needed
+    world.policy = approvals_policy()
+    staged = world.jobs.records["j-1"]
+    assert world.run_record(replace(staged, confirmed_by="U123")) is Phase.FAILED
+    assert world.flux.writes() == []
