@@ -129,3 +129,6 @@ class CommentInfo:
     ref: CommentRef
     author: str  # login / unique name
     body: str
+    #: when the host says it was written, and its text last changed (epoch seconds; 0 when it does not say)
+    published: float = 0.0
+    edited: float = 0.0

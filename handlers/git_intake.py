@@ -77,6 +77,11 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+def _number(value: str) -> str:
+    """``"0007"`` -> ``"7"``; anything that is not a number as it is."""
+    return str(int(value)) if value.strip().isdigit() else value
+
+
 def epoch(iso: str) -> float:
     """``2026-12-03T09:05:20Z`` -> epoch seconds; 0 when missing or unreadable (no age check then)."""
     try:
@@ -291,9 +296,11 @@ class GitIntake:
         Commands from comments are deduplicated by (repository, comment, body digest) for good: the same
         signed comment delivered again, under any delivery id, runs once.
         """
-        repo = event.repo.id or event.repo.full_name
-        # Azure DevOps numbers comments within their thread: the thread is part of the comment's name
-        where = f"{event.thread_id}/{event.comment_id}" if event.thread_id else event.comment_id
+        # the comment's name, spelled one way whatever the (on Azure DevOps, unsigned) payload wrote: GUIDs in
+        # lower case, numbers without leading zeros; Azure DevOps numbers comments within their thread
+        repo = (event.repo.id or event.repo.full_name).casefold()
+        comment = _number(event.comment_id)
+        where = f"{_number(event.thread_id)}/{comment}" if event.thread_id else comment
         once = f"comment:{event.repo.provider}:{repo}:{where}:{event.body_digest}"
         authority = self.authority
         if authority is None:  # no policy wired (tests of the receivers alone): every comment is refused later

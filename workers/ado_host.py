@@ -465,7 +465,14 @@ class AzureDevOpsHost:
                 f"reading comment {ref.id} of pull request !{number} of {repo.label}: the comment was deleted",
                 recommendation="nothing to do: a deleted comment runs nothing",
             )
-        return CommentInfo(ref=ref, author=_unique_name(body.get("author")), body=str(body.get("content") or ""))
+        published, edited = _when(body.get("publishedDate")), _when(body.get("lastContentUpdatedDate"))
+        return CommentInfo(
+            ref=ref,
+            author=_unique_name(body.get("author")),
+            body=str(body.get("content") or ""),
+            published=published.timestamp() if published else 0.0,
+            edited=edited.timestamp() if edited else 0.0,
+        )
 
     def acknowledge(self, repo: RepoRef, number: int, ref: CommentRef) -> None:
         self._call(

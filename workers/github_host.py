@@ -503,7 +503,10 @@ class GitHubHost:
         doing = f"reading comment {ref.id} on pull request #{number} of {repo.full_name}"
         with self._call(doing, repo, missing=f"comment {ref.id} in {repo.full_name}"):
             comment = self._repo(repo).get_issue(number).get_comment(int(ref.id))
-            return CommentInfo(ref=ref, author=comment.user.login if comment.user else "", body=comment.body or "")
+            written = comment.created_at.timestamp() if comment.created_at else 0.0
+            return CommentInfo(
+                ref=ref, author=comment.user.login if comment.user else "", body=comment.body or "", published=written
+            )
 
     def acknowledge(self, repo: RepoRef, number: int, ref: CommentRef) -> None:
         doing = f"reacting to comment {ref.id} on pull request #{number} of {repo.full_name}"

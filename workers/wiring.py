@@ -181,6 +181,7 @@ class Wiring:
             claims=self.claims,
             confirm_staged=self.staged.confirm,
             approve_staged=self.staged.approve,
+            comment_max_age=self.settings.comment_max_age,
             cancel_staged=self.staged.cancel,
             keys=self.keys,
             key_maker=self.key_maker,

@@ -103,6 +103,8 @@ class JobPorts:
     checkpoint: Callable[[str, str], None] = lambda job_id, step: None
     #: epoch seconds (key ages, rotation schedule)
     wall_clock: Callable[[], float] = time.time
+    #: a PR comment the host says was written longer than this before intake received it is not run
+    comment_max_age: float = 600.0
     heartbeat: Callable[[str], None] = lambda job_id: None
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic

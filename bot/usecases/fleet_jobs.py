@@ -294,7 +294,7 @@ class FleetJob:
         """Check the comment that asked is still as delivered and show it was seen; False when it is gone or
         forged; CommentChanged when it was edited since (the caller refuses)."""
         assert isinstance(self.event, CommentEvent)
-        current = reread(self.host, self.event)
+        current = reread(self.host, self.event, received_at=self.record.created_at, max_age=self.ports.comment_max_age)
         if current is None:
             return False
         parsed = parse(current.body, comment=True)

@@ -75,7 +75,7 @@ def run(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
     event = CommentEvent.from_json(record.event)
     host = ports.git_host(event.repo.provider)
     try:
-        current = reread(host, event)
+        current = reread(host, event, received_at=record.created_at, max_age=ports.comment_max_age)
     except CommentChanged as changed:
         audit_refusal(ports.audit, record, changed.message)
         return _refuse(ports, record, reporter, changed.user_text())

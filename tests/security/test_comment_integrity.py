@@ -21,8 +21,9 @@ import redis
 import requests
 
 from cli.chat import Chat
-from sandbox.stack import GITHUB_ADMIN, GITHUB_FLEET, GITHUB_OPERATOR, YOU, Stack
-from tests.scenarios.git_helpers import github, wait_for
+from sandbox.stack import ADO_ADMIN, ADO_FLEET, GITHUB_ADMIN, GITHUB_FLEET, GITHUB_OPERATOR, YOU, Stack
+from tests.scenarios.git_helpers import ado, github, wait_for
+from tests.scenarios.test_git_pull_requests import ado_bodies
 from tests.security.conftest import ArmWrites, refusals
 
 TUTORIAL = "https://github.com/Azure/gitops-flux2-kustomize-helm-mt"
@@ -204,4 +205,64 @@ def test_a_renamed_login_does_not_carry_its_roles(
     answer = requests.post(f"{stack.web_url}/webhooks/github", data=body, headers=headers, timeout=10)
     assert answer.status_code == 202 and "is not the account fluxops knew" in answer.text
     assert refusals(redis_client, "renamed login")
+    assert arm_writes.since() == []
+
+
+def test_an_old_azure_devops_comment_sent_again_does_not_run(
+    stack: Stack, configured: str, arm_writes: ArmWrites, redis_client: redis.Redis
+) -> None:
+    """Azure DevOps signs nothing: with the hook password, anyone can send an old comment's event again, with
+    the dates left out and the ids spelled otherwise. The comment's name is normalized, and its age and edits
+    are read from Azure DevOps itself."""
+    opened = ado(
+        stack,
+        "POST",
+        "pulls",
+        repo=ADO_FLEET,
+        source="replay-notes",
+        target="main",
+        title="Notes",
+        author=ADO_ADMIN,
+        files={"NOTES.md": "notes\n"},
+    )
+    pr_id = int(opened["id"])
+    asked = ado(
+        stack,
+        "POST",
+        "comment",
+        repo=ADO_FLEET,
+        id=pr_id,
+        author=ADO_ADMIN,
+        content=f"/flux status {configured} -c {CLUSTER}",
+    )
+    original = next(d for d in stack.ado.deliveries() if d.notification_id == asked["notification"])
+    forged = json.loads(original.body)
+    comment = forged["resource"]["comment"]
+    comment.pop("publishedDate", None)
+    comment.pop("lastContentUpdatedDate", None)
+    forged["resource"]["pullRequest"]["repository"]["id"] = forged["resource"]["pullRequest"]["repository"][
+        "id"
+    ].upper()
+    auth = (stack.ado_hook_user, stack.ado_hook_password)
+    url = f"{stack.web_url}/webhooks/azure-devops"
+
+    def send(notification: int) -> dict[str, Any]:
+        forged["notificationId"] = notification
+        answer = requests.post(url, json=forged, auth=auth, timeout=10)
+        assert answer.status_code == 202, answer.text
+        result: dict[str, Any] = answer.json()
+        return result
+
+    assert send(900_001)["duplicate"] is True  # the same comment, however its ids are spelled
+
+    # a month later the dedupe key is gone: Azure DevOps itself says the comment is an hour old
+    thread = stack.ado.org.pull(pr_id).threads[int(asked["thread_id"])]
+    hour_ago = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    thread.comments[int(asked["comment_id"])].published = hour_ago
+    thread.comments[int(asked["comment_id"])].updated = hour_ago
+    for key in redis_client.scan_iter("fluxops:dedupe:comment:azure-devops:*"):
+        redis_client.delete(key)
+    assert send(900_002)["duplicate"] is False
+    wait_for("the late comment to be refused", lambda: refusals(redis_client, "before it reached fluxops"))
+    wait_for("the refusal on the PR", lambda: [b for b in ado_bodies(stack, pr_id) if "before it reached fluxops" in b])
     assert arm_writes.since() == []
