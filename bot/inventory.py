@@ -15,9 +15,10 @@ config problem (``problems()``), raised when someone uses it.
 from __future__ import annotations
 
 import contextlib
+import copy
 import difflib
 import fnmatch
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -139,6 +140,20 @@ class Inventory:
         return Cluster(ref, UNKNOWN_LOCATION, {})
 
     # -- reading ---------------------------------------------------------------------------------
+
+    def seen_by(self, may_see: Callable[[Resolved], bool]) -> Inventory:
+        """This inventory with only the clusters ``may_see`` keeps: names, aliases, ambiguities and
+        did-you-mean suggestions in it tell nothing about the others (resolving at intake uses it)."""
+        kept = [e for e in self._entries if may_see(e)]
+        keys = {_key(e.cluster.ref) for e in kept}
+        other = copy.copy(self)
+        other._entries = kept
+        other._by_key = {k: v for k, v in self._by_key.items() if k in keys}
+        other._by_alias = {a: r for a, r in self._by_alias.items() if _key(r.cluster.ref) in keys}
+        other._aliases = {a: spec for a, spec in self._aliases.items() if a.casefold() in other._by_alias}
+        other._discovered = tuple(c for c in self._discovered if _key(c.ref) in keys)
+        other._broken = {}  # a broken alias's message names the clusters it could mean
+        return other
 
     def all(self) -> list[Resolved]:
         """Every cluster, sorted by name then resource group, with merged tags and its alias."""

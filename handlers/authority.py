@@ -64,9 +64,13 @@ class EdgeAuthority:
         resolve: Resolve = Inventory([]).resolve
         if command.cluster_target is not None:
             try:
-                resolve = (await self.inventory()).resolve
+                inventory = await self.inventory()
             except FluxopsError as error:
                 resolve = _raising(error)
+            else:
+                # resolved among the clusters this person may see: no name, alias or ambiguity of the others
+                visible = inventory.seen_by(lambda e: self.policy.role_for(identity, e.cluster, e.alias) is not None)
+                resolve = visible.resolve
         return decide(self.policy, identity, command, text, resolve=resolve, comment_digest=comment_digest)
 
     async def rate_limited(self, who: str, what: str) -> int | None:

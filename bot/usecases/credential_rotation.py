@@ -34,6 +34,8 @@ def rotate_credential(job: Job, ref: str) -> None:
             f"no configuration was given `--https-key-ref {ref}` through fluxops",
             recommendation="fluxops re-hands a credential only to configurations it created or updated with it",
         )
+    # authorized over every configuration that was given it, before anything about them is said
+    authorize_users(job, use.users)
     users, left_out = _in_scope(job, use)
     if not users:
         raise refuse(
@@ -43,7 +45,6 @@ def rotate_credential(job: Job, ref: str) -> None:
             f"give them a credential scoped to where they read now (`/flux config update NAME -c CLUSTER "
             f"--https-user USER --https-key-ref REF`), or ask a fluxops admin to widen `credentials.{ref}`",
         )
-    authorize_users(job, users)
     with job.ports.locks.hold(f"credential/{ref}", job.job_id):
         CredentialRotation(job, ref, users, left_out).run()
 

@@ -185,9 +185,19 @@ def authorize_users(job: Job, users: Sequence[KeyUser]) -> None:
         identity = Decision.from_json(record.decision).identity
     else:
         identity = Identity(POLICY_PLATFORM.get(record.platform, record.platform), record.actor)
+    hidden = 0
     for user in users:
         resolved = job.ports.resolve(ClusterTarget(user.cluster_id))
+        if job.ports.policy.role_for(identity, resolved.cluster, resolved.alias) is None:
+            hidden += 1  # not named: this person may not learn which clusters they are
+            continue
         job.ports.policy.require(identity, Role.OPERATOR, resolved.cluster, resolved.alias, "key rotate")
+    if hidden:
+        raise errors.Forbidden(
+            f"it is also used on {hidden} cluster(s) you have no role on; `key rotate` needs operator on "
+            "every cluster that uses it",
+            recommendation="ask a fluxops admin to rotate it",
+        )
 
 
 @contextmanager

@@ -115,3 +115,18 @@ def test_a_cluster_gone_from_the_inventory_is_said_plainly() -> None:
     with pytest.raises(errors.NotFound, match="no longer in the inventory"):
         recheck(POLICY, decision, command(decision.text), decision.text, resolve=Inventory([PROD]).resolve)
     assert ClusterTarget(decision.target_id).cluster.startswith("/subscriptions/")
+
+
+def test_resolving_among_the_clusters_one_may_see_names_no_other() -> None:
+    twin = Cluster(ClusterRef(SUB, "rg-secret", ClusterType.MANAGED, "aks-prod"), "weu", {"env": "secret"})
+    everything = Inventory([ARC, PROD, twin])
+    rules = policy({"role": "viewer", "slack_users": ["UALICE"], "clusters": {"resource_groups": ["rg"]}})
+    seen = everything.seen_by(lambda e: rules.role_for(ALICE, e.cluster, e.alias) is not None)
+    # in the whole inventory the name is ambiguous, and the answer would name the secret resource group
+    with pytest.raises(errors.InvalidRequest, match="rg-secret"):
+        everything.resolve(ClusterTarget("aks-prod"))
+    assert seen.resolve(ClusterTarget("aks-prod")).cluster == PROD
+    assert sorted(e.cluster.ref.name for e in seen.all()) == ["aks-prod", "arc-dev"]
+    with pytest.raises(errors.NotFound) as hidden:
+        seen.resolve(ClusterTarget(twin.ref.arm_id))
+    assert "rg-secret" not in str(hidden.value.user_text()).replace(twin.ref.arm_id, "")
