@@ -122,6 +122,15 @@ class SlackIntake:
     async def identity(self, user: str, client: AsyncWebClient) -> Identity:
         return Identity("slack", user, await self.groups.groups_of(user, client))
 
+    async def identity_or_named(self, user: str, client: AsyncWebClient) -> tuple[Identity, str]:
+        """Who asks; when Slack cannot say who is in the policy's groups, the person as named alone (a role
+        given through a group is then not seen, never assumed) and a note saying so for a refusal."""
+        try:
+            return await self.identity(user, client), ""
+        except GroupLookupFailed as failed:
+            note = f" (and {failed.message}, so a role given through a Slack user group was not seen: try again)"
+            return Identity("slack", user), note
+
     async def team_allowed(self, team: str, enterprise: str, client: AsyncWebClient) -> bool:
         """Whether a request from workspace ``team`` (or Enterprise Grid ``enterprise``) is taken."""
         if not self._allowed_teams:
@@ -134,7 +143,11 @@ class SlackIntake:
             self._allowed_teams = frozenset(own)
         return bool(team) and (team in self._allowed_teams or (bool(enterprise) and enterprise in self._allowed_teams))
 
-    async def _refuse(self, ack: Ack, user: str, channel: str, text: str, reason: str, cluster: str = "") -> None:
+    async def _refuse(
+        self, ack: Ack, user: str, channel: str, text: str, reason: str, cluster: str = "", *, shown: str = ""
+    ) -> None:
+        """Audit the refusal (``reason``) and answer it (``shown``: the reason with what to do, by default
+        the reason alone)."""
         await self.authority.audit_refusal(
             actor=f"slack:{user}",
             origin=f"slack:{channel}" if channel else "slack",
@@ -142,7 +155,7 @@ class SlackIntake:
             cluster=cluster,
             reason=reason,
         )
-        await ack(**_ack_args(render(TextView(reason, error=True))))
+        await ack(**_ack_args(render(TextView(shown or reason, error=True))))
 
     async def on_command(self, ack: Ack, command: dict[str, Any], client: AsyncWebClient) -> None:
         text = str(command.get("text") or "")
@@ -173,15 +186,17 @@ class SlackIntake:
         if wait is not None:
             await self._refuse(ack, user, channel, text, rate_message(wait, self.authority.rate_limit))
             return
+        identity, unseen_groups = await self.identity_or_named(user, client)
         try:
-            identity = await self.identity(user, client)
             decision = await self.authority.decide(identity, parsed.command, text)
         except FluxopsError as error:
             await ack(**_ack_args(render(TextView(error.user_text(), error=True))))
             return
         if not decision.allowed:
             target = parsed.command.cluster_target
-            await self._refuse(ack, user, channel, text, decision.reason, str(target) if target else "")
+            reason = decision.reason + unseen_groups
+            shown = f"{reason} — {decision.recommendation}" if decision.recommendation else reason
+            await self._refuse(ack, user, channel, text, reason, str(target) if target else "", shown=shown)
             return
         record = JobRecord(
             job_id=new_job_id(),

@@ -47,9 +47,17 @@ def server_time(client: redis.Redis) -> float:
 class RedisJobStore:
     """Job records, their progress, and which jobs are alive."""
 
+    _PUT_SCRIPT = """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if redis.call('TTL', KEYS[1]) < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+end
+"""
+
     def __init__(self, *, redis: redis.Redis, ttl_seconds: int = JOB_TTL_SECONDS) -> None:
         self._redis = redis
         self._ttl = ttl_seconds
+        self._put = redis.register_script(self._PUT_SCRIPT)
         self._heartbeat = redis.register_script(_HEARTBEAT)
 
     def load(self, job_id: str) -> JobRecord:
@@ -68,11 +76,9 @@ class RedisJobStore:
         return None if value is None else as_text(value)
 
     def put(self, job_id: str, key: str, value: str) -> None:
-        name = job_key(job_id)
-        with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(name, PROGRESS_PREFIX + key, value)
-            pipe.expire(name, self._ttl, nx=True)  # never lengthens a short-lived (refused) job's record
-            pipe.execute()
+        # one script: the field, and a life only for a record that has none (a refused job's short life is
+        # never lengthened); EXPIRE NX would do it too, but needs Redis 7
+        self._put(keys=[job_key(job_id)], args=[PROGRESS_PREFIX + key, value, self._ttl])
 
     def phase(self, job_id: str) -> str | None:
         """The job's phase (a bot.views.Phase value), or None for an unknown job."""

@@ -101,7 +101,7 @@ def run(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
     try:
         decision = Decision.from_json(record.decision)
         if not decision.allowed:
-            raise errors.Forbidden(decision.reason)
+            raise errors.Forbidden(decision.reason, recommendation=decision.recommendation)
         if isinstance(command, (ConfirmJob, ApproveJob, CancelJob)):
             return _answer_staged(record, ports, reporter, host, current, command)
         repository_access(host, current, Permission.WRITE if command.mutates else Permission.READ, command.verb)

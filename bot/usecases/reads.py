@@ -65,7 +65,7 @@ def audit(job: Job, command: Audit) -> None:
     def shown(entry: AuditEntry) -> bool:
         names = [n.strip() for n in entry.cluster.split(",") if n.strip()]
         if not names:
-            return admin or (identity is not None and entry.actor == f"{identity.platform}:{identity.user}")
+            return admin or entry.actor.casefold() == job.record.actor_id.casefold()  # their own
         return all(job.may_see_named(name) for name in names)
 
     visible = tuple(e for e in entries if shown(e))[: command.limit]
