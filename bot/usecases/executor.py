@@ -223,9 +223,9 @@ def refuse(job: Job, command: Command, refusal: errors.FluxopsError) -> Phase:
         recommendation=refusal.recommendation,
         code=refusal.code,
     )
+    audit_refusal(job.ports.audit, job.record, refusal.message, cluster=label)  # on record before anyone is told
     job.show(phase=Phase.FAILED, note="", error=info)
     job.reporter.private(job.view)
-    audit_refusal(job.ports.audit, job.record, refusal.message, cluster=label)
     return Phase.FAILED
 
 

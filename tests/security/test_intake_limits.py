@@ -121,5 +121,10 @@ def test_only_an_admin_unlocks_a_cluster_a_pull_request_holds(
 
     assert chat_as(YOU).run("/flux unlock flux-demo-aks") == 0
     assert redis_client.get(f"fluxops:claim:{cluster}") is None
-    done = [e for e in audit_entries(redis_client) if "/flux unlock" in e["command"] and e["result"] == "succeeded"]
-    assert done and done[0]["actor"] == f"slack:{YOU}"
+    done = wait_for(  # the audit entry is written just after the message says Succeeded
+        "the unlock's audit entry",
+        lambda: [
+            e for e in audit_entries(redis_client) if "/flux unlock" in e["command"] and e["result"] == "succeeded"
+        ],
+    )
+    assert done[0]["actor"] == f"slack:{YOU}"
