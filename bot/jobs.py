@@ -16,6 +16,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from enum import IntEnum
 
+#: the job-store key (bot.ports.JobStore) under which the approve script keeps an approver's Slack groups
+APPROVER_GROUPS = "approver-groups:"
+
 
 class Confirmation(IntEnum):
     """What a Confirm press (or `/flux confirm`) did to a staged job; true only when it was enqueued."""

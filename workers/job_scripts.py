@@ -14,8 +14,7 @@ from collections.abc import Iterable
 import redis
 from celery import Celery
 
-from bot.jobs import Confirmation, JobRecord
-from bot.usecases import executor
+from bot.jobs import APPROVER_GROUPS, Confirmation, JobRecord
 from bot.views import Phase
 from workers.redis_jobs import ACTIVE_JOBS_KEY, PHASE_FIELD, PROGRESS_PREFIX, job_key
 from workers.task_message import JOB_TASK, queue_key, task_message
@@ -150,10 +149,6 @@ def confirm_args(
         digest,
     ]
     return keys, args
-
-
-#: the job-store key (bot.ports.JobStore) under which an approver's groups are kept (executor.check_approvals)
-APPROVER_GROUPS = executor.APPROVER_GROUPS
 
 
 def approve_args(

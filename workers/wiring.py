@@ -27,8 +27,8 @@ from bot.models import Cluster
 from bot.policy import Policy
 from bot.ports import GitHost, Reporter
 from bot.settings import Settings
-from bot.usecases import JobPorts, ResolvedCluster, WatchPolicy
-from bot.usecases.key_rotation import SCHEDULE
+from bot.usecases.context import JobPorts, ResolvedCluster, WatchPolicy
+from bot.usecases.key_switching import SCHEDULE
 from bot.views import ClusterRow
 from workers.ado_host import AzureDevOpsHost, ado_host_from_settings
 from workers.audit_log import RedisAuditLog

@@ -1,6 +1,6 @@
-"""Use-cases: what a job does, written against bot.ports only (Celery tasks call ``run_job``)."""
+"""Use-cases: what a job does, written against bot.ports only.
 
-from bot.usecases.context import JobPorts, ResolvedCluster, WatchPolicy
-from bot.usecases.executor import run_job
-
-__all__ = ["JobPorts", "ResolvedCluster", "WatchPolicy", "run_job"]
+The Celery task calls ``bot.usecases.dispatch.run``, which picks the use-case by the job's kind; what a job
+may touch is ``bot.usecases.context.JobPorts``. Nothing is imported here, so importing one use-case module
+(the web process needs ``comments``) does not load them all.
+"""

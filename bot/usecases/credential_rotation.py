@@ -20,7 +20,7 @@ from bot.models import ProtectedSettings, Secret
 from bot.scopes import repository_name
 from bot.usecases.context import Job
 from bot.usecases.deploy_keys import registry
-from bot.usecases.key_rotation import RotationFailed, Switching, authorize_users, tell_team
+from bot.usecases.key_switching import RotationFailed, Switching, authorize_users, tell_team
 from bot.usecases.refusals import audit_refusal
 from bot.usecases.scope_checks import credential_problem, current_url, refuse
 from bot.views import ErrorInfo, Phase

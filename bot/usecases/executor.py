@@ -51,12 +51,22 @@ from bot.commands import (
 )
 from bot.decision import Decision, Unseen, recheck
 from bot.grammar import parse
-from bot.jobs import JobRecord
+from bot.jobs import APPROVER_GROUPS, JobRecord
 from bot.policy import Identity
 from bot.ports import Reporter
 from bot.redact import redact
-from bot.usecases import configs, deploy_keys, extensions, key_rotation, reads, unlock, watches
+from bot.usecases import (
+    configs,
+    credential_rotation,
+    deploy_keys,
+    extensions,
+    key_rotation,
+    reads,
+    unlock,
+    watches,
+)
 from bot.usecases.context import Job, JobPorts, ResolvedCluster
+from bot.usecases.key_switching import SCHEDULE
 from bot.usecases.refusals import audit_refusal
 from bot.views import AuditEntry, ErrorInfo, Phase, StepState, TextView
 
@@ -136,7 +146,10 @@ def run_job(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
         elif isinstance(command, WatchList):
             watches.watch_list(job, command, where)
         elif isinstance(command, KeyRotate):
-            key_rotation.rotate(job, command, where)
+            if command.credential is not None:
+                credential_rotation.rotate_credential(job, command.credential)
+            else:
+                key_rotation.rotate(job, command, where)
         elif isinstance(command, KeyStatus):
             deploy_keys.key_status(job, command, where)
         elif type(command) in CLUSTER_HANDLERS and where is not None:
@@ -166,7 +179,7 @@ def decided_cluster(record: JobRecord, ports: JobPorts, command: Command) -> Res
 
     Scheduled jobs (beat) have no person behind them and name their cluster themselves.
     """
-    if record.platform == key_rotation.SCHEDULE:
+    if record.platform == SCHEDULE:
         target = command.cluster_target
         return ports.resolve(target) if target is not None else None
     if not record.decision:
@@ -180,10 +193,6 @@ def decided_cluster(record: JobRecord, ports: JobPorts, command: Command) -> Res
     if record.confirmed_by and where is not None:
         check_approvals(record, decision, ports, where)
     return where
-
-
-#: where the approve script keeps an approver's groups (workers/job_scripts.APPROVER_GROUPS)
-APPROVER_GROUPS = "approver-groups:"
 
 
 def check_approvals(record: JobRecord, decision: Decision, ports: JobPorts, where: ResolvedCluster) -> None:

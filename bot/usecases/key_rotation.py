@@ -21,32 +21,30 @@ channel and in the policy's ``deploy_keys.channel``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
-from datetime import timedelta
 
 from bot import errors
-from bot.commands import ClusterTarget, KeyRotate, Role
+from bot.commands import KeyRotate
 from bot.config_file import parse_cluster_id
-from bot.decision import Decision
 from bot.deploy_keys import ACTIVE, DeployKeyRecord, KeyUser, key_id_for
 from bot.gitevents import GITHUB
-from bot.models import FluxConfigPatch, FluxConfigState, ProtectedSettings
-from bot.policy import Identity
+from bot.models import ProtectedSettings
 from bot.repo_urls import canonical_repo
-from bot.usecases.comments import POLICY_PLATFORM
-from bot.usecases.configs import lock_key
 from bot.usecases.context import Job, ResolvedCluster
 from bot.usecases.deploy_keys import KeyRepository, key_repository, key_title, make_key, private_half, registry
-from bot.usecases.push_trace import arm_time
-from bot.usecases.watch import failing_objects
-from bot.views import ErrorInfo, Phase, StepState, TextView
+from bot.usecases.key_switching import (
+    RECHECK_INTERVALS,
+    SCHEDULE,
+    RotationFailed,
+    Switching,
+    authorize_users,
+    still_fetching,
+    tell_team,
+)
+from bot.views import ErrorInfo, Phase, StepState
 
-#: the platform of jobs the beat task starts (scheduled rotations): no person to authorize
-SCHEDULE = "schedule"
-#: a recheck proves a fetch after the revoke by this many fetch intervals of Ready reports
-_RECHECK_INTERVALS = 1.5
 #: waits longer than this give the worker back and resume later (Celery retries the job)
 _LONGEST_IN_PROCESS_WAIT = 60.0
 
@@ -75,20 +73,8 @@ class AlreadyRotated(Exception):
     """A scheduled rotation found its key gone: someone rotated it meanwhile; nothing to do."""
 
 
-class RotationFailed(Exception):
-    """Verification failed: roll back. ``reason`` says what Flux reported (safe to show)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 def rotate(job: Job, command: KeyRotate, where: ResolvedCluster | None) -> None:
-    if command.credential is not None:
-        from bot.usecases.credential_rotation import rotate_credential
-
-        rotate_credential(job, command.credential)
-        return
+    """Rotate the deploy key ``command`` names (HTTPS credentials: bot.usecases.credential_rotation)."""
     try:
         plan = _plan(job, command, where)
     except AlreadyRotated as gone:
@@ -175,31 +161,6 @@ def _authorize(job: Job, plan: Plan) -> None:
     authorize_users(job, [user for user, _ in plan.users])
 
 
-def authorize_users(job: Job, users: Sequence[KeyUser]) -> None:
-    """An operator of every cluster whose configurations switch keys (the beat task needs no one)."""
-    record = job.record
-    if record.platform == SCHEDULE:
-        return
-    # who intake decided it was, with the Slack user groups it expanded (roles through a group count here too)
-    if record.decision:
-        identity = Decision.from_json(record.decision).identity
-    else:
-        identity = Identity(POLICY_PLATFORM.get(record.platform, record.platform), record.actor)
-    hidden = 0
-    for user in users:
-        resolved = job.ports.resolve(ClusterTarget(user.cluster_id))
-        if job.ports.policy.role_for(identity, resolved.cluster, resolved.alias) is None:
-            hidden += 1  # not named: this person may not learn which clusters they are
-            continue
-        job.ports.policy.require(identity, Role.OPERATOR, resolved.cluster, resolved.alias, "key rotate")
-    if hidden:
-        raise errors.Forbidden(
-            f"it is also used on {hidden} cluster(s) you have no role on; `key rotate` needs operator on "
-            "every cluster that uses it",
-            recommendation="ask a fluxops admin to rotate it",
-        )
-
-
 @contextmanager
 def _holding(job: Job, plan: Plan) -> Iterator[None]:
     """One rotation per key at a time."""
@@ -210,87 +171,6 @@ def _holding(job: Job, plan: Plan) -> Iterator[None]:
 
 
 # -- the rotation -----------------------------------------------------------------------------------
-
-
-class Switching:
-    """Steps that switch configurations to other protected settings and verify their fetches, recorded
-    in the job store under ``rot:`` so a resumed job skips what is done."""
-
-    def __init__(self, job: Job) -> None:
-        self.job = job
-        self.ports = job.ports
-
-    def _get(self, key: str) -> str | None:
-        return self.ports.jobs.get(self.job.job_id, f"rot:{key}")
-
-    def _put(self, key: str, value: str) -> None:
-        self.ports.jobs.put(self.job.job_id, f"rot:{key}", value)
-
-    def _done(self, key: str) -> bool:
-        return self.job.done(f"rot:{key}")
-
-    def _mark(self, key: str) -> None:
-        self.job.mark_done(f"rot:{key}")
-
-    def _started(self, tag: str) -> bool:
-        return self._done(tag) or self.ports.jobs.get(self.job.job_id, f"token:rot-{tag}") is not None
-
-    def _checkpoint(self, step: str) -> None:
-        self.ports.checkpoint(self.job.job_id, f"rotate.{step}")
-
-    def _switch(
-        self, index: int, user: KeyUser, protected: ProtectedSettings, text: str, *, back: bool = False
-    ) -> None:
-        tag = f"{'back' if back else 'switch'}:{index}"
-        if self._done(tag):
-            return
-        job = self.job
-        cluster = parse_cluster_id(user.cluster_id)
-        job.step(text)
-        with self.ports.locks.hold(lock_key(cluster, user.config), job.job_id):
-            if self._get(f"since:{tag}") is None:
-                before = self.ports.flux.get(cluster, user.config)
-                self._put(f"since:{tag}", before.status_updated_at or "")
-            patch = FluxConfigPatch(protected=protected)
-            job.operation(
-                f"rot-{tag}", lambda: self.ports.flux.begin_update(cluster, user.config, patch), self.ports.flux.resume
-            )
-        self._mark(tag)
-        job.finish_step(text)
-
-    def _verify(self, index: int, user: KeyUser, after: str, text: str) -> None:
-        tag = f"verify-{after}:{index}"
-        if self._done(tag):
-            return
-        job = self.job
-        job.step(text)
-        since = self._get(f"since:{after}:{index}") or ""
-        cluster = parse_cluster_id(user.cluster_id)
-        deadline = self.ports.clock() + self.ports.watch.timeout
-        delay = self.ports.watch.first
-        while True:
-            self.ports.heartbeat(job.job_id)
-            state = self.ports.flux.get(cluster, user.config)
-            verdict = fetched_since(state, since)
-            if verdict is None and state.provisioning_state == "Succeeded":
-                # A source that stays Ready keeps its transition time: an interval and a half of Ready
-                # reports after the switch also proves a fetch with what was switched in.
-                intervals = _RECHECK_INTERVALS / self.ports.watch.flux_time_scale
-                verdict = still_fetching(state, since, intervals) or None
-            if verdict is True:
-                break
-            if isinstance(verdict, str):
-                job.step(text, StepState.FAILED)
-                raise RotationFailed(f"{user.shown()} could not fetch with the {after_word(after)} key: {verdict}")
-            if self.ports.clock() >= deadline:
-                job.step(text, StepState.FAILED)
-                raise RotationFailed(
-                    f"{user.shown()} reported no fetch within {int(self.ports.watch.timeout)} s of the switch"
-                )
-            self.ports.sleep(delay)
-            delay = min(delay * self.ports.watch.factor, self.ports.watch.longest)
-        self._mark(tag)
-        job.finish_step(text)
 
 
 class Rotation(Switching):
@@ -402,7 +282,7 @@ class Rotation(Switching):
             for index in list(waiting):
                 user = self.plan.users[index][0]
                 state = self.ports.flux.get(parse_cluster_id(user.cluster_id), user.config)
-                verdict = still_fetching(state, since[index], _RECHECK_INTERVALS / self.ports.watch.flux_time_scale)
+                verdict = still_fetching(state, since[index], RECHECK_INTERVALS / self.ports.watch.flux_time_scale)
                 if isinstance(verdict, str):
                     job.step(text, StepState.FAILED)
                     raise RotationFailed(f"{user.shown()} failed to fetch after the old key was revoked: {verdict}")
@@ -494,62 +374,3 @@ class Rotation(Switching):
         job.show(phase=Phase.FAILED, note="", error=error)
         job.reporter.private(job.view)
         tell_team(job, f"Deploy key rotation of {self.repo.full_name} failed and was rolled back: {error.message}")
-
-
-def tell_team(job: Job, text: str) -> None:
-    """Say it in the policy's ``deploy_keys.channel`` too, unless the job already reports there."""
-    channel = job.ports.key_policy.channel
-    if not channel or channel == job.record.channel or job.ports.channel_reporter is None:
-        return
-    job.ports.channel_reporter(job.record, channel).private(TextView(text, error=True))
-
-
-def after_word(after: str) -> str:
-    return "new" if after == "switch" else "old"
-
-
-# -- reading what Flux reports ----------------------------------------------------------------------
-
-
-def _source(state: FluxConfigState) -> object | None:
-    kind = "GitRepository"
-    return next((o for o in state.statuses if o.kind == kind and o.name == state.name), None) or next(
-        (o for o in state.statuses if o.kind == kind), None
-    )
-
-
-def fetched_since(state: FluxConfigState, since: str) -> bool | str | None:
-    """True: the source became Ready after ``since`` (a fetch with what was switched in); a str: a fetch
-    after ``since`` failed (what Flux says); None: nothing to tell yet."""
-    if state.provisioning_state in ("Failed", "Canceled"):
-        return f"Azure reports provisioning {state.provisioning_state}: {state.error_message or 'no message'}"
-    if state.provisioning_state != "Succeeded":
-        return None
-    source = _source(state)
-    ready = getattr(source, "ready", None)
-    if ready is None:
-        return None
-    start, changed = arm_time(since), arm_time(ready.last_transition_time)
-    fresh = start is None or (changed is not None and changed > start)
-    if ready.status == "False" and fresh:
-        return ready.message or "; ".join(failing_objects(state)) or "the source is not ready"
-    return True if ready.status == "True" and fresh else None
-
-
-def still_fetching(state: FluxConfigState, since: str, intervals: float) -> bool | str:
-    """After a revoke: a str when the source failed since; True once it reported Ready ``intervals`` fetch
-    intervals after ``since`` (so at least one fetch happened after it); False until then."""
-    source = _source(state)
-    ready = getattr(source, "ready", None)
-    start = arm_time(since)
-    if ready is not None and ready.status == "False":
-        changed = arm_time(ready.last_transition_time)
-        if start is None or (changed is not None and changed > start):
-            return ready.message or "the source is not ready"
-    if ready is None or ready.status != "True":
-        return False
-    interval = state.spec.source.sync_interval_seconds if state.spec is not None else 600
-    reported = arm_time(state.status_updated_at)
-    if start is None or reported is None:
-        return False
-    return reported >= start + timedelta(seconds=interval * intervals)

@@ -13,7 +13,7 @@ import time
 from bot.config_file import DeployKeyPolicy
 from bot.deploy_keys import ACTIVE, DeployKeyRecord
 from bot.jobs import JobRecord
-from bot.usecases.key_rotation import SCHEDULE
+from bot.usecases.key_switching import SCHEDULE
 
 #: who a scheduled rotation's job is from (audit log, messages)
 SCHEDULER = "fluxops-scheduler"

@@ -54,7 +54,8 @@ from bot.policy import Identity, Policy
 from bot.render.markdown import render_markdown
 from bot.render.slack import render as render_slack
 from bot.repo_urls import canonical_repo
-from bot.usecases import JobPorts, ResolvedCluster, WatchPolicy, run_job
+from bot.usecases.context import JobPorts, ResolvedCluster, WatchPolicy
+from bot.usecases.executor import run_job
 from bot.views import AuditEntry, ClusterRow, ConfirmView, JobView, Phase, PushView, TextView
 
 T = TypeVar("T")

@@ -14,7 +14,7 @@ from bot.gitevents import RepoRef
 from bot.jobs import JobRecord
 from bot.models import Cluster, ClusterRef, ClusterType, FluxConfigPatch, ProtectedSettings, Secret
 from bot.policy import Policy
-from bot.usecases.key_rotation import SCHEDULE
+from bot.usecases.key_switching import SCHEDULE
 from bot.views import JobView, Phase, StepState, TextView
 from tests.bot.usecases.fakes import (
     CLUSTER,

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from bot.models import Condition, FluxConfigState, GitSource, ObjectStatus, RepositoryRef
-from bot.usecases.key_rotation import fetched_since, still_fetching
+from bot.usecases.key_switching import fetched_since, still_fetching
 from tests.bot.usecases.fakes import CLUSTER, TUTORIAL_SPEC
 
 SINCE = "2025-06-15T15:00:00Z"
