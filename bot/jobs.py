@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from enum import IntEnum
 
+#: the platform of jobs the beat task starts (scheduled rotations): no person asked, so none is authorized
+SCHEDULE = "schedule"
 #: the job-store key (bot.ports.JobStore) under which the approve script keeps an approver's Slack groups
 APPROVER_GROUPS = "approver-groups:"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
 
@@ -305,3 +306,13 @@ class V1Config:
     operator_namespace: str | None
     operator_scope: str | None
     compliance_state: str | None
+
+
+def arm_time(text: str | None) -> datetime | None:
+    """An ARM timestamp (``2026-11-21T10:00:00.123Z``) as a datetime; None when absent or unreadable."""
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None

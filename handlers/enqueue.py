@@ -15,6 +15,7 @@ Destructive commands are staged (record only, phase ``awaiting_confirmation``) a
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -46,6 +47,11 @@ class Submitted:
 
     job_id: str
     duplicate: bool
+
+
+def new_job_id() -> str:
+    """A new job's id: ``j-`` and 12 hex digits (what `/flux confirm` and the grammar expect)."""
+    return f"j-{uuid.uuid4().hex[:12]}"
 
 
 def dedupe_key_name(dedupe_key: str) -> str:

@@ -17,7 +17,6 @@ from there the rules are the same for both hosts and live here:
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,7 +33,7 @@ from bot.jobs import JobRecord
 from bot.policy import Identity
 from bot.usecases.comments import POLICY_PLATFORM
 from handlers.authority import EdgeAuthority, rate_message
-from handlers.enqueue import DEDUPE_TTL_SECONDS, JobQueue, Submitted
+from handlers.enqueue import DEDUPE_TTL_SECONDS, JobQueue, Submitted, new_job_id
 from workers.redis_jobs import JOB_TTL_SECONDS
 
 PUSH, PLAN, APPLY, COMMAND = "push", "plan", "apply", "command"
@@ -88,10 +87,6 @@ def epoch(iso: str) -> float:
         return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() if iso else 0.0
     except ValueError:
         return 0.0
-
-
-def new_job_id() -> str:
-    return f"j-{uuid.uuid4().hex[:12]}"
 
 
 class Malformed(Exception):

@@ -35,7 +35,7 @@ from bot.policy import Identity, Policy
 from bot.render.slack import SlackMessage, render
 from bot.views import JobView, Phase, TextView, mention
 from handlers.authority import EdgeAuthority, rate_message
-from handlers.enqueue import JobQueue
+from handlers.enqueue import JobQueue, new_job_id
 from handlers.webhook_body import read_capped
 
 log = logging.getLogger(__name__)
@@ -53,10 +53,6 @@ def _text(value: bytes | str | None) -> str:
     if value is None:
         return ""
     return value.decode() if isinstance(value, bytes) else value
-
-
-def new_job_id() -> str:
-    return f"j-{uuid.uuid4().hex[:12]}"
 
 
 def _ack_args(messages: list[SlackMessage]) -> dict[str, Any]:

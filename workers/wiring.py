@@ -22,13 +22,12 @@ from bot.errors import ConfigurationError
 from bot.git_host import CommentRef
 from bot.gitevents import AZURE_DEVOPS, GITHUB, CommentEvent, PushEvent, event_from_json
 from bot.inventory import Inventory
-from bot.jobs import JobRecord
+from bot.jobs import SCHEDULE, JobRecord
 from bot.models import Cluster
 from bot.policy import Policy
 from bot.ports import GitHost, Reporter
 from bot.settings import Settings
 from bot.usecases.context import JobPorts, ResolvedCluster, WatchPolicy
-from bot.usecases.key_switching import SCHEDULE
 from bot.views import ClusterRow
 from workers.ado_host import AzureDevOpsHost, ado_host_from_settings
 from workers.audit_log import RedisAuditLog

@@ -10,12 +10,11 @@
 from __future__ import annotations
 
 from bot.gitevents import PushEvent
-from bot.jobs import JobRecord
+from bot.jobs import SCHEDULE, JobRecord
 from bot.ports import Reporter
 from bot.usecases import fleet_jobs, pr_commands
 from bot.usecases.context import Job, JobPorts
 from bot.usecases.executor import run_job
-from bot.usecases.key_switching import SCHEDULE
 from bot.usecases.push_trace import trace_push
 from bot.views import Phase
 

@@ -51,7 +51,7 @@ from bot.commands import (
 )
 from bot.decision import Decision, Unseen, recheck
 from bot.grammar import parse
-from bot.jobs import APPROVER_GROUPS, JobRecord
+from bot.jobs import APPROVER_GROUPS, SCHEDULE, JobRecord
 from bot.policy import Identity
 from bot.ports import Reporter
 from bot.redact import redact
@@ -66,7 +66,6 @@ from bot.usecases import (
     watches,
 )
 from bot.usecases.context import Job, JobPorts, ResolvedCluster
-from bot.usecases.key_switching import SCHEDULE
 from bot.usecases.refusals import audit_refusal
 from bot.views import AuditEntry, ErrorInfo, Phase, StepState, TextView
 

@@ -30,13 +30,13 @@ from bot.commands import KeyRotate
 from bot.config_file import parse_cluster_id
 from bot.deploy_keys import ACTIVE, DeployKeyRecord, KeyUser, key_id_for
 from bot.gitevents import GITHUB
+from bot.jobs import SCHEDULE
 from bot.models import ProtectedSettings
 from bot.repo_urls import canonical_repo
 from bot.usecases.context import Job, ResolvedCluster
 from bot.usecases.deploy_keys import KeyRepository, key_repository, key_title, make_key, private_half, registry
 from bot.usecases.key_switching import (
     RECHECK_INTERVALS,
-    SCHEDULE,
     RotationFailed,
     Switching,
     authorize_users,

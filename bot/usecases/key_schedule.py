@@ -12,8 +12,7 @@ import time
 
 from bot.config_file import DeployKeyPolicy
 from bot.deploy_keys import ACTIVE, DeployKeyRecord
-from bot.jobs import JobRecord
-from bot.usecases.key_switching import SCHEDULE
+from bot.jobs import SCHEDULE, JobRecord
 
 #: who a scheduled rotation's job is from (audit log, messages)
 SCHEDULER = "fluxops-scheduler"

@@ -17,17 +17,15 @@ from bot.commands import ClusterTarget, Role
 from bot.config_file import parse_cluster_id
 from bot.decision import Decision
 from bot.deploy_keys import KeyUser
-from bot.models import FluxConfigPatch, FluxConfigState, ProtectedSettings
+from bot.jobs import SCHEDULE
+from bot.models import FluxConfigPatch, FluxConfigState, ProtectedSettings, arm_time
 from bot.policy import Identity
 from bot.usecases.comments import POLICY_PLATFORM
 from bot.usecases.configs import lock_key
 from bot.usecases.context import Job
-from bot.usecases.push_trace import arm_time
 from bot.usecases.watch import failing_objects
 from bot.views import StepState, TextView
 
-#: the platform of jobs the beat task starts (scheduled rotations): no person to authorize
-SCHEDULE = "schedule"
 #: a source that stays Ready proves a fetch after a switch by this many fetch intervals of Ready reports
 RECHECK_INTERVALS = 1.5
 

@@ -20,13 +20,12 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 
 from bot import errors
 from bot.config_file import parse_cluster_id
 from bot.git_host import CheckRun, CommitStatus, StatusState
 from bot.gitevents import PushEvent
-from bot.models import ClusterRef, FluxConfigState, GitSource, ObjectStatus
+from bot.models import ClusterRef, FluxConfigState, GitSource, ObjectStatus, arm_time
 from bot.ports import GitHost, Reporter
 from bot.render.markdown import check_run_text
 from bot.render.wording import short_revision
@@ -75,16 +74,6 @@ def synced_sha(state: FluxConfigState) -> str | None:
     """The full commit id in ``sourceSyncedCommitId`` ("main/<sha>" or "main@sha1:<sha>")."""
     found = _SHA.findall((state.source_synced_commit or "").lower())
     return found[-1] if found else None
-
-
-def arm_time(text: str | None) -> datetime | None:
-    """An ARM timestamp (``2026-11-21T10:00:00.123Z``) as a datetime; None when absent or unreadable."""
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def _line(obj: ObjectStatus) -> str:

@@ -11,10 +11,9 @@ from bot import errors
 from bot.config_file import DeployKeyPolicy
 from bot.deploy_keys import ACTIVE, PENDING, DeployKeyRecord, KeyUser, key_id_for
 from bot.gitevents import RepoRef
-from bot.jobs import JobRecord
+from bot.jobs import SCHEDULE, JobRecord
 from bot.models import Cluster, ClusterRef, ClusterType, FluxConfigPatch, ProtectedSettings, Secret
 from bot.policy import Policy
-from bot.usecases.key_switching import SCHEDULE
 from bot.views import JobView, Phase, StepState, TextView
 from tests.bot.usecases.fakes import (
     CLUSTER,

@@ -6,9 +6,9 @@ import pytest
 
 from bot.config_file import DeployKeyPolicy
 from bot.deploy_keys import ACTIVE, PENDING, DeployKeyRecord, KeyUser
+from bot.jobs import SCHEDULE
 from bot.policy import Policy
 from bot.usecases.key_schedule import SCHEDULER, due, due_rotations
-from bot.usecases.key_switching import SCHEDULE
 from bot.views import Phase
 from tests.bot.usecases.fakes import CLUSTER, WALL_START, FakeKeyRegistry, World, operators
 
