@@ -50,66 +50,27 @@ Schema::
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import re
-import types
-import typing
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_core import ErrorDetails
 
+from bot.cluster_ids import glob_match, parse_cluster_id, parse_cluster_type, tag_value
 from bot.commands import Role
 from bot.errors import ConfigurationError
 from bot.models import Cluster, ClusterRef, ClusterType
 from bot.repo_urls import canonical_repo
 from bot.scopes import repository_glob, repository_in
+from bot.yaml_problems import describe, duplicate_keys, yaml_problem
 
 EXAMPLE_FILE = "deploy/fluxops.example.yaml"
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 _PERIOD = re.compile(r"(?:\d{1,6}[wdhms])+")
 _PERIOD_PART = re.compile(r"(\d+)([wdhms])")
 _CHANNEL = re.compile(r"[CG][A-Z0-9]{6,20}")
-_TYPE_WORDS = {"aks": ClusterType.MANAGED, "arc": ClusterType.CONNECTED}
-
-
-def parse_cluster_type(text: str) -> ClusterType:
-    """managedClusters | connectedClusters (any case), or the short words aks | arc."""
-    word = _TYPE_WORDS.get(text.strip().lower())
-    return word if word is not None else ClusterType.parse(text.strip())
-
-
-def parse_cluster_id(arm_id: str) -> ClusterRef:
-    """``/subscriptions/S/resourceGroups/G/providers/RP/TYPE/NAME`` -> ClusterRef; ValueError when it is not one."""
-    parts = [p for p in arm_id.strip().split("/") if p]
-    if len(parts) != 8 or parts[0].lower() != "subscriptions" or parts[2].lower() != "resourcegroups":
-        raise ValueError(
-            "a cluster id looks like /subscriptions/<sub>/resourceGroups/<rg>/providers/"
-            "Microsoft.Kubernetes/connectedClusters/<name> (or Microsoft.ContainerService/managedClusters)"
-        )
-    if parts[4].lower() != "providers":
-        raise ValueError(f"expected 'providers' after the resource group, not '{parts[4]}'")
-    ctype = ClusterType.parse(parts[6])
-    if parts[5].lower() != ctype.resource_provider.lower():
-        raise ValueError(f"{ctype.value} belong to {ctype.resource_provider}, not {parts[5]}")
-    return ClusterRef(parts[1], parts[3], ctype, parts[7])
-
-
-def glob_match(value: str, pattern: str) -> bool:
-    """fnmatch glob, case-insensitive (Azure names and resource groups are)."""
-    return fnmatch.fnmatchcase(value.casefold(), pattern.casefold())
-
-
-def tag_value(tags: Mapping[str, str], key: str) -> str | None:
-    """The value of tag ``key``; tag names are case-insensitive in Azure, values are not."""
-    if key in tags:
-        return tags[key]
-    folded = key.casefold()
-    return next((v for k, v in tags.items() if k.casefold() == folded), None)
 
 
 class _Model(BaseModel):
@@ -462,7 +423,7 @@ def load_config(text: str, *, source: str = "FLUXOPS_CONFIG") -> FluxopsConfig:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
-        raise ConfigurationError(f"{source} is not valid YAML: {_yaml_problem(exc)}", recommendation=_FIX) from None
+        raise ConfigurationError(f"{source} is not valid YAML: {yaml_problem(exc)}", recommendation=_FIX) from None
     finally:
         loader.dispose()
     if node is None or data is None:
@@ -479,134 +440,10 @@ def load_config(text: str, *, source: str = "FLUXOPS_CONFIG") -> FluxopsConfig:
     try:
         return FluxopsConfig.model_validate(data)
     except ValidationError as exc:
-        described = sorted(_describe(error, node) for error in exc.errors(include_url=False))
+        described = sorted(describe(error, node, FluxopsConfig) for error in exc.errors(include_url=False))
         problems = [text for _, text in described]
         shown = problems[:10] + ([f"and {len(problems) - 10} more"] if len(problems) > 10 else [])
         raise ConfigurationError(f"{source}: {'; '.join(shown)}", recommendation=_FIX) from None
 
 
 _FIX = f"fix the file and restart fluxops ({EXAMPLE_FILE} shows every key)"
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    # Our own text: str(exc) quotes a snippet of the file.
-    if isinstance(exc, yaml.MarkedYAMLError):
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        return where + (exc.problem or exc.context or "cannot parse")
-    return "cannot parse"
-
-
-def duplicate_keys(root: yaml.Node) -> list[str]:
-    """PyYAML keeps the last of two equal keys silently; in a policy that hides a mistake."""
-    found: list[tuple[int, str]] = []
-    seen_nodes: set[int] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen_nodes:
-            continue
-        seen_nodes.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            first: dict[str, int] = {}
-            for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
-                    line = key.start_mark.line + 1
-                    if key.value in first:
-                        found.append(
-                            (line, f"line {line}: key '{key.value}' appears twice (first on line {first[key.value]})")
-                        )
-                    first.setdefault(key.value, line)
-                stack.append(value)
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-    return [text for _, text in sorted(found)]
-
-
-def _describe(error: ErrorDetails, root: yaml.Node) -> tuple[int, str]:
-    """(line, text) of one validation error."""
-    loc = tuple(error["loc"])
-    line = line_of(root, loc)
-    return line, f"line {line}, {key_path(loc) or 'top level'}: {_problem(error, loc)}"
-
-
-def _problem(error: ErrorDetails, loc: tuple[int | str, ...]) -> str:
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        key = str(loc[-1])
-        allowed = _allowed_keys(loc[:-1])
-        close = difflib.get_close_matches(key, allowed, n=1)
-        hint = f" — did you mean '{close[0]}'?" if close else ""
-        listing = f" (allowed here: {', '.join(allowed)})" if allowed else ""
-        return f"unknown key '{key}'{hint}{listing}"
-    return value_problem(error)
-
-
-def value_problem(error: ErrorDetails) -> str:
-    """What is wrong with a value pydantic refused, in YAML terms (shared with bot.fleet.spec)."""
-    kind = error["type"]
-    if kind == "missing":
-        return "is required"
-    message = error["msg"].removeprefix("Value error, ")
-    value = error.get("input")
-    if kind.endswith("_type") or kind in ("enum", "literal_error"):
-        if isinstance(value, str | int | float | bool) or value is None:
-            message += f", got {value!r}"
-        if kind == "string_type" and isinstance(value, int | float | bool):
-            message += " (quote it in YAML)"
-    return message
-
-
-def key_path(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in loc:
-        if part == "[key]":  # pydantic's marker for a bad mapping key
-            text += " (a key)"
-        else:
-            text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def line_of(root: yaml.Node, loc: tuple[int | str, ...]) -> int:
-    """The line of the deepest node on ``loc`` that the YAML has (the key's line for a missing child)."""
-    node = root
-    for part in loc:
-        child: yaml.Node | None = None
-        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-            child = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-            child = node.value[part]
-        if child is None:
-            if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-                key = next((k for k, _ in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None)
-                if key is not None:
-                    return int(key.start_mark.line) + 1
-            break
-        node = child
-    return int(node.start_mark.line) + 1
-
-
-def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
-    """Field names of the model found at ``loc`` (for "did you mean")."""
-    annotation: Any = FluxopsConfig
-    for part in loc:
-        annotation = annotation_step(annotation, part)
-        if annotation is None:
-            return []
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return list(annotation.model_fields)
-    return []
-
-
-def annotation_step(annotation: Any, part: int | str) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        field = annotation.model_fields.get(part) if isinstance(part, str) else None
-        return field.annotation if field is not None else None
-    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin is list and isinstance(part, int):
-        return args[0]
-    if origin is dict and isinstance(part, str):
-        return args[1]
-    if origin in (typing.Union, types.UnionType):
-        return next((a for a in args if a is not type(None)), None)
-    return None

@@ -24,8 +24,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.cluster_ids import glob_match, parse_cluster_id, parse_cluster_type, tag_value
 from bot.commands import ClusterTarget
-from bot.config_file import ClusterAlias, glob_match, parse_cluster_id, parse_cluster_type, tag_value
+from bot.config_file import ClusterAlias
 from bot.errors import ConfigurationError, FluxopsError, InvalidRequest, NotFound
 from bot.models import Cluster, ClusterRef, ClusterType
 

@@ -75,9 +75,6 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from bot.commands import CredentialRefs
-
-# The error-location helpers of the FLUXOPS_CONFIG loader: the same YAML, the same way of saying where.
-from bot.config_file import annotation_step, duplicate_keys, key_path, line_of, value_problem
 from bot.errors import ConfigurationError
 from bot.grammar import sources
 from bot.grammar.flags import Flag, Options
@@ -98,6 +95,9 @@ from bot.grammar.values import (
     version,
 )
 from bot.models import ExtensionSpec, FluxConfigSpec, GitSource, Kustomization
+
+# The error-location helpers of the FLUXOPS_CONFIG loader: the same YAML, the same way of saying where.
+from bot.yaml_problems import annotation_step, duplicate_keys, key_path, line_of, value_problem
 
 API_VERSION = "fluxops.io/v1"
 KIND = "Fleet"

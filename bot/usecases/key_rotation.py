@@ -26,8 +26,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 
 from bot import errors
+from bot.cluster_ids import parse_cluster_id
 from bot.commands import KeyRotate
-from bot.config_file import parse_cluster_id
 from bot.deploy_keys import ACTIVE, DeployKeyRecord, KeyUser, key_id_for
 from bot.gitevents import GITHUB
 from bot.jobs import SCHEDULE

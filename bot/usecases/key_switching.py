@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from bot import errors
+from bot.cluster_ids import parse_cluster_id
 from bot.commands import ClusterTarget, Role
-from bot.config_file import parse_cluster_id
 from bot.decision import Decision
 from bot.deploy_keys import KeyUser
 from bot.jobs import SCHEDULE

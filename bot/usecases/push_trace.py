@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from bot import errors
-from bot.config_file import parse_cluster_id
+from bot.cluster_ids import parse_cluster_id
 from bot.git_host import CheckRun, CommitStatus, StatusState
 from bot.gitevents import PushEvent
 from bot.models import ClusterRef, FluxConfigState, GitSource, ObjectStatus, arm_time

@@ -6,14 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.cluster_ids import parse_cluster_id, parse_cluster_type
 from bot.commands import Role
-from bot.config_file import (
-    ClusterSelector,
-    FluxopsConfig,
-    load_config,
-    parse_cluster_id,
-    parse_cluster_type,
-)
+from bot.config_file import ClusterSelector, FluxopsConfig, load_config
 from bot.errors import ConfigurationError
 from bot.models import Cluster, ClusterRef, ClusterType
 
