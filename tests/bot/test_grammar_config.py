@@ -16,7 +16,7 @@ from bot.commands import (
     Status,
     Suspend,
 )
-from bot.grammar.help import TUTORIAL_EXAMPLE
+from bot.grammar.help_topics import TUTORIAL_EXAMPLE
 from bot.models import (
     AzureBlobSource,
     BucketSource,
