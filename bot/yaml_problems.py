@@ -62,7 +62,7 @@ def _problem(error: ErrorDetails, loc: tuple[int | str, ...], model: type[BaseMo
     kind = error["type"]
     if kind == "extra_forbidden":
         key = str(loc[-1])
-        allowed = _allowed_keys(model, loc[:-1])
+        allowed = allowed_keys(model, loc[:-1])
         close = difflib.get_close_matches(key, allowed, n=1)
         hint = f" — did you mean '{close[0]}'?" if close else ""
         listing = f" (allowed here: {', '.join(allowed)})" if allowed else ""
@@ -114,7 +114,7 @@ def line_of(root: yaml.Node, loc: tuple[int | str, ...]) -> int:
     return int(node.start_mark.line) + 1
 
 
-def _allowed_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+def allowed_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
     """Field names of the model found at ``loc`` under ``model`` (for "did you mean")."""
     annotation: Any = model
     for part in loc:

@@ -97,7 +97,7 @@ from bot.grammar.values import (
 from bot.models import ExtensionSpec, FluxConfigSpec, GitSource, Kustomization
 
 # The error-location helpers of the FLUXOPS_CONFIG loader: the same YAML, the same way of saying where.
-from bot.yaml_problems import annotation_step, duplicate_keys, key_path, line_of, value_problem
+from bot.yaml_problems import allowed_keys, duplicate_keys, key_path, line_of, value_problem
 
 API_VERSION = "fluxops.io/v1"
 KIND = "Fleet"
@@ -638,7 +638,7 @@ def _problem(error: ErrorDetails) -> str:
     loc = _loc(error)
     if kind == "extra_forbidden":
         key = str(loc[-1])
-        allowed = _allowed_keys(loc[:-1])
+        allowed = allowed_keys(FleetDocument, loc[:-1])
         spelled = {_fold(name): name for name in allowed}.get(_fold(key))
         close = spelled or closest(key, allowed)
         hint = f" — did you mean '{close}'?" if close else ""
@@ -651,17 +651,6 @@ def _problem(error: ErrorDetails) -> str:
 
 def _fold(name: str) -> str:
     return re.sub(r"[-_]", "", name).casefold()
-
-
-def _allowed_keys(loc: Loc) -> list[str]:
-    annotation: Any = FleetDocument
-    for part in loc:
-        annotation = annotation_step(annotation, part)
-        if annotation is None:
-            return []
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return list(annotation.model_fields)
-    return []
 
 
 def _where(root: yaml.Node | None, loc: Loc) -> int:
