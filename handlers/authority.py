@@ -22,7 +22,7 @@ from bot.policy import Identity, Policy
 from bot.usecases.refusals import refusal_entry
 from bot.views import AuditEntry
 from workers.audit_log import stream_fields
-from workers.keys import INVENTORY_KEY
+from workers.redis_names import INVENTORY_KEY
 
 RATE_WINDOW_SECONDS = 60
 AUDIT_STREAM = "fluxops:audit"

@@ -42,12 +42,12 @@ from workers.file_credentials import FileCredentials
 from workers.github_host import GitHubHost, github_host_from_settings
 from workers.job_scripts import StagedJobs
 from workers.key_sealing import sealer_from_settings
-from workers.keys import INVENTORY_KEY
 from workers.pr_reporter import PublicOnlyReporter, PullRequestReporter, SilentReporter
 from workers.redis_claims import RedisClusterClaims
 from workers.redis_jobs import JOB_TTL_SECONDS, RedisJobStore
 from workers.redis_key_registry import RedisKeyRegistry
 from workers.redis_locks import RedisLocks
+from workers.redis_names import INVENTORY_KEY
 from workers.redis_subscriptions import RedisSubscriptions
 from workers.slack_reporter import SlackReporter, slack_client
 from workers.ssh_keys import Ed25519KeyMaker

@@ -33,7 +33,7 @@ from bot.ports import Credentials
 from bot.repo_urls import parse_repo_url
 from bot.usecases import deploy_keys, scope_checks
 from bot.usecases.context import Job, ResolvedCluster
-from bot.usecases.watch import SUSPENDED, watch_reconciliation
+from bot.usecases.reconciliation import SUSPENDED, watch_reconciliation
 from bot.views import ConfirmView, Phase, mention
 
 #: bucket / blob credential flags the grammar knows but ProtectedSettings does not carry yet

@@ -63,7 +63,7 @@ from bot.usecases import (
     key_rotation,
     reads,
     unlock,
-    watches,
+    watch_subscriptions,
 )
 from bot.usecases.context import Job, JobPorts, ResolvedCluster
 from bot.usecases.refusals import audit_refusal
@@ -85,8 +85,8 @@ CLUSTER_HANDLERS: dict[type, Handler] = {
     ConfigList: reads.config_list,
     KustomizationList: reads.kustomizations,
     KustomizationShow: reads.kustomizations,
-    Watch: watches.watch,
-    Unwatch: watches.unwatch,
+    Watch: watch_subscriptions.watch,
+    Unwatch: watch_subscriptions.unwatch,
     ExtensionCreate: extensions.extension_create,
     ExtensionUpdate: extensions.extension_update,
     ExtensionDelete: extensions.extension_delete,
@@ -143,7 +143,7 @@ def run_job(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
         elif isinstance(command, Audit):
             reads.audit(job, command)
         elif isinstance(command, WatchList):
-            watches.watch_list(job, command, where)
+            watch_subscriptions.watch_list(job, command, where)
         elif isinstance(command, KeyRotate):
             if command.credential is not None:
                 credential_rotation.rotate_credential(job, command.credential)

@@ -23,7 +23,7 @@ from bot.policy import Identity
 from bot.usecases.comments import POLICY_PLATFORM
 from bot.usecases.configs import lock_key
 from bot.usecases.context import Job
-from bot.usecases.watch import failing_objects
+from bot.usecases.reconciliation import failing_objects
 from bot.views import StepState, TextView
 
 #: a source that stays Ready proves a fetch after a switch by this many fetch intervals of Ready reports
