@@ -30,8 +30,7 @@ from bot.decision import digest
 from bot.gitevents import BODY_KEPT, CommentEvent, GitEvent, PullRequestEvent, RepoRef
 from bot.grammar import parse
 from bot.jobs import JobRecord
-from bot.policy import Identity
-from bot.usecases.comments import POLICY_PLATFORM
+from bot.usecases.comments import identity_of
 from handlers.authority import EdgeAuthority, rate_message
 from handlers.enqueue import DEDUPE_TTL_SECONDS, JobQueue, Submitted, new_job_id
 from workers.redis_jobs import JOB_TTL_SECONDS
@@ -261,7 +260,7 @@ class GitIntake:
         first = await self.queue.redis.get(seen)
         if self.authority is None or first is None or _text(first) == delivery:
             return
-        identity = Identity(POLICY_PLATFORM[event.repo.provider], event.author)
+        identity = identity_of(event)
         await self.authority.audit_refusal(
             actor=f"{identity.platform}:{identity.user}",
             origin=f"{self.platform}:{pr_channel(event.repo, event.number)}",
@@ -300,7 +299,7 @@ class GitIntake:
         authority = self.authority
         if authority is None:  # no policy wired (tests of the receivers alone): every comment is refused later
             return Screened(decision="", dedupe_key=once)
-        identity = Identity(POLICY_PLATFORM[event.repo.provider], event.author)
+        identity = identity_of(event)
         who = f"{identity.platform}:{identity.user}"
         command = f"/flux {job.text}"
         origin = f"{self.platform}:{pr_channel(event.repo, event.number)}"
