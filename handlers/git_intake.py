@@ -32,7 +32,7 @@ from bot.grammar import parse
 from bot.jobs import JobRecord
 from bot.usecases.comments import identity_of
 from handlers.authority import EdgeAuthority, rate_message
-from handlers.enqueue import DEDUPE_TTL_SECONDS, JobQueue, Submitted, new_job_id
+from workers.job_queue import DEDUPE_TTL_SECONDS, JobQueue, Submitted, new_job_id
 from workers.redis_jobs import JOB_TTL_SECONDS
 
 PUSH, PLAN, APPLY, COMMAND = "push", "plan", "apply", "command"

@@ -35,8 +35,8 @@ from bot.policy import Identity, Policy
 from bot.render.slack import SlackMessage, render
 from bot.views import JobView, Phase, TextView, mention
 from handlers.authority import EdgeAuthority, rate_message
-from handlers.enqueue import JobQueue, new_job_id
 from handlers.webhook_body import read_capped
+from workers.job_queue import JobQueue, new_job_id
 
 log = logging.getLogger(__name__)
 
