@@ -24,7 +24,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.commands import Ignore, Run
+from bot.command_codec import encode
+from bot.commands import Ignore, Reply, Run
 from bot.config_file import FleetRepository, FluxopsConfig
 from bot.decision import digest
 from bot.gitevents import BODY_KEPT, CommentEvent, GitEvent, PullRequestEvent, RepoRef
@@ -230,6 +231,8 @@ class Screened:
     decision: str
     dedupe_key: str
     job_ttl: int | None = None
+    #: the parsed command or reply, for the job record (bot.command_codec)
+    command: str = ""
 
 
 class GitIntake:
@@ -296,9 +299,11 @@ class GitIntake:
         comment = _number(event.comment_id)
         where = f"{_number(event.thread_id)}/{comment}" if event.thread_id else comment
         once = f"comment:{event.repo.provider}:{repo}:{where}:{event.body_digest}"
+        parsed = parse(job.text)
+        typed = encode(parsed.command if isinstance(parsed, Run) else parsed) if isinstance(parsed, Run | Reply) else ""
         authority = self.authority
         if authority is None:  # no policy wired (tests of the receivers alone): every comment is refused later
-            return Screened(decision="", dedupe_key=once)
+            return Screened(decision="", dedupe_key=once, command=typed)
         identity = identity_of(event)
         who = f"{identity.platform}:{identity.user}"
         command = f"/flux {job.text}"
@@ -328,13 +333,11 @@ class GitIntake:
             reason = rate_message(wait, authority.rate_limit)
             await authority.audit_refusal(actor=who, origin=origin, command=command, reason=reason)
             return Ignored(reason)
-        parsed = parse(job.text)
         if not isinstance(parsed, Run):  # help and usage errors: the worker answers them, nothing is decided
-            return Screened(decision="", dedupe_key=once)
+            return Screened(decision="", dedupe_key=once, command=typed)
         decision = await authority.decide(identity, parsed.command, job.text, comment_digest=event.body_digest)
-        return Screened(
-            decision=decision.to_json(), dedupe_key=once, job_ttl=None if decision.allowed else REFUSED_JOB_TTL
-        )
+        job_ttl = None if decision.allowed else REFUSED_JOB_TTL
+        return Screened(decision=decision.to_json(), dedupe_key=once, job_ttl=job_ttl, command=typed)
 
     def fleet(self, repo: RepoRef) -> FleetRepository | None:
         """The fleet repository entry for ``repo``, None when FLUXOPS_CONFIG does not declare it one."""
@@ -349,7 +352,7 @@ class GitIntake:
         started: list[dict[str, Any]] = []
         for job in outcome:
             key, ttl = dedupe_key, DEDUPE_TTL_SECONDS
-            decision, job_ttl = "", None
+            decision, job_ttl, command = "", None, ""
             if job.dedupe_key:
                 key, ttl = job.dedupe_key, LONG_DEDUPE_TTL
             elif job.dedupe_suffix:
@@ -359,6 +362,7 @@ class GitIntake:
                 if isinstance(screened, Ignored):
                     return web.json_response({"ignored": screened.reason}, status=202)
                 decision, key, ttl, job_ttl = screened.decision, screened.dedupe_key, LONG_DEDUPE_TTL, screened.job_ttl
+                command = screened.command
             record = JobRecord(
                 job_id=new_job_id(),
                 text=job.text,
@@ -369,6 +373,7 @@ class GitIntake:
                 kind=job.kind,
                 event=job.event.to_json(),
                 decision=decision,
+                command=command,
             )
             submitted = await self.queue.submit(record, dedupe_key=key, dedupe_ttl=ttl, job_ttl=job_ttl)
             if isinstance(job.event, CommentEvent):

@@ -24,7 +24,8 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar, cast
 
 from bot import errors
-from bot.commands import ClusterTarget, Run
+from bot.command_codec import encode
+from bot.commands import ClusterTarget, Reply, Run
 from bot.config_file import DeployKeyPolicy, FleetRepository, FluxopsConfig, RoleRule
 from bot.decision import decide
 from bot.deploy_keys import CredentialUse, DeployKeyRecord, GeneratedKey, KeyUser
@@ -1162,6 +1163,7 @@ class World:
             channel="C123",
             confirmed_by=confirmed_by,
             decision=self.decision(text, Identity("slack", "U123")),
+            command=typed(text),
         )
         self.jobs.records[job_id] = record
         return record
@@ -1181,3 +1183,9 @@ class World:
         """Run a job whose record the test made (another platform, the scheduler)."""
         self.jobs.records[record.job_id] = record
         return run_job(record, self.ports(), self.reporter)
+
+
+def typed(text: str) -> str:
+    """The parsed command (or reply) intake stores in a job record for ``text`` (bot.command_codec)."""
+    parsed = parse(text)
+    return encode(parsed.command if isinstance(parsed, Run) else parsed) if isinstance(parsed, Run | Reply) else ""
