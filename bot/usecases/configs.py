@@ -21,6 +21,7 @@ from bot.commands import (
 from bot.deploy_keys import KeyUser
 from bot.models import (
     ClusterRef,
+    Compliance,
     ExtensionSpec,
     FluxConfigPatch,
     FluxConfigSpec,
@@ -28,12 +29,13 @@ from bot.models import (
     GitSource,
     KustomizationChange,
     ProtectedSettings,
+    Provisioning,
 )
 from bot.ports import Credentials
 from bot.repo_urls import parse_repo_url
 from bot.usecases import deploy_keys, scope_checks
 from bot.usecases.context import Job, ResolvedCluster
-from bot.usecases.reconciliation import SUSPENDED, watch_reconciliation
+from bot.usecases.reconciliation import watch_reconciliation
 from bot.views import ConfirmView, Phase, mention
 
 #: bucket / blob credential flags the grammar knows but ProtectedSettings does not carry yet
@@ -92,7 +94,7 @@ def ensure_extension(job: Job, cluster: ClusterRef, label: str) -> None:
                 recommendation="fluxops carries on when it is ready",
                 retry_after=15,
             )
-        if existing.provisioning_state != "Succeeded":
+        if existing.provisioning_state != Provisioning.SUCCEEDED:
             raise errors.OperationFailed(
                 f"the microsoft.flux extension on cluster '{label}' is {existing.provisioning_state}",
                 recommendation=f"see `/flux extension show -c {label}`; fix or reinstall it, then add configurations",
@@ -156,16 +158,25 @@ def config_create(job: Job, command: ConfigCreate, where: ResolvedCluster) -> No
         user = KeyUser(cluster.arm_id, name, label)
         deploy_keys.record_credential_use(job, command.credentials.https_key, user, url)
         job.finish_step(text, f"created flux configuration {name} in Azure")
-    watch_reconciliation(job, cluster, name, label, expect=SUSPENDED if spec.suspend else "Compliant")
+    expect = Compliance.SUSPENDED if spec.suspend else Compliance.COMPLIANT
+    watch_reconciliation(job, cluster, name, label, expect=expect)
 
 
-def _patch(job: Job, where: ResolvedCluster, name: str, patch: FluxConfigPatch, text: str, *, expect: str) -> None:
+def _patch(
+    job: Job,
+    where: ResolvedCluster,
+    name: str,
+    patch: FluxConfigPatch,
+    text: str,
+    *,
+    expect: Compliance = Compliance.COMPLIANT,
+) -> None:
     cluster, label = where.cluster.ref, where.label
     ports = job.ports
     with ports.locks.hold(lock_key(cluster, name), job.job_id):
         job.show(phase=Phase.RUNNING, note="")
-        if patch.suspend is None and expect != SUSPENDED and _is_suspended(job, cluster, name):
-            expect = SUSPENDED  # a suspended configuration stays Suspended whatever else changes
+        if patch.suspend is None and expect != Compliance.SUSPENDED and _is_suspended(job, cluster, name):
+            expect = Compliance.SUSPENDED  # a suspended configuration stays Suspended whatever else changes
         job.step(text)
         job.operation("write", lambda: ports.flux.begin_update(cluster, name, patch), ports.flux.resume)
         job.finish_step(text)
@@ -193,7 +204,7 @@ def config_update(job: Job, command: ConfigUpdate, where: ResolvedCluster) -> No
     if not command.generate_deploy_key:
         url = command.patch.url or scope_checks.current_url(state)
         deploy_keys.record_credential_use(job, command.credentials.https_key, user, url)
-        _patch(job, where, command.name, patch, text, expect="Compliant")
+        _patch(job, where, command.name, patch, text)
         return
     _update_with_new_key(job, command, where, patch, state, text)
 
@@ -235,17 +246,17 @@ def _update_with_new_key(
             raise
         deploy_keys.adopt(job, prepared.record, where, name)
         job.finish_step(text)
-    watch_reconciliation(job, cluster, name, where.label, expect="Compliant")
+    watch_reconciliation(job, cluster, name, where.label)
 
 
 def suspend(job: Job, command: Suspend, where: ResolvedCluster) -> None:
     patch = FluxConfigPatch(suspend=True)
-    _patch(job, where, command.name, patch, f"suspend flux configuration {command.name}", expect=SUSPENDED)
+    _patch(job, where, command.name, patch, f"suspend flux configuration {command.name}", expect=Compliance.SUSPENDED)
 
 
 def resume(job: Job, command: Resume, where: ResolvedCluster) -> None:
     patch = FluxConfigPatch(suspend=False)
-    _patch(job, where, command.name, patch, f"resume flux configuration {command.name}", expect="Compliant")
+    _patch(job, where, command.name, patch, f"resume flux configuration {command.name}")
 
 
 def kustomization_create(job: Job, command: KustomizationCreate, where: ResolvedCluster) -> None:
@@ -271,7 +282,13 @@ def kustomization_create(job: Job, command: KustomizationCreate, where: Resolved
         timeout_seconds=k.timeout_seconds,
     )
     patch = FluxConfigPatch(kustomizations=(change,))
-    _patch(job, where, command.config, patch, f"add kustomization {k.name} to {command.config}", expect="Compliant")
+    _patch(
+        job,
+        where,
+        command.config,
+        patch,
+        f"add kustomization {k.name} to {command.config}",
+    )
 
 
 def kustomization_update(job: Job, command: KustomizationUpdate, where: ResolvedCluster) -> None:
@@ -280,7 +297,13 @@ def kustomization_update(job: Job, command: KustomizationUpdate, where: Resolved
     if current.spec and not any(x.name == name for x in current.spec.kustomizations):
         raise no_kustomization(command.config, name, where.label)
     patch = FluxConfigPatch(kustomizations=(command.change,))
-    _patch(job, where, command.config, patch, f"update kustomization {name} of {command.config}", expect="Compliant")
+    _patch(
+        job,
+        where,
+        command.config,
+        patch,
+        f"update kustomization {name} of {command.config}",
+    )
 
 
 def _consequences(job: Job, where: ResolvedCluster, config: str, only: str | None = None) -> tuple[str, ...]:
@@ -345,4 +368,4 @@ def kustomization_delete(job: Job, command: KustomizationDelete, where: Resolved
         return
     patch = FluxConfigPatch(kustomizations=(KustomizationChange(name=command.name, remove=True),))
     text = f"remove kustomization {command.name} from {command.config}"
-    _patch(job, where, command.config, patch, text, expect="Compliant")
+    _patch(job, where, command.config, patch, text)

@@ -283,10 +283,12 @@ class Rotation(Switching):
                 user = self.plan.users[index][0]
                 state = self.ports.flux.get(parse_cluster_id(user.cluster_id), user.config)
                 verdict = still_fetching(state, since[index], RECHECK_INTERVALS / self.ports.watch.flux_time_scale)
-                if isinstance(verdict, str):
+                if verdict.failure:
                     job.step(text, StepState.FAILED)
-                    raise RotationFailed(f"{user.shown()} failed to fetch after the old key was revoked: {verdict}")
-                if verdict:
+                    raise RotationFailed(
+                        f"{user.shown()} failed to fetch after the old key was revoked: {verdict.failure}"
+                    )
+                if verdict.fetched:
                     waiting.remove(index)
             if not waiting:
                 break
