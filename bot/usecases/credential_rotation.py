@@ -116,6 +116,15 @@ class CredentialRotation(Switching):
         except RotationFailed as failure:
             self._roll_back(failure.reason, previous)
             return
+        except errors.FluxopsError as error:
+            # as with deploy keys: 429/5xx/timeouts retry and resume; anything else once a configuration has the
+            # new value (a PATCH Azure refused, a configuration gone) must not leave them split between values
+            if error.retryable or not any(self._started(f"switch:{i}") for i in range(len(self.users))):
+                raise
+            self._roll_back(
+                f"{error.message} ({error.recommendation})" if error.recommendation else error.message, previous
+            )
+            return
         self.keys.seal(f"cred:{ref}", new)
         count = len(self.users)
         if not self.left_out:

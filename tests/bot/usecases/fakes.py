@@ -743,6 +743,20 @@ class FakeKeyRegistry:
     def get(self, key_id: str) -> DeployKeyRecord | None:
         return self.records.get(key_id)
 
+    def update(
+        self,
+        key_id: str,
+        change: Callable[[DeployKeyRecord], DeployKeyRecord],
+        *,
+        default: DeployKeyRecord | None = None,
+    ) -> DeployKeyRecord | None:
+        base = self.records.get(key_id, default)
+        if base is None:
+            return None
+        record = change(base)
+        self.save(record)
+        return record
+
     def all(self) -> list[DeployKeyRecord]:
         return sorted(self.records.values(), key=lambda r: (r.created_at, r.key_id))
 
@@ -775,6 +789,11 @@ class FakeKeyRegistry:
 
     def save_credential_use(self, use: CredentialUse) -> None:
         self.uses[use.ref] = use
+
+    def update_credential_use(self, ref: str, change: Callable[[CredentialUse], CredentialUse]) -> CredentialUse:
+        use = change(self.credential_use(ref))
+        self.save_credential_use(use)
+        return use
 
 
 #: GitHub's published Ed25519 SSH host key
