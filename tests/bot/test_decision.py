@@ -8,7 +8,8 @@ import pytest
 
 from bot import errors
 from bot.commands import ClusterTarget, Run
-from bot.config_file import FluxopsConfig, RoleRule
+from bot.config_access import RoleRule
+from bot.config_file import FluxopsConfig
 from bot.decision import REFUSED, Decision, decide, digest, recheck
 from bot.grammar import parse
 from bot.inventory import Inventory

@@ -26,7 +26,8 @@ from typing import Any, Generic, TypeVar, cast
 from bot import errors
 from bot.command_codec import encode
 from bot.commands import ClusterTarget, Reply, Run
-from bot.config_file import DeployKeyPolicy, FleetRepository, FluxopsConfig, RoleRule
+from bot.config_access import RoleRule
+from bot.config_file import DeployKeyPolicy, FleetRepository, FluxopsConfig
 from bot.decision import decide
 from bot.deploy_keys import CredentialUse, DeployKeyRecord, GeneratedKey, KeyUser
 from bot.git_host import CheckRun, CommentInfo, CommentRef, CommitStatus, Permission, PullRequestInfo
