@@ -11,10 +11,10 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Protocol, TypeVar
 
-from bot.deploy_keys import CredentialUse, DeployKeyRecord, GeneratedKey
 from bot.git_host import CheckRun, CommentInfo, CommentRef, CommitStatus, Permission, PullRequestInfo
 from bot.gitevents import RepoRef
 from bot.jobs import JobRecord
+from bot.key_records import CredentialUse, DeployKeyRecord, GeneratedKey
 from bot.models import (
     Cluster,
     ClusterRef,

@@ -152,7 +152,7 @@ class Fields:
 
 
 @dataclass(frozen=True)
-class Job:
+class JobRequest:
     """A job a delivery starts, before it has an id.
 
     Its dedupe key is the delivery's, plus ``dedupe_suffix`` when one delivery starts several jobs;
@@ -176,7 +176,7 @@ class Ignored:
     reason: str
 
 
-Outcome = Sequence[Job] | Ignored
+Outcome = Sequence[JobRequest] | Ignored
 
 
 def first_line_after_flux(body: str) -> str:
@@ -202,17 +202,17 @@ def pr_channel(repo: RepoRef, number: int) -> str:
 
 def pull_request_jobs(
     event: PullRequestEvent, *, fleet: FleetRepository, actor: str, merger: str, apply_dedupe_key: str = ""
-) -> list[Job]:
+) -> list[JobRequest]:
     """The plan job of a pull request event, plus the apply job of a merge that applies on merge.
 
     ``apply_dedupe_key``: the apply's own dedupe key (default: the delivery's, suffixed ``:apply``).
     """
     channel = pr_channel(event.repo, event.number)
-    jobs = [Job(kind=PLAN, event=event, actor=actor, channel=channel)]
+    jobs = [JobRequest(kind=PLAN, event=event, actor=actor, channel=channel)]
     # a fork's changes never apply themselves (DESIGN.md §6), not even once merged
     if event.merged and fleet.apply_on_merge and event.base_branch == event.repo.default_branch and not event.from_fork:
         jobs.append(
-            Job(
+            JobRequest(
                 kind=APPLY,
                 event=event,
                 actor=merger,
@@ -286,7 +286,7 @@ class GitIntake:
         known = await redis.get(key)
         return known is None or _text(known) == event.author_id
 
-    async def screen(self, job: Job, event: CommentEvent) -> Screened | Ignored:
+    async def screen(self, job: JobRequest, event: CommentEvent) -> Screened | Ignored:
         """Decide about a comment before it becomes a job (bot.decision): too old, from someone with no role
         at all, or over their rate limit, it starts nothing; otherwise the job carries the decision.
 

@@ -23,8 +23,8 @@ from collections.abc import Callable, Iterable
 
 import redis
 
-from bot.deploy_keys import CredentialUse, DeployKeyRecord, KeyUser
 from bot.errors import ConfigurationError, Conflict
+from bot.key_records import CredentialUse, DeployKeyRecord, KeyUser
 from bot.models import Secret
 from workers.key_sealing import Sealer
 from workers.redis_jobs import as_text

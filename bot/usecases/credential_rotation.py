@@ -15,11 +15,11 @@ import json
 
 from bot import errors
 from bot.commands import ClusterTarget
-from bot.deploy_keys import CredentialUse, KeyUser
+from bot.key_records import CredentialUse, KeyUser
 from bot.models import ProtectedSettings, Secret
 from bot.scopes import repository_name
 from bot.usecases.context import Job
-from bot.usecases.deploy_keys import registry
+from bot.usecases.key_provisioning import registry
 from bot.usecases.key_switching import RotationFailed, Switching, authorize_users, tell_team
 from bot.usecases.refusals import audit_refusal
 from bot.usecases.scope_checks import credential_problem, current_url, refuse

@@ -56,8 +56,8 @@ from bot.redact import redact
 from bot.usecases import (
     configs,
     credential_rotation,
-    deploy_keys,
     extensions,
+    key_provisioning,
     key_rotation,
     reads,
     unlock,
@@ -149,7 +149,7 @@ def run_job(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
             else:
                 key_rotation.rotate(job, command, where)
         elif isinstance(command, KeyStatus):
-            deploy_keys.key_status(job, command, where)
+            key_provisioning.key_status(job, command, where)
         elif type(command) in CLUSTER_HANDLERS and where is not None:
             CLUSTER_HANDLERS[type(command)](job, command, where)
         else:

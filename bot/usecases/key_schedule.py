@@ -13,8 +13,8 @@ import time
 from bot.command_codec import encode
 from bot.commands import KeyRotate
 from bot.config_file import DeployKeyPolicy
-from bot.deploy_keys import ACTIVE, DeployKeyRecord
 from bot.jobs import SCHEDULE, JobRecord
+from bot.key_records import ACTIVE, DeployKeyRecord
 
 #: who a scheduled rotation's job is from (audit log, messages)
 SCHEDULER = "fluxops-scheduler"

@@ -17,8 +17,8 @@ from bot import errors
 from bot.cluster_ids import parse_cluster_id
 from bot.commands import ClusterTarget, Role
 from bot.decision import Decision
-from bot.deploy_keys import KeyUser
 from bot.jobs import SCHEDULE
+from bot.key_records import KeyUser
 from bot.models import FluxConfigPatch, FluxConfigState, ProtectedSettings, Provisioning, arm_time
 from bot.policy import Identity
 from bot.usecases.comments import POLICY_PLATFORM

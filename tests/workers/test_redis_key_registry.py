@@ -10,8 +10,8 @@ import pytest
 import redis
 from cryptography.fernet import Fernet
 
-from bot.deploy_keys import PENDING, CredentialUse, DeployKeyRecord, KeyUser
 from bot.errors import ConfigurationError
+from bot.key_records import PENDING, CredentialUse, DeployKeyRecord, KeyUser
 from bot.models import Secret
 from bot.ports import KeyRegistry
 from workers.key_sealing import Sealer

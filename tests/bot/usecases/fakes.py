@@ -29,11 +29,11 @@ from bot.commands import ClusterTarget, Reply, Run
 from bot.config_access import RoleRule
 from bot.config_file import DeployKeyPolicy, FleetRepository, FluxopsConfig
 from bot.decision import decide
-from bot.deploy_keys import CredentialUse, DeployKeyRecord, GeneratedKey, KeyUser
 from bot.git_host import CheckRun, CommentInfo, CommentRef, CommitStatus, Permission, PullRequestInfo
 from bot.gitevents import GITHUB, RepoRef
 from bot.grammar import parse
 from bot.jobs import JobRecord
+from bot.key_records import CredentialUse, DeployKeyRecord, GeneratedKey, KeyUser
 from bot.models import (
     Cluster,
     ClusterRef,

@@ -7,7 +7,7 @@ import pytest
 
 from bot import errors
 from bot.config_file import DeployKeyPolicy
-from bot.deploy_keys import KeyUser
+from bot.key_records import KeyUser
 from bot.models import Cluster, ClusterRef, ClusterType, ProtectedSettings, Secret
 from bot.views import Phase, StepState, TextView
 from tests.bot.usecases.fakes import CLUSTER, FakeKeyRegistry, WorkerDied, World, everything_said

@@ -9,9 +9,9 @@ import pytest
 
 from bot import errors
 from bot.config_file import DeployKeyPolicy
-from bot.deploy_keys import ACTIVE, PENDING, DeployKeyRecord, KeyUser, key_id_for
 from bot.gitevents import RepoRef
 from bot.jobs import SCHEDULE, JobRecord
+from bot.key_records import ACTIVE, PENDING, DeployKeyRecord, KeyUser, key_id_for
 from bot.models import Cluster, ClusterRef, ClusterType, FluxConfigPatch, ProtectedSettings, Secret
 from bot.policy import Policy
 from bot.views import JobView, Phase, StepState, TextView

@@ -1,4 +1,4 @@
-"""Deploy keys fluxops makes: `config create ... --deploy-key generate`, and `/flux key status`.
+"""Deploy keys fluxops provisions: `config create ... --deploy-key generate`, and `/flux key status`.
 
 A generated key is an Ed25519 pair made in the worker. Its public half becomes a read-only deploy key on
 the GitHub repository; its private half goes to Azure only in ``configurationProtectedSettings`` and is
@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 
 from bot import errors
 from bot.commands import KeyStatus, Role
-from bot.deploy_keys import ACTIVE, PENDING, DeployKeyRecord, KeyUser, key_id_for
 from bot.gitevents import GITHUB, RepoRef
+from bot.key_records import ACTIVE, PENDING, DeployKeyRecord, KeyUser, key_id_for
 from bot.models import FluxConfigSpec, GitSource, ProtectedSettings, Secret
 from bot.ports import GitHost, KeyMaker, KeyRegistry
 from bot.repo_urls import parse_repo_url, repo_key
