@@ -189,6 +189,11 @@ class _Config:
     reported_at: float | None = None
 
 
+def _apply_interval(spec: FluxConfigSpec) -> int:
+    """The shortest kustomization interval: how often the agent applies, and so reports, between fetches."""
+    return min((k.sync_interval_seconds for k in spec.kustomizations), default=600)
+
+
 def _ready(status: str, reason: str, message: str) -> tuple[Condition, ...]:
     return (Condition(type="Ready", status=status, reason=reason, message=message),)
 
@@ -418,12 +423,18 @@ class FakeFluxConfigs(_Operations):
         entry.reported_at = max(entry.reported_at or now, now)
 
     def _report(self, entry: _Config) -> None:
-        """The agent reports again: a fetch first when a sync interval has passed since the last one."""
+        """What the agent reported by now. It reports when it reconciles, not when someone reads: a fetch
+        each source interval, an apply each kustomization interval. So statusUpdatedAt moves at that
+        cadence, as the ARM emulator's agent (sandbox/fluxsim.py) publishes it, and stays put between."""
         if self.fetches is None or entry.fetched_at is None:
             return
-        if self.now() >= entry.fetched_at + entry.spec.source.sync_interval_seconds:
+        now = self.now()
+        if now >= entry.fetched_at + entry.spec.source.sync_interval_seconds:
             self._fetch(entry, written=False)
-        entry.reported_at = max(entry.reported_at or 0.0, self.now())
+            return
+        last = entry.reported_at if entry.reported_at is not None else entry.fetched_at
+        if now >= last + _apply_interval(entry.spec):
+            entry.reported_at = now
 
     def _settled(self, spec: FluxConfigSpec) -> str:
         if spec.suspend:
