@@ -20,7 +20,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar, cast
 
 from bot import errors
@@ -57,6 +56,7 @@ from bot.repo_urls import canonical_repo
 from bot.usecases.context import JobPorts, ResolvedCluster, WatchPolicy
 from bot.usecases.executor import run_job
 from bot.views import AuditEntry, ClusterRow, ConfirmView, JobView, Phase, PushView, TextView
+from sandbox.world import utc_now_iso
 
 T = TypeVar("T")
 
@@ -199,8 +199,9 @@ def _ready(status: str, reason: str, message: str) -> tuple[Condition, ...]:
 
 
 def iso(epoch: float) -> str:
-    """Epoch seconds as ARM writes times ("2025-06-15T15:06:40.5Z")."""
-    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
+    """Epoch seconds as the ARM emulator writes times: UTC, milliseconds, trailing Z
+    ("2025-06-15T15:06:40.500Z"); the emulator's own formatter, so the two cannot drift apart."""
+    return utc_now_iso(epoch)
 
 
 #: what a Flux source says about a fetch: None when it worked, else the message of its failure
