@@ -32,7 +32,8 @@ SUBSCRIPTION = "4f6e6328-0251-4814-a009-c01dfa368e3f"
 REPO_ID = "278d5cd2-584d-4b63-824a-2ba458937249"
 PROJECT_ID = "6ce954b1-ce1f-45d1-b94d-e6bf2464ba2c"
 SAMPLES = Path(__file__).parent / "ado_samples"  # Microsoft's documented samples (see its README.md)
-PUBLISHED_DEFAULT_BRANCH = "master"  # the documented repositories' defaultBranch
+PUBLISHED_DEFAULT_BRANCH = "master"  # the documented repositories' defaultBranch (2022 samples)
+COMMENTED_DEFAULT_BRANCH = "main"  # the comment sample's repository (a later page version)
 _notifications = iter(range(1, 1_000_000))
 
 
@@ -66,11 +67,11 @@ def on_repository(repository: dict[str, Any], names: tuple[str, str, str] = ADO_
     return repository
 
 
-def fleet_ref(names: tuple[str, str, str] = ADO_FLEET) -> RepoRef:
+def fleet_ref(names: tuple[str, str, str] = ADO_FLEET, default_branch: str = PUBLISHED_DEFAULT_BRANCH) -> RepoRef:
     org, project, name = names
     return RepoRef(
         provider="azure-devops", full_name=f"{org}/{project}/{name}",
-        url=f"https://dev.azure.com/{org}/{project}/_git/{name}", id=REPO_ID, default_branch=PUBLISHED_DEFAULT_BRANCH,
+        url=f"https://dev.azure.com/{org}/{project}/_git/{name}", id=REPO_ID, default_branch=default_branch,
     )  # fmt: skip
 
 
@@ -114,6 +115,7 @@ def pr_comment(content: str) -> dict[str, Any]:
     written = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     comment.update(content=content, publishedDate=written, lastUpdatedDate=written, lastContentUpdatedDate=written)
     comment["author"].update(uniqueName="carol@contoso.com", displayName="Carol")  # not the pull request's author
+    # (the documented comment is an edit: publishedDate before lastContentUpdatedDate; this one is new)
     return payload
 
 
@@ -266,7 +268,7 @@ async def test_comments_addressed_to_fluxops(hooks: Hooks, content: str, kind: s
         record, platform="azure-devops", kind=kind, actor="carol@contoso.com", channel=PR_CHANNEL, text=words
     )
     assert CommentEvent.from_json(record.event) == CommentEvent(
-        repo=fleet_ref(),
+        repo=fleet_ref(default_branch=COMMENTED_DEFAULT_BRANCH),
         number=1,
         comment_id="2",
         author="carol@contoso.com",
@@ -298,6 +300,13 @@ async def test_comments_that_are_ignored(hooks: Hooks, change: dict[str, Any], r
     payload = pr_comment("/flux apply")
     payload["resource"]["comment"].update(change)
     assert await ignored(await hooks.ado(payload)) == reason
+    hooks.assert_nothing_enqueued()
+
+
+async def test_the_documented_comment_is_an_edit_and_is_not_run(hooks: Hooks):
+    payload = sample("ms.vss-code.git-pullrequest-comment-event")  # "Jamal Hartnett has edited a ... comment"
+    on_repository(payload["resource"]["pullRequest"]["repository"])
+    assert await ignored(await hooks.ado(payload)) == "an edited comment: only new comments are read"
     hooks.assert_nothing_enqueued()
 
 
