@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import time
+import json
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,6 @@ from aiohttp import ClientResponse
 
 from bot.decision import digest
 from bot.gitevents import CommentEvent, PullRequestEvent, PushEvent, RepoRef
-from sandbox.azure_devops import payloads as ado
 from tests.handlers.test_github_webhook import (
     ADO_FLEET,
     ADO_OTHER,
@@ -32,7 +31,9 @@ from tests.handlers.test_github_webhook import (
 SUBSCRIPTION = "4f6e6328-0251-4814-a009-c01dfa368e3f"
 REPO_ID = "278d5cd2-584d-4b63-824a-2ba458937249"
 PROJECT_ID = "6ce954b1-ce1f-45d1-b94d-e6bf2464ba2c"
-SHA_A, SHA_B, SHA_C = "a" * 40, "b" * 40, "c" * 40
+SAMPLES = Path(__file__).parent / "ado_samples"  # Microsoft's documented samples (see its README.md)
+PUBLISHED_DEFAULT_BRANCH = "master"  # the documented repositories' defaultBranch (2022 samples)
+COMMENTED_DEFAULT_BRANCH = "main"  # the comment sample's repository (a later page version)
 _notifications = iter(range(1, 1_000_000))
 
 
@@ -47,48 +48,75 @@ async def hooks(aiohttp_client: Any, redis_server: str, tmp_path: Path) -> Async
         yield started
 
 
-def repo(names: tuple[str, str, str] = ADO_FLEET, **kw: Any) -> dict[str, Any]:
+def sample(event_type: str) -> dict[str, Any]:
+    """A documented sample as one delivery of this test's subscription (the page's samples have no
+    subscriptionId and notificationId, which every real delivery carries)."""
+    payload: dict[str, Any] = json.loads((SAMPLES / f"{event_type}.json").read_text())
+    payload.update(subscriptionId=SUBSCRIPTION, notificationId=next(_notifications))
+    return payload
+
+
+def on_repository(repository: dict[str, Any], names: tuple[str, str, str] = ADO_FLEET) -> dict[str, Any]:
+    """A documented repository object renamed to ``names`` (organization, project, repository); in place."""
     org, project, name = names
-    return ado.repository(org=org, project=project, name=name, repo_id=REPO_ID, project_id=PROJECT_ID, **kw)
+    repository.update(
+        id=REPO_ID, name=name, remoteUrl=f"https://dev.azure.com/{org}/{project}/_git/{name}",
+        url=f"https://dev.azure.com/{org}/{project}/_apis/git/repositories/{REPO_ID}",
+    )  # fmt: skip
+    repository["project"].update(id=PROJECT_ID, name=project)
+    return repository
 
 
-def fleet_ref(names: tuple[str, str, str] = ADO_FLEET) -> RepoRef:
+def fleet_ref(names: tuple[str, str, str] = ADO_FLEET, default_branch: str = PUBLISHED_DEFAULT_BRANCH) -> RepoRef:
     org, project, name = names
     return RepoRef(
         provider="azure-devops", full_name=f"{org}/{project}/{name}",
-        url=f"https://dev.azure.com/{org}/{project}/_git/{name}", id=REPO_ID, default_branch="main",
+        url=f"https://dev.azure.com/{org}/{project}/_git/{name}", id=REPO_ID, default_branch=default_branch,
     )  # fmt: skip
 
 
-def push(branch: str = "main", *, after: str = SHA_B, names: tuple[str, str, str] = ADO_FLEET) -> dict[str, Any]:
-    r = repo(names)
-    commits = [
-        ado.commit(sha=after, message="Bump podinfo\nto 6.5", author="alice@contoso.com", date=ado.now(), repo=r),
-        ado.commit(sha=SHA_A, message="first", author="alice@contoso.com", date=ado.now(), repo=r),
-    ]
-    return ado.git_push(
-        repo=r, branch=branch, before=SHA_C, after=after, pusher="alice@contoso.com", commits=commits,
-        subscription_id=SUBSCRIPTION, notification_id=next(_notifications),
-    )  # fmt: skip
+def push(branch: str | None = None, *, names: tuple[str, str, str] = ADO_FLEET) -> dict[str, Any]:
+    """The documented git.push; ``branch`` replaces the branch its one ref update moves."""
+    payload = sample("git.push")
+    on_repository(payload["resource"]["repository"], names)
+    if branch is not None:
+        payload["resource"]["refUpdates"][0]["name"] = f"refs/heads/{branch}"
+    return payload
 
 
 def pr(
-    event_type: str, *, status: str = "active", names: tuple[str, str, str] = ADO_FLEET, **kw: Any
+    event_type: str,
+    *,
+    status: str | None = None,
+    names: tuple[str, str, str] = ADO_FLEET,
+    target_branch: str | None = None,
+    fork: tuple[str, str, str] | None = None,
 ) -> dict[str, Any]:
-    kw.setdefault("target_branch", "main")
-    return ado.pull_request(
-        event_type=event_type, repo=repo(names), pr_id=7, source_branch="feature", source_commit=SHA_B,
-        target_commit=SHA_A, author="bob@contoso.com", subscription_id=SUBSCRIPTION,
-        notification_id=next(_notifications), status=status, title="Add cluster", **kw,
-    )  # fmt: skip
+    """The documented pull request event; ``status`` replaces the pull request's status."""
+    payload = sample(event_type)
+    resource = payload["resource"]
+    on_repository(resource["repository"], names)
+    if status is not None:
+        resource["status"] = status
+    if target_branch is not None:
+        resource["targetRefName"] = f"refs/heads/{target_branch}"
+    if fork is not None:  # GitPullRequest.forkSource: the fork the source branch lives in
+        resource["forkSource"] = {"name": "refs/heads/mytopic", "repository": on_repository(
+            json.loads(json.dumps(resource["repository"])), fork
+        )}  # fmt: skip
+    return payload
 
 
-def pr_comment(content: str, **kw: Any) -> dict[str, Any]:
-    return ado.pr_comment(
-        repo=repo(), pr_id=7, thread_id=31, comment_id=2, author="carol@contoso.com", content=content,
-        subscription_id=SUBSCRIPTION, notification_id=next(_notifications), source_commit=SHA_B,
-        pr_author="bob@contoso.com", **kw,
-    )  # fmt: skip
+def pr_comment(content: str) -> dict[str, Any]:
+    """The pull request comment event, with ``content`` written just now (older comments are not run)."""
+    payload = sample("ms.vss-code.git-pullrequest-comment-event")
+    on_repository(payload["resource"]["pullRequest"]["repository"])
+    comment = payload["resource"]["comment"]
+    written = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    comment.update(content=content, publishedDate=written, lastUpdatedDate=written, lastContentUpdatedDate=written)
+    comment["author"].update(uniqueName="carol@contoso.com", displayName="Carol")  # not the pull request's author
+    # (the documented comment is an edit: publishedDate before lastContentUpdatedDate; this one is new)
+    return payload
 
 
 async def accepted(response: ClientResponse) -> dict[str, Any]:
@@ -105,10 +133,19 @@ async def ignored(response: ClientResponse) -> str:
     return str(body["ignored"])
 
 
+# what the documented samples say, so the expectations below compare something real
+PUSHED, PUSHED_FROM = "33b55f7cb7e7e245323987634f960cf4a6e6bc74", "aad331d8d3b131fa9ae03cf5e53965b51942618a"
+PUSHER = "Windows Live ID\\fabrikamfiber4@hotmail.com"  # pushedBy.uniqueName, as documented
+PR_AUTHOR = "fabrikamfiber4@hotmail.com"
+PR_CHANNEL = f"{'/'.join(ADO_FLEET)}#1"
+PR_CREATED, PR_UPDATED, PR_MERGED = "git.pullrequest.created", "git.pullrequest.updated", "git.pullrequest.merged"
+
+
 def pr_event(action: str, *, merged: bool = False, names: tuple[str, str, str] = ADO_FLEET) -> PullRequestEvent:
     return PullRequestEvent(
-        repo=fleet_ref(names), number=7, action=action, head_sha=SHA_B, head_branch="feature", base_branch="main",
-        author="bob@contoso.com", from_fork=False, merged=merged, title="Add cluster",
+        repo=fleet_ref(names), number=1, action=action, head_sha="53d54ac915144006c2c9e90d2c7d3880920db49c",
+        head_branch="mytopic", base_branch="master", author=PR_AUTHOR, from_fork=False, merged=merged,
+        title="my first pull request",
     )  # fmt: skip
 
 
@@ -116,10 +153,10 @@ async def test_a_branch_push_is_a_push_job(hooks: Hooks):
     payload = push()
     body = await accepted(await hooks.ado(payload))
     record = hooks.job(body["job"])
-    assert_fresh_record(record, platform="azure-devops", kind="push", actor="alice@contoso.com", channel="", text="")
+    assert_fresh_record(record, platform="azure-devops", kind="push", actor=PUSHER, channel="", text="")
     assert PushEvent.from_json(record.event) == PushEvent(
-        repo=fleet_ref(), branch="main", after=SHA_B, before=SHA_C, pusher="alice@contoso.com", commit_count=2,
-        head_message="Bump podinfo",
+        repo=fleet_ref(), branch="master", after=PUSHED, before=PUSHED_FROM, pusher=PUSHER, commit_count=1,
+        head_message="Fixed bug in web.config file",
     )  # fmt: skip
     key = f"fluxops:dedupe:ado:{SUBSCRIPTION}:{payload['notificationId']}"
     assert hooks.dedupe_keys() == {key: body["job"]}
@@ -129,16 +166,25 @@ async def test_a_branch_push_is_a_push_job(hooks: Hooks):
 async def test_a_push_that_moves_two_branches_traces_both(hooks: Hooks):
     payload = push()
     payload["resource"]["refUpdates"] += [
-        {"name": "refs/heads/release", "oldObjectId": SHA_A, "newObjectId": SHA_C},
-        {"name": "refs/tags/v1", "oldObjectId": "0" * 40, "newObjectId": SHA_C},
-        {"name": "refs/heads/gone", "oldObjectId": SHA_A, "newObjectId": "0" * 40},
+        {"name": "refs/heads/release", "oldObjectId": PUSHED_FROM, "newObjectId": PUSHED},
+        {"name": "refs/tags/v1", "oldObjectId": "0" * 40, "newObjectId": PUSHED},
+        {"name": "refs/heads/gone", "oldObjectId": PUSHED_FROM, "newObjectId": "0" * 40},
     ]
     body = await accepted(await hooks.ado(payload))
     branches = {PushEvent.from_json(hooks.job(job["job"]).event).branch for job in body["jobs"]}
-    assert branches == {"main", "release"} and hooks.queue_length() == 2
+    assert branches == {"master", "release"} and hooks.queue_length() == 2
     again = await hooks.ado(payload)
     assert [job["duplicate"] for job in (await again.json())["jobs"]] == [True, True]
     assert hooks.queue_length() == 2
+
+
+async def test_the_documented_repository_url_names_the_organization(hooks: Hooks):
+    """The documented remoteUrl is a collection URL (.../fabrikam-fiber-inc/DefaultCollection/_git/...)."""
+    payload = sample("git.push")
+    body = await accepted(await hooks.ado(payload))
+    event = PushEvent.from_json(hooks.job(body["job"]).event)
+    assert event.repo.url == payload["resource"]["repository"]["remoteUrl"]
+    assert event.repo.full_name == "fabrikam-fiber-inc/Fabrikam-Fiber-Git/Fabrikam-Fiber-Git"
 
 
 async def test_the_organization_comes_from_the_resource_containers(hooks: Hooks):
@@ -156,52 +202,51 @@ async def test_the_organization_comes_from_the_resource_containers(hooks: Hooks)
 @pytest.mark.parametrize(
     ("event_type", "status", "action"),
     [
-        (ado.PR_CREATED, "active", "opened"),
-        (ado.PR_UPDATED, "active", "updated"),
-        (ado.PR_UPDATED, "abandoned", "closed"),
-        (ado.PR_MERGED, "active", "updated"),  # a merge attempt that did not complete (conflicts)
+        (PR_CREATED, None, "opened"),  # documented: active
+        (PR_UPDATED, "active", "updated"),
+        (PR_UPDATED, "abandoned", "closed"),
+        (PR_MERGED, "active", "updated"),  # a merge attempt that did not complete (conflicts)
     ],
 )
 async def test_pull_request_activity_on_a_fleet_repository_is_a_plan(
-    hooks: Hooks, event_type: str, status: str, action: str
+    hooks: Hooks, event_type: str, status: str | None, action: str
 ):
     body = await accepted(await hooks.ado(pr(event_type, status=status)))
     assert "jobs" not in body
     record = hooks.job(body["job"])
-    channel = f"{'/'.join(ADO_FLEET)}#7"
-    assert_fresh_record(record, platform="azure-devops", kind="plan", actor="bob@contoso.com", channel=channel, text="")
+    assert_fresh_record(record, platform="azure-devops", kind="plan", actor=PR_AUTHOR, channel=PR_CHANNEL, text="")
     assert PullRequestEvent.from_json(record.event) == pr_event(action)
     assert hooks.queue_length() == 1
 
 
 async def test_a_completion_applies_once_however_often_it_is_announced(hooks: Hooks):
-    updated = await accepted(await hooks.ado(pr(ado.PR_UPDATED, status="completed", merge_commit=SHA_C)))
+    # both documented samples announce the same completion (status completed)
+    updated = await accepted(await hooks.ado(pr(PR_UPDATED)))
     kinds = {job["kind"]: job for job in updated["jobs"]}
     assert set(kinds) == {"plan", "apply"} and not kinds["apply"]["duplicate"]
     for job in kinds.values():
         assert PullRequestEvent.from_json(hooks.job(job["job"]).event) == pr_event("merged", merged=True)
     # Azure DevOps also sends git.pullrequest.merged for the same completion: a new plan, the same apply
-    merged = await accepted(await hooks.ado(pr(ado.PR_MERGED, status="completed", merge_commit=SHA_C)))
+    merged = await accepted(await hooks.ado(pr(PR_MERGED)))
     again = {job["kind"]: job for job in merged["jobs"]}
     assert again["apply"] == {**kinds["apply"], "duplicate": True}
     assert not again["plan"]["duplicate"] and hooks.queue_length() == 3
-    assert hooks.dedupe_keys()[f"fluxops:dedupe:ado:{REPO_ID}:pr7:apply-on-merge"] == kinds["apply"]["job"]
+    assert hooks.dedupe_keys()[f"fluxops:dedupe:ado:{REPO_ID}:pr1:apply-on-merge"] == kinds["apply"]["job"]
 
 
 @pytest.mark.parametrize("variant", ["other target branch", "from a fork"])
 async def test_completions_that_do_not_apply(hooks: Hooks, variant: str):
     if variant == "other target branch":
-        payload = pr(ado.PR_UPDATED, status="completed", target_branch="release")
+        payload = pr(PR_UPDATED, target_branch="release")
     else:
-        fork = repo(("mallory", "forks", "fleet"))
-        payload = pr(ado.PR_UPDATED, status="completed", fork_repo=fork)
+        payload = pr(PR_UPDATED, fork=("mallory", "forks", "fleet"))
     body = await accepted(await hooks.ado(payload))
     assert "jobs" not in body and hooks.job(body["job"]).kind == "plan"
     assert hooks.queue_length() == 1
 
 
 async def test_pull_requests_elsewhere_are_ignored(hooks: Hooks):
-    reason = await ignored(await hooks.ado(pr(ado.PR_CREATED, names=ADO_OTHER)))
+    reason = await ignored(await hooks.ado(pr(PR_CREATED, names=ADO_OTHER)))
     assert reason == f"{'/'.join(ADO_OTHER)} is not a fleet repository"
     hooks.assert_nothing_enqueued()
 
@@ -216,22 +261,21 @@ async def test_pull_requests_elsewhere_are_ignored(hooks: Hooks):
     ],
 )
 async def test_comments_addressed_to_fluxops(hooks: Hooks, content: str, kind: str, words: str):
-    body = await accepted(await hooks.ado(pr_comment(content)))
+    payload = pr_comment(content)
+    body = await accepted(await hooks.ado(payload))
     record = hooks.job(body["job"])
-    channel = f"{'/'.join(ADO_FLEET)}#7"
     assert_fresh_record(
-        record, platform="azure-devops", kind=kind, actor="carol@contoso.com", channel=channel, text=words
+        record, platform="azure-devops", kind=kind, actor="carol@contoso.com", channel=PR_CHANNEL, text=words
     )
-    event = CommentEvent.from_json(record.event)
-    assert abs(event.created_at - time.time()) < 120  # the comment's publishedDate: just now
-    assert replace(event, created_at=0.0) == CommentEvent(
-        repo=fleet_ref(),
-        number=7,
+    assert CommentEvent.from_json(record.event) == CommentEvent(
+        repo=fleet_ref(default_branch=COMMENTED_DEFAULT_BRANCH),
+        number=1,
         comment_id="2",
         author="carol@contoso.com",
         body=content,
-        thread_id="31",
+        thread_id="5",  # from the comment's _links.threads
         body_digest=digest(content),
+        created_at=datetime.fromisoformat(payload["resource"]["comment"]["publishedDate"]).timestamp(),
     )
 
 
@@ -256,6 +300,13 @@ async def test_comments_that_are_ignored(hooks: Hooks, change: dict[str, Any], r
     payload = pr_comment("/flux apply")
     payload["resource"]["comment"].update(change)
     assert await ignored(await hooks.ado(payload)) == reason
+    hooks.assert_nothing_enqueued()
+
+
+async def test_the_documented_comment_is_an_edit_and_is_not_run(hooks: Hooks):
+    payload = sample("ms.vss-code.git-pullrequest-comment-event")  # "Jamal Hartnett has edited a ... comment"
+    on_repository(payload["resource"]["pullRequest"]["repository"])
+    assert await ignored(await hooks.ado(payload)) == "an edited comment: only new comments are read"
     hooks.assert_nothing_enqueued()
 
 

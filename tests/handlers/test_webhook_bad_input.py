@@ -11,7 +11,6 @@ import base64
 import hashlib
 import hmac
 import json
-import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +21,9 @@ import pytest
 
 from handlers.azure_devops import MAX_BODY as ADO_MAX
 from handlers.github import MAX_BODY as GITHUB_MAX
-from sandbox.azure_devops import payloads as ado
-from sandbox.github import payloads as gh
+from tests.handlers.test_ado_webhook import pr as documented_pr
+from tests.handlers.test_ado_webhook import pr_comment as documented_comment
+from tests.handlers.test_ado_webhook import push as documented_push
 from tests.handlers.test_github_webhook import (
     ADO_FLEET,
     ADO_OTHER,
@@ -41,6 +41,10 @@ from tests.handlers.test_github_webhook import (
     sign,
     start_hooks,
 )
+from tests.handlers.test_github_webhook import comment as published_comment
+from tests.handlers.test_github_webhook import pr as published_pr
+from tests.handlers.test_github_webhook import push as published_push
+from tests.handlers.test_github_webhook import review as published_review
 
 GITHUB, ADO = "/webhooks/github", "/webhooks/azure-devops"
 SUBSCRIPTION = "0b4c0b4c-1111-2222-3333-444455556666"
@@ -63,28 +67,34 @@ class Case:
 # -- GitHub requests -------------------------------------------------------------------------------------
 
 
+# GitHub's published examples (tests/github_examples.py) through the builders of test_github_webhook.py
+
+
 def gh_repo(full_name: str = FLEET) -> dict[str, Any]:
-    return gh.repository(full_name=full_name, repo_id=1001)
+    repository: dict[str, Any] = published_push(full_name=full_name)["repository"]
+    return repository
 
 
 def gh_push(ref: str = "refs/heads/main", after: str = SHA_B) -> dict[str, Any]:
-    r = gh_repo()
-    commits = [] if after == ZERO else [
-        gh.commit(sha=after, message="m", author="alice", timestamp="2024-05-01T10:00:00Z", repo=r)
-    ]  # fmt: skip
-    return gh.push(repo=r, ref=ref, before=SHA_A, after=after, pusher="alice", commits=commits)
+    payload = published_push(ref)
+    payload["after"] = after
+    if after == ZERO:  # GitHub's push of a deleted branch carries no commits
+        payload.update(commits=[], head_commit=None)
+    return payload
 
 
-def gh_comment(body: str = "/flux apply", **kw: Any) -> dict[str, Any]:
-    kw.setdefault("author", "carol")
-    return gh.issue_comment(repo=gh_repo(), number=12, comment_id=5, body=body, **kw)
+def gh_comment(
+    body: str = "/flux apply", *, author: str = "carol", is_pull_request: bool = True, action: str = "created"
+) -> dict[str, Any]:
+    payload = published_comment(body, comment_id=5, author=author)
+    payload["action"] = action
+    if not is_pull_request:
+        del payload["issue"]["pull_request"]  # the published comment as it is: on an issue
+    return payload
 
 
 def gh_pr(action: str = "opened", full_name: str = FLEET) -> dict[str, Any]:
-    return gh.pull_request(
-        action=action, repo=gh_repo(full_name), number=12, head_sha=SHA_B, head_ref="f", base_ref="main",
-        base_sha=SHA_A, author="bob",
-    )  # fmt: skip
+    return published_pr(action, full_name=full_name)
 
 
 def github(event: str, payload: dict[str, Any] | bytes, expect: int, reason: str = "", **headers: str) -> Case:
@@ -191,17 +201,7 @@ GITHUB_CASES: dict[str, Case] = {
     "gh-pr-other-repo": github("pull_request", gh_pr(full_name=OTHER), 202, "not a fleet repository"),
     "gh-review-edited": github(
         "pull_request_review",
-        gh.pull_request_review(
-            repo=gh_repo(),
-            number=12,
-            reviewer="d",
-            state="approved",
-            head_sha=SHA_B,
-            head_ref="f",
-            base_ref="main",
-            author="b",
-            action="edited",
-        ),
+        mutated(published_review(), "action", "edited"),
         202,
         "does not change the plan",
     ),
@@ -240,31 +240,27 @@ GITHUB_CASES["gh-stale-duplicate-delivery"] = stale
 # -- Azure DevOps requests -------------------------------------------------------------------------------
 
 
-def ado_repo(names: tuple[str, str, str] = ADO_FLEET) -> dict[str, Any]:
-    org, project, name = names
-    return ado.repository(org=org, project=project, name=name, repo_id=str(uuid.UUID(int=5)), project_id="p-1")
+# Azure DevOps' documented samples (tests/handlers/ado_samples) through the builders of test_ado_webhook.py
+
+
+def ours(payload: dict[str, Any], notification: int) -> dict[str, Any]:
+    """``payload`` as a delivery of this module's subscription."""
+    payload.update(subscriptionId=SUBSCRIPTION, notificationId=notification)
+    return payload
 
 
 def ado_push(branch: str = "main", after: str = SHA_B, notification: int = 1) -> dict[str, Any]:
-    return ado.git_push(
-        repo=ado_repo(), branch=branch, before=SHA_A, after=after, pusher="alice@contoso.com", commits=[],
-        subscription_id=SUBSCRIPTION, notification_id=notification,
-    )  # fmt: skip
+    payload = documented_push(branch)
+    payload["resource"]["refUpdates"][0]["newObjectId"] = after
+    return ours(payload, notification)
 
 
 def ado_pr(names: tuple[str, str, str] = ADO_FLEET) -> dict[str, Any]:
-    return ado.pull_request(
-        event_type=ado.PR_CREATED, repo=ado_repo(names), pr_id=7, source_branch="f", target_branch="main",
-        source_commit=SHA_B, target_commit=SHA_A, author="bob@contoso.com", subscription_id=SUBSCRIPTION,
-        notification_id=2,
-    )  # fmt: skip
+    return ours(documented_pr("git.pullrequest.created", names=names), 2)
 
 
 def ado_comment(content: str = "/flux apply") -> dict[str, Any]:
-    return ado.pr_comment(
-        repo=ado_repo(), pr_id=7, thread_id=3, comment_id=1, author="carol@contoso.com", content=content,
-        subscription_id=SUBSCRIPTION, notification_id=3,
-    )  # fmt: skip
+    return ours(documented_comment(content), 3)
 
 
 def azure(payload: dict[str, Any] | bytes, expect: int, reason: str = "", **headers: str) -> Case:

@@ -276,14 +276,26 @@ async def test_webhook_client_turns_a_private_ack_into_one_public_message(world:
     )
 
 
+async def parked(world: World, poll: asyncio.Task[Any]) -> None:
+    """Return once the long poll has read every change so far and waits for the next one: the fake's
+    change event is armed at the current sequence number (the feed route arms it only after finding
+    nothing new). Fails if the poll answered instead."""
+    state = world.fake.state
+    deadline = time.monotonic() + 5
+    while state._changed is None or state._changed.is_set():  # the route's own wait (sandbox/slack/state.py)
+        assert not poll.done(), f"the long poll answered: {poll.result()!r}"
+        assert time.monotonic() < deadline, "the long poll never waited for a change"
+        await asyncio.sleep(0.005)  # a poll interval: the end is the event above
+    assert not poll.done()
+
+
 async def test_long_poll_returns_when_a_message_changes(world: World):
     client = AsyncWebClient(token=TOKEN, base_url=world.fake.api_url)
     posted = await client.chat_postMessage(channel=CHANNEL, text="v1")
     seq = (await world.feed())["seq"]
     started = time.monotonic()
     poll = asyncio.create_task(world.feed(since=seq, wait=10, channel=CHANNEL))
-    await asyncio.sleep(0.2)
-    assert not poll.done()
+    await parked(world, poll)
     await client.chat_update(channel=CHANNEL, ts=posted["ts"], text="v2")
     body = await asyncio.wait_for(poll, 5)
     assert time.monotonic() - started < 5
@@ -299,8 +311,7 @@ async def test_long_poll_ignores_changes_in_other_channels(world: World):
     client = AsyncWebClient(token=TOKEN, base_url=world.fake.api_url)
     poll = asyncio.create_task(world.feed(since=0, wait=10, channel="C0OTHER"))
     await client.chat_postMessage(channel=CHANNEL, text="elsewhere")
-    await asyncio.sleep(0.2)
-    assert not poll.done()
+    await parked(world, poll)  # it looked at "elsewhere" and waits on
     await client.chat_postMessage(channel="C0OTHER", text="here")
     body = await asyncio.wait_for(poll, 5)
     assert [m["text"] for m in body["messages"]] == ["here"]

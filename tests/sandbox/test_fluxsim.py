@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
@@ -114,6 +116,31 @@ async def wait_for(check: Callable[[], bool]) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError("condition not reached in time")
+
+
+def loop_of(env: Env, name: str = "cluster-config") -> asyncio.Task[None] | None:
+    """The simulator's reconcile loop of configuration ``name``, if one runs (its end is the event the
+    tests wait for, where they used to sleep)."""
+    return env.flux._tasks.get((env.cluster.key, name))
+
+
+def count_fetches_in_flight(env: Env) -> Callable[[], int]:
+    """Count the simulator's source fetches running in worker threads from now on; returns the counter."""
+    inner = env.flux._fetch_git
+    running = [0]
+    lock = threading.Lock()
+
+    def counted(*args: Any) -> Any:
+        with lock:
+            running[0] += 1
+        try:
+            return inner(*args)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    env.flux._fetch_git = counted  # type: ignore[method-assign]
+    return lambda: running[0]
 
 
 def statuses(record: FluxConfigRecord) -> dict[str, dict[str, Any]]:
@@ -504,7 +531,7 @@ async def test_suspended_config_is_not_reconciled(env: Env) -> None:
     env.flux.config_changed(env.cluster, "cluster-config")
     assert record.properties["complianceState"] == "Suspended"
     assert len(record.properties["statuses"]) == 6  # the last report stays
-    await asyncio.sleep(0.1)
+    assert loop_of(env) is None  # no reconcile loop was started that could fetch later
     await env.flux.reconcile_now(env.cluster, "cluster-config")
     assert record.properties["complianceState"] == "Suspended"
     assert len(env.flux.fetch_log) == 1
@@ -563,23 +590,29 @@ async def test_stale_reconcile_never_overwrites_a_newer_config(env: Env) -> None
     env.flux.config_changed(env.cluster, "cluster-config")
     # the old reconcile has fetched and is between steps when the newer config is written
     await wait_for(lambda: any(a.config == "cluster-config" for a in env.flux.fetch_log))
+    old = loop_of(env)
+    assert old is not None
     newer = env.put(url=f"https://github.com/{PRIVATE}")  # written, agent not told yet
     newer.properties["statuses"] = []
-    await asyncio.sleep(0.6)  # long enough for the old reconcile's remaining steps
+    await asyncio.wait_for(old, 5)  # the old reconcile ends when it notices it is stale
     assert newer.properties["statuses"] == []
     assert newer.properties["complianceState"] == "Pending"
 
 
 async def test_deleted_config_stops_reconciling(env: Env) -> None:
+    in_flight = count_fetches_in_flight(env)
     env.put(interval=100)
     env.flux.config_changed(env.cluster, "cluster-config")
     await wait_for(lambda: len(env.flux.fetch_log) >= 2)
+    running = loop_of(env)
+    assert running is not None
     del env.cluster.flux_configs["cluster-config"]
     env.flux.config_deleted(env.cluster, "cluster-config")
-    await asyncio.sleep(0.1)  # a fetch already running in a thread may still land
-    count = len(env.flux.fetch_log)
-    await asyncio.sleep(0.3)
-    assert len(env.flux.fetch_log) == count
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.wait_for(running, 5)
+    assert running.cancelled() and loop_of(env) is None  # nothing left that could fetch it again
+    await wait_for(lambda: in_flight() == 0)  # a fetch already running in a thread may still land
+    assert loop_of(env) is None and in_flight() == 0  # no loop and no fetch left: the log is final
 
 
 async def test_fetch_log_and_statuses_never_hold_secrets(env: Env) -> None:

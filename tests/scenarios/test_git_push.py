@@ -4,10 +4,10 @@ Azure DevOps service hooks from the fakes -> fluxops web -> Redis -> a Celery wo
 
 from __future__ import annotations
 
-import time
-
 import pytest
+import redis
 
+from bot.views import Phase
 from cli.chat import Chat, Target
 from sandbox.stack import ADO_ORG, ADO_TUTORIAL, CHANNEL, YOU, Stack
 from sandbox.tutorial_repo import tutorial_files
@@ -96,7 +96,7 @@ def test_a_push_that_breaks_a_kustomization_fails_naming_it(stack: Stack, chat: 
         )
 
 
-def test_a_push_nobody_tracks_changes_nothing(stack: Stack) -> None:
+def test_a_push_nobody_tracks_changes_nothing(stack: Stack, redis_client: redis.Redis) -> None:
     stack.sandbox.repos.create_repo("fluxops-sandbox/untracked", {"README.md": "x\n"}, private=False)
     pushed = github(stack, "POST", "push", repo="fluxops-sandbox/untracked", branch="main", files={"a.txt": "1\n"})
     delivered = wait_for(
@@ -104,8 +104,18 @@ def test_a_push_nobody_tracks_changes_nothing(stack: Stack) -> None:
         lambda: [d for d in github(stack, "GET", "deliveries") if d["delivery"] == pushed["delivery"] and d["status"]],
     )
     assert delivered[0]["status"] == 202
-    time.sleep(2)  # the worker had time to look for configurations tracking it
+    # the push job's end marks the end of its search for configurations tracking the repository
+    [dedupe] = wait_for(
+        "the push's job", lambda: list(redis_client.scan_iter(f"fluxops:dedupe:github:*:{pushed['delivery']}"))
+    )
+    job = f"fluxops:job:{redis_client.get(dedupe)}"
+    phase = wait_for("the push job to end", lambda: _terminal(redis_client.hget(job, "p:phase")))
+    assert phase == Phase.SUCCEEDED
     assert github(stack, "GET", "statuses", repo="fluxops-sandbox/untracked", sha=pushed["sha"]) == []
+
+
+def _terminal(phase: str | None) -> str | None:
+    return phase if phase is not None and Phase(phase).terminal else None
 
 
 def test_an_azure_devops_push_gets_commit_statuses(stack: Stack, chat: Chat) -> None:

@@ -50,11 +50,18 @@ def test_an_unarmed_step_passes_at_once(client: redis.Redis, step: str) -> None:
 
 def test_pause_says_where_it_stopped_and_returns_when_released(client: redis.Redis, step: str) -> None:
     client.hset(FAILPOINTS_KEY, step, "pause")
-    failpoints = RedisFailpoints(redis=client, tick=0.01)
+    ticks: list[float] = []
+
+    def tick(seconds: float) -> None:  # counts the pause's rereads of its action
+        ticks.append(seconds)
+        time.sleep(seconds)
+
+    failpoints = RedisFailpoints(redis=client, tick=0.01, sleep=tick)
     worker = threading.Thread(target=failpoints, args=("job-7", step), daemon=True)
     worker.start()
     wait_for(lambda: client.get(reached_key(step)) == "job-7")
-    time.sleep(0.1)
+    seen = len(ticks)
+    wait_for(lambda: len(ticks) >= seen + 3)  # it read "pause" again three times since, and stayed
     assert worker.is_alive()  # still paused
     client.hdel(FAILPOINTS_KEY, step)
     worker.join(timeout=5)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import pwd
+import tempfile
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -92,14 +95,48 @@ def test_unreadable_files_are_named_not_shown(files, name, phrase):
     assert error.__context__ is None or error.__suppress_context__
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
-def test_a_file_without_read_permission(files):
-    files["plain"].chmod(0)
-    try:
-        with pytest.raises(ConfigurationError, match="Permission denied"):
-            FileCredentials(entries=files).get("plain")
-    finally:
-        files["plain"].chmod(0o600)
+def _as_unprivileged(read: Callable[[], object]) -> str:
+    """What ``read`` raised, as "Type: message" ("" when it raised nothing), run as a user the file's mode
+    applies to: in this process normally, in a forked child that dropped to nobody when the tests run as root
+    (root reads files whatever their mode, so the check would prove nothing)."""
+    if os.geteuid() != 0:
+        try:
+            read()
+        except Exception as error:
+            return f"{type(error).__name__}: {error}"
+        return ""
+    nobody = pwd.getpwnam("nobody")
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe and never returns
+        outcome = ""
+        try:
+            os.setgroups([])
+            os.setgid(nobody.pw_gid)
+            os.setuid(nobody.pw_uid)
+            read()
+        except Exception as error:
+            outcome = f"{type(error).__name__}: {error}"
+        os.write(writer, outcome.encode())
+        os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as pipe:
+        outcome = pipe.read().decode()
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    return outcome
+
+
+def test_a_file_without_read_permission():
+    # a directory of its own that anyone may enter (the tests' tmp_path is private to their user when root)
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder).chmod(0o755)
+        path = Path(folder) / "plain"
+        path.write_text(VALUE)
+        path.chmod(0)
+        outcome = _as_unprivileged(lambda: FileCredentials(entries={"plain": path}).get("plain"))
+    assert outcome.startswith("ConfigurationError: ") and "Permission denied" in outcome
+    assert VALUE not in outcome
 
 
 def test_reprs_never_show_the_secret(files):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -114,13 +115,17 @@ def test_a_dead_holders_lock_expires(client: redis.Redis, redis_server: str, key
             proc.wait(timeout=10)
 
 
-def test_release_and_heartbeat_only_by_the_owner(client: redis.Redis, key: str):
+def test_release_and_heartbeat_only_by_the_owner(client: redis.Redis, key: str, caplog: pytest.LogCaptureFixture):
     locks = RedisLocks(redis=client, ttl_seconds=0.5, heartbeat_seconds=0.1)
-    with locks.hold(key, "j-1"):
+    with caplog.at_level(logging.WARNING, logger="workers.redis_locks"), locks.hold(key, "j-1"):
         # j-1 stalled past its TTL; the lock expired and j-2 took it
         client.set(lock_key(key), "j-2", px=10_000)
-        time.sleep(0.3)  # j-1's heartbeat runs meanwhile and must not touch j-2's lock
-        assert client.pttl(lock_key(key)) > 5_000
+        # j-1's next beat finds j-2 there, leaves its lock alone and stops: wait for that, then look
+        deadline = time.monotonic() + 5
+        while not any("heartbeat stops" in r.getMessage() and "j-1" in r.getMessage() for r in caplog.records):
+            assert time.monotonic() < deadline, "j-1's heartbeat never noticed it lost the lock"
+            time.sleep(0.02)
+        assert client.get(lock_key(key)) == b"j-2" and client.pttl(lock_key(key)) > 5_000
     assert locks.holder(key) == "j-2"  # j-1's exit did not delete it
     assert client.pttl(lock_key(key)) > 5_000
 

@@ -20,7 +20,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar, cast
 
 from bot import errors
@@ -59,6 +58,7 @@ from bot.repo_urls import canonical_repo
 from bot.usecases.context import JobPorts, ResolvedCluster, WatchPolicy
 from bot.usecases.executor import run_job
 from bot.views import AuditEntry, ClusterRow, ConfirmView, JobView, Phase, PushView, TextView
+from sandbox.world import utc_now_iso
 
 T = TypeVar("T")
 
@@ -191,13 +191,19 @@ class _Config:
     reported_at: float | None = None
 
 
+def _apply_interval(spec: FluxConfigSpec) -> int:
+    """The shortest kustomization interval: how often the agent applies, and so reports, between fetches."""
+    return min((k.sync_interval_seconds for k in spec.kustomizations), default=600)
+
+
 def _ready(status: str, reason: str, message: str) -> tuple[Condition, ...]:
     return (Condition(type="Ready", status=status, reason=reason, message=message),)
 
 
 def iso(epoch: float) -> str:
-    """Epoch seconds as ARM writes times ("2025-06-15T15:06:40.5Z")."""
-    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
+    """Epoch seconds as the ARM emulator writes times: UTC, milliseconds, trailing Z
+    ("2025-06-15T15:06:40.500Z"); the emulator's own formatter, so the two cannot drift apart."""
+    return utc_now_iso(epoch)
 
 
 #: what a Flux source says about a fetch: None when it worked, else the message of its failure
@@ -420,12 +426,18 @@ class FakeFluxConfigs(_Operations):
         entry.reported_at = max(entry.reported_at or now, now)
 
     def _report(self, entry: _Config) -> None:
-        """The agent reports again: a fetch first when a sync interval has passed since the last one."""
+        """What the agent reported by now. It reports when it reconciles, not when someone reads: a fetch
+        each source interval, an apply each kustomization interval. So statusUpdatedAt moves at that
+        cadence, as the ARM emulator's agent (sandbox/fluxsim.py) publishes it, and stays put between."""
         if self.fetches is None or entry.fetched_at is None:
             return
-        if self.now() >= entry.fetched_at + entry.spec.source.sync_interval_seconds:
+        now = self.now()
+        if now >= entry.fetched_at + entry.spec.source.sync_interval_seconds:
             self._fetch(entry, written=False)
-        entry.reported_at = max(entry.reported_at or 0.0, self.now())
+            return
+        last = entry.reported_at if entry.reported_at is not None else entry.fetched_at
+        if now >= last + _apply_interval(entry.spec):
+            entry.reported_at = now
 
     def _settled(self, spec: FluxConfigSpec) -> str:
         if spec.suspend:
