@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -34,9 +33,8 @@ from bot.views import (
 )
 from tests.bot.render import test_slack_push as push
 from tests.bot.render import tutorial_views as tv
-from tests.bot.render.test_slack_render import UPDATE, _compare
+from tests.golden_files import assert_exact, assert_no_stale
 
-GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "markdown"
 ZWJ = "\u200d"
 
 
@@ -166,7 +164,7 @@ def test_golden(case: str) -> None:
     markdown = render_markdown(VIEWS[case]())
     check_inert(markdown)
     assert not any(secret in markdown for secret in SECRETS)
-    _compare(GOLDEN / f"{case}.md", markdown)
+    assert_exact(f"markdown/{case}.md", markdown)
 
 
 @pytest.mark.parametrize("case", sorted(CHECK_RUNS))
@@ -174,15 +172,11 @@ def test_golden_check_run(case: str) -> None:
     rendered = CHECK_RUNS[case]()
     check_inert(rendered.split("<!-- summary -->\n", 1)[1].replace("<!-- text -->", ""))
     assert not any(secret in rendered for secret in SECRETS)
-    _compare(GOLDEN / f"{case}.md", rendered)
+    assert_exact(f"markdown/{case}.md", rendered)
 
 
 def test_no_stale_goldens() -> None:
-    if UPDATE:
-        return
-    known = {f"{case}.md" for case in (*VIEWS, *CHECK_RUNS)}
-    stale = sorted(p.name for p in GOLDEN.iterdir() if p.name not in known)
-    assert not stale, f"golden files without a case: {stale}"
+    assert_no_stale("markdown", (f"{case}.md" for case in (*VIEWS, *CHECK_RUNS)))
 
 
 # ---------------------------------------------------------------------------------------------
