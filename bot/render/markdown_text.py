@@ -156,6 +156,12 @@ def safe_url(url: str) -> str:
     return url if _URL.fullmatch(url) else ""
 
 
+def link(label: str, url: str) -> str:
+    """``[label](url)`` when ``url`` (secrets masked) is a plain web URL, else "": the label escaped, not re-linked."""
+    safe = safe_url(w.redact(url))
+    return f"[{_escape_plain(one_line(w.redact(label)))}]({safe})" if safe else ""
+
+
 def slack_mentions(value: str) -> str:
     """A Slack user the bot named (bot.views.mention) is ``@U…`` in a comment (escaped later so it cannot ping);
     a stray mention mark from outside text is dropped."""
