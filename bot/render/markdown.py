@@ -11,34 +11,8 @@ A comment is capped at ``MAX_COMMENT_CHARS`` (GitHub takes 65,536; check-run sum
 
 from __future__ import annotations
 
+from bot.render import document as d
 from bot.render import wording as w
-from bot.render.document import (
-    Block,
-    Byline,
-    Checklist,
-    Code,
-    CommitLink,
-    Confirmation,
-    Divider,
-    Emph,
-    Fields,
-    Inline,
-    Items,
-    Line,
-    Mark,
-    Paragraph,
-    Person,
-    Problem,
-    Quote,
-    Rich,
-    Status,
-    Strong,
-    Subheading,
-    Table,
-    Text,
-    Url,
-    strong,
-)
 from bot.render.documents import build
 from bot.render.documents.push import needs_attention, push_byline, push_footer, push_rows
 from bot.render.markdown_text import (
@@ -54,6 +28,7 @@ from bot.render.markdown_text import (
     table,
     text,
 )
+from bot.render.marks import Emoji
 from bot.views import Phase, PushView, StepState, TraceState, View
 
 __all__ = ["MAX_COMMENT_CHARS", "cap", "check_run_text", "code", "render_markdown", "rich", "text"]
@@ -96,6 +71,7 @@ TRACE_EMOJI: dict[TraceState, str] = {
 _STEP_MARK = {StepState.RUNNING: "🔄", StepState.FAILED: "❌", StepState.SKIPPED: "⏭️"}
 _SIGN_EMOJI = {"unknown": "❔", "warning": "⚠️", "failed": "❌", "focus": "👉", "note": "📝", "people": "👥"}
 _RESULT_EMOJI = {"succeeded": "✅", "failed": "❌", "refused": "🚫"}
+EMOJI = Emoji(PHASE_EMOJI, STATE_EMOJI, TRACE_EMOJI, _RESULT_EMOJI, "", _SIGN_EMOJI)
 
 
 def render_markdown(view: View) -> str:
@@ -115,61 +91,61 @@ def check_run_text(view: PushView) -> tuple[str, str, str]:
     title = f"Flux {view.headline}"
     if view.applied < len(view.rows):
         title += f" ({w.trace_tally(view.rows)})"
-    summary: list[Block] = [Byline(push_byline(view))]
+    summary: list[d.Block] = [d.Byline(push_byline(view))]
     subject = w.commit_subject(view.message)
     if subject:
-        summary.append(Quote(Text(w.clip(subject, 500))))
+        summary.append(d.Quote(d.Text(w.clip(subject, 500))))
     attention = needs_attention(view)
     if attention:
-        summary.append(Items((strong("Needs attention"), f" · {len(attention)}"), tuple(attention), "rows"))
-    footer = Status(push_footer(view))
+        summary.append(d.Items((d.strong("Needs attention"), f" · {len(attention)}"), tuple(attention), "rows"))
+    footer = d.Status(push_footer(view))
     summary.append(footer)
     matrix = (push_rows(view), footer)
     return title, cap(_blocks([], summary), MAX_COMMENT_CHARS), cap(_blocks([], matrix), MAX_COMMENT_CHARS)
 
 
-def _blocks(lines: list[str], blocks: tuple[Block, ...] | list[Block]) -> str:
+def _blocks(lines: list[str], blocks: tuple[d.Block, ...] | list[d.Block]) -> str:
     for block in blocks:
         lines += [*_block(block), ""]
     return "\n".join(lines).strip() + "\n"
 
 
-def _block(block: Block) -> list[str]:
-    if isinstance(block, Byline | Status):
+def _block(block: d.Block) -> list[str]:
+    if isinstance(block, d.Byline | d.Status):
         return [line(block.line)]
-    if isinstance(block, Quote):
+    if isinstance(block, d.Quote):
         return [f"> {text(block.text.value)}"]
-    if isinstance(block, Paragraph):
+    if isinstance(block, d.Paragraph):
         return paragraph(_body_lines(block.body), first=line(block.lead))
-    if isinstance(block, Subheading):
+    if isinstance(block, d.Subheading):
         return [f"#### {block.label} {line(block.rest)}"]
-    if isinstance(block, Fields):
+    if isinstance(block, d.Fields):
         return [f"- **{label}:** {line(value)}" for label, value in block.fields]
-    if isinstance(block, Items):
+    if isinstance(block, d.Items):
         title = [line(block.title)] if block.title is not None else []
         return [*title, *(f"- {line(item)}" for item in block.items)]
-    if isinstance(block, Table):
+    if isinstance(block, d.Table):
         header = [column.header for column in block.columns]
         rows = [[line(cell, in_table=True) for cell in row] for row in block.rows]
         return [line(block.title), "", *table(header, rows)]
-    if isinstance(block, Problem):
+    if isinstance(block, d.Problem):
         return _problem(block)
-    if isinstance(block, Checklist):
+    if isinstance(block, d.Checklist):
         return [_step(step.state, step.text) for step in block.steps]
-    if isinstance(block, Confirmation):
+    if isinstance(block, d.Confirmation):
         return _confirmation(block)
-    assert isinstance(block, Divider)
+    assert isinstance(block, d.Divider)
     return ["---"]
 
 
-def _body_lines(body: Text | Rich) -> list[str]:
-    if isinstance(body, Text):
+def _body_lines(body: d.Text | d.Rich) -> list[str]:
+    if isinstance(body, d.Text):
         return lines_of(body.value)
     value = slack_mentions(body.value) if body.mentions else body.value
     return rich(value, slack_bold=body.bold).splitlines()
 
 
-def _problem(problem: Problem) -> list[str]:
+def _problem(problem: d.Problem) -> list[str]:
     mark = emoji(problem.mark)
     message = lines_of(problem.message) or [""]
     if problem.doing:
@@ -196,7 +172,7 @@ def _step(state: StepState, value: str) -> str:
     return f"- [ ] {_STEP_MARK[state]} {body}{suffix}"
 
 
-def _confirmation(confirm: Confirmation) -> list[str]:
+def _confirmation(confirm: d.Confirmation) -> list[str]:
     go = code(w.confirm_command(confirm.job_id, confirm.digest))
     cancel = code(w.cancel_command(confirm.job_id))
     out = []
@@ -208,45 +184,35 @@ def _confirmation(confirm: Confirmation) -> list[str]:
     return [*out, f"Reply {go} to go ahead or {cancel} to drop the job."]
 
 
-def line(pieces: Line, *, in_table: bool = False) -> str:
+def line(pieces: d.Line, *, in_table: bool = False) -> str:
     """Inline pieces as Markdown; ``in_table`` for a GFM table cell (every ``|`` escaped, one line)."""
     return "".join(_inline(piece, in_table) for piece in pieces)
 
 
-def _inline(piece: Inline, in_table: bool) -> str:
+def _inline(piece: d.Inline, in_table: bool) -> str:
     if isinstance(piece, str):
         return piece
-    if isinstance(piece, Text):
+    if isinstance(piece, d.Text):
         return text(piece.value)
-    if isinstance(piece, Code):
+    if isinstance(piece, d.Code):
         return code(piece.value, table=in_table)
-    if isinstance(piece, Strong):
+    if isinstance(piece, d.Strong):
         return f"**{line(piece.parts, in_table=in_table)}**"
-    if isinstance(piece, Emph):
+    if isinstance(piece, d.Emph):
         return f"_{text(piece.value)}_"
-    if isinstance(piece, Mark):
+    if isinstance(piece, d.Mark):
         return emoji(piece)
-    if isinstance(piece, Person):
+    if isinstance(piece, d.Person):
         return code(piece.actor or "someone", table=in_table)
-    if isinstance(piece, Url):
+    if isinstance(piece, d.Url):
         return code(piece.value, table=in_table)
-    if isinstance(piece, CommitLink):
+    if isinstance(piece, d.CommitLink):
         url = safe_url(piece.url)
         return f"[{code(piece.sha)}]({url})" if url else code(piece.sha, table=in_table)
     value = slack_mentions(piece.value) if piece.mentions else piece.value
     return rich(value, slack_bold=piece.bold)
 
 
-def emoji(mark: Mark | None) -> str:
-    """The Unicode emoji of a state or sign."""
-    if mark is None:
-        return ""
-    if mark.family == "phase":
-        return PHASE_EMOJI[Phase(mark.key)]
-    if mark.family == "state":
-        return STATE_EMOJI.get(mark.key, _SIGN_EMOJI["unknown"])
-    if mark.family == "trace":
-        return TRACE_EMOJI[TraceState(mark.key)]
-    if mark.family == "result":
-        return _RESULT_EMOJI.get(mark.key, "")
-    return _SIGN_EMOJI[mark.key]
+def emoji(mark: d.Mark | None) -> str:
+    """The Unicode emoji of a state or sign ("" for none)."""
+    return EMOJI.of(mark) if mark is not None else ""

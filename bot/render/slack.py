@@ -8,35 +8,10 @@ Slack's limits is ``bot.render.slack_blocks.Composer``.
 
 from __future__ import annotations
 
+from bot.render import document as d
 from bot.render import wording as w
-from bot.render.document import (
-    Byline,
-    Checklist,
-    Code,
-    CommitLink,
-    Confirmation,
-    Divider,
-    Document,
-    Emph,
-    Fields,
-    Inline,
-    Items,
-    Line,
-    Mark,
-    Paragraph,
-    Person,
-    Problem,
-    Quote,
-    Rich,
-    Status,
-    Strong,
-    Subheading,
-    Table,
-    Text,
-    Url,
-    row_line,
-)
 from bot.render.documents import build
+from bot.render.marks import Emoji
 from bot.render.slack_blocks import (
     MAX_BUTTON_TEXT,
     MAX_MESSAGE_TEXT,
@@ -107,6 +82,7 @@ _SIGN_EMOJI = {
     "people": ":busts_in_silhouette:",
 }
 _RESULT_EMOJI = {"succeeded": ":white_check_mark:", "failed": ":x:", "refused": ":no_entry_sign:"}
+EMOJI = Emoji(PHASE_EMOJI, STATE_EMOJI, TRACE_EMOJI, _RESULT_EMOJI, ":heavy_minus_sign:", _SIGN_EMOJI)
 
 
 def render(view: View) -> list[SlackMessage]:
@@ -120,7 +96,7 @@ def render(view: View) -> list[SlackMessage]:
     return render_document(build(view))
 
 
-def render_document(doc: Document) -> list[SlackMessage]:
+def render_document(doc: d.Document) -> list[SlackMessage]:
     """The Slack messages of a neutral document."""
     if doc.mark is None:
         composer = Composer("", "")
@@ -137,44 +113,44 @@ def render_document(doc: Document) -> list[SlackMessage]:
 
 
 def _block(c: Composer, block: object) -> None:
-    if isinstance(block, Byline):
+    if isinstance(block, d.Byline):
         c.block(context(line(block.line)))
-    elif isinstance(block, Status):
+    elif isinstance(block, d.Status):
         c.rows([line(block.line)])
-    elif isinstance(block, Quote):
+    elif isinstance(block, d.Quote):
         c.rows([f":memo: {esc(block.text.value)}"])
-    elif isinstance(block, Paragraph):
+    elif isinstance(block, d.Paragraph):
         lead = line(block.lead)
         lines = _body_lines(block.body) or [""]
         c.rows([lead + lines[0], *lines[1:]])
-    elif isinstance(block, Subheading):
+    elif isinstance(block, d.Subheading):
         c.rows([f"*{block.label}* {line(block.rest)}"])
-    elif isinstance(block, Fields):
+    elif isinstance(block, d.Fields):
         c.block(fields([f"*{label}*\n{line(value)}" for label, value in block.fields]))
-    elif isinstance(block, Items):
+    elif isinstance(block, d.Items):
         title = line(block.title) if block.title is not None else None
         c.rows(capped([f"• {line(item)}" for item in block.items], block.noun), title=title)
-    elif isinstance(block, Table):
-        rows = [line(row_line(block.columns, row)) for row in block.rows]
+    elif isinstance(block, d.Table):
+        rows = [line(d.row_line(block.columns, row)) for row in block.rows]
         c.rows(capped(rows, block.noun), title=line(block.title))
-    elif isinstance(block, Problem):
+    elif isinstance(block, d.Problem):
         c.rows(_problem(block))
-    elif isinstance(block, Checklist):
+    elif isinstance(block, d.Checklist):
         c.rows([_step(step.state, step.text) for step in block.steps])
-    elif isinstance(block, Confirmation):
+    elif isinstance(block, d.Confirmation):
         _confirmation(c, block)
-    elif isinstance(block, Divider):
+    elif isinstance(block, d.Divider):
         c.block(divider())
 
 
-def _body_lines(body: Text | Rich) -> list[str]:
+def _body_lines(body: d.Text | d.Rich) -> list[str]:
     lines = body.value.splitlines()
-    if isinstance(body, Rich) and body.mentions:
+    if isinstance(body, d.Rich) and body.mentions:
         return [esc_mentions(x) for x in lines]
     return [esc(x) for x in lines]
 
 
-def _problem(problem: Problem) -> list[str]:
+def _problem(problem: d.Problem) -> list[str]:
     mark = emoji(problem.mark)
     lines: list[str] = []
     message = problem.message.splitlines() or [""]
@@ -198,7 +174,7 @@ def _step(state: StepState, text: str) -> str:
     return f"{step} _(skipped)_" if state is StepState.SKIPPED else step
 
 
-def _confirmation(c: Composer, confirm: Confirmation) -> None:
+def _confirmation(c: Composer, confirm: d.Confirmation) -> None:
     who = esc(w.who_confirms(confirm.approver))
     label = plain_clip(confirm.label, MAX_BUTTON_TEXT)
     value = f"{confirm.job_id} {confirm.digest}".strip()
@@ -211,41 +187,33 @@ def _confirmation(c: Composer, confirm: Confirmation) -> None:
     c.block({"type": "actions", "elements": [*buttons, button("Cancel", "fluxops_cancel", confirm.job_id)]})
 
 
-def line(pieces: Line) -> str:
+def line(pieces: d.Line) -> str:
     """Inline pieces as mrkdwn."""
     return "".join(_inline(piece) for piece in pieces)
 
 
-def _inline(piece: Inline) -> str:
+def _inline(piece: d.Inline) -> str:
     if isinstance(piece, str):
         return piece
-    if isinstance(piece, Text):
+    if isinstance(piece, d.Text):
         return esc(piece.value)
-    if isinstance(piece, Code):
+    if isinstance(piece, d.Code):
         return f"`{code(piece.value)}`"
-    if isinstance(piece, Strong):
+    if isinstance(piece, d.Strong):
         return f"*{line(piece.parts)}*"
-    if isinstance(piece, Emph):
+    if isinstance(piece, d.Emph):
         return f"_{esc(piece.value)}_"
-    if isinstance(piece, Mark):
+    if isinstance(piece, d.Mark):
         return emoji(piece)
-    if isinstance(piece, Person):
+    if isinstance(piece, d.Person):
         return person(piece.actor)
-    if isinstance(piece, Url):
+    if isinstance(piece, d.Url):
         return url(piece.value)
-    if isinstance(piece, CommitLink):
+    if isinstance(piece, d.CommitLink):
         return commit_link(piece.sha, piece.url)
     return esc_mentions(piece.value) if piece.mentions else esc(piece.value)
 
 
-def emoji(mark: Mark) -> str:
+def emoji(mark: d.Mark) -> str:
     """The Slack emoji code of a state or sign."""
-    if mark.family == "phase":
-        return PHASE_EMOJI[Phase(mark.key)]
-    if mark.family == "state":
-        return STATE_EMOJI.get(mark.key, _SIGN_EMOJI["unknown"])
-    if mark.family == "trace":
-        return TRACE_EMOJI[TraceState(mark.key)]
-    if mark.family == "result":
-        return _RESULT_EMOJI.get(mark.key, ":heavy_minus_sign:")
-    return _SIGN_EMOJI[mark.key]
+    return EMOJI.of(mark)
