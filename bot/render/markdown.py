@@ -19,7 +19,6 @@ from bot.render.markdown_text import (
     cap,
     code,
     lines_of,
-    one_line,
     paragraph,
     quote,
     rich,
@@ -29,6 +28,7 @@ from bot.render.markdown_text import (
     text,
 )
 from bot.render.marks import Emoji
+from bot.render.wording import one_line
 from bot.views import Phase, PushView, StepState, TraceState, View
 
 __all__ = ["MAX_COMMENT_CHARS", "cap", "check_run_text", "code", "render_markdown", "rich", "text"]

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from bot.render import wording as w
+from bot.render.wording import one_line
 from bot.views import MENTION_MARK
 
 #: Ours, so one value stays readable; what is clipped says how much was left out.
@@ -166,10 +167,6 @@ def slack_mentions(value: str) -> str:
     """A Slack user the bot named (bot.views.mention) is ``@U…`` in a comment (escaped later so it cannot ping);
     a stray mention mark from outside text is dropped."""
     return _SLACK_MENTION.sub(r"@\1", value).replace(MENTION_MARK, "")
-
-
-def one_line(value: str) -> str:
-    return " ".join(value.split())
 
 
 # ---------------------------------------------------------------------------------------------

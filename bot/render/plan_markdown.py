@@ -52,7 +52,7 @@ _ACTION = {
 
 def text(value: str) -> str:
     """Untrusted text for Markdown prose, on one line: the Markdown backend's escaper (``markdown_text.text``)."""
-    return md.text(md.one_line(w.redact(value)))
+    return md.text(w.one_line(w.redact(value)))
 
 
 def code(value: str | None, limit: int = MAX_CELL) -> str:
@@ -62,7 +62,7 @@ def code(value: str | None, limit: int = MAX_CELL) -> str:
     """
     if value is None:
         return "—"
-    shown = w.clip(md.one_line(w.redact(value)), limit)
+    shown = w.clip(w.one_line(w.redact(value)), limit)
     if not shown:
         return "(empty)"
     return md.code(shown.replace("`", "'"), table=True)

@@ -26,7 +26,8 @@ from bot.render.slack_blocks import (
     fields,
     heading,
 )
-from bot.render.slack_text import code, commit_link, esc, esc_mentions, one_line, person, plain_clip, url
+from bot.render.slack_text import code, commit_link, esc, esc_mentions, person, plain_clip, url
+from bot.render.wording import one_line
 from bot.views import Phase, StepState, TraceState, View
 
 __all__ = ["MAX_MESSAGE_TEXT", "MAX_ROWS", "SlackMessage", "render"]

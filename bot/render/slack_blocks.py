@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.render import wording as w
-from bot.render.slack_text import code, esc, one_line, plain_clip
+from bot.render.slack_text import code, esc, plain_clip
+from bot.render.wording import one_line
 
 # Slack's limits (Block Kit reference: message, header, section, context, text object, button).
 MAX_BLOCKS = 50

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from bot.render import wording as w
+from bot.render.wording import one_line
 from bot.views import MENTION_MARK
 
 _MENTION = re.compile(MENTION_MARK + r"([UW][A-Z0-9]{2,})" + MENTION_MARK)
@@ -55,10 +56,6 @@ def commit_link(sha: str, link: str) -> str:
     if LINKABLE.fullmatch(link):
         return f"<{link.replace('&', '&amp;')}|{code(sha)}>"
     return f"`{code(sha)}`"
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def plain_clip(text: str, limit: int) -> str:

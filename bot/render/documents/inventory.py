@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from bot.render import wording as w
 from bot.render.document import Block, Code, Column, Inline, Line, Mark, Person, Status, Table, Text, strong
-from bot.render.documents.parts import ROW_MESSAGE_CHARS, name, one_line
+from bot.render.documents.parts import ROW_MESSAGE_CHARS, name
+from bot.render.wording import one_line
 from bot.views import AuditEntry, ClusterRow
 
 CLUSTER_COLUMNS = (

@@ -24,7 +24,8 @@ from bot.render.document import (
 from bot.render.documents.configs import config_blocks, config_list_blocks
 from bot.render.documents.extensions import extension_blocks
 from bot.render.documents.inventory import audit_blocks, cluster_blocks
-from bot.render.documents.parts import ROW_MESSAGE_CHARS, byline, one_line, phase_mark
+from bot.render.documents.parts import ROW_MESSAGE_CHARS, byline, phase_mark
+from bot.render.wording import one_line
 from bot.views import ConfirmView, JobView, Phase, TextView
 
 

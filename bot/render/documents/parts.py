@@ -5,15 +5,12 @@ from __future__ import annotations
 from bot.models import ClusterRef
 from bot.render import wording as w
 from bot.render.document import Code, Inline, Line, Mark, Strong, Text, strong
+from bot.render.wording import one_line
 from bot.views import Phase
 
 #: Ours, so one row or value stays readable; what is clipped says how much was left out.
 ROW_MESSAGE_CHARS = 500
 NAME_CHARS = 200
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def name(text: str | None) -> str:
