@@ -41,13 +41,6 @@ class Strong:
 
 
 @dataclass(frozen=True)
-class Emph:
-    """The bot's own aside, in italics: "(skipped)", "code"."""
-
-    value: str
-
-
-@dataclass(frozen=True)
 class Mark:
     """A state or sign shown as an emoji: ``Mark("phase", "succeeded")``, ``Mark("sign", "warning")``.
 
@@ -95,7 +88,7 @@ class Rich:
     mentions: bool = False
 
 
-Inline = str | Text | Code | Strong | Emph | Mark | Person | Url | CommitLink | Rich
+Inline = str | Text | Code | Strong | Mark | Person | Url | CommitLink | Rich
 Line = tuple[Inline, ...]
 
 

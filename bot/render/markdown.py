@@ -198,8 +198,6 @@ def _inline(piece: d.Inline, in_table: bool) -> str:
         return code(piece.value, table=in_table)
     if isinstance(piece, d.Strong):
         return f"**{line(piece.parts, in_table=in_table)}**"
-    if isinstance(piece, d.Emph):
-        return f"_{text(piece.value)}_"
     if isinstance(piece, d.Mark):
         return emoji(piece)
     if isinstance(piece, d.Person):

@@ -202,8 +202,6 @@ def _inline(piece: d.Inline) -> str:
         return f"`{code(piece.value)}`"
     if isinstance(piece, d.Strong):
         return f"*{line(piece.parts)}*"
-    if isinstance(piece, d.Emph):
-        return f"_{esc(piece.value)}_"
     if isinstance(piece, d.Mark):
         return emoji(piece)
     if isinstance(piece, d.Person):
