@@ -6,16 +6,15 @@ it applies the plan people saw. Layout: a summary line, what blocks the plan, on
 that changes (a table of field changes per configuration), the unchanged clusters in one line, and
 how to apply.
 
-Everything a person wrote or Azure reported is escaped: in table cells as code spans (backticks and
-pipes neutralized), elsewhere with Markdown and HTML special characters escaped and ``@`` defused, so a
-name can neither inject HTML, ping anyone, nor break a table. Secrets are masked (``bot.redact``). The
+Everything a person wrote or Azure reported is escaped by the Markdown backend's one escaper
+(``bot.render.markdown_text``): in table cells as code spans (pipes escaped, fenced past backticks),
+elsewhere with Markdown and HTML special characters escaped and ``@`` and ``#12`` defused, so a name
+can neither inject HTML, ping anyone, reference an issue, nor break a table. Secrets are masked (``bot.redact``). The
 comment stays under ``MAX_CHARS``; what does not fit is named as left out.
 """
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
@@ -23,6 +22,7 @@ from bot.errors import FluxopsError
 from bot.fleet.plan import Action, ClusterPlan, ConfigChange, ExtensionChange, FieldDiff, Plan
 from bot.fleet.spec import FleetError
 from bot.git_host import PLAN_MARKER
+from bot.render import markdown_text as md
 from bot.render import wording as w
 
 #: GitHub refuses comments over 65,536 characters (Azure DevOps: 150,000); room is kept for the footer
@@ -34,9 +34,6 @@ MAX_NAMES = 100
 DIGEST_PREFIX = "<!-- fluxops:plan-digest "
 
 _NO_LOCKS: Mapping[str, str] = MappingProxyType({})
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()|~])")
-_SPACES = re.compile(r"\s+")
-_LINKABLE = re.compile(r"https?://[^\s<>()\[\]`|\"']+")
 
 _STATUS = {"error": "❌", "blocked": "⛔", "change": "✏️", "unchanged": "✅"}
 _ACTION = {
@@ -54,28 +51,27 @@ _ACTION = {
 
 
 def text(value: str) -> str:
-    """Untrusted text for Markdown prose: secrets masked, one line, no HTML, no formatting, no @mention."""
-    one_line = _SPACES.sub(" ", w.redact(value)).strip()
-    escaped = _MARKDOWN.sub(r"\\\1", html.escape(one_line, quote=False))
-    return escaped.replace("@", "@\u200b")
+    """Untrusted text for Markdown prose, on one line: the Markdown backend's escaper (``markdown_text.text``)."""
+    return md.text(w.one_line(w.redact(value)))
 
 
 def code(value: str | None, limit: int = MAX_CELL) -> str:
-    """Untrusted text as an inline code span that fits in a table cell."""
+    """Untrusted text as an inline code span that fits in a table cell (``markdown_text.code``), clipped.
+
+    Backticks become ``'`` so every span keeps a single-backtick fence, which keeps table rows simple to read.
+    """
     if value is None:
         return "—"
-    shown = w.clip(_SPACES.sub(" ", w.redact(value)).strip(), limit)
+    shown = w.clip(w.one_line(w.redact(value)), limit)
     if not shown:
         return "(empty)"
-    return "`" + shown.replace("`", "'").replace("|", "\\|") + "`"
+    return md.code(shown.replace("`", "'"), table=True)
 
 
 def _holder(value: str) -> str:
-    """Who holds a lock: a link when it is a URL, else text (``owner/repo#12`` stays a reference)."""
+    """Who holds a lock: a link when it is a URL, else text (``owner/repo#12`` is not a live reference)."""
     value = value.strip()
-    if _LINKABLE.fullmatch(value):
-        return f"[{text(value)}]({value})"
-    return text(value)
+    return md.link(value, value) or text(value)
 
 
 # ---------------------------------------------------------------------------------------------

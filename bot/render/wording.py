@@ -62,6 +62,11 @@ def redact(text: str) -> str:
     return mask_secrets(short_revision(text))
 
 
+def one_line(text: str) -> str:
+    """``text`` with every run of whitespace (newlines included) as one space, trimmed."""
+    return " ".join(text.split())
+
+
 def clip(text: str, limit: int) -> str:
     """``text`` if it fits in ``limit`` characters, else its start and how much was left out."""
     if len(text) <= limit:

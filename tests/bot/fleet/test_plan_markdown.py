@@ -154,7 +154,8 @@ def test_hostile_names_and_messages_are_inert():
 
 
 def test_escaping_helpers():
-    assert text("<b>@team</b> *x*") == "&lt;b&gt;@\u200bteam&lt;/b&gt; \\*x\\*"
+    assert text("<b>@team</b> *x*") == "&lt;b&gt;@\u200dteam&lt;/b&gt; \\*x\\*"
+    assert text("see owner/repo#12\nand !3") == "see owner/repo\\#\u200d12 and !\u200d3"  # no live cross-reference
     assert code("a|b`c") == "`a\\|b'c`"
     assert code(None) == "—"
     assert code("") == "(empty)"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -34,9 +33,8 @@ from bot.views import (
 )
 from tests.bot.render import test_slack_push as push
 from tests.bot.render import tutorial_views as tv
-from tests.bot.render.test_slack_render import UPDATE, _compare
+from tests.golden_files import assert_exact, assert_no_stale
 
-GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "markdown"
 ZWJ = "\u200d"
 
 
@@ -166,7 +164,7 @@ def test_golden(case: str) -> None:
     markdown = render_markdown(VIEWS[case]())
     check_inert(markdown)
     assert not any(secret in markdown for secret in SECRETS)
-    _compare(GOLDEN / f"{case}.md", markdown)
+    assert_exact(f"markdown/{case}.md", markdown)
 
 
 @pytest.mark.parametrize("case", sorted(CHECK_RUNS))
@@ -174,15 +172,11 @@ def test_golden_check_run(case: str) -> None:
     rendered = CHECK_RUNS[case]()
     check_inert(rendered.split("<!-- summary -->\n", 1)[1].replace("<!-- text -->", ""))
     assert not any(secret in rendered for secret in SECRETS)
-    _compare(GOLDEN / f"{case}.md", rendered)
+    assert_exact(f"markdown/{case}.md", rendered)
 
 
 def test_no_stale_goldens() -> None:
-    if UPDATE:
-        return
-    known = {f"{case}.md" for case in (*VIEWS, *CHECK_RUNS)}
-    stale = sorted(p.name for p in GOLDEN.iterdir() if p.name not in known)
-    assert not stale, f"golden files without a case: {stale}"
+    assert_no_stale("markdown", (f"{case}.md" for case in (*VIEWS, *CHECK_RUNS)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,7 +302,7 @@ def test_error_says_what_was_happening_what_went_wrong_and_what_to_do() -> None:
         "> the cluster has no flux extension\n"
         ">\n"
         "> **What to do:** run `/flux extension create -c prod-weu`\\\n"
-        "> code `ExtensionNotFound`\n"
+        "> _code_ `ExtensionNotFound`\n"
     ) in markdown
     assert "job `j-20220407-0a11ce`" in markdown
 
@@ -368,12 +362,13 @@ def test_push_table_with_the_headline_last() -> None:
     markdown = render_markdown(push.push_failed())
     lines = markdown.rstrip().splitlines()
     assert lines[-1] == "❌ **Failed** · applied on 2/4 configurations"
-    header = lines.index("| Cluster | Configuration | State | Revision | Detail |")
+    header = lines.index("|  | Cluster | Configuration | State | Revision | Detail |")
     assert lines[header + 2] == (
-        f"| flux-demo-arc | `cluster-config` | ❌ failed | `main/9b2c6f1e0d3a` | {push.APPS_MISSING} |"
+        f"| ❌ | flux-demo-arc | `cluster-config` | failed | `main/9b2c6f1e0d3a` | {push.APPS_MISSING} |"
     )
-    assert lines[header + 3].startswith("| prod-weu | `cluster-config` | ⚠️ error |")
-    assert f"[`9b2c6f1e0d3a`]({push.COMMIT_URL}) to `contoso/fleet-config` (`main`) pushed by octocat" in markdown
+    assert lines[header + 3].startswith("| ⚠️ | prod-weu | `cluster-config` | error |")
+    assert "### ❌ push to contoso/fleet-config · main" in markdown
+    assert f"[`9b2c6f1e0d3a`]({push.COMMIT_URL}) pushed by octocat" in markdown
     assert "> apps: podinfo 6.1.0\n" in markdown
     for case in push.CASES.values():
         view = case()
@@ -391,12 +386,13 @@ def test_push_commit_link_only_for_http_urls() -> None:
 def test_check_run_text() -> None:
     title, summary, matrix = check_run_text(push.push_failed())
     assert title == "Flux applied on 2/4 configurations (1 failed, 1 error, 2 applied)"
-    assert summary.startswith(f"**Failed** · [`9b2c6f1e0d3a`]({push.COMMIT_URL}) to `contoso/fleet-config`")
+    assert summary.startswith(f"**Failed** · [`9b2c6f1e0d3a`]({push.COMMIT_URL}) pushed by octocat")
     assert "**Needs attention** · 2\n" in summary
-    assert f"- ❌ **flux-demo-arc** `cluster-config` failed: {push.APPS_MISSING}\n" in summary
-    assert "- ⚠️ **prod-weu** `cluster-config` error: flux configuration" in summary
+    failed = f"- ❌ **flux-demo-arc** · `cluster-config` · failed · `main/9b2c6f1e0d3a` — {push.APPS_MISSING}\n"
+    assert failed in summary
+    assert "- ⚠️ **prod-weu** · `cluster-config` · error · `main/9b2c6f1e0d3a` — flux configuration" in summary
     assert summary.rstrip().endswith("applied on 2/4 configurations")
-    assert matrix.startswith("**Clusters** · 4: 1 failed, 1 error, 2 applied\n\n| Cluster |")
+    assert matrix.startswith("**Clusters** · 4: 1 failed, 1 error, 2 applied\n\n|  | Cluster |")
     assert matrix.rstrip().endswith("❌ **Failed** · applied on 2/4 configurations")
     title, summary, _ = check_run_text(push.push_all_applied())
     assert title == "Flux applied on 9/9 clusters"
@@ -468,5 +464,5 @@ def test_lists_without_data() -> None:
     entry = AuditEntry("1-0", "2022-04-06T17:15:01Z", "github:x", "github:o/r#1", "/flux x | y", "c", "j", "failed: z")
     markdown = render_markdown(replace(empty, configs=None, clusters=(row,), audit=(entry,)))
     check_inert(markdown)
-    assert "| flux-demo-aks | demo\\|aks | AKS | `flux-demo-rg` | westeurope |  | `team=a\\|b` |" in markdown
-    assert "| 2022-04-06 17:15:01 UTC | `github:x` | `/flux x \\| y` | c | ❌ failed: z | `j` |" in markdown
+    assert "| demo\\|aks | `flux-demo-aks` | AKS | `flux-demo-rg` | westeurope |  | team=a\\|b |" in markdown
+    assert "| `2022-04-06 17:15:01 UTC` | `github:x` | `/flux x \\| y` | c | ❌ failed: z | `j` |" in markdown

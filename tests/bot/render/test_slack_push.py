@@ -13,7 +13,6 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -23,9 +22,8 @@ from bot.render.slack import SlackMessage
 from bot.views import Phase, PushView, TraceRow, TraceState
 from cli.slack_text import blocks_to_text
 from tests.bot.render import tutorial_views as tv
-from tests.bot.render.test_slack_render import _compare, raw, render_checked, terminal
-
-GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "slack_push"
+from tests.bot.render.test_slack_render import raw, render_checked, terminal
+from tests.golden_files import assert_exact, assert_no_stale
 
 REPO = "contoso/fleet-config"
 PUSHED = "9b2c6f1e0d3a4b5c6d7e8f90a1b2c3d4e5f60718"
@@ -157,14 +155,12 @@ def _snapshot(messages: list[SlackMessage]) -> tuple[str, str]:
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_golden(case: str) -> None:
     text, data = _snapshot(render_checked(CASES[case]()))
-    _compare(GOLDEN / f"{case}.txt", text)
-    _compare(GOLDEN / f"{case}.json", data)
+    assert_exact(f"slack_push/{case}.txt", text)
+    assert_exact(f"slack_push/{case}.json", data)
 
 
 def test_no_stale_goldens() -> None:
-    known = {f"{case}{suffix}" for case in CASES for suffix in (".txt", ".json")}
-    stale = sorted(p.name for p in GOLDEN.iterdir() if p.name not in known)
-    assert not stale, f"golden files without a case: {stale}"
+    assert_no_stale("slack_push", (f"{case}{suffix}" for case in CASES for suffix in (".txt", ".json")))
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -9,13 +9,10 @@ metadata). Regenerate after an intended change and review the diff:
 
 from __future__ import annotations
 
-import difflib
 import json
-import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,9 +25,7 @@ from bot.render.slack import SlackMessage, render
 from bot.views import AuditEntry, ClusterRow, JobView, Phase, TextView, View
 from cli.slack_text import blocks_to_text
 from tests.bot.render import tutorial_views as tv
-
-GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "slack"
-UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+from tests.golden_files import assert_exact, assert_no_stale
 
 CASES: dict[str, Callable[[], View]] = {
     "tutorial_compliant": tv.tutorial_compliant,
@@ -158,40 +153,16 @@ def _snapshot(messages: list[SlackMessage]) -> tuple[str, str]:
     return "\n".join(texts), json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def _compare(path: Path, actual: str) -> None:
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-        return
-    if not path.exists():
-        pytest.fail(f"{path} is missing: run UPDATE_GOLDEN=1 PYTHONPATH=. .venv/bin/pytest tests/bot/render")
-    expected = path.read_text(encoding="utf-8")
-    if actual != expected:
-        diff = difflib.unified_diff(
-            expected.splitlines(), actual.splitlines(), f"{path.name} (golden)", f"{path.name} (rendered)", lineterm=""
-        )
-        shown = list(diff)
-        more = f"\n... {len(shown) - 200} more diff lines" if len(shown) > 200 else ""
-        pytest.fail(
-            f"{path} differs from what renders now (UPDATE_GOLDEN=1 to accept):\n" + "\n".join(shown[:200]) + more,
-            pytrace=False,
-        )
-
-
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_golden(case: str) -> None:
     messages = render_checked(CASES[case]())
     text, data = _snapshot(messages)
-    _compare(GOLDEN / f"{case}.txt", text)
-    _compare(GOLDEN / f"{case}.json", data)
+    assert_exact(f"slack/{case}.txt", text)
+    assert_exact(f"slack/{case}.json", data)
 
 
 def test_no_stale_goldens() -> None:
-    if UPDATE:
-        return
-    known = {f"{case}{suffix}" for case in CASES for suffix in (".txt", ".json")}
-    stale = sorted(p.name for p in GOLDEN.iterdir() if p.name not in known)
-    assert not stale, f"golden files without a case: {stale}"
+    assert_no_stale("slack", (f"{case}{suffix}" for case in CASES for suffix in (".txt", ".json")))
 
 
 # ---------------------------------------------------------------------------------------------
