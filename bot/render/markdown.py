@@ -11,6 +11,7 @@ A comment is capped at ``MAX_COMMENT_CHARS`` (GitHub takes 65,536; check-run sum
 
 from __future__ import annotations
 
+from bot.models import Compliance, Provisioning
 from bot.render import document as d
 from bot.render import wording as w
 from bot.render.documents import build
@@ -48,13 +49,13 @@ PHASE_EMOJI: dict[Phase, str] = {
 }
 
 STATE_EMOJI: dict[str, str] = {
-    w.COMPLIANT: "✅",
-    w.NON_COMPLIANT: "❌",
-    w.PENDING: "⏳",
-    w.SUSPENDED: "⏸️",
+    Compliance.COMPLIANT: "✅",
+    Compliance.NON_COMPLIANT: "❌",
+    Compliance.PENDING: "⏳",
+    Compliance.SUSPENDED: "⏸️",
     "Installed": "✅",
-    "Succeeded": "✅",
-    "Failed": "❌",
+    Provisioning.SUCCEEDED: "✅",
+    Provisioning.FAILED: "❌",
     "Canceled": "🚫",
     "Creating": "⏳",
     "Updating": "⏳",

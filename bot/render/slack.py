@@ -8,6 +8,7 @@ Slack's limits is ``bot.render.slack_blocks.Composer``.
 
 from __future__ import annotations
 
+from bot.models import Compliance, Provisioning
 from bot.render import document as d
 from bot.render import wording as w
 from bot.render.documents import build
@@ -47,13 +48,13 @@ PHASE_EMOJI: dict[Phase, str] = {
 }
 
 STATE_EMOJI: dict[str, str] = {
-    w.COMPLIANT: ":white_check_mark:",
-    w.NON_COMPLIANT: ":x:",
-    w.PENDING: ":hourglass_flowing_sand:",
-    w.SUSPENDED: ":double_vertical_bar:",
+    Compliance.COMPLIANT: ":white_check_mark:",
+    Compliance.NON_COMPLIANT: ":x:",
+    Compliance.PENDING: ":hourglass_flowing_sand:",
+    Compliance.SUSPENDED: ":double_vertical_bar:",
     "Installed": ":white_check_mark:",
-    "Succeeded": ":white_check_mark:",
-    "Failed": ":x:",
+    Provisioning.SUCCEEDED: ":white_check_mark:",
+    Provisioning.FAILED: ":x:",
     "Canceled": ":no_entry_sign:",
     "Creating": ":hourglass_flowing_sand:",
     "Updating": ":hourglass_flowing_sand:",

@@ -18,6 +18,7 @@ from bot.models import (
     BucketSource,
     ClusterRef,
     ClusterType,
+    Compliance,
     FluxConfigState,
     FluxSource,
     GitSource,
@@ -26,12 +27,6 @@ from bot.models import (
 )
 from bot.redact import redact as mask_secrets
 from bot.views import Phase, PushView, TraceRow, TraceState
-
-COMPLIANT = "Compliant"
-NON_COMPLIANT = "Non-Compliant"
-PENDING = "Pending"
-SUSPENDED = "Suspended"
-UNKNOWN = "Unknown"
 
 PHASE_WORDS: dict[Phase, str] = {
     Phase.QUEUED: "Queued",
@@ -137,13 +132,13 @@ def object_state(obj: ObjectStatus) -> str:
         return obj.compliance_state
     ready = obj.ready
     if ready is None:
-        return UNKNOWN
-    return {"True": COMPLIANT, "False": NON_COMPLIANT}.get(ready.status, PENDING)
+        return Compliance.UNKNOWN
+    return {"True": Compliance.COMPLIANT, "False": Compliance.NON_COMPLIANT}.get(ready.status, Compliance.PENDING)
 
 
 def is_failing(obj: ObjectStatus) -> bool:
     ready = obj.ready
-    return object_state(obj) == NON_COMPLIANT or (ready is not None and ready.status == "False")
+    return object_state(obj) == Compliance.NON_COMPLIANT or (ready is not None and ready.status == "False")
 
 
 def status_message(obj: ObjectStatus) -> str:
@@ -160,17 +155,23 @@ def failing_first(statuses: Iterable[ObjectStatus]) -> list[ObjectStatus]:
 
 
 def config_state(config: FluxConfigState) -> str:
-    return config.compliance_state or config.provisioning_state or UNKNOWN
+    return config.compliance_state or config.provisioning_state or Compliance.UNKNOWN
 
 
-_SEVERITY = (NON_COMPLIANT, PENDING, SUSPENDED, UNKNOWN, COMPLIANT)
+_SEVERITY = (
+    Compliance.NON_COMPLIANT,
+    Compliance.PENDING,
+    Compliance.SUSPENDED,
+    Compliance.UNKNOWN,
+    Compliance.COMPLIANT,
+)
 
 
 def tally(states: Iterable[str]) -> str:
     """``1 non-compliant, 5 compliant`` (worst first); ``all 6 compliant`` when that is all."""
     counts = Counter(states)
     total = sum(counts.values())
-    if total and counts[COMPLIANT] == total:
+    if total and counts[Compliance.COMPLIANT] == total:
         return f"all {total} compliant"
     order = [s for s in _SEVERITY if counts[s]] + sorted(s for s in counts if s not in _SEVERITY)
     return ", ".join(f"{counts[s]} {s.lower()}" for s in order)

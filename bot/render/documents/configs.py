@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.models import FluxConfigState, Kustomization, ObjectStatus
+from bot.models import Compliance, FluxConfigState, Kustomization, ObjectStatus, Provisioning
 from bot.render import wording as w
 from bot.render.document import (
     Block,
@@ -39,8 +39,8 @@ def config_blocks(config: FluxConfigState, focus: str | None) -> list[Block]:
         rest += (" · namespace ", Code(spec.namespace), " · scope ", Text(spec.scope))
     blocks: list[Block] = [Subheading("Flux configuration", rest), _fields(config)]
 
-    compliance = config.compliance_state or w.UNKNOWN
-    if config.error_message and compliance != w.COMPLIANT:
+    compliance = config.compliance_state or Compliance.UNKNOWN
+    if config.error_message and compliance != Compliance.COMPLIANT:
         blocks.append(azure_reports(config.error_message))
 
     kustomizations = spec.kustomizations if spec is not None else ()
@@ -73,8 +73,8 @@ def azure_reports(message: str) -> Paragraph:
 def _fields(config: FluxConfigState) -> Fields:
     spec = config.spec
     fields: list[tuple[str, Line]] = [
-        ("Compliance", state(config.compliance_state or w.UNKNOWN)),
-        ("Provisioning", state(config.provisioning_state or w.UNKNOWN)),
+        ("Compliance", state(config.compliance_state or Compliance.UNKNOWN)),
+        ("Provisioning", state(config.provisioning_state or Compliance.UNKNOWN)),
     ]
     if spec is not None:
         fields.append(("Source", (Text(config.source_kind), " ", Url(spec.source.url))))
@@ -192,22 +192,22 @@ def config_list_blocks(configs: Sequence[FluxConfigState]) -> list[Block]:
 
 
 def _config_row(config: FluxConfigState) -> tuple[Line, ...]:
-    compliance = config.compliance_state or w.UNKNOWN
-    mark = Mark("sign", "failed") if config.provisioning_state == "Failed" else Mark("state", compliance)
+    compliance = config.compliance_state or Compliance.UNKNOWN
+    mark = Mark("sign", "failed") if config.provisioning_state == Provisioning.FAILED else Mark("state", compliance)
     revision = config.source_synced_commit
     if config.spec is not None:
         count = len(config.spec.kustomizations)
     else:
         count = sum(1 for obj in config.statuses if obj.kind == "Kustomization")
     message: Line = ()
-    if config.error_message and compliance != w.COMPLIANT:
+    if config.error_message and compliance != Compliance.COMPLIANT:
         message = (Text(row_message(config.error_message)),)
     return (
         (mark,),
         (Text(name(config.name or "?")),),
         (Text(name(config.cluster.name)),),
         (Text(compliance),),
-        (Text(config.provisioning_state or w.UNKNOWN),),
+        (Text(config.provisioning_state or Compliance.UNKNOWN),),
         (Code(w.short_revision(name(revision))),) if revision else ("no revision yet",),
         (w.plural(count, "kustomization"),),
         message,

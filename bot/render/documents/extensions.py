@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from bot.models import ExtensionState
-from bot.render import wording as w
+from bot.models import Compliance, ExtensionState
 from bot.render.document import Block, Code, Column, Fields, Line, Status, Subheading, Table, Text, strong
 from bot.render.documents.configs import azure_reports
 from bot.render.documents.parts import state, where
@@ -16,7 +15,7 @@ def extension_blocks(ext: ExtensionState) -> list[Block]:
     auto = {True: "on", False: "off", None: "not set"}[ext.auto_upgrade_minor_version]
     fields: tuple[tuple[str, Line], ...] = (
         ("Type", (Code(ext.extension_type),)),
-        ("Provisioning", state(ext.provisioning_state or w.UNKNOWN)),
+        ("Provisioning", state(ext.provisioning_state or Compliance.UNKNOWN)),
         ("Version", (Text(ext.version),) if ext.version else ("latest (auto-upgrade)",)),
         ("Current version", (Text(ext.current_version),) if ext.current_version else ("not reported",)),
         ("Auto-upgrade", (auto,)),
