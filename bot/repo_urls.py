@@ -53,6 +53,12 @@ def redact_url(url: str) -> str:
     return parts._replace(netloc=f"{user}{host}{port}").geturl()
 
 
+def is_ssh_url(url: str) -> bool:
+    """True when ``url`` is written as an SSH URL (``ssh://...`` or scp-like ``git@host:path``), as ARM
+    reads it to allow ``sshKnownHosts``; well-formed or not (:func:`parse_repo_url` checks that)."""
+    return url.startswith(("ssh://", "git@"))
+
+
 def ssh_endpoint(url: str) -> tuple[str, int | None]:
     """The SSH server an SSH URL names, as the client dials it: (host, port or None for the default).
 

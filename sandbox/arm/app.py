@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from bot.repo_urls import is_ssh_url
 from sandbox.arm import extensions as ext_rules
 from sandbox.arm import flux_configs as flux_rules
 from sandbox.arm.errors import ArmError, bad_request, conflict, not_found
@@ -524,7 +525,7 @@ class ArmEmulator:
                     properties[key] = existing.properties.get(key)
         ssh_source = (
             spec["sourceKind"] == "GitRepository"
-            and flux_rules.is_ssh_url(str(git.get("url", "")))
+            and is_ssh_url(str(git.get("url", "")))
             and not git.get("localAuthRef")
         )
         kept_generated = (
