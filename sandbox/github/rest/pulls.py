@@ -13,7 +13,7 @@ from sandbox.github.state import PullRequest
 from sandbox.gitrepos import RepoHandle
 
 if TYPE_CHECKING:
-    from sandbox.github.server import FakeGitHub
+    from sandbox.github.core import GitHubCore
 
 
 #: GitHub lists at most this many commits of a pull request
@@ -23,7 +23,7 @@ PULL_COMMITS_LIMIT = 250
 class Pulls(Resource):
     """A pull request, its reviews, commits and changed files."""
 
-    def __init__(self, fake: FakeGitHub, *, repos: Repos) -> None:
+    def __init__(self, fake: GitHubCore, *, repos: Repos) -> None:
         super().__init__(fake)
         self.repos = repos
 

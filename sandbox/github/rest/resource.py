@@ -16,7 +16,7 @@ from sandbox.github.state import PullRequest
 from sandbox.gitrepos import RepoHandle
 
 if TYPE_CHECKING:
-    from sandbox.github.server import FakeGitHub
+    from sandbox.github.core import GitHubCore
 
 
 MAX_PER_PAGE = 100
@@ -33,7 +33,7 @@ def api_base(request: web.Request) -> str:
 class Resource:
     """What every group of endpoints shares: the fake's state and git, lookups that answer 404, paging."""
 
-    def __init__(self, fake: FakeGitHub) -> None:
+    def __init__(self, fake: GitHubCore) -> None:
         self.fake = fake
         self.state = fake.state
         self.git = fake.git

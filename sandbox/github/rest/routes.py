@@ -17,13 +17,13 @@ from sandbox.github.rest.resource import Handler
 from sandbox.github.rest.statuses import Statuses
 
 if TYPE_CHECKING:
-    from sandbox.github.server import FakeGitHub
+    from sandbox.github.core import GitHubCore
 
 
 class RestApi:
     """GitHub's REST API, the part fluxops (through PyGithub) uses, one group of endpoints per resource."""
 
-    def __init__(self, fake: FakeGitHub) -> None:
+    def __init__(self, fake: GitHubCore) -> None:
         self.fake = fake
         self.apps = Apps(fake)
         self.repos = Repos(fake)
