@@ -21,17 +21,9 @@ from urllib.parse import quote
 from aiohttp import web
 
 from sandbox.azure_devops import payloads
-from sandbox.azure_devops.state import (
-    COMMENT_TYPES,
-    DESCRIPTOR_PREFIX,
-    GIT_NAMESPACE,
-    THREAD_STATUSES,
-    AdoError,
-    Organization,
-    PullRequest,
-    Repo,
-    latest_only,
-)
+from sandbox.azure_devops.directory import DESCRIPTOR_PREFIX, GIT_NAMESPACE
+from sandbox.azure_devops.records import COMMENT_TYPES, THREAD_STATUSES, AdoError, PullRequest, Repo, latest_only
+from sandbox.azure_devops.state import Organization
 
 if TYPE_CHECKING:
     from sandbox.azure_devops.server import FakeAzureDevOps
