@@ -29,6 +29,15 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     return body
 
 
+async def read_properties(request: web.Request) -> dict[str, Any]:
+    """The ``properties`` object of a PUT or PATCH body, or ARM's 400."""
+    body = await read_json(request)
+    properties = body.get("properties")
+    if not isinstance(properties, dict):
+        raise bad_request("The request body must have a 'properties' object.")
+    return properties
+
+
 def reply(status: int, body: Any = None, headers: dict[str, str] | None = None) -> web.Response:
     """A JSON answer (or an empty one when ``body`` is None)."""
     if body is None:
@@ -160,17 +169,3 @@ def record_error(record: FluxConfigRecord | ExtensionRecord, error: dict[str, st
         record.properties["errorMessage"] = (error or {}).get("message", "")
     else:
         record.properties["errorInfo"] = error
-
-
-def _parse_type_filter(raw: str) -> set[str] | None:
-    """``resourceType eq 'A' or resourceType eq 'B'`` -> {"a", "b"}; empty filter -> None."""
-    raw = raw.strip()
-    if not raw:
-        return None
-    wanted = set()
-    for clause in raw.split(" or "):
-        words = clause.strip().split(" ", 2)
-        if len(words) != 3 or words[0].lower() != "resourcetype" or words[1].lower() != "eq":
-            raise bad_request(f"Unsupported $filter '{raw}': the sandbox understands resourceType eq '...' [or ...].")
-        wanted.add(words[2].strip().strip("'").lower())
-    return wanted

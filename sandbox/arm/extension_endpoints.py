@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from sandbox.arm import extensions as ext_rules
 from sandbox.arm import flux_configs as flux_rules
-from sandbox.arm.endpoints import Endpoints, find_record, read_json, record_error, reply, system_data
+from sandbox.arm.endpoints import Endpoints, find_record, read_properties, record_error, reply, system_data
 from sandbox.arm.errors import ArmError, bad_request, conflict
 from sandbox.world import Cluster, ExtensionRecord
-
-if TYPE_CHECKING:
-    pass
 
 
 class ExtensionEndpoints(Endpoints):
@@ -27,10 +24,7 @@ class ExtensionEndpoints(Endpoints):
         return reply(200, self.ext_body(cluster, record))
 
     async def ext_put(self, request: web.Request, cluster: Cluster, name: str, parts: list[str]) -> web.Response:
-        body = await read_json(request)
-        props = body.get("properties")
-        if not isinstance(props, dict):
-            raise bad_request("The request body must have a 'properties' object.")
+        props = await read_properties(request)
         self._busy(request.path)
         existing = cluster.extensions.get(name.lower())
         spec = ext_rules.normalise(props, existing=(existing.spec or existing.properties) if existing else None)
@@ -55,10 +49,7 @@ class ExtensionEndpoints(Endpoints):
 
     async def ext_patch(self, request: web.Request, cluster: Cluster, name: str, parts: list[str]) -> web.Response:
         record = find_record(cluster.extensions, "extensions", name, cluster)
-        body = await read_json(request)
-        patch = body.get("properties")
-        if not isinstance(patch, dict):
-            raise bad_request("The request body must have a 'properties' object.")
+        patch = await read_properties(request)
         self._busy(request.path)
         current = record.spec or {k: record.properties.get(k) for k in ext_rules.SPEC_KEYS}
         spec = ext_rules.apply_patch(current, patch)

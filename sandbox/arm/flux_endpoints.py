@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from bot.repo_urls import is_ssh_url
 from sandbox.arm import flux_configs as flux_rules
-from sandbox.arm.endpoints import Endpoints, find_record, read_json, record_error, reply, system_data
+from sandbox.arm.endpoints import Endpoints, find_record, read_properties, record_error, reply, system_data
 from sandbox.arm.errors import ArmError, bad_request
 from sandbox.world import Cluster, FluxConfigRecord
-
-if TYPE_CHECKING:
-    pass
 
 
 class FluxConfigEndpoints(Endpoints):
@@ -41,10 +38,7 @@ class FluxConfigEndpoints(Endpoints):
 
     async def flux_put(self, request: web.Request, cluster: Cluster, name: str, parts: list[str]) -> web.Response:
         flux_rules.check_name("flux configuration name", name, limit=30)
-        body = await read_json(request)
-        props = body.get("properties")
-        if not isinstance(props, dict):
-            raise bad_request("The request body must have a 'properties' object.")
+        props = await read_properties(request)
         self._require_flux_extension(cluster)
         self._busy(request.path)
         existing = cluster.flux_configs.get(name.lower())
@@ -58,10 +52,7 @@ class FluxConfigEndpoints(Endpoints):
 
     async def flux_patch(self, request: web.Request, cluster: Cluster, name: str, parts: list[str]) -> web.Response:
         record = find_record(cluster.flux_configs, "fluxConfigurations", name, cluster)
-        body = await read_json(request)
-        patch = body.get("properties")
-        if not isinstance(patch, dict):
-            raise bad_request("The request body must have a 'properties' object.")
+        patch = await read_properties(request)
         self._busy(request.path)
         for key in flux_rules.CREATE_ONLY:
             if key in patch and patch[key] != record.properties.get(key):

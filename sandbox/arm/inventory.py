@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from sandbox.arm.endpoints import Endpoints, reply
 from sandbox.arm.errors import ArmError, bad_request
 from sandbox.world import PROVIDERS, Cluster
-
-if TYPE_CHECKING:
-    pass
 
 
 class Inventory(Endpoints):
