@@ -26,9 +26,18 @@ from sandbox.fluxsim.sources import (
     not_served,
     repository_ref,
 )
-from sandbox.fluxsim.state import Artifact, ConfigState, FetchAttempt, ObjectStatus, Stale, as_list, mapping
+from sandbox.fluxsim.state import (
+    Artifact,
+    ConfigState,
+    Credentials,
+    FetchAttempt,
+    ObjectStatus,
+    Stale,
+    as_list,
+    mapping,
+)
 from sandbox.git_access import GitAccess
-from sandbox.gitrepos import RepoStore, canonical_repo
+from sandbox.gitrepos import RefKind, RepoStore, canonical_repo
 from sandbox.world import Cluster, FluxConfigRecord, World, utc_now_iso
 
 DEFAULT_INTERVAL = 600  # ARM's default syncIntervalInSeconds
@@ -251,9 +260,7 @@ class FluxSimulator:
         url = str(git.get("url") or "")
         ref_kind, ref_value = repository_ref(mapping(git.get("repositoryRef")))
         creds = credentials(cluster, record)
-        result = await asyncio.to_thread(
-            self.sources.fetch_git, cluster.id, record.name, url, ref_kind, ref_value, creds
-        )
+        result = await asyncio.to_thread(self._fetch_git, cluster.id, record.name, url, ref_kind, ref_value, creds)
         self._check_live(cluster, state)
         if isinstance(result, Artifact):
             if state.artifact is None or state.artifact.sha != result.sha:
@@ -263,6 +270,12 @@ class FluxSimulator:
         else:
             source.set("False", "GitOperationFailed", result)
         publish(state)
+
+    def _fetch_git(
+        self, cluster_id: str, config: str, url: str, ref_kind: RefKind, ref_value: str, creds: Credentials
+    ) -> Artifact | str:
+        """One fetch by :class:`SourceFetcher` (in a worker thread); the seam tests wrap to watch fetches."""
+        return self.sources.fetch_git(cluster_id, config, url, ref_kind, ref_value, creds)
 
     # -- kustomizations -----------------------------------------------------------------------
 
