@@ -53,6 +53,25 @@ def redact_url(url: str) -> str:
     return parts._replace(netloc=f"{user}{host}{port}").geturl()
 
 
+def is_ssh_url(url: str) -> bool:
+    """True when ``url`` is written as an SSH URL (``ssh://...`` or scp-like ``git@host:path``), as ARM
+    reads it to allow ``sshKnownHosts``; well-formed or not (:func:`parse_repo_url` checks that)."""
+    return url.startswith(("ssh://", "git@"))
+
+
+def ssh_endpoint(url: str) -> tuple[str, int | None]:
+    """The SSH server an SSH URL names, as the client dials it: (host, port or None for the default).
+
+    Unlike :func:`canonical_repo` the host is kept as spelled (``ssh.dev.azure.com`` stays), since that
+    is the name a known_hosts line must match.
+    """
+    url = url.strip()
+    if "://" not in url:  # scp-like: git@github.com:org/repo.git
+        return url.split("@", 1)[-1].split(":", 1)[0].lower(), None
+    parts = urlsplit(url)
+    return (parts.hostname or "").lower(), parts.port
+
+
 def parse_repo_url(url: str) -> tuple[Transport, str, str] | None:
     """(transport, host, path) of a git URL, or None: :func:`canonical_repo` plus the transport."""
     url = url.strip()

@@ -15,6 +15,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from bot.repo_urls import is_ssh_url
 from sandbox.arm.errors import ArmError, bad_request
 
 SOURCE_KEYS = {
@@ -84,10 +85,6 @@ def _url_ok(url: Any, kind: str) -> bool:
     if kind == "OCIRepository":
         return url.startswith("oci://")
     return url.startswith(("http://", "https://"))
-
-
-def is_ssh_url(url: str) -> bool:
-    return url.startswith(("ssh://", "git@"))
 
 
 def validate_protected(protected: Any) -> dict[str, str]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from sandbox.azure_devops.state import AdoError
+from sandbox.azure_devops.records import AdoError
 
 if TYPE_CHECKING:
     from sandbox.azure_devops.server import FakeAzureDevOps

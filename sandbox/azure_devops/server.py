@@ -11,18 +11,11 @@ from aiohttp import web
 from bot.models import Secret
 from sandbox.azure_devops import payloads
 from sandbox.azure_devops.control import Control
+from sandbox.azure_devops.directory import bits
 from sandbox.azure_devops.hooks import Delivery, ServiceHooks
+from sandbox.azure_devops.records import ZERO_SHA, AdoError, Comment, PullRequest, Repo, Thread
 from sandbox.azure_devops.rest import Fault, RestApi
-from sandbox.azure_devops.state import (
-    ZERO_SHA,
-    AdoError,
-    Comment,
-    Organization,
-    PullRequest,
-    Repo,
-    Thread,
-    bits,
-)
+from sandbox.azure_devops.state import Organization
 from sandbox.gitrepos import RepoStore
 
 log = logging.getLogger(__name__)

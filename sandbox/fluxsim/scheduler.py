@@ -1,0 +1,347 @@
+"""The reconcile scheduler: one loop per flux configuration, fetching and applying on Flux's intervals.
+
+Per configuration, as the Azure flux agent and the Flux controllers would: fetch the source
+(:mod:`sandbox.fluxsim.sources`), then build and "apply" each kustomization in dependsOn order
+(:mod:`sandbox.fluxsim.kustomize`), one step at a time, and report everything in the configuration's
+``statuses`` (:mod:`sandbox.fluxsim.reporting`). Git and YAML work runs in threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from sandbox.fluxsim.kustomize import BuildCache
+from sandbox.fluxsim.reporting import mark_suspended, publish, release_statuses
+from sandbox.fluxsim.sources import (
+    SOURCE_KEYS,
+    SOURCE_OBJECT_KIND,
+    SourceFetcher,
+    credentials,
+    not_served,
+    repository_ref,
+)
+from sandbox.fluxsim.state import (
+    Artifact,
+    ConfigState,
+    Credentials,
+    FetchAttempt,
+    ObjectStatus,
+    Stale,
+    as_list,
+    mapping,
+)
+from sandbox.git_access import GitAccess
+from sandbox.gitrepos import RefKind, RepoStore, canonical_repo
+from sandbox.world import Cluster, FluxConfigRecord, World, utc_now_iso
+
+DEFAULT_INTERVAL = 600  # ARM's default syncIntervalInSeconds
+_log = logging.getLogger(__name__)
+
+
+class FluxSimulator:
+    """Reconciles every flux configuration of every cluster, on the sandbox's event loop."""
+
+    def __init__(
+        self,
+        *,
+        world: World,
+        repos: RepoStore,
+        access: GitAccess,
+        time_scale: float = 1.0,
+        step_seconds: float = 0.7,
+        fetch_log_limit: int = 100_000,
+    ) -> None:
+        self.world = world
+        self.repos = repos
+        self.access = access
+        self.sources = SourceFetcher(repos=repos, access=access, log_limit=fetch_log_limit)
+        self.time_scale = time_scale
+        self.step_seconds = step_seconds
+        self._states: dict[tuple[tuple[str, ...], str], ConfigState] = {}
+        self._tasks: dict[tuple[tuple[str, ...], str], asyncio.Task[None]] = {}
+        self._builds = BuildCache()
+
+    @property
+    def fetch_log(self) -> list[FetchAttempt]:
+        """Every source fetch attempt, oldest first (trimmed to the newest ``fetch_log_limit``)."""
+        return self.sources.log
+
+    # -- what the ARM emulator calls ----------------------------------------------------------
+
+    def config_changed(self, cluster: Cluster, name: str) -> None:
+        """A PUT/PATCH of configuration ``name`` succeeded: report Pending and reconcile anew."""
+        key = (cluster.key, name.lower())
+        self._cancel(key)
+        record = cluster.flux_configs.get(name.lower())
+        if record is None:
+            return
+        if record.properties.get("suspend"):
+            mark_suspended(record)
+            return
+        state = self._state_for(cluster, record, reset=True)
+        publish(state)
+        self._tasks[key] = asyncio.get_running_loop().create_task(
+            self._run(cluster, state), name=f"fluxsim {cluster.name}/{record.name}"
+        )
+
+    def config_deleted(self, cluster: Cluster, name: str) -> None:
+        """Configuration ``name`` is gone: stop reconciling it and forget its state."""
+        key = (cluster.key, name.lower())
+        self._cancel(key)
+        self._states.pop(key, None)
+
+    async def reconcile_now(self, cluster: Cluster, name: str) -> None:
+        """Fetch and apply configuration ``name`` once, without pacing; return when done."""
+        record = cluster.flux_configs.get(name.lower())
+        if record is None:
+            raise KeyError(f"no flux configuration {name!r} on cluster {cluster.name!r}")
+        if record.properties.get("suspend"):
+            mark_suspended(record)
+            return
+        state = self._state_for(cluster, record, reset=False)
+        with contextlib.suppress(Stale):
+            await self._pass(cluster, state, fetch=True, apply=True, paced=False)
+
+    def repository_pushed(self, url: str, branch: str) -> int:
+        """Commits were pushed to ``branch`` of the repository ``url`` names: every configuration that
+        tracks it fetches now instead of at its next interval, as Flux does when a notification-controller
+        Receiver gets the Git host's push webhook. Returns how many configurations were nudged."""
+        key = canonical_repo(url)
+        nudged = 0
+        for state in list(self._states.values()):
+            git = mapping(state.record.properties.get("gitRepository"))
+            ref_kind, ref_value = repository_ref(mapping(git.get("repositoryRef")))
+            if key is None or canonical_repo(str(git.get("url") or "")) != key:
+                continue
+            if ref_kind != "branch" or ref_value != branch:
+                continue
+            state.fetched_at = -math.inf
+            state.wake.set()
+            nudged += 1
+        return nudged
+
+    async def stop(self) -> None:
+        """Cancel every reconcile loop and wait for them to end."""
+        tasks = list(self._tasks.values())
+        self._tasks.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def fetch_attempts(
+        self, *, cluster_name: str | None = None, config: str | None = None, since_wall: float | None = None
+    ) -> list[FetchAttempt]:
+        """The logged fetch attempts, oldest first, of a cluster (by name, the last segment of its id)
+        and configuration (both case-insensitive), made at or after wall-clock ``since_wall``."""
+        attempts = self.sources.attempts()
+        return [
+            a
+            for a in attempts
+            if (cluster_name is None or a.cluster_id.rsplit("/", 1)[-1].casefold() == cluster_name.casefold())
+            and (config is None or a.config.casefold() == config.casefold())
+            and (since_wall is None or a.wall >= since_wall)
+        ]
+
+    # -- loop ---------------------------------------------------------------------------------
+
+    def _cancel(self, key: tuple[tuple[str, ...], str]) -> None:
+        task = self._tasks.pop(key, None)
+        if task is not None:
+            task.cancel()
+
+    def _state_for(self, cluster: Cluster, record: FluxConfigRecord, *, reset: bool) -> ConfigState:
+        """The state of ``record``; rebuilt (kept artifact and Helm history) when the record is new."""
+        key = (cluster.key, record.name.lower())
+        state = self._states.get(key)
+        if state is not None and state.record is record and not reset:
+            return state
+        props = record.properties
+        namespace = str(props.get("namespace") or "flux-system")
+        kind = str(props.get("sourceKind") or "GitRepository")
+        source = ObjectStatus(kind=SOURCE_OBJECT_KIND.get(kind, kind), name=record.name, namespace=namespace)
+        source.set("Unknown", "Progressing", "Reconciliation in progress")
+        fresh = ConfigState(record=record, source=source)
+        if state is not None:
+            # One lock per configuration, whatever its generation; and the cluster still holds
+            # what the previous generation applied (artifact, Helm release history).
+            fresh.lock, fresh.artifact = state.lock, state.artifact
+            fresh.source_updated_at, fresh.helm_revisions = state.source_updated_at, state.helm_revisions
+        for ks_name in mapping(props.get("kustomizations")):
+            obj = ObjectStatus(kind="Kustomization", name=f"{record.name}-{ks_name}", namespace=namespace)
+            obj.set("Unknown", "Progressing", "Reconciliation in progress")
+            fresh.kustomizations[ks_name] = obj
+            if state is not None and ks_name in state.releases:
+                fresh.releases[ks_name] = state.releases[ks_name]
+        self._states[key] = fresh
+        return fresh
+
+    async def _run(self, cluster: Cluster, state: ConfigState) -> None:
+        """Reconcile until cancelled or superseded: fetch every source interval, apply every
+        kustomization interval (and whenever a new revision arrives)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            props = state.record.properties
+            source = mapping(props.get(SOURCE_KEYS.get(str(props.get("sourceKind")), "gitRepository")))
+            fetch_due = state.fetched_at + self._scaled(source.get("syncIntervalInSeconds"))
+            apply_due = state.applied_at + self._scaled(self._apply_interval(state))
+            now = loop.time()
+            if now < min(fetch_due, apply_due) - 1e-3:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(state.wake.wait(), min(fetch_due, apply_due) - now)
+                state.wake.clear()
+                continue
+            try:
+                await self._pass(
+                    cluster, state, fetch=now >= fetch_due - 1e-3, apply=now >= apply_due - 1e-3, paced=True
+                )
+            except Stale:
+                return
+            except Exception:
+                # A bug here must not silently end this configuration's reconciling.
+                _log.exception("reconcile of %s/%s failed", cluster.name, state.record.name)
+                state.fetched_at = state.applied_at = loop.time()
+
+    @staticmethod
+    def _apply_interval(state: ConfigState) -> float:
+        """The shortest kustomization interval (its retry interval while one has failed)."""
+        intervals = []
+        for spec in map(mapping, mapping(state.record.properties.get("kustomizations")).values()):
+            interval = spec.get("syncIntervalInSeconds") or DEFAULT_INTERVAL
+            intervals.append(float(spec.get("retryIntervalInSeconds") or interval if state.failed else interval))
+        return min(intervals, default=DEFAULT_INTERVAL)
+
+    def _scaled(self, seconds: Any) -> float:
+        return float(seconds or DEFAULT_INTERVAL) / self.time_scale
+
+    async def _pass(self, cluster: Cluster, state: ConfigState, *, fetch: bool, apply: bool, paced: bool) -> None:
+        """One reconcile: fetch (if due), then apply when the revision moved on or ``apply`` is due."""
+        loop = asyncio.get_running_loop()
+        async with state.lock:
+            self._check_live(cluster, state)
+            if fetch:
+                if paced:
+                    await asyncio.sleep(self.step_seconds)
+                await self._fetch(cluster, state)
+                state.fetched_at = loop.time()
+            new_revision = state.artifact is not None and state.artifact.sha != state.applied_sha
+            if apply or new_revision:
+                await self._apply(cluster, state, paced=paced)
+                state.applied_at = loop.time()
+
+    def _check_live(self, cluster: Cluster, state: ConfigState) -> None:
+        """Raise Stale unless ``state`` still describes the configuration the cluster holds."""
+        # The emulator writes a new record (generation + 1) for every accepted change.
+        key = (cluster.key, state.record.name.lower())
+        current = cluster.flux_configs.get(key[1])
+        if (
+            current is not state.record
+            or current.generation != state.record.generation
+            or self._states.get(key) is not state
+        ):
+            raise Stale
+
+    # -- source -------------------------------------------------------------------------------
+
+    async def _fetch(self, cluster: Cluster, state: ConfigState) -> None:
+        record, source = state.record, state.source
+        props = record.properties
+        kind = str(props.get("sourceKind") or "GitRepository")
+        if kind != "GitRepository":
+            source.set("False", *not_served(kind))
+            publish(state)
+            return
+        git = mapping(props.get("gitRepository"))
+        url = str(git.get("url") or "")
+        ref_kind, ref_value = repository_ref(mapping(git.get("repositoryRef")))
+        creds = credentials(cluster, record)
+        result = await asyncio.to_thread(self._fetch_git, cluster.id, record.name, url, ref_kind, ref_value, creds)
+        self._check_live(cluster, state)
+        if isinstance(result, Artifact):
+            if state.artifact is None or state.artifact.sha != result.sha:
+                state.source_updated_at = utc_now_iso(time.time())
+            state.artifact = result
+            source.set("True", "GitOperationSucceed", f"Fetched revision: {result.revision}")
+        else:
+            source.set("False", "GitOperationFailed", result)
+        publish(state)
+
+    def _fetch_git(
+        self, cluster_id: str, config: str, url: str, ref_kind: RefKind, ref_value: str, creds: Credentials
+    ) -> Artifact | str:
+        """One fetch by :class:`SourceFetcher` (in a worker thread); the seam tests wrap to watch fetches."""
+        return self.sources.fetch_git(cluster_id, config, url, ref_kind, ref_value, creds)
+
+    # -- kustomizations -----------------------------------------------------------------------
+
+    async def _apply(self, cluster: Cluster, state: ConfigState, *, paced: bool) -> None:
+        props = state.record.properties
+        namespace = str(props.get("namespace") or "flux-system")
+        specs = {name: mapping(spec) for name, spec in mapping(props.get("kustomizations")).items()}
+        artifact = state.artifact
+        for ks_name in _dependency_order(specs):
+            if paced:
+                await asyncio.sleep(self.step_seconds)
+            self._check_live(cluster, state)
+            obj = state.kustomizations[ks_name]
+            spec = specs[ks_name]
+            blocker = _blocking_dependency(spec, state, namespace, state.record.name)
+            if artifact is None:
+                retry = spec.get("retryIntervalInSeconds") or spec.get("syncIntervalInSeconds") or DEFAULT_INTERVAL
+                obj.set("False", "ArtifactFailed", f"Source artifact not found, retrying in {_go_duration(retry)}")
+            elif blocker:
+                obj.set("False", "DependencyNotReady", blocker)
+            else:
+                build = await asyncio.to_thread(self._builds.build, artifact, spec, namespace, obj.name)
+                self._check_live(cluster, state)
+                if build.error:
+                    obj.set("False", build.reason, build.error)
+                else:
+                    obj.set("True", "ReconciliationSucceeded", f"Applied revision: {artifact.revision}")
+                    state.releases[ks_name] = release_statuses(state, build, obj, namespace)
+            publish(state)
+        state.applied_sha = artifact.sha if artifact else None
+        state.failed = any(o.status != "True" for o in state.kustomizations.values())
+
+
+def _dependency_order(specs: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Kustomization names, each after its dependencies; members of a cycle come last."""
+    done: list[str] = []
+    remaining = list(specs)
+    while remaining:
+        ready = [n for n in remaining if all(d in done or d not in specs for d in as_list(specs[n].get("dependsOn")))]
+        if not ready:
+            return done + remaining
+        done += ready
+        remaining = [n for n in remaining if n not in ready]
+    return done
+
+
+def _blocking_dependency(spec: Mapping[str, Any], state: ConfigState, namespace: str, config: str) -> str:
+    """Why a dependency blocks this kustomization, or "" when all are Ready."""
+    for dep in as_list(spec.get("dependsOn")):
+        obj_name = f"{config}-{dep}"
+        obj = state.kustomizations.get(str(dep))
+        if obj is None:
+            return (
+                f"unable to get '{namespace}/{obj_name}' dependency: "
+                f'Kustomization.kustomize.toolkit.fluxcd.io "{obj_name}" not found'
+            )
+        if obj.status != "True":
+            return f"dependency '{namespace}/{obj_name}' is not ready"
+    return ""
+
+
+def _go_duration(seconds: Any) -> str:
+    """Seconds as Go prints a time.Duration: 600 -> "10m0s", 30 -> "30s", 3600 -> "1h0m0s"."""
+    total = int(float(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{secs}s"
+    return f"{minutes}m{secs}s" if minutes else f"{secs}s"

@@ -1,0 +1,183 @@
+"""Source fetching as source-controller does it: which ref and credentials, access checks, checkout.
+
+Every attempt is logged (:class:`~sandbox.fluxsim.state.FetchAttempt`), without key material or tokens.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from bot.repo_urls import ssh_endpoint
+from sandbox.fluxsim.state import Artifact, Credentials, FetchAttempt, mapping
+from sandbox.git_access import AccessResult, GitAccess
+from sandbox.gitrepos import GitError, RefKind, RepoHandle, RepoStore, SemverError, parse_repo_url, redact_url
+from sandbox.world import Cluster, FluxConfigRecord
+
+SOURCE_KEYS = {
+    "GitRepository": "gitRepository",
+    "Bucket": "bucket",
+    "AzureBlob": "azureBlob",
+    "OCIRepository": "ociRepository",
+}
+SOURCE_OBJECT_KIND = {"AzureBlob": "Bucket"}  # Azure Blob sources are Flux Buckets
+_SOURCE_FAILED_REASON = {
+    "Bucket": "BucketOperationFailed",
+    "AzureBlob": "BucketOperationFailed",
+    "OCIRepository": "OCIArtifactPullFailed",
+}
+
+
+def not_served(kind: str) -> tuple[str, str]:
+    """The (reason, message) a source of a kind the sandbox does not fetch fails with."""
+    reason = _SOURCE_FAILED_REASON.get(kind, "ReconciliationFailed")
+    return reason, f"{kind} sources are not served by the sandbox: only GitRepository sources are fetched"
+
+
+def repository_ref(ref: Mapping[str, Any]) -> tuple[RefKind, str]:
+    """Flux's precedence: commit, then semver, then tag, then branch (default "master")."""
+    kinds: tuple[RefKind, ...] = ("commit", "semver", "tag", "branch")
+    for kind in kinds:
+        if ref.get(kind):
+            return kind, str(ref[kind])
+    return "branch", "master"
+
+
+def credentials(cluster: Cluster, record: FluxConfigRecord) -> Credentials:
+    """What the agent would authenticate with (read on the loop: the world belongs to it)."""
+    props = record.properties
+    git = mapping(props.get("gitRepository"))
+    raw_known_hosts = git.get("sshKnownHosts")
+    known_hosts = raw_known_hosts if isinstance(raw_known_hosts, str) and raw_known_hosts else None
+    secret_name = git.get("localAuthRef")
+    if secret_name:
+        namespace = str(props.get("namespace") or "flux-system")
+        secret = cluster.secrets.get(f"{namespace}/{secret_name}")
+        if secret is None:
+            return Credentials(
+                error=f"failed to get secret '{namespace}/{secret_name}': secrets \"{secret_name}\" not found"
+            )
+        return Credentials(
+            ssh_key=secret.get("identity"),
+            username=secret.get("username"),
+            token=secret.get("password"),
+            known_hosts=known_hosts,
+        )
+    token = None
+    if record.protected.get("httpsKey"):
+        try:
+            token = base64.b64decode(record.protected["httpsKey"], validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return Credentials(error="invalid 'httpsKey' in configurationProtectedSettings: not base64 text")
+    return Credentials(
+        ssh_key=record.protected.get("sshPrivateKey"),
+        username=git.get("httpsUser") or None,
+        token=token,
+        known_hosts=known_hosts,
+    )
+
+
+class SourceFetcher:
+    """Fetches git sources from the sandbox's repositories, checking access as the Git host would."""
+
+    def __init__(self, *, repos: RepoStore, access: GitAccess, log_limit: int) -> None:
+        self.repos = repos
+        self.access = access
+        #: every fetch attempt, oldest first (trimmed to the newest ``log_limit``)
+        self.log: list[FetchAttempt] = []
+        self._log_limit = log_limit
+        self._log_lock = threading.Lock()
+
+    def attempts(self) -> list[FetchAttempt]:
+        """A copy of the log, taken under its lock."""
+        with self._log_lock:
+            return list(self.log)
+
+    def fetch_git(
+        self, cluster_id: str, config: str, url: str, ref_kind: RefKind, ref_value: str, creds: Credentials
+    ) -> Artifact | str:
+        """Check access, resolve the ref and read the tree (in a worker thread); log the attempt."""
+        parsed = parse_repo_url(url)
+        handle = self.repos.resolve_url(url)
+        ssh = parsed is not None and parsed[0] == "ssh"
+        method = "ssh-key" if ssh else "https-token" if creds.token else "anonymous"
+        outcome: Artifact | str
+        access: AccessResult | None = None
+        if parsed is None:
+            outcome = f"failed to checkout and determine revision: unable to clone '{redact_url(url)}': invalid URL"
+        elif creds.error:
+            outcome = creds.error
+        elif not self.repos.knows_host(parsed[1]):
+            host = parsed[1].split(":")[0]
+            outcome = (
+                f"failed to checkout and determine revision: unable to clone '{redact_url(url)}': "
+                f"dial tcp: lookup {host}: no such host"
+            )
+        elif ssh and creds.known_hosts and (refused := self._check_host_key(url, creds.known_hosts)):
+            # The host key is checked in the handshake, before any key is offered.
+            outcome = f"failed to checkout and determine revision: unable to clone '{redact_url(url)}': {refused}"
+        elif handle is None:
+            access = self.access.check_unknown(url, ssh_key=creds.ssh_key, token=creds.token)
+            outcome = access.message
+        else:
+            if ssh:
+                access = self.access.check_ssh(handle, creds.ssh_key)
+            else:
+                access = self.access.check_https(handle, creds.username, creds.token)
+            outcome = access.message
+            if access.ok:
+                outcome = self._checkout(handle, ref_kind, ref_value)
+        if access is not None:
+            method = access.method
+        ok = isinstance(outcome, Artifact)
+        self._log(
+            FetchAttempt(
+                monotonic=time.monotonic(),
+                wall=time.time(),
+                cluster_id=cluster_id,
+                config=config,
+                url=redact_url(url),
+                auth_method=method,
+                fingerprint=access.fingerprint if access else None,
+                ok=ok,
+                revision=outcome.revision if isinstance(outcome, Artifact) else None,
+                message="" if isinstance(outcome, Artifact) else outcome,
+            )
+        )
+        return outcome
+
+    def _check_host_key(self, url: str, known_hosts_b64: str) -> str | None:
+        """Flux's known_hosts check of the SSH server ``url`` names: None or the failure detail."""
+        host, port = ssh_endpoint(url)
+        return self.access.check_known_hosts(host, port, known_hosts_b64)
+
+    def _checkout(self, handle: RepoHandle, ref_kind: RefKind, value: str) -> Artifact | str:
+        failed = "failed to checkout and determine revision"
+        url = handle.url
+        try:
+            ref = self.repos.resolve_ref(handle, ref_kind, value)
+            tree = self.repos.read_tree(handle, ref.sha) if ref else None
+        except SemverError as exc:
+            return f"{failed}: semver parse error: {exc}"
+        except GitError as exc:
+            return f"{failed}: unable to clone '{url}': {exc}"
+        if ref is None:
+            if ref_kind == "semver":
+                return f"{failed}: no match found for semver: {value}"
+            if ref_kind == "commit":
+                return f"{failed}: unable to resolve commit object for '{value}': object not found"
+            where = "heads" if ref_kind == "branch" else "tags"
+            return f"{failed}: unable to clone '{url}': couldn't find remote ref \"refs/{where}/{value}\""
+        revision = ref.sha if ref.name is None else f"{ref.name}/{ref.sha}"
+        assert tree is not None
+        return Artifact(repo=handle.path, sha=ref.sha, revision=revision, tree=tree)
+
+    def _log(self, attempt: FetchAttempt) -> None:
+        with self._log_lock:
+            self.log.append(attempt)
+            if len(self.log) > self._log_limit:
+                del self.log[: len(self.log) - self._log_limit]
