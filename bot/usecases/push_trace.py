@@ -23,10 +23,11 @@ from dataclasses import dataclass, replace
 
 from bot import errors
 from bot.cluster_ids import parse_cluster_id
+from bot.git_capabilities import commit_statuses, repository_files
 from bot.git_host import CheckRun, CommitStatus, StatusState
 from bot.gitevents import PushEvent
 from bot.models import ClusterRef, FluxConfigState, GitSource, ObjectStatus, arm_time
-from bot.ports import GitHost, Reporter
+from bot.ports import CommitStatuses, Reporter, RepositoryFiles
 from bot.render.markdown import check_run_text
 from bot.render.wording import short_revision
 from bot.repo_urls import canonical_repo
@@ -84,7 +85,9 @@ def _line(obj: ObjectStatus) -> str:
 class Evaluator:
     """Decides how far one configuration got with the pushed commit."""
 
-    def __init__(self, event: PushEvent, host: GitHost | None, *, settle: float, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, event: PushEvent, host: RepositoryFiles | None, *, settle: float, clock: Callable[[], float]
+    ) -> None:
         self.event = event
         self.host = host
         self.settle = settle
@@ -171,10 +174,12 @@ class PushTrace:
         self.event = event
         self.ports = job.ports
         try:
-            self.host: GitHost | None = self.ports.git_host(event.repo.provider)
+            host = self.ports.git_host(event.repo.provider)
+            self.host: CommitStatuses | None = commit_statuses(host)
+            self.history: RepositoryFiles | None = repository_files(host)
         except errors.ConfigurationError as error:
             log.warning("push %s: statuses cannot be posted: %s", event.after[:12], error.message)
-            self.host = None
+            self.host = self.history = None
         self.reporters: dict[str, Reporter] = {}
 
     # -- durable state ---------------------------------------------------------------------------
@@ -317,7 +322,7 @@ class PushTrace:
             self.status(index, target, replace(row, state=TraceState.PENDING, detail=f"waiting for {target.label}"))
         self.show(self.view(rows, Phase.WATCHING), channels)
         policy = self.ports.watch
-        evaluator = Evaluator(self.event, self.host, settle=3 * policy.longest, clock=self.ports.clock)
+        evaluator = Evaluator(self.event, self.history, settle=3 * policy.longest, clock=self.ports.clock)
         # the deadline holds across restarts of the job: a job that keeps crashing still times out
         saved = self._get("trace:deadline")
         if saved is None:
