@@ -89,7 +89,7 @@ class Evaluator:
         self, event: PushEvent, host: RepositoryFiles | None, *, settle: float, clock: Callable[[], float]
     ) -> None:
         self.event = event
-        self.host = host
+        self.history = host
         self.settle = settle
         self.clock = clock
         self._descends: dict[str, bool] = {}
@@ -100,11 +100,11 @@ class Evaluator:
         after, before = self.event.after.lower(), self.event.before.lower()
         if synced == after:
             return True
-        if synced == before or self.host is None:
+        if synced == before or self.history is None:
             return False
         if synced not in self._descends:
             try:
-                self._descends[synced] = self.host.is_ancestor(self.event.repo, after, synced)
+                self._descends[synced] = self.history.is_ancestor(self.event.repo, after, synced)
             except errors.FluxopsError as error:
                 if error.retryable:
                     raise
@@ -175,11 +175,11 @@ class PushTrace:
         self.ports = job.ports
         try:
             host = self.ports.git_host(event.repo.provider)
-            self.host: CommitStatuses | None = commit_statuses(host)
+            self.statuses: CommitStatuses | None = commit_statuses(host)
             self.history: RepositoryFiles | None = repository_files(host)
         except errors.ConfigurationError as error:
             log.warning("push %s: statuses cannot be posted: %s", event.after[:12], error.message)
-            self.host = self.history = None
+            self.statuses = self.history = None
         self.reporters: dict[str, Reporter] = {}
 
     # -- durable state ---------------------------------------------------------------------------
@@ -236,14 +236,14 @@ class PushTrace:
 
     def status(self, index: int, target: Target, row: TraceRow) -> None:
         """One commit status per (target, state), posted once even across worker restarts."""
-        if self.host is None:
+        if self.statuses is None:
             return
         state = _STATE_TO_STATUS[row.state]
         done = f"status:{index}:{state.value}"
         if self.job.done(done):
             return
         description = row.detail or state.value
-        self.host.set_commit_status(
+        self.statuses.set_commit_status(
             self.event.repo,
             self.event.after,
             CommitStatus(state=state, context=target.context, description=description),
@@ -251,7 +251,7 @@ class PushTrace:
         self.job.mark_done(done)
 
     def check_run(self, view: PushView) -> None:
-        if self.host is None:
+        if self.statuses is None:
             return
         title, summary, text = check_run_text(view)
         finished = view.phase.terminal
@@ -266,7 +266,7 @@ class PushTrace:
         run_id = self._get("check_run")
         if run_id == "none":
             return
-        created = self.host.publish_check_run(self.event.repo, self.event.after, run, run_id)
+        created = self.statuses.publish_check_run(self.event.repo, self.event.after, run, run_id)
         if run_id is None:
             self._put("check_run", created or "none")
 
