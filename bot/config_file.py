@@ -50,183 +50,37 @@ Schema::
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from bot.cluster_ids import glob_match, parse_cluster_id, parse_cluster_type, tag_value
-from bot.commands import Role
+from bot.config_access import (
+    CONFIG_NAME,
+    ApprovalRule,
+    ClusterAlias,
+    ClusterSelector,
+    ConfigModel,
+    RoleRule,
+    period_seconds,
+)
 from bot.errors import ConfigurationError
-from bot.models import Cluster, ClusterRef, ClusterType
+from bot.models import Cluster
 from bot.repo_urls import canonical_repo
 from bot.scopes import repository_glob, repository_in
 from bot.yaml_problems import describe, duplicate_keys, yaml_problem
 
 EXAMPLE_FILE = "deploy/fluxops.example.yaml"
-_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
-_PERIOD = re.compile(r"(?:\d{1,6}[wdhms])+")
-_PERIOD_PART = re.compile(r"(\d+)([wdhms])")
 _CHANNEL = re.compile(r"[CG][A-Z0-9]{6,20}")
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ClusterAlias(_Model):
-    """One entry under ``clusters:``: an alias for a cluster given by ``id`` or by ``name`` + ``resource_group``."""
-
-    id: str | None = None
-    name: str | None = None
-    resource_group: str | None = None
-    type: ClusterType | None = None
-    subscription: str | None = None
-    tags: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("type", mode="before")
-    @classmethod
-    def _type_words(cls, value: object) -> object:
-        return parse_cluster_type(value) if isinstance(value, str) else value
-
-    @field_validator("id")
-    @classmethod
-    def _valid_id(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_cluster_id(value)
-        return value
-
-    @model_validator(mode="after")
-    def _one_way_to_name_it(self) -> ClusterAlias:
-        if self.id is not None:
-            given = [k for k in ("name", "resource_group", "type", "subscription") if getattr(self, k) is not None]
-            if given:
-                raise ValueError(f"give either id or name + resource_group, not both (drop {', '.join(given)})")
-        elif self.name is None:
-            raise ValueError("say which cluster: give id, or name + resource_group")
-        elif self.resource_group is None:
-            raise ValueError(f"resource_group is required with name '{self.name}' (or give the full id)")
-        return self
-
-    @property
-    def ref(self) -> ClusterRef | None:
-        """The cluster's full address when the alias gives it (``id``, or name + rg + type + subscription)."""
-        if self.id is not None:
-            return parse_cluster_id(self.id)
-        if self.name and self.resource_group and self.type and self.subscription:
-            return ClusterRef(self.subscription, self.resource_group, self.type, self.name)
-        return None
-
-
-class ClusterSelector(_Model):
-    """Which clusters a rule covers: every given criterion must match; an omitted or empty one matches all."""
-
-    names: list[str] = Field(default_factory=list)
-    resource_groups: list[str] = Field(default_factory=list)
-    tags: dict[str, str] = Field(default_factory=dict)
-
-    def matches(self, cluster: Cluster, alias: str | None = None) -> bool:
-        """Whether ``cluster`` (known as ``alias``, if it has one) is covered."""
-        ref = cluster.ref
-        if self.names:
-            known_as = [n for n in (ref.name, alias) if n]
-            if not any(glob_match(n, p) for p in self.names for n in known_as):
-                return False
-        if self.resource_groups and not any(glob_match(ref.resource_group, p) for p in self.resource_groups):
-            return False
-        for key, pattern in self.tags.items():
-            value = tag_value(cluster.tags, key)
-            if value is None or not fnmatch.fnmatchcase(value, pattern):
-                return False
-        return True
-
-
-#: (users field, groups field) per identity platform
-PLATFORM_FIELDS: dict[str, tuple[str, str | None]] = {
-    "slack": ("slack_users", "slack_groups"),
-    "github": ("github_users", "github_teams"),
-    "ado": ("ado_users", None),
-}
-
-
-class RoleRule(_Model):
-    """One entry under ``roles:``: the people and groups that have ``role`` on the selected clusters."""
-
-    role: Role
-    slack_users: list[str] = Field(default_factory=list)
-    slack_groups: list[str] = Field(default_factory=list)
-    github_users: list[str] = Field(default_factory=list)
-    github_teams: list[str] = Field(default_factory=list)
-    ado_users: list[str] = Field(default_factory=list)
-    clusters: ClusterSelector = Field(default_factory=ClusterSelector)
-
-    @model_validator(mode="after")
-    def _names_someone(self) -> RoleRule:
-        if self.github_teams:
-            raise ValueError(
-                "`github_teams` is not enforced by this version of fluxops, so it is refused rather than ignored: "
-                "list the people in `github_users`"
-            )
-        for field in ("slack_groups", "github_teams"):
-            if "*" in getattr(self, field):
-                users = field.split("_")[0] + "_users"
-                raise ValueError(f'"*" is not a group: to mean anyone, put "*" in {users}')
-        if not any(getattr(self, f) for pair in PLATFORM_FIELDS.values() for f in pair if f):
-            names = ", ".join(f for pair in PLATFORM_FIELDS.values() for f in pair if f)
-            raise ValueError(f"this rule gives {self.role.value} to nobody: list someone in one of {names}")
-        return self
-
-
-#: what an approval rule may cover: the commands that stop for a confirmation ("delete": all three), and
-#: "apply", a fleet pull request's apply (`/flux apply` and on merge: the PR's counted reviews)
-APPROVABLE = ("config delete", "kustomization delete", "extension delete", "apply")
-
-
-class ApprovalRule(_Model):
-    """One entry under ``approvals:``: the commands ``for`` lists, on the clusters ``clusters`` selects, run
-    only once ``required`` people other than the one asking approved them, within ``expires``."""
-
-    clusters: ClusterSelector = Field(default_factory=ClusterSelector)
-    required: int = Field(default=1, strict=True, ge=1, le=10)
-    for_: list[str] = Field(default_factory=lambda: [v for v in APPROVABLE if v != "apply"], alias="for")
-    expires: str = "30m"
-    #: the earlier spelling, refused with what to write instead
-    approvers: int | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> ApprovalRule:
-        if self.approvers is not None:
-            others = max(1, self.approvers - 1)
-            raise ValueError(
-                "`approvers` is now `required`: how many people other than the one asking must approve "
-                f"(`approvers: {self.approvers}` counted the one asking: write `required: {others}`)"
-            )
-        known = {*APPROVABLE, "delete"}
-        for verb in self.for_:
-            if verb not in known:
-                raise ValueError(
-                    f"`for` lists {verb!r}, which does not wait for approvals; it takes {', '.join(sorted(known))}"
-                )
-        if period_seconds(self.expires) is None:
-            raise ValueError(f"`expires` is not a period such as 30m or 2h: {self.expires!r}")
-        return self
-
-    def covers(self, verb: str) -> bool:
-        return verb in self.for_ or ("delete" in self.for_ and verb.endswith(" delete"))
-
-    @property
-    def expires_seconds(self) -> int:
-        return period_seconds(self.expires) or 1800
 
 
 def _repository_globs(value: list[str]) -> list[str]:
     return [repository_glob(glob) for glob in value]
 
 
-class CredentialFile(_Model):
+class CredentialFile(ConfigModel):
     """Where a credential's secret lives (the config holds the path, never the value), and where it may be
     used: the repositories (host/path globs) and the clusters (a selector) it serves. Both are required:
     a credential that says nothing about where it goes would follow any URL to any cluster."""
@@ -277,7 +131,7 @@ class CredentialFile(_Model):
         return self.clusters is not None and self.clusters.matches(cluster, alias)
 
 
-class DeployKeyPolicy(_Model):
+class DeployKeyPolicy(ConfigModel):
     """``deploy_keys:``: how old a key fluxops made may get before a beat task rotates it, and where it says so."""
 
     max_age: str | None = None
@@ -324,17 +178,7 @@ class DeployKeyPolicy(_Model):
         return None if self.max_age is None else period_seconds(self.max_age)
 
 
-def period_seconds(text: str) -> int | None:
-    """``90d``, ``2w``, ``36h``, ``1d12h`` -> seconds; None when it is not such a period (or is zero)."""
-    clean = text.strip().lower()
-    if not _PERIOD.fullmatch(clean):
-        return None
-    units = {"w": 604_800, "d": 86_400, "h": 3600, "m": 60, "s": 1}
-    total = sum(int(n) * units[u] for n, u in _PERIOD_PART.findall(clean))
-    return total or None
-
-
-class FleetRepository(_Model):
+class FleetRepository(ConfigModel):
     """A config-as-code repository: pull requests to it get a plan; `/flux apply` (or a merge) applies it."""
 
     repository: str
@@ -365,7 +209,7 @@ class FleetRepository(_Model):
         return key
 
 
-class FluxopsConfig(_Model):
+class FluxopsConfig(ConfigModel):
     """The whole config file; see the module docstring for the schema."""
 
     clusters: dict[str, ClusterAlias] = Field(default_factory=dict)
@@ -380,7 +224,7 @@ class FluxopsConfig(_Model):
     def _good_names(cls, value: dict[str, Any]) -> dict[str, Any]:
         seen: dict[str, str] = {}
         for name in value:
-            if not _KEY.fullmatch(name):
+            if not CONFIG_NAME.fullmatch(name):
                 raise ValueError(
                     f"'{name}' is not a usable name: use letters, digits, '.', '_' or '-' "
                     "(starting with a letter or digit, at most 80)"

@@ -15,12 +15,14 @@ role on: an unknown cluster and a cluster they may not see get the same answer.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Protocol
 
 from bot import errors
+from bot.command_codec import encode
 from bot.commands import ClusterTarget, Command, Help, Role
 from bot.models import Cluster
 from bot.policy import Identity, Policy
@@ -58,6 +60,8 @@ class Decision:
     """What intake decided about one command from one person.
 
     ``text`` is the command as authorized (the words after /flux) and ``command_digest`` its digest;
+    ``parsed_digest`` is the digest of the typed command intake parsed from it (bot.command_codec), the one the
+    worker runs;
     ``target_id`` the ARM id of its cluster ("" for commands without one) and ``target_label`` how
     messages name it; ``platform``/``user``/``groups`` the identity as the policy saw it (groups expanded at
     intake); ``role`` the role the command needs; ``comment_digest`` the digest of the whole PR comment as
@@ -68,6 +72,7 @@ class Decision:
     command_digest: str
     platform: str
     user: str
+    parsed_digest: str = ""
     groups: tuple[str, ...] = ()
     target_id: str = ""
     target_label: str = ""
@@ -186,6 +191,7 @@ def decide(
     base = Decision(
         text=text,
         command_digest=digest(text),
+        parsed_digest=digest(encode(command)),
         platform=identity.platform,
         user=identity.user,
         groups=tuple(sorted(identity.groups)),
@@ -223,7 +229,7 @@ def recheck(policy: Policy, decision: Decision, command: Command, text: str, *, 
         raise errors.Forbidden(
             decision.reason or "this command was refused when it was received", recommendation=decision.recommendation
         )
-    if digest(text) != decision.command_digest or text != decision.text:
+    if digest(text) != decision.command_digest or text != decision.text or not _decided(command, decision):
         raise errors.Forbidden(
             "the job's command is not the one that was authorized, so it is not run",
             recommendation="send the command again",
@@ -249,6 +255,11 @@ def recheck(policy: Policy, decision: Decision, command: Command, text: str, *, 
     # the same check as intake's, on the decided cluster whatever the command's words name now
     placed, _ = authorize(policy, decision.identity, command, resolve=lambda _named: where)
     return placed
+
+
+def _decided(command: Command, decision: Decision) -> bool:
+    """``command`` is the very command intake decided about (not one changed on its way through Redis)."""
+    return hmac.compare_digest(digest(encode(command)), decision.parsed_digest)
 
 
 def approvals_missing(decision: Decision, job_id: str) -> str:

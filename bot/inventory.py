@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.cluster_ids import glob_match, parse_cluster_id, parse_cluster_type, tag_value
 from bot.commands import ClusterTarget
-from bot.config_file import ClusterAlias
+from bot.config_access import ClusterAlias
 from bot.errors import ConfigurationError, FluxopsError, InvalidRequest, NotFound
 from bot.models import Cluster, ClusterRef, ClusterType
 

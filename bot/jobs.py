@@ -1,9 +1,10 @@
 """A job: one command from one person, from the moment it is accepted until it ends.
 
-The web process writes the record (atomically with the enqueue); workers read it by id. The command is
-kept as the text that was typed and re-parsed by the worker, so no typed command is ever serialized;
-``decision`` (bot.decision.Decision as JSON) is what intake decided about exactly that text: the worker
-runs nothing else, on no other cluster, and checks the decision again against the policy it has now.
+The web process writes the record (atomically with the enqueue); workers read it by id. ``text`` is what
+was typed (for messages and the audit log); ``command`` is what intake parsed from it, as JSON
+(bot.command_codec): the worker runs that and never parses the text again. ``decision``
+(bot.decision.Decision as JSON) is what intake decided about exactly that command: the worker runs nothing
+else, on no other cluster, and checks the decision again against the policy it has now.
 
 ``kind`` says what the job does: ``command`` (a /flux command from Slack or a PR comment), ``push``
 (trace a pushed commit to every cluster that tracks it), ``plan`` (comment the config-as-code plan on a
@@ -49,6 +50,8 @@ class JobRecord:
     event: str = ""  # the bot.gitevents event (JSON) of a job a Git host started
     decision: str = ""  # the bot.decision.Decision (JSON) intake made about ``text``
     approved_by: str = ""  # who approved a staged job, comma-separated (the approve script keeps it)
+    #: the parsed command (bot.command_codec JSON): a Command, or for a PR comment the Reply to post
+    command: str = ""
 
     @property
     def origin(self) -> str:

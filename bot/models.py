@@ -226,6 +226,32 @@ class HelmReleaseInfo:
     failure_count: int | None = None
 
 
+class Compliance(StrEnum):
+    """Flux's compliance states (the ARM API's ``complianceState`` values)."""
+
+    COMPLIANT = "Compliant"
+    NON_COMPLIANT = "Non-Compliant"
+    PENDING = "Pending"
+    SUSPENDED = "Suspended"
+    UNKNOWN = "Unknown"
+
+
+class Provisioning(StrEnum):
+    """ARM's provisioning states of a flux configuration or an extension (``provisioningState``)."""
+
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    CANCELED = "Canceled"
+    CREATING = "Creating"
+    UPDATING = "Updating"
+    DELETING = "Deleting"
+
+    @classmethod
+    def failed(cls, state: str | None) -> bool:
+        """Azure gave up on the last write (Failed or Canceled)."""
+        return state in (cls.FAILED, cls.CANCELED)
+
+
 @dataclass(frozen=True)
 class ObjectStatus:
     """One Flux object on the cluster (GitRepository, Kustomization, HelmRelease, ...)."""

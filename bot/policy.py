@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.commands import Command, Help, Role
-from bot.config_file import PLATFORM_FIELDS, ClusterSelector, CredentialFile, FluxopsConfig, RoleRule
+from bot.config_access import PLATFORM_FIELDS, ClusterSelector, RoleRule
+from bot.config_file import CredentialFile, FluxopsConfig
 from bot.errors import Forbidden
 from bot.inventory import Resolved
 from bot.models import Cluster

@@ -7,13 +7,14 @@ restarted worker, which then continues polling the same ARM operation instead of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Protocol, TypeVar, runtime_checkable
 
-from bot.deploy_keys import CredentialUse, DeployKeyRecord, GeneratedKey
 from bot.git_host import CheckRun, CommentInfo, CommentRef, CommitStatus, Permission, PullRequestInfo
 from bot.gitevents import RepoRef
 from bot.jobs import JobRecord
+from bot.key_records import CredentialUse, DeployKeyRecord, GeneratedKey
 from bot.models import (
     Cluster,
     ClusterRef,
@@ -246,6 +247,18 @@ class KeyRegistry(Protocol):
 
     def save(self, record: DeployKeyRecord) -> None: ...
     def get(self, key_id: str) -> DeployKeyRecord | None: ...
+    def update(
+        self,
+        key_id: str,
+        change: Callable[[DeployKeyRecord], DeployKeyRecord],
+        *,
+        default: DeployKeyRecord | None = None,
+    ) -> DeployKeyRecord | None:
+        """Store ``change`` of the record as it is now (of ``default`` when there is none; nothing when there
+        is neither) atomically: read-modify-write that never loses a concurrent change. Returns what it
+        stored."""
+        ...
+
     def all(self) -> list[DeployKeyRecord]:
         """Every key, oldest first."""
         ...
@@ -279,6 +292,9 @@ class KeyRegistry(Protocol):
         ...
 
     def save_credential_use(self, use: CredentialUse) -> None: ...
+    def update_credential_use(self, ref: str, change: Callable[[CredentialUse], CredentialUse]) -> CredentialUse:
+        """Store ``change`` of who uses ``ref`` now, atomically (never losing a concurrent change)."""
+        ...
 
 
 class Subscriptions(Protocol):

@@ -54,7 +54,7 @@ _SECRET_WORDS = ("token", "secret", "password", "passwd", "passphrase")
 #: suffixes of flags that name or identify a credential rather than hold one
 _SAFE_SUFFIXES = ("-ref", "-id", "-name", "-type", "-args")
 _SAFE_FLAGS = frozenset({"--deploy-key"})
-#: the id fluxops gives a deploy key it made (bot.deploy_keys): shown, audited, never secret
+#: the id fluxops gives a deploy key it made (bot.key_records): shown, audited, never secret
 _KEY_ID = re.compile(r"(?i)dk-[0-9a-f]{10}")
 
 _FLAG = re.compile(r"(?<!\S)(--?[A-Za-z][A-Za-z0-9_-]*)(=)?")

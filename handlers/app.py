@@ -20,7 +20,7 @@ from handlers.metrics import Metrics
 
 if TYPE_CHECKING:
     from handlers.authority import EdgeAuthority
-    from handlers.enqueue import JobQueue
+    from workers.job_queue import JobQueue
 
 REDIS_KEY: web.AppKey[aioredis.Redis] = web.AppKey("redis", aioredis.Redis)
 
@@ -82,11 +82,11 @@ def load_policy(settings: Settings) -> Policy:
     return policy_of(read_config_file(settings.fluxops_config))
 
 
-def _job_queue(client: aioredis.Redis) -> JobQueue:
-    from handlers.enqueue import JobQueue
-    from workers.celery_app import app as celery_app
+def _job_queue(client: aioredis.Redis, settings: Settings) -> JobQueue:
+    from workers.celery_app import make_celery
+    from workers.job_queue import JobQueue, QueueCalls
 
-    return JobQueue(redis=client, celery=celery_app)
+    return JobQueue(redis=client, calls=QueueCalls(celery=make_celery(settings, current=False)))
 
 
 def _authority(client: aioredis.Redis, settings: Settings, policy: Policy) -> EdgeAuthority:
@@ -102,7 +102,7 @@ def _add_slack(app: web.Application, settings: Settings, client: aioredis.Redis,
     secret = settings.slack_signing_secret.get_secret_value()
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     intake = SlackIntake(
-        queue=_job_queue(client),
+        queue=_job_queue(client, settings),
         redis=client,
         policy=policy,
         authority=_authority(client, settings, policy),
@@ -129,7 +129,7 @@ def _add_github(app: web.Application, settings: Settings, client: aioredis.Redis
     assert settings.github_webhook_secret is not None
     secret = _non_empty(settings.github_webhook_secret.get_secret_value(), "GITHUB_WEBHOOK_SECRET")
     intake = GitIntake(
-        queue=_job_queue(client),
+        queue=_job_queue(client, settings),
         platform="github",
         config=config,
         authority=_authority(client, settings, policy_of(config)),
@@ -147,7 +147,7 @@ def _add_azure_devops(
     assert settings.ado_webhook_username is not None
     assert settings.ado_webhook_password is not None
     intake = GitIntake(
-        queue=_job_queue(client),
+        queue=_job_queue(client, settings),
         platform=PLATFORM,
         config=config,
         authority=_authority(client, settings, policy_of(config)),

@@ -30,7 +30,7 @@ from handlers.git_intake import (
     Fields,
     GitIntake,
     Ignored,
-    Job,
+    JobRequest,
     Malformed,
     Outcome,
     comment_event,
@@ -166,7 +166,7 @@ def _push(payload: Fields, intake: GitIntake) -> Outcome:
     pusher = _unique_name(resource.optional_obj("pushedBy"))
     commits = [Fields(c, "resource.commits[]") for c in resource.items("commits")]
     updates = [Fields(u, "resource.refUpdates[]") for u in resource.items("refUpdates")]
-    jobs: list[Job] = []
+    jobs: list[JobRequest] = []
     for update in updates:
         ref, after = update.text("name"), update.text("newObjectId")
         if not ref.startswith("refs/heads/") or after == _ZERO_SHA:
@@ -182,7 +182,7 @@ def _push(payload: Fields, intake: GitIntake) -> Outcome:
             head_message=message.splitlines()[0] if message else "",
         )
         # one push can move several branches: the first job takes the notification's key
-        jobs.append(Job(kind=PUSH, event=event, actor=pusher, dedupe_suffix=ref if jobs else ""))
+        jobs.append(JobRequest(kind=PUSH, event=event, actor=pusher, dedupe_suffix=ref if jobs else ""))
     if not jobs:
         return Ignored("no branch was updated (tags, other refs or deleted branches are not traced)")
     return jobs
@@ -268,7 +268,7 @@ def _comment(payload: Fields, intake: GitIntake) -> Outcome:
         thread_id=thread_id,
         created_at=epoch(published),
     )
-    return [Job(kind=kind, event=event, actor=author, channel=pr_channel(repo, number), text=text)]
+    return [JobRequest(kind=kind, event=event, actor=author, channel=pr_channel(repo, number), text=text)]
 
 
 _READERS: dict[str, Callable[[Fields, GitIntake], Outcome]] = {

@@ -24,7 +24,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.commands import Ignore, Run
+from bot.command_codec import encode
+from bot.commands import Ignore, Reply, Run
 from bot.config_file import FleetRepository, FluxopsConfig
 from bot.decision import digest
 from bot.gitevents import BODY_KEPT, CommentEvent, GitEvent, PullRequestEvent, RepoRef
@@ -32,7 +33,7 @@ from bot.grammar import parse
 from bot.jobs import JobRecord
 from bot.usecases.comments import identity_of
 from handlers.authority import EdgeAuthority, rate_message
-from handlers.enqueue import DEDUPE_TTL_SECONDS, JobQueue, Submitted, new_job_id
+from workers.job_queue import DEDUPE_TTL_SECONDS, JobQueue, Submitted, new_job_id
 from workers.redis_jobs import JOB_TTL_SECONDS
 
 PUSH, PLAN, APPLY, COMMAND = "push", "plan", "apply", "command"
@@ -151,7 +152,7 @@ class Fields:
 
 
 @dataclass(frozen=True)
-class Job:
+class JobRequest:
     """A job a delivery starts, before it has an id.
 
     Its dedupe key is the delivery's, plus ``dedupe_suffix`` when one delivery starts several jobs;
@@ -175,7 +176,7 @@ class Ignored:
     reason: str
 
 
-Outcome = Sequence[Job] | Ignored
+Outcome = Sequence[JobRequest] | Ignored
 
 
 def first_line_after_flux(body: str) -> str:
@@ -201,17 +202,17 @@ def pr_channel(repo: RepoRef, number: int) -> str:
 
 def pull_request_jobs(
     event: PullRequestEvent, *, fleet: FleetRepository, actor: str, merger: str, apply_dedupe_key: str = ""
-) -> list[Job]:
+) -> list[JobRequest]:
     """The plan job of a pull request event, plus the apply job of a merge that applies on merge.
 
     ``apply_dedupe_key``: the apply's own dedupe key (default: the delivery's, suffixed ``:apply``).
     """
     channel = pr_channel(event.repo, event.number)
-    jobs = [Job(kind=PLAN, event=event, actor=actor, channel=channel)]
+    jobs = [JobRequest(kind=PLAN, event=event, actor=actor, channel=channel)]
     # a fork's changes never apply themselves (DESIGN.md §6), not even once merged
     if event.merged and fleet.apply_on_merge and event.base_branch == event.repo.default_branch and not event.from_fork:
         jobs.append(
-            Job(
+            JobRequest(
                 kind=APPLY,
                 event=event,
                 actor=merger,
@@ -230,6 +231,8 @@ class Screened:
     decision: str
     dedupe_key: str
     job_ttl: int | None = None
+    #: the parsed command or reply, for the job record (bot.command_codec)
+    command: str = ""
 
 
 class GitIntake:
@@ -283,7 +286,7 @@ class GitIntake:
         known = await redis.get(key)
         return known is None or _text(known) == event.author_id
 
-    async def screen(self, job: Job, event: CommentEvent) -> Screened | Ignored:
+    async def screen(self, job: JobRequest, event: CommentEvent) -> Screened | Ignored:
         """Decide about a comment before it becomes a job (bot.decision): too old, from someone with no role
         at all, or over their rate limit, it starts nothing; otherwise the job carries the decision.
 
@@ -296,9 +299,11 @@ class GitIntake:
         comment = _number(event.comment_id)
         where = f"{_number(event.thread_id)}/{comment}" if event.thread_id else comment
         once = f"comment:{event.repo.provider}:{repo}:{where}:{event.body_digest}"
+        parsed = parse(job.text)
+        typed = encode(parsed.command if isinstance(parsed, Run) else parsed) if isinstance(parsed, Run | Reply) else ""
         authority = self.authority
         if authority is None:  # no policy wired (tests of the receivers alone): every comment is refused later
-            return Screened(decision="", dedupe_key=once)
+            return Screened(decision="", dedupe_key=once, command=typed)
         identity = identity_of(event)
         who = f"{identity.platform}:{identity.user}"
         command = f"/flux {job.text}"
@@ -328,13 +333,11 @@ class GitIntake:
             reason = rate_message(wait, authority.rate_limit)
             await authority.audit_refusal(actor=who, origin=origin, command=command, reason=reason)
             return Ignored(reason)
-        parsed = parse(job.text)
         if not isinstance(parsed, Run):  # help and usage errors: the worker answers them, nothing is decided
-            return Screened(decision="", dedupe_key=once)
+            return Screened(decision="", dedupe_key=once, command=typed)
         decision = await authority.decide(identity, parsed.command, job.text, comment_digest=event.body_digest)
-        return Screened(
-            decision=decision.to_json(), dedupe_key=once, job_ttl=None if decision.allowed else REFUSED_JOB_TTL
-        )
+        job_ttl = None if decision.allowed else REFUSED_JOB_TTL
+        return Screened(decision=decision.to_json(), dedupe_key=once, job_ttl=job_ttl, command=typed)
 
     def fleet(self, repo: RepoRef) -> FleetRepository | None:
         """The fleet repository entry for ``repo``, None when FLUXOPS_CONFIG does not declare it one."""
@@ -349,7 +352,7 @@ class GitIntake:
         started: list[dict[str, Any]] = []
         for job in outcome:
             key, ttl = dedupe_key, DEDUPE_TTL_SECONDS
-            decision, job_ttl = "", None
+            decision, job_ttl, command = "", None, ""
             if job.dedupe_key:
                 key, ttl = job.dedupe_key, LONG_DEDUPE_TTL
             elif job.dedupe_suffix:
@@ -359,6 +362,7 @@ class GitIntake:
                 if isinstance(screened, Ignored):
                     return web.json_response({"ignored": screened.reason}, status=202)
                 decision, key, ttl, job_ttl = screened.decision, screened.dedupe_key, LONG_DEDUPE_TTL, screened.job_ttl
+                command = screened.command
             record = JobRecord(
                 job_id=new_job_id(),
                 text=job.text,
@@ -369,6 +373,7 @@ class GitIntake:
                 kind=job.kind,
                 event=job.event.to_json(),
                 decision=decision,
+                command=command,
             )
             submitted = await self.queue.submit(record, dedupe_key=key, dedupe_ttl=ttl, job_ttl=job_ttl)
             if isinstance(job.event, CommentEvent):

@@ -30,7 +30,7 @@ from handlers.git_intake import (
     Fields,
     GitIntake,
     Ignored,
-    Job,
+    JobRequest,
     Malformed,
     Outcome,
     comment_event,
@@ -149,7 +149,7 @@ def _push(payload: Fields, repo: RepoRef, intake: GitIntake) -> Outcome:
         commit_count=len(commits),
         head_message=message.splitlines()[0] if message else "",
     )
-    return [Job(kind=PUSH, event=event, actor=pusher)]
+    return [JobRequest(kind=PUSH, event=event, actor=pusher)]
 
 
 def _pull_request(payload: Fields, repo: RepoRef, intake: GitIntake) -> Outcome:
@@ -208,7 +208,7 @@ def _issue_comment(payload: Fields, repo: RepoRef, intake: GitIntake) -> Outcome
         created_at=epoch(comment.text("created_at", "")),
         author_id=str(user.integer("id", 0) or ""),
     )
-    return [Job(kind=kind, event=event, actor=author, channel=pr_channel(repo, number), text=text)]
+    return [JobRequest(kind=kind, event=event, actor=author, channel=pr_channel(repo, number), text=text)]
 
 
 def _review(payload: Fields, repo: RepoRef, intake: GitIntake) -> Outcome:
@@ -229,7 +229,7 @@ def _review(payload: Fields, repo: RepoRef, intake: GitIntake) -> Outcome:
     if intake.fleet(repo) is None:
         return Ignored(f"{repo.full_name} is not a fleet repository")
     actor = _login(payload, "sender") or reviewer
-    return [Job(kind=PLAN, event=event, actor=actor, channel=pr_channel(repo, event.number))]
+    return [JobRequest(kind=PLAN, event=event, actor=actor, channel=pr_channel(repo, event.number))]
 
 
 _READERS: dict[str, Callable[[Fields, RepoRef, GitIntake], Outcome]] = {

@@ -26,6 +26,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.command_codec import encode
 from bot.commands import ApplyFleet, ApproveJob, CancelJob, ClusterTarget, ConfirmJob, PlanFleet, Reply, Role, Run
 from bot.decision import Decision, approvals_missing, short
 from bot.errors import FluxopsError, Forbidden, NotFound
@@ -35,8 +36,8 @@ from bot.policy import Identity, Policy
 from bot.render.slack import SlackMessage, render
 from bot.views import JobView, Phase, TextView, mention
 from handlers.authority import EdgeAuthority, rate_message
-from handlers.enqueue import JobQueue, new_job_id
 from handlers.webhook_body import read_capped
+from workers.job_queue import JobQueue, new_job_id
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +205,7 @@ class SlackIntake:
             response_url=str(command.get("response_url") or ""),
             created_at=time.time(),
             decision=decision.to_json(),
+            command=encode(parsed.command),
         )
         # trigger_id is unique per invocation: a replayed or repeated delivery enqueues nothing new
         trigger = command.get("trigger_id")

@@ -1,7 +1,8 @@
-"""The Celery application (Redis broker) and its reliability settings (DESIGN.md §6).
+"""How fluxops's Celery application is made (Redis broker) and its reliability settings (DESIGN.md §6).
 
-`celery -A workers.celery_app worker` and `... beat` load this module; it is the workers' composition
-root for Celery itself. Settings are read once, here.
+Nothing is built at import: the composition roots call ``make_celery`` with their settings —
+workers/main.py for `celery -A workers.main worker|beat`, workers/wiring.py and handlers/app.py for the
+job queue, which builds Celery's own task messages (workers/task_message.py).
 """
 
 from __future__ import annotations
@@ -9,8 +10,8 @@ from __future__ import annotations
 from celery import Celery
 
 from bot.settings import Settings
+from workers.task_message import QUEUE
 
-QUEUE = "fluxops"
 SOFT_TIME_LIMIT = 14 * 60  # a task is told to wrap up...
 HARD_TIME_LIMIT = 15 * 60  # ...and killed here
 MAX_COUNTDOWN = 60 * 60  # the longest retry delay any task may ask for
@@ -19,8 +20,16 @@ MAX_COUNTDOWN = 60 * 60  # the longest retry delay any task may ask for
 VISIBILITY_TIMEOUT = HARD_TIME_LIMIT + MAX_COUNTDOWN + 5 * 60
 
 
-def make_celery(settings: Settings) -> Celery:
-    app = Celery("fluxops", broker=settings.redis_url, backend=settings.redis_url, include=["workers.tasks"])
+def make_celery(settings: Settings, *, current: bool = True) -> Celery:
+    """The Celery app for ``settings``; ``current=False`` for one that only builds messages (it must not
+    become the process's current app, which the worker's own tasks are bound to)."""
+    app = Celery(
+        "fluxops",
+        broker=settings.redis_url,
+        backend=settings.redis_url,
+        include=["workers.tasks"],
+        set_as_current=current,
+    )
     app.conf.update(
         task_default_queue=QUEUE,
         task_serializer="json",
@@ -47,6 +56,3 @@ def make_celery(settings: Settings) -> Celery:
         },
     )
     return app
-
-
-app = make_celery(Settings())

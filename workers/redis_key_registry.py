@@ -19,12 +19,12 @@ configuration away from the key a rotation gave it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import redis
 
-from bot.deploy_keys import CredentialUse, DeployKeyRecord, KeyUser
 from bot.errors import ConfigurationError, Conflict
+from bot.key_records import CredentialUse, DeployKeyRecord, KeyUser
 from bot.models import Secret
 from workers.key_sealing import Sealer
 from workers.redis_jobs import as_text
@@ -79,13 +79,29 @@ class RedisKeyRegistry:
 
     def save(self, record: DeployKeyRecord) -> None:
         """Store ``record`` and move its indexes with it, atomically."""
-        name = record_key(record.key_id)
+        self.update(record.key_id, lambda _old: record, default=record)
+
+    def update(
+        self,
+        key_id: str,
+        change: Callable[[DeployKeyRecord], DeployKeyRecord],
+        *,
+        default: DeployKeyRecord | None = None,
+    ) -> DeployKeyRecord | None:
+        """Store ``change`` of the record as it is now (or of ``default`` when there is none; nothing when there
+        is neither), in one transaction with its indexes: a concurrent change is never lost, ``change`` runs
+        again on what the other writer stored."""
+        name = record_key(key_id)
         for _ in range(_ATTEMPTS):
             with self._redis.pipeline(transaction=True) as pipe:
                 try:
                     _watch(pipe, name)
                     raw = pipe.get(name)
                     old = DeployKeyRecord.from_json(as_text(raw)) if raw is not None else None
+                    base = old if old is not None else default
+                    if base is None:
+                        return None
+                    record = change(base)
                     before = {u.key for u in old.users} if old is not None else set()
                     after = {u.key for u in record.users}
                     pointing = self._watch_users(pipe, before | after)
@@ -104,10 +120,10 @@ class RedisKeyRegistry:
                         if pointing[user] == record.key_id:
                             pipe.delete(user_key(user))
                     pipe.execute()
-                    return
+                    return record
                 except redis.WatchError:
                     continue
-        raise Conflict(f"saving deploy key {record.key_id}: other jobs kept changing it at the same time")
+        raise Conflict(f"saving deploy key {key_id}: other jobs kept changing it at the same time")
 
     def delete(self, key_id: str) -> None:
         name = record_key(key_id)
@@ -218,7 +234,25 @@ class RedisKeyRegistry:
         return CredentialUse(ref=ref) if raw is None else CredentialUse.from_json(as_text(raw))
 
     def save_credential_use(self, use: CredentialUse) -> None:
-        if use.users:
-            self._redis.set(CREDENTIAL_USE_PREFIX + use.ref, use.to_json())
-        else:
-            self._redis.delete(CREDENTIAL_USE_PREFIX + use.ref)  # nobody uses it: same as no record
+        self.update_credential_use(use.ref, lambda _old: use)
+
+    def update_credential_use(self, ref: str, change: Callable[[CredentialUse], CredentialUse]) -> CredentialUse:
+        """Store ``change`` of who uses credential ``ref`` now, in one transaction (a concurrent change is
+        never lost: ``change`` runs again on what the other writer stored)."""
+        name = CREDENTIAL_USE_PREFIX + ref
+        for _ in range(_ATTEMPTS):
+            with self._redis.pipeline(transaction=True) as pipe:
+                try:
+                    _watch(pipe, name)
+                    raw = pipe.get(name)
+                    use = change(CredentialUse(ref=ref) if raw is None else CredentialUse.from_json(as_text(raw)))
+                    pipe.multi()
+                    if use.users:
+                        pipe.set(name, use.to_json())
+                    else:
+                        pipe.delete(name)  # nobody uses it: same as no record
+                    pipe.execute()
+                    return use
+                except redis.WatchError:
+                    continue
+        raise Conflict(f"saving who uses credential {ref}: other jobs kept changing it at the same time")

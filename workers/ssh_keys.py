@@ -14,7 +14,7 @@ import hashlib
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from bot.deploy_keys import GeneratedKey
+from bot.key_records import GeneratedKey
 from bot.models import Secret
 
 

@@ -24,6 +24,8 @@ from kombu.utils.json import dumps as envelope_json
 
 #: the task every job runs; it takes the job id
 JOB_TASK = "fluxops.job.run"
+#: the Celery queue every fluxops task goes to
+QUEUE = "fluxops"
 
 
 def queue_key(celery: Celery, queue: str) -> str:

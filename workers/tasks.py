@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from celery import Task
+from celery import Task, shared_task
 from celery.exceptions import Retry
 from celery.signals import worker_ready
 
@@ -27,10 +27,9 @@ from bot import errors
 from bot.usecases import dispatch, key_schedule
 from bot.usecases.executor import give_up
 from bot.views import Phase
-from workers.celery_app import MAX_COUNTDOWN, QUEUE, app
-from workers.job_scripts import submit_job
-from workers.redis_jobs import ACTIVE_JOBS_KEY, JOB_TTL_SECONDS, RedisJobStore
-from workers.requeue import requeue
+from workers.celery_app import MAX_COUNTDOWN
+from workers.redis_jobs import ACTIVE_JOBS_KEY, RedisJobStore
+from workers.task_message import QUEUE
 from workers.wiring import wiring
 
 log = logging.getLogger(__name__)
@@ -86,7 +85,7 @@ def heartbeats(jobs: RedisJobStore, job_id: str, every: float) -> Iterator[None]
         thread.join(timeout=5)
 
 
-@app.task(
+@shared_task(
     name="fluxops.job.run",
     bind=True,
     queue=QUEUE,
@@ -172,25 +171,25 @@ def _is_celery_control(error: BaseException) -> bool:
     return type(error).__module__.startswith(("celery.", "billiard."))
 
 
-@app.task(name="fluxops.jobs.recover", queue=QUEUE, acks_late=True, ignore_result=True)
+@shared_task(name="fluxops.jobs.recover", queue=QUEUE, acks_late=True, ignore_result=True)
 def recover() -> int:
     """Requeue jobs whose worker died mid-run (their heartbeat went stale); they resume from saved progress."""
     w = wiring()
     count = 0
     for job_id in w.jobs.stale(w.settings.job_stale_seconds):
-        if requeue(w.redis, app, job_id):
+        if w.queue.requeue(job_id):
             log.warning("job %s: its worker stopped answering; requeued to resume", job_id)
             count += 1
     return count
 
 
-@app.task(name="fluxops.inventory.refresh", queue=QUEUE, acks_late=True, ignore_result=True)
+@shared_task(name="fluxops.inventory.refresh", queue=QUEUE, acks_late=True, ignore_result=True)
 def refresh_inventory() -> int:
     """Publish the discovered clusters for the web process (it resolves and authorizes against them)."""
     return wiring().publish_inventory()
 
 
-@app.task(name="fluxops.keys.rotate_due", queue=QUEUE, acks_late=True, ignore_result=True)
+@shared_task(name="fluxops.keys.rotate_due", queue=QUEUE, acks_late=True, ignore_result=True)
 def rotate_due_keys() -> int:
     """Start a rotation job for every deploy key older than the policy's ``deploy_keys.max_age``."""
     w = wiring()
@@ -198,13 +197,13 @@ def rotate_due_keys() -> int:
         return 0
     started = 0
     for record in key_schedule.due_rotations(w.keys.all(), w.config.deploy_keys, time.time()):
-        if submit_job(w.redis, app, record, queue=QUEUE, job_ttl=JOB_TTL_SECONDS):
+        if not w.queue.submit(record).duplicate:
             log.info("deploy key rotation %s started (%s)", record.job_id, record.text)
             started += 1
     return started
 
 
-@app.task(name="fluxops.health.ping", queue=QUEUE, acks_late=True, ignore_result=False)
+@shared_task(name="fluxops.health.ping", queue=QUEUE, acks_late=True, ignore_result=False)
 def ping() -> dict[str, str | int]:
     """Answers from a live worker: who and where (the sandbox waits on it before reporting ready)."""
     return {"pong": "fluxops", "host": socket.gethostname(), "pid": os.getpid()}

@@ -36,16 +36,15 @@ from workers.azure_connection import ArmConnection, default_credential
 from workers.azure_extensions import AzureExtensions
 from workers.azure_flux import AzureFluxConfigs
 from workers.azure_inventory import AzureInventory
-from workers.celery_app import QUEUE
-from workers.celery_app import app as celery_app
+from workers.celery_app import make_celery
 from workers.failpoints import RedisFailpoints
 from workers.file_credentials import FileCredentials
 from workers.github_host import GitHubHost, github_host_from_settings
-from workers.job_scripts import StagedJobs
+from workers.job_queue import QueueCalls, SyncJobQueue
 from workers.key_sealing import sealer_from_settings
 from workers.pr_reporter import PublicOnlyReporter, PullRequestReporter, SilentReporter
 from workers.redis_claims import RedisClusterClaims
-from workers.redis_jobs import JOB_TTL_SECONDS, RedisJobStore
+from workers.redis_jobs import RedisJobStore
 from workers.redis_key_registry import RedisKeyRegistry
 from workers.redis_locks import RedisLocks
 from workers.redis_names import INVENTORY_KEY
@@ -67,7 +66,8 @@ class Wiring:
     audit: RedisAuditLog
     credentials: FileCredentials
     subscriptions: RedisSubscriptions
-    staged: StagedJobs
+    #: start, confirm, approve, cancel and requeue jobs
+    queue: SyncJobQueue
     policy: Policy
     claims: RedisClusterClaims
     github: GitHubHost | None = None
@@ -101,7 +101,7 @@ class Wiring:
             audit=RedisAuditLog(redis=client),
             credentials=FileCredentials(entries=config.credential_files()),
             subscriptions=RedisSubscriptions(redis=client),
-            staged=StagedJobs(redis=client, celery=celery_app, queue=QUEUE, ttl=JOB_TTL_SECONDS),
+            queue=SyncJobQueue(redis=client, calls=QueueCalls(celery=make_celery(settings, current=False))),
             policy=Policy(config),
             claims=RedisClusterClaims(redis=client, ttl_seconds=settings.claim_ttl),
             github=github_host_from_settings(settings),
@@ -179,10 +179,10 @@ class Wiring:
             policy=self.policy,
             fleet_repository=self.config.fleet_repository,
             claims=self.claims,
-            confirm_staged=self.staged.confirm,
-            approve_staged=self.staged.approve,
+            confirm_staged=self.queue.confirm,
+            approve_staged=self.queue.approve,
             comment_max_age=self.settings.comment_max_age,
-            cancel_staged=self.staged.cancel,
+            cancel_staged=self.queue.cancel,
             keys=self.keys,
             key_maker=self.key_maker,
             key_policy=self.config.deploy_keys,

@@ -6,57 +6,10 @@ Every example here is a command the grammar accepts (the tests parse them all).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bot.grammar.help_config_topics import CONFIG_TOPICS
+from bot.grammar.help_parts import CLUSTER_FLAGS, SECRETS, TUTORIAL_EXAMPLE, Topic
 
-TUTORIAL_EXAMPLE = (
-    "/flux config create cluster-config -c flux-demo-arc -g flux-demo-rg -t connectedClusters "
-    "--namespace cluster-config --scope cluster -u https://github.com/Azure/gitops-flux2-kustomize-helm-mt "
-    "--branch main --kustomization name=infra path=./infrastructure prune=true "
-    "--kustomization name=apps path=./apps/staging prune=true depends_on=infra"
-)
-
-
-@dataclass(frozen=True)
-class Topic:
-    usage: str
-    summary: str  # one line, for the overview
-    description: str
-    flags: tuple[tuple[str, str], ...] = ()
-    examples: tuple[str, ...] = ()
-
-
-_CLUSTER = (
-    ("-c, --cluster CLUSTER", "the cluster: an inventory alias, a cluster name or an ARM id (required)"),
-    ("-g, --resource-group RG", "its resource group, when the name is not unique"),
-    ("-t, --cluster-type TYPE", "`managedClusters` (AKS) or `connectedClusters` (Arc), when the name is not unique"),
-)
-_SOURCE_FLAGS = (
-    (
-        "-u, --url URL",
-        "the source: git `https://`, `http://`, `ssh://` or `git@host:path`; `https://` for "
-        "bucket and azblob; `oci://` for oci",
-    ),
-    ("--branch B | --tag T | --semver R | --commit SHA", "the git ref to follow (exactly one on create)"),
-    ("--interval, --sync-interval DURATION", "how often the source is fetched (default `10m`)"),
-    ("--timeout DURATION", "how long a fetch may take (default `10m`)"),
-    ("--https-user USER --https-key-ref REF", "HTTPS credentials: the user and a token fluxops holds"),
-    ("--ssh-private-key-ref REF", "an SSH private key fluxops holds (SSH URLs only)"),
-    ("--known-hosts-ref REF", "known hosts fluxops holds (SSH URLs only)"),
-)
-_KUSTOMIZATION_KEYS = (
-    "`name=` (required), `path=`, `depends_on=A,B`, `prune=`, `force=`, `wait=`, `interval=`, "
-    "`retry_interval=`, `timeout=`, `substitute=k:v,k2:v2`"
-)
-_CHANNEL = (
-    "--channel CHANNEL",
-    "a Slack channel id such as `C0123ABC` (see the channel's details), or a `#channel` mention when Slack "
-    "passes its id; default: the channel you type in",
-)
-_DURATIONS = "Durations look like `1h2m5s`, `10m`, `30s`. Booleans are `true`/`false` (or `yes`/`no`)."
-SECRETS = (
-    "Secrets are never typed into chat: `--deploy-key generate` makes a key, and the `...-ref` flags name "
-    "credentials fluxops holds."
-)
+__all__ = ["SECRETS", "TOPICS", "TUTORIAL_EXAMPLE", "Topic"]
 
 TOPICS: dict[str, Topic] = {
     "help": Topic(
@@ -73,216 +26,7 @@ TOPICS: dict[str, Topic] = {
         flags=(("--selector KEY=VALUE,...", "tags the clusters must have"),),
         examples=("/flux clusters", "/flux clusters --selector env=prod,region=weu"),
     ),
-    "config create": Topic(
-        usage="/flux config create NAME -c CLUSTER -u URL (--branch B | --tag T | --semver R | --commit SHA) "
-        "[--namespace NS] [--scope cluster|namespace] [--kind git|bucket|azblob|oci] "
-        "[--kustomization name=K path=P ...]...",
-        summary="create a Flux configuration: a source and its kustomizations",
-        description="Creates the Flux configuration NAME on the cluster, as `az k8s-configuration flux create` "
-        "does, installing the microsoft.flux extension first when the cluster has none. "
-        "Each `--kustomization` adds one kustomization; its keys are "
-        + _KUSTOMIZATION_KEYS
-        + ". "
-        + _DURATIONS
-        + " "
-        + SECRETS,
-        flags=(
-            ("NAME, -n, --name NAME", "the configuration's name (lowercase DNS label)"),
-            *_CLUSTER,
-            *_SOURCE_FLAGS,
-            ("--namespace, --ns NS", "namespace of the configuration (default `default`; create-only)"),
-            ("--scope cluster|namespace", "what Flux may change (default `cluster`; create-only)"),
-            ("--kind git|bucket|azblob|oci", "the source kind (default `git`; an `oci://` URL means oci)"),
-            ("--suspend", "create it suspended"),
-            ("--deploy-key generate", "fluxops makes an SSH key and registers it as a read-only deploy key"),
-            ("--local-auth-ref NAME", "a Kubernetes secret on the cluster with the source's credentials"),
-            ("--provider azure|generic", "`azure`: workload identity for Azure DevOps"),
-            ("--no-extension", "do not install microsoft.flux when it is missing"),
-            ("--kustomization, --kustomizations name=K KEY=VALUE ...", "a kustomization (repeatable)"),
-            ("--bucket-name B, --access-key ID, --secret-key-ref REF, --bucket-insecure", "`--kind bucket`"),
-            (
-                "--container-name C, --account-key-ref REF, --sas-token-ref REF, --mi-client-id GUID",
-                "`--kind azblob`",
-            ),
-            ("--tag T | --semver R | --digest sha256:...", "`--kind oci`: the artifact to follow (exactly one)"),
-        ),
-        examples=(
-            TUTORIAL_EXAMPLE,
-            "/flux config create apps -c prod-weu -u git@github.com:contoso/fleet.git --branch main "
-            "--deploy-key generate --kustomization name=apps path=./apps/prod prune=true",
-            "/flux config create manifests -c prod-weu --kind oci -u oci://ghcr.io/contoso/manifests --tag v1.2.0",
-        ),
-    ),
-    "config update": Topic(
-        usage="/flux config update NAME -c CLUSTER [-u URL] [--branch B | --tag T | --semver R | --commit SHA] "
-        "[--interval D] [--timeout D] [--https-user U --https-key-ref REF] [--kustomization name=K KEY=VALUE ...]...",
-        summary="change a Flux configuration: only the fields you give change",
-        description="Updates the configuration in place (a merge patch). A `--kustomization name=K ...` group "
-        "changes only the keys it gives of kustomization K. `--namespace`, `--scope` and `--kind` can only be "
-        "set at creation; to pause syncing use `/flux suspend`. A new `-u URL` for a configuration holding a "
-        "credential or deploy key needs it stated again: `--https-user U --https-key-ref REF`, or "
-        "`--deploy-key generate` for an SSH URL on the same host.",
-        flags=(
-            ("NAME, -n, --name NAME", "the configuration"),
-            *_CLUSTER,
-            *_SOURCE_FLAGS,
-            (
-                "--kustomization name=K KEY=VALUE ...",
-                "change kustomization K (repeatable); keys as in create, except `substitute`",
-            ),
-        ),
-        examples=(
-            "/flux config update cluster-config -c flux-demo-arc --branch release-1.2",
-            "/flux config update cluster-config -c flux-demo-arc --kustomization name=apps path=./apps/production",
-        ),
-    ),
-    "config delete": Topic(
-        usage="/flux config delete NAME -c CLUSTER [--force]",
-        summary="delete a Flux configuration (asks for confirmation)",
-        description="Deletes the configuration and, where its kustomizations prune, what they deployed. fluxops "
-        "asks you to confirm and says what prune will remove. `--force` deletes even when Flux cannot clean up.",
-        flags=(("NAME, -n, --name NAME", "the configuration"), *_CLUSTER, ("--force", "force the deletion")),
-        examples=("/flux config delete cluster-config -c flux-demo-arc",),
-    ),
-    "config show": Topic(
-        usage="/flux config show NAME -c CLUSTER",
-        summary="show a Flux configuration: source, kustomizations, compliance",
-        description="Shows the configuration's source, kustomizations, provisioning and compliance state.",
-        flags=(("NAME, -n, --name NAME", "the configuration"), *_CLUSTER),
-        examples=("/flux config show cluster-config -c flux-demo-arc -g flux-demo-rg -t connectedClusters",),
-    ),
-    "config list": Topic(
-        usage="/flux config list -c CLUSTER",
-        summary="list the Flux configurations on a cluster",
-        description="Lists every Flux configuration on the cluster with its source and compliance state.",
-        flags=_CLUSTER,
-        examples=("/flux config list -c flux-demo-arc",),
-    ),
-    "status": Topic(
-        usage="/flux status [NAME] -c CLUSTER",
-        summary="reconciliation status of one configuration, or of all on a cluster",
-        description="Shows compliance, the last synced commit and the state of every Flux object.",
-        flags=(("NAME, -n, --name NAME", "one configuration (default: all)"), *_CLUSTER),
-        examples=("/flux status -c flux-demo-arc", "/flux status cluster-config -c flux-demo-arc"),
-    ),
-    "suspend": Topic(
-        usage="/flux suspend NAME -c CLUSTER",
-        summary="stop syncing a configuration",
-        description="Suspends the configuration: Flux stops fetching and applying until `/flux resume`.",
-        flags=(("NAME, -n, --name NAME", "the configuration"), *_CLUSTER),
-        examples=("/flux suspend cluster-config -c flux-demo-arc",),
-    ),
-    "resume": Topic(
-        usage="/flux resume NAME -c CLUSTER",
-        summary="resume syncing a suspended configuration",
-        description="Resumes a suspended configuration; Flux fetches and applies again.",
-        flags=(("NAME, -n, --name NAME", "the configuration"), *_CLUSTER),
-        examples=("/flux resume cluster-config -c flux-demo-arc",),
-    ),
-    "watch": Topic(
-        usage="/flux watch NAME -c CLUSTER [-g RG] [-t TYPE] [--channel CHANNEL]",
-        summary="post a configuration's reconciliation results, and the pushes traced to it, to a channel",
-        description="Subscribes a Slack channel to configuration NAME on the cluster: each reconciliation result, "
-        'and one message per push traced to it ("applied on 7/9 clusters"), is posted there. Without '
-        "`--channel` it is the channel you type in. Changes nothing in Azure. Works in Slack; "
-        "`/flux unwatch` undoes it and `/flux watches` lists the subscriptions.",
-        flags=(
-            ("NAME, -n, --name NAME", "the configuration"),
-            *_CLUSTER,
-            _CHANNEL,
-        ),
-        examples=(
-            "/flux watch cluster-config -c flux-demo-arc",
-            "/flux watch cluster-config -c flux-demo-arc --channel C0123ABC",
-        ),
-    ),
-    "unwatch": Topic(
-        usage="/flux unwatch NAME -c CLUSTER [-g RG] [-t TYPE] [--channel CHANNEL]",
-        summary="stop posting a configuration's results to a channel",
-        description="Removes the subscription `/flux watch` made for configuration NAME on the cluster: of the "
-        "channel you type in, or of `--channel`. Works in Slack.",
-        flags=(
-            ("NAME, -n, --name NAME", "the configuration"),
-            *_CLUSTER,
-            _CHANNEL,
-        ),
-        examples=("/flux unwatch cluster-config -c flux-demo-arc",),
-    ),
-    "watches": Topic(
-        usage="/flux watches [-c CLUSTER] [-g RG] [-t TYPE]",
-        summary="list which channels watch which configurations",
-        description="Lists the subscriptions made with `/flux watch`: configuration, cluster and channel. "
-        "`/flux watch list` is the same command. Works in Slack.",
-        flags=(("-c, --cluster CLUSTER", "only this cluster (default: every cluster)"), *_CLUSTER[1:]),
-        examples=("/flux watches", "/flux watches -c flux-demo-arc"),
-    ),
-    "kustomization create": Topic(
-        usage="/flux kustomization create NAME --config CONFIG -c CLUSTER [--path P] [--depends-on A,B] "
-        "[--prune] [--force] [--wait] [--interval D] [--retry-interval D] [--timeout D] [--substitute k:v,...]",
-        summary="add a kustomization to a Flux configuration",
-        description="Adds kustomization NAME to configuration CONFIG. " + _DURATIONS,
-        flags=(
-            ("NAME, -k, --kustomization-name, --name NAME", "the kustomization"),
-            ("--config, -n CONFIG", "the Flux configuration it belongs to (required)"),
-            *_CLUSTER,
-            ("--path P", "directory in the source (default: its root)"),
-            ("--depends-on A,B", "kustomizations that must be ready first"),
-            ("--prune [true|false]", "delete what was removed from the source (default false)"),
-            ("--force [true|false]", "recreate objects that cannot be patched (default false)"),
-            ("--wait [true|false]", "wait for the objects to be ready (default true)"),
-            ("--interval, --sync-interval D", "how often to reconcile (default `10m`)"),
-            ("--retry-interval D", "how soon to retry after a failure"),
-            ("--timeout D", "how long an apply may take (default `10m`)"),
-            ("--substitute k:v,...", "post-build variable substitutions"),
-        ),
-        examples=(
-            "/flux kustomization create monitoring --config cluster-config -c flux-demo-arc "
-            "--path ./monitoring --depends-on infra --prune",
-        ),
-    ),
-    "kustomization update": Topic(
-        usage="/flux kustomization update NAME --config CONFIG -c CLUSTER [--path P] [--depends-on A,B] "
-        "[--prune B] [--force B] [--wait B] [--interval D] [--retry-interval D] [--timeout D]",
-        summary="change a kustomization: only the fields you give change",
-        description="Changes kustomization NAME of configuration CONFIG. Substitutions can only be set when a "
-        "kustomization is created.",
-        flags=(
-            ("NAME, -k, --kustomization-name, --name NAME", "the kustomization"),
-            ("--config, -n CONFIG", "its Flux configuration (required)"),
-            *_CLUSTER,
-            ("--path, --depends-on, --prune, --force, --wait, --interval, --retry-interval, --timeout", "as in create"),
-        ),
-        examples=("/flux kustomization update apps --config cluster-config -c flux-demo-arc --path ./apps/production",),
-    ),
-    "kustomization delete": Topic(
-        usage="/flux kustomization delete NAME --config CONFIG -c CLUSTER",
-        summary="remove a kustomization from a configuration (asks for confirmation)",
-        description="Removes kustomization NAME; if it prunes, what it deployed is deleted from the cluster.",
-        flags=(
-            ("NAME, -k, --kustomization-name, --name NAME", "the kustomization"),
-            ("--config, -n CONFIG", "its Flux configuration (required)"),
-            *_CLUSTER,
-        ),
-        examples=("/flux kustomization delete apps --config cluster-config -c flux-demo-arc",),
-    ),
-    "kustomization show": Topic(
-        usage="/flux kustomization show NAME --config CONFIG -c CLUSTER",
-        summary="show one kustomization and its status",
-        description="Shows the kustomization's settings and the state of the objects it applied.",
-        flags=(
-            ("NAME, -k, --kustomization-name, --name NAME", "the kustomization"),
-            ("--config, -n CONFIG", "its Flux configuration (required)"),
-            *_CLUSTER,
-        ),
-        examples=("/flux kustomization show apps --config cluster-config -c flux-demo-arc",),
-    ),
-    "kustomization list": Topic(
-        usage="/flux kustomization list --config CONFIG -c CLUSTER",
-        summary="list the kustomizations of a configuration",
-        description="Lists the kustomizations of configuration CONFIG with their status.",
-        flags=(("--config, -n CONFIG", "the Flux configuration (required)"), *_CLUSTER),
-        examples=("/flux kustomization list --config cluster-config -c flux-demo-arc",),
-    ),
+    **CONFIG_TOPICS,
     "extension create": Topic(
         usage="/flux extension create -c CLUSTER [--name flux] [--version V --auto-upgrade false] "
         "[--release-train stable|preview] [--config KEY=VALUE ...]...",
@@ -291,7 +35,7 @@ TOPICS: dict[str, Topic] = {
         "`--config` takes known settings only (`/flux help extension settings`); several `KEY=VALUE` may follow "
         "one `--config`, and `--config` may be repeated. Pinning `--version` needs `--auto-upgrade false`.",
         flags=(
-            *_CLUSTER,
+            *CLUSTER_FLAGS,
             ("-n, --name NAME", "the extension's name (default `flux`)"),
             ("--version V", "pin this version (implies `--auto-upgrade false`)"),
             ("--auto-upgrade, --auto-upgrade-minor-version true|false", "follow new minor versions (default true)"),
@@ -311,7 +55,7 @@ TOPICS: dict[str, Topic] = {
         summary="change the microsoft.flux extension: version, upgrades, settings",
         description="Changes only what you give. `--config KEY=` (nothing after `=`) removes a setting.",
         flags=(
-            *_CLUSTER,
+            *CLUSTER_FLAGS,
             ("-n, --name NAME", "the extension's name (default `flux`)"),
             ("--version V", "pin this version (implies `--auto-upgrade false`)"),
             ("--auto-upgrade, --auto-upgrade-minor-version true|false", "follow new minor versions"),
@@ -329,14 +73,14 @@ TOPICS: dict[str, Topic] = {
         summary="remove the microsoft.flux extension (asks for confirmation)",
         description="Removes the extension and its controllers. Delete the cluster's Flux configurations first: "
         "removing the extension under them leaves the cluster unstable.",
-        flags=(*_CLUSTER, ("-n, --name NAME", "the extension's name (default `flux`)"), ("--force", "force it")),
+        flags=(*CLUSTER_FLAGS, ("-n, --name NAME", "the extension's name (default `flux`)"), ("--force", "force it")),
         examples=("/flux extension delete -c flux-demo-arc",),
     ),
     "extension show": Topic(
         usage="/flux extension show -c CLUSTER [--name flux]",
         summary="show the microsoft.flux extension: version, state, settings",
         description="Shows the installed version, provisioning state, auto-upgrade, release train and settings.",
-        flags=(*_CLUSTER, ("-n, --name NAME", "the extension's name (default `flux`)")),
+        flags=(*CLUSTER_FLAGS, ("-n, --name NAME", "the extension's name (default `flux`)")),
         examples=("/flux extension show -c flux-demo-arc",),
     ),
     "key rotate": Topic(
@@ -351,7 +95,7 @@ TOPICS: dict[str, Topic] = {
         flags=(
             ("NAME, -n, --name NAME", "the configuration whose key rotates (with `-c`)"),
             ("-c, --cluster CLUSTER", "the cluster NAME is on (only with NAME)"),
-            *_CLUSTER[1:],
+            *CLUSTER_FLAGS[1:],
             ("--repo, --repository URL", "every fluxops key of this repository, on every cluster"),
             ("--key, --key-id ID", "one key: `dk-` and 10 hex digits, as `/flux key status` lists it"),
             (
@@ -375,7 +119,7 @@ TOPICS: dict[str, Topic] = {
         flags=(
             ("NAME, -n, --name NAME", "one configuration's key (needs `-c`)"),
             ("-c, --cluster CLUSTER", "only the keys used on this cluster (default: every key)"),
-            *_CLUSTER[1:],
+            *CLUSTER_FLAGS[1:],
         ),
         examples=(
             "/flux key status",
@@ -452,7 +196,7 @@ TOPICS: dict[str, Topic] = {
         description="A pull request that applies to a cluster claims it until it merges or closes, so other pull "
         "requests cannot apply there meanwhile; claims also expire (FLUXOPS_CLAIM_TTL, 7 days by default). "
         "`unlock` releases a cluster's claim now, for a pull request that is abandoned. Admins only; audited.",
-        flags=_CLUSTER,
+        flags=CLUSTER_FLAGS,
         examples=("/flux unlock flux-demo-aks", "/flux unlock -c flux-demo-arc -g flux-demo-rg"),
     ),
 }

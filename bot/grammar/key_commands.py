@@ -29,7 +29,7 @@ ROTATE_FLAGS = (NAME, *CLUSTER_FLAGS, REPOSITORY, KEY, HTTPS_KEY_REF)
 STATUS_FLAGS = (NAME, *CLUSTER_FLAGS)
 _METAVAR = {flag.dest: flag.metavar for flag in (REPOSITORY, KEY, HTTPS_KEY_REF)}
 
-#: how ``bot.deploy_keys`` names keys: ``dk-`` and ten hex digits
+#: how ``bot.key_records`` names keys: ``dk-`` and ten hex digits
 _KEY_ID = re.compile(r"dk-[0-9a-f]{10}")
 #: an id for messages; not ``dk-0123456789``, which a mistyped ``--key 0123456789`` would mask in the reply
 _EXAMPLE_ID = "dk-3f9a0c12e4"

@@ -18,9 +18,10 @@ from bot.commands import (
     Resume,
     Suspend,
 )
-from bot.deploy_keys import KeyUser
+from bot.key_records import KeyUser
 from bot.models import (
     ClusterRef,
+    Compliance,
     ExtensionSpec,
     FluxConfigPatch,
     FluxConfigSpec,
@@ -28,12 +29,13 @@ from bot.models import (
     GitSource,
     KustomizationChange,
     ProtectedSettings,
+    Provisioning,
 )
 from bot.ports import Credentials
 from bot.repo_urls import parse_repo_url
-from bot.usecases import deploy_keys, scope_checks
+from bot.usecases import key_provisioning, scope_checks
 from bot.usecases.context import Job, ResolvedCluster
-from bot.usecases.reconciliation import SUSPENDED, watch_reconciliation
+from bot.usecases.reconciliation import watch_reconciliation
 from bot.views import ConfirmView, Phase, mention
 
 #: bucket / blob credential flags the grammar knows but ProtectedSettings does not carry yet
@@ -92,7 +94,7 @@ def ensure_extension(job: Job, cluster: ClusterRef, label: str) -> None:
                 recommendation="fluxops carries on when it is ready",
                 retry_after=15,
             )
-        if existing.provisioning_state != "Succeeded":
+        if existing.provisioning_state != Provisioning.SUCCEEDED:
             raise errors.OperationFailed(
                 f"the microsoft.flux extension on cluster '{label}' is {existing.provisioning_state}",
                 recommendation=f"see `/flux extension show -c {label}`; fix or reinstall it, then add configurations",
@@ -114,12 +116,12 @@ def config_create(job: Job, command: ConfigCreate, where: ResolvedCluster) -> No
     # refuse what may not be done before anything changes in Azure (the extension install included)
     scope_checks.check_credentials(job, command.credentials, url, where)
     if command.generate_deploy_key:
-        deploy_keys.key_repository(url)
+        key_provisioning.key_repository(url)
         scope_checks.check_deploy_key_repository(job, url, where)
-        deploy_keys.registry(job)
+        key_provisioning.registry(job)
     protected = protected_settings(ports.credentials, command.credentials)
     spec = with_known_hosts(command.spec, ports.credentials, command.credentials)
-    prepared: deploy_keys.PreparedKey | None = None
+    prepared: key_provisioning.PreparedKey | None = None
     with ExitStack() as held:
         held.enter_context(ports.locks.hold(lock_key(cluster, name), job.job_id))
         job.show(phase=Phase.RUNNING, note="")
@@ -137,8 +139,8 @@ def config_create(job: Job, command: ConfigCreate, where: ResolvedCluster) -> No
             ensure_extension(job, cluster, label)
         if command.generate_deploy_key:
             # held until the key is adopted, so a rotation of that key waits for this configuration
-            key_id = held.enter_context(deploy_keys.holding_key(job, where, url))
-            prepared = deploy_keys.prepare_for_create(job, where, spec, key_id)
+            key_id = held.enter_context(key_provisioning.holding_key(job, where, url))
+            prepared = key_provisioning.prepare_for_create(job, where, spec, key_id)
             assert prepared.spec is not None
             spec, protected = prepared.spec, prepared.protected
         text = f"create flux configuration {name}"
@@ -149,23 +151,32 @@ def config_create(job: Job, command: ConfigCreate, where: ResolvedCluster) -> No
             )
         except errors.FluxopsError as error:
             if prepared is not None and not error.retryable:
-                deploy_keys.abandon(job, prepared)
+                key_provisioning.abandon(job, prepared)
             raise
         if prepared is not None:
-            deploy_keys.adopt(job, prepared.record, where, name)
+            key_provisioning.adopt(job, prepared.record, where, name)
         user = KeyUser(cluster.arm_id, name, label)
-        deploy_keys.record_credential_use(job, command.credentials.https_key, user, url)
+        key_provisioning.record_credential_use(job, command.credentials.https_key, user, url)
         job.finish_step(text, f"created flux configuration {name} in Azure")
-    watch_reconciliation(job, cluster, name, label, expect=SUSPENDED if spec.suspend else "Compliant")
+    expect = Compliance.SUSPENDED if spec.suspend else Compliance.COMPLIANT
+    watch_reconciliation(job, cluster, name, label, expect=expect)
 
 
-def _patch(job: Job, where: ResolvedCluster, name: str, patch: FluxConfigPatch, text: str, *, expect: str) -> None:
+def _patch(
+    job: Job,
+    where: ResolvedCluster,
+    name: str,
+    patch: FluxConfigPatch,
+    text: str,
+    *,
+    expect: Compliance = Compliance.COMPLIANT,
+) -> None:
     cluster, label = where.cluster.ref, where.label
     ports = job.ports
     with ports.locks.hold(lock_key(cluster, name), job.job_id):
         job.show(phase=Phase.RUNNING, note="")
-        if patch.suspend is None and expect != SUSPENDED and _is_suspended(job, cluster, name):
-            expect = SUSPENDED  # a suspended configuration stays Suspended whatever else changes
+        if patch.suspend is None and expect != Compliance.SUSPENDED and _is_suspended(job, cluster, name):
+            expect = Compliance.SUSPENDED  # a suspended configuration stays Suspended whatever else changes
         job.step(text)
         job.operation("write", lambda: ports.flux.begin_update(cluster, name, patch), ports.flux.resume)
         job.finish_step(text)
@@ -192,8 +203,8 @@ def config_update(job: Job, command: ConfigUpdate, where: ResolvedCluster) -> No
     text = f"update flux configuration {command.name}"
     if not command.generate_deploy_key:
         url = command.patch.url or scope_checks.current_url(state)
-        deploy_keys.record_credential_use(job, command.credentials.https_key, user, url)
-        _patch(job, where, command.name, patch, text, expect="Compliant")
+        key_provisioning.record_credential_use(job, command.credentials.https_key, user, url)
+        _patch(job, where, command.name, patch, text)
         return
     _update_with_new_key(job, command, where, patch, state, text)
 
@@ -209,8 +220,8 @@ def _update_with_new_key(
     """`config update NAME -u SSH_URL --deploy-key generate`: the new repository's key, not the old one."""
     cluster, name, url = where.cluster.ref, command.name, command.patch.url
     assert url is not None
-    new_repo = deploy_keys.key_repository(url)
-    deploy_keys.registry(job)
+    new_repo = key_provisioning.key_repository(url)
+    key_provisioning.registry(job)
     old_url = scope_checks.current_url(state)
     old = parse_repo_url(old_url) if old_url else None
     if old is None or old[0] != "ssh" or old[1].split(":")[0] != new_repo.host:
@@ -223,29 +234,29 @@ def _update_with_new_key(
     with ExitStack() as held:
         held.enter_context(ports.locks.hold(lock_key(cluster, name), job.job_id))
         job.show(phase=Phase.RUNNING, note="")
-        key_id = held.enter_context(deploy_keys.holding_key(job, where, url))
-        prepared = deploy_keys.prepare_for_update(job, where, name, url, key_id)
+        key_id = held.enter_context(key_provisioning.holding_key(job, where, url))
+        prepared = key_provisioning.prepare_for_update(job, where, name, url, key_id)
         keyed = replace(patch, protected=prepared.protected)
         job.step(text)
         try:
             job.operation("write", lambda: ports.flux.begin_update(cluster, name, keyed), ports.flux.resume)
         except errors.FluxopsError as error:
             if not error.retryable:
-                deploy_keys.abandon(job, prepared)
+                key_provisioning.abandon(job, prepared)
             raise
-        deploy_keys.adopt(job, prepared.record, where, name)
+        key_provisioning.adopt(job, prepared.record, where, name)
         job.finish_step(text)
-    watch_reconciliation(job, cluster, name, where.label, expect="Compliant")
+    watch_reconciliation(job, cluster, name, where.label)
 
 
 def suspend(job: Job, command: Suspend, where: ResolvedCluster) -> None:
     patch = FluxConfigPatch(suspend=True)
-    _patch(job, where, command.name, patch, f"suspend flux configuration {command.name}", expect=SUSPENDED)
+    _patch(job, where, command.name, patch, f"suspend flux configuration {command.name}", expect=Compliance.SUSPENDED)
 
 
 def resume(job: Job, command: Resume, where: ResolvedCluster) -> None:
     patch = FluxConfigPatch(suspend=False)
-    _patch(job, where, command.name, patch, f"resume flux configuration {command.name}", expect="Compliant")
+    _patch(job, where, command.name, patch, f"resume flux configuration {command.name}")
 
 
 def kustomization_create(job: Job, command: KustomizationCreate, where: ResolvedCluster) -> None:
@@ -271,7 +282,13 @@ def kustomization_create(job: Job, command: KustomizationCreate, where: Resolved
         timeout_seconds=k.timeout_seconds,
     )
     patch = FluxConfigPatch(kustomizations=(change,))
-    _patch(job, where, command.config, patch, f"add kustomization {k.name} to {command.config}", expect="Compliant")
+    _patch(
+        job,
+        where,
+        command.config,
+        patch,
+        f"add kustomization {k.name} to {command.config}",
+    )
 
 
 def kustomization_update(job: Job, command: KustomizationUpdate, where: ResolvedCluster) -> None:
@@ -280,7 +297,13 @@ def kustomization_update(job: Job, command: KustomizationUpdate, where: Resolved
     if current.spec and not any(x.name == name for x in current.spec.kustomizations):
         raise no_kustomization(command.config, name, where.label)
     patch = FluxConfigPatch(kustomizations=(command.change,))
-    _patch(job, where, command.config, patch, f"update kustomization {name} of {command.config}", expect="Compliant")
+    _patch(
+        job,
+        where,
+        command.config,
+        patch,
+        f"update kustomization {name} of {command.config}",
+    )
 
 
 def _consequences(job: Job, where: ResolvedCluster, config: str, only: str | None = None) -> tuple[str, ...]:
@@ -331,7 +354,7 @@ def config_delete(job: Job, command: ConfigDelete, where: ResolvedCluster) -> No
         text = f"delete flux configuration {name}"
         job.step(text)
         job.operation("write", lambda: ports.flux.begin_delete(cluster, name, force=command.force), ports.flux.resume)
-        deploy_keys.forget_user(job, where, name)
+        key_provisioning.forget_user(job, where, name)
         job.finish_step(text, f"deleted flux configuration {name}")
     remaining = [c.name for c in ports.flux.list(cluster)]
     job.show(phase=Phase.SUCCEEDED, note=f"configurations left on {label}: {', '.join(remaining) or 'none'}")
@@ -345,4 +368,4 @@ def kustomization_delete(job: Job, command: KustomizationDelete, where: Resolved
         return
     patch = FluxConfigPatch(kustomizations=(KustomizationChange(name=command.name, remove=True),))
     text = f"remove kustomization {command.name} from {command.config}"
-    _patch(job, where, command.config, patch, text, expect="Compliant")
+    _patch(job, where, command.config, patch, text)

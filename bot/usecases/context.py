@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import TypedDict, TypeVar, Unpack
 
 from bot import errors
 from bot.commands import ClusterTarget
@@ -18,7 +18,7 @@ from bot.config_file import DeployKeyPolicy, FleetRepository
 from bot.decision import Decision, short
 from bot.errors import ConfigurationError
 from bot.jobs import Confirmation, JobRecord
-from bot.models import Cluster
+from bot.models import Cluster, ExtensionState, FluxConfigState
 from bot.policy import Identity, Policy
 from bot.ports import (
     AuditLog,
@@ -35,7 +35,7 @@ from bot.ports import (
     Reporter,
     Subscriptions,
 )
-from bot.views import ClusterRow, ConfirmView, ErrorInfo, JobView, Phase, Step, StepState
+from bot.views import AuditEntry, ClusterRow, ConfirmView, ErrorInfo, JobView, Phase, Step, StepState
 
 T = TypeVar("T")
 
@@ -119,6 +119,20 @@ def _no_git_host(provider: str) -> GitHost:
     )
 
 
+class ViewChanges(TypedDict, total=False):
+    """What ``Job.show`` may change in the job's message (bot.views.JobView's fields)."""
+
+    phase: Phase
+    note: str
+    error: ErrorInfo | None
+    config: FluxConfigState | None
+    focus: str | None
+    extension: ExtensionState | None
+    configs: tuple[FluxConfigState, ...] | None
+    clusters: tuple[ClusterRow, ...] | None
+    audit: tuple[AuditEntry, ...] | None
+
+
 class Job:
     """One run of one job: shows progress through the reporter and remembers it in the job store."""
 
@@ -160,8 +174,9 @@ class Job:
 
     # -- what the message shows -------------------------------------------------------------
 
-    def show(self, **changes: object) -> None:
-        self.view = replace(self.view, **changes)  # type: ignore[arg-type]
+    def show(self, **changes: Unpack[ViewChanges]) -> None:
+        """Change what the job's message shows (only the fields given) and edit the message."""
+        self.view = replace(self.view, **changes)
         self.ports.jobs.put(self.job_id, "phase", self.view.phase.value)
         self.reporter.show(self.view)
 

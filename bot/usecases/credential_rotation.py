@@ -15,11 +15,11 @@ import json
 
 from bot import errors
 from bot.commands import ClusterTarget
-from bot.deploy_keys import CredentialUse, KeyUser
+from bot.key_records import CredentialUse, KeyUser
 from bot.models import ProtectedSettings, Secret
 from bot.scopes import repository_name
 from bot.usecases.context import Job
-from bot.usecases.deploy_keys import registry
+from bot.usecases.key_provisioning import registry
 from bot.usecases.key_switching import RotationFailed, Switching, authorize_users, tell_team
 from bot.usecases.refusals import audit_refusal
 from bot.usecases.scope_checks import credential_problem, current_url, refuse
@@ -115,6 +115,15 @@ class CredentialRotation(Switching):
                 self._verify(index, user, "switch", f"verify {user.shown()} fetched with the new `{ref}`")
         except RotationFailed as failure:
             self._roll_back(failure.reason, previous)
+            return
+        except errors.FluxopsError as error:
+            # as with deploy keys: 429/5xx/timeouts retry and resume; anything else once a configuration has the
+            # new value (a PATCH Azure refused, a configuration gone) must not leave them split between values
+            if error.retryable or not any(self._started(f"switch:{i}") for i in range(len(self.users))):
+                raise
+            self._roll_back(
+                f"{error.message} ({error.recommendation})" if error.recommendation else error.message, previous
+            )
             return
         self.keys.seal(f"cred:{ref}", new)
         count = len(self.users)

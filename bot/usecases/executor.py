@@ -1,4 +1,4 @@
-"""Running one job: re-parse its text, check intake's decision again, run the use-case, audit the outcome.
+"""Running one job: decode its command, check intake's decision again, run the use-case, audit the outcome.
 
 The job acts on the cluster intake decided (its ARM id), never on a name resolved again here, and only
 while the policy the worker has now still allows it (bot.decision.recheck); a refusal is audited.
@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot import errors
+from bot.command_codec import decode_command
 from bot.commands import (
     Audit,
     Command,
@@ -30,7 +31,6 @@ from bot.commands import (
     ExtensionDelete,
     ExtensionShow,
     ExtensionUpdate,
-    Help,
     KeyRotate,
     KeyStatus,
     KustomizationCreate,
@@ -41,7 +41,6 @@ from bot.commands import (
     ListClusters,
     Resume,
     Role,
-    Run,
     Status,
     Suspend,
     Unlock,
@@ -50,7 +49,6 @@ from bot.commands import (
     WatchList,
 )
 from bot.decision import Decision, Unseen, recheck
-from bot.grammar import parse
 from bot.jobs import APPROVER_GROUPS, SCHEDULE, JobRecord
 from bot.policy import Identity
 from bot.ports import Reporter
@@ -58,8 +56,8 @@ from bot.redact import redact
 from bot.usecases import (
     configs,
     credential_rotation,
-    deploy_keys,
     extensions,
+    key_provisioning,
     key_rotation,
     reads,
     unlock,
@@ -121,13 +119,14 @@ def run_job(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
         return Phase(saved)
     if saved == Phase.AWAITING_CONFIRMATION.value and not record.confirmed_by:
         return Phase.AWAITING_CONFIRMATION
-    parsed = parse(record.text)
-    if not isinstance(parsed, Run) or isinstance(parsed.command, Help):
-        # The web process only enqueues commands that parse; a changed grammar is the only way here.
-        reporter.private(TextView(f"fluxops no longer understands `/flux {record.text}`; see `/flux help`", True))
+    try:
+        command = decode_command(record.command)
+    except errors.Forbidden as unreadable:
+        # intake stores every command it accepts; a record without a readable one was not written by it
+        audit_refusal(ports.audit, record, unreadable.message)
+        reporter.private(TextView(f"`/flux {record.text}` was not run: {unreadable.user_text()}", error=True))
         ports.jobs.put(record.job_id, "phase", Phase.FAILED.value)
         return Phase.FAILED
-    command = parsed.command
     where: ResolvedCluster | None = None
     target = command.cluster_target
     job = Job(record, ports, reporter, title_for(command, str(target) if target else None))
@@ -150,7 +149,7 @@ def run_job(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
             else:
                 key_rotation.rotate(job, command, where)
         elif isinstance(command, KeyStatus):
-            deploy_keys.key_status(job, command, where)
+            key_provisioning.key_status(job, command, where)
         elif type(command) in CLUSTER_HANDLERS and where is not None:
             CLUSTER_HANDLERS[type(command)](job, command, where)
         else:
@@ -240,12 +239,14 @@ def refuse(job: Job, command: Command, refusal: errors.FluxopsError) -> Phase:
 def give_up(record: JobRecord, ports: JobPorts, reporter: Reporter, error: errors.FluxopsError) -> None:
     """The task layer ran out of retries, or met an error the job did not handle: end the job Failed, say why
     (privately: a job that is not a command, such as a plan or a push, says it in one line), audit it."""
-    parsed = parse(record.text)
-    if not isinstance(parsed, Run) or record.kind != "command":
+    try:
+        command = decode_command(record.command) if record.kind == "command" else None
+    except errors.Forbidden:
+        command = None
+    if command is None:
         ports.jobs.put(record.job_id, "phase", Phase.FAILED.value)
         reporter.private(TextView(f"fluxops could not finish job {record.job_id}: {error.user_text()}", error=True))
         return
-    command = parsed.command
     target = command.cluster_target
     job = Job(record, ports, reporter, title_for(command, str(target) if target else None))
     fail(job, command, None, error)

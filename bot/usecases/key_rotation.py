@@ -28,12 +28,12 @@ from dataclasses import dataclass, replace
 from bot import errors
 from bot.cluster_ids import parse_cluster_id
 from bot.commands import KeyRotate
-from bot.deploy_keys import ACTIVE, DeployKeyRecord, KeyUser, key_id_for
 from bot.jobs import SCHEDULE
+from bot.key_records import ACTIVE, DeployKeyRecord, KeyUser, key_id_for
 from bot.models import ProtectedSettings
 from bot.repo_urls import canonical_repo
 from bot.usecases.context import Job, ResolvedCluster
-from bot.usecases.deploy_keys import (
+from bot.usecases.key_provisioning import (
     KeyRepository,
     github_keys,
     key_repository,
@@ -57,7 +57,7 @@ _LONGEST_IN_PROCESS_WAIT = 60.0
 
 
 @dataclass(frozen=True)
-class Plan:
+class RotationPlan:
     """What one rotation does, fixed when it starts (saved, so a resumed job does the same)."""
 
     new_key: str
@@ -70,7 +70,7 @@ class Plan:
         return json.dumps({"new": self.new_key, "old": list(self.old_keys), "repo": self.repository, "users": users})
 
     @classmethod
-    def from_json(cls, text: str) -> Plan:
+    def from_json(cls, text: str) -> RotationPlan:
         data = json.loads(text)
         users = tuple((KeyUser(c, n, label), old) for c, n, label, old in data["users"])
         return cls(new_key=data["new"], old_keys=tuple(data["old"]), repository=data["repo"], users=users)
@@ -96,10 +96,10 @@ def rotate(job: Job, command: KeyRotate, where: ResolvedCluster | None) -> None:
 # -- choosing what rotates --------------------------------------------------------------------------
 
 
-def _plan(job: Job, command: KeyRotate, where: ResolvedCluster | None) -> Plan:
+def _plan(job: Job, command: KeyRotate, where: ResolvedCluster | None) -> RotationPlan:
     saved = job.ports.jobs.get(job.job_id, "rot:plan")
     if saved is not None:
-        return Plan.from_json(saved)
+        return RotationPlan.from_json(saved)
     keys, _ = registry(job)
     old: list[DeployKeyRecord]
     if command.key_id is not None:
@@ -138,7 +138,7 @@ def _plan(job: Job, command: KeyRotate, where: ResolvedCluster | None) -> Plan:
             recommendation=f"rotate them one by one: {listed}",
         )
     users = tuple(sorted(((u, r.key_id) for r in old for u in r.users), key=lambda pair: pair[0].key))
-    plan = Plan(
+    plan = RotationPlan(
         new_key=key_id_for(job.job_id, "rotate"),
         old_keys=tuple(r.key_id for r in old),
         repository=old[0].repository,
@@ -148,7 +148,7 @@ def _plan(job: Job, command: KeyRotate, where: ResolvedCluster | None) -> Plan:
     return plan
 
 
-def _current_users(job: Job, plan: Plan) -> Plan:
+def _current_users(job: Job, plan: RotationPlan) -> RotationPlan:
     """The plan with the users its old keys have now that their locks are held: a configuration created
     with one of them between the plan and the locks switches too (before any switch only; then it is fixed)."""
     if job.done("rot:register") or job.ports.jobs.get(job.job_id, "token:rot-switch:0") is not None:
@@ -164,12 +164,12 @@ def _current_users(job: Job, plan: Plan) -> Plan:
     return fresh
 
 
-def _authorize(job: Job, plan: Plan) -> None:
+def _authorize(job: Job, plan: RotationPlan) -> None:
     authorize_users(job, [user for user, _ in plan.users])
 
 
 @contextmanager
-def _holding(job: Job, plan: Plan) -> Iterator[None]:
+def _holding(job: Job, plan: RotationPlan) -> Iterator[None]:
     """One rotation per key at a time."""
     with ExitStack() as stack:
         for key_id in sorted({*plan.old_keys, plan.new_key}):
@@ -181,7 +181,7 @@ def _holding(job: Job, plan: Plan) -> Iterator[None]:
 
 
 class Rotation(Switching):
-    def __init__(self, job: Job, plan: Plan) -> None:
+    def __init__(self, job: Job, plan: RotationPlan) -> None:
         super().__init__(job)
         self.plan = plan
         self.keys, _ = registry(job)
@@ -290,10 +290,12 @@ class Rotation(Switching):
                 user = self.plan.users[index][0]
                 state = self.ports.flux.get(parse_cluster_id(user.cluster_id), user.config)
                 verdict = still_fetching(state, since[index], RECHECK_INTERVALS / self.ports.watch.flux_time_scale)
-                if isinstance(verdict, str):
+                if verdict.failure:
                     job.step(text, StepState.FAILED)
-                    raise RotationFailed(f"{user.shown()} failed to fetch after the old key was revoked: {verdict}")
-                if verdict:
+                    raise RotationFailed(
+                        f"{user.shown()} failed to fetch after the old key was revoked: {verdict.failure}"
+                    )
+                if verdict.fetched:
                     waiting.remove(index)
             if not waiting:
                 break

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import time
 
+from bot.command_codec import encode
+from bot.commands import KeyRotate
 from bot.config_file import DeployKeyPolicy
-from bot.deploy_keys import ACTIVE, DeployKeyRecord
 from bot.jobs import SCHEDULE, JobRecord
+from bot.key_records import ACTIVE, DeployKeyRecord
 
 #: who a scheduled rotation's job is from (audit log, messages)
 SCHEDULER = "fluxops-scheduler"
@@ -33,6 +35,7 @@ def due_rotations(records: list[DeployKeyRecord], policy: DeployKeyPolicy, now: 
         JobRecord(
             job_id=f"rotate-{record.key_id}-{day}",
             text=f"key rotate --key {record.key_id}",
+            command=encode(KeyRotate(key_id=record.key_id)),
             platform=SCHEDULE,
             actor=SCHEDULER,
             channel=policy.channel or "",

@@ -10,15 +10,16 @@ in the job store under ``rot:``, so a resumed job skips what is done.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from bot import errors
 from bot.cluster_ids import parse_cluster_id
 from bot.commands import ClusterTarget, Role
 from bot.decision import Decision
-from bot.deploy_keys import KeyUser
 from bot.jobs import SCHEDULE
-from bot.models import FluxConfigPatch, FluxConfigState, ProtectedSettings, arm_time
+from bot.key_records import KeyUser
+from bot.models import FluxConfigPatch, FluxConfigState, ProtectedSettings, Provisioning, arm_time
 from bot.policy import Identity
 from bot.usecases.comments import POLICY_PLATFORM
 from bot.usecases.configs import lock_key
@@ -123,16 +124,18 @@ class Switching:
             self.ports.heartbeat(job.job_id)
             state = self.ports.flux.get(cluster, user.config)
             verdict = fetched_since(state, since)
-            if verdict is None and state.provisioning_state == "Succeeded":
+            if verdict == NOT_YET and state.provisioning_state == Provisioning.SUCCEEDED:
                 # A source that stays Ready keeps its transition time: an interval and a half of Ready
                 # reports after the switch also proves a fetch with what was switched in.
                 intervals = RECHECK_INTERVALS / self.ports.watch.flux_time_scale
-                verdict = still_fetching(state, since, intervals) or None
-            if verdict is True:
+                verdict = still_fetching(state, since, intervals)
+            if verdict.fetched:
                 break
-            if isinstance(verdict, str):
+            if verdict.failure:
                 job.step(text, StepState.FAILED)
-                raise RotationFailed(f"{user.shown()} could not fetch with the {after_word(after)} key: {verdict}")
+                raise RotationFailed(
+                    f"{user.shown()} could not fetch with the {after_word(after)} key: {verdict.failure}"
+                )
             if self.ports.clock() >= deadline:
                 job.step(text, StepState.FAILED)
                 raise RotationFailed(
@@ -166,38 +169,53 @@ def _source(state: FluxConfigState) -> object | None:
     )
 
 
-def fetched_since(state: FluxConfigState, since: str) -> bool | str | None:
-    """True: the source became Ready after ``since`` (a fetch with what was switched in); a str: a fetch
-    after ``since`` failed (what Flux says); None: nothing to tell yet."""
-    if state.provisioning_state in ("Failed", "Canceled"):
-        return f"Azure reports provisioning {state.provisioning_state}: {state.error_message or 'no message'}"
-    if state.provisioning_state != "Succeeded":
-        return None
+@dataclass(frozen=True)
+class Fetch:
+    """What Flux says of a source's fetches since a moment: it ``fetched``, it failed (``failure`` says what
+    Flux reports), or neither yet."""
+
+    fetched: bool = False
+    failure: str = ""
+
+
+NOT_YET = Fetch()
+FETCHED = Fetch(fetched=True)
+
+
+def fetched_since(state: FluxConfigState, since: str) -> Fetch:
+    """FETCHED: the source became Ready after ``since`` (a fetch with what was switched in); a failure: a fetch
+    after ``since`` failed; NOT_YET: nothing to tell yet."""
+    if Provisioning.failed(state.provisioning_state):
+        return Fetch(
+            failure=f"Azure reports provisioning {state.provisioning_state}: {state.error_message or 'no message'}"
+        )
+    if state.provisioning_state != Provisioning.SUCCEEDED:
+        return NOT_YET
     source = _source(state)
     ready = getattr(source, "ready", None)
     if ready is None:
-        return None
+        return NOT_YET
     start, changed = arm_time(since), arm_time(ready.last_transition_time)
     fresh = start is None or (changed is not None and changed > start)
     if ready.status == "False" and fresh:
-        return ready.message or "; ".join(failing_objects(state)) or "the source is not ready"
-    return True if ready.status == "True" and fresh else None
+        return Fetch(failure=ready.message or "; ".join(failing_objects(state)) or "the source is not ready")
+    return FETCHED if ready.status == "True" and fresh else NOT_YET
 
 
-def still_fetching(state: FluxConfigState, since: str, intervals: float) -> bool | str:
-    """After a revoke: a str when the source failed since; True once it reported Ready ``intervals`` fetch
-    intervals after ``since`` (so at least one fetch happened after it); False until then."""
+def still_fetching(state: FluxConfigState, since: str, intervals: float) -> Fetch:
+    """After a revoke: a failure when the source failed since; FETCHED once it reported Ready ``intervals``
+    fetch intervals after ``since`` (so at least one fetch happened after it); NOT_YET until then."""
     source = _source(state)
     ready = getattr(source, "ready", None)
     start = arm_time(since)
     if ready is not None and ready.status == "False":
         changed = arm_time(ready.last_transition_time)
         if start is None or (changed is not None and changed > start):
-            return ready.message or "the source is not ready"
+            return Fetch(failure=ready.message or "the source is not ready")
     if ready is None or ready.status != "True":
-        return False
+        return NOT_YET
     interval = state.spec.source.sync_interval_seconds if state.spec is not None else 600
     reported = arm_time(state.status_updated_at)
     if start is None or reported is None:
-        return False
-    return reported >= start + timedelta(seconds=interval * intervals)
+        return NOT_YET
+    return FETCHED if reported >= start + timedelta(seconds=interval * intervals) else NOT_YET

@@ -20,6 +20,7 @@ import logging
 from dataclasses import replace
 
 from bot import errors
+from bot.command_codec import decode
 from bot.commands import (
     ApplyFleet,
     ApproveJob,
@@ -29,7 +30,6 @@ from bot.commands import (
     PlanFleet,
     Reply,
     Role,
-    Run,
     Unwatch,
     Watch,
     WatchList,
@@ -38,7 +38,6 @@ from bot.decision import Decision, approvals_missing, short
 from bot.git_capabilities import pull_requests
 from bot.git_host import CommentRef, Permission
 from bot.gitevents import CommentEvent
-from bot.grammar import parse
 from bot.jobs import Confirmation, JobRecord
 from bot.policy import Identity
 from bot.ports import PullRequests, Reporter
@@ -85,13 +84,14 @@ def run(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
     if ports.jobs.get(record.job_id, "done:acknowledged") != "1":
         host.acknowledge(event.repo, event.number, CommentRef(event.comment_id, event.thread_id))
         ports.jobs.put(record.job_id, "done:acknowledged", "1")
-    parsed = parse(record.text)
-    if isinstance(parsed, Reply):
-        reporter.private(TextView(parsed.text, error=parsed.error))
-        return _end(ports, record, Phase.FAILED if parsed.error else Phase.SUCCEEDED)
-    if not isinstance(parsed, Run):
-        return _end(ports, record, Phase.CANCELED)
-    command = parsed.command
+    try:
+        command = decode(record.command)
+    except errors.Forbidden as unreadable:
+        audit_refusal(ports.audit, record, unreadable.message)
+        return _refuse(ports, record, reporter, unreadable.user_text())
+    if isinstance(command, Reply):
+        reporter.private(TextView(command.text, error=command.error))
+        return _end(ports, record, Phase.FAILED if command.error else Phase.SUCCEEDED)
     if isinstance(command, (Watch, Unwatch, WatchList)):
         return _refuse(
             ports, record, reporter, f"`/flux {command.verb}` subscribes a Slack channel: run it in Slack, not here."

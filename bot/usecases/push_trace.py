@@ -26,7 +26,7 @@ from bot.cluster_ids import parse_cluster_id
 from bot.git_capabilities import commit_statuses, repository_files
 from bot.git_host import CheckRun, CommitStatus, StatusState
 from bot.gitevents import PushEvent
-from bot.models import ClusterRef, FluxConfigState, GitSource, ObjectStatus, arm_time
+from bot.models import ClusterRef, Compliance, FluxConfigState, GitSource, ObjectStatus, arm_time
 from bot.ports import CommitStatuses, Reporter, RepositoryFiles
 from bot.render.markdown import check_run_text
 from bot.render.wording import short_revision
@@ -121,7 +121,7 @@ class Evaluator:
             return replace(
                 row, state=TraceState.ERROR, detail=f"Azure reports provisioning {state.provisioning_state}: {message}"
             )
-        if state.compliance_state == "Suspended":
+        if state.compliance_state == Compliance.SUSPENDED:
             return replace(row, state=TraceState.ERROR, detail="the configuration is suspended: it applies no commit")
         synced = synced_sha(state)
         after = self.event.after
@@ -147,7 +147,7 @@ class Evaluator:
         self._failing_since.pop(key, None)
         kustomizations = [o for o in state.statuses if o.kind == "Kustomization"]
         applied = all(_applied(o, synced) for o in kustomizations)
-        if applied and state.compliance_state == "Compliant":
+        if applied and state.compliance_state == Compliance.COMPLIANT:
             later = "" if synced == after else " (a later commit)"
             return replace(row, state=TraceState.APPLIED, detail=f"applied {short_revision(synced)}{later}")
         return replace(row, detail=f"synced {short_revision(synced)}; applying")
@@ -155,7 +155,7 @@ class Evaluator:
 
 def _failing(obj: ObjectStatus) -> bool:
     ready = obj.ready
-    return obj.compliance_state == "Non-Compliant" or (ready is not None and ready.status == "False")
+    return obj.compliance_state == Compliance.NON_COMPLIANT or (ready is not None and ready.status == "False")
 
 
 def _applied(obj: ObjectStatus, sha: str) -> bool:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from bot.models import ClusterRef, FluxConfigState
+from bot.models import ClusterRef, Compliance, FluxConfigState, Provisioning
 from bot.usecases.context import Job
 from bot.views import ErrorInfo, Phase
-
-SUSPENDED = "Suspended"
-COMPLIANT = "Compliant"
-NON_COMPLIANT = "Non-Compliant"
 
 
 def failing_objects(state: FluxConfigState) -> list[str]:
@@ -16,7 +12,7 @@ def failing_objects(state: FluxConfigState) -> list[str]:
     lines = []
     for obj in state.statuses:
         ready = obj.ready
-        if obj.compliance_state == NON_COMPLIANT or (ready is not None and ready.status == "False"):
+        if obj.compliance_state == Compliance.NON_COMPLIANT or (ready is not None and ready.status == "False"):
             message = ready.message if ready is not None else "not ready"
             lines.append(f"{obj.kind} {obj.name}: {message}")
     return lines
@@ -28,7 +24,9 @@ def _failed(job: Job, phase: Phase, error: ErrorInfo) -> None:
     job.reporter.private(job.view)
 
 
-def watch_reconciliation(job: Job, cluster: ClusterRef, name: str, label: str, *, expect: str = COMPLIANT) -> None:
+def watch_reconciliation(
+    job: Job, cluster: ClusterRef, name: str, label: str, *, expect: Compliance = Compliance.COMPLIANT
+) -> None:
     """Poll the configuration with backoff, editing the job's message at each change, until it settles."""
     ports = job.ports
     policy = ports.watch
@@ -43,7 +41,7 @@ def watch_reconciliation(job: Job, cluster: ClusterRef, name: str, label: str, *
         if state != last:
             job.show(config=state)
             last = state
-        settled = state.provisioning_state == "Succeeded"
+        settled = state.provisioning_state == Provisioning.SUCCEEDED
         if state.provisioning_state in ("Failed", "Canceled"):
             _failed(
                 job,
@@ -59,7 +57,7 @@ def watch_reconciliation(job: Job, cluster: ClusterRef, name: str, label: str, *
         if settled and state.compliance_state == expect:
             job.show(phase=Phase.SUCCEEDED, note="")
             return
-        if settled and expect != SUSPENDED and state.compliance_state == NON_COMPLIANT:
+        if settled and expect != Compliance.SUSPENDED and state.compliance_state == Compliance.NON_COMPLIANT:
             failing = failing_objects(state)
             _failed(
                 job,

@@ -8,7 +8,8 @@ import pytest
 
 from bot.cluster_ids import parse_cluster_id, parse_cluster_type
 from bot.commands import Role
-from bot.config_file import ClusterSelector, FluxopsConfig, load_config
+from bot.config_access import ClusterSelector
+from bot.config_file import FluxopsConfig, load_config
 from bot.errors import ConfigurationError
 from bot.models import Cluster, ClusterRef, ClusterType
 

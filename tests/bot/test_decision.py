@@ -8,7 +8,8 @@ import pytest
 
 from bot import errors
 from bot.commands import ClusterTarget, Run
-from bot.config_file import FluxopsConfig, RoleRule
+from bot.config_access import RoleRule
+from bot.config_file import FluxopsConfig
 from bot.decision import REFUSED, Decision, decide, digest, recheck
 from bot.grammar import parse
 from bot.inventory import Inventory
@@ -102,6 +103,14 @@ def test_the_job_text_must_be_the_decided_text() -> None:
     other = "suspend other -c arc-dev"
     with pytest.raises(errors.Forbidden, match="not the one that was authorized"):
         recheck(POLICY, decision, command(other), other, resolve=INVENTORY.resolve)
+
+
+def test_the_job_command_must_be_the_decided_command() -> None:
+    """Same text, another typed command (rewritten in Redis on its way to the worker): not run."""
+    decision = decided("suspend apps -c arc-dev")
+    other = command("suspend other -c arc-dev")
+    with pytest.raises(errors.Forbidden, match="not the one that was authorized"):
+        recheck(POLICY, decision, other, decision.text, resolve=INVENTORY.resolve)
 
 
 def test_a_refused_decision_never_runs() -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.commands import ClusterTarget
-from bot.config_file import ClusterAlias, load_config
+from bot.config_access import ClusterAlias
+from bot.config_file import load_config
 from bot.errors import ConfigurationError, InvalidRequest, NotFound
 from bot.inventory import UNKNOWN_LOCATION, Inventory
 from bot.models import Cluster, ClusterRef, ClusterType

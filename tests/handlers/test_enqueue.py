@@ -22,10 +22,9 @@ from celery.exceptions import TimeoutError as CeleryTimeout
 from bot.decision import Decision, digest
 from bot.jobs import Confirmation, JobRecord
 from bot.settings import Settings
-from handlers.enqueue import JobQueue, Submitted
 from workers.celery_app import make_celery
+from workers.job_queue import JobQueue, QueueCalls, Submitted, SyncJobQueue
 from workers.redis_jobs import ACTIVE_JOBS_KEY, RedisJobStore, job_key
-from workers.requeue import requeue
 from workers.task_message import task_message
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +53,7 @@ def worker(redis_server: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     log = tmp_path_factory.mktemp("worker") / "worker.log"
     env = {**os.environ, "REDIS_URL": redis_server, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--queues=fluxops", "--pool=solo",
+        [sys.executable, "-m", "celery", "-A", "workers.main", "worker", "--queues=fluxops", "--pool=solo",
          "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=INFO"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"),
     )  # fmt: skip
@@ -150,7 +149,7 @@ def test_the_message_is_what_send_task_pushes(celery: Celery, sync_redis: redis.
 async def test_submit_runs_on_a_real_worker(
     aio: aioredis.Redis, sync_redis: redis.Redis, celery: Celery, worker: Worker, new_record: NewRecord
 ):
-    jobs = JobQueue(redis=aio, celery=celery, task_name=PING, task_args=lambda _job_id: [])
+    jobs = JobQueue(redis=aio, calls=QueueCalls(celery=celery, task_name=PING, task_args=lambda _job_id: []))
     record = new_record()
     assert await jobs.submit(record) == Submitted(job_id=record.job_id, duplicate=False)
     answer = result_of(celery, record.job_id, worker)  # the task id is the job id
@@ -164,25 +163,25 @@ async def test_submit_runs_on_a_real_worker(
 async def test_confirmed_and_requeued_jobs_run_on_a_real_worker(
     aio: aioredis.Redis, sync_redis: redis.Redis, celery: Celery, worker: Worker, new_record: NewRecord
 ):
-    jobs = JobQueue(redis=aio, celery=celery, task_name=PING, task_args=lambda _job_id: [])
+    jobs = JobQueue(redis=aio, calls=QueueCalls(celery=celery, task_name=PING, task_args=lambda _job_id: []))
     record = new_record()
     await jobs.stage(record)
     assert await jobs.confirm(record.job_id, confirmed_by="U7", digest=DECISION.command_digest)
     assert result_of(celery, record.job_id, worker)["pid"] == worker.pid
 
     # a job that never started is left to the broker: requeueing it would only duplicate the backlog
-    assert not requeue(sync_redis, celery, record.job_id, task_name=PING, args=[])
+    assert not SyncJobQueue(redis=sync_redis, calls=jobs.calls).requeue(record.job_id)
     # it started, then its worker "died": the recovery sweep puts the same job back and a worker runs it again
     sync_redis.hset(job_key(record.job_id), "p:phase", "running")
     celery.AsyncResult(record.job_id).forget()
-    assert requeue(sync_redis, celery, record.job_id, task_name=PING, args=[])
+    assert SyncJobQueue(redis=sync_redis, calls=jobs.calls).requeue(record.job_id)
     assert result_of(celery, record.job_id, worker)["pid"] == worker.pid
 
 
 async def test_a_repeated_delivery_enqueues_once(
     aio: aioredis.Redis, sync_redis: redis.Redis, celery: Celery, queue: str, new_record: NewRecord
 ):
-    jobs = JobQueue(redis=aio, celery=celery, queue=queue)
+    jobs = JobQueue(redis=aio, calls=QueueCalls(celery=celery, queue=queue))
     first, retry = new_record(), new_record()  # Slack's retry arrives and gets a fresh job id
     trigger = f"slack:trigger-{first.job_id}"
     assert await jobs.submit(first, dedupe_key=trigger) == Submitted(first.job_id, duplicate=False)
@@ -197,7 +196,7 @@ async def test_a_repeated_delivery_enqueues_once(
 async def test_the_same_job_id_is_never_enqueued_twice(
     aio: aioredis.Redis, sync_redis: redis.Redis, celery: Celery, queue: str, new_record: NewRecord
 ):
-    jobs = JobQueue(redis=aio, celery=celery, queue=queue)
+    jobs = JobQueue(redis=aio, calls=QueueCalls(celery=celery, queue=queue))
     record = new_record()
     assert (await jobs.submit(record)).duplicate is False
     assert (await jobs.submit(record)).duplicate is True
@@ -207,7 +206,7 @@ async def test_the_same_job_id_is_never_enqueued_twice(
 async def test_concurrent_deliveries_enqueue_exactly_once(
     aio: aioredis.Redis, sync_redis: redis.Redis, celery: Celery, queue: str, new_record: NewRecord
 ):
-    jobs = JobQueue(redis=aio, celery=celery, queue=queue)
+    jobs = JobQueue(redis=aio, calls=QueueCalls(celery=celery, queue=queue))
     records = [new_record() for _ in range(20)]
     delivery = f"github:{uuid.uuid4()}"
     results = await asyncio.gather(*(jobs.submit(r, dedupe_key=delivery) for r in records))
@@ -220,7 +219,7 @@ async def test_concurrent_deliveries_enqueue_exactly_once(
 async def test_stage_waits_and_confirm_enqueues_once(
     aio: aioredis.Redis, sync_redis: redis.Redis, celery: Celery, queue: str, new_record: NewRecord
 ):
-    jobs = JobQueue(redis=aio, celery=celery, queue=queue)
+    jobs = JobQueue(redis=aio, calls=QueueCalls(celery=celery, queue=queue))
     record = new_record()
     assert await jobs.stage(record, dedupe_key=f"slack:{record.job_id}") == Submitted(record.job_id, duplicate=False)
     store = RedisJobStore(redis=sync_redis)
@@ -244,7 +243,7 @@ async def test_confirm_names_the_staged_command(
     aio: aioredis.Redis, sync_redis: redis.Redis, celery: Celery, queue: str, new_record: NewRecord
 ):
     """A press made for another command (a record rewritten since, or a forged press) enqueues nothing."""
-    jobs = JobQueue(redis=aio, celery=celery, queue=queue)
+    jobs = JobQueue(redis=aio, calls=QueueCalls(celery=celery, queue=queue))
     record = new_record()
     await jobs.stage(record)
     assert not await jobs.confirm(record.job_id, confirmed_by="U7", digest=digest("config delete other -c prod"))
@@ -259,7 +258,7 @@ async def test_confirm_names_the_staged_command(
 async def test_cancel_after_stage_stops_confirm(
     aio: aioredis.Redis, sync_redis: redis.Redis, celery: Celery, queue: str, new_record: NewRecord
 ):
-    jobs = JobQueue(redis=aio, celery=celery, queue=queue)
+    jobs = JobQueue(redis=aio, calls=QueueCalls(celery=celery, queue=queue))
     record = new_record()
     await jobs.stage(record)
     assert await jobs.cancel(record.job_id) is True
@@ -286,7 +285,7 @@ def approvals_decision(required: int, ttl: int = 1800) -> Decision:
 async def test_approvals_come_from_others_and_gate_the_confirm(
     aio: aioredis.Redis, sync_redis: redis.Redis, celery: Celery, queue: str, new_record: NewRecord
 ):
-    jobs = JobQueue(redis=aio, celery=celery, queue=queue)
+    jobs = JobQueue(redis=aio, calls=QueueCalls(celery=celery, queue=queue))
     record = replace(new_record(), decision=approvals_decision(2).to_json())
     await jobs.stage(record)
     say = DECISION.command_digest
@@ -308,7 +307,7 @@ async def test_approvals_come_from_others_and_gate_the_confirm(
 async def test_approvals_expire(
     aio: aioredis.Redis, sync_redis: redis.Redis, celery: Celery, queue: str, new_record: NewRecord
 ):
-    jobs = JobQueue(redis=aio, celery=celery, queue=queue)
+    jobs = JobQueue(redis=aio, calls=QueueCalls(celery=celery, queue=queue))
     record = replace(new_record(), decision=approvals_decision(1, ttl=60).to_json())
     await jobs.stage(record)
     say = DECISION.command_digest

@@ -32,7 +32,8 @@ def test_worker_from_procfile_answers_ping(redis_server: str, tmp_path: Path):
 
 
 def test_celery_reliability_settings():
-    from workers.celery_app import HARD_TIME_LIMIT, MAX_COUNTDOWN, app
+    from workers.celery_app import HARD_TIME_LIMIT, MAX_COUNTDOWN
+    from workers.main import app
 
     conf = app.conf
     assert conf.task_acks_late and conf.task_reject_on_worker_lost and conf.worker_prefetch_multiplier == 1

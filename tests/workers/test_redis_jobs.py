@@ -13,8 +13,8 @@ from celery import Celery
 
 from bot.errors import NotFound
 from bot.jobs import JobRecord
+from workers.job_queue import QueueCalls, SyncJobQueue
 from workers.redis_jobs import ACTIVE_JOBS_KEY, RedisJobStore, job_key
-from workers.requeue import requeue
 
 
 @pytest.fixture(params=[False, True], ids=["bytes", "decoded"])
@@ -101,7 +101,7 @@ def test_requeue_pushes_the_job_again_and_renews_its_heartbeat(client: redis.Red
     client.zadd(ACTIVE_JOBS_KEY, {record.job_id: 1.0})  # its worker died long ago
     assert record.job_id in store.stale(60)
 
-    assert requeue(client, celery, record.job_id, queue=queue) is True
+    assert SyncJobQueue(redis=client, calls=QueueCalls(celery=celery, queue=queue)).requeue(record.job_id) is True
     [message] = queued(client, queue)
     headers = message["headers"]
     assert isinstance(headers, dict)
@@ -119,7 +119,7 @@ def test_requeue_refuses_jobs_that_must_not_run(client: redis.Redis, store: Redi
     if phase is not None:
         write(client, record, phase=phase)
     client.zadd(ACTIVE_JOBS_KEY, {record.job_id: 1.0})
-    assert requeue(client, celery, record.job_id, queue=queue) is False
+    assert SyncJobQueue(redis=client, calls=QueueCalls(celery=celery, queue=queue)).requeue(record.job_id) is False
     assert client.llen(queue) == 0
     if phase != "awaiting_confirmation":
         assert client.zscore(ACTIVE_JOBS_KEY, record.job_id) is None  # ended or unknown: dropped

@@ -10,8 +10,8 @@ import pytest
 import redis
 from cryptography.fernet import Fernet
 
-from bot.deploy_keys import PENDING, CredentialUse, DeployKeyRecord, KeyUser
 from bot.errors import ConfigurationError
+from bot.key_records import PENDING, CredentialUse, DeployKeyRecord, KeyUser
 from bot.models import Secret
 from bot.ports import KeyRegistry
 from workers.key_sealing import Sealer
@@ -261,3 +261,40 @@ def test_index_keys_follow_the_documented_layout(registry: RedisKeyRegistry, cli
     assert client.zscore(repo_key("github.com", "acme/apps"), saved.key_id) == 5.0
     assert repo_key("GitHub.com", "Acme/Apps") == "fluxops:keys:repo:github.com/acme/apps"
     assert user_key(APPS.key) == f"fluxops:keys:user:{CLUSTER.lower()}/apps"
+
+
+def test_an_update_racing_another_writer_keeps_both_changes(registry: RedisKeyRegistry, client: redis.Redis) -> None:
+    """``update`` reads, changes and writes under WATCH: a writer that stores in between (here, inside the
+    change itself) makes it run the change again on what that writer stored, so neither change is lost."""
+    key = record(1.0, APPS)
+    registry.save(key)
+    other = RedisKeyRegistry(redis=client, sealer=Sealer(Secret(Fernet.generate_key().decode())))
+    calls: list[DeployKeyRecord] = []
+
+    def add_infra(current: DeployKeyRecord) -> DeployKeyRecord:
+        calls.append(current)
+        if len(calls) == 1:  # another job adopts WEB meanwhile
+            other.update(key.key_id, lambda r: r.with_user(WEB))
+        return current.with_user(INFRA)
+
+    stored = registry.update(key.key_id, add_infra)
+    assert len(calls) == 2 and WEB in calls[1].users  # ran again on the other writer's record
+    assert stored is not None and set(stored.users) == {APPS, INFRA, WEB}
+    assert registry.get(key.key_id) == stored
+    assert registry.for_config(OTHER_CLUSTER, "web") == stored  # the index moved with the racing write
+    assert registry.update("dk-missing", lambda r: r) is None  # nothing to change, nothing stored
+
+
+def test_a_credential_use_update_racing_another_writer_keeps_both(registry: RedisKeyRegistry) -> None:
+    ref = f"token-{uuid.uuid4().hex[:6]}"
+    calls = 0
+
+    def add_apps(use: CredentialUse) -> CredentialUse:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            registry.update_credential_use(ref, lambda u: u.with_user(WEB))
+        return use.with_user(APPS)
+
+    assert registry.update_credential_use(ref, add_apps) == CredentialUse(ref).with_user(WEB).with_user(APPS)
+    assert calls == 2 and registry.credential_use(ref) == CredentialUse(ref).with_user(WEB).with_user(APPS)

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.commands import CredentialRefs
-from bot.config_file import ClusterAlias
+from bot.config_access import ClusterAlias
 from bot.fleet.plan import (
     Action,
     ActualCluster,

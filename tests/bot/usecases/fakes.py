@@ -24,14 +24,16 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar, cast
 
 from bot import errors
-from bot.commands import ClusterTarget, Run
-from bot.config_file import DeployKeyPolicy, FleetRepository, FluxopsConfig, RoleRule
+from bot.command_codec import encode
+from bot.commands import ClusterTarget, Reply, Run
+from bot.config_access import RoleRule
+from bot.config_file import DeployKeyPolicy, FleetRepository, FluxopsConfig
 from bot.decision import decide
-from bot.deploy_keys import CredentialUse, DeployKeyRecord, GeneratedKey, KeyUser
 from bot.git_host import CommentInfo, CommentRef, Permission, PullRequestInfo
 from bot.gitevents import GITHUB, RepoRef
 from bot.grammar import parse
 from bot.jobs import JobRecord
+from bot.key_records import CredentialUse, DeployKeyRecord, GeneratedKey, KeyUser
 from bot.models import (
     Cluster,
     ClusterRef,
@@ -742,6 +744,20 @@ class FakeKeyRegistry:
     def get(self, key_id: str) -> DeployKeyRecord | None:
         return self.records.get(key_id)
 
+    def update(
+        self,
+        key_id: str,
+        change: Callable[[DeployKeyRecord], DeployKeyRecord],
+        *,
+        default: DeployKeyRecord | None = None,
+    ) -> DeployKeyRecord | None:
+        base = self.records.get(key_id, default)
+        if base is None:
+            return None
+        record = change(base)
+        self.save(record)
+        return record
+
     def all(self) -> list[DeployKeyRecord]:
         return sorted(self.records.values(), key=lambda r: (r.created_at, r.key_id))
 
@@ -774,6 +790,11 @@ class FakeKeyRegistry:
 
     def save_credential_use(self, use: CredentialUse) -> None:
         self.uses[use.ref] = use
+
+    def update_credential_use(self, ref: str, change: Callable[[CredentialUse], CredentialUse]) -> CredentialUse:
+        use = change(self.credential_use(ref))
+        self.save_credential_use(use)
+        return use
 
 
 #: GitHub's published Ed25519 SSH host key
@@ -1167,6 +1188,7 @@ class World:
             channel="C123",
             confirmed_by=confirmed_by,
             decision=self.decision(text, Identity("slack", "U123")),
+            command=typed(text),
         )
         self.jobs.records[job_id] = record
         return record
@@ -1186,3 +1208,9 @@ class World:
         """Run a job whose record the test made (another platform, the scheduler)."""
         self.jobs.records[record.job_id] = record
         return run_job(record, self.ports(), self.reporter)
+
+
+def typed(text: str) -> str:
+    """The parsed command (or reply) intake stores in a job record for ``text`` (bot.command_codec)."""
+    parsed = parse(text)
+    return encode(parsed.command if isinstance(parsed, Run) else parsed) if isinstance(parsed, Run | Reply) else ""

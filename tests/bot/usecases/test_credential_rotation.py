@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot import errors
 from bot.config_file import DeployKeyPolicy
-from bot.deploy_keys import KeyUser
+from bot.key_records import KeyUser
 from bot.models import Cluster, ClusterRef, ClusterType, ProtectedSettings, Secret
 from bot.views import Phase, StepState, TextView
 from tests.bot.usecases.fakes import CLUSTER, FakeKeyRegistry, WorkerDied, World, everything_said
@@ -133,6 +134,22 @@ def test_a_credential_that_cannot_fetch_is_rolled_back_to_the_previous_value(wor
     [told] = world.channels[TEAM].private_views
     assert isinstance(told, TextView)
     assert told.text == f"Rotation of credential `{REF}` failed and was rolled back: {view.error.message}"
+
+
+def test_a_permanent_arm_failure_after_a_switch_is_rolled_back_too(world: World) -> None:
+    """The first configuration has the new value, Azure refuses the second for good: the first goes back."""
+    handed_out(world)
+    change_token(world, "token-2")
+    world.flux.script()
+    world.flux.script(failure=errors.OperationFailed("the ARM operation ended Failed: ExtensionOperationFailed"))
+
+    assert world.run(ROTATE, job_id="rot") is Phase.FAILED
+
+    assert tokens(world) == ["token-1", "token-1"]
+    assert registry(world).unseal(f"cred:{REF}") == Secret("token-1")
+    error = world.reporter.last.error
+    assert error is not None and "ExtensionOperationFailed" in error.message
+    assert error.message.endswith("Rolled back: every configuration is back on the previous value.")
 
 
 def test_a_rotation_whose_worker_died_resumes_without_patching_twice(world: World) -> None:

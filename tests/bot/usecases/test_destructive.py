@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from bot.config_file import ApprovalRule, FluxopsConfig, RoleRule
+from bot.config_access import ApprovalRule, RoleRule
+from bot.config_file import FluxopsConfig
 from bot.models import Cluster, ClusterRef, ClusterType, FluxConfigSpec, Kustomization
 from bot.policy import Policy
 from bot.views import ConfirmView, Phase, StepState, mention

@@ -62,7 +62,7 @@ def test_give_up_on_text_that_no_longer_parses_marks_it_failed(world: World) -> 
 
 
 @pytest.mark.parametrize("text", ["frobnicate everything", "help", "help config create"])
-def test_a_job_whose_text_does_not_parse_to_a_command_fails_privately(world: World, text: str) -> None:
+def test_a_job_that_carries_no_runnable_command_fails_privately(world: World, text: str) -> None:
     assert world.run(text) is Phase.FAILED
 
     assert world.reporter.shown == []

@@ -8,7 +8,8 @@ from dataclasses import replace
 import pytest
 
 from bot import errors
-from bot.config_file import ApprovalRule, FleetRepository, FluxopsConfig, RoleRule
+from bot.config_access import ApprovalRule, RoleRule
+from bot.config_file import FleetRepository, FluxopsConfig
 from bot.decision import digest
 from bot.git_host import CommentRef, Permission, PullRequestInfo, Review, Verdict
 from bot.gitevents import GITHUB, CommentEvent, PullRequestEvent, RepoRef

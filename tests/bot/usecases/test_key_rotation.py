@@ -9,9 +9,9 @@ import pytest
 
 from bot import errors
 from bot.config_file import DeployKeyPolicy
-from bot.deploy_keys import ACTIVE, PENDING, DeployKeyRecord, KeyUser, key_id_for
 from bot.gitevents import RepoRef
 from bot.jobs import SCHEDULE, JobRecord
+from bot.key_records import ACTIVE, PENDING, DeployKeyRecord, KeyUser, key_id_for
 from bot.models import Cluster, ClusterRef, ClusterType, FluxConfigPatch, ProtectedSettings, Secret
 from bot.policy import Policy
 from bot.views import JobView, Phase, StepState, TextView
@@ -24,6 +24,7 @@ from tests.bot.usecases.fakes import (
     admins,
     everything_said,
     operators,
+    typed,
 )
 
 REPO = "ssh://git@github.com/org/repo"
@@ -350,7 +351,12 @@ def test_the_team_channel_is_not_told_twice(world: World) -> None:
     keyed(world)
     world.git.broken.add(NEW_PUBLIC)
     record = JobRecord(
-        job_id="rot", text="key rotate apps -c flux-demo-arc", platform="slack", actor="U123", channel=TEAM
+        job_id="rot",
+        text="key rotate apps -c flux-demo-arc",
+        command=typed("key rotate apps -c flux-demo-arc"),
+        platform="slack",
+        actor="U123",
+        channel=TEAM,
     )
 
     assert world.run_record(record) is Phase.FAILED
@@ -454,7 +460,11 @@ def test_the_scheduler_needs_no_role(world: World) -> None:
     old = keyed(world)
     world.policy = Policy.empty()
     record = JobRecord(
-        job_id="rot", text=f"key rotate --key {old.key_id}", platform=SCHEDULE, actor="fluxops-scheduler"
+        job_id="rot",
+        text=f"key rotate --key {old.key_id}",
+        command=typed(f"key rotate --key {old.key_id}"),
+        platform=SCHEDULE,
+        actor="fluxops-scheduler",
     )
 
     assert world.run_record(record) is Phase.SUCCEEDED

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.config_file import DeployKeyPolicy
-from bot.deploy_keys import ACTIVE, PENDING, DeployKeyRecord, KeyUser
 from bot.jobs import SCHEDULE
+from bot.key_records import ACTIVE, PENDING, DeployKeyRecord, KeyUser
 from bot.policy import Policy
 from bot.usecases.key_schedule import SCHEDULER, due, due_rotations
 from bot.views import Phase

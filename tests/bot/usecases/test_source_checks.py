@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from bot.models import Condition, FluxConfigState, GitSource, ObjectStatus, RepositoryRef
-from bot.usecases.key_switching import fetched_since, still_fetching
+from bot.usecases.key_switching import FETCHED, NOT_YET, Fetch, fetched_since, still_fetching
 from tests.bot.usecases.fakes import CLUSTER, TUTORIAL_SPEC
 
 SINCE = "2025-06-15T15:00:00Z"
@@ -43,6 +43,13 @@ def state(
         error_message=error or None,
         statuses=objects,
     )
+
+
+def verdict(expected: bool | str | None) -> Fetch:
+    """The table's shorthand: True fetched, a str the failure Flux reports, None or False nothing yet."""
+    if isinstance(expected, str):
+        return Fetch(failure=expected)
+    return FETCHED if expected else NOT_YET
 
 
 @pytest.mark.parametrize(
@@ -80,14 +87,14 @@ def state(
     ],
 )
 def test_fetched_since(given: FluxConfigState, since: str, expected: bool | str | None) -> None:
-    assert fetched_since(given, since) == expected
+    assert fetched_since(given, since) == verdict(expected)
 
 
 def test_a_failed_fetch_without_a_message_says_which_object_failed() -> None:
     given = state(source("False", AFTER, ""))
 
-    failure = fetched_since(given, SINCE)
-    assert isinstance(failure, str) and failure.startswith("GitRepository apps")
+    failure = fetched_since(given, SINCE).failure
+    assert failure.startswith("GitRepository apps")
 
 
 #: a recheck waits 1.5 sync intervals (60 s here) of reports after ``SINCE``
@@ -108,16 +115,16 @@ AT_90 = "2025-06-15T15:01:30Z"
     ],
 )
 def test_still_fetching(given: FluxConfigState, expected: bool | str) -> None:
-    assert still_fetching(given, SINCE, 1.5) == expected
+    assert still_fetching(given, SINCE, 1.5) == verdict(expected)
 
 
 def test_still_fetching_without_a_start_time_keeps_waiting() -> None:
-    assert still_fetching(state(source("True", BEFORE), reported=AT_90), "", 1.5) is False
+    assert still_fetching(state(source("True", BEFORE), reported=AT_90), "", 1.5) == NOT_YET
 
 
 def test_still_fetching_reads_the_interval_of_the_source() -> None:
     given = state(source("True", BEFORE), reported=AT_90)
     slow = replace(given, spec=replace(SPEC, source=replace(SPEC.source, sync_interval_seconds=600)))
 
-    assert still_fetching(slow, SINCE, 1.5) is False
-    assert still_fetching(replace(slow, status_updated_at="2025-06-15T15:15:00Z"), SINCE, 1.5) is True
+    assert still_fetching(slow, SINCE, 1.5) == NOT_YET
+    assert still_fetching(replace(slow, status_updated_at="2025-06-15T15:15:00Z"), SINCE, 1.5) == FETCHED

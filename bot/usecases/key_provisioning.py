@@ -1,4 +1,4 @@
-"""Deploy keys fluxops makes: `config create ... --deploy-key generate`, and `/flux key status`.
+"""Deploy keys fluxops provisions: `config create ... --deploy-key generate`, and `/flux key status`.
 
 A generated key is an Ed25519 pair made in the worker. Its public half becomes a read-only deploy key on
 the GitHub repository; its private half goes to Azure only in ``configurationProtectedSettings`` and is
@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 
 from bot import errors
 from bot.commands import KeyStatus, Role
-from bot.deploy_keys import ACTIVE, PENDING, DeployKeyRecord, KeyUser, key_id_for
 from bot.git_capabilities import deploy_keys
 from bot.gitevents import GITHUB, RepoRef
+from bot.key_records import ACTIVE, PENDING, DeployKeyRecord, KeyUser, key_id_for
 from bot.models import FluxConfigSpec, GitSource, ProtectedSettings, Secret
 from bot.ports import DeployKeys, KeyMaker, KeyRegistry
 from bot.repo_urls import parse_repo_url, repo_key
@@ -263,10 +263,9 @@ def adopt(job: Job, record: DeployKeyRecord, where: ResolvedCluster, name: str) 
     keys, _ = registry(job)
     user = KeyUser(where.cluster.ref.arm_id, name, where.label)
     before = keys.for_config(user.cluster_id, user.config)
-    current = keys.get(record.key_id) or record
-    keys.save(replace(current.with_user(user), state=ACTIVE))
-    if before is not None and before.key_id != current.key_id:
-        keys.save(before.without_user(user))
+    keys.update(record.key_id, lambda current: replace(current.with_user(user), state=ACTIVE), default=record)
+    if before is not None and before.key_id != record.key_id:
+        keys.update(before.key_id, lambda current: current.without_user(user))
 
 
 def abandon(job: Job, prepared: PreparedKey) -> None:
@@ -290,11 +289,10 @@ def forget_user(job: Job, where: ResolvedCluster, name: str) -> None:
     user = KeyUser(where.cluster.ref.arm_id, name)
     record = keys.for_config(user.cluster_id, name)
     if record is not None:
-        keys.save(record.without_user(user))
+        keys.update(record.key_id, lambda current: current.without_user(user))
     for ref in job.ports.policy.credential_names():
-        use = keys.credential_use(ref)
-        if any(u.key == user.key for u in use.users):
-            keys.save_credential_use(use.without_user(user))
+        if any(u.key == user.key for u in keys.credential_use(ref).users):
+            keys.update_credential_use(ref, lambda use: use.without_user(user))
 
 
 # -- /flux key status -----------------------------------------------------------------------------
@@ -360,6 +358,6 @@ def record_credential_use(job: Job, ref: str | None, user: KeyUser, url: str | N
     keys = job.ports.keys
     if ref is None or keys is None:
         return
-    keys.save_credential_use(keys.credential_use(ref).with_user(user, url))
+    keys.update_credential_use(ref, lambda use: use.with_user(user, url))
     if keys.unseal(f"cred:{ref}") is None:
         keys.seal(f"cred:{ref}", job.ports.credentials.get(ref))

@@ -10,12 +10,12 @@ import pytest
 from bot import errors
 from bot.commands import ConfigCreate, Run
 from bot.config_file import DeployKeyPolicy
-from bot.deploy_keys import ACTIVE, KeyUser
 from bot.grammar import parse
+from bot.key_records import ACTIVE, KeyUser
 from bot.models import Cluster, ClusterRef, ClusterType, FluxConfigState, GitSource, ProtectedSettings
 from bot.usecases.configs import config_create
 from bot.usecases.context import Job, ResolvedCluster
-from bot.usecases.deploy_keys import key_repository
+from bot.usecases.key_provisioning import key_repository
 from bot.views import Phase, StepState, TextView
 from tests.bot.usecases.fakes import CLUSTER, WorkerDied, World, everything_said, known_hosts_line
 

@@ -1,0 +1,151 @@
+"""Typed commands: what `/flux ...` means once the grammar has parsed it.
+
+Every command is a frozen dataclass; the job record carries it as JSON (bot.command_codec). Class attributes
+say how a command is treated:
+
+- ``role``: the least role (see ``bot.policy``) allowed to run it on its cluster;
+- ``mutates``: it changes something in Azure (audited, locked per (cluster, lock_name));
+- ``destructive``: it asks for a Confirm button press before it runs.
+
+The classes live by subject: ``base`` (what every command shares), ``configs`` (Flux configurations and their
+kustomizations), ``extensions`` (microsoft.flux), ``fluxops`` (help, clusters, audit, watches, fleet files,
+staged jobs, deploy keys, locks). Import them from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.commands.base import BaseCommand, ClusterTarget, CredentialRefs, Role
+from bot.commands.configs import (
+    ConfigCreate,
+    ConfigDelete,
+    ConfigList,
+    ConfigShow,
+    ConfigUpdate,
+    KustomizationCreate,
+    KustomizationDelete,
+    KustomizationList,
+    KustomizationShow,
+    KustomizationUpdate,
+    Resume,
+    Status,
+    Suspend,
+)
+from bot.commands.extensions import ExtensionCreate, ExtensionDelete, ExtensionShow, ExtensionUpdate
+from bot.commands.fluxops import (
+    ApplyFleet,
+    ApproveJob,
+    Audit,
+    CancelJob,
+    ConfirmJob,
+    Help,
+    KeyRotate,
+    KeyStatus,
+    ListClusters,
+    PlanFleet,
+    Unlock,
+    Unwatch,
+    Watch,
+    WatchList,
+)
+
+Command = (
+    Help
+    | ListClusters
+    | ConfigCreate
+    | ConfigUpdate
+    | ConfigDelete
+    | ConfigShow
+    | ConfigList
+    | Status
+    | Suspend
+    | Resume
+    | KustomizationCreate
+    | KustomizationUpdate
+    | KustomizationDelete
+    | KustomizationList
+    | KustomizationShow
+    | ExtensionCreate
+    | ExtensionUpdate
+    | ExtensionDelete
+    | ExtensionShow
+    | Audit
+    | Watch
+    | Unwatch
+    | WatchList
+    | PlanFleet
+    | ApplyFleet
+    | ConfirmJob
+    | ApproveJob
+    | CancelJob
+    | KeyRotate
+    | KeyStatus
+    | Unlock
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    """The text is a command to run (after authorization)."""
+
+    command: Command
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Answer now without running anything: help, or a usage error that says what to type instead."""
+
+    text: str
+    error: bool = False
+
+
+@dataclass(frozen=True)
+class Ignore:
+    """Not addressed to fluxops (a PR comment that does not start with /flux)."""
+
+
+ParseResult = Run | Reply | Ignore
+
+__all__ = [
+    "ApplyFleet",
+    "ApproveJob",
+    "Audit",
+    "BaseCommand",
+    "CancelJob",
+    "ClusterTarget",
+    "Command",
+    "ConfigCreate",
+    "ConfigDelete",
+    "ConfigList",
+    "ConfigShow",
+    "ConfigUpdate",
+    "ConfirmJob",
+    "CredentialRefs",
+    "ExtensionCreate",
+    "ExtensionDelete",
+    "ExtensionShow",
+    "ExtensionUpdate",
+    "Help",
+    "Ignore",
+    "KeyRotate",
+    "KeyStatus",
+    "KustomizationCreate",
+    "KustomizationDelete",
+    "KustomizationList",
+    "KustomizationShow",
+    "KustomizationUpdate",
+    "ListClusters",
+    "ParseResult",
+    "PlanFleet",
+    "Reply",
+    "Resume",
+    "Role",
+    "Run",
+    "Status",
+    "Suspend",
+    "Unlock",
+    "Unwatch",
+    "Watch",
+    "WatchList",
+]

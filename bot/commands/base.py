@@ -1,0 +1,78 @@
+"""What every command shares: the role it needs, the cluster it names, the credentials it refers to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import ClassVar
+
+from bot.models import ClusterType
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return (Role.VIEWER, Role.OPERATOR, Role.ADMIN).index(self)
+
+
+@dataclass(frozen=True)
+class ClusterTarget:
+    """A cluster as the user named it: an inventory alias, a cluster name or a full ARM id.
+
+    ``resource_group`` and ``cluster_type`` disambiguate, as ``-g`` and ``-t`` do in az.
+    """
+
+    cluster: str
+    resource_group: str | None = None
+    cluster_type: ClusterType | None = None
+
+    def __str__(self) -> str:
+        return self.cluster
+
+
+@dataclass(frozen=True)
+class CredentialRefs:
+    """Names of credentials fluxops holds (never the secrets themselves: those are not typed into chat)."""
+
+    https_key: str | None = None
+    ssh_private_key: str | None = None
+    known_hosts: str | None = None
+    secret_key: str | None = None  # bucket: the secret half of --access-key
+    account_key: str | None = None  # azure blob: storage account key
+    sas_token: str | None = None  # azure blob: SAS token
+
+    def is_empty(self) -> bool:
+        return all(
+            ref is None
+            for ref in (
+                self.https_key,
+                self.ssh_private_key,
+                self.known_hosts,
+                self.secret_key,
+                self.account_key,
+                self.sas_token,
+            )
+        )
+
+
+@dataclass(frozen=True)
+class BaseCommand:
+    role: ClassVar[Role] = Role.VIEWER
+    mutates: ClassVar[bool] = False
+    destructive: ClassVar[bool] = False
+    #: the words that name the command in help and audit ("config create")
+    verb: ClassVar[str] = ""
+
+    @property
+    def cluster_target(self) -> ClusterTarget | None:
+        target = getattr(self, "target", None)
+        return target if isinstance(target, ClusterTarget) else None
+
+    @property
+    def lock_name(self) -> str | None:
+        """What a mutation locks on its cluster: the configuration name, or "extension"."""
+        return None

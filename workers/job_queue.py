@@ -1,0 +1,226 @@
+"""The job queue: how a job is started, staged, confirmed, approved and canceled, for every process.
+
+DESIGN.md §6 asks that webhook dedupe (delivery ids, Slack retries) and the enqueue happen together, so a
+retried delivery can never enqueue twice and an accepted one is never lost between two steps. Each operation
+is one Lua script (workers/job_queue_lua.py) over these keys:
+
+- ``fluxops:dedupe:{key}`` -> the job id the first delivery started (expires after ``dedupe_ttl``);
+- ``fluxops:job:{id}`` -> the job record and ``p:phase`` (plus ``confirmed_by`` once confirmed), the layout
+  of workers/redis_jobs.py;
+- ``fluxops:job:{id}:approvals`` -> who approved a staged job, scored with when;
+- ``fluxops:jobs:active`` -> the job id, scored with the enqueue time (workers then heartbeat it);
+- the queue's Redis list <- the Celery task message (workers/task_message.py), as ``send_task`` would push it.
+
+Destructive commands are staged (record only, phase ``awaiting_confirmation``) and enqueued by ``confirm``; a
+second press, or a press after ``cancel``, changes nothing. The web process uses ``JobQueue`` (asyncio); the
+workers and beat use ``SyncJobQueue`` (a `/flux confirm JOB` comment, scheduled rotations). Both build their
+calls in ``QueueCalls``, so the two can never disagree on a key or an argument.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import redis
+import redis.asyncio as aioredis
+from celery import Celery
+
+from bot.jobs import APPROVER_GROUPS, Confirmation, JobRecord
+from bot.views import Phase
+from workers.job_queue_lua import APPROVE_SCRIPT, CANCEL_SCRIPT, CONFIRM_SCRIPT, REQUEUE_SCRIPT, SUBMIT_SCRIPT
+from workers.redis_jobs import ACTIVE_JOBS_KEY, JOB_TTL_SECONDS, PHASE_FIELD, PROGRESS_PREFIX, as_text, job_key
+from workers.task_message import JOB_TASK, QUEUE, queue_key, task_message
+
+DEDUPE_KEY_PREFIX = "fluxops:dedupe:"
+DEDUPE_TTL_SECONDS = 24 * 3600
+
+Call = tuple[list[str], list[str | int]]
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """The job that runs for this request; ``duplicate`` when an earlier delivery already started it."""
+
+    job_id: str
+    duplicate: bool
+
+
+def new_job_id() -> str:
+    """A new job's id: ``j-`` and 12 hex digits (what `/flux confirm` and the grammar expect)."""
+    return f"j-{uuid.uuid4().hex[:12]}"
+
+
+def dedupe_key_name(dedupe_key: str) -> str:
+    return DEDUPE_KEY_PREFIX + dedupe_key
+
+
+def approvals_key(job_id: str) -> str:
+    return f"{job_key(job_id)}:approvals"
+
+
+class QueueCalls:
+    """The keys and arguments of each script call, and the Celery message that runs a job."""
+
+    def __init__(
+        self,
+        *,
+        celery: Celery,
+        queue: str = QUEUE,
+        task_name: str = JOB_TASK,
+        job_ttl_seconds: int = JOB_TTL_SECONDS,
+        task_args: Callable[[str], Sequence[object]] | None = None,
+    ) -> None:
+        """``task_args`` makes the task's arguments from the job id (default: ``[job_id]``)."""
+        self._celery = celery
+        self._queue = queue
+        self.queue_key = queue_key(celery, queue)
+        self._task_name = task_name
+        self.job_ttl = job_ttl_seconds
+        self._task_args = task_args
+
+    def message_for(self, job_id: str) -> str:
+        """The serialized Celery message that runs job ``job_id`` (task id = job id)."""
+        args = None if self._task_args is None else self._task_args(job_id)
+        return task_message(self._celery, task_id=job_id, task_name=self._task_name, queue=self._queue, args=args)
+
+    def submit(
+        self, record: JobRecord, *, staged: bool, dedupe_key: str | None, dedupe_ttl: int, job_ttl: int | None
+    ) -> Call:
+        """Record the job and (unless ``staged``) enqueue it, unless ``dedupe_key`` or its id was seen before."""
+        if not record.job_id:
+            raise ValueError("enqueueing a job: the job record has no job id")
+        keys = [job_key(record.job_id), ACTIVE_JOBS_KEY, self.queue_key]
+        if dedupe_key is not None:
+            keys.append(dedupe_key_name(dedupe_key))
+        ttl = self.job_ttl if job_ttl is None else job_ttl
+        message, phase = (
+            ("", Phase.AWAITING_CONFIRMATION) if staged else (self.message_for(record.job_id), Phase.QUEUED)
+        )
+        args: list[str | int] = [record.job_id, ttl, dedupe_ttl, message, PHASE_FIELD, phase.value]
+        for field, value in record.to_mapping().items():
+            args += [field, value]
+        return keys, args
+
+    def confirm(self, job_id: str, confirmed_by: str, digest: str) -> Call:
+        keys = [job_key(job_id), ACTIVE_JOBS_KEY, self.queue_key, approvals_key(job_id)]
+        awaiting, queued = Phase.AWAITING_CONFIRMATION.value, Phase.QUEUED.value
+        message = self.message_for(job_id)
+        return keys, [job_id, confirmed_by, message, PHASE_FIELD, awaiting, queued, self.job_ttl, digest]
+
+    def approve(self, job_id: str, approver: str, digest: str, groups: Iterable[str]) -> Call:
+        """One approval; approvers are kept in lower case (people are matched case-insensitively everywhere)."""
+        keys = [job_key(job_id), approvals_key(job_id)]
+        awaiting = Phase.AWAITING_CONFIRMATION.value
+        args: list[str | int] = [approver.lower(), digest, PHASE_FIELD, awaiting, self.job_ttl]
+        return keys, [*args, ",".join(sorted(groups)), PROGRESS_PREFIX + APPROVER_GROUPS]
+
+    def cancel(self, job_id: str) -> Call:
+        return [job_key(job_id)], [PHASE_FIELD, Phase.AWAITING_CONFIRMATION.value, Phase.CANCELED.value]
+
+    def requeue(self, job_id: str) -> Call:
+        keys = [job_key(job_id), ACTIVE_JOBS_KEY, self.queue_key]
+        terminal = [phase.value for phase in Phase if phase.terminal]
+        awaiting = Phase.AWAITING_CONFIRMATION.value
+        return keys, [job_id, self.message_for(job_id), PHASE_FIELD, awaiting, *terminal]
+
+
+def _submitted(reply: Sequence[object]) -> Submitted:
+    job_id, duplicate = reply
+    return Submitted(job_id=as_text(job_id), duplicate=bool(duplicate))
+
+
+class JobQueue:
+    """The web process's side (asyncio Redis): start, stage, confirm, approve and cancel jobs."""
+
+    def __init__(self, *, redis: aioredis.Redis, calls: QueueCalls) -> None:
+        self.redis = redis
+        self.calls = calls
+        self._submit = redis.register_script(SUBMIT_SCRIPT)
+        self._confirm = redis.register_script(CONFIRM_SCRIPT)
+        self._approve = redis.register_script(APPROVE_SCRIPT)
+        self._cancel = redis.register_script(CANCEL_SCRIPT)
+
+    async def submit(
+        self,
+        record: JobRecord,
+        *,
+        dedupe_key: str | None = None,
+        dedupe_ttl: int = DEDUPE_TTL_SECONDS,
+        job_ttl: int | None = None,
+    ) -> Submitted:
+        """Record the job and enqueue it, unless ``dedupe_key`` (or the job id) was seen before.
+
+        ``job_ttl``: how long its record is kept, when not the default (refused jobs are kept briefly).
+        """
+        keys, args = self.calls.submit(
+            record, staged=False, dedupe_key=dedupe_key, dedupe_ttl=dedupe_ttl, job_ttl=job_ttl
+        )
+        return _submitted(await self._submit(keys=keys, args=args))
+
+    async def stage(
+        self, record: JobRecord, *, dedupe_key: str | None = None, dedupe_ttl: int = DEDUPE_TTL_SECONDS
+    ) -> Submitted:
+        """Record a destructive job awaiting its Confirm button; nothing is enqueued until ``confirm``."""
+        keys, args = self.calls.submit(record, staged=True, dedupe_key=dedupe_key, dedupe_ttl=dedupe_ttl, job_ttl=None)
+        return _submitted(await self._submit(keys=keys, args=args))
+
+    async def confirm(self, job_id: str, *, confirmed_by: str, digest: str) -> Confirmation:
+        """Enqueue a staged job whose decision is for the command ``digest`` names; false (with why) when
+        it is not awaiting confirmation (pressed twice, canceled, unknown), is another command, or still
+        needs approvals from others."""
+        keys, args = self.calls.confirm(job_id, confirmed_by, digest)
+        return Confirmation(int(await self._confirm(keys=keys, args=args)))
+
+    async def approve(self, job_id: str, *, approver: str, digest: str, groups: Iterable[str] = ()) -> int:
+        """Record an approval of a staged job (with the approver's Slack groups, so the worker can check their
+        role again): the approvals that count now, or 0 (not awaiting), -1 (another command), -3 (the one
+        who asked cannot approve their own command)."""
+        keys, args = self.calls.approve(job_id, approver, digest, groups)
+        return int(await self._approve(keys=keys, args=args))
+
+    async def cancel(self, job_id: str) -> bool:
+        """Cancel a staged job; False when it is not awaiting confirmation (already confirmed or canceled)."""
+        keys, args = self.calls.cancel(job_id)
+        return bool(await self._cancel(keys=keys, args=args))
+
+
+class SyncJobQueue:
+    """The workers' and beat's side (blocking Redis): scheduled jobs, and `/flux confirm|approve|cancel JOB`
+    comments on staged ones."""
+
+    def __init__(self, *, redis: redis.Redis, calls: QueueCalls) -> None:
+        self._submit = redis.register_script(SUBMIT_SCRIPT)
+        self._confirm = redis.register_script(CONFIRM_SCRIPT)
+        self._approve = redis.register_script(APPROVE_SCRIPT)
+        self._cancel = redis.register_script(CANCEL_SCRIPT)
+        self._requeue = redis.register_script(REQUEUE_SCRIPT)
+        self.calls = calls
+
+    def submit(self, record: JobRecord) -> Submitted:
+        """Start ``record``'s job unless a job with its id exists already."""
+        keys, args = self.calls.submit(record, staged=False, dedupe_key=None, dedupe_ttl=0, job_ttl=None)
+        return _submitted(self._submit(keys=keys, args=args))
+
+    def confirm(self, job_id: str, confirmed_by: str, digest: str) -> Confirmation:
+        """Enqueue the staged job if its decision is for the command ``digest`` names (and approved enough)."""
+        keys, args = self.calls.confirm(job_id, confirmed_by, digest)
+        return Confirmation(int(self._confirm(keys=keys, args=args)))
+
+    def approve(self, job_id: str, approver: str, digest: str) -> int:
+        """Record ``approver``'s approval of the staged job; the approvals counting now, or 0 / -1 / -3
+        (not awaiting, another command, the one who asked)."""
+        keys, args = self.calls.approve(job_id, approver, digest, ())
+        return int(self._approve(keys=keys, args=args))
+
+    def cancel(self, job_id: str) -> bool:
+        keys, args = self.calls.cancel(job_id)
+        return bool(self._cancel(keys=keys, args=args))
+
+    def requeue(self, job_id: str) -> bool:
+        """Enqueue job ``job_id`` again (the recovery sweep, for a job whose worker died); False, and nothing
+        pushed, when it must not run. A job that is unknown or already ended is also dropped from the active set.
+        """
+        keys, args = self.calls.requeue(job_id)
+        return bool(self._requeue(keys=keys, args=args))
