@@ -1,7 +1,8 @@
 """What fluxops reads from and writes to a Git host (GitHub, Azure DevOps), in neutral value types.
 
-The ``bot.ports.GitHost`` Protocol speaks these; workers/github_host.py and workers/ado_host.py map them
-onto each provider's API (PyGithub; Azure DevOps REST 7.1).
+The capability Protocols of ``bot.ports`` (CommitStatuses, PullRequests, RepositoryFiles, DeployKeys) speak
+these; the packages workers/github_host/ and workers/ado_host/ map them onto each provider's API (PyGithub;
+Azure DevOps REST 7.1).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 from bot.git_host import CheckRun, CommentInfo, CommentRef, CommitStatus, Permission, PullRequestInfo
 from bot.gitevents import RepoRef
@@ -130,25 +130,32 @@ class Credentials(Protocol):
 
 
 class GitHost(Protocol):
-    """One Git hosting service (GitHub or Azure DevOps) as fluxops uses it. Methods raise
-    bot.errors.FluxopsError (retryable for 429/5xx/timeouts) with what was being done."""
+    """One connected Git hosting service (GitHub or Azure DevOps), as ``JobPorts.git_host`` hands it out.
+
+    A host implements the capabilities below that it supports, and nothing else; a use-case asks for the
+    one it needs through bot.git_capabilities, which says clearly when the host lacks it (Azure DevOps has
+    no deploy keys). Capability methods raise bot.errors.FluxopsError (retryable for 429/5xx/timeouts)
+    saying what was being done.
+    """
 
     provider: str  # bot.gitevents.GITHUB | AZURE_DEVOPS
+
+
+@runtime_checkable
+class CommitStatuses(Protocol):
+    """What a push reports back on its commit: one status per (cluster, configuration), and a check run."""
 
     def set_commit_status(self, repo: RepoRef, sha: str, status: CommitStatus) -> None: ...
 
     def publish_check_run(self, repo: RepoRef, sha: str, run: CheckRun, run_id: str | None = None) -> str | None:
-        """Create (or, given ``run_id``, update) a check run; None when the host cannot (not a GitHub App)."""
+        """Create (or, given ``run_id``, update) a check run; None when the host cannot (not a GitHub App,
+        or Azure DevOps, which shows the per-configuration statuses instead)."""
         ...
 
-    def is_ancestor(self, repo: RepoRef, ancestor: str, descendant: str) -> bool:
-        """True when ``descendant`` contains commit ``ancestor`` (equal counts)."""
-        ...
 
-    def repository(self, repo: RepoRef) -> RepoRef:
-        """The repository as the host knows it, looked up by its id (Azure DevOps) or name (GitHub): its
-        clone URL, full name, id and default branch, never a webhook's say-so."""
-        ...
+@runtime_checkable
+class PullRequests(Protocol):
+    """Pull requests, their comments and reviews (Azure DevOps: votes), and who may act on the repository."""
 
     def pull_request(self, repo: RepoRef, number: int) -> PullRequestInfo: ...
 
@@ -160,11 +167,6 @@ class GitHost(Protocol):
     def permission(self, repo: RepoRef, user: str) -> Permission:
         """The user's access to the repository (GitHub: collaborator permission; Azure DevOps: the Git
         security namespace, where Contribute is WRITE)."""
-        ...
-
-    def read_files(self, repo: RepoRef, ref: str, path: str) -> dict[str, str]:
-        """Text of the file ``path``, or of every ``*.yaml``/``*.yml`` under directory ``path``, at ``ref``
-        (branch or sha), keyed by repository path; {} when nothing is there."""
         ...
 
     def comment(self, repo: RepoRef, number: int, body: str, *, reply_to: CommentRef | None = None) -> CommentRef:
@@ -185,11 +187,34 @@ class GitHost(Protocol):
         """Show the commenter their command was seen (GitHub: an "eyes" reaction; Azure DevOps: a like)."""
         ...
 
+
+@runtime_checkable
+class RepositoryFiles(Protocol):
+    """A repository as the host holds it: what it is, the files at a ref, and how its commits relate."""
+
+    def repository(self, repo: RepoRef) -> RepoRef:
+        """The repository as the host knows it, looked up by its id (Azure DevOps) or name (GitHub): its
+        clone URL, full name, id and default branch, never a webhook's say-so."""
+        ...
+
+    def read_files(self, repo: RepoRef, ref: str, path: str) -> dict[str, str]:
+        """Text of the file ``path``, or of every ``*.yaml``/``*.yml`` under directory ``path``, at ``ref``
+        (branch or sha), keyed by repository path; {} when nothing is there."""
+        ...
+
+    def is_ancestor(self, repo: RepoRef, ancestor: str, descendant: str) -> bool:
+        """True when ``descendant`` contains commit ``ancestor`` (equal counts)."""
+        ...
+
+
+@runtime_checkable
+class DeployKeys(Protocol):
+    """Read-only SSH deploy keys on a repository (GitHub; Azure DevOps has none)."""
+
     def add_deploy_key(self, repo: RepoRef, title: str, public_key: str) -> int:
         """Register ``public_key`` as a read-only deploy key on ``repo``; returns the host's key id.
 
-        Idempotent: when the same key is already registered on ``repo`` (a resumed job), its id is
-        returned. Azure DevOps has no deploy keys: it raises InvalidRequest saying what to use instead.
+        Idempotent: when the same key is already registered on ``repo`` (a resumed job), its id is returned.
         """
         ...
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from bot.git_host import CommentRef
 from bot.gitevents import RepoRef
 from bot.jobs import JobRecord
-from bot.ports import GitHost, JobStore, Reporter
+from bot.ports import JobStore, PullRequests, Reporter
 from bot.render.markdown import render_markdown
 from bot.views import ConfirmView, JobView, PushView, TextView
 
@@ -30,7 +30,7 @@ class PullRequestReporter:
     def __init__(
         self,
         *,
-        host: GitHost,
+        host: PullRequests,
         jobs: JobStore,
         record: JobRecord,
         repo: RepoRef,

@@ -19,6 +19,7 @@ import redis
 from bot.commands import ClusterTarget
 from bot.config_file import FluxopsConfig, load_config, read_config_file
 from bot.errors import ConfigurationError
+from bot.git_capabilities import pull_requests
 from bot.git_host import CommentRef
 from bot.gitevents import AZURE_DEVOPS, GITHUB, CommentEvent, PushEvent, event_from_json
 from bot.inventory import Inventory
@@ -211,7 +212,7 @@ class Wiring:
             return SilentReporter()
         reply_to = CommentRef(event.comment_id, event.thread_id) if isinstance(event, CommentEvent) else None
         return PullRequestReporter(
-            host=self.git_host(event.repo.provider),
+            host=pull_requests(self.git_host(event.repo.provider)),
             jobs=self.jobs,
             record=record,
             repo=event.repo,

@@ -9,7 +9,7 @@ from bot.decision import digest
 from bot.git_host import CommentRef
 from bot.gitevents import AZURE_DEVOPS, CommentEvent
 from bot.policy import Identity
-from bot.ports import GitHost
+from bot.ports import PullRequests
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ _EDIT_SLACK = 2.0
 
 
 def reread(
-    host: GitHost, event: CommentEvent, *, received_at: float = 0.0, max_age: float = COMMENT_MAX_AGE
+    host: PullRequests, event: CommentEvent, *, received_at: float = 0.0, max_age: float = COMMENT_MAX_AGE
 ) -> CommentEvent | None:
     """The comment, once the host confirms it is still exactly what was delivered.
 

@@ -47,12 +47,13 @@ from bot.fleet.plan import (
     plan_keys,
 )
 from bot.fleet.spec import FleetSpec, load_fleet
+from bot.git_capabilities import pull_requests, repository_files
 from bot.git_host import PLAN_MARKER, CommentRef, Permission, PullRequestInfo
 from bot.gitevents import AZURE_DEVOPS, CommentEvent, PullRequestEvent, RepoRef, ReviewEvent, event_from_json
 from bot.grammar import parse
 from bot.jobs import JobRecord
 from bot.policy import Identity
-from bot.ports import GitHost, LongRunning, Reporter
+from bot.ports import LongRunning, Reporter
 from bot.render.plan_markdown import render_fleet_error, render_plan
 from bot.repo_urls import canonical_repo, redact_url
 from bot.usecases import scope_checks
@@ -108,7 +109,9 @@ class FleetJob:
         self.event = event
         self.repo = event.repo
         self.number = event.number
-        self.host: GitHost = ports.git_host(self.repo.provider)
+        host = ports.git_host(self.repo.provider)
+        self.host = pull_requests(host)
+        self.files = repository_files(host)
         self.store = _pr_store(self.repo, self.number)
         self.holder = holder_of(self.repo, self.number)
         #: who merged, as the host says (apply on merge), once checked
@@ -142,7 +145,7 @@ class FleetJob:
         fleet = self.ports.fleet_repository(self.repo.url)
         if fleet is None:
             return None
-        actual = self.host.repository(self.repo)
+        actual = self.files.repository(self.repo)
         claimed, real, entry = (
             canonical_repo(self.repo.url),
             canonical_repo(actual.url),
@@ -176,11 +179,11 @@ class FleetJob:
     def compute(self, fleet: FleetRepository, ref: str, base: str | None) -> Planned:
         """The plan for the fleet files at ``ref``; ``base`` (a branch) says which configurations the
         repository managed before; with None, those remembered from this PR's last plan count."""
-        desired = load_fleet(self.host.read_files(self.repo, ref, fleet.path))
+        desired = load_fleet(self.files.read_files(self.repo, ref, fleet.path))
         managed: set[tuple[str, str]] = set()
         if base is not None:
             try:
-                before = load_fleet(self.host.read_files(self.repo, base, fleet.path))
+                before = load_fleet(self.files.read_files(self.repo, base, fleet.path))
             except errors.ConfigurationError:
                 before = FleetSpec()
             managed = {(c.key, spec.name) for c in before.values() for spec in c.configurations}

@@ -16,10 +16,11 @@ from dataclasses import dataclass, replace
 
 from bot import errors
 from bot.commands import KeyStatus, Role
+from bot.git_capabilities import deploy_keys
 from bot.gitevents import GITHUB, RepoRef
 from bot.key_records import ACTIVE, PENDING, DeployKeyRecord, KeyUser, key_id_for
 from bot.models import FluxConfigSpec, GitSource, ProtectedSettings, Secret
-from bot.ports import GitHost, KeyMaker, KeyRegistry
+from bot.ports import DeployKeys, KeyMaker, KeyRegistry
 from bot.repo_urls import parse_repo_url, repo_key
 from bot.usecases.context import Job, ResolvedCluster
 from bot.views import Phase
@@ -77,6 +78,11 @@ def _github_host(host: str) -> bool:
     return name == "github.com" or name.endswith(".ghe.com") or name.split(".")[0] == "github"
 
 
+def github_keys(job: Job, repo: KeyRepository) -> DeployKeys:
+    """GitHub's deploy keys, where fluxops registers the keys it makes for ``repo``."""
+    return deploy_keys(job.ports.git_host(GITHUB), f"managing the deploy keys of {repo.full_name}")
+
+
 def registry(job: Job) -> tuple[KeyRegistry, KeyMaker]:
     keys, maker = job.ports.keys, job.ports.key_maker
     if keys is None or maker is None:
@@ -95,7 +101,7 @@ def key_title(users: tuple[KeyUser, ...] | list[KeyUser]) -> str:
     return title if len(title) <= _TITLE_MAX else title[: _TITLE_MAX - 1] + "…"
 
 
-def known_hosts(host: GitHost, repo: KeyRepository) -> str:
+def known_hosts(host: DeployKeys, repo: KeyRepository) -> str:
     """base64 of the known_hosts lines for the repository's SSH host, as ARM's sshKnownHosts takes it."""
     keys = host.ssh_host_keys()
     if not keys:
@@ -115,7 +121,7 @@ def make_key(job: Job, repo: KeyRepository, key_id: str, users: tuple[KeyUser, .
     GitHub registration is idempotent, so a job that died anywhere in here carries on with the same key.
     """
     keys, maker = registry(job)
-    host = job.ports.git_host(GITHUB)
+    host = github_keys(job, repo)
     record = keys.get(key_id)
     if record is None or (record.github_key_id is None and keys.unseal(key_id) is None):
         generated = maker.generate()
@@ -228,7 +234,7 @@ def prepare_for_create(job: Job, where: ResolvedCluster, spec: FluxConfigSpec, k
     repo = key_repository(source.url)
     user = KeyUser(where.cluster.ref.arm_id, spec.name, where.label)
     # the host keys first: a host that publishes none is refused before a key is registered
-    pinned = GitSource(**{**source.__dict__, "ssh_known_hosts": known_hosts(job.ports.git_host(GITHUB), repo)})
+    pinned = GitSource(**{**source.__dict__, "ssh_known_hosts": known_hosts(github_keys(job, repo), repo)})
     record, reused = _key_for(job, repo, key_id, user)
     return PreparedKey(
         spec=replace(spec, source=pinned),
@@ -269,7 +275,8 @@ def abandon(job: Job, prepared: PreparedKey) -> None:
     if record is None or record.users or prepared.reused:
         return
     if record.github_key_id is not None:
-        job.ports.git_host(GITHUB).remove_deploy_key(key_repository(record.repository).ref, record.github_key_id)
+        repo = key_repository(record.repository)
+        github_keys(job, repo).remove_deploy_key(repo.ref, record.github_key_id)
     keys.delete(record.key_id)
 
 

@@ -28,13 +28,20 @@ from dataclasses import dataclass, replace
 from bot import errors
 from bot.cluster_ids import parse_cluster_id
 from bot.commands import KeyRotate
-from bot.gitevents import GITHUB
 from bot.jobs import SCHEDULE
 from bot.key_records import ACTIVE, DeployKeyRecord, KeyUser, key_id_for
 from bot.models import ProtectedSettings
 from bot.repo_urls import canonical_repo
 from bot.usecases.context import Job, ResolvedCluster
-from bot.usecases.key_provisioning import KeyRepository, key_repository, key_title, make_key, private_half, registry
+from bot.usecases.key_provisioning import (
+    KeyRepository,
+    github_keys,
+    key_repository,
+    key_title,
+    make_key,
+    private_half,
+    registry,
+)
 from bot.usecases.key_switching import (
     RECHECK_INTERVALS,
     RotationFailed,
@@ -179,7 +186,7 @@ class Rotation(Switching):
         self.plan = plan
         self.keys, _ = registry(job)
         self.repo: KeyRepository = key_repository(plan.repository)
-        self.host = job.ports.git_host(GITHUB)
+        self.host = github_keys(job, self.repo)
 
     def run(self) -> None:
         job = self.job

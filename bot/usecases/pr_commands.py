@@ -35,11 +35,12 @@ from bot.commands import (
     WatchList,
 )
 from bot.decision import Decision, approvals_missing, short
+from bot.git_capabilities import pull_requests
 from bot.git_host import CommentRef, Permission
 from bot.gitevents import CommentEvent
 from bot.jobs import Confirmation, JobRecord
 from bot.policy import Identity
-from bot.ports import GitHost, Reporter
+from bot.ports import PullRequests, Reporter
 from bot.usecases import fleet_jobs
 from bot.usecases.comments import CommentChanged, reread
 from bot.usecases.context import JobPorts
@@ -60,7 +61,7 @@ def _refuse(ports: JobPorts, record: JobRecord, reporter: Reporter, text: str) -
     return _end(ports, record, Phase.FAILED)
 
 
-def repository_access(host: GitHost, event: CommentEvent, need: Permission, verb: str) -> None:
+def repository_access(host: PullRequests, event: CommentEvent, need: Permission, verb: str) -> None:
     """Raise Forbidden unless the commenter's access to the repository is at least ``need``."""
     have = host.permission(event.repo, event.author)
     if not have.at_least(need):
@@ -72,7 +73,7 @@ def repository_access(host: GitHost, event: CommentEvent, need: Permission, verb
 
 def run(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
     event = CommentEvent.from_json(record.event)
-    host = ports.git_host(event.repo.provider)
+    host = pull_requests(ports.git_host(event.repo.provider))
     try:
         current = reread(host, event, received_at=record.created_at, max_age=ports.comment_max_age)
     except CommentChanged as changed:
@@ -118,7 +119,7 @@ def _answer_staged(
     record: JobRecord,
     ports: JobPorts,
     reporter: Reporter,
-    host: GitHost,
+    host: PullRequests,
     event: CommentEvent,
     command: ConfirmJob | ApproveJob | CancelJob,
 ) -> Phase:

@@ -23,10 +23,11 @@ from dataclasses import dataclass, replace
 
 from bot import errors
 from bot.cluster_ids import parse_cluster_id
+from bot.git_capabilities import commit_statuses, repository_files
 from bot.git_host import CheckRun, CommitStatus, StatusState
 from bot.gitevents import PushEvent
 from bot.models import ClusterRef, Compliance, FluxConfigState, GitSource, ObjectStatus, arm_time
-from bot.ports import GitHost, Reporter
+from bot.ports import CommitStatuses, Reporter, RepositoryFiles
 from bot.render.markdown import check_run_text
 from bot.render.wording import short_revision
 from bot.repo_urls import canonical_repo
@@ -84,9 +85,11 @@ def _line(obj: ObjectStatus) -> str:
 class Evaluator:
     """Decides how far one configuration got with the pushed commit."""
 
-    def __init__(self, event: PushEvent, host: GitHost | None, *, settle: float, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, event: PushEvent, host: RepositoryFiles | None, *, settle: float, clock: Callable[[], float]
+    ) -> None:
         self.event = event
-        self.host = host
+        self.history = host
         self.settle = settle
         self.clock = clock
         self._descends: dict[str, bool] = {}
@@ -97,11 +100,11 @@ class Evaluator:
         after, before = self.event.after.lower(), self.event.before.lower()
         if synced == after:
             return True
-        if synced == before or self.host is None:
+        if synced == before or self.history is None:
             return False
         if synced not in self._descends:
             try:
-                self._descends[synced] = self.host.is_ancestor(self.event.repo, after, synced)
+                self._descends[synced] = self.history.is_ancestor(self.event.repo, after, synced)
             except errors.FluxopsError as error:
                 if error.retryable:
                     raise
@@ -171,10 +174,12 @@ class PushTrace:
         self.event = event
         self.ports = job.ports
         try:
-            self.host: GitHost | None = self.ports.git_host(event.repo.provider)
+            host = self.ports.git_host(event.repo.provider)
+            self.statuses: CommitStatuses | None = commit_statuses(host)
+            self.history: RepositoryFiles | None = repository_files(host)
         except errors.ConfigurationError as error:
             log.warning("push %s: statuses cannot be posted: %s", event.after[:12], error.message)
-            self.host = None
+            self.statuses = self.history = None
         self.reporters: dict[str, Reporter] = {}
 
     # -- durable state ---------------------------------------------------------------------------
@@ -231,14 +236,14 @@ class PushTrace:
 
     def status(self, index: int, target: Target, row: TraceRow) -> None:
         """One commit status per (target, state), posted once even across worker restarts."""
-        if self.host is None:
+        if self.statuses is None:
             return
         state = _STATE_TO_STATUS[row.state]
         done = f"status:{index}:{state.value}"
         if self.job.done(done):
             return
         description = row.detail or state.value
-        self.host.set_commit_status(
+        self.statuses.set_commit_status(
             self.event.repo,
             self.event.after,
             CommitStatus(state=state, context=target.context, description=description),
@@ -246,7 +251,7 @@ class PushTrace:
         self.job.mark_done(done)
 
     def check_run(self, view: PushView) -> None:
-        if self.host is None:
+        if self.statuses is None:
             return
         title, summary, text = check_run_text(view)
         finished = view.phase.terminal
@@ -261,7 +266,7 @@ class PushTrace:
         run_id = self._get("check_run")
         if run_id == "none":
             return
-        created = self.host.publish_check_run(self.event.repo, self.event.after, run, run_id)
+        created = self.statuses.publish_check_run(self.event.repo, self.event.after, run, run_id)
         if run_id is None:
             self._put("check_run", created or "none")
 
@@ -317,7 +322,7 @@ class PushTrace:
             self.status(index, target, replace(row, state=TraceState.PENDING, detail=f"waiting for {target.label}"))
         self.show(self.view(rows, Phase.WATCHING), channels)
         policy = self.ports.watch
-        evaluator = Evaluator(self.event, self.host, settle=3 * policy.longest, clock=self.ports.clock)
+        evaluator = Evaluator(self.event, self.history, settle=3 * policy.longest, clock=self.ports.clock)
         # the deadline holds across restarts of the job: a job that keeps crashing still times out
         saved = self._get("trace:deadline")
         if saved is None:

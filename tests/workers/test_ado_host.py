@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import pytest
 
 from bot import errors
+from bot.git_capabilities import deploy_keys
 from bot.git_host import (
     PLAN_MARKER,
     STATUS_DESCRIPTION_LIMIT,
@@ -23,7 +24,7 @@ from bot.git_host import (
     StatusState,
 )
 from bot.gitevents import AZURE_DEVOPS, RepoRef
-from bot.ports import GitHost
+from bot.ports import CommitStatuses, DeployKeys, GitHost, PullRequests, RepositoryFiles
 from bot.settings import Settings
 from sandbox.azure_devops import FakeAzureDevOps
 from sandbox.gitrepos import RepoStore
@@ -398,19 +399,15 @@ def test_factory_needs_org_url_and_token() -> None:
 def test_deploy_keys_are_refused_with_what_to_use_instead(
     host: AzureDevOpsHost, fake: FakeAzureDevOps, repo: RepoRef
 ) -> None:
+    """Azure DevOps has no deploy keys: the host is no DeployKeys, and asking it for them says what to use."""
     before = len(fake.recorded())
-    refusals = [
-        lambda: host.add_deploy_key(repo, "fluxops dk-0123456789", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA"),
-        lambda: host.remove_deploy_key(repo, 7),
-        host.ssh_host_keys,
-    ]
-    for call in refusals:
-        with pytest.raises(errors.InvalidRequest) as refused:
-            call()
-        assert refused.value.retryable is False
-        assert "no per-repository deploy keys" in refused.value.message
-        assert "--https-user USER --https-key-ref REF" in refused.value.recommendation
-        assert "/flux key rotate --https-key-ref REF" in refused.value.recommendation
-        assert "--provider azure" in refused.value.recommendation
-    assert host.deploy_key_ids(repo) == {}
+    assert not isinstance(host, DeployKeys)
+    assert isinstance(host, (CommitStatuses, PullRequests, RepositoryFiles))
+    with pytest.raises(errors.InvalidRequest) as refused:
+        deploy_keys(host, f"adding deploy key 'fluxops dk-0123456789' to {repo.label}")
+    assert refused.value.retryable is False
+    assert "Azure DevOps has no per-repository deploy keys" in refused.value.message
+    assert "--https-user USER --https-key-ref REF" in refused.value.recommendation
+    assert "/flux key rotate --https-key-ref REF" in refused.value.recommendation
+    assert "--provider azure" in refused.value.recommendation
     assert len(fake.recorded()) == before  # nothing was asked of Azure DevOps

@@ -6,7 +6,7 @@ failure, or a worker that dies while Azure finishes). Reconciliation moves on wi
 Pending, then Compliant, or Non-Compliant for a kustomization path the test marked bad, or Suspended
 for a suspended configuration. ``World`` wires them into ``JobPorts`` the way workers/wiring.py does.
 
-Deploy keys: FakeKeyMaker, FakeKeyRegistry and FakeGitHost hold keys in dicts. With ``World.fetches``
+Deploy keys: FakeKeyMaker, FakeKeyRegistry and FakeDeployKeys hold keys in dicts. With ``World.fetches``
 on, FakeFluxConfigs also models the GitRepository fetch: each write (and each sync interval after) the
 source fetches with the protected settings the configuration holds, Ready True when the fake host
 accepts them and Ready False with an ssh handshake message otherwise, at times from the FakeClock.
@@ -28,7 +28,7 @@ from bot.commands import ClusterTarget, Reply, Run
 from bot.config_access import RoleRule
 from bot.config_file import DeployKeyPolicy, FleetRepository, FluxopsConfig
 from bot.decision import decide
-from bot.git_host import CheckRun, CommentInfo, CommentRef, CommitStatus, Permission, PullRequestInfo
+from bot.git_host import CommentInfo, CommentRef, Permission, PullRequestInfo
 from bot.gitevents import GITHUB, RepoRef
 from bot.grammar import parse
 from bot.jobs import JobRecord
@@ -813,13 +813,10 @@ class FakeKeyRegistry:
 GITHUB_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
 
 
-class FakeGitHost:
-    """bot.ports.GitHost (GitHub): deploy keys per repository, ids from 101, calls logged; and pull requests
-    as a test sets them (``pulls``, ``authors``, ``files`` per ref, ``permissions``, ``comments``).
+class FakeDeployKeys:
+    """bot.ports.DeployKeys (GitHub): deploy keys per repository, ids from 101, calls logged.
 
     ``broken`` public keys stay registered but GitHub refuses fetches with them (a key its policy blocks).
-    ``repositories`` answers ``repository()`` by full name (default: the repository asked about, as is).
-    Commit statuses and check runs are not faked: they fail the test.
     """
 
     provider = GITHUB
@@ -834,15 +831,6 @@ class FakeGitHost:
         #: the worker dies once right after GitHub registered a key (before the job saw its id)
         self.die_after_add = False
         self._ids = itertools.count(101)
-        # -- pull requests
-        self.pulls: dict[int, PullRequestInfo] = {}
-        self.authors: dict[int, frozenset[str]] = {}
-        self.files: dict[str, dict[str, str]] = {}  # ref (branch or sha) -> path -> text
-        self.permissions: dict[str, Permission] = {}  # login (folded) -> permission; NONE when absent
-        self.repositories: dict[str, RepoRef] = {}  # full name (folded) -> what the host says it is
-        self.comments: dict[str, tuple[int, str, str]] = {}  # comment id -> (number, author, body)
-        self.acknowledged: list[str] = []
-        self._comment_ids = itertools.count(1)
 
     def fail_next_remove(self, error: errors.FluxopsError) -> None:
         """The next ``remove_deploy_key`` raises ``error`` and removes nothing."""
@@ -856,8 +844,6 @@ class FakeGitHost:
 
     def public_keys(self, full_name: str) -> list[str]:
         return [key for _, key in self.keys.get(full_name.lower(), {}).values()]
-
-    # -- bot.ports.GitHost: deploy keys ----------------------------------------------------------
 
     def add_deploy_key(self, repo: RepoRef, title: str, public_key: str) -> int:
         self.adds.append((repo.full_name, title, public_key))
@@ -884,8 +870,33 @@ class FakeGitHost:
     def ssh_host_keys(self) -> list[str]:
         return list(self.host_keys)
 
+
+class FakePullRequests:
+    """bot.ports.PullRequests and RepositoryFiles (GitHub) as a test sets them: ``pulls``, ``authors``,
+    ``files`` per ref, ``permissions``, ``comments``; ``repositories`` answers ``repository()`` by full name
+    (default: the repository asked about, as is). Commits are unrelated unless equal (``is_ancestor``)."""
+
+    provider = GITHUB
+
+    def __init__(self) -> None:
+        self.pulls: dict[int, PullRequestInfo] = {}
+        self.authors: dict[int, frozenset[str]] = {}
+        self.files: dict[str, dict[str, str]] = {}  # ref (branch or sha) -> path -> text
+        self.permissions: dict[str, Permission] = {}  # login (folded) -> permission; NONE when absent
+        self.repositories: dict[str, RepoRef] = {}  # full name (folded) -> what the host says it is
+        self.comments: dict[str, tuple[int, str, str]] = {}  # comment id -> (number, author, body)
+        self.acknowledged: list[str] = []
+        self._comment_ids = itertools.count(1)
+
     def repository(self, repo: RepoRef) -> RepoRef:
         return self.repositories.get(repo.full_name.casefold(), repo)
+
+    def read_files(self, repo: RepoRef, ref: str, path: str) -> dict[str, str]:
+        prefix = path.strip("/")
+        return {p: t for p, t in self.files.get(ref, {}).items() if p == prefix or p.startswith(prefix + "/")}
+
+    def is_ancestor(self, repo: RepoRef, ancestor: str, descendant: str) -> bool:
+        return ancestor.lower() == descendant.lower()
 
     def pull_request(self, repo: RepoRef, number: int) -> PullRequestInfo:
         if number not in self.pulls:
@@ -897,10 +908,6 @@ class FakeGitHost:
 
     def permission(self, repo: RepoRef, user: str) -> Permission:
         return self.permissions.get(user.casefold(), Permission.NONE)
-
-    def read_files(self, repo: RepoRef, ref: str, path: str) -> dict[str, str]:
-        prefix = path.strip("/")
-        return {p: t for p, t in self.files.get(ref, {}).items() if p == prefix or p.startswith(prefix + "/")}
 
     def add_comment(self, number: int, author: str, body: str) -> str:
         """A person comments on pull request ``number``; returns the comment's id."""
@@ -934,16 +941,14 @@ class FakeGitHost:
     def acknowledge(self, repo: RepoRef, number: int, ref: CommentRef) -> None:
         self.acknowledged.append(ref.id)
 
-    # -- not faked ---------------------------------------------------------------------------------
 
-    def set_commit_status(self, repo: RepoRef, sha: str, status: CommitStatus) -> None:
-        raise AssertionError("not faked")
+class FakeGitHost(FakeDeployKeys, FakePullRequests):
+    """GitHub as the use-case tests see it: deploy keys, pull requests and repository files; no commit
+    statuses (bot.git_capabilities refuses them, as for a host without them)."""
 
-    def publish_check_run(self, repo: RepoRef, sha: str, run: CheckRun, run_id: str | None = None) -> str | None:
-        raise AssertionError("not faked")
-
-    def is_ancestor(self, repo: RepoRef, ancestor: str, descendant: str) -> bool:
-        raise AssertionError("not faked")
+    def __init__(self) -> None:
+        FakeDeployKeys.__init__(self)
+        FakePullRequests.__init__(self)
 
 
 class FakeClaims:
