@@ -74,10 +74,9 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from bot import sources
 from bot.commands import CredentialRefs
 from bot.errors import ConfigurationError
-from bot.grammar import sources
-from bot.grammar.flags import Flag, Options
 from bot.grammar.flux_settings import SETTINGS, check_setting, find_setting
 from bot.grammar.kustomizations import check_dependencies
 from bot.grammar.usage import UsageError, closest, code
@@ -130,8 +129,8 @@ def _reason(err: UsageError) -> str:
 
 def _as_keys(text: str) -> str:
     """`--https-key-ref REF` -> `httpsKeyRef`, `--provider azure` -> `provider: azure`."""
-    for key, flag in _SOURCE_FLAGS.items():
-        pattern = re.compile(rf"`{re.escape(flag.names[0])}(?: ([A-Z]+|[a-z][a-z0-9-]*))?`")
+    for key, (_, flag) in _SOURCE_FIELDS.items():
+        pattern = re.compile(rf"`{re.escape(flag)}(?: ([A-Z]+|[a-z][a-z0-9-]*))?`")
         text = pattern.sub(_key_spelling(key), text)
     return text
 
@@ -279,20 +278,42 @@ class KustomizationDocument(_Document):
     )
 
 
-#: YAML source key -> the /flux flag whose rules (sources.build_source) apply to it
-_SOURCE_FLAGS: dict[str, Flag] = {
-    "url": sources.URL,
-    "branch": sources.BRANCH,
-    "tag": sources.TAG,
-    "semver": sources.SEMVER,
-    "commit": sources.COMMIT,
-    "provider": sources.PROVIDER,
-    "httpsUser": sources.HTTPS_USER,
-    "httpsKeyRef": sources.HTTPS_KEY_REF,
-    "sshPrivateKeyRef": sources.SSH_KEY_REF,
-    "knownHostsRef": sources.KNOWN_HOSTS_REF,
-    "localAuthRef": sources.LOCAL_AUTH_REF,
+#: YAML source key -> (its field in bot.sources, the /flux flag that field's messages name)
+_SOURCE_FIELDS: dict[str, tuple[str, str]] = {
+    "url": ("url", "--url"),
+    "branch": ("branch", "--branch"),
+    "tag": ("tag", "--tag"),
+    "semver": ("semver", "--semver"),
+    "commit": ("commit", "--commit"),
+    "provider": ("provider", "--provider"),
+    "httpsUser": ("https_user", "--https-user"),
+    "httpsKeyRef": ("https_key_ref", "--https-key-ref"),
+    "sshPrivateKeyRef": ("ssh_private_key_ref", "--ssh-private-key-ref"),
+    "knownHostsRef": ("known_hosts_ref", "--known-hosts-ref"),
+    "localAuthRef": ("local_auth_ref", "--local-auth-ref"),
 }
+
+
+@dataclass(frozen=True)
+class _YamlSource:
+    """A fleet file's source keys as ``bot.sources.SourceFields``: values by field, spelled as YAML keys."""
+
+    values: Mapping[str, str]
+    keys: Mapping[str, str]
+
+    def given(self, dest: str, /) -> bool:
+        return dest in self.values
+
+    def value(self, dest: str, /) -> str | None:
+        return self.values.get(dest)
+
+    def switch(self, dest: str, /) -> bool | None:
+        return None  # no git source field is a switch
+
+    def spelled(self, dest: str, /) -> str:
+        return self.keys.get(dest, dest)
+
+
 _REFS = ("branch", "tag", "semver", "commit")
 
 
@@ -326,13 +347,12 @@ class SourceDocument(_Document):
 
     def build(self) -> tuple[GitSource, CredentialRefs]:
         """The source and its credential references, by the rules of ``/flux config create`` (ValueError if broken)."""
-        options = Options()
-        for key, flag in _SOURCE_FLAGS.items():
-            value = getattr(self, key)
-            if value is not None:
-                options.add(flag, key, value)
+        given = {key: getattr(self, key) for key in _SOURCE_FIELDS if getattr(self, key) is not None}
+        fields = _YamlSource(
+            {_SOURCE_FIELDS[k][0]: v for k, v in given.items()}, {_SOURCE_FIELDS[k][0]: k for k in given}
+        )
         try:
-            source, refs, _ = sources.build_source(options)
+            source, refs, _ = sources.build_source(fields)
         except UsageError as err:
             raise ValueError(_reason(err)) from None
         assert isinstance(source, GitSource)
