@@ -1,6 +1,8 @@
 """Config-as-code: fleet repositories declare clusters' Flux in YAML; a pull request gets a plan to apply.
 
-- ``bot.fleet.spec``: the format (``apiVersion: fluxops.io/v1``, ``kind: Fleet``) and ``load_fleet``;
+- ``bot.fleet.schema``: the format (``apiVersion: fluxops.io/v1``, ``kind: Fleet``), its values checked by
+  ``bot.fleet.fields`` and its JSON schema in ``bot.fleet.schema_json``;
+- ``bot.fleet.load``: ``fleet_files`` and ``load_fleet``, giving a ``bot.fleet.desired.FleetSpec``;
 - ``bot.fleet.plan``: ``make_plan`` (desired vs actual) and the operations that apply a plan;
 - ``bot.render.plan_markdown``: the plan as one pull-request comment.
 
@@ -9,6 +11,8 @@ Pure domain code: no I/O here; the worker reads the files and the clusters' stat
 
 from __future__ import annotations
 
+from bot.fleet.desired import DesiredCluster, DesiredExtension, FleetError, FleetProblem, FleetSpec
+from bot.fleet.load import fleet_files, load_fleet
 from bot.fleet.plan import (
     Action,
     ActualCluster,
@@ -27,15 +31,6 @@ from bot.fleet.plan import (
     make_plan,
     plan_keys,
     resolve_clusters,
-)
-from bot.fleet.spec import (
-    DesiredCluster,
-    DesiredExtension,
-    FleetError,
-    FleetProblem,
-    FleetSpec,
-    fleet_files,
-    load_fleet,
 )
 
 __all__ = [

@@ -25,7 +25,7 @@ from types import MappingProxyType
 
 from bot.commands import ClusterTarget, CredentialRefs
 from bot.errors import FluxopsError
-from bot.fleet.spec import DesiredCluster, DesiredExtension, FleetSpec
+from bot.fleet.desired import DesiredCluster, DesiredExtension, FleetSpec
 from bot.grammar.flux_settings import check_setting
 from bot.grammar.usage import UsageError
 from bot.inventory import Inventory, Resolved

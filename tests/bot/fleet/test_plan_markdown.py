@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from bot.fleet import FleetError, load_fleet
 from bot.fleet.plan import (
     Action,
     ActualCluster,
@@ -17,7 +18,6 @@ from bot.fleet.plan import (
     Plan,
     make_plan,
 )
-from bot.fleet.spec import FleetError, load_fleet
 from bot.git_host import PLAN_MARKER
 from bot.models import ClusterRef, ClusterType, FluxConfigPatch
 from bot.render.plan_markdown import DIGEST_PREFIX, MAX_CHARS, code, render_fleet_error, render_plan, text
