@@ -29,44 +29,15 @@ from bot.fleet.diff import (
     Action,
     ClusterPlan,
     ConfigChange,
-    ExtensionChange,
-    FieldDiff,
-    KustomizationDiff,
 )
 from bot.fleet.extension_diff import extension_diff
 from bot.fleet.operations import (
-    CreateConfig,
-    DeleteConfig,
-    InstallExtension,
     Operation,
-    UpdateConfig,
-    UpdateExtension,
     digest,
     operations,
 )
 from bot.inventory import Inventory, Resolved
 from bot.models import ClusterRef, ExtensionState, FluxConfigState, GitSource
-
-__all__ = [
-    "Action",
-    "ActualCluster",
-    "ClusterPlan",
-    "ConfigChange",
-    "CreateConfig",
-    "DeleteConfig",
-    "ExtensionChange",
-    "FieldDiff",
-    "InstallExtension",
-    "KustomizationDiff",
-    "Operation",
-    "Plan",
-    "ScopeCheck",
-    "UpdateConfig",
-    "UpdateExtension",
-    "make_plan",
-    "plan_keys",
-    "resolve_clusters",
-]
 
 _NOTHING: Mapping[str, str] = MappingProxyType({})
 

@@ -20,9 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
 from bot.errors import FluxopsError
-from bot.fleet.desired import FleetError
+from bot.fleet import Action, ClusterPlan, ConfigChange, ExtensionChange, FieldDiff, FleetError, Plan
 from bot.fleet.diff import Value
-from bot.fleet.plan import Action, ClusterPlan, ConfigChange, ExtensionChange, FieldDiff, Plan
 from bot.git_host import PLAN_MARKER
 from bot.models import RepositoryRef
 from bot.render import wording as w

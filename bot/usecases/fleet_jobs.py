@@ -34,9 +34,7 @@ from datetime import UTC, datetime
 from bot import errors
 from bot.commands import ApplyFleet, ClusterTarget, PlanFleet, Role, Run
 from bot.config_file import FleetRepository
-from bot.fleet.desired import FleetSpec
-from bot.fleet.load import load_fleet
-from bot.fleet.plan import (
+from bot.fleet import (
     ActualCluster,
     CreateConfig,
     DeleteConfig,
@@ -48,6 +46,8 @@ from bot.fleet.plan import (
     make_plan,
     plan_keys,
 )
+from bot.fleet.desired import FleetSpec
+from bot.fleet.load import load_fleet
 from bot.git_host import PLAN_MARKER, CommentRef, Permission, PullRequestInfo
 from bot.gitevents import AZURE_DEVOPS, CommentEvent, PullRequestEvent, RepoRef, ReviewEvent, event_from_json
 from bot.grammar import parse

@@ -18,7 +18,7 @@ from __future__ import annotations
 from bot import errors
 from bot.commands import ClusterTarget, ConfigUpdate, CredentialRefs
 from bot.deploy_keys import KeyUser
-from bot.fleet.plan import CreateConfig, ScopeCheck, UpdateConfig
+from bot.fleet import CreateConfig, ScopeCheck, UpdateConfig
 from bot.models import Cluster, ClusterRef, FluxConfigState, GitSource
 from bot.policy import Policy
 from bot.scopes import carries_secrets_in_clear, repository_name

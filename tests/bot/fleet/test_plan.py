@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.commands import CredentialRefs
 from bot.config_file import ClusterAlias
-from bot.fleet.plan import (
+from bot.fleet import (
     Action,
     ActualCluster,
     CreateConfig,

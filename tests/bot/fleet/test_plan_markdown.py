@@ -7,15 +7,16 @@ from dataclasses import replace
 
 import pytest
 
-from bot.fleet import FleetError, load_fleet
-from bot.fleet.plan import (
+from bot.fleet import (
     Action,
     ActualCluster,
     ClusterPlan,
     ConfigChange,
     FieldDiff,
+    FleetError,
     KustomizationDiff,
     Plan,
+    load_fleet,
     make_plan,
 )
 from bot.git_host import PLAN_MARKER
