@@ -13,23 +13,9 @@ Pure domain code: no I/O here; the worker reads the files and the clusters' stat
 from __future__ import annotations
 
 from bot.fleet.desired import DesiredCluster, DesiredExtension, FleetError, FleetProblem, FleetSpec
-from bot.fleet.diff import (
-    Action,
-    ClusterPlan,
-    ConfigChange,
-    ExtensionChange,
-    FieldDiff,
-    KustomizationDiff,
-)
+from bot.fleet.diff import Action, ClusterPlan, ConfigChange, ExtensionChange, FieldDiff, KustomizationDiff
 from bot.fleet.load import fleet_files, load_fleet
-from bot.fleet.operations import (
-    CreateConfig,
-    DeleteConfig,
-    InstallExtension,
-    Operation,
-    UpdateConfig,
-    UpdateExtension,
-)
+from bot.fleet.operations import CreateConfig, DeleteConfig, InstallExtension, Operation, UpdateConfig, UpdateExtension
 from bot.fleet.plan import ActualCluster, Plan, ScopeCheck, make_plan, plan_keys, resolve_clusters
 
 __all__ = [

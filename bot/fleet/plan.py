@@ -25,17 +25,9 @@ from bot.commands import ClusterTarget, CredentialRefs
 from bot.errors import FluxopsError
 from bot.fleet.config_diff import create_diff, delete_diff, update_diff
 from bot.fleet.desired import DesiredCluster, FleetSpec
-from bot.fleet.diff import (
-    Action,
-    ClusterPlan,
-    ConfigChange,
-)
+from bot.fleet.diff import Action, ClusterPlan, ConfigChange
 from bot.fleet.extension_diff import extension_diff
-from bot.fleet.operations import (
-    Operation,
-    digest,
-    operations,
-)
+from bot.fleet.operations import Operation, digest, operations
 from bot.inventory import Inventory, Resolved
 from bot.models import ClusterRef, ExtensionState, FluxConfigState, GitSource
 
@@ -48,6 +40,8 @@ ScopeCheck = Callable[[ClusterRef, str, str, CredentialRefs, bool], tuple[str, s
 
 @dataclass(frozen=True)
 class Plan:
+    """What applying the fleet files changes, per cluster (in a stable order)."""
+
     clusters: tuple[ClusterPlan, ...] = ()
 
     def operations(self) -> list[Operation]:
