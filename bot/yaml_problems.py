@@ -1,6 +1,6 @@
 """Saying where a YAML file is wrong: the line and key path of each problem, in YAML terms.
 
-Shared by the policy file (bot.config_file) and the fleet files (bot.fleet.spec): PyYAML's own messages
+Shared by the policy file (bot.config_file) and the fleet files (bot.fleet.load): PyYAML's own messages
 quote the file, and pydantic's name Python types; these name lines, keys and what to write instead.
 """
 
@@ -71,7 +71,7 @@ def _problem(error: ErrorDetails, loc: tuple[int | str, ...], model: type[BaseMo
 
 
 def value_problem(error: ErrorDetails) -> str:
-    """What is wrong with a value pydantic refused, in YAML terms (shared with bot.fleet.spec)."""
+    """What is wrong with a value pydantic refused, in YAML terms (shared with bot.fleet.load)."""
     kind = error["type"]
     if kind == "missing":
         return "is required"

@@ -1,7 +1,10 @@
 """Config-as-code: fleet repositories declare clusters' Flux in YAML; a pull request gets a plan to apply.
 
-- ``bot.fleet.spec``: the format (``apiVersion: fluxops.io/v1``, ``kind: Fleet``) and ``load_fleet``;
-- ``bot.fleet.plan``: ``make_plan`` (desired vs actual) and the operations that apply a plan;
+- ``bot.fleet.schema``: the format (``apiVersion: fluxops.io/v1``, ``kind: Fleet``), its values checked by
+  ``bot.fleet.fields`` and its JSON schema in ``bot.fleet.schema_json``;
+- ``bot.fleet.load``: ``fleet_files`` and ``load_fleet``, giving a ``bot.fleet.desired.FleetSpec``;
+- ``bot.fleet.plan``: ``make_plan`` (desired vs actual), its diffs in ``bot.fleet.diff`` and the operations
+  that apply a plan in ``bot.fleet.operations``;
 - ``bot.render.plan_markdown``: the plan as one pull-request comment.
 
 Pure domain code: no I/O here; the worker reads the files and the clusters' state and passes them in.
@@ -9,34 +12,11 @@ Pure domain code: no I/O here; the worker reads the files and the clusters' stat
 
 from __future__ import annotations
 
-from bot.fleet.plan import (
-    Action,
-    ActualCluster,
-    ClusterPlan,
-    ConfigChange,
-    CreateConfig,
-    DeleteConfig,
-    ExtensionChange,
-    FieldDiff,
-    InstallExtension,
-    KustomizationDiff,
-    Operation,
-    Plan,
-    UpdateConfig,
-    UpdateExtension,
-    make_plan,
-    plan_keys,
-    resolve_clusters,
-)
-from bot.fleet.spec import (
-    DesiredCluster,
-    DesiredExtension,
-    FleetError,
-    FleetProblem,
-    FleetSpec,
-    fleet_files,
-    load_fleet,
-)
+from bot.fleet.desired import DesiredCluster, DesiredExtension, FleetError, FleetProblem, FleetSpec
+from bot.fleet.diff import Action, ClusterPlan, ConfigChange, ExtensionChange, FieldDiff, KustomizationDiff
+from bot.fleet.load import fleet_files, load_fleet
+from bot.fleet.operations import CreateConfig, DeleteConfig, InstallExtension, Operation, UpdateConfig, UpdateExtension
+from bot.fleet.plan import ActualCluster, Plan, ScopeCheck, make_plan, plan_keys, resolve_clusters
 
 __all__ = [
     "Action",
@@ -56,6 +36,7 @@ __all__ = [
     "KustomizationDiff",
     "Operation",
     "Plan",
+    "ScopeCheck",
     "UpdateConfig",
     "UpdateExtension",
     "fleet_files",

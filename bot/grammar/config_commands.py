@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+# as modules: bot.sources is read from here while bot.grammar is still being imported (it uses its values)
+from bot import azure_devops_repos, sources
 from bot.commands import (
     ConfigCreate,
     ConfigDelete,
@@ -26,14 +28,6 @@ from bot.grammar.sources import (
     SSH_KEY_REF,
     TIMEOUT,
     URL,
-    any_url,
-    build_source,
-    check_git_auth,
-    git_credentials,
-    https_user,
-    is_azure_devops,
-    no_deploy_keys_on_ado,
-    repository_ref,
 )
 from bot.grammar.targets import CLUSTER_FLAGS, cluster_target
 from bot.grammar.usage import UsageError, code
@@ -69,7 +63,7 @@ def config_create(words: Sequence[str]) -> ConfigCreate:
     assert name is not None
     no_more_words(options)
     target = cluster_target(options)
-    source, credentials, generate = build_source(options)
+    source, credentials, generate = sources.build_source(options)
     namespace = options.value("namespace")
     scope = options.value("scope")
     spec = FluxConfigSpec(
@@ -124,12 +118,12 @@ def config_update(words: Sequence[str]) -> ConfigUpdate:
     no_more_words(options)
     _refuse_fixed(options, name)
     target = cluster_target(options)
-    url, ssh = any_url(options) if options.given("url") else (None, None)
-    ref = repository_ref(options, required=False)
+    url, ssh = sources.any_url(options) if options.given("url") else (None, None)
+    ref = sources.repository_ref(options, required=False)
     generate = options.given("deploy_key")
-    if generate and url is not None and is_azure_devops(url):
-        raise no_deploy_keys_on_ado(url)
-    check_git_auth(options, ssh=ssh)
+    if generate and url is not None and azure_devops_repos.is_azure_devops(url):
+        raise azure_devops_repos.no_deploy_keys_on_ado(url)
+    sources.check_git_auth(options, ssh=ssh)
     if generate and not ssh:
         raise UsageError(
             "`--deploy-key generate` makes an SSH key, so the URL must be SSH.",
@@ -140,12 +134,12 @@ def config_update(words: Sequence[str]) -> ConfigUpdate:
     patch = FluxConfigPatch(
         url=url,
         ref=ref,
-        https_user=https_user(options),
+        https_user=sources.https_user(options),
         sync_interval_seconds=seconds(interval, code(options.spelled("interval"))) if interval is not None else None,
         timeout_seconds=seconds(timeout, code(options.spelled("timeout"))) if timeout is not None else None,
         kustomizations=kustomization_changes(options.groups("kustomization")),
     )
-    credentials = git_credentials(options)
+    credentials = sources.git_credentials(options)
     if patch == FluxConfigPatch() and credentials.is_empty() and not generate:
         raise UsageError(
             "Nothing to change: give at least one option.",

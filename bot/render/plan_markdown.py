@@ -19,9 +19,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
 from bot.errors import FluxopsError
-from bot.fleet.plan import Action, ClusterPlan, ConfigChange, ExtensionChange, FieldDiff, Plan
-from bot.fleet.spec import FleetError
+from bot.fleet import Action, ClusterPlan, ConfigChange, ExtensionChange, FieldDiff, FleetError, Plan
+from bot.fleet.diff import Value
 from bot.git_host import PLAN_MARKER
+from bot.models import RepositoryRef
 from bot.render import markdown_text as md
 from bot.render import wording as w
 
@@ -323,5 +324,28 @@ def _table(rows: Sequence[FieldDiff]) -> list[str]:
     if not rows:
         return []
     lines = ["| Field | Before | After |", "|---|---|---|"]
-    lines += [f"| {code(row.path, 200)} | {code(row.old)} | {code(row.new)} |" for row in rows]
+    for row in rows:
+        old, new = _shown(row.path, row.old), _shown(row.path, row.new)
+        if row.old is None and row.new in (None, ""):
+            new = _UNSET_ON_CREATE.get(row.path.rpartition(".")[2], new)
+        lines.append(f"| {code(row.path, 200)} | {code(old)} | {code(new)} |")
     return lines
+
+
+#: a field a create leaves unset, and what that means (a kustomization at the source's root, the newest extension)
+_UNSET_ON_CREATE = {"path": "(source root)", "version": "latest"}
+
+
+def _shown(path: str, value: Value) -> str | None:
+    """A diff's value as the fleet file would write it: ``true``, ``10m``, ``branch main``, ``[a, b]``, ``{k: v}``."""
+    if value is None or isinstance(value, str):
+        return value.lower() if value is not None and path.endswith(".provider") else value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return w.interval(value)
+    if isinstance(value, RepositoryRef):
+        return w.reference(value)
+    if path.rpartition(".")[2] == "substitute":
+        return "{" + ", ".join(f"{pair[0]}: {pair[1]}" for pair in value if isinstance(pair, tuple)) + "}"
+    return "[" + ", ".join(name for name in value if isinstance(name, str)) + "]"

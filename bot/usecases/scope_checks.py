@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from bot import errors
 from bot.commands import ClusterTarget, ConfigUpdate, CredentialRefs
-from bot.fleet.plan import CreateConfig, ScopeCheck, UpdateConfig
+from bot.fleet import CreateConfig, ScopeCheck, UpdateConfig
 from bot.key_records import KeyUser
 from bot.models import Cluster, ClusterRef, FluxConfigState, GitSource
 from bot.policy import Policy

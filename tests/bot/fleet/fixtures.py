@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.fleet.plan import ActualCluster
-from bot.fleet.spec import FleetSpec, load_fleet
+from bot.fleet import ActualCluster, FleetSpec, load_fleet
 from bot.models import ClusterRef, ClusterType, ExtensionState, FluxConfigSpec, FluxConfigState
 
 SUB = "00000000-0000-0000-0000-000000000000"

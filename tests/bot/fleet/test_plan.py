@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.commands import CredentialRefs
 from bot.config_access import ClusterAlias
-from bot.fleet.plan import (
+from bot.fleet import (
     Action,
     ActualCluster,
     CreateConfig,
@@ -49,9 +49,9 @@ def test_create_on_an_empty_cluster_installs_the_extension_first():
     assert change.action is Action.CREATE
     assert change.spec == tutorial_spec()
     assert FieldDiff("namespace", None, "cluster-config") in change.fields
-    assert FieldDiff("source.ref", None, "branch main") in change.fields
+    assert FieldDiff("source.ref", None, RepositoryRef(branch="main")) in change.fields
     assert [(k.action, k.name) for k in change.kustomizations] == [(Action.CREATE, "infra"), (Action.CREATE, "apps")]
-    assert FieldDiff("dependsOn", None, "[infra]") in change.kustomizations[1].fields
+    assert FieldDiff("dependsOn", None, ("infra",)) in change.kustomizations[1].fields
     assert cluster.extension is not None and cluster.extension.implicit
     assert plan.operations() == [
         InstallExtension("demo-arc", "demo-arc", ARC, spec=ExtensionSpec()),
@@ -107,8 +107,8 @@ def test_source_fields_are_patched_alone():
     assert isinstance(operation, UpdateConfig)
     assert operation.patch == FluxConfigPatch(ref=RepositoryRef(tag="v2.0.0"), sync_interval_seconds=300)
     assert plan.clusters[0].configs[0].fields == (
-        FieldDiff("source.ref", "branch main", "tag v2.0.0"),
-        FieldDiff("source.interval", "10m", "5m"),
+        FieldDiff("source.ref", RepositoryRef(branch="main"), RepositoryRef(tag="v2.0.0")),
+        FieldDiff("source.interval", 600, 300),
     )
 
 
@@ -287,8 +287,8 @@ def test_extension_install_when_declared():
         Action.INSTALL,
         "flux",
         (
-            FieldDiff("version", None, "latest"),
-            FieldDiff("autoUpgradeMinorVersion", None, "true"),
+            FieldDiff("version", None, None),
+            FieldDiff("autoUpgradeMinorVersion", None, True),
             FieldDiff("releaseTrain", None, "Stable"),
             FieldDiff("settings.useKubeletIdentity", None, "true"),
         ),
@@ -388,7 +388,7 @@ def test_a_new_kustomization_shows_path_prune_and_what_differs_from_the_defaults
     (infra,) = plan.clusters[0].configs[0].kustomizations
     assert infra.fields == (
         FieldDiff("path", None, "./infrastructure"),
-        FieldDiff("prune", None, "true"),
-        FieldDiff("force", None, "true"),
-        FieldDiff("retryInterval", None, "1m"),
+        FieldDiff("prune", None, True),
+        FieldDiff("force", None, True),
+        FieldDiff("retryInterval", None, 60),
     )

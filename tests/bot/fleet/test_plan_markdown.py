@@ -7,19 +7,20 @@ from dataclasses import replace
 
 import pytest
 
-from bot.fleet.plan import (
+from bot.fleet import (
     Action,
     ActualCluster,
     ClusterPlan,
     ConfigChange,
     FieldDiff,
+    FleetError,
     KustomizationDiff,
     Plan,
+    load_fleet,
     make_plan,
 )
-from bot.fleet.spec import FleetError, load_fleet
 from bot.git_host import PLAN_MARKER
-from bot.models import ClusterRef, ClusterType, FluxConfigPatch
+from bot.models import ClusterRef, ClusterType, FluxConfigPatch, RepositoryRef
 from bot.render.plan_markdown import DIGEST_PREFIX, MAX_CHARS, code, render_fleet_error, render_plan, text
 from tests.golden_files import assert_golden
 
@@ -199,3 +200,35 @@ def test_one_huge_cluster_is_clipped_at_a_line():
     assert len(body) <= MAX_CHARS
     assert "more lines of this cluster left out (too long)." in body
     assert "\n\n… " in body  # after a blank line, so the table ends before the note
+
+
+def test_typed_diff_values_are_shown_as_a_fleet_file_writes_them():
+    fields = (
+        FieldDiff("suspend", False, True),
+        FieldDiff("source.ref", RepositoryRef(branch="main"), RepositoryRef(tag="v2.0.0")),
+        FieldDiff("source.interval", 600, 5400),
+        FieldDiff("source.provider", "Generic", "Azure"),
+    )
+    kustomization = KustomizationDiff(
+        Action.CREATE,
+        "apps",
+        (
+            FieldDiff("path", None, ""),
+            FieldDiff("dependsOn", None, ("infra", "crds")),
+            FieldDiff("substitute", None, (("env", "prod"),)),
+            FieldDiff("retryInterval", None, None),
+        ),
+    )
+    change = ConfigChange(Action.UPDATE, "cluster-config", fields, (kustomization,), patch=FluxConfigPatch())
+    body = render_plan(
+        Plan((ClusterPlan("demo-arc", "demo-arc", ARC, configs=(change,)),)), repo="o/r", number=1, head_sha=HEAD_SHA
+    )
+    rows = _table_rows(body)
+    assert "| `suspend` | `false` | `true` |" in rows
+    assert "| `source.ref` | `branch main` | `tag v2.0.0` |" in rows
+    assert "| `source.interval` | `10m` | `1h30m` |" in rows
+    assert "| `source.provider` | `generic` | `azure` |" in rows
+    assert "| `kustomizations.apps.path` | — | `(source root)` |" in rows
+    assert "| `kustomizations.apps.dependsOn` | — | `[infra, crds]` |" in rows
+    assert "| `kustomizations.apps.substitute` | — | `{env: prod}` |" in rows
+    assert "| `kustomizations.apps.retryInterval` | — | — |" in rows

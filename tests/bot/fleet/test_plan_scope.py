@@ -4,7 +4,7 @@ sends it is blocked, naming the file, line and key; nothing of it is applied."""
 from __future__ import annotations
 
 from bot.commands import CredentialRefs
-from bot.fleet.plan import CreateConfig, UpdateConfig, make_plan
+from bot.fleet import CreateConfig, UpdateConfig, make_plan
 from bot.models import ClusterRef
 
 from .fixtures import ARC, fleet, running, tutorial, tutorial_spec

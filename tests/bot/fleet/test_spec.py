@@ -10,16 +10,8 @@ import pytest
 
 from bot.commands import CredentialRefs
 from bot.errors import ConfigurationError
-from bot.fleet.spec import (
-    REGENERATE,
-    SCHEMA_FILE,
-    DesiredExtension,
-    FleetError,
-    fleet_files,
-    json_schema,
-    load_fleet,
-    schema_text,
-)
+from bot.fleet import DesiredExtension, FleetError, fleet_files, load_fleet
+from bot.fleet.schema_json import REGENERATE, SCHEMA_FILE, json_schema, schema_text
 from bot.models import FluxConfigSpec, GitSource, Kustomization, RepositoryRef
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -1,0 +1,234 @@
+"""The fleet format: what a fleet repository declares per cluster, and ``load_fleet`` that reads and checks it.
+
+A fleet repository holds one or more YAML files (``fleet_repositories[].path`` in FLUXOPS_CONFIG: one
+file, or a directory searched for ``*.yaml`` / ``*.yml`` at any depth), each with one or more documents::
+
+    apiVersion: fluxops.io/v1
+    kind: Fleet
+    clusters:
+      demo-arc:                          # inventory alias, cluster name or full ARM id (as after `-c`)
+        extension:                       # optional: the microsoft.flux extension
+          autoUpgradeMinorVersion: true  # optional; a pinned `version` needs false (az's rule)
+          releaseTrain: stable           # optional: stable | preview
+          version: 1.13.1                # optional
+          settings:                      # the known microsoft.flux settings (`/flux help extension settings`)
+            helm-controller.detectDrift: true
+            image-automation-controller.enabled: null   # null: remove the setting
+        configurations:
+          cluster-config:                # a Flux configuration (lowercase DNS name)
+            namespace: cluster-config    # default "default"; create-only in Azure
+            scope: cluster               # cluster | namespace; create-only in Azure
+            suspend: false
+            source:
+              kind: git                  # the only kind so far
+              url: https://github.com/Azure/gitops-flux2-kustomize-helm-mt
+              branch: main               # exactly one of branch | tag | semver | commit
+              interval: 10m              # sync interval, default 10m
+              timeout: 10m               # default 10m
+              provider: generic          # azure (workload identity, Azure DevOps) | generic
+              httpsUser: git             # with httpsKeyRef, for HTTPS URLs
+              httpsKeyRef: gitlab-token  # the NAME of a credential fluxops holds, never the secret
+              sshPrivateKeyRef: NAME     # SSH URLs; knownHostsRef: NAME as well
+              localAuthRef: my-secret    # a Kubernetes secret already on the cluster
+            kustomizations:
+              infra:
+                path: ./infrastructure
+                prune: true
+              apps:
+                path: ./apps/staging
+                prune: true
+                dependsOn: [infra]       # other kustomizations of this configuration
+                # force: false, wait: true, interval: 10m, retryInterval: 1m, timeout: 10m,
+                # substitute: {cluster_env: prod}
+
+Field names are camelCase, as in ARM's JSON and ``az ... -o json`` (``dependsOn``, ``retryInterval``,
+``autoUpgradeMinorVersion``); values follow the ``/flux`` grammar (durations like ``10m``, names as
+Kubernetes names) and are checked by the same functions. Secrets never appear: credentials are named
+(``*Ref``) and resolved by fluxops at apply time. A cluster is declared in one document only.
+
+These models check one document's types and keys; ``bot.fleet.load.load_fleet`` reads the files with them
+and raises ``FleetError`` (a ``ConfigurationError``) listing every problem as
+``file:line: key.path: what is wrong``. ``schemas/fleet.schema.json`` is generated from them
+(``bot.fleet.schema_json``) for editors and CI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+
+from bot import sources
+from bot.commands import CredentialRefs
+from bot.fleet.fields import (
+    SOURCE_FIELDS,
+    ClusterKey,
+    CommitSha,
+    ConfigName,
+    CredentialRef,
+    Duration,
+    GitRefName,
+    GitUrl,
+    HttpsUser,
+    KustomizationName,
+    Namespace,
+    SecretName,
+    SemverRange,
+    SettingKey,
+    SettingValue,
+    SourcePath,
+    SubstituteName,
+    SubstituteValue,
+    Version,
+    reason,
+)
+from bot.grammar.usage import UsageError
+from bot.models import GitSource
+
+API_VERSION = "fluxops.io/v1"
+KIND = "Fleet"
+
+
+def _title(name: str, _: Any) -> str:
+    return name  # the key as it is written, not pydantic's "Dependson"
+
+
+class _Document(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, field_title_generator=_title)
+
+
+class KustomizationDocument(_Document):
+    """A Flux kustomization of the configuration's source (a path in it, applied with these options)."""
+
+    path: SourcePath = Field("", description="path in the source, e.g. ./apps/staging (default: its root)")
+    dependsOn: list[KustomizationName] = Field(
+        default_factory=list, description="kustomizations of this configuration to reconcile first"
+    )
+    prune: StrictBool = Field(False, description="delete objects removed from the source")
+    force: StrictBool = Field(False, description="recreate objects that cannot be patched")
+    wait: StrictBool = Field(True, description="wait for the objects to be ready")
+    interval: Duration | None = Field(None, description="sync interval (default 10m)")
+    retryInterval: Duration | None = Field(None, description="interval after a failure (default: interval)")
+    timeout: Duration | None = Field(None, description="default 10m")
+    substitute: dict[SubstituteName, SubstituteValue] = Field(
+        default_factory=dict, description="postBuild substitutions, NAME: value"
+    )
+
+
+@dataclass(frozen=True)
+class _YamlSource:
+    """A fleet file's source keys as ``bot.sources.SourceFields``: values by field, spelled as YAML keys."""
+
+    values: Mapping[str, str]
+    keys: Mapping[str, str]
+
+    def given(self, dest: str, /) -> bool:
+        return dest in self.values
+
+    def value(self, dest: str, /) -> str | None:
+        return self.values.get(dest)
+
+    def switch(self, dest: str, /) -> bool | None:
+        return None  # no git source field is a switch
+
+    def spelled(self, dest: str, /) -> str:
+        return self.keys.get(dest, dest)
+
+
+_REFS = ("branch", "tag", "semver", "commit")
+
+
+class SourceDocument(_Document):
+    """The Git repository a configuration follows; credentials only by name."""
+
+    kind: Literal["git"] = Field("git", description="git (the only source kind fleet files declare so far)")
+    url: GitUrl
+    branch: GitRefName | None = None
+    tag: GitRefName | None = None
+    semver: SemverRange | None = None
+    commit: CommitSha | None = None
+    interval: Duration | None = Field(None, description="sync interval (default 10m)")
+    timeout: Duration | None = Field(None, description="default 10m")
+    provider: Literal["azure", "generic"] | None = Field(None, description="azure: workload identity with Azure DevOps")
+    httpsUser: HttpsUser | None = None
+    httpsKeyRef: CredentialRef | None = None
+    sshPrivateKeyRef: CredentialRef | None = None
+    knownHostsRef: CredentialRef | None = None
+    localAuthRef: SecretName | None = Field(None, description="a Kubernetes secret already on the cluster")
+
+    @model_validator(mode="after")
+    def _rules(self) -> SourceDocument:
+        given = [key for key in _REFS if getattr(self, key) is not None]
+        if not given:
+            raise ValueError("which version of the repository? give one of branch, tag, semver or commit")
+        if len(given) > 1:
+            raise ValueError(f"give one of branch, tag, semver or commit, not {' and '.join(given)}")
+        self.build()
+        return self
+
+    def build(self) -> tuple[GitSource, CredentialRefs]:
+        """The source and its credential references, by the rules of ``/flux config create`` (ValueError if broken)."""
+        given = {key: getattr(self, key) for key in SOURCE_FIELDS if getattr(self, key) is not None}
+        fields = _YamlSource(
+            {SOURCE_FIELDS[k][0]: v for k, v in given.items()}, {SOURCE_FIELDS[k][0]: k for k in given}
+        )
+        try:
+            source, refs, _ = sources.build_source(fields)
+        except UsageError as err:
+            raise ValueError(reason(err)) from None
+        assert isinstance(source, GitSource)
+        source = replace(
+            source,
+            timeout_seconds=self.timeout if self.timeout is not None else 600,
+            sync_interval_seconds=self.interval if self.interval is not None else 600,
+        )
+        return source, refs
+
+
+class ConfigurationDocument(_Document):
+    """A Flux configuration (``Microsoft.KubernetesConfiguration/fluxConfigurations``)."""
+
+    namespace: Namespace = Field("default", description="create-only in Azure")
+    scope: Literal["cluster", "namespace"] = Field("cluster", description="create-only in Azure")
+    suspend: StrictBool = False
+    source: SourceDocument
+    kustomizations: dict[KustomizationName, KustomizationDocument] = Field(default_factory=dict)
+
+
+class ExtensionDocument(_Document):
+    """The microsoft.flux extension; fields left out are not managed here (installed with az's defaults)."""
+
+    version: Version | None = Field(None, description="pin a version (needs autoUpgradeMinorVersion: false)")
+    autoUpgradeMinorVersion: StrictBool | None = None
+    releaseTrain: Literal["stable", "preview", "Stable", "Preview"] | None = None
+    settings: dict[SettingKey, SettingValue] = Field(
+        default_factory=dict, description="configurationSettings; null removes a setting"
+    )
+
+    @model_validator(mode="after")
+    def _pinned(self) -> ExtensionDocument:
+        if self.version is not None and self.autoUpgradeMinorVersion is True:
+            raise ValueError(
+                f"version {self.version} can only be pinned with autoUpgradeMinorVersion: false "
+                "(or leave version out to follow new versions)"
+            )
+        return self
+
+
+class ClusterDocument(_Document):
+    """What one cluster runs."""
+
+    extension: ExtensionDocument | None = None
+    configurations: dict[ConfigName, ConfigurationDocument] = Field(default_factory=dict)
+
+
+class FleetDocument(_Document):
+    """One YAML document of a fleet repository."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, field_title_generator=_title, title="fluxops Fleet")
+
+    apiVersion: Literal["fluxops.io/v1"]
+    kind: Literal["Fleet"]
+    clusters: dict[ClusterKey, ClusterDocument]
