@@ -18,7 +18,7 @@ from bot.git_host import Permission, PullRequestInfo
 from bot.gitevents import AZURE_DEVOPS, CommentEvent, PullRequestEvent
 from bot.policy import Identity
 from bot.usecases.approvals import Tally, requirement, shortfall, tally
-from bot.usecases.comments import POLICY_PLATFORM, CommentChanged
+from bot.usecases.comments import POLICY_PLATFORM
 from bot.usecases.fleet_pull_request import FleetJob, Planned
 from bot.views import Phase, TextView
 
@@ -33,12 +33,9 @@ class FleetApplyChecks(FleetJob):
 
     def check(self, fleet: FleetRepository) -> Planned | Phase:
         """Everything that must hold before an apply; a Phase when it is refused (and the PR was told)."""
-        try:
-            if isinstance(self.event, CommentEvent) and not self.acknowledge():
-                return self.end(Phase.CANCELED)
-        except CommentChanged as changed:
-            return self.refuse(changed.user_text())
-        pr = self.host.pull_request(self.repo, self.number)
+        pr = self.opened()
+        if isinstance(pr, Phase):
+            return pr
         if pr.from_fork:
             return self.refuse("This pull request comes from a fork: fluxops never applies from a fork.")
         if isinstance(self.event, PullRequestEvent):

@@ -230,6 +230,16 @@ class FleetJob:
             self.host.edit_comment(self.repo, self.number, ref, body)
         return planned, body
 
+    def opened(self) -> PullRequestInfo | Phase:
+        """The pull request, once the comment that asked (if one did) is acknowledged; the Phase the job ended
+        in when that comment is gone, forged or edited since."""
+        try:
+            if isinstance(self.event, CommentEvent) and not self.acknowledge():
+                return self.end(Phase.CANCELED)
+        except CommentChanged as changed:
+            return self.refuse(changed.user_text())
+        return self.host.pull_request(self.repo, self.number)
+
     def acknowledge(self) -> bool:
         """Check the comment that asked is still as delivered and show it was seen; False when it is gone or
         forged; CommentChanged when it was edited since (the caller refuses)."""
@@ -252,12 +262,9 @@ class FleetJob:
         fleet = self.verified_fleet(", so there is no plan (FLUXOPS_CONFIG `fleet_repositories` lists them).")
         if isinstance(fleet, Phase):
             return fleet
-        try:
-            if isinstance(self.event, CommentEvent) and not self.acknowledge():
-                return self.end(Phase.CANCELED)
-        except CommentChanged as changed:
-            return self.refuse(changed.user_text())
-        pr = self.host.pull_request(self.repo, self.number)
+        pr = self.opened()
+        if isinstance(pr, Phase):
+            return pr
         if pr.from_fork and not fleet.plan_forks:
             # a fork's author need not have any access: a plan would show them the state of every cluster named
             log.info("%s comes from a fork: not planned (fleet_repositories plan_forks)", self.holder)
