@@ -28,7 +28,15 @@ from bot.models import Cluster
 from bot.policy import Policy
 from bot.ports import GitHost, Reporter
 from bot.settings import Settings
-from bot.usecases.context import JobPorts, ResolvedCluster, WatchPolicy
+from bot.usecases.context import (
+    ChatPorts,
+    GitPorts,
+    JobPorts,
+    KeyPorts,
+    Pacing,
+    ResolvedCluster,
+    WatchPolicy,
+)
 from bot.views import ClusterRow
 from workers.ado_host import AzureDevOpsHost, ado_host_from_settings
 from workers.audit_log import RedisAuditLog
@@ -162,30 +170,8 @@ class Wiring:
 
     def ports(self) -> JobPorts:
         s = self.settings
-        ports = JobPorts(
-            flux=self.flux,
-            extensions=self.extensions,
-            jobs=self.jobs,
-            locks=self.locks,
-            audit=self.audit,
-            credentials=self.credentials,
-            resolve=self.resolve,
-            cluster_rows=self.cluster_rows,
+        pace = Pacing(
             heartbeat=self.jobs.heartbeat,
-            all_clusters=self.all_clusters,
-            git_host=self.git_host,
-            subscriptions=self.subscriptions,
-            channel_reporter=self.channel_reporter,
-            policy=self.policy,
-            fleet_repository=self.config.fleet_repository,
-            claims=self.claims,
-            confirm_staged=self.queue.confirm,
-            approve_staged=self.queue.approve,
-            comment_max_age=self.settings.comment_max_age,
-            cancel_staged=self.queue.cancel,
-            keys=self.keys,
-            key_maker=self.key_maker,
-            key_policy=self.config.deploy_keys,
             watch=WatchPolicy(
                 first=s.watch_first_poll,
                 longest=s.watch_longest_poll,
@@ -195,8 +181,31 @@ class Wiring:
             ),
         )
         if self.failpoints is not None:
-            ports.checkpoint = self.failpoints
-        return ports
+            pace.checkpoint = self.failpoints
+        return JobPorts(
+            flux=self.flux,
+            extensions=self.extensions,
+            jobs=self.jobs,
+            locks=self.locks,
+            audit=self.audit,
+            clusters=WiredClusters(self),
+            keys=KeyPorts(
+                credentials=self.credentials,
+                registry=self.keys,
+                maker=self.key_maker,
+                policy=self.config.deploy_keys,
+            ),
+            policy=self.policy,
+            git=GitPorts(
+                host=self.git_host,
+                fleet_repository=self.config.fleet_repository,
+                comment_max_age=s.comment_max_age,
+            ),
+            chat=ChatPorts(subscriptions=self.subscriptions, channel_reporter=self.channel_reporter),
+            staged=self.queue,
+            claims=self.claims,
+            pace=pace,
+        )
 
     def reporter(self, record: JobRecord) -> Reporter:
         """Where a job's own message goes: Slack, or a pull request (a push trace posts to channels instead)."""
@@ -240,6 +249,22 @@ class Wiring:
     def channel_reporter(self, record: JobRecord, channel: str) -> Reporter:
         """A message of this job in another Slack channel (a push trace's subscribers)."""
         return self.slack_reporter(replace(record, channel=channel, response_url=""), key_prefix=f"{channel}:")
+
+
+@dataclass(frozen=True)
+class WiredClusters:
+    """The wiring's inventory as the use-cases' ClusterDirectory."""
+
+    wiring: Wiring
+
+    def resolve(self, target: ClusterTarget) -> ResolvedCluster:
+        return self.wiring.resolve(target)
+
+    def rows(self, selector: Sequence[tuple[str, str]]) -> list[ClusterRow]:
+        return self.wiring.cluster_rows(selector)
+
+    def all(self) -> list[ResolvedCluster]:
+        return self.wiring.all_clusters()
 
 
 def require_sandbox_for_failpoints(settings: Settings) -> None:

@@ -119,8 +119,8 @@ def config_create(job: Job, command: ConfigCreate, where: ResolvedCluster) -> No
         key_provisioning.key_repository(url)
         scope_checks.check_deploy_key_repository(job, url, where)
         key_provisioning.registry(job)
-    protected = protected_settings(ports.credentials, command.credentials)
-    spec = with_known_hosts(command.spec, ports.credentials, command.credentials)
+    protected = protected_settings(ports.keys.credentials, command.credentials)
+    spec = with_known_hosts(command.spec, ports.keys.credentials, command.credentials)
     prepared: key_provisioning.PreparedKey | None = None
     with ExitStack() as held:
         held.enter_context(ports.locks.hold(lock_key(cluster, name), job.job_id))
@@ -195,7 +195,7 @@ def _is_suspended(job: Job, cluster: ClusterRef, name: str) -> bool:
 
 def config_update(job: Job, command: ConfigUpdate, where: ResolvedCluster) -> None:
     state = scope_checks.check_update(job, command, where)
-    protected = protected_settings(job.ports.credentials, command.credentials)
+    protected = protected_settings(job.ports.keys.credentials, command.credentials)
     patch = (
         command.patch if protected is None else FluxConfigPatch(**{**command.patch.__dict__, "protected": protected})
     )

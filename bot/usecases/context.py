@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TypedDict, TypeVar, Unpack
+from typing import Protocol, TypedDict, TypeVar, Unpack
 
 from bot import errors
 from bot.commands import ClusterTarget
@@ -65,50 +65,125 @@ class ResolvedCluster:
         return self.alias or self.cluster.ref.name
 
 
+class ClusterDirectory(Protocol):
+    """The inventory's clusters as use-cases find them."""
+
+    def resolve(self, target: ClusterTarget) -> ResolvedCluster:
+        """The cluster ``target`` names (alias, name or ARM id); NotFound (saying what there is) otherwise."""
+        ...
+
+    def rows(self, selector: Sequence[tuple[str, str]]) -> Sequence[ClusterRow]:
+        """`/flux clusters`: the clusters whose tags match every (key, value) of ``selector``."""
+        ...
+
+    def all(self) -> Sequence[ResolvedCluster]:
+        """Every cluster of the inventory (a push is traced across all of them)."""
+        ...
+
+
+class StagedJobs(Protocol):
+    """Jobs waiting for their Confirm (and approvals): what `/flux confirm|approve|cancel JOB` comments do."""
+
+    def confirm(self, job_id: str, confirmed_by: str, digest: str) -> Confirmation:
+        """Enqueue the staged job if it is for the command ``digest`` names and approved enough."""
+        ...
+
+    def approve(self, job_id: str, approver: str, digest: str) -> int:
+        """Record an approval: the approvals counting now, or 0 / -1 / -3 (not awaiting, another command,
+        the one who asked)."""
+        ...
+
+    def cancel(self, job_id: str) -> bool:
+        """Cancel the staged job; False when it is not awaiting confirmation."""
+        ...
+
+
+class NoStagedJobs:
+    """Where nothing can be staged (tests of single use-cases): every job is "not waiting"."""
+
+    def confirm(self, job_id: str, confirmed_by: str, digest: str) -> Confirmation:
+        return Confirmation.NOT_WAITING
+
+    def approve(self, job_id: str, approver: str, digest: str) -> int:
+        return 0
+
+    def cancel(self, job_id: str) -> bool:
+        return False
+
+
+@dataclass
+class KeyPorts:
+    """What lets Flux read repositories: the credentials fluxops holds, and the deploy keys it makes."""
+
+    credentials: Credentials
+    #: deploy keys fluxops made and sealed secrets; None when FLUXOPS_KEY_ENCRYPTION_KEY is not set
+    registry: KeyRegistry | None = None
+    maker: KeyMaker | None = None
+    #: ``deploy_keys:`` of FLUXOPS_CONFIG: the largest key age and where scheduled rotations report
+    policy: DeployKeyPolicy = field(default_factory=DeployKeyPolicy)
+
+
+def _no_host(provider: str) -> GitHost:
+    return _no_git_host(provider)
+
+
+@dataclass
+class GitPorts:
+    """The Git hosts: their capabilities, the fleet repositories, and how old a PR comment may be."""
+
+    #: the Git host of a provider ("github", "azure-devops"); raises ConfigurationError when not set up
+    host: Callable[[str], GitHost] = _no_host
+    #: the fleet_repositories entry of FLUXOPS_CONFIG for a repository URL, if it is one
+    fleet_repository: Callable[[str], FleetRepository | None] = lambda url: None
+    #: a PR comment the host says was written longer than this before intake received it is not run
+    comment_max_age: float = 600.0
+
+
+@dataclass
+class ChatPorts:
+    """Chat beyond the job's own message: the channels watching a configuration, and posting into them."""
+
+    subscriptions: Subscriptions | None = None
+    #: a reporter that posts this job's message into another channel: (job record, channel) -> Reporter
+    channel_reporter: Callable[[JobRecord, str], Reporter] | None = None
+
+
+@dataclass
+class Pacing:
+    """Time as a job lives it: clocks, sleeping between polls, its heartbeat, failpoints, the watch's cadence."""
+
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    #: epoch seconds (key ages, rotation schedule)
+    wall_clock: Callable[[], float] = time.time
+    heartbeat: Callable[[str], None] = lambda job_id: None
+    #: (job id, step) after each recorded step of a key rotation: a failpoint in tests, else nothing
+    checkpoint: Callable[[str, str], None] = lambda job_id, step: None
+    watch: WatchPolicy = field(default_factory=WatchPolicy)
+
+
 @dataclass
 class JobPorts:
-    """Everything a use-case may touch. Built by workers/wiring.py (or by tests with in-memory fakes)."""
+    """Everything a use-case may touch. Built by workers/wiring.py (or by tests with in-memory fakes).
+
+    The Azure resources and the job's own records stand alone; the rest come in groups of what belongs
+    together: the clusters, the keys and credentials, the Git hosts, chat, staged jobs, time.
+    """
 
     flux: FluxConfigs
     extensions: Extensions
     jobs: JobStore
     locks: Locks
     audit: AuditLog
-    credentials: Credentials
-    resolve: Callable[[ClusterTarget], ResolvedCluster]
-    cluster_rows: Callable[[Sequence[tuple[str, str]]], Sequence[ClusterRow]]
-    #: every cluster of the inventory (a push is traced across all of them)
-    all_clusters: Callable[[], Sequence[ResolvedCluster]] = lambda: ()
-    #: the Git host of a provider ("github", "azure-devops"); raises ConfigurationError when not set up
-    git_host: Callable[[str], GitHost] = field(default=lambda provider: _no_git_host(provider))
-    subscriptions: Subscriptions | None = None
+    clusters: ClusterDirectory
+    keys: KeyPorts
     #: who may do what (FLUXOPS_CONFIG): jobs from pull-request comments are authorized in the worker
     policy: Policy = field(default_factory=Policy.empty)
-    #: enqueue a staged job once confirmed (job id, who confirmed) / cancel it; False when it is not staged
-    #: the fleet_repositories entry of FLUXOPS_CONFIG for a repository URL, if it is one
-    fleet_repository: Callable[[str], FleetRepository | None] = lambda url: None
+    git: GitPorts = field(default_factory=GitPorts)
+    chat: ChatPorts = field(default_factory=ChatPorts)
+    staged: StagedJobs = field(default_factory=NoStagedJobs)
     claims: ClusterClaims | None = None
-    confirm_staged: Callable[[str, str, str], Confirmation] = lambda job_id, by, digest: Confirmation.NOT_WAITING
-    #: record an approval of a staged job (job id, approver, digest): the approvals counting, or 0 / -1 / -3
-    approve_staged: Callable[[str, str, str], int] = lambda job_id, by, digest: 0
-    cancel_staged: Callable[[str], bool] = lambda job_id: False
-    #: a reporter that posts this job's message into another channel: (job record, channel) -> Reporter
-    channel_reporter: Callable[[JobRecord, str], Reporter] | None = None
-    #: deploy keys fluxops made and sealed secrets; None when FLUXOPS_KEY_ENCRYPTION_KEY is not set
-    keys: KeyRegistry | None = None
-    key_maker: KeyMaker | None = None
-    #: ``deploy_keys:`` of FLUXOPS_CONFIG: the largest key age and where scheduled rotations report
-    key_policy: DeployKeyPolicy = field(default_factory=DeployKeyPolicy)
-    #: (job id, step) after each recorded step of a key rotation: a failpoint in tests, else nothing
-    checkpoint: Callable[[str, str], None] = lambda job_id, step: None
-    #: epoch seconds (key ages, rotation schedule)
-    wall_clock: Callable[[], float] = time.time
-    #: a PR comment the host says was written longer than this before intake received it is not run
-    comment_max_age: float = 600.0
-    heartbeat: Callable[[str], None] = lambda job_id: None
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
-    watch: WatchPolicy = field(default_factory=WatchPolicy)
+    pace: Pacing = field(default_factory=Pacing)
 
 
 def _no_git_host(provider: str) -> GitHost:
@@ -167,7 +242,7 @@ class Job:
     def may_see_named(self, name: str) -> bool:
         """``may_see`` for a cluster known by its name, alias or ARM id (audit entries, key users)."""
         try:
-            where = self.ports.resolve(ClusterTarget(name))
+            where = self.ports.clusters.resolve(ClusterTarget(name))
         except errors.FluxopsError:
             return self.identity is None
         return self.may_see(where.cluster, where.alias)
@@ -243,9 +318,9 @@ class Job:
         from bot.errors import StillRunning
 
         while True:
-            self.ports.heartbeat(self.job_id)
+            self.ports.pace.heartbeat(self.job_id)
             try:
-                return operation.result(timeout=self.ports.watch.operation_poll)
+                return operation.result(timeout=self.ports.pace.watch.operation_poll)
             except StillRunning:
                 continue
 

@@ -72,7 +72,7 @@ def _in_scope(job: Job, use: CredentialUse) -> tuple[tuple[KeyUser, ...], list[s
 
 def _why_not(job: Job, use: CredentialUse, user: KeyUser) -> str | None:
     try:
-        where = job.ports.resolve(ClusterTarget(user.cluster_id))
+        where = job.ports.clusters.resolve(ClusterTarget(user.cluster_id))
         state = job.ports.flux.get(where.cluster.ref, user.config)
     except errors.NotFound:
         return "it no longer exists"
@@ -97,7 +97,7 @@ class CredentialRotation(Switching):
     def run(self) -> None:
         job, ref = self.job, self.ref
         job.show(phase=Phase.RUNNING, note="")
-        new = job.ports.credentials.get(ref)
+        new = job.ports.keys.credentials.get(ref)
         previous = self.keys.unseal(f"cred:{ref}")
         resumed = any(self._started(f"switch:{i}") for i in range(len(self.users)))
         if previous == new and not resumed:

@@ -179,14 +179,14 @@ def decided_cluster(record: JobRecord, ports: JobPorts, command: Command) -> Res
     """
     if record.platform == SCHEDULE:
         target = command.cluster_target
-        return ports.resolve(target) if target is not None else None
+        return ports.clusters.resolve(target) if target is not None else None
     if not record.decision:
         raise errors.Forbidden(
             "the job carries no authorization decision, so it is not run",
             recommendation="send the command again (jobs queued before an upgrade of fluxops are not run)",
         )
     decision = Decision.from_json(record.decision)
-    placed = recheck(ports.policy, decision, command, record.text, resolve=ports.resolve)
+    placed = recheck(ports.policy, decision, command, record.text, resolve=ports.clusters.resolve)
     where = None if placed is None else ResolvedCluster(cluster=placed.cluster, alias=placed.alias)
     if record.confirmed_by and where is not None:
         check_approvals(record, decision, ports, where)

@@ -80,7 +80,7 @@ class FleetJob:
         self.event = event
         self.repo = event.repo
         self.number = event.number
-        host = ports.git_host(self.repo.provider)
+        host = ports.git.host(self.repo.provider)
         self.host = pull_requests(host)
         self.files = repository_files(host)
         self.store = _pr_store(self.repo, self.number)
@@ -113,7 +113,7 @@ class FleetJob:
         None when the event's repository is no fleet repository; RepositoryMismatch when the host's
         repository of the event's id has another URL (a forged or confused event).
         """
-        fleet = self.ports.fleet_repository(self.repo.url)
+        fleet = self.ports.git.fleet_repository(self.repo.url)
         if fleet is None:
             return None
         actual = self.files.repository(self.repo)
@@ -172,7 +172,7 @@ class FleetJob:
         resolved: dict[str, ResolvedCluster] = {}
         for key in plan_keys(desired, managed):
             try:
-                where = self.ports.resolve(ClusterTarget(key))
+                where = self.ports.clusters.resolve(ClusterTarget(key))
                 ref_ = where.cluster.ref
                 actual[key] = ActualCluster(
                     label=where.label,
@@ -244,7 +244,9 @@ class FleetJob:
         """Check the comment that asked is still as delivered and show it was seen; False when it is gone or
         forged; CommentChanged when it was edited since (the caller refuses)."""
         assert isinstance(self.event, CommentEvent)
-        current = reread(self.host, self.event, received_at=self.record.created_at, max_age=self.ports.comment_max_age)
+        current = reread(
+            self.host, self.event, received_at=self.record.created_at, max_age=self.ports.git.comment_max_age
+        )
         if current is None:
             return False
         parsed = parse(current.body, comment=True)

@@ -106,10 +106,10 @@ class FleetApply(FleetApplyChecks):
         ports = self.ports
         text = f"{name} on {label}: reconciling"
         job.step(text)
-        deadline = ports.clock() + ports.watch.timeout
-        delay = ports.watch.first
+        deadline = ports.pace.clock() + ports.pace.watch.timeout
+        delay = ports.pace.watch.first
         while True:
-            ports.heartbeat(job.job_id)
+            ports.pace.heartbeat(job.job_id)
             state = ports.flux.get(where.cluster.ref, name)
             if state.provisioning_state in ("Failed", "Canceled"):
                 job.step(text, StepState.FAILED)
@@ -122,11 +122,11 @@ class FleetApply(FleetApplyChecks):
                 if not ok:
                     job.step(done, StepState.FAILED)
                 return ok
-            if ports.clock() >= deadline:
+            if ports.pace.clock() >= deadline:
                 job.step(text, StepState.FAILED)
                 return False
-            ports.sleep(delay)
-            delay = min(delay * ports.watch.factor, ports.watch.longest)
+            ports.pace.sleep(delay)
+            delay = min(delay * ports.pace.watch.factor, ports.pace.watch.longest)
 
     def _begin(self, op: Operation) -> Callable[[], LongRunning[object]]:
         ports = self.ports
@@ -135,8 +135,8 @@ class FleetApply(FleetApplyChecks):
         if isinstance(op, UpdateExtension):
             return lambda: ports.extensions.begin_update(op.cluster, op.name, op.patch)
         if isinstance(op, CreateConfig):
-            protected = protected_settings(ports.credentials, op.credentials)
-            spec = with_known_hosts(op.spec, ports.credentials, op.credentials)
+            protected = protected_settings(ports.keys.credentials, op.credentials)
+            spec = with_known_hosts(op.spec, ports.keys.credentials, op.credentials)
             return lambda: ports.flux.begin_create_or_update(op.cluster, spec, protected)
         if isinstance(op, UpdateConfig):
             return lambda: ports.flux.begin_update(op.cluster, op.name, op.patch)

@@ -80,11 +80,11 @@ def _github_host(host: str) -> bool:
 
 def github_keys(job: Job, repo: KeyRepository) -> DeployKeys:
     """GitHub's deploy keys, where fluxops registers the keys it makes for ``repo``."""
-    return deploy_keys(job.ports.git_host(GITHUB), f"managing the deploy keys of {repo.full_name}")
+    return deploy_keys(job.ports.git.host(GITHUB), f"managing the deploy keys of {repo.full_name}")
 
 
 def registry(job: Job) -> tuple[KeyRegistry, KeyMaker]:
-    keys, maker = job.ports.keys, job.ports.key_maker
+    keys, maker = job.ports.keys.registry, job.ports.keys.maker
     if keys is None or maker is None:
         raise errors.ConfigurationError(
             "fluxops cannot hold deploy keys: FLUXOPS_KEY_ENCRYPTION_KEY is not set in the worker",
@@ -132,7 +132,7 @@ def make_key(job: Job, repo: KeyRepository, key_id: str, users: tuple[KeyUser, .
             full_name=repo.full_name,
             fingerprint=generated.fingerprint,
             public_key=generated.public_key,
-            created_at=job.ports.wall_clock(),
+            created_at=job.ports.pace.wall_clock(),
             state=PENDING,
         )
         keys.save(record)
@@ -171,7 +171,7 @@ def _may_serve(record: DeployKeyRecord, cluster_id: str, shared: bool) -> bool:
 
 def _choose_key(job: Job, where: ResolvedCluster, repo: KeyRepository) -> str:
     keys, _ = registry(job)
-    shared = job.ports.key_policy.may_share(repo.url)
+    shared = job.ports.keys.policy.may_share(repo.url)
     cluster_id = where.cluster.ref.arm_id
     reusable = [
         r
@@ -283,7 +283,7 @@ def abandon(job: Job, prepared: PreparedKey) -> None:
 def forget_user(job: Job, where: ResolvedCluster, name: str) -> None:
     """The configuration was deleted: the key and the credentials fluxops gave it no longer count it as a user
     (a configuration created later under the same name holds none of them)."""
-    keys = job.ports.keys
+    keys = job.ports.keys.registry
     if keys is None:
         return
     user = KeyUser(where.cluster.ref.arm_id, name)
@@ -307,10 +307,10 @@ def age_text(seconds: float) -> str:
 
 
 def next_rotation(job: Job, record: DeployKeyRecord) -> str:
-    max_age = job.ports.key_policy.max_age_seconds
+    max_age = job.ports.keys.policy.max_age_seconds
     if max_age is None:
         return "no scheduled rotation (set `deploy_keys.max_age` in the policy file)"
-    due = record.created_at + max_age - job.ports.wall_clock()
+    due = record.created_at + max_age - job.ports.pace.wall_clock()
     return "rotation due now" if due <= 0 else f"next rotation in {age_text(due)}"
 
 
@@ -337,7 +337,7 @@ def key_status(job: Job, command: KeyStatus, where: ResolvedCluster | None) -> N
     if not records:
         job.show(phase=Phase.SUCCEEDED, note=f"fluxops made no deploy key used{scope or ' anywhere'}.")
         return
-    now = job.ports.wall_clock()
+    now = job.ports.pace.wall_clock()
     lines = []
     for record in records:
         users = ", ".join(u.shown() for u in record.users) or "no configuration"
@@ -355,9 +355,9 @@ def key_status(job: Job, command: KeyStatus, where: ResolvedCluster | None) -> N
 def record_credential_use(job: Job, ref: str | None, user: KeyUser, url: str | None = None) -> None:
     """A configuration was given credential ``ref`` for ``url``: remember it (ARM never says), and seal the value
     handed out so a later rotation can tell whether it changed and roll a failed one back."""
-    keys = job.ports.keys
+    keys = job.ports.keys.registry
     if ref is None or keys is None:
         return
     keys.update_credential_use(ref, lambda use: use.with_user(user, url))
     if keys.unseal(f"cred:{ref}") is None:
-        keys.seal(f"cred:{ref}", job.ports.credentials.get(ref))
+        keys.seal(f"cred:{ref}", job.ports.keys.credentials.get(ref))

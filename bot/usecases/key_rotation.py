@@ -11,7 +11,7 @@ The order keeps every configuration able to fetch at every moment:
 6. ``recheck``   each source still fetches with the old keys gone (a full fetch interval of reports);
 7. the new key is recorded in use; the old records and their sealed private halves are destroyed.
 
-Each step is recorded in the job store before the next begins, and ``ports.checkpoint`` is called after
+Each step is recorded in the job store before the next begins, and ``ports.pace.checkpoint`` is called after
 it, so a job killed anywhere resumes where it stopped. A failed verify or recheck rolls back: old keys
 that were revoked are registered again, every switched configuration gets its old key back and is
 verified, and the new key is revoked and destroyed; the job ends Failed saying what happened, in its
@@ -129,7 +129,7 @@ def _plan(job: Job, command: KeyRotate, where: ResolvedCluster | None) -> Rotati
     if len(repos) != 1:
         raise errors.InvalidRequest("these keys are on different repositories", recommendation="rotate them one by one")
     clusters = {u.cluster_id.lower() for r in old for u in r.users}
-    if len(old) > 1 and len(clusters) > 1 and not job.ports.key_policy.may_share(old[0].repository):
+    if len(old) > 1 and len(clusters) > 1 and not job.ports.keys.policy.may_share(old[0].repository):
         # one new key for all would share it between clusters, which the policy does not allow
         listed = ", ".join(f"`/flux key rotate --key {r.key_id}`" for r in old)
         raise errors.InvalidRequest(
@@ -282,14 +282,14 @@ class Rotation(Switching):
             self._put("recheck:since", starts)
         since = json.loads(starts)
         waiting = list(range(len(self.plan.users)))
-        delay = self.ports.watch.first
-        give_back = self.ports.clock() + _LONGEST_IN_PROCESS_WAIT
+        delay = self.ports.pace.watch.first
+        give_back = self.ports.pace.clock() + _LONGEST_IN_PROCESS_WAIT
         while waiting:
-            self.ports.heartbeat(job.job_id)
+            self.ports.pace.heartbeat(job.job_id)
             for index in list(waiting):
                 user = self.plan.users[index][0]
                 state = self.ports.flux.get(parse_cluster_id(user.cluster_id), user.config)
-                verdict = still_fetching(state, since[index], RECHECK_INTERVALS / self.ports.watch.flux_time_scale)
+                verdict = still_fetching(state, since[index], RECHECK_INTERVALS / self.ports.pace.watch.flux_time_scale)
                 if verdict.failure:
                     job.step(text, StepState.FAILED)
                     raise RotationFailed(
@@ -299,14 +299,14 @@ class Rotation(Switching):
                     waiting.remove(index)
             if not waiting:
                 break
-            if self.ports.clock() >= give_back:
+            if self.ports.pace.clock() >= give_back:
                 raise errors.StillRunning(
                     "waiting for every source to fetch once more with the old keys gone",
                     recommendation="fluxops carries on by itself",
                     retry_after=30,
                 )
-            self.ports.sleep(delay)
-            delay = min(delay * self.ports.watch.factor, self.ports.watch.longest)
+            self.ports.pace.sleep(delay)
+            delay = min(delay * self.ports.pace.watch.factor, self.ports.pace.watch.longest)
         self._mark("recheck")
         job.finish_step(text)
 

@@ -51,7 +51,7 @@ def authorize_users(job: Job, users: Sequence[KeyUser]) -> None:
         identity = Identity(POLICY_PLATFORM.get(record.platform, record.platform), record.actor)
     hidden = 0
     for user in users:
-        resolved = job.ports.resolve(ClusterTarget(user.cluster_id))
+        resolved = job.ports.clusters.resolve(ClusterTarget(user.cluster_id))
         if job.ports.policy.role_for(identity, resolved.cluster, resolved.alias) is None:
             hidden += 1  # not named: this person may not learn which clusters they are
             continue
@@ -88,7 +88,7 @@ class Switching:
         return self._done(tag) or self.ports.jobs.get(self.job.job_id, f"token:rot-{tag}") is not None
 
     def _checkpoint(self, step: str) -> None:
-        self.ports.checkpoint(self.job.job_id, f"rotate.{step}")
+        self.ports.pace.checkpoint(self.job.job_id, f"rotate.{step}")
 
     def _switch(
         self, index: int, user: KeyUser, protected: ProtectedSettings, text: str, *, back: bool = False
@@ -118,16 +118,16 @@ class Switching:
         job.step(text)
         since = self._get(f"since:{after}:{index}") or ""
         cluster = parse_cluster_id(user.cluster_id)
-        deadline = self.ports.clock() + self.ports.watch.timeout
-        delay = self.ports.watch.first
+        deadline = self.ports.pace.clock() + self.ports.pace.watch.timeout
+        delay = self.ports.pace.watch.first
         while True:
-            self.ports.heartbeat(job.job_id)
+            self.ports.pace.heartbeat(job.job_id)
             state = self.ports.flux.get(cluster, user.config)
             verdict = fetched_since(state, since)
             if verdict == NOT_YET and state.provisioning_state == Provisioning.SUCCEEDED:
                 # A source that stays Ready keeps its transition time: an interval and a half of Ready
                 # reports after the switch also proves a fetch with what was switched in.
-                intervals = RECHECK_INTERVALS / self.ports.watch.flux_time_scale
+                intervals = RECHECK_INTERVALS / self.ports.pace.watch.flux_time_scale
                 verdict = still_fetching(state, since, intervals)
             if verdict.fetched:
                 break
@@ -136,23 +136,23 @@ class Switching:
                 raise RotationFailed(
                     f"{user.shown()} could not fetch with the {after_word(after)} key: {verdict.failure}"
                 )
-            if self.ports.clock() >= deadline:
+            if self.ports.pace.clock() >= deadline:
                 job.step(text, StepState.FAILED)
                 raise RotationFailed(
-                    f"{user.shown()} reported no fetch within {int(self.ports.watch.timeout)} s of the switch"
+                    f"{user.shown()} reported no fetch within {int(self.ports.pace.watch.timeout)} s of the switch"
                 )
-            self.ports.sleep(delay)
-            delay = min(delay * self.ports.watch.factor, self.ports.watch.longest)
+            self.ports.pace.sleep(delay)
+            delay = min(delay * self.ports.pace.watch.factor, self.ports.pace.watch.longest)
         self._mark(tag)
         job.finish_step(text)
 
 
 def tell_team(job: Job, text: str) -> None:
     """Say it in the policy's ``deploy_keys.channel`` too, unless the job already reports there."""
-    channel = job.ports.key_policy.channel
-    if not channel or channel == job.record.channel or job.ports.channel_reporter is None:
+    channel = job.ports.keys.policy.channel
+    if not channel or channel == job.record.channel or job.ports.chat.channel_reporter is None:
         return
-    job.ports.channel_reporter(job.record, channel).private(TextView(text, error=True))
+    job.ports.chat.channel_reporter(job.record, channel).private(TextView(text, error=True))
 
 
 def after_word(after: str) -> str:

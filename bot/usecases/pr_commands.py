@@ -73,9 +73,9 @@ def repository_access(host: PullRequests, event: CommentEvent, need: Permission,
 
 def run(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
     event = CommentEvent.from_json(record.event)
-    host = pull_requests(ports.git_host(event.repo.provider))
+    host = pull_requests(ports.git.host(event.repo.provider))
     try:
-        current = reread(host, event, received_at=record.created_at, max_age=ports.comment_max_age)
+        current = reread(host, event, received_at=record.created_at, max_age=ports.git.comment_max_age)
     except CommentChanged as changed:
         audit_refusal(ports.audit, record, changed.message)
         return _refuse(ports, record, reporter, changed.user_text())
@@ -149,7 +149,7 @@ def _answer_staged(
         )
     repository_access(host, event, Permission.WRITE, command.verb)
     confirmer = Identity(decision.platform, event.author)
-    where = ports.resolve(ClusterTarget(decision.target_id)) if decision.target_id else None
+    where = ports.clusters.resolve(ClusterTarget(decision.target_id)) if decision.target_id else None
     needed = Role(decision.role)
     if where is not None:
         ports.policy.require(confirmer, needed, where.cluster, where.alias, decision.verb)
@@ -158,7 +158,7 @@ def _answer_staged(
         if have is None or have.rank < needed.rank:
             raise errors.Forbidden(f"{event.author} may not confirm `{decision.verb}`: it needs {needed.value}")
     if isinstance(command, ApproveJob):
-        counted = ports.approve_staged(job_id, event.author, decision.command_digest)
+        counted = ports.staged.approve(job_id, event.author, decision.command_digest)
         if counted <= 0:
             phase = ports.jobs.get(job_id, "phase") or "unknown"
             return _refuse(ports, record, reporter, f"Job {job_id} is not waiting for approvals ({phase}).")
@@ -167,7 +167,7 @@ def _answer_staged(
         reporter.private(TextView(f"Approved by {event.author} ({counted} of {decision.approvals_required}): {more}."))
         return _end(ports, record, Phase.SUCCEEDED)
     if isinstance(command, ConfirmJob):
-        outcome = ports.confirm_staged(job_id, event.author, decision.command_digest)
+        outcome = ports.staged.confirm(job_id, event.author, decision.command_digest)
         if outcome is Confirmation.NEEDS_APPROVALS:
             raise errors.Forbidden(
                 approvals_missing(decision, job_id),
@@ -178,7 +178,7 @@ def _answer_staged(
             return _refuse(ports, record, reporter, f"Job {job_id} is not waiting for confirmation ({phase}).")
         reporter.private(TextView(f"Confirmed by {event.author}: job {job_id} runs now; its comment shows progress."))
         return _end(ports, record, Phase.SUCCEEDED)
-    if not ports.cancel_staged(job_id):
+    if not ports.staged.cancel(job_id):
         phase = ports.jobs.get(job_id, "phase") or "unknown"
         return _refuse(ports, record, reporter, f"Job {job_id} is not waiting for confirmation ({phase}).")
     reporter.private(TextView(f"Canceled by {event.author}: job {job_id} changed nothing."))

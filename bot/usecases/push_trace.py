@@ -174,7 +174,7 @@ class PushTrace:
         self.event = event
         self.ports = job.ports
         try:
-            host = self.ports.git_host(event.repo.provider)
+            host = self.ports.git.host(event.repo.provider)
             self.statuses: CommitStatuses | None = commit_statuses(host)
             self.history: RepositoryFiles | None = repository_files(host)
         except errors.ConfigurationError as error:
@@ -196,7 +196,7 @@ class PushTrace:
             return [Target(*item) for item in json.loads(saved)]
         key = canonical_repo(self.event.repo.url)
         found: list[Target] = []
-        for where in self.ports.all_clusters():
+        for where in self.ports.clusters.all():
             try:
                 configs = self.ports.flux.list(where.cluster.ref)
             except errors.FluxopsError as error:
@@ -274,7 +274,7 @@ class PushTrace:
         saved = self._get("trace:channels")
         if saved is not None:
             return list(json.loads(saved))
-        subscriptions = self.ports.subscriptions
+        subscriptions = self.ports.chat.subscriptions
         found: set[str] = set()
         if subscriptions is not None:
             for target in targets:
@@ -285,7 +285,7 @@ class PushTrace:
 
     def show(self, view: PushView, channels: Sequence[str]) -> None:
         self.ports.jobs.put(self.job.job_id, "phase", view.phase.value)
-        make = self.ports.channel_reporter
+        make = self.ports.chat.channel_reporter
         for channel in channels:
             if make is None:
                 break
@@ -321,17 +321,17 @@ class PushTrace:
         for index, (target, row) in enumerate(zip(targets, rows, strict=True)):
             self.status(index, target, replace(row, state=TraceState.PENDING, detail=f"waiting for {target.label}"))
         self.show(self.view(rows, Phase.WATCHING), channels)
-        policy = self.ports.watch
-        evaluator = Evaluator(self.event, self.history, settle=3 * policy.longest, clock=self.ports.clock)
+        policy = self.ports.pace.watch
+        evaluator = Evaluator(self.event, self.history, settle=3 * policy.longest, clock=self.ports.pace.clock)
         # the deadline holds across restarts of the job: a job that keeps crashing still times out
         saved = self._get("trace:deadline")
         if saved is None:
             saved = str(time.time() + policy.timeout)
             self._put("trace:deadline", saved)
-        deadline = self.ports.clock() + max(0.0, float(saved) - time.time())
+        deadline = self.ports.pace.clock() + max(0.0, float(saved) - time.time())
         delay = policy.first
         while True:
-            self.ports.heartbeat(self.job.job_id)
+            self.ports.pace.heartbeat(self.job.job_id)
             changed = False
             finished: list[int] = []
             for index, target in enumerate(targets):
@@ -349,7 +349,7 @@ class PushTrace:
                 self.status(index, targets[index], rows[index])
             if all(row.state.final for row in rows):
                 break
-            if self.ports.clock() >= deadline:
+            if self.ports.pace.clock() >= deadline:
                 minutes = max(1, int(policy.timeout // 60))
                 late = [index for index, row in enumerate(rows) if not row.state.final]
                 for index in late:
@@ -364,7 +364,7 @@ class PushTrace:
                 break
             if changed:
                 self.show(self.view(rows, Phase.WATCHING), channels)
-            self.ports.sleep(delay)
+            self.ports.pace.sleep(delay)
             delay = min(delay * policy.factor, policy.longest)
         phase = Phase.SUCCEEDED if all(r.state is TraceState.APPLIED for r in rows) else Phase.FAILED
         self.show(self.view(rows, phase), channels)

@@ -45,7 +45,7 @@ def kustomizations(job: Job, command: KustomizationList | KustomizationShow, whe
 
 def clusters(job: Job, command: ListClusters) -> None:
     """The clusters matching the selector that the person asking has a role on (no others are named)."""
-    rows = tuple(r for r in job.ports.cluster_rows(command.selector) if job.may_see(r.cluster, r.alias))
+    rows = tuple(r for r in job.ports.clusters.rows(command.selector) if job.may_see(r.cluster, r.alias))
     job.show(phase=Phase.SUCCEEDED, clusters=rows, note="" if rows else "no cluster you have a role on matches")
 
 

@@ -29,14 +29,14 @@ def watch_reconciliation(
 ) -> None:
     """Poll the configuration with backoff, editing the job's message at each change, until it settles."""
     ports = job.ports
-    policy = ports.watch
+    policy = ports.pace.watch
     doing = f"reconciling flux configuration '{name}' on cluster '{label}'"
     job.show(phase=Phase.WATCHING, note="waiting for Flux on the cluster to apply it")
-    deadline = ports.clock() + policy.timeout
+    deadline = ports.pace.clock() + policy.timeout
     delay = policy.first
     last: FluxConfigState | None = None
     while True:
-        ports.heartbeat(job.job_id)
+        ports.pace.heartbeat(job.job_id)
         state = ports.flux.get(cluster, name)
         if state != last:
             job.show(config=state)
@@ -70,7 +70,7 @@ def watch_reconciliation(
                 ),
             )
             return
-        if ports.clock() >= deadline:
+        if ports.pace.clock() >= deadline:
             _failed(
                 job,
                 Phase.TIMED_OUT,
@@ -81,5 +81,5 @@ def watch_reconciliation(
                 ),
             )
             return
-        ports.sleep(delay)
+        ports.pace.sleep(delay)
         delay = min(delay * policy.factor, policy.longest)

@@ -85,7 +85,7 @@ def check_credentials(job: Job, refs: CredentialRefs, url: str, where: ResolvedC
 
 def check_deploy_key_repository(job: Job, url: str, where: ResolvedCluster) -> None:
     """Refuse (audited) `--deploy-key generate` for a repository ``deploy_keys.repositories`` does not list."""
-    if job.ports.key_policy.may_key(url):
+    if job.ports.keys.policy.may_key(url):
         return
     name = _shown(url)
     raise refuse(
@@ -101,7 +101,7 @@ def held_secret(ports: JobPorts, where: ResolvedCluster, name: str, state: FluxC
     settings): a deploy key or credential fluxops recorded handing it, or an HTTPS user (ARM requires a
     token with it). None when it holds none that fluxops knows of."""
     cluster_id = where.cluster.ref.arm_id
-    keys = ports.keys
+    keys = ports.keys.registry
     if keys is not None:
         record = keys.for_config(cluster_id, name)
         if record is not None:
@@ -166,7 +166,7 @@ def fleet_scope(ports: JobPorts) -> ScopeCheck:
     """The plan-time check of a fleet file's credentials (``make_plan(scope=...)``): (key, problem) or None."""
 
     def check(cluster: ClusterRef, name: str, url: str, refs: CredentialRefs, moving: bool) -> tuple[str, str] | None:
-        where = ports.resolve(ClusterTarget(cluster.arm_id))
+        where = ports.clusters.resolve(ClusterTarget(cluster.arm_id))
         if moving:
             # an update never carries protected settings: whatever the configuration holds follows the URL
             held = held_secret(ports, where, name, ports.flux.get(cluster, name))

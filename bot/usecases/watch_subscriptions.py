@@ -15,11 +15,11 @@ from bot.views import Phase
 
 
 def _subscriptions(job: Job) -> Subscriptions:
-    if job.ports.subscriptions is None:
+    if job.ports.chat.subscriptions is None:
         raise errors.ConfigurationError(
             "this fluxops worker keeps no subscriptions", recommendation="ask your fluxops admins to check its wiring"
         )
-    return job.ports.subscriptions
+    return job.ports.chat.subscriptions
 
 
 def watch(job: Job, command: Watch, where: ResolvedCluster) -> None:

@@ -55,7 +55,7 @@ from bot.policy import Identity, Policy
 from bot.render.markdown import render_markdown
 from bot.render.slack import render as render_slack
 from bot.repo_urls import canonical_repo
-from bot.usecases.context import JobPorts, ResolvedCluster, WatchPolicy
+from bot.usecases.context import ChatPorts, GitPorts, JobPorts, KeyPorts, Pacing, ResolvedCluster, WatchPolicy
 from bot.usecases.executor import run_job
 from bot.views import AuditEntry, ClusterRow, ConfirmView, JobView, Phase, PushView, TextView
 from sandbox.world import utc_now_iso
@@ -1162,24 +1162,32 @@ class World:
             jobs=self.jobs,
             locks=self.locks,
             audit=self.audit,
-            credentials=self.credentials,
-            resolve=self.resolve,
-            cluster_rows=self.cluster_rows,
-            heartbeat=self.heartbeats.append,
-            sleep=self.clock.sleep,
-            clock=self.clock,
-            watch=self.watch,
-            git_host=self.git_host,
+            clusters=self,
+            keys=KeyPorts(
+                credentials=self.credentials, registry=self.keys, maker=self.key_maker, policy=self.key_policy
+            ),
             policy=self.policy,
-            channel_reporter=self.channel_reporter,
-            keys=self.keys,
-            key_maker=self.key_maker,
-            key_policy=self.key_policy,
-            checkpoint=self.checkpoint,
-            wall_clock=self.wall_clock,
-            fleet_repository=self.fleet_repository,
+            git=GitPorts(host=self.git_host, fleet_repository=self.fleet_repository),
+            chat=ChatPorts(channel_reporter=self.channel_reporter),
             claims=self.claims,
+            pace=Pacing(
+                clock=self.clock,
+                sleep=self.clock.sleep,
+                wall_clock=self.wall_clock,
+                heartbeat=self.heartbeats.append,
+                checkpoint=self.checkpoint,
+                watch=self.watch,
+            ),
         )
+
+    # -- the World is its own cluster directory (bot.usecases.context.ClusterDirectory) --
+
+    def rows(self, selector: Sequence[tuple[str, str]]) -> list[ClusterRow]:
+        return self.cluster_rows(selector)
+
+    def all(self) -> list[ResolvedCluster]:
+        """No push is traced across the World's clusters (tests of the push trace use the sandbox)."""
+        return []
 
     def fleet_repository(self, url: str) -> FleetRepository | None:
         key = canonical_repo(url)
