@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from bot.grammar.usage import UsageError, code
 from bot.repo_urls import canonical_repo
+from bot.usage import UsageError, code
 
 #: Azure DevOps hosts, also in URLs ``canonical_repo`` cannot read (a path that is not org/project/_git/repo)
 _ADO_HOST = re.compile(

@@ -17,11 +17,11 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
-# as a module: the grammar imports this module while it is itself being imported (see bot.grammar.config_commands)
 from bot import azure_devops_repos
 from bot.commands import CredentialRefs
-from bot.grammar.usage import UsageError, code, one_of, shown
-from bot.grammar.values import (
+from bot.models import AzureBlobSource, BucketSource, FluxSource, GitSource, OciSource, RepositoryRef
+from bot.usage import UsageError, code, one_of, shown
+from bot.values import (
     choice,
     commit_sha,
     credential_ref,
@@ -35,7 +35,6 @@ from bot.grammar.values import (
     seconds,
     semver_range,
 )
-from bot.models import AzureBlobSource, BucketSource, FluxSource, GitSource, OciSource, RepositoryRef
 
 
 class SourceFields(Protocol):

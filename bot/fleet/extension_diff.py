@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from bot.fleet.desired import DesiredExtension
 from bot.fleet.diff import Action, ExtensionChange, FieldDiff
-from bot.grammar.flux_settings import check_setting
-from bot.grammar.usage import UsageError
+from bot.flux_settings import check_setting
 from bot.models import ExtensionPatch, ExtensionSpec, ExtensionState
+from bot.usage import UsageError
 
 
 def extension_diff(

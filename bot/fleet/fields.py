@@ -12,9 +12,9 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, ValidationInfo, WithJsonSchema
 
-from bot.grammar.flux_settings import SETTINGS, find_setting
-from bot.grammar.usage import UsageError, code
-from bot.grammar.values import (
+from bot.flux_settings import SETTINGS, find_setting
+from bot.usage import UsageError, code
+from bot.values import (
     cluster_name,
     commit_sha,
     credential_ref,

@@ -15,10 +15,10 @@ from bot.commands import CredentialRefs
 from bot.fleet.desired import DesiredCluster, DesiredExtension, FleetError, FleetProblem, FleetSpec
 from bot.fleet.fields import reason
 from bot.fleet.schema import API_VERSION, KIND, ClusterDocument, ConfigurationDocument, ExtensionDocument, FleetDocument
-from bot.grammar.flux_settings import check_setting
-from bot.grammar.kustomizations import check_dependencies
-from bot.grammar.usage import UsageError, closest
+from bot.flux_settings import check_setting
+from bot.kustomization_order import check_dependencies
 from bot.models import FluxConfigSpec, Kustomization
+from bot.usage import UsageError, closest
 
 # The error-location helpers of the FLUXOPS_CONFIG loader: the same YAML, the same way of saying where.
 from bot.yaml_problems import allowed_keys, duplicate_keys, key_path, line_of, value_problem

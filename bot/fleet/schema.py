@@ -84,8 +84,8 @@ from bot.fleet.fields import (
     Version,
     reason,
 )
-from bot.grammar.usage import UsageError
 from bot.models import GitSource
+from bot.usage import UsageError
 
 API_VERSION = "fluxops.io/v1"
 KIND = "Fleet"

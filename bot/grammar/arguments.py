@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from bot.grammar.flags import Options
-from bot.grammar.usage import UsageError, code, shown
-from bot.grammar.values import dns_label
+from bot.usage import UsageError, code, shown
+from bot.values import dns_label
 
 _KUSTOMIZATION_KEY = re.compile(
     r"(?i)^(name|path|depends[-_]?on|prune|force|wait|(sync[-_]?|retry[-_]?)?interval|timeout|substitute)="

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from bot.commands import Audit, ListClusters
 from bot.grammar.arguments import no_more_words
 from bot.grammar.flags import Arity, Flag, read_flags
-from bot.grammar.usage import UsageError, code, shown
-from bot.grammar.values import cluster_name, integer, since_seconds
+from bot.usage import UsageError, code, shown
+from bot.values import cluster_name, integer, since_seconds
 
 SELECTOR = Flag("selector", ("--selector", "-l"), Arity.PAIRS, metavar="KEY=VALUE,...")
 SINCE = Flag("since", ("--since",), metavar="PERIOD")

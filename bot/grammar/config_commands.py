@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-# as modules: bot.sources is read from here while bot.grammar is still being imported (it uses its values)
 from bot import azure_devops_repos, sources
 from bot.commands import (
     ConfigCreate,
@@ -30,9 +29,9 @@ from bot.grammar.sources import (
     URL,
 )
 from bot.grammar.targets import CLUSTER_FLAGS, cluster_target
-from bot.grammar.usage import UsageError, code
-from bot.grammar.values import choice, dns_label, seconds
 from bot.models import FluxConfigPatch, FluxConfigSpec
+from bot.usage import UsageError, code
+from bot.values import choice, dns_label, seconds
 
 NAME = Flag("name", ("--name", "-n"), metavar="NAME")
 NAMESPACE = Flag("namespace", ("--namespace", "--ns"), metavar="NAMESPACE")

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.commands import ClusterTarget, ExtensionCreate, ExtensionDelete, ExtensionShow, ExtensionUpdate
+from bot.flux_settings import check_setting, find_setting
 from bot.grammar.arguments import name_argument, no_more_words
 from bot.grammar.flags import Arity, Flag, Options, read_flags
-from bot.grammar.flux_settings import check_setting, find_setting
 from bot.grammar.targets import CLUSTER_FLAGS, cluster_target
-from bot.grammar.usage import UsageError, code, shown
-from bot.grammar.values import choice, version
 from bot.models import ExtensionPatch, ExtensionSpec
+from bot.usage import UsageError, code, shown
+from bot.values import choice, version
 
 NAME = Flag("name", ("--name", "-n"), metavar="NAME")
 VERSION = Flag("version", ("--version",), metavar="VERSION")

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum, auto
 
-from bot.grammar.usage import UsageError, code, did_you_mean, shown
-from bot.grammar.values import boolean, is_boolean
+from bot.usage import UsageError, code, did_you_mean, shown
+from bot.values import boolean, is_boolean
 
 
 class Arity(Enum):

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.grammar.flux_settings import CONTROLLERS, SETTINGS
+from bot.flux_settings import CONTROLLERS, SETTINGS
 from bot.grammar.help_topics import SECRETS, TOPICS
-from bot.grammar.usage import UsageError, code, did_you_mean, shown
 from bot.grammar.vocabulary import COMMANDS, GROUPS, resolve
+from bot.usage import UsageError, code, did_you_mean, shown
 
 _GROUP_TEXT = {
     "config": "Flux configurations: a source (git, bucket, Azure Blob or OCI) and its kustomizations.",

@@ -16,9 +16,9 @@ from bot.commands import KeyRotate, KeyStatus
 from bot.grammar.arguments import name_argument, no_more_words
 from bot.grammar.flags import Flag, Options, read_flags
 from bot.grammar.targets import CLUSTER_FLAGS, cluster_target
-from bot.grammar.usage import UsageError, code, shown
-from bot.grammar.values import credential_ref, git_url
 from bot.repo_urls import canonical_repo
+from bot.usage import UsageError, code, shown
+from bot.values import credential_ref, git_url
 
 NAME = Flag("name", ("--name", "-n"), metavar="NAME")
 REPOSITORY = Flag("repository", ("--repo", "--repository"), metavar="URL")

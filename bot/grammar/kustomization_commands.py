@@ -21,9 +21,9 @@ from bot.grammar.arguments import no_more_words
 from bot.grammar.flags import Arity, Flag, Options, read_flags
 from bot.grammar.kustomizations import names_list, substitutions
 from bot.grammar.targets import CLUSTER_FLAGS, cluster_target
-from bot.grammar.usage import UsageError, code, shown
-from bot.grammar.values import dns_label, path, seconds
 from bot.models import Kustomization, KustomizationChange
+from bot.usage import UsageError, code, shown
+from bot.values import dns_label, path, seconds
 
 CONFIG = Flag("config", ("--config", "-n", "--config-name"), metavar="CONFIG")
 K_NAME = Flag("kname", ("--kustomization-name", "-k"), metavar="NAME")

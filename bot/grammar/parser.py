@@ -16,9 +16,9 @@ from bot.grammar.help import help_text, topic_of, usage_of
 from bot.grammar.registry import READERS
 from bot.grammar.secrets import refuse_secrets
 from bot.grammar.tokens import normalize, split
-from bot.grammar.usage import UsageError, code
 from bot.grammar.vocabulary import from_az, resolve
 from bot.redact import MASK, secret_values
+from bot.usage import UsageError, code
 
 MAX_LENGTH = 4000
 _PREFIX = re.compile(r"^/flux(?=\s|$)", re.IGNORECASE)

@@ -15,8 +15,8 @@ from bot.commands import ApplyFleet, ApproveJob, CancelJob, ClusterTarget, Confi
 from bot.grammar.arguments import no_more_words
 from bot.grammar.flags import read_flags
 from bot.grammar.targets import CLUSTER_FLAGS, cluster_target
-from bot.grammar.usage import UsageError, code, shown
-from bot.grammar.values import cluster_name
+from bot.usage import UsageError, code, shown
+from bot.values import cluster_name
 
 #: how job ids are made (``j-`` and 12 hex digits of a uuid4)
 _JOB_ID = re.compile(r"j-[0-9a-f]{12}")

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.grammar.flags import flag_key, is_flag
-from bot.grammar.usage import UsageError, shown
 from bot.grammar.vocabulary import resolve
 from bot.redact import is_secret_flag, kind_of_secret
+from bot.usage import UsageError, shown
 
 _SSH = "`--ssh-private-key-ref REF` (an SSH key fluxops holds) or `--deploy-key generate` (fluxops makes one)"
 _HTTPS = "`--https-user USER --https-key-ref REF` (a token fluxops holds)"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from bot.commands import ClusterTarget
 from bot.grammar.flags import Flag, Options
-from bot.grammar.usage import UsageError, code, shown
-from bot.grammar.values import cluster_name, resource_group
 from bot.models import ClusterType
+from bot.usage import UsageError, code, shown
+from bot.values import cluster_name, resource_group
 
 CLUSTER_FLAGS: tuple[Flag, ...] = (
     Flag("cluster", ("--cluster", "-c", "--cluster-name"), metavar="CLUSTER"),

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from bot.grammar.usage import UsageError
+from bot.usage import UsageError
 
 _LINK = re.compile(r"<([^<>\s|]+)(?:\|([^<>]*))?>")
 _ENTITY = re.compile(r"&(amp|lt|gt);")

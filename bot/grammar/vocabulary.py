@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.grammar.usage import UsageError, closest, code, one_of, shown
+from bot.usage import UsageError, closest, code, one_of, shown
 
 GROUPS: dict[str, tuple[str, ...]] = {
     "config": ("create", "update", "delete", "show", "list"),

@@ -14,7 +14,7 @@ from bot.commands import ClusterTarget, Unwatch, Watch, WatchList
 from bot.grammar.arguments import name_argument, no_more_words
 from bot.grammar.flags import Flag, Options, read_flags
 from bot.grammar.targets import CLUSTER_FLAGS, cluster_target
-from bot.grammar.usage import UsageError, code, shown
+from bot.usage import UsageError, code, shown
 
 NAME = Flag("name", ("--name", "-n"), metavar="NAME")
 CHANNEL = Flag("channel", ("--channel",), metavar="CHANNEL")

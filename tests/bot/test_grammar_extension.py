@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.commands import ClusterTarget, ExtensionCreate, ExtensionDelete, ExtensionShow, ExtensionUpdate
-from bot.grammar.flux_settings import SETTINGS
+from bot.flux_settings import SETTINGS
 from bot.models import ClusterType, ExtensionPatch, ExtensionSpec
 from tests.bot.grammar_helpers import error, run
 

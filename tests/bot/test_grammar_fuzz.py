@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.commands import Ignore, ParseResult, Reply, Run
+from bot.flux_settings import SETTINGS
 from bot.grammar import (
     clusters_and_audit,
     config_commands,
@@ -20,7 +21,6 @@ from bot.grammar import (
     watch_commands,
 )
 from bot.grammar.flags import Flag
-from bot.grammar.flux_settings import SETTINGS
 from bot.grammar.kustomizations import KEYS
 from bot.grammar.parser import INTERNAL_ERROR
 from bot.grammar.secrets import INSTEAD

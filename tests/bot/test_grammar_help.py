@@ -7,10 +7,10 @@ import re
 import pytest
 
 from bot.commands import Help, Reply, Run
+from bot.flux_settings import SETTINGS as FLUX_SETTINGS
 from bot.grammar import help_text, parse
 from bot.grammar.config_commands import CREATE_FLAGS
 from bot.grammar.extension_commands import AUTO_UPGRADE, RELEASE_TRAIN, SETTINGS, VERSION
-from bot.grammar.flux_settings import SETTINGS as FLUX_SETTINGS
 from bot.grammar.help_topics import TOPICS, TUTORIAL_EXAMPLE
 from bot.grammar.kustomization_commands import _FIELDS, SUBSTITUTE
 from bot.grammar.vocabulary import COMMANDS, GROUPS

@@ -1,7 +1,9 @@
-"""Usage errors: what the grammar says when a command cannot be read, and the helpers that word them.
+"""Usage errors: a value someone gave (in a command or a fleet file) that fluxops cannot use, and the helpers
+that word them.
 
-A ``UsageError`` becomes a ``Reply(error=True)``; it never leaves ``parse``. Every message says what was
-wrong and what to type instead; the parser adds the command's usage line and a pointer to its help.
+In the grammar a ``UsageError`` becomes a ``Reply(error=True)`` (the parser adds the command's usage line and a
+pointer to its help); fleet files report it with the file and line. Every message says what was wrong and
+what to give instead.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Validators for the values in a ``/flux`` command: names, URLs, refs, durations, quantities, booleans.
+"""Validators for the values in a ``/flux`` command or a fleet file: names, URLs, refs, durations, quantities,
+booleans.
 
 Each takes the text and ``what`` (how the message names the value, e.g. "`--namespace`") and returns the
 value in the form the command needs, or raises ``UsageError`` saying what a good value looks like.
@@ -10,8 +11,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from bot.grammar.usage import UsageError, code, one_of, shown
 from bot.redact import redact
+from bot.usage import UsageError, code, one_of, shown
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")

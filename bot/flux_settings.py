@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.grammar.usage import UsageError, closest, code, shown
-from bot.grammar.values import boolean, cpu, go_duration, guid, integer, memory
+from bot.usage import UsageError, closest, code, shown
+from bot.values import boolean, cpu, go_duration, guid, integer, memory
 
 
 @dataclass(frozen=True)
