@@ -63,12 +63,13 @@ def create_app(settings: Settings) -> web.Application:
 
     app.on_cleanup.append(close_redis)
     add_health_routes(app, metrics=metrics, ready_checks={"redis": redis_ready})
+    queue = _job_queue(client, settings)  # one queue (and Celery app, for its messages) for every receiver
     if settings.slack_signing_secret is not None:
-        _add_slack(app, settings, client, policy_of(config))
+        _add_slack(app, settings, client, queue, policy_of(config))
     if settings.github_webhook_secret is not None:
-        _add_github(app, settings, client, config)
+        _add_github(app, settings, client, queue, config)
     if settings.ado_webhook_username is not None and settings.ado_webhook_password is not None:
-        _add_azure_devops(app, settings, client, config)
+        _add_azure_devops(app, settings, client, queue, config)
     return app
 
 
@@ -95,14 +96,16 @@ def _authority(client: aioredis.Redis, settings: Settings, policy: Policy) -> Ed
     return EdgeAuthority(redis=client, policy=policy, rate_limit=settings.rate_limit)
 
 
-def _add_slack(app: web.Application, settings: Settings, client: aioredis.Redis, policy: Policy) -> None:
+def _add_slack(
+    app: web.Application, settings: Settings, client: aioredis.Redis, queue: JobQueue, policy: Policy
+) -> None:
     from handlers.slack import SlackIntake, build_bolt, slack_route
 
     assert settings.slack_signing_secret is not None
     secret = settings.slack_signing_secret.get_secret_value()
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     intake = SlackIntake(
-        queue=_job_queue(client, settings),
+        queue=queue,
         redis=client,
         policy=policy,
         authority=_authority(client, settings, policy),
@@ -122,14 +125,16 @@ def _non_empty(value: str, name: str) -> str:
     return value
 
 
-def _add_github(app: web.Application, settings: Settings, client: aioredis.Redis, config: FluxopsConfig | None) -> None:
+def _add_github(
+    app: web.Application, settings: Settings, client: aioredis.Redis, queue: JobQueue, config: FluxopsConfig | None
+) -> None:
     from handlers.git_intake import GitIntake
     from handlers.github import github_route
 
     assert settings.github_webhook_secret is not None
     secret = _non_empty(settings.github_webhook_secret.get_secret_value(), "GITHUB_WEBHOOK_SECRET")
     intake = GitIntake(
-        queue=_job_queue(client, settings),
+        queue=queue,
         platform="github",
         config=config,
         authority=_authority(client, settings, policy_of(config)),
@@ -139,7 +144,7 @@ def _add_github(app: web.Application, settings: Settings, client: aioredis.Redis
 
 
 def _add_azure_devops(
-    app: web.Application, settings: Settings, client: aioredis.Redis, config: FluxopsConfig | None
+    app: web.Application, settings: Settings, client: aioredis.Redis, queue: JobQueue, config: FluxopsConfig | None
 ) -> None:
     from handlers.azure_devops import PLATFORM, azure_devops_route
     from handlers.git_intake import GitIntake
@@ -147,7 +152,7 @@ def _add_azure_devops(
     assert settings.ado_webhook_username is not None
     assert settings.ado_webhook_password is not None
     intake = GitIntake(
-        queue=_job_queue(client, settings),
+        queue=queue,
         platform=PLATFORM,
         config=config,
         authority=_authority(client, settings, policy_of(config)),
