@@ -99,6 +99,10 @@ class CredentialRotation(Switching):
         job.show(phase=Phase.RUNNING, note="")
         new = job.ports.keys.credentials.get(ref)
         previous = self.keys.unseal(f"cred:{ref}")
+        rolling_back = self._get("rollback")
+        if rolling_back is not None:  # a roll-back a retry or a dead worker interrupted: finish it, never go forward
+            self._roll_back(rolling_back, previous)
+            return
         resumed = any(self._started(f"switch:{i}") for i in range(len(self.users)))
         if previous == new and not resumed:
             job.show(
@@ -114,16 +118,18 @@ class CredentialRotation(Switching):
             for index, user in enumerate(self.users):
                 self._verify(index, user, "switch", f"verify {user.shown()} fetched with the new `{ref}`")
         except RotationFailed as failure:
-            self._roll_back(failure.reason, previous)
-            return
+            reason = failure.reason
         except errors.FluxopsError as error:
             # as with deploy keys: 429/5xx/timeouts retry and resume; anything else once a configuration has the
             # new value (a PATCH Azure refused, a configuration gone) must not leave them split between values
             if error.retryable or not any(self._started(f"switch:{i}") for i in range(len(self.users))):
                 raise
-            self._roll_back(
-                f"{error.message} ({error.recommendation})" if error.recommendation else error.message, previous
-            )
+            reason = f"{error.message} ({error.recommendation})" if error.recommendation else error.message
+        else:
+            reason = None
+        if reason is not None:
+            self._put("rollback", reason)  # from here on, a retried or resumed run only rolls back
+            self._roll_back(reason, previous)
             return
         self.keys.seal(f"cred:{ref}", new)
         count = len(self.users)

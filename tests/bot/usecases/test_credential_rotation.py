@@ -152,6 +152,36 @@ def test_a_permanent_arm_failure_after_a_switch_is_rolled_back_too(world: World)
     assert error.message.endswith("Rolled back: every configuration is back on the previous value.")
 
 
+def test_a_roll_back_interrupted_by_a_retryable_error_is_finished_not_undone(world: World) -> None:
+    """The new token cannot fetch, both configurations are given the old one back, and Azure answers 503 while
+    the roll-back checks them. The retried job finishes the roll-back; it never goes forward again (that would
+    take the old value's fetches for the new one's, seal the bad token and say the old one may be revoked)."""
+    handed_out(world)
+    change_token(world, "token-2", valid=False)
+    flux = world.flux
+    get = flux.get
+    failed = False
+
+    def get_failing_once_after_the_roll_back(cluster: ClusterRef, name: str) -> object:
+        nonlocal failed
+        if flux.count("begin_update") == 4 and not failed:  # two switches, two back
+            failed = True
+            raise errors.ServiceUnavailable("Azure Resource Manager answered 503")
+        return get(cluster, name)
+
+    flux.get = get_failing_once_after_the_roll_back  # type: ignore[method-assign,assignment]
+
+    with pytest.raises(errors.ServiceUnavailable):
+        world.run(ROTATE, job_id="rot")
+    assert world.run(ROTATE, job_id="rot") is Phase.FAILED
+
+    assert tokens(world) == ["token-1", "token-1"]
+    assert registry(world).unseal(f"cred:{REF}") == Secret("token-1")
+    error = world.reporter.last.error
+    assert error is not None and "could not fetch with the new key" in error.message
+    assert error.message.endswith("Rolled back: every configuration is back on the previous value.")
+
+
 def test_a_rotation_whose_worker_died_resumes_without_patching_twice(world: World) -> None:
     handed_out(world)
     change_token(world, "token-2")
