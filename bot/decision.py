@@ -218,18 +218,28 @@ def decide(
     )
 
 
-def recheck(policy: Policy, decision: Decision, command: Command, text: str, *, resolve: Resolve) -> Placed | None:
-    """The worker's side: the job may run ``command`` (parsed from ``text``) as decided, under today's policy.
+def recheck(
+    policy: Policy,
+    decision: Decision,
+    command: Command,
+    text: str,
+    *,
+    resolve: Resolve,
+    stored: str | None = None,
+) -> Placed | None:
+    """The worker's side: the job may run ``command`` (decoded from ``stored``, the record's JSON; parsed from
+    ``text``) as decided, under today's policy.
 
-    Returns the decided cluster, resolved by its ARM id. Raises Forbidden when the text is not the one
-    decided, the decision was a refusal, or the policy no longer allows it; NotFound when the decided
+    Returns the decided cluster, resolved by its ARM id. Raises Forbidden when the text or the command is not
+    the one decided, the decision was a refusal, or the policy no longer allows it; NotFound when the decided
     cluster has gone from the inventory.
     """
     if not decision.allowed:
         raise errors.Forbidden(
             decision.reason or "this command was refused when it was received", recommendation=decision.recommendation
         )
-    if digest(text) != decision.command_digest or text != decision.text or not _decided(command, decision):
+    decided = is_decided(encode(command) if stored is None else stored, decision)
+    if digest(text) != decision.command_digest or text != decision.text or not decided:
         raise errors.Forbidden(
             "the job's command is not the one that was authorized, so it is not run",
             recommendation="send the command again",
@@ -257,9 +267,11 @@ def recheck(policy: Policy, decision: Decision, command: Command, text: str, *, 
     return placed
 
 
-def _decided(command: Command, decision: Decision) -> bool:
-    """``command`` is the very command intake decided about (not one changed on its way through Redis)."""
-    return hmac.compare_digest(digest(encode(command)), decision.parsed_digest)
+def is_decided(stored: str, decision: Decision) -> bool:
+    """``stored`` (a job record's command, as bot.command_codec wrote it) is the very command intake decided
+    about, not one changed on its way through Redis. Compared as stored, so it does not depend on how this
+    version of fluxops would encode the command."""
+    return hmac.compare_digest(digest(stored), decision.parsed_digest)
 
 
 def approvals_missing(decision: Decision, job_id: str) -> str:

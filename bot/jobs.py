@@ -19,6 +19,8 @@ from enum import IntEnum
 
 #: the platform of jobs the beat task starts (scheduled rotations): no person asked, so none is authorized
 SCHEDULE = "schedule"
+#: who a scheduled job is from (audit log, messages): beat's rotations of old deploy keys
+SCHEDULER = "fluxops-scheduler"
 #: the job-store key (bot.ports.JobStore) under which the approve script keeps an approver's Slack groups
 APPROVER_GROUPS = "approver-groups:"
 

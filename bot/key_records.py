@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -23,6 +24,10 @@ from bot.models import Secret
 ACTIVE = "active"
 #: a key made by a job that has not given it to any configuration yet (a create or rotation in flight)
 PENDING = "pending"
+
+
+#: fluxops's name for a key: ``dk-`` and ten hex digits
+KEY_ID = re.compile(r"dk-[0-9a-f]{10}")
 
 
 def key_id_for(job_id: str, purpose: str = "") -> str:

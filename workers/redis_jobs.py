@@ -1,6 +1,6 @@
 """Job records and job liveness in Redis (implements bot.ports.JobStore).
 
-Key layout (shared with handlers/enqueue.py, which writes the record atomically with the enqueue):
+Key layout (shared with workers/job_queue.py, which writes the record atomically with the enqueue):
 
 - ``fluxops:job:{id}`` hash: the ``JobRecord.to_mapping()`` fields, plus progress under ``p:{key}``
   (``p:phase``, continuation tokens, the Slack message ts, ...); it keeps the life intake gave it (30 days;

@@ -111,6 +111,7 @@ class CredentialRotation(Switching):
                 "credential file first, then rotate.",
             )
             return
+        reason: str | None = None
         try:
             for index, user in enumerate(self.users):
                 self._switch(index, user, ProtectedSettings(https_key=new), f"give {user.shown()} the new `{ref}`")
@@ -125,8 +126,6 @@ class CredentialRotation(Switching):
             if error.retryable or not any(self._started(f"switch:{i}") for i in range(len(self.users))):
                 raise
             reason = f"{error.message} ({error.recommendation})" if error.recommendation else error.message
-        else:
-            reason = None
         if reason is not None:
             self._put("rollback", reason)  # from here on, a retried or resumed run only rolls back
             self._roll_back(reason, previous)

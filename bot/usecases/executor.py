@@ -49,7 +49,8 @@ from bot.commands import (
     WatchList,
 )
 from bot.decision import Decision, Unseen, recheck
-from bot.jobs import APPROVER_GROUPS, SCHEDULE, JobRecord
+from bot.jobs import APPROVER_GROUPS, SCHEDULE, SCHEDULER, JobRecord
+from bot.key_records import KEY_ID
 from bot.policy import Identity
 from bot.ports import Reporter
 from bot.redact import redact
@@ -178,6 +179,7 @@ def decided_cluster(record: JobRecord, ports: JobPorts, command: Command) -> Res
     Scheduled jobs (beat) have no person behind them and name their cluster themselves.
     """
     if record.platform == SCHEDULE:
+        scheduled(record, command)
         target = command.cluster_target
         return ports.clusters.resolve(target) if target is not None else None
     if not record.decision:
@@ -186,11 +188,25 @@ def decided_cluster(record: JobRecord, ports: JobPorts, command: Command) -> Res
             recommendation="send the command again (jobs queued before an upgrade of fluxops are not run)",
         )
     decision = Decision.from_json(record.decision)
-    placed = recheck(ports.policy, decision, command, record.text, resolve=ports.clusters.resolve)
+    placed = recheck(
+        ports.policy, decision, command, record.text, resolve=ports.clusters.resolve, stored=record.command
+    )
     where = None if placed is None else ResolvedCluster(cluster=placed.cluster, alias=placed.alias)
     if record.confirmed_by and where is not None:
         check_approvals(record, decision, ports, where)
     return where
+
+
+def scheduled(record: JobRecord, command: Command) -> None:
+    """Beat starts one kind of job: the rotation of one deploy key named by its id. Anything else that claims to
+    come from the schedule (it carries no decision, so Redis alone would vouch for it) is refused."""
+    key_id = command.key_id if isinstance(command, KeyRotate) else None
+    only_a_key = key_id is not None and command == KeyRotate(key_id=key_id) and KEY_ID.fullmatch(key_id)
+    if record.actor != SCHEDULER or not only_a_key:
+        raise errors.Forbidden(
+            "a scheduled job may only rotate one deploy key named by its id, so this one is not run",
+            recommendation="scheduled jobs are started by fluxops's beat; send the command yourself instead",
+        )
 
 
 def check_approvals(record: JobRecord, decision: Decision, ports: JobPorts, where: ResolvedCluster) -> None:

@@ -139,8 +139,10 @@ def make_key(job: Job, repo: KeyRepository, key_id: str, users: tuple[KeyUser, .
         keys.seal(key_id, generated.private_key)
     if record.github_key_id is None:
         github_id = host.add_deploy_key(repo.ref, key_title(users), record.public_key)
-        record = replace(record, github_key_id=github_id)
-        keys.save(record)
+        registered = replace(record, github_key_id=github_id)
+        # atomically: users another job recorded on the key meanwhile are kept
+        record = keys.update(key_id, lambda current: replace(current, github_key_id=github_id), default=registered)
+        assert record is not None  # a default was given
     return record
 
 

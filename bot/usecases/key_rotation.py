@@ -20,6 +20,7 @@ channel and in the policy's ``deploy_keys.channel``.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -312,7 +313,14 @@ class Rotation(Switching):
 
     def _finish(self, new: DeployKeyRecord) -> None:
         users = tuple(sorted(u for u, _ in self.plan.users))
-        self.keys.save(replace(new, users=users, state=ACTIVE, replaces=self.plan.old_keys))
+        # atomically: a configuration another job gave the new key meanwhile stays on its record
+        self.keys.update(
+            new.key_id,
+            lambda current: replace(
+                current, users=tuple(sorted({*current.users, *users})), state=ACTIVE, replaces=self.plan.old_keys
+            ),
+            default=new,
+        )
         for old_id in self.plan.old_keys:
             self.keys.delete(old_id)  # the record and the sealed private half: destroyed
         self._mark("finish")
@@ -335,7 +343,7 @@ class Rotation(Switching):
                 text = f"register old deploy key {old_id} again"
                 job.step(text)
                 github_id = self.host.add_deploy_key(self.repo.ref, key_title(old.users), old.public_key)
-                self.keys.save(replace(old, github_key_id=github_id))
+                self.keys.update(old_id, functools.partial(replace, github_key_id=github_id), default=old)
                 self._mark(f"reregister:{old_id}")
                 job.finish_step(text)
         self._checkpoint("rollback.reregister")

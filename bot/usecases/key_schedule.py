@@ -13,11 +13,8 @@ import time
 from bot.command_codec import encode
 from bot.commands import KeyRotate
 from bot.config_file import DeployKeyPolicy
-from bot.jobs import SCHEDULE, JobRecord
+from bot.jobs import SCHEDULE, SCHEDULER, JobRecord
 from bot.key_records import ACTIVE, DeployKeyRecord
-
-#: who a scheduled rotation's job is from (audit log, messages)
-SCHEDULER = "fluxops-scheduler"
 
 
 def due(records: list[DeployKeyRecord], policy: DeployKeyPolicy, now: float) -> list[DeployKeyRecord]:

@@ -34,7 +34,7 @@ from bot.commands import (
     Watch,
     WatchList,
 )
-from bot.decision import Decision, approvals_missing, short
+from bot.decision import Decision, approvals_missing, is_decided, short
 from bot.git_capabilities import pull_requests
 from bot.git_host import CommentRef, Permission
 from bot.gitevents import CommentEvent
@@ -103,6 +103,11 @@ def run(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
         decision = Decision.from_json(record.decision)
         if not decision.allowed:
             raise errors.Forbidden(decision.reason, recommendation=decision.recommendation)
+        if not is_decided(record.command, decision):
+            raise errors.Forbidden(
+                "the job's command is not the one that was authorized, so it is not run",
+                recommendation="send the command again",
+            )
         if isinstance(command, (ConfirmJob, ApproveJob, CancelJob)):
             return _answer_staged(record, ports, reporter, host, current, command)
         repository_access(host, current, Permission.WRITE if command.mutates else Permission.READ, command.verb)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot import errors
+from bot.command_codec import encode
+from bot.commands import KeyRotate
+from bot.jobs import SCHEDULE, SCHEDULER, JobRecord
 from bot.usecases.executor import give_up
 from bot.views import JobView, Phase, StepState, TextView
-from tests.bot.usecases.fakes import TUTORIAL_SPEC, World
+from tests.bot.usecases.fakes import TUTORIAL_SPEC, World, typed
 
 CREATE = "config create apps -c flux-demo-arc -u https://github.com/org/repo --branch main --no-extension"
 #: 40 hex characters where a path goes: looks like a token, so the audit masks it (the grammar lets it through)
@@ -123,3 +128,34 @@ def test_each_job_audits_its_own_outcome(world: World) -> None:
         ("j-2", "failed"),
     ]
     assert [e.id for e in world.audit.entries] == ["1-0", "2-0"]
+
+
+def test_a_command_swapped_in_the_record_is_not_the_one_decided(world: World) -> None:
+    """Same text and decision, another command in the record's JSON (rewritten in Redis): refused, audited."""
+    record = replace(
+        world.record("suspend cluster-config -c flux-demo-arc"), command=typed("suspend other -c flux-demo-arc")
+    )
+
+    assert world.run_record(record) is Phase.FAILED
+
+    assert world.flux.writes() == []
+    assert "not the one that was authorized" in world.audit.entries[-1].result
+
+
+@pytest.mark.parametrize(
+    ("actor", "command"),
+    [
+        (SCHEDULER, typed("config delete cluster-config -c flux-demo-arc")),
+        (SCHEDULER, typed("key rotate --repo https://github.com/org/repo")),
+        (SCHEDULER, encode(KeyRotate(key_id="dk-../../x\x00"))),  # what the grammar would never let through
+        ("U123", typed("key rotate --key dk-0123456789")),
+    ],
+)
+def test_a_scheduled_job_may_only_rotate_one_key_by_its_id(world: World, actor: str, command: str) -> None:
+    """A record that claims to come from beat carries no decision: only what beat starts is run."""
+    record = JobRecord(job_id="j-sched", text="key rotate", platform=SCHEDULE, actor=actor, command=command)
+
+    assert world.run_record(record) is Phase.FAILED
+
+    assert world.flux.writes() == []
+    assert "may only rotate one deploy key named by its id" in world.audit.entries[-1].result

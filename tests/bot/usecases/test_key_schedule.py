@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from bot.config_file import DeployKeyPolicy
-from bot.jobs import SCHEDULE
+from bot.jobs import SCHEDULE, SCHEDULER
 from bot.key_records import ACTIVE, PENDING, DeployKeyRecord, KeyUser
 from bot.policy import Policy
-from bot.usecases.key_schedule import SCHEDULER, due, due_rotations
+from bot.usecases.key_schedule import due, due_rotations
 from bot.views import Phase
 from tests.bot.usecases.fakes import CLUSTER, WALL_START, FakeKeyRegistry, World, operators
 
