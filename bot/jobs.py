@@ -14,7 +14,7 @@ pull request, or release its cluster locks when it closes) or ``apply`` (apply a
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from enum import IntEnum
 
 #: the platform of jobs the beat task starts (scheduled rotations): no person asked, so none is authorized
@@ -64,7 +64,10 @@ class JobRecord:
         return f"{self.platform}:{self.actor}"
 
     def to_mapping(self) -> dict[str, str]:
-        return {key: str(value) for key, value in asdict(self).items()}
+        """The record as the job hash's fields; empty ones are left out (``from_mapping`` gives them back as
+        their defaults), so intake sends Redis only what the job has."""
+        values = ((f, getattr(self, f.name)) for f in fields(self))
+        return {f.name: str(value) for f, value in values if value != "" or f.default is MISSING}
 
     @classmethod
     def from_mapping(cls, data: dict[str, str]) -> JobRecord:

@@ -31,7 +31,7 @@ from bot.jobs import APPROVER_GROUPS, Confirmation, JobRecord
 from bot.views import Phase
 from workers.job_queue_lua import APPROVE_SCRIPT, CANCEL_SCRIPT, CONFIRM_SCRIPT, REQUEUE_SCRIPT, SUBMIT_SCRIPT
 from workers.redis_jobs import ACTIVE_JOBS_KEY, JOB_TTL_SECONDS, PHASE_FIELD, PROGRESS_PREFIX, as_text, job_key
-from workers.task_message import JOB_TASK, QUEUE, queue_key, task_message
+from workers.task_message import JOB_TASK, QUEUE, JobMessages, queue_key, task_message
 
 DEDUPE_KEY_PREFIX = "fluxops:dedupe:"
 DEDUPE_TTL_SECONDS = 24 * 3600
@@ -79,11 +79,14 @@ class QueueCalls:
         self._task_name = task_name
         self.job_ttl = job_ttl_seconds
         self._task_args = task_args
+        self._messages = JobMessages(celery, task_name=task_name, queue=queue)
 
     def message_for(self, job_id: str) -> str:
         """The serialized Celery message that runs job ``job_id`` (task id = job id)."""
-        args = None if self._task_args is None else self._task_args(job_id)
-        return task_message(self._celery, task_id=job_id, task_name=self._task_name, queue=self._queue, args=args)
+        if self._task_args is not None:
+            args = self._task_args(job_id)
+            return task_message(self._celery, task_id=job_id, task_name=self._task_name, queue=self._queue, args=args)
+        return self._messages.message(job_id)
 
     def submit(
         self, record: JobRecord, *, staged: bool, dedupe_key: str | None, dedupe_ttl: int, job_ttl: int | None

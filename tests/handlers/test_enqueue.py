@@ -25,7 +25,7 @@ from bot.settings import Settings
 from workers.celery_app import make_celery
 from workers.job_queue import JobQueue, QueueCalls, Submitted, SyncJobQueue
 from workers.redis_jobs import ACTIVE_JOBS_KEY, RedisJobStore, job_key
-from workers.task_message import task_message
+from workers.task_message import JobMessages, task_message
 
 ROOT = Path(__file__).resolve().parents[2]
 PING = "fluxops.health.ping"  # takes no arguments: the queue is told so with task_args
@@ -144,6 +144,21 @@ def test_the_message_is_what_send_task_pushes(celery: Celery, sync_redis: redis.
     assert sent is not None
     ours = task_message(celery, task_id="j-1", task_name="fluxops.job.run", queue=queue)
     assert without_per_send_fields(ours) == without_per_send_fields(sent)
+
+
+@pytest.mark.parametrize("job_id", ["j-0123456789ab", "rotate-dk-0123456789-20261203"])
+def test_the_message_template_gives_what_task_message_builds(celery: Celery, job_id: str):
+    """JobMessages fills a template built once; it must give task_message's JSON, delivery tag aside."""
+    messages = JobMessages(celery, task_name="fluxops.job.run", queue="fluxops")
+    ours = messages.message(job_id)
+    reference = task_message(celery, task_id=job_id, task_name="fluxops.job.run", queue="fluxops")
+    assert without_per_send_fields(ours) == without_per_send_fields(reference)
+    assert (
+        json.loads(ours)["properties"]["delivery_tag"]
+        != json.loads(messages.message(job_id))["properties"]["delivery_tag"]
+    )
+    with pytest.raises(ValueError, match="JSON or repr would change"):
+        messages.message('j-"x')
 
 
 async def test_submit_runs_on_a_real_worker(
