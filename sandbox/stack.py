@@ -221,6 +221,7 @@ class Stack:
             "FLUXOPS_RECOVER_INTERVAL": str(o.recover_interval),
             "FLUXOPS_SLACK_MIN_INTERVAL": str(o.slack_min_interval),
             "FLUXOPS_FLUX_TIME_SCALE": str(self.options.sandbox.emulator.time_scale),
+            "FLUXOPS_ARM_TIME_SCALE": str(self.options.sandbox.emulator.time_scale),
             "FLUXOPS_KEY_ENCRYPTION_KEY": Fernet.generate_key().decode(),
             **o.extra_env,
         }

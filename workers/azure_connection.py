@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from azure.core.credentials import TokenCredential
+from azure.core.pipeline.policies import HTTPPolicy
 
 from bot.settings import AZURE_ARM_DEFAULT, Settings
 
@@ -20,14 +21,19 @@ class ArmConnection:
     credential: TokenCredential
     ca_bundle: str | None = None
     poll_interval: float = 5.0
+    #: paces writes under the subscription's throttle (workers/arm_pacing.py); None: no pacing
+    pacing: HTTPPolicy[Any, Any] | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings, credential: TokenCredential) -> ArmConnection:
+    def from_settings(
+        cls, settings: Settings, credential: TokenCredential, *, pacing: HTTPPolicy[Any, Any] | None = None
+    ) -> ArmConnection:
         return cls(
             endpoint=settings.azure_arm_endpoint.rstrip("/"),
             credential=credential,
             ca_bundle=str(settings.azure_ca_bundle) if settings.azure_ca_bundle else None,
             poll_interval=settings.azure_poll_interval,
+            pacing=pacing,
         )
 
     def client_kwargs(self) -> dict[str, Any]:
@@ -41,6 +47,8 @@ class ArmConnection:
         }
         if self.ca_bundle:
             kwargs["connection_verify"] = self.ca_bundle
+        if self.pacing is not None:  # after the retry policy: every attempt is paced, and every answer read
+            kwargs["per_retry_policies"] = [self.pacing]
         return kwargs
 
 

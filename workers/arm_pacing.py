@@ -1,0 +1,157 @@
+"""Pacing ARM writes under the subscription's throttle, with one budget shared by every worker (in Redis).
+
+ARM throttles each subscription with token buckets, one for writes and one for deletes. Each bucket holds up to
+200 tokens and refills at 10 a second. It answers 429 with a Retry-After when a bucket is empty. Every response
+says how many tokens are left, in ``x-ms-ratelimit-remaining-subscription-{writes,deletes}``. Many workers
+writing to one subscription at once (a fleet rollout) would each meet the 429s on their own and retry blindly.
+Instead, each write first takes a token from a bucket that all the workers share, in Redis.
+
+- That bucket refills at ARM's published rate, times ``time_scale``: 1 in Azure, while the sandbox's emulator
+  refills faster. It keeps a small margin below the rate, so the two clocks never race.
+- Each response's remaining count lowers the shared bucket to ARM's own figure, when ARM's is lower. Other
+  clients of the subscription (the portal, az, pipelines) spend from the same budget.
+- A 429 empties the shared bucket and holds it shut for the Retry-After seconds.
+
+``ArmPacing`` is an azure-core policy that runs after the retry policy, so it sees every attempt: retries take
+tokens too, and Retry-After is honoured by every worker, not only the one that got the 429. Reads are not paced.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from azure.core.pipeline import PipelineRequest, PipelineResponse
+from azure.core.pipeline.policies import HTTPPolicy
+
+from workers.redis_jobs import as_text
+
+BUDGET_KEY_PREFIX = "fluxops:arm:budget:"
+
+#: which ARM bucket a request spends from
+KIND_OF_METHOD = {"PUT": "writes", "PATCH": "writes", "POST": "writes", "DELETE": "deletes"}
+_SUBSCRIPTION = re.compile(r"/subscriptions/([^/?#]+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Rate:
+    burst: float
+    per_second: float
+
+
+#: ARM's published limits per subscription (and principal); reads are not paced here
+ARM_RATES = {"writes": Rate(burst=200, per_second=10), "deletes": Rate(burst=200, per_second=10)}
+#: pace this much below the refill rate, so the shared bucket and ARM's never disagree by a token
+_MARGIN = 0.95
+
+# KEYS[1] bucket hash; ARGV[1] burst, ARGV[2] tokens per second -> 0 (a token was taken) or the wait in ms
+_TAKE = """
+local t = redis.call('TIME')
+local now = t[1] + t[2] / 1000000
+local burst, rate = tonumber(ARGV[1]), tonumber(ARGV[2])
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'at', 'until')
+local tokens = math.min(burst, (tonumber(b[1]) or burst) + (now - (tonumber(b[2]) or now)) * rate)
+local shut = tonumber(b[3]) or 0
+local wait = 0
+if now < shut then
+  wait = math.ceil((shut - now) * 1000)
+elseif tokens >= 1 then
+  tokens = tokens - 1
+else
+  wait = math.ceil((1 - tokens) / rate * 1000)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('EXPIRE', KEYS[1], 3600)
+return wait
+"""
+
+# KEYS[1] bucket hash; ARGV[1] ARM's remaining count ('' = none), ARGV[2] Retry-After seconds ('' = none),
+# ARGV[3] burst
+_OBSERVE = """
+local t = redis.call('TIME')
+local now = t[1] + t[2] / 1000000
+if ARGV[1] ~= '' then
+  local tokens = tonumber(redis.call('HGET', KEYS[1], 'tokens')) or tonumber(ARGV[3])
+  local remaining = tonumber(ARGV[1])
+  if remaining < tokens then
+    redis.call('HSET', KEYS[1], 'tokens', tostring(remaining), 'at', tostring(now))
+  end
+end
+if ARGV[2] ~= '' then
+  redis.call('HSET', KEYS[1], 'tokens', '0', 'at', tostring(now), 'until', tostring(now + tonumber(ARGV[2])))
+end
+redis.call('EXPIRE', KEYS[1], 3600)
+return 1
+"""
+
+
+def budget_key(subscription: str, kind: str) -> str:
+    return f"{BUDGET_KEY_PREFIX}{subscription.lower()}:{kind}"
+
+
+class ArmBudget:
+    """The subscriptions' write and delete budgets, shared in Redis by every worker."""
+
+    def __init__(self, *, redis: redis.Redis, time_scale: float = 1.0) -> None:
+        self._take = redis.register_script(_TAKE)
+        self._observe = redis.register_script(_OBSERVE)
+        self._rates = {kind: Rate(r.burst, r.per_second * time_scale * _MARGIN) for kind, r in ARM_RATES.items()}
+
+    def take(self, subscription: str, kind: str) -> float:
+        """Take a token for one request; 0 when taken, else the seconds to wait before asking again."""
+        rate = self._rates[kind]
+        wait_ms = self._take(keys=[budget_key(subscription, kind)], args=[rate.burst, rate.per_second])
+        return int(as_text(wait_ms)) / 1000
+
+    def observe(self, subscription: str, kind: str, *, remaining: str | None, retry_after: str | None) -> None:
+        """What ARM said in a response: how many tokens it has left, and how long it asks to be left alone."""
+        left = _number(remaining)
+        pause = _number(retry_after)
+        if left is None and pause is None:
+            return
+        args: list[str | float] = [
+            "" if left is None else str(left),
+            "" if pause is None else str(pause),
+            self._rates[kind].burst,
+        ]
+        self._observe(keys=[budget_key(subscription, kind)], args=args)
+
+
+def _number(header: str | None) -> float | None:
+    """A header's number, or None (absent, or not a plain non-negative number: never trusted further)."""
+    if header is None:
+        return None
+    try:
+        value = float(header)
+    except ValueError:
+        return None
+    return value if 0 <= value < 24 * 3600 else None
+
+
+class ArmPacing(HTTPPolicy[Any, Any]):
+    """The azure-core policy that makes each ARM write wait for the shared budget (see the module)."""
+
+    def __init__(self, budget: ArmBudget, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        super().__init__()
+        self._budget = budget
+        self._sleep = sleep
+
+    def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
+        http = request.http_request
+        kind = KIND_OF_METHOD.get(http.method.upper())
+        found = _SUBSCRIPTION.search(http.url)
+        if kind is None or found is None:
+            return self.next.send(request)
+        subscription = found.group(1)
+        while (wait := self._budget.take(subscription, kind)) > 0:
+            self._sleep(wait)
+        response = self.next.send(request)
+        headers = response.http_response.headers
+        retry_after = headers.get("Retry-After") if response.http_response.status_code == 429 else None
+        remaining = headers.get(f"x-ms-ratelimit-remaining-subscription-{kind}")
+        self._budget.observe(subscription, kind, remaining=remaining, retry_after=retry_after)
+        return response
