@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -93,20 +95,37 @@ class Server:
     url: str
 
 
-def start(name: str, command: list[str], port: int, env: dict[str, str]) -> Server:
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}/webhooks/github"
+def start(name: str, command: list[str], port: int, env: dict[str, str], log: Path) -> Server:
+    """Start a server in a session of its own (``stop`` ends it and anything it started) and wait until it
+    listens; its output goes to ``log``."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = Server(name, process, f"http://127.0.0.1:{port}/webhooks/github")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
         except OSError as error:
             if "Connection refused" not in str(error):
-                return Server(name, process, url)  # it answered (404 and such): it listens
+                return server  # it answered (404 and such): it listens
         time.sleep(0.1)
         if process.poll() is not None:
-            raise RuntimeError(f"{name} exited: {process.stderr.read().decode() if process.stderr else ''}")
-    raise RuntimeError(f"{name} did not start listening on {port}")
+            break
+    stop(server)
+    raise RuntimeError(f"{name} did not start listening on {port}: {log.read_text()[-2000:]}")
+
+
+def stop(server: Server) -> None:
+    if server.process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.process.pid, signal.SIGTERM)
+        try:
+            server.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.process.pid, signal.SIGKILL)
+            server.process.wait(timeout=10)
 
 
 @dataclass
@@ -156,43 +175,42 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32, help="requests in flight (default 32)")
     args = parser.parse_args()
     body = push_body()
-    with tempfile.TemporaryDirectory(prefix="fluxops-bench-") as tmp:
-        (Path(tmp) / "a").mkdir()
-        (Path(tmp) / "b").mkdir()
-        redis_a, redis_b = RedisServer(Path(tmp) / "a"), RedisServer(Path(tmp) / "b")
-        servers: list[Server] = []
-        try:
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "SLACK_", "ADO_", "AZURE_"))}
-            env.update(PYTHONPATH=str(ROOT), GITHUB_WEBHOOK_SECRET=SECRET, REDIS_URL=redis_a.url)
-            port = free_port()
-            servers.append(start("fluxops", [sys.executable, "-m", "handlers.web"], port, {**env, "PORT": str(port)}))
-            port = free_port()
-            command = [sys.executable, "-c", BASELINE, str(port), redis_b.url, SECRET]
-            servers.append(start("baseline", command, port, env))
-            results: dict[str, list[Round]] = {"fluxops": [], "baseline": []}
-            asyncio.run(load(servers[0].url, body, 0.5, args.connections))  # warm both up
-            asyncio.run(load(servers[1].url, body, 0.5, args.connections))
-            for _ in range(args.rounds):
-                for server in reversed(servers):  # baseline first, then fluxops
-                    outcome = asyncio.run(load(server.url, body, args.seconds, args.connections))
-                    results[server.name].append(outcome)
-                    print(
-                        f"  {server.name:8} {outcome.rate:7.0f} req/s  p99 {outcome.p99_ms:6.1f} ms  "
-                        f"errors {outcome.errors}",
-                        flush=True,
-                    )
-        finally:
-            for server in servers:
-                server.process.terminate()
-                server.process.wait(timeout=10)
-            redis_a.stop()
-            redis_b.stop()
-    ours, base = results["fluxops"], results["baseline"]
-    rate = statistics.median(r.rate for r in ours)
-    base_rate = statistics.median(r.rate for r in base)
-    p99 = statistics.median(r.p99_ms for r in ours)
-    base_p99 = statistics.median(r.p99_ms for r in base)
-    failed = sum(r.errors for r in ours + base)
+    results: dict[str, list[Round]] = {"fluxops": [], "baseline": []}
+    with tempfile.TemporaryDirectory(prefix="fluxops-bench-") as tmp, contextlib.ExitStack() as cleanup:
+        stores = []
+        for name in ("a", "b"):
+            (Path(tmp) / name).mkdir()
+            store = RedisServer(Path(tmp) / name)
+            cleanup.callback(store.stop)
+            stores.append(store)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "SLACK_", "ADO_", "AZURE_"))}
+        env.update(PYTHONPATH=str(ROOT), GITHUB_WEBHOOK_SECRET=SECRET, REDIS_URL=stores[0].url)
+        port = free_port()
+        ours = start(
+            "fluxops", [sys.executable, "-m", "handlers.web"], port, {**env, "PORT": str(port)}, Path(tmp) / "web.log"
+        )
+        cleanup.callback(stop, ours)
+        port = free_port()
+        command = [sys.executable, "-c", BASELINE, str(port), stores[1].url, SECRET]
+        base = start("baseline", command, port, env, Path(tmp) / "baseline.log")
+        cleanup.callback(stop, base)
+        for server in (ours, base):  # warm both up
+            asyncio.run(load(server.url, body, 0.5, args.connections))
+        for _ in range(args.rounds):
+            for server in (base, ours):
+                outcome = asyncio.run(load(server.url, body, args.seconds, args.connections))
+                results[server.name].append(outcome)
+                print(
+                    f"  {server.name:8} {outcome.rate:7.0f} req/s  p99 {outcome.p99_ms:6.1f} ms  "
+                    f"errors {outcome.errors}",
+                    flush=True,
+                )
+    mine, theirs = results["fluxops"], results["baseline"]
+    rate = statistics.median(r.rate for r in mine)
+    base_rate = statistics.median(r.rate for r in theirs)
+    p99 = statistics.median(r.p99_ms for r in mine)
+    base_p99 = statistics.median(r.p99_ms for r in theirs)
+    failed = sum(r.errors for r in mine + theirs)
     print(
         f"ingress: fluxops {rate:.0f} req/s p99 {p99:.0f} ms; baseline {base_rate:.0f} req/s p99 {base_p99:.0f} ms; "
         f"ratio {rate / base_rate:.2f}x; errors {failed}"

@@ -10,7 +10,9 @@ Instead, each write first takes a token from a bucket that all the workers share
   refills faster. It keeps a small margin below the rate, so the two clocks never race.
 - Each response's remaining count lowers the shared bucket to ARM's own figure, when ARM's is lower. Other
   clients of the subscription (the portal, az, pipelines) spend from the same budget.
-- A 429 empties the shared bucket and holds it shut for the Retry-After seconds.
+- A 429 empties the shared bucket and holds it shut for the Retry-After seconds (at most ``LONGEST_SHUT``).
+- A worker waits for a token at most ``LONGEST_WAIT`` in-process; past that the write raises ``Throttled`` and
+  the job layer retries it later, so no worker slot sits idle for long.
 
 ``ArmPacing`` is an azure-core policy that runs after the retry policy, so it sees every attempt: retries take
 tokens too, and Retry-After is honoured by every worker, not only the one that got the 429. Reads are not paced.
@@ -18,6 +20,7 @@ tokens too, and Retry-After is honoured by every worker, not only the one that g
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -28,7 +31,10 @@ import redis
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import HTTPPolicy
 
+from bot import errors
 from workers.redis_jobs import as_text
+
+log = logging.getLogger(__name__)
 
 BUDGET_KEY_PREFIX = "fluxops:arm:budget:"
 
@@ -47,6 +53,10 @@ class Rate:
 ARM_RATES = {"writes": Rate(burst=200, per_second=10), "deletes": Rate(burst=200, per_second=10)}
 #: pace this much below the refill rate, so the shared bucket and ARM's never disagree by a token
 _MARGIN = 0.95
+#: the longest a 429's Retry-After shuts the budget (a larger one is not believed beyond this)
+LONGEST_SHUT = 300.0
+#: a worker waits in-process at most this long for a token; beyond it the job gives its slot back and retries
+LONGEST_WAIT = 30.0
 
 # KEYS[1] bucket hash; ARGV[1] burst, ARGV[2] tokens per second -> 0 (a token was taken) or the wait in ms
 _TAKE = """
@@ -70,20 +80,22 @@ return wait
 """
 
 # KEYS[1] bucket hash; ARGV[1] ARM's remaining count ('' = none), ARGV[2] Retry-After seconds ('' = none),
-# ARGV[3] burst
+# ARGV[3] burst, ARGV[4] tokens per second
 _OBSERVE = """
 local t = redis.call('TIME')
 local now = t[1] + t[2] / 1000000
+local burst, rate = tonumber(ARGV[3]), tonumber(ARGV[4])
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'at', 'until')
+local tokens = math.min(burst, (tonumber(b[1]) or burst) + (now - (tonumber(b[2]) or now)) * rate)
+local shut = tonumber(b[3]) or 0
 if ARGV[1] ~= '' then
-  local tokens = tonumber(redis.call('HGET', KEYS[1], 'tokens')) or tonumber(ARGV[3])
-  local remaining = tonumber(ARGV[1])
-  if remaining < tokens then
-    redis.call('HSET', KEYS[1], 'tokens', tostring(remaining), 'at', tostring(now))
-  end
+  tokens = math.min(tokens, tonumber(ARGV[1]))
 end
 if ARGV[2] ~= '' then
-  redis.call('HSET', KEYS[1], 'tokens', '0', 'at', tostring(now), 'until', tostring(now + tonumber(ARGV[2])))
+  tokens = 0
+  shut = math.max(shut, now + tonumber(ARGV[2]))
 end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now), 'until', tostring(shut))
 redis.call('EXPIRE', KEYS[1], 3600)
 return 1
 """
@@ -104,7 +116,13 @@ class ArmBudget:
     def take(self, subscription: str, kind: str) -> float:
         """Take a token for one request; 0 when taken, else the seconds to wait before asking again."""
         rate = self._rates[kind]
-        wait_ms = self._take(keys=[budget_key(subscription, kind)], args=[rate.burst, rate.per_second])
+        try:
+            wait_ms = self._take(keys=[budget_key(subscription, kind)], args=[rate.burst, rate.per_second])
+        except redis.RedisError as error:
+            raise errors.ServiceUnavailable(
+                f"pacing a write to Azure: Redis did not answer ({type(error).__name__})",
+                recommendation="check that Redis is up; the job tries again by itself",
+            ) from error
         return int(as_text(wait_ms)) / 1000
 
     def observe(self, subscription: str, kind: str, *, remaining: str | None, retry_after: str | None) -> None:
@@ -113,12 +131,17 @@ class ArmBudget:
         pause = _number(retry_after)
         if left is None and pause is None:
             return
+        rate = self._rates[kind]
         args: list[str | float] = [
             "" if left is None else str(left),
-            "" if pause is None else str(pause),
-            self._rates[kind].burst,
+            "" if pause is None else str(min(pause, LONGEST_SHUT)),
+            rate.burst,
+            rate.per_second,
         ]
-        self._observe(keys=[budget_key(subscription, kind)], args=args)
+        try:
+            self._observe(keys=[budget_key(subscription, kind)], args=args)
+        except redis.RedisError:  # the write itself went through: losing one observation only paces less well
+            log.warning("ARM pacing: could not record what ARM said about subscription %s", subscription, exc_info=True)
 
 
 def _number(header: str | None) -> float | None:
@@ -147,8 +170,16 @@ class ArmPacing(HTTPPolicy[Any, Any]):
         if kind is None or found is None:
             return self.next.send(request)
         subscription = found.group(1)
+        waited = 0.0
         while (wait := self._budget.take(subscription, kind)) > 0:
+            if waited + wait > LONGEST_WAIT:  # give the worker slot back: the job layer retries after the wait
+                raise errors.Throttled(
+                    f"Azure Resource Manager's {kind} budget for subscription {subscription} is spent",
+                    recommendation="fluxops tries again by itself once the subscription's throttle refills",
+                    retry_after=wait,
+                )
             self._sleep(wait)
+            waited += wait
         response = self.next.send(request)
         headers = response.http_response.headers
         retry_after = headers.get("Retry-After") if response.http_response.status_code == 429 else None

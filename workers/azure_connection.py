@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from azure.core.credentials import TokenCredential
-from azure.core.pipeline.policies import HTTPPolicy
 
 from bot.settings import AZURE_ARM_DEFAULT, Settings
+from workers.arm_pacing import ArmBudget, ArmPacing
 
 
 @dataclass(frozen=True)
@@ -21,19 +21,19 @@ class ArmConnection:
     credential: TokenCredential
     ca_bundle: str | None = None
     poll_interval: float = 5.0
-    #: paces writes under the subscription's throttle (workers/arm_pacing.py); None: no pacing
-    pacing: HTTPPolicy[Any, Any] | None = None
+    #: the budget writes are paced with, shared by every worker (workers/arm_pacing.py); None: no pacing
+    budget: ArmBudget | None = None
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, credential: TokenCredential, *, pacing: HTTPPolicy[Any, Any] | None = None
+        cls, settings: Settings, credential: TokenCredential, *, budget: ArmBudget | None = None
     ) -> ArmConnection:
         return cls(
             endpoint=settings.azure_arm_endpoint.rstrip("/"),
             credential=credential,
             ca_bundle=str(settings.azure_ca_bundle) if settings.azure_ca_bundle else None,
             poll_interval=settings.azure_poll_interval,
-            pacing=pacing,
+            budget=budget,
         )
 
     def client_kwargs(self) -> dict[str, Any]:
@@ -47,8 +47,10 @@ class ArmConnection:
         }
         if self.ca_bundle:
             kwargs["connection_verify"] = self.ca_bundle
-        if self.pacing is not None:  # after the retry policy: every attempt is paced, and every answer read
-            kwargs["per_retry_policies"] = [self.pacing]
+        if self.budget is not None:
+            # after the retry policy: every attempt is paced, and every answer read. A policy object per client:
+            # azure-core chains a policy into the pipeline it is given, so one object cannot serve two clients.
+            kwargs["per_retry_policies"] = [ArmPacing(self.budget)]
         return kwargs
 
 

@@ -15,6 +15,7 @@ envelope follows kombu's Redis transport (``kombu/transport/redis.py`` and ``vir
 from __future__ import annotations
 
 import base64
+import re
 import uuid
 from collections.abc import Sequence
 
@@ -77,6 +78,8 @@ def task_message(
 _ID = "fluxops-task-id-placeholder"
 _TAG = "fluxops-delivery-tag-placeholder"
 _BODY = "fluxops-body-placeholder"
+#: ids the template may take as they are (JSON and ``repr`` leave them unchanged)
+_PLAIN_ID = re.compile(r"[A-Za-z0-9._:-]{1,200}")
 
 
 class JobMessages:
@@ -114,7 +117,7 @@ class JobMessages:
 
     def message(self, task_id: str) -> str:
         """The message that runs ``task_id`` (the same JSON ``task_message`` gives, but for its delivery tag)."""
-        if not task_id or '"' in task_id or "\\" in task_id or "'" in task_id:
+        if not _PLAIN_ID.fullmatch(task_id):
             raise ValueError(f"a task id that JSON or repr would change: {task_id!r}")
         body = self._body.replace(_ID, task_id).encode(self._encoding or "utf-8")
         encoded = base64.b64encode(body).decode("ascii")

@@ -39,7 +39,7 @@ from bot.usecases.context import (
 )
 from bot.views import ClusterRow
 from workers.ado_host import AzureDevOpsHost, ado_host_from_settings
-from workers.arm_pacing import ArmBudget, ArmPacing
+from workers.arm_pacing import ArmBudget
 from workers.audit_log import RedisAuditLog
 from workers.azure_connection import ArmConnection, default_credential
 from workers.azure_extensions import AzureExtensions
@@ -95,8 +95,8 @@ class Wiring:
         require_sandbox_for_failpoints(settings)
         config = read_config_file(settings.fluxops_config) or load_config("{}")
         client = redis.Redis.from_url(settings.redis_url)
-        pacing = ArmPacing(ArmBudget(redis=client, time_scale=settings.arm_time_scale))
-        connection = ArmConnection.from_settings(settings, default_credential(), pacing=pacing)
+        budget = ArmBudget(redis=client, time_scale=settings.arm_time_scale)
+        connection = ArmConnection.from_settings(settings, default_credential(), budget=budget)
         stale = settings.job_stale_seconds
         sealer = sealer_from_settings(settings)
         return cls(

@@ -383,7 +383,7 @@ class FakeAzureDevOps:
         return payload
 
     def _fork(self, upstream: Repo, fork: str) -> Repo:
-        """The fork ``project/repo``, created from the upstream default branch's files when missing."""
+        """The fork ``project/repo``, created from the upstream default branch (its history) when missing."""
         try:
             return self.org.repo_by_short(fork)
         except AdoError as exc:
@@ -394,7 +394,19 @@ class FakeAzureDevOps:
             path: data.decode(errors="replace")
             for path, data in self.org.store.read_tree(upstream.handle, head).items()
         }
-        return self.org.create_repo(fork, files, private=True, branch=self.org.default_branch(upstream))[0]
+        branch = self.org.default_branch(upstream)
+        created = self.org.create_repo(fork, files, private=True, branch=branch)[0]
+        # a fork shares upstream's history (a new root commit would only match upstream's when both were made
+        # in the same second, so its pull requests could not merge)
+        self.org.git(
+            created.handle.path,
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            str(upstream.handle.path),
+            f"+{head}:refs/heads/{branch}",
+        )
+        return created
 
     @staticmethod
     def _require_active(pr: PullRequest) -> None:

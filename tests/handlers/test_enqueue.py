@@ -157,8 +157,9 @@ def test_the_message_template_gives_what_task_message_builds(celery: Celery, job
         json.loads(ours)["properties"]["delivery_tag"]
         != json.loads(messages.message(job_id))["properties"]["delivery_tag"]
     )
-    with pytest.raises(ValueError, match="JSON or repr would change"):
-        messages.message('j-"x')
+    for odd in ('j-"x', "j-\nx", "j-\u2028", ""):
+        with pytest.raises(ValueError, match="JSON or repr would change"):
+            messages.message(odd)
 
 
 async def test_submit_runs_on_a_real_worker(

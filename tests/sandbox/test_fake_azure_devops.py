@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
@@ -371,6 +372,8 @@ async def test_requests_are_recorded_without_credentials(fake: FakeAzureDevOps):
 
 
 async def test_fork_pull_requests_carry_fork_source(fake: FakeAzureDevOps):
+    # a fork made a second or more after its upstream still shares its history (and so can merge)
+    await asyncio.sleep(1.1)
     opened = await fake.open_pull(
         REPO, source="patch", author=ALICE, fork="Fleet Ops/fleet-fork", files={"x.yaml": "x: 2\n"}
     )
