@@ -19,7 +19,7 @@ from functools import cache
 from typing import Any, Union
 
 from bot import errors
-from bot.commands import Command, Reply
+from bot.commands import Command, ParseResult, Reply, Run
 from bot.models import Secret
 
 _TYPE = "@type"
@@ -29,6 +29,14 @@ _AGAIN = "send the command again (jobs queued before an upgrade of fluxops are n
 def encode(parsed: Command | Reply) -> str:
     """The command (or reply) as compact JSON (stable key order, so equal commands encode equally)."""
     return json.dumps(_plain(parsed), sort_keys=True, separators=(",", ":"))
+
+
+def encode_parsed(parsed: ParseResult) -> str:
+    """What a job record carries of what the grammar made of some text: the command, the reply to post, or
+    nothing (text not addressed to fluxops)."""
+    if isinstance(parsed, Run):
+        return encode(parsed.command)
+    return encode(parsed) if isinstance(parsed, Reply) else ""
 
 
 def decode(text: str) -> Command | Reply:

@@ -24,8 +24,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.command_codec import encode
-from bot.commands import Ignore, ParseResult, Reply, Run
+from bot.command_codec import encode_parsed
+from bot.commands import Ignore, Run
 from bot.config_file import FleetRepository, FluxopsConfig
 from bot.decision import digest
 from bot.gitevents import BODY_KEPT, CommentEvent, GitEvent, PullRequestEvent, RepoRef
@@ -235,13 +235,6 @@ class Screened:
     command: str = ""
 
 
-def _typed(parsed: ParseResult) -> str:
-    """What the job record carries of a parsed comment (bot.command_codec): its command, or the reply to post."""
-    if isinstance(parsed, Run):
-        return encode(parsed.command)
-    return encode(parsed) if isinstance(parsed, Reply) else ""
-
-
 class GitIntake:
     """Submits a delivery's jobs and answers it; one per receiver (``platform`` is the JobRecord's)."""
 
@@ -308,7 +301,7 @@ class GitIntake:
         once = f"comment:{event.repo.provider}:{repo}:{where}:{event.body_digest}"
         authority = self.authority
         if authority is None:  # no policy wired (tests of the receivers alone): every comment is refused later
-            return Screened(decision="", dedupe_key=once, command=_typed(parse(job.text)))
+            return Screened(decision="", dedupe_key=once, command=encode_parsed(parse(job.text)))
         identity = identity_of(event)
         who = f"{identity.platform}:{identity.user}"
         command = f"/flux {job.text}"
@@ -340,10 +333,10 @@ class GitIntake:
             return Ignored(reason)
         parsed = parse(job.text)
         if not isinstance(parsed, Run):  # help and usage errors: the worker answers them, nothing is decided
-            return Screened(decision="", dedupe_key=once, command=_typed(parsed))
+            return Screened(decision="", dedupe_key=once, command=encode_parsed(parsed))
         decision = await authority.decide(identity, parsed.command, job.text, comment_digest=event.body_digest)
         job_ttl = None if decision.allowed else REFUSED_JOB_TTL
-        return Screened(decision=decision.to_json(), dedupe_key=once, job_ttl=job_ttl, command=_typed(parsed))
+        return Screened(decision=decision.to_json(), dedupe_key=once, job_ttl=job_ttl, command=encode_parsed(parsed))
 
     def fleet(self, repo: RepoRef) -> FleetRepository | None:
         """The fleet repository entry for ``repo``, None when FLUXOPS_CONFIG does not declare it one."""

@@ -18,6 +18,7 @@ import base64
 import re
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from celery import Celery
 from kombu.serialization import dumps as serialize
@@ -48,30 +49,39 @@ def task_message(
 
     ``args`` defaults to ``[task_id]``: a job's task takes its job id and nothing else.
     """
-    call_args = [task_id] if args is None else list(args)
+    call_args: list[object] = [task_id] if args is None else list(args)
+    message, encoding, body = _message(celery, task_id=task_id, task_name=task_name, queue=queue, args=call_args)
+    message["body"] = base64.b64encode(body.encode(encoding)).decode("ascii")
+    message["properties"]["delivery_tag"] = str(uuid.uuid4())
+    return str(envelope_json(message))
+
+
+def _message(
+    celery: Celery, *, task_id: str, task_name: str, queue: str, args: list[object]
+) -> tuple[dict[str, Any], str, str]:
+    """The message as the transport stores it but for its ``body`` and ``properties.delivery_tag`` (the caller's
+    to fill in), with the body serialized and its encoding."""
     # argsrepr as send_task writes it (it passes a list): what `celery inspect` and flower show
     # ignore_result=False as send_task writes it (the worker's task decides whether to store a result)
     headers, properties, body, _sent_event = celery.amqp.as_task_v2(
-        task_id, task_name, args=tuple(call_args), argsrepr=repr(call_args), ignore_result=False
+        task_id, task_name, args=tuple(args), argsrepr=repr(args), ignore_result=False
     )
     content_type, content_encoding, data = serialize(body, serializer="json")
-    raw = data.encode(content_encoding or "utf-8")
-    properties = {
-        **properties,
-        "delivery_mode": 2,
-        "delivery_info": {"exchange": "", "routing_key": queue},
-        "priority": 0,
-        "body_encoding": "base64",
-        "delivery_tag": str(uuid.uuid4()),
-    }
     message = {
-        "body": base64.b64encode(raw).decode("ascii"),
+        "body": "",
         "content-encoding": content_encoding,
         "content-type": content_type,
         "headers": headers,
-        "properties": properties,
+        "properties": {
+            **properties,
+            "delivery_mode": 2,
+            "delivery_info": {"exchange": "", "routing_key": queue},
+            "priority": 0,
+            "body_encoding": "base64",
+            "delivery_tag": "",
+        },
     }
-    return str(envelope_json(message))
+    return message, content_encoding or "utf-8", data
 
 
 #: stands for the job id in a template (job ids are ``j-`` and hex, or ``rotate-…``: never this)
@@ -90,36 +100,19 @@ class JobMessages:
     much as the rest of the enqueue. ``task_message`` stays the reference: tests compare the two.
     """
 
-    def __init__(self, celery: Celery, *, task_name: str, queue: str, args: Sequence[object] | None = None) -> None:
-        """``args``: the task's arguments when they are not the job id alone (they may not contain it)."""
-        self._args = None if args is None else list(args)
-        call_args = [_ID] if self._args is None else self._args
-        headers, properties, body, _sent_event = celery.amqp.as_task_v2(
-            _ID, task_name, args=tuple(call_args), argsrepr=repr(call_args), ignore_result=False
+    def __init__(self, celery: Celery, *, task_name: str, queue: str) -> None:
+        message, self._encoding, self._body = _message(
+            celery, task_id=_ID, task_name=task_name, queue=queue, args=[_ID]
         )
-        content_type, self._encoding, self._body = serialize(body, serializer="json")
-        properties = {
-            **properties,
-            "delivery_mode": 2,
-            "delivery_info": {"exchange": "", "routing_key": queue},
-            "priority": 0,
-            "body_encoding": "base64",
-            "delivery_tag": _TAG,
-        }
-        message = {
-            "body": _BODY,
-            "content-encoding": self._encoding,
-            "content-type": content_type,
-            "headers": headers,
-            "properties": properties,
-        }
+        message["body"] = _BODY
+        message["properties"]["delivery_tag"] = _TAG
         self._template = str(envelope_json(message))
 
     def message(self, task_id: str) -> str:
         """The message that runs ``task_id`` (the same JSON ``task_message`` gives, but for its delivery tag)."""
         if not _PLAIN_ID.fullmatch(task_id):
             raise ValueError(f"a task id that JSON or repr would change: {task_id!r}")
-        body = self._body.replace(_ID, task_id).encode(self._encoding or "utf-8")
+        body = self._body.replace(_ID, task_id).encode(self._encoding)
         encoded = base64.b64encode(body).decode("ascii")
         text = self._template.replace(_BODY, encoded, 1).replace(_TAG, str(uuid.uuid4()), 1)
         return text.replace(_ID, task_id)

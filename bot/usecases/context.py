@@ -123,8 +123,12 @@ class KeyPorts:
     policy: DeployKeyPolicy = field(default_factory=DeployKeyPolicy)
 
 
-def _no_host(provider: str) -> GitHost:
-    return _no_git_host(provider)
+def _no_git_host(provider: str) -> GitHost:
+    raise ConfigurationError(
+        f"fluxops is not connected to {provider}",
+        recommendation="set GITHUB_TOKEN (or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY) for GitHub, "
+        "ADO_ORG_URL + ADO_TOKEN for Azure DevOps, in the worker's environment",
+    )
 
 
 @dataclass
@@ -132,7 +136,7 @@ class GitPorts:
     """The Git hosts: their capabilities, the fleet repositories, and how old a PR comment may be."""
 
     #: the Git host of a provider ("github", "azure-devops"); raises ConfigurationError when not set up
-    host: Callable[[str], GitHost] = _no_host
+    host: Callable[[str], GitHost] = _no_git_host
     #: the fleet_repositories entry of FLUXOPS_CONFIG for a repository URL, if it is one
     fleet_repository: Callable[[str], FleetRepository | None] = lambda url: None
     #: a PR comment the host says was written longer than this before intake received it is not run
@@ -184,14 +188,6 @@ class JobPorts:
     staged: StagedJobs = field(default_factory=NoStagedJobs)
     claims: ClusterClaims | None = None
     pace: Pacing = field(default_factory=Pacing)
-
-
-def _no_git_host(provider: str) -> GitHost:
-    raise ConfigurationError(
-        f"fluxops is not connected to {provider}",
-        recommendation="set GITHUB_TOKEN (or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY) for GitHub, "
-        "ADO_ORG_URL + ADO_TOKEN for Azure DevOps, in the worker's environment",
-    )
 
 
 class ViewChanges(TypedDict, total=False):

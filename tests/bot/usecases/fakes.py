@@ -23,8 +23,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar, cast
 
 from bot import errors
-from bot.command_codec import encode
-from bot.commands import ClusterTarget, Reply, Run
+from bot.command_codec import encode_parsed
+from bot.commands import ClusterTarget, Run
 from bot.config_access import RoleRule
 from bot.config_file import DeployKeyPolicy, FleetRepository, FluxopsConfig
 from bot.decision import decide
@@ -1152,9 +1152,6 @@ class World:
     def channel_reporter(self, record: JobRecord, channel: str) -> RecordingReporter:
         return self.channels.setdefault(channel, RecordingReporter())
 
-    def cluster_rows(self, selector: Sequence[tuple[str, str]]) -> list[ClusterRow]:
-        return [ClusterRow(self.cluster, self.alias, FLUX_VERSION)]
-
     def ports(self) -> JobPorts:
         return JobPorts(
             flux=self.flux,
@@ -1183,7 +1180,7 @@ class World:
     # -- the World is its own cluster directory (bot.usecases.context.ClusterDirectory) --
 
     def rows(self, selector: Sequence[tuple[str, str]]) -> list[ClusterRow]:
-        return self.cluster_rows(selector)
+        return [ClusterRow(self.cluster, self.alias, FLUX_VERSION)]
 
     def all(self) -> list[ResolvedCluster]:
         """No push is traced across the World's clusters (tests of the push trace use the sandbox)."""
@@ -1232,5 +1229,4 @@ class World:
 
 def typed(text: str) -> str:
     """The parsed command (or reply) intake stores in a job record for ``text`` (bot.command_codec)."""
-    parsed = parse(text)
-    return encode(parsed.command if isinstance(parsed, Run) else parsed) if isinstance(parsed, Run | Reply) else ""
+    return encode_parsed(parse(text))
