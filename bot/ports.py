@@ -69,6 +69,25 @@ class Extensions(Protocol):
     def resume(self, token: str) -> LongRunning[ExtensionState | None]: ...
 
 
+class FluxIndex(Protocol):
+    """Flux configurations and extensions across every cluster of the subscriptions, read in bulk: one query per
+    page of up to 1,000 (Azure Resource Graph), instead of one list per cluster.
+
+    What it returns may lag ARM by some seconds (Resource Graph is eventually consistent): a caller that waits
+    for a change it made compares ``status_updated_at`` with when it wrote. Raises bot.errors.FluxopsError
+    (retryable when throttled).
+    """
+
+    def configurations(self, *, name: str | None = None, repository: str | None = None) -> list[FluxConfigState]:
+        """Every flux configuration, only those named ``name`` (case-insensitive) when given, only those whose
+        Git source URL contains ``repository`` (case-insensitive) when given; callers filter exactly."""
+        ...
+
+    def extensions(self, *, extension_type: str = "microsoft.flux") -> list[ExtensionState]:
+        """Every extension of ``extension_type`` on every cluster."""
+        ...
+
+
 class V1Configs(Protocol):
     """Flux v1 sourceControlConfigurations: read and delete only (the API is retired)."""
 

@@ -31,10 +31,11 @@ class Phase(StrEnum):
     FAILED = "failed"
     TIMED_OUT = "timed_out"
     CANCELED = "canceled"
+    HALTED = "halted"  # a fleet run stopped at a failed cluster; `fleet resume` carries on
 
     @property
     def terminal(self) -> bool:
-        return self in (Phase.SUCCEEDED, Phase.FAILED, Phase.TIMED_OUT, Phase.CANCELED)
+        return self in (Phase.SUCCEEDED, Phase.FAILED, Phase.TIMED_OUT, Phase.CANCELED, Phase.HALTED)
 
 
 class StepState(StrEnum):
@@ -179,6 +180,67 @@ class PushView:
         clusters = {row.cluster for row in self.rows}
         noun = "clusters" if len(clusters) == len(self.rows) else "configurations"
         return f"applied on {self.applied}/{len(self.rows)} {noun}"
+
+
+class WaveState(StrEnum):
+    WAITING = "waiting"  # an earlier wave is not done yet
+    RUNNING = "running"
+    DONE = "done"  # every cluster of the wave reached its goal (Compliant; Succeeded for the extension)
+    HALTED = "halted"  # a cluster of the wave failed: nothing after it is written
+    CANCELED = "canceled"
+
+
+@dataclass(frozen=True)
+class ClusterFailure:
+    cluster: str  # the cluster's label
+    reason: str  # "Non-Compliant: Kustomization apps: path not found", "timed out after 10 min at Pending"
+
+
+@dataclass(frozen=True)
+class WaveRow:
+    number: int  # 1-based
+    state: WaveState
+    total: int
+    done: int = 0
+    in_flight: int = 0  # written, not settled yet
+    failed: tuple[ClusterFailure, ...] = ()
+    clusters: tuple[str, ...] = ()  # labels, in order (renderers show the first few)
+
+
+@dataclass(frozen=True)
+class ThrottleInfo:
+    """ARM's write budget for the run's subscriptions, as fluxops paces itself under it."""
+
+    remaining: int | None  # writes left in the budget as ARM last said (None: not known yet)
+    shut_seconds: float = 0.0  # > 0 while a 429's Retry-After keeps every write waiting
+    throttled: int = 0  # 429s this run met (each retried, none failed)
+
+
+@dataclass(frozen=True)
+class FleetRunView:
+    """One fleet run (``/flux fleet apply``, ``fleet extension update``, a fleet repository's apply), edited in
+    place: wave by wave progress, failures with their reason, ARM's throttle and the time left."""
+
+    run_id: str  # the job id
+    actor: str
+    title: str  # "fleet apply apps to env=prod"
+    phase: Phase
+    waves: tuple[WaveRow, ...]
+    creates: int = 0
+    updates: int = 0
+    unchanged: int = 0  # matched clusters that already are as asked
+    throttle: ThrottleInfo | None = None
+    eta_seconds: float | None = None
+    note: str = ""  # "halted at wave 2: fleet-0012 is Non-Compliant", "canceled by U123"
+    error: ErrorInfo | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(w.total for w in self.waves)
+
+    @property
+    def done(self) -> int:
+        return sum(w.done for w in self.waves)
 
 
 View = JobView | ConfirmView | TextView | PushView

@@ -8,8 +8,8 @@ say how a command is treated:
 - ``destructive``: it asks for a Confirm button press before it runs.
 
 The classes live by subject: ``base`` (what every command shares), ``configs`` (Flux configurations and their
-kustomizations), ``extensions`` (microsoft.flux), ``fluxops`` (help, clusters, audit, watches, fleet files,
-staged jobs, deploy keys, locks). Import them from here.
+kustomizations), ``extensions`` (microsoft.flux), ``fleet`` (rollouts to many clusters), ``fluxops`` (help,
+clusters, audit, watches, fleet files, staged jobs, deploy keys, locks). Import them from here.
 """
 
 from __future__ import annotations
@@ -33,6 +33,15 @@ from bot.commands.configs import (
     Suspend,
 )
 from bot.commands.extensions import ExtensionCreate, ExtensionDelete, ExtensionShow, ExtensionUpdate
+from bot.commands.fleet import (
+    FleetApply,
+    FleetCancel,
+    FleetExtensionUpdate,
+    FleetList,
+    FleetResume,
+    FleetStatus,
+    WaveSize,
+)
 from bot.commands.fluxops import (
     ApplyFleet,
     ApproveJob,
@@ -82,6 +91,12 @@ Command = (
     | KeyRotate
     | KeyStatus
     | Unlock
+    | FleetApply
+    | FleetExtensionUpdate
+    | FleetStatus
+    | FleetList
+    | FleetCancel
+    | FleetResume
 )
 
 
@@ -126,6 +141,12 @@ __all__ = [
     "ExtensionDelete",
     "ExtensionShow",
     "ExtensionUpdate",
+    "FleetApply",
+    "FleetCancel",
+    "FleetExtensionUpdate",
+    "FleetList",
+    "FleetResume",
+    "FleetStatus",
     "Help",
     "Ignore",
     "KeyRotate",
@@ -148,4 +169,5 @@ __all__ = [
     "Unwatch",
     "Watch",
     "WatchList",
+    "WaveSize",
 ]

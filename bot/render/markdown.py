@@ -46,6 +46,7 @@ PHASE_EMOJI: dict[Phase, str] = {
     Phase.FAILED: "❌",
     Phase.TIMED_OUT: "⏰",
     Phase.CANCELED: "🚫",
+    Phase.HALTED: "🛑",
 }
 
 STATE_EMOJI: dict[str, str] = {

@@ -45,6 +45,7 @@ PHASE_EMOJI: dict[Phase, str] = {
     Phase.FAILED: ":x:",
     Phase.TIMED_OUT: ":alarm_clock:",
     Phase.CANCELED: ":no_entry_sign:",
+    Phase.HALTED: ":octagonal_sign:",
 }
 
 STATE_EMOJI: dict[str, str] = {

@@ -38,6 +38,7 @@ PHASE_WORDS: dict[Phase, str] = {
     Phase.FAILED: "Failed",
     Phase.TIMED_OUT: "Timed out",
     Phase.CANCELED: "Canceled",
+    Phase.HALTED: "Halted",
 }
 
 # A 40-hex (SHA-1) or 64-hex (SHA-256) object id, whole: "main/4f1bdad4d0a5…", "main@sha1:4f1b…".

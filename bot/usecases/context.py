@@ -26,6 +26,7 @@ from bot.ports import (
     Credentials,
     Extensions,
     FluxConfigs,
+    FluxIndex,
     GitHost,
     JobStore,
     KeyMaker,
@@ -167,6 +168,14 @@ class Pacing:
 
 
 @dataclass
+class FleetPorts:
+    """What fleet-wide work reads and writes through: bulk reads across every cluster."""
+
+    #: flux configurations in bulk (Resource Graph); None lists them cluster by cluster (small test fakes)
+    index: FluxIndex | None = None
+
+
+@dataclass
 class JobPorts:
     """Everything a use-case may touch. Built by workers/wiring.py (or by tests with in-memory fakes).
 
@@ -188,6 +197,7 @@ class JobPorts:
     staged: StagedJobs = field(default_factory=NoStagedJobs)
     claims: ClusterClaims | None = None
     pace: Pacing = field(default_factory=Pacing)
+    fleet: FleetPorts = field(default_factory=FleetPorts)
 
 
 class ViewChanges(TypedDict, total=False):
