@@ -308,6 +308,12 @@ def _narrowing(target: ClusterTarget) -> str:
     return " ".join(parts)
 
 
+def matches_selector(cluster: Cluster, alias: str | None, selector: Sequence[tuple[str, str]]) -> bool:
+    """Whether ``cluster`` (known as ``alias``) matches every ``key=value`` pair, as ``Inventory.select`` does."""
+    entry = Resolved(cluster=cluster, alias=alias)
+    return all(_pair_matches(entry, key, value) for key, value in selector)
+
+
 def _pair_matches(entry: Resolved, key: str, pattern: str) -> bool:
     ref = entry.cluster.ref
     field = key.strip().casefold()

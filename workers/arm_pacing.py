@@ -32,6 +32,7 @@ from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import HTTPPolicy
 
 from bot import errors
+from bot.views import ThrottleInfo
 from workers.redis_jobs import as_text
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ end
 if ARGV[2] ~= '' then
   tokens = 0
   shut = math.max(shut, now + tonumber(ARGV[2]))
+  redis.call('HINCRBY', KEYS[1], 'throttled', 1)
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now), 'until', tostring(shut))
 redis.call('EXPIRE', KEYS[1], 3600)
@@ -109,6 +111,7 @@ class ArmBudget:
     """The subscriptions' write and delete budgets, shared in Redis by every worker."""
 
     def __init__(self, *, redis: redis.Redis, time_scale: float = 1.0) -> None:
+        self._redis = redis
         self._take = redis.register_script(_TAKE)
         self._observe = redis.register_script(_OBSERVE)
         self._rates = {kind: Rate(r.burst, r.per_second * time_scale * _MARGIN) for kind, r in ARM_RATES.items()}
@@ -142,6 +145,23 @@ class ArmBudget:
             self._observe(keys=[budget_key(subscription, kind)], args=args)
         except redis.RedisError:  # the write itself went through: losing one observation only paces less well
             log.warning("ARM pacing: could not record what ARM said about subscription %s", subscription, exc_info=True)
+
+    def writes(self, subscription_id: str) -> ThrottleInfo | None:
+        """bot.usecases.context.ThrottleGauge: the write budget as last charged or seen (None: never used)."""
+        try:
+            tokens, until, throttled = self._redis.hmget(
+                budget_key(subscription_id, "writes"), "tokens", "until", "throttled"
+            )
+        except redis.RedisError:
+            return None
+        if tokens is None:
+            return None
+        shut = max(0.0, float(as_text(until)) - time.time()) if until is not None else 0.0
+        return ThrottleInfo(
+            remaining=max(0, int(float(as_text(tokens)))),
+            shut_seconds=round(shut, 1),
+            throttled=int(as_text(throttled)) if throttled is not None else 0,
+        )
 
 
 def _number(header: str | None) -> float | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from azure.core.polling import LROPoller
 from azure.mgmt.kubernetesconfiguration.extensions import (
     KubernetesConfigurationExtensionsMgmtClient as ExtensionsClient,
 )
@@ -36,6 +37,10 @@ def state_from_model(cluster: ClusterRef, model: m.Extension) -> ExtensionState:
     )
 
 
+def _installing(cluster: ClusterRef, spec: ExtensionSpec) -> str:
+    return f"installing the {spec.extension_type} extension '{spec.name}' on cluster '{cluster.name}'"
+
+
 class AzureExtensions:
     """bot.ports.Extensions over ARM."""
 
@@ -61,8 +66,7 @@ class AzureExtensions:
         """The cluster's microsoft.flux extension, whatever it is named."""
         return next((x for x in self.list(cluster) if x.extension_type.lower() == FLUX_EXTENSION_TYPE), None)
 
-    def begin_create(self, cluster: ClusterRef, spec: ExtensionSpec) -> PollerOperation[ExtensionState]:
-        doing = f"installing the {spec.extension_type} extension '{spec.name}' on cluster '{cluster.name}'"
+    def _create(self, cluster: ClusterRef, spec: ExtensionSpec, *, polling: bool) -> LROPoller[Any]:
         body = m.Extension(
             properties=m.ExtensionProperties(
                 extension_type=spec.extension_type,
@@ -72,17 +76,25 @@ class AzureExtensions:
                 configuration_settings=dict(spec.settings),
             )
         )
-        with arm_call(doing, cluster.name):
-            poller = self._ops(cluster.subscription_id).begin_create(*self._where(cluster), spec.name, body)
+        with arm_call(_installing(cluster, spec), cluster.name):
+            poller: LROPoller[Any] = self._ops(cluster.subscription_id).begin_create(
+                *self._where(cluster), spec.name, body, polling=polling
+            )
+        return poller
+
+    def begin_create(self, cluster: ClusterRef, spec: ExtensionSpec) -> PollerOperation[ExtensionState]:
         return PollerOperation(
-            poller,
+            self._create(cluster, spec, polling=True),
             envelope=TokenEnvelope("extension.create", cluster, spec.name, ""),
-            doing=doing,
+            doing=_installing(cluster, spec),
             convert=lambda model: state_from_model(cluster, model),
         )
 
-    def begin_update(self, cluster: ClusterRef, name: str, patch: ExtensionPatch) -> PollerOperation[ExtensionState]:
-        doing = f"updating extension '{name}' on cluster '{cluster.name}'"
+    def submit_create(self, cluster: ClusterRef, spec: ExtensionSpec) -> None:
+        """Install and return once ARM accepted it (no poller follows the operation)."""
+        self._create(cluster, spec, polling=False)
+
+    def _update(self, cluster: ClusterRef, name: str, patch: ExtensionPatch, *, polling: bool) -> LROPoller[Any]:
         props: dict[str, Any] = {}
         if patch.auto_upgrade_minor_version is not None:
             props["autoUpgradeMinorVersion"] = patch.auto_upgrade_minor_version
@@ -92,14 +104,23 @@ class AzureExtensions:
             props["version"] = patch.version
         if patch.settings:
             props["configurationSettings"] = dict(patch.settings)
-        with arm_call(doing, cluster.name):
-            poller = self._ops(cluster.subscription_id).begin_update(*self._where(cluster), name, {"properties": props})
+        with arm_call(f"updating extension '{name}' on cluster '{cluster.name}'", cluster.name):
+            poller: LROPoller[Any] = self._ops(cluster.subscription_id).begin_update(
+                *self._where(cluster), name, {"properties": props}, polling=polling
+            )
+        return poller
+
+    def begin_update(self, cluster: ClusterRef, name: str, patch: ExtensionPatch) -> PollerOperation[ExtensionState]:
         return PollerOperation(
-            poller,
+            self._update(cluster, name, patch, polling=True),
             envelope=TokenEnvelope("extension.update", cluster, name, ""),
-            doing=doing,
+            doing=f"updating extension '{name}' on cluster '{cluster.name}'",
             convert=lambda model: state_from_model(cluster, model),
         )
+
+    def submit_update(self, cluster: ClusterRef, name: str, patch: ExtensionPatch) -> None:
+        """Update and return once ARM accepted it (no poller follows the operation)."""
+        self._update(cluster, name, patch, polling=False)
 
     def begin_delete(self, cluster: ClusterRef, name: str, *, force: bool = False) -> PollerOperation[None]:
         doing = f"removing extension '{name}' from cluster '{cluster.name}'"

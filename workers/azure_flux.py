@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from azure.core.polling import LROPoller
 from azure.mgmt.kubernetesconfiguration.fluxconfigurations import (
     KubernetesConfigurationFluxConfigurationsMgmtClient as FluxClient,
 )
@@ -294,46 +295,63 @@ class AzureFluxConfigs:
             pages = self._client(cluster.subscription_id).flux_configurations.list(*self._where(cluster))
             return [state_from_model(cluster, model) for model in pages]
 
+    def _put(
+        self, cluster: ClusterRef, spec: FluxConfigSpec, protected: ProtectedSettings | None, *, polling: bool
+    ) -> LROPoller[Any]:
+        with arm_call(f"applying flux configuration '{spec.name}' to cluster '{cluster.name}'", cluster.name):
+            return self._client(cluster.subscription_id).flux_configurations.begin_create_or_update(
+                *self._where(cluster), spec.name, spec_model(spec, protected), polling=polling
+            )
+
+    def _patch(self, cluster: ClusterRef, name: str, patch: FluxConfigPatch, *, polling: bool) -> LROPoller[Any]:
+        with arm_call(f"updating flux configuration '{name}' on cluster '{cluster.name}'", cluster.name):
+            return self._client(cluster.subscription_id).flux_configurations.begin_update(
+                *self._where(cluster), name, patch_body(patch), polling=polling
+            )
+
+    def _delete(self, cluster: ClusterRef, name: str, *, force: bool, polling: bool) -> LROPoller[Any]:
+        with arm_call(f"deleting flux configuration '{name}' from cluster '{cluster.name}'", cluster.name):
+            return self._client(cluster.subscription_id).flux_configurations.begin_delete(
+                *self._where(cluster), name, force_delete=force or None, polling=polling
+            )
+
     def begin_create_or_update(
         self, cluster: ClusterRef, spec: FluxConfigSpec, protected: ProtectedSettings | None = None
     ) -> PollerOperation[FluxConfigState]:
-        doing = f"applying flux configuration '{spec.name}' to cluster '{cluster.name}'"
-        with arm_call(doing, cluster.name):
-            poller = self._client(cluster.subscription_id).flux_configurations.begin_create_or_update(
-                *self._where(cluster), spec.name, spec_model(spec, protected)
-            )
         return PollerOperation(
-            poller,
+            self._put(cluster, spec, protected, polling=True),
             envelope=TokenEnvelope("flux.create", cluster, spec.name, ""),
-            doing=doing,
+            doing=f"applying flux configuration '{spec.name}' to cluster '{cluster.name}'",
             convert=lambda model: state_from_model(cluster, model),
         )
 
     def begin_update(self, cluster: ClusterRef, name: str, patch: FluxConfigPatch) -> PollerOperation[FluxConfigState]:
-        doing = f"updating flux configuration '{name}' on cluster '{cluster.name}'"
-        with arm_call(doing, cluster.name):
-            poller = self._client(cluster.subscription_id).flux_configurations.begin_update(
-                *self._where(cluster), name, patch_body(patch)
-            )
         return PollerOperation(
-            poller,
+            self._patch(cluster, name, patch, polling=True),
             envelope=TokenEnvelope("flux.update", cluster, name, ""),
-            doing=doing,
+            doing=f"updating flux configuration '{name}' on cluster '{cluster.name}'",
             convert=lambda model: state_from_model(cluster, model),
         )
 
     def begin_delete(self, cluster: ClusterRef, name: str, *, force: bool = False) -> PollerOperation[None]:
-        doing = f"deleting flux configuration '{name}' from cluster '{cluster.name}'"
-        with arm_call(doing, cluster.name):
-            poller = self._client(cluster.subscription_id).flux_configurations.begin_delete(
-                *self._where(cluster), name, force_delete=force or None
-            )
         return PollerOperation(
-            poller,
+            self._delete(cluster, name, force=force, polling=True),
             envelope=TokenEnvelope("flux.delete", cluster, name, ""),
-            doing=doing,
+            doing=f"deleting flux configuration '{name}' from cluster '{cluster.name}'",
             convert=lambda _: None,
         )
+
+    # Accepted, not followed: no poller thread per write (a fleet run follows its writes in bulk).
+    def submit_create_or_update(
+        self, cluster: ClusterRef, spec: FluxConfigSpec, protected: ProtectedSettings | None = None
+    ) -> None:
+        self._put(cluster, spec, protected, polling=False)
+
+    def submit_update(self, cluster: ClusterRef, name: str, patch: FluxConfigPatch) -> None:
+        self._patch(cluster, name, patch, polling=False)
+
+    def submit_delete(self, cluster: ClusterRef, name: str) -> None:
+        self._delete(cluster, name, force=False, polling=False)
 
     def resume(self, token: str) -> PollerOperation[FluxConfigState | None]:
         env = TokenEnvelope.decode(token)

@@ -28,8 +28,16 @@ import redis.asyncio as aioredis
 from celery import Celery
 
 from bot.jobs import APPROVER_GROUPS, Confirmation, JobRecord
+from bot.rollout.progress import CANCEL_FIELD, PLAN_FIELD
 from bot.views import Phase
-from workers.job_queue_lua import APPROVE_SCRIPT, CANCEL_SCRIPT, CONFIRM_SCRIPT, REQUEUE_SCRIPT, SUBMIT_SCRIPT
+from workers.job_queue_lua import (
+    APPROVE_SCRIPT,
+    CANCEL_SCRIPT,
+    CONFIRM_SCRIPT,
+    REQUEUE_SCRIPT,
+    RESUME_SCRIPT,
+    SUBMIT_SCRIPT,
+)
 from workers.redis_jobs import ACTIVE_JOBS_KEY, JOB_TTL_SECONDS, PHASE_FIELD, PROGRESS_PREFIX, as_text, job_key
 from workers.task_message import JOB_TASK, QUEUE, JobMessages, queue_key, task_message
 
@@ -128,6 +136,11 @@ class QueueCalls:
         awaiting = Phase.AWAITING_CONFIRMATION.value
         return keys, [job_id, self.message_for(job_id), PHASE_FIELD, awaiting, *terminal]
 
+    def resume(self, job_id: str) -> Call:
+        keys = [job_key(job_id), ACTIVE_JOBS_KEY, self.queue_key]
+        fields = [PHASE_FIELD, PROGRESS_PREFIX + PLAN_FIELD, PROGRESS_PREFIX + CANCEL_FIELD, Phase.QUEUED.value]
+        return keys, [job_id, self.message_for(job_id), *fields, Phase.HALTED.value, Phase.CANCELED.value]
+
 
 def _submitted(reply: Sequence[object]) -> Submitted:
     job_id, duplicate = reply
@@ -199,6 +212,7 @@ class SyncJobQueue:
         self._approve = redis.register_script(APPROVE_SCRIPT)
         self._cancel = redis.register_script(CANCEL_SCRIPT)
         self._requeue = redis.register_script(REQUEUE_SCRIPT)
+        self._resume = redis.register_script(RESUME_SCRIPT)
         self.calls = calls
 
     def submit(self, record: JobRecord) -> Submitted:
@@ -227,3 +241,8 @@ class SyncJobQueue:
         """
         keys, args = self.calls.requeue(job_id)
         return bool(self._requeue(keys=keys, args=args))
+
+    def resume(self, job_id: str) -> bool:
+        """Queue a halted or canceled fleet run again (bot.usecases.context.StagedJobs.resume)."""
+        keys, args = self.calls.resume(job_id)
+        return bool(self._resume(keys=keys, args=args))

@@ -144,3 +144,27 @@ redis.call('ZADD', KEYS[2], now[1] + now[2] / 1000000, ARGV[1])
 redis.call('LPUSH', KEYS[3], ARGV[2])
 return 1
 """
+
+# Resume a fleet run that halted or was canceled: only a job that saved a run plan (so never a staged job
+# canceled before its Confirm) and is in one of the resumable phases; its cancel request is cleared.
+# KEYS: job hash, active set, queue. ARGV: job id, message, phase field, plan field, cancel field,
+# queued phase, resumable phases...
+RESUME_SCRIPT = """
+local phase = redis.call('HGET', KEYS[1], ARGV[3])
+if not phase or redis.call('HEXISTS', KEYS[1], ARGV[4]) == 0 then
+  return 0
+end
+local resumable = false
+for i = 7, #ARGV do
+  if phase == ARGV[i] then resumable = true end
+end
+if not resumable then
+  return 0
+end
+redis.call('HSET', KEYS[1], ARGV[3], ARGV[6])
+redis.call('HDEL', KEYS[1], ARGV[5])
+local now = redis.call('TIME')
+redis.call('ZADD', KEYS[2], now[1] + now[2] / 1000000, ARGV[1])
+redis.call('LPUSH', KEYS[3], ARGV[2])
+return 1
+"""

@@ -30,6 +30,7 @@ from bot.ports import GitHost, Reporter
 from bot.settings import Settings
 from bot.usecases.context import (
     ChatPorts,
+    FleetPorts,
     GitPorts,
     JobPorts,
     KeyPorts,
@@ -53,6 +54,7 @@ from workers.job_queue import QueueCalls, SyncJobQueue
 from workers.key_sealing import sealer_from_settings
 from workers.pr_reporter import PublicOnlyReporter, PullRequestReporter, SilentReporter
 from workers.redis_claims import RedisClusterClaims
+from workers.redis_fleet_runs import RedisFleetRunLog
 from workers.redis_jobs import RedisJobStore
 from workers.redis_key_registry import RedisKeyRegistry
 from workers.redis_locks import RedisLocks
@@ -86,6 +88,8 @@ class Wiring:
     key_maker: Ed25519KeyMaker = field(default_factory=Ed25519KeyMaker)
     #: a test facility, only when FLUXOPS_FAILPOINTS is true
     failpoints: RedisFailpoints | None = None
+    #: ARM's write budget as every worker paces itself (shown in fleet runs)
+    budget: ArmBudget | None = None
     _clusters: tuple[float, list[Cluster]] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -118,6 +122,7 @@ class Wiring:
             ado=ado_host_from_settings(settings),
             keys=RedisKeyRegistry(redis=client, sealer=sealer) if sealer is not None else None,
             failpoints=RedisFailpoints(redis=client) if settings.failpoints else None,
+            budget=budget,
         )
 
     # -- inventory ----------------------------------------------------------------------------------
@@ -207,6 +212,7 @@ class Wiring:
             staged=self.queue,
             claims=self.claims,
             pace=pace,
+            fleet=FleetPorts(runs=RedisFleetRunLog(redis=self.redis), throttle=self.budget),
         )
 
     def reporter(self, record: JobRecord) -> Reporter:

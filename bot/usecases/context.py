@@ -36,7 +36,7 @@ from bot.ports import (
     Reporter,
     Subscriptions,
 )
-from bot.views import AuditEntry, ClusterRow, ConfirmView, ErrorInfo, JobView, Phase, Step, StepState
+from bot.views import AuditEntry, ClusterRow, ConfirmView, ErrorInfo, JobView, Phase, Step, StepState, ThrottleInfo
 
 T = TypeVar("T")
 
@@ -98,6 +98,10 @@ class StagedJobs(Protocol):
         """Cancel the staged job; False when it is not awaiting confirmation."""
         ...
 
+    def resume(self, job_id: str) -> bool:
+        """Queue a halted or canceled fleet run again (its cancel request cleared); False when it is not one."""
+        ...
+
 
 class NoStagedJobs:
     """Where nothing can be staged (tests of single use-cases): every job is "not waiting"."""
@@ -109,6 +113,9 @@ class NoStagedJobs:
         return 0
 
     def cancel(self, job_id: str) -> bool:
+        return False
+
+    def resume(self, job_id: str) -> bool:
         return False
 
 
@@ -167,12 +174,38 @@ class Pacing:
     watch: WatchPolicy = field(default_factory=WatchPolicy)
 
 
+class FleetRunLog(Protocol):
+    """The fleet runs started, newest first (what `/flux fleet list` lists)."""
+
+    def add(self, run_id: str, started_at: float) -> None: ...
+    def recent(self, limit: int) -> list[str]: ...
+
+
+class MemoryRunLog:
+    def __init__(self) -> None:
+        self._runs: dict[str, float] = {}
+
+    def add(self, run_id: str, started_at: float) -> None:
+        self._runs.setdefault(run_id, started_at)
+
+    def recent(self, limit: int) -> list[str]:
+        return sorted(self._runs, key=lambda run: -self._runs[run])[:limit]
+
+
+class ThrottleGauge(Protocol):
+    """ARM's write budget for a subscription as fluxops paces itself (shared by every worker)."""
+
+    def writes(self, subscription_id: str) -> ThrottleInfo | None: ...
+
+
 @dataclass
 class FleetPorts:
-    """What fleet-wide work reads and writes through: bulk reads across every cluster."""
+    """What fleet-wide work reads and writes through: bulk reads across every cluster, the runs, the throttle."""
 
     #: flux configurations in bulk (Resource Graph); None lists them cluster by cluster (small test fakes)
     index: FluxIndex | None = None
+    runs: FleetRunLog = field(default_factory=MemoryRunLog)
+    throttle: ThrottleGauge | None = None
 
 
 @dataclass

@@ -31,6 +31,12 @@ from bot.commands import (
     ExtensionDelete,
     ExtensionShow,
     ExtensionUpdate,
+    FleetApply,
+    FleetCancel,
+    FleetExtensionUpdate,
+    FleetList,
+    FleetResume,
+    FleetStatus,
     KeyRotate,
     KeyStatus,
     KustomizationCreate,
@@ -58,6 +64,8 @@ from bot.usecases import (
     configs,
     credential_rotation,
     extensions,
+    fleet_control,
+    fleet_runs,
     key_provisioning,
     key_rotation,
     reads,
@@ -91,6 +99,17 @@ CLUSTER_HANDLERS: dict[type, Handler] = {
     ExtensionDelete: extensions.extension_delete,
     ExtensionShow: extensions.extension_show,
     Unlock: unlock.unlock,
+}
+
+
+#: commands over many clusters (or none): they check each cluster themselves
+FLEET_HANDLERS: dict[type, Callable[[Job, Any], None]] = {
+    FleetApply: fleet_runs.fleet_run,
+    FleetExtensionUpdate: fleet_runs.fleet_run,
+    FleetStatus: fleet_control.fleet_status,
+    FleetList: fleet_control.fleet_list,
+    FleetCancel: fleet_control.fleet_cancel,
+    FleetResume: fleet_control.fleet_resume,
 }
 
 
@@ -151,6 +170,8 @@ def run_job(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
                 key_rotation.rotate(job, command, where)
         elif isinstance(command, KeyStatus):
             key_provisioning.key_status(job, command, where)
+        elif type(command) in FLEET_HANDLERS:
+            FLEET_HANDLERS[type(command)](job, command)
         elif type(command) in CLUSTER_HANDLERS and where is not None:
             CLUSTER_HANDLERS[type(command)](job, command, where)
         else:

@@ -28,6 +28,7 @@ from bot.commands import ClusterTarget, Run
 from bot.config_access import RoleRule
 from bot.config_file import DeployKeyPolicy, FleetRepository, FluxopsConfig
 from bot.decision import decide
+from bot.flux_patch import patched
 from bot.git_host import CommentInfo, CommentRef, Permission, PullRequestInfo
 from bot.gitevents import GITHUB, RepoRef
 from bot.grammar import parse
@@ -238,46 +239,6 @@ TUTORIAL_APPLIED = (
     applied_object("cluster-config", "apps", "HelmRelease", "podinfo", "podinfo"),
 )
 
-_CHANGE_FIELDS = (
-    "path",
-    "depends_on",
-    "prune",
-    "force",
-    "wait",
-    "sync_interval_seconds",
-    "retry_interval_seconds",
-    "timeout_seconds",
-)
-
-
-def patched(spec: FluxConfigSpec, patch: FluxConfigPatch) -> FluxConfigSpec:
-    """``spec`` after a JSON merge patch, as ARM applies one."""
-    source = spec.source
-    if isinstance(source, GitSource):
-        source = replace(
-            source,
-            url=patch.url or source.url,
-            ref=patch.ref or source.ref,
-            https_user=patch.https_user if patch.https_user is not None else source.https_user,
-            sync_interval_seconds=patch.sync_interval_seconds or source.sync_interval_seconds,
-            timeout_seconds=patch.timeout_seconds or source.timeout_seconds,
-        )
-    kustomizations = list(spec.kustomizations)
-    for change in patch.kustomizations:
-        index = next((i for i, k in enumerate(kustomizations) if k.name == change.name), None)
-        if change.remove:
-            if index is not None:
-                del kustomizations[index]
-            continue
-        fields: dict[str, Any] = {f: getattr(change, f) for f in _CHANGE_FIELDS if getattr(change, f) is not None}
-        if index is None:
-            kustomizations.append(replace(Kustomization(name=change.name), **fields))
-        else:
-            kustomizations[index] = replace(kustomizations[index], **fields)
-    suspend = spec.suspend if patch.suspend is None else patch.suspend
-    return replace(spec, source=source, kustomizations=tuple(kustomizations), suspend=suspend)
-
-
 class FakeFluxConfigs(_Operations):
     """bot.ports.FluxConfigs in memory."""
 
@@ -369,6 +330,17 @@ class FakeFluxConfigs(_Operations):
 
     def resume(self, token: str) -> FakeOperation[FluxConfigState | None]:
         return self._resume(token)
+
+    def submit_create_or_update(
+        self, cluster: ClusterRef, spec: FluxConfigSpec, protected: ProtectedSettings | None = None
+    ) -> None:
+        self.begin_create_or_update(cluster, spec, protected).result()
+
+    def submit_update(self, cluster: ClusterRef, name: str, patch: FluxConfigPatch) -> None:
+        self.begin_update(cluster, name, patch).result()
+
+    def submit_delete(self, cluster: ClusterRef, name: str) -> None:
+        self.begin_delete(cluster, name).result()
 
     # -- inside -----------------------------------------------------------------------------------
 
@@ -597,6 +569,12 @@ class FakeExtensions(_Operations):
 
     def resume(self, token: str) -> FakeOperation[ExtensionState | None]:
         return self._resume(token)
+
+    def submit_create(self, cluster: ClusterRef, spec: ExtensionSpec) -> None:
+        self.begin_create(cluster, spec).result()
+
+    def submit_update(self, cluster: ClusterRef, name: str, patch: ExtensionPatch) -> None:
+        self.begin_update(cluster, name, patch).result()
 
 
 class FakeJobStore:

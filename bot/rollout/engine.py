@@ -1,0 +1,208 @@
+"""The one loop of a fleet run: write under ARM's throttle, follow every written cluster with bulk reads, move
+wave by wave, halt on the first failure.
+
+Each tick it (1) reads the state of every operation in flight in one bulk read and judges it
+(bot.rollout.goals), (2) sends the next writes of the current wave — at most ``max_parallel`` clusters in
+flight, a batch at a time on a small thread pool (each write returns once ARM accepted it; the pacing under
+the subscription's throttle happens in the Azure adapters, shared by every worker), and (3) edits the run's
+message. A wave starts only when every cluster of the one before is done. A failed cluster stops all new
+writes; what is in flight is followed to its end, then the run is ``halted``. A cancel does the same, ending
+``canceled``. Every stage is saved (bot.rollout.progress), so a run started again carries on where it was:
+nothing done is redone, nothing written is written again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from bot import errors
+from bot.fleet import Operation
+from bot.rollout.goals import Observed, Verdict, judge, landed
+from bot.rollout.plan import RolloutPlan, Target, operation_key
+from bot.rollout.progress import OpProgress, RunProgress, Stage
+from bot.rollout.report import RunReport
+from bot.usecases.configs import lock_key
+from bot.usecases.context import Job
+from bot.views import Phase
+
+log = logging.getLogger(__name__)
+
+#: writes sent per tick at most (the rest wait for the next tick, after a look at what is in flight)
+WRITE_BATCH = 50
+WRITE_THREADS = 8
+#: a write refused for a passing reason (throttled, 409, a lock) is tried again this many times
+MAX_ATTEMPTS = 8
+
+Write = Callable[[Operation], None]
+Observe = Callable[[Sequence[Operation]], dict[str, Observed]]
+
+
+@dataclass(frozen=True)
+class _Sent:
+    key: str
+    progress: OpProgress
+    retry: bool = False
+
+
+class Rollout:
+    def __init__(self, job: Job, plan: RolloutPlan, *, write: Write, observe: Observe, report: RunReport) -> None:
+        self.job = job
+        self.plan = plan
+        self.write = write
+        self.observe = observe
+        self.report = report
+        self.pace = job.ports.pace
+        self.progress = RunProgress(job.ports.jobs, job.job_id)
+        self._failing_since: dict[str, float] = {}
+        self._attempts: dict[str, int] = {}
+        #: writes this process sent back to wait for ARM's throttle
+        self.throttled = 0
+        self.settle = 3 * self.pace.watch.longest
+        self.timeout = self.pace.watch.timeout
+
+    # -- what each target is at -----------------------------------------------------------------
+
+    def current(self, target: Target) -> tuple[Operation, OpProgress] | None:
+        """The first operation of ``target`` not done yet (None: the target is done)."""
+        for op in target.ops:
+            progress = self.progress.get(operation_key(op))
+            if progress.stage is not Stage.DONE:
+                return op, progress
+        return None
+
+    def stage(self, target: Target) -> Stage:
+        found = self.current(target)
+        return Stage.DONE if found is None else found[1].stage
+
+    # -- the run --------------------------------------------------------------------------------
+
+    def run(self) -> Phase:
+        """Run (or carry on with) the whole plan; the run's final phase."""
+        self._reopen()
+        start = 0
+        for number, count in enumerate(self.plan.waves):
+            wave = self.plan.targets[start : start + count]
+            start += count
+            phase = self._wave(number, wave)
+            if phase is not Phase.SUCCEEDED:
+                self.report.show(self, phase, number)
+                return phase
+        self.report.show(self, Phase.SUCCEEDED, len(self.plan.waves) - 1)
+        return Phase.SUCCEEDED
+
+    def _reopen(self) -> None:
+        """A run started again: what was being written is checked against Azure (written again only if it is
+        not there), and what failed after its write is looked at again (it may have been fixed since)."""
+        writing = [
+            op for t in self.plan.targets for op in t.ops if self.progress.get(operation_key(op)).stage is Stage.WRITING
+        ]
+        if writing:
+            seen = self.observe(writing)
+            for op in writing:
+                key = operation_key(op)
+                before = self.progress.get(key)
+                if landed(op, seen.get(key)):
+                    self.progress.put(key, OpProgress(Stage.WRITTEN, before.at, "written (before a restart)"))
+                else:
+                    self.progress.put(key, OpProgress(Stage.PENDING, 0.0, "not written yet"))
+        now = self.pace.wall_clock()
+        for target in self.plan.targets:
+            for op in target.ops:
+                key = operation_key(op)
+                before = self.progress.get(key)
+                if before.stage is Stage.FAILED:
+                    again = Stage.WRITTEN if before.at else Stage.PENDING
+                    self.progress.put(key, OpProgress(again, now if before.at else 0.0, "looking again"))
+
+    def _wave(self, number: int, wave: Sequence[Target]) -> Phase:
+        with ThreadPoolExecutor(max_workers=WRITE_THREADS, thread_name_prefix="fleet-write") as pool:
+            while True:
+                self.pace.heartbeat(self.job.job_id)
+                self._follow(wave)
+                stages = [self.stage(t) for t in wave]
+                if all(s is Stage.DONE for s in stages):
+                    return Phase.SUCCEEDED
+                in_flight = sum(1 for s in stages if s in (Stage.WRITING, Stage.WRITTEN))
+                failed = any(s is Stage.FAILED for s in stages)
+                canceled = bool(self.progress.cancel_requested())
+                sent = 0
+                if failed or canceled:
+                    if in_flight == 0:
+                        return Phase.HALTED if failed else Phase.CANCELED
+                else:
+                    room = max(0, self.plan.max_parallel - in_flight)
+                    ready = [t for t, s in zip(wave, stages, strict=True) if s is Stage.PENDING][
+                        : min(room, WRITE_BATCH)
+                    ]
+                    sent = self._send(pool, ready)
+                self.report.show(self, Phase.RUNNING, number)
+                if not sent:
+                    self.pace.sleep(self.pace.watch.first)
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def _send(self, pool: ThreadPoolExecutor, targets: Sequence[Target]) -> int:
+        ops = [found[0] for t in targets if (found := self.current(t)) is not None]
+        for op in ops:  # saved before anything is sent: a crash from here on is checked against Azure
+            self.progress.put(operation_key(op), OpProgress(Stage.WRITING, self.pace.wall_clock(), "writing"))
+        results = list(pool.map(self._send_one, ops))
+        retried = 0
+        for result in results:
+            self.progress.put(result.key, result.progress)
+            retried += result.retry
+        return len(results) - retried
+
+    def _send_one(self, op: Operation) -> _Sent:
+        key = operation_key(op)
+        at = self.pace.wall_clock()
+        try:
+            with self.job.ports.locks.hold(lock_key(op.cluster, op.lock_name), self.job.job_id):
+                self.write(op)
+        except errors.Throttled as error:  # the budget shut: it opens again, so this never counts as a failure
+            self.throttled += 1
+            return _Sent(key, OpProgress(Stage.PENDING, 0.0, f"waiting for ARM: {error.message}"), retry=True)
+        except errors.FluxopsError as error:
+            attempts = self._attempts[key] = self._attempts.get(key, 0) + 1
+            if error.retryable and attempts < MAX_ATTEMPTS:
+                log.info("fleet run %s: %s: %s (will try again)", self.job.job_id, op.describe(), error.message)
+                return _Sent(key, OpProgress(Stage.PENDING, 0.0, f"waiting: {error.message}"), retry=True)
+            return _Sent(key, OpProgress(Stage.FAILED, 0.0, f"{op.describe()}: {error.message}"))
+        return _Sent(key, OpProgress(Stage.WRITTEN, at, "written"))
+
+    # -- following ------------------------------------------------------------------------------
+
+    def _follow(self, wave: Sequence[Target]) -> None:
+        written = [
+            (op, progress)
+            for t in wave
+            if (found := self.current(t)) is not None
+            for op, progress in [found]
+            if progress.stage is Stage.WRITTEN
+        ]
+        if not written:
+            return
+        seen = self.observe([op for op, _ in written])
+        now = self.pace.wall_clock()
+        for op, progress in written:
+            key = operation_key(op)
+            verdict = judge(op, seen.get(key), progress.at)
+            if verdict.verdict is Verdict.FAILING:
+                since = self._failing_since.setdefault(key, self.pace.clock())
+                if self.pace.clock() - since >= self.settle:
+                    self.progress.put(key, OpProgress(Stage.FAILED, progress.at, verdict.detail))
+                    continue
+            else:
+                self._failing_since.pop(key, None)
+            if verdict.verdict is Verdict.DONE:
+                self.progress.put(key, OpProgress(Stage.DONE, progress.at, verdict.detail))
+            elif verdict.verdict is Verdict.FAILED:
+                self.progress.put(key, OpProgress(Stage.FAILED, progress.at, verdict.detail))
+            elif now - progress.at > self.timeout:
+                minutes = round(self.timeout / 60)
+                reason = f"timed out after {minutes} min: {verdict.detail}"
+                self.progress.put(key, OpProgress(Stage.FAILED, progress.at, reason))
+            else:
+                self.progress.put(key, OpProgress(Stage.WRITTEN, progress.at, verdict.detail))

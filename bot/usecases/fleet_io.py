@@ -1,0 +1,66 @@
+"""How a fleet run touches Azure: each operation written (accepted, not followed), and the state of many
+operations read at once — one bulk read per configuration name (Resource Graph) when the index is there, else
+one read per cluster (small fleets, in-memory fakes)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot import errors
+from bot.fleet import CreateConfig, DeleteConfig, InstallExtension, Operation, UpdateConfig, UpdateExtension
+from bot.models import ExtensionState, FluxConfigState
+from bot.rollout.goals import Observed
+from bot.rollout.plan import operation_key
+from bot.usecases.configs import protected_settings, with_known_hosts
+from bot.usecases.context import JobPorts
+
+#: with fewer operations to look at than this, one read per cluster costs less than a bulk query
+BULK_FROM = 4
+
+
+def write(ports: JobPorts, op: Operation) -> None:
+    """Send ``op`` to ARM; returns once ARM accepted it."""
+    if isinstance(op, InstallExtension):
+        ports.extensions.submit_create(op.cluster, op.spec)
+    elif isinstance(op, UpdateExtension):
+        ports.extensions.submit_update(op.cluster, op.name, op.patch)
+    elif isinstance(op, CreateConfig):
+        protected = protected_settings(ports.keys.credentials, op.credentials)
+        spec = with_known_hosts(op.spec, ports.keys.credentials, op.credentials)
+        ports.flux.submit_create_or_update(op.cluster, spec, protected)
+    elif isinstance(op, UpdateConfig):
+        ports.flux.submit_update(op.cluster, op.name, op.patch)
+    else:
+        ports.flux.submit_delete(op.cluster, op.name)
+
+
+def config_name(op: CreateConfig | UpdateConfig | DeleteConfig) -> str:
+    return op.spec.name if isinstance(op, CreateConfig) else op.name
+
+
+def observe(ports: JobPorts, ops: Sequence[Operation]) -> dict[str, Observed]:
+    """What ARM reports for each operation's resource, by operation key (None: the resource is not there)."""
+    configs = [op for op in ops if isinstance(op, CreateConfig | UpdateConfig | DeleteConfig)]
+    extensions = [op for op in ops if isinstance(op, InstallExtension | UpdateExtension)]
+    found: dict[str, Observed] = {}
+    index = ports.fleet.index
+    if index is not None and len(ops) >= BULK_FROM:
+        by_config: dict[tuple[str, str], FluxConfigState] = {}
+        for name in sorted({config_name(op).lower() for op in configs}):
+            for state in index.configurations(name=name):
+                by_config[(state.cluster.arm_id.lower(), state.name.lower())] = state
+        for op in configs:
+            found[operation_key(op)] = by_config.get((op.cluster.arm_id.lower(), config_name(op).lower()))
+        if extensions:
+            by_cluster: dict[str, ExtensionState] = {e.cluster.arm_id.lower(): e for e in index.extensions()}
+            for ext in extensions:
+                found[operation_key(ext)] = by_cluster.get(ext.cluster.arm_id.lower())
+        return found
+    for op in configs:
+        try:
+            found[operation_key(op)] = ports.flux.get(op.cluster, config_name(op))
+        except errors.NotFound:
+            found[operation_key(op)] = None
+    for ext in extensions:
+        found[operation_key(ext)] = ports.extensions.find_flux(ext.cluster)
+    return found
