@@ -1,32 +1,32 @@
-"""Applying a fleet pull request's plan: each operation once (its ARM operation token saved, so a restarted
-worker resumes), under the (cluster, configuration) lock, then reconciliation followed to Compliant, and one
-audit entry for the whole apply."""
+"""Applying a fleet pull request's plan through the wave engine (bot.rollout): each operation written once (its
+progress saved, so a restarted worker carries on), every written cluster followed to its goal in bulk, the
+first failure halting the rest, the run shown in the pull request; and one audit entry for the whole apply."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
-from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 
 from bot import errors
+from bot.commands.fleet import DEFAULT_MAX_PARALLEL
 from bot.fleet import (
     CreateConfig,
     InstallExtension,
     Operation,
-    UpdateConfig,
-    UpdateExtension,
 )
 from bot.gitevents import PullRequestEvent
-from bot.models import Compliance, Provisioning
-from bot.ports import LongRunning
-from bot.usecases import scope_checks
-from bot.usecases.configs import lock_key, protected_settings, with_known_hosts
-from bot.usecases.context import Job, ResolvedCluster
+from bot.models import Compliance
+from bot.rollout.engine import Rollout
+from bot.rollout.plan import RolloutPlan, Target
+from bot.rollout.report import RunReport
+from bot.usecases import fleet_io, scope_checks
+from bot.usecases.context import Job
 from bot.usecases.fleet_apply_checks import FleetApplyChecks
 from bot.usecases.fleet_pull_request import Planned
-from bot.views import AuditEntry, ErrorInfo, Phase, StepState
+from bot.views import AuditEntry, ErrorInfo, Phase
 
 SETTLED = (Compliance.COMPLIANT, Compliance.NON_COMPLIANT, Compliance.SUSPENDED)
 
@@ -76,76 +76,33 @@ class FleetApply(FleetApplyChecks):
         return self.end(job.view.phase)
 
     def run_operations(self, job: Job, planned: Planned) -> None:
+        """The plan's operations through the wave engine (bot.rollout): one wave, every cluster's writes in the
+        plan's order (the extension first), each followed to its goal; the first failure halts the rest."""
         ports = self.ports
-        job.show(phase=Phase.RUNNING, note=f"planned at {planned.head_sha[:12]}")
-        written: list[tuple[ResolvedCluster | None, str, str]] = []
-        for op in planned.plan.operations():
-            text = op.describe()
-            # keyed by what it does, not by position: a resumed run plans again, and what already ran drops out
-            key = "op:" + hashlib.sha256(f"{op.cluster.arm_id.lower()}|{text}".encode()).hexdigest()[:16]
-            if not job.done(key):
-                scope_checks.check_fleet_operation(job, op, planned.resolved.get(op.cluster_key))
-                job.step(text)
-            with ports.locks.hold(lock_key(op.cluster, op.lock_name), job.job_id):
-                job.operation(key, self._begin(op), self._resume(op))
-            job.finish_step(text)
-            if isinstance(op, (CreateConfig, UpdateConfig)):
-                name = op.spec.name if isinstance(op, CreateConfig) else op.name
-                written.append((planned.resolved.get(op.cluster_key), op.label, name))
+        ops = planned.plan.operations()
+        for op in ops:
+            scope_checks.check_fleet_operation(job, op, planned.resolved.get(op.cluster_key))
+        by_cluster: dict[str, list[Operation]] = {}
+        for op in ops:
+            by_cluster.setdefault(op.cluster_key, []).append(op)
+        targets = tuple(Target(group[0].label, group[0].cluster, tuple(group)) for group in by_cluster.values())
+        plan = RolloutPlan(
+            title=f"apply {self.holder} at {planned.head_sha[:12]}",
+            targets=targets,
+            waves=(len(targets),) if targets else (),
+            max_parallel=DEFAULT_MAX_PARALLEL,
+            creates=sum(1 for op in ops if isinstance(op, CreateConfig | InstallExtension)),
+            updates=sum(1 for op in ops if not isinstance(op, CreateConfig | InstallExtension)),
+        )
+        report = RunReport(job, interval=max(1.0, ports.pace.watch.first))
+        rollout = Rollout(
+            job, plan, write=partial(fleet_io.write, ports), observe=partial(fleet_io.observe, ports), report=report
+        )
+        phase = rollout.run()
         ports.jobs.put(self.store, "managed", json.dumps(sorted(planned.declared)))
         ports.jobs.put(self.store, "applied", planned.head_sha)
-        failed = False
-        for where, label, name in written:
-            if where is None:
-                continue
-            failed |= not self.follow(job, where, label, name)
-        job.show(phase=Phase.FAILED if failed else Phase.SUCCEEDED, note="")
-
-    def follow(self, job: Job, where: ResolvedCluster, label: str, name: str) -> bool:
-        """Wait until Flux settles configuration ``name``; True when it is Compliant."""
-        ports = self.ports
-        text = f"{name} on {label}: reconciling"
-        job.step(text)
-        deadline = ports.pace.clock() + ports.pace.watch.timeout
-        delay = ports.pace.watch.first
-        while True:
-            ports.pace.heartbeat(job.job_id)
-            state = ports.flux.get(where.cluster.ref, name)
-            if state.provisioning_state in ("Failed", "Canceled"):
-                job.step(text, StepState.FAILED)
-                job.finish_step(text, f"{name} on {label}: provisioning {state.provisioning_state}")
-                return False
-            if state.provisioning_state == Provisioning.SUCCEEDED and state.compliance_state in SETTLED:
-                ok = state.compliance_state != Compliance.NON_COMPLIANT
-                done = f"{name} on {label}: {state.compliance_state}"
-                job.finish_step(text, done)
-                if not ok:
-                    job.step(done, StepState.FAILED)
-                return ok
-            if ports.pace.clock() >= deadline:
-                job.step(text, StepState.FAILED)
-                return False
-            ports.pace.sleep(delay)
-            delay = min(delay * ports.pace.watch.factor, ports.pace.watch.longest)
-
-    def _begin(self, op: Operation) -> Callable[[], LongRunning[object]]:
-        ports = self.ports
-        if isinstance(op, InstallExtension):
-            return lambda: ports.extensions.begin_create(op.cluster, op.spec)
-        if isinstance(op, UpdateExtension):
-            return lambda: ports.extensions.begin_update(op.cluster, op.name, op.patch)
-        if isinstance(op, CreateConfig):
-            protected = protected_settings(ports.keys.credentials, op.credentials)
-            spec = with_known_hosts(op.spec, ports.keys.credentials, op.credentials)
-            return lambda: ports.flux.begin_create_or_update(op.cluster, spec, protected)
-        if isinstance(op, UpdateConfig):
-            return lambda: ports.flux.begin_update(op.cluster, op.name, op.patch)
-        return lambda: ports.flux.begin_delete(op.cluster, op.name)
-
-    def _resume(self, op: Operation) -> Callable[[str], LongRunning[object]]:
-        if isinstance(op, (InstallExtension, UpdateExtension)):
-            return self.ports.extensions.resume
-        return self.ports.flux.resume
+        job.view = replace(job.view, phase=Phase.SUCCEEDED if phase is Phase.SUCCEEDED else Phase.FAILED)
+        ports.jobs.put(job.job_id, "phase", job.view.phase.value)
 
     def audit(self, job: Job, planned: Planned) -> None:
         view = job.view
