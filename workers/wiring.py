@@ -30,6 +30,7 @@ from bot.ports import GitHost, Reporter
 from bot.settings import Settings
 from bot.usecases.context import (
     ChatPorts,
+    FleetPorts,
     GitPorts,
     JobPorts,
     KeyPorts,
@@ -45,6 +46,7 @@ from workers.azure_connection import ArmConnection, default_credential
 from workers.azure_extensions import AzureExtensions
 from workers.azure_flux import AzureFluxConfigs
 from workers.azure_inventory import AzureInventory
+from workers.azure_resource_graph import ResourceGraphIndex
 from workers.celery_app import make_celery
 from workers.failpoints import RedisFailpoints
 from workers.file_credentials import FileCredentials
@@ -86,6 +88,8 @@ class Wiring:
     key_maker: Ed25519KeyMaker = field(default_factory=Ed25519KeyMaker)
     #: a test facility, only when FLUXOPS_FAILPOINTS is true
     failpoints: RedisFailpoints | None = None
+    #: fleet-wide reads in one Resource Graph query per page (bot.ports.FluxIndex)
+    index: ResourceGraphIndex | None = None
     _clusters: tuple[float, list[Cluster]] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -118,6 +122,7 @@ class Wiring:
             ado=ado_host_from_settings(settings),
             keys=RedisKeyRegistry(redis=client, sealer=sealer) if sealer is not None else None,
             failpoints=RedisFailpoints(redis=client) if settings.failpoints else None,
+            index=ResourceGraphIndex(connection=connection, subscription_ids=settings.azure_subscription_ids),
         )
 
     # -- inventory ----------------------------------------------------------------------------------
@@ -207,6 +212,7 @@ class Wiring:
             staged=self.queue,
             claims=self.claims,
             pace=pace,
+            fleet=FleetPorts(index=self.index),
         )
 
     def reporter(self, record: JobRecord) -> Reporter:

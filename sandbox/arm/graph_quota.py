@@ -50,15 +50,18 @@ class GraphQuota:
         self._clock = clock
         self._windows: dict[str, tuple[float, int]] = {}  # user -> (window start, queries used)
         self.throttled = 0
+        self._spent_until = 0.0
 
-    def exhaust(self, user: str) -> None:
-        """Use up the user's current window (tests that must start throttled)."""
-        start, _ = self._current(user)
-        self._windows[user] = (start, self.limit)
+    def exhaust(self) -> None:
+        """Use up every user's quota for one window from now (tests that must start throttled)."""
+        now = self._clock()
+        self._windows = {user: (now, self.limit) for user in self._windows}
+        self._spent_until = now + self.window
 
     def _current(self, user: str) -> tuple[float, int]:
         now = self._clock()
-        start, used = self._windows.get(user, (now, 0))
+        default = (now, 0) if now >= self._spent_until else (self._spent_until - self.window, self.limit)
+        start, used = self._windows.get(user, default)
         if now - start >= self.window:
             start, used = now, 0
         return start, used
