@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import pytest
 import requests
 from azure.mgmt.resourcegraph import ResourceGraphClient
-from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
+from azure.mgmt.resourcegraph.models import QueryRequest
 
 from bot import errors
+from bot.commands import ClusterTarget
+from bot.gitevents import GITHUB, PushEvent, RepoRef
+from bot.models import Cluster as DomainCluster
+from bot.models import ClusterRef, ClusterType
+from bot.usecases.context import FleetPorts, Job, ResolvedCluster
+from bot.usecases.push_trace import PushTrace
+from bot.views import ClusterRow
 from sandbox.arm import flux_configs as flux_rules
 from sandbox.runtime import Endpoints, Sandbox, SandboxThread
 from sandbox.world import Cluster, ExtensionRecord, FluxConfigRecord
+from tests.bot.usecases.fakes import World
 from workers.azure_connection import ArmConnection
 from workers.azure_flux import AzureFluxConfigs
 from workers.azure_resource_graph import ResourceGraphIndex, configurations_query
@@ -197,3 +207,58 @@ def test_a_429_that_outlasts_the_retries_is_retryable_with_the_reset_time(
 
     assert caught.value.retryable
     assert caught.value.retry_after is not None and 0 < caught.value.retry_after <= 5
+
+
+class Inventory:
+    """The clusters fluxops manages (bot.usecases.context.ClusterDirectory), as the push trace reads them."""
+
+    def __init__(self, clusters: list[Cluster]) -> None:
+        self.clusters = [
+            ResolvedCluster(
+                DomainCluster(
+                    ClusterRef(c.subscription_id, c.resource_group, ClusterType.parse(c.cluster_type), c.name),
+                    c.location,
+                )
+            )
+            for c in clusters
+        ]
+
+    def resolve(self, target: ClusterTarget) -> ResolvedCluster:
+        raise NotImplementedError
+
+    def rows(self, selector: Sequence[tuple[str, str]]) -> list[ClusterRow]:
+        return []
+
+    def all(self) -> list[ResolvedCluster]:
+        return self.clusters
+
+
+def test_a_push_finds_its_configurations_on_60_clusters_in_one_query(
+    sandbox_thread: SandboxThread, connection: ArmConnection, flux: AzureFluxConfigs, subscription: str
+) -> None:
+    made = seed(sandbox_thread, subscription, clusters=60, per_cluster=1, url="https://github.com/graph/pushed")
+    seed(sandbox_thread, subscription, clusters=2, per_cluster=1, url="https://github.com/graph/other", prefix="x")
+    world = World()
+    ports = replace(
+        world.ports(),
+        flux=flux,
+        clusters=Inventory(made),
+        fleet=FleetPorts(index=ResourceGraphIndex(connection=connection, subscription_ids=[subscription])),
+    )
+    event = PushEvent(
+        repo=RepoRef(provider=GITHUB, full_name="graph/pushed", url="https://github.com/graph/pushed"),
+        branch="main",
+        after="a" * 40,
+        before="b" * 40,
+        pusher="octocat",
+    )
+    seen = sandbox_thread.call(lambda sb: len(sb.arm.requests))
+
+    targets = PushTrace(Job(world.record("/flux clusters"), ports, world.reporter, "push"), event).targets()
+
+    # a 429 (a window of the quota another test spent) and its retry are still one query
+    answered = sandbox_thread.call(lambda sb: [r for r in list(sb.arm.requests)[seen:] if r.status != 429])
+    paths = [r.path.lower() for r in answered]
+    assert paths == [RG_PATH.lower()], "one Resource Graph query, no list of any cluster's configurations"
+    assert sorted(t.label for t in targets) == sorted(c.name for c in made)
+    assert {t.config for t in targets} == {"cfg-00"}

@@ -41,7 +41,8 @@ def fleet_world(clusters: int, *, index: bool = True) -> World:
     source = SPEC.source
     assert isinstance(source, GitSource)
     # the index narrows by "acme/app": these match the substring but not the repository and branch
-    world.flux.seed(fleet[0].ref, replace(SPEC, name="docs", source=replace(source, url="git@github.com:acme/app-docs")))
+    docs = replace(source, url="git@github.com:acme/app-docs")
+    world.flux.seed(fleet[0].ref, replace(SPEC, name="docs", source=docs))
     world.flux.seed(fleet[1].ref, replace(SPEC, name="release", source=replace(source, ref=RepositoryRef("release"))))
     # tracking, but on a cluster fluxops does not manage
     world.flux.seed(ClusterRef(SUB, "elsewhere", ClusterType.MANAGED, "not-ours"), SPEC)
