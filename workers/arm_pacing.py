@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis
 from azure.core.pipeline import PipelineRequest, PipelineResponse
@@ -41,6 +42,7 @@ BUDGET_KEY_PREFIX = "fluxops:arm:budget:"
 
 #: which ARM bucket a request spends from
 KIND_OF_METHOD = {"PUT": "writes", "PATCH": "writes", "POST": "writes", "DELETE": "deletes"}
+RESOURCE_GRAPH_PATH = "/providers/microsoft.resourcegraph/"
 _SUBSCRIPTION = re.compile(r"/subscriptions/([^/?#]+)", re.IGNORECASE)
 
 
@@ -186,8 +188,11 @@ class ArmPacing(HTTPPolicy[Any, Any]):
     def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
         http = request.http_request
         kind = KIND_OF_METHOD.get(http.method.upper())
-        found = _SUBSCRIPTION.search(http.url)
-        if kind is None or found is None:
+        path = urlsplit(http.url).path
+        found = _SUBSCRIPTION.search(path)
+        # A Resource Graph query is a POST but a read, and names no subscription: it spends RG's own per-user
+        # quota (workers/azure_resource_graph.py), never a subscription's write budget.
+        if kind is None or found is None or RESOURCE_GRAPH_PATH in path.lower():
             return self.next.send(request)
         subscription = found.group(1)
         waited = 0.0

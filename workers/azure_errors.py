@@ -47,6 +47,11 @@ def _code_and_message(exc: HttpResponseError) -> tuple[str, str]:
     if odata is not None and hasattr(odata, "code"):
         code = odata.code or ""
         message = odata.message or ""
+        details = [d for d in getattr(odata, "details", None) or () if getattr(d, "code", None)]
+        if code == "BadRequest" and details:
+            # Resource Graph: a generic BadRequest whose details say what was wrong (InvalidQuery, ...)
+            code = str(details[0].code)
+            message = " ".join(str(d.message or d.code) for d in details)
     response: Any = exc.response
     if not code and response is not None:
         # A failed long-running operation: the status body holds {"status": "Failed", "error": {...}}.
@@ -110,9 +115,23 @@ def _retry_after(exc: HttpResponseError) -> float | None:
         return None
     value = response.headers.get("Retry-After")
     try:
-        return float(value) if value is not None else None
+        return float(value) if value is not None else quota_reset_seconds(response.headers)
     except ValueError:
         return None
+
+
+def quota_reset_seconds(headers: Any) -> float | None:
+    """Resource Graph's ``x-ms-user-quota-resets-after`` (hh:mm:ss[.fff]) in seconds, or None."""
+    value = headers.get("x-ms-user-quota-resets-after")
+    parts = str(value).split(":") if value else []
+    if len(parts) != 3:
+        return None
+    try:
+        hours, minutes, seconds = int(parts[0]), int(parts[1]), float(parts[2])
+    except ValueError:
+        return None
+    total = hours * 3600 + minutes * 60 + seconds
+    return total if 0 <= total < 24 * 3600 else None
 
 
 @contextmanager

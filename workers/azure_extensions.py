@@ -20,7 +20,11 @@ FLUX_EXTENSION_TYPE = "microsoft.flux"
 
 
 def state_from_model(cluster: ClusterRef, model: m.Extension) -> ExtensionState:
-    data: dict[str, Any] = model.as_dict()
+    return state_from_wire(cluster, model.as_dict())
+
+
+def state_from_wire(cluster: ClusterRef, data: dict[str, Any]) -> ExtensionState:
+    """An extensions resource as ARM's GET returns it (wire names), or a Resource Graph row of one."""
     props: dict[str, Any] = data.get("properties") or {}
     error = props.get("errorInfo") or None
     return ExtensionState(

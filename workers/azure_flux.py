@@ -256,7 +256,11 @@ def _status_from_wire(raw: dict[str, Any]) -> ObjectStatus:
 
 
 def state_from_model(cluster: ClusterRef, model: m.FluxConfiguration) -> FluxConfigState:
-    data: dict[str, Any] = model.as_dict()
+    return state_from_wire(cluster, model.as_dict())
+
+
+def state_from_wire(cluster: ClusterRef, data: dict[str, Any]) -> FluxConfigState:
+    """A fluxConfigurations resource as ARM's GET returns it (wire names), or a Resource Graph row of one."""
     props: dict[str, Any] = data.get("properties") or {}
     name = str(data.get("name", ""))
     return FluxConfigState(

@@ -46,6 +46,7 @@ from workers.azure_connection import ArmConnection, default_credential
 from workers.azure_extensions import AzureExtensions
 from workers.azure_flux import AzureFluxConfigs
 from workers.azure_inventory import AzureInventory
+from workers.azure_resource_graph import ResourceGraphIndex
 from workers.celery_app import make_celery
 from workers.failpoints import RedisFailpoints
 from workers.file_credentials import FileCredentials
@@ -90,6 +91,8 @@ class Wiring:
     failpoints: RedisFailpoints | None = None
     #: ARM's write budget as every worker paces itself (shown in fleet runs)
     budget: ArmBudget | None = None
+    #: fleet-wide reads in one Resource Graph query per page (bot.ports.FluxIndex)
+    index: ResourceGraphIndex | None = None
     _clusters: tuple[float, list[Cluster]] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -123,6 +126,7 @@ class Wiring:
             keys=RedisKeyRegistry(redis=client, sealer=sealer) if sealer is not None else None,
             failpoints=RedisFailpoints(redis=client) if settings.failpoints else None,
             budget=budget,
+            index=ResourceGraphIndex(connection=connection, subscription_ids=settings.azure_subscription_ids),
         )
 
     # -- inventory ----------------------------------------------------------------------------------
@@ -212,7 +216,7 @@ class Wiring:
             staged=self.queue,
             claims=self.claims,
             pace=pace,
-            fleet=FleetPorts(runs=RedisFleetRunLog(redis=self.redis), throttle=self.budget),
+            fleet=FleetPorts(index=self.index, runs=RedisFleetRunLog(redis=self.redis), throttle=self.budget),
         )
 
     def reporter(self, record: JobRecord) -> Reporter:

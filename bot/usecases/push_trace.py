@@ -19,19 +19,20 @@ import logging
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from bot import errors
-from bot.cluster_ids import parse_cluster_id
 from bot.git_capabilities import commit_statuses, repository_files
 from bot.git_host import CheckRun, CommitStatus, StatusState
 from bot.gitevents import PushEvent
-from bot.models import ClusterRef, Compliance, FluxConfigState, GitSource, ObjectStatus, arm_time
+from bot.models import Compliance, FluxConfigState, ObjectStatus, arm_time
 from bot.ports import CommitStatuses, Reporter, RepositoryFiles
 from bot.render.markdown import check_run_text
 from bot.render.wording import short_revision
-from bot.repo_urls import canonical_repo
 from bot.usecases.context import Job
+from bot.usecases.push_targets import Target as Target  # Target and tracks: re-exported, as they were defined here
+from bot.usecases.push_targets import bulk_states, find_targets
+from bot.usecases.push_targets import tracks as tracks
 from bot.views import Phase, PushView, TraceRow, TraceState
 
 log = logging.getLogger(__name__)
@@ -44,31 +45,6 @@ _STATE_TO_STATUS = {
     TraceState.ERROR: StatusState.ERROR,
 }
 _CHECK_CONCLUSION = {True: "success", False: "failure"}
-
-
-@dataclass(frozen=True)
-class Target:
-    """One (cluster, configuration) that tracks the pushed branch."""
-
-    cluster_id: str
-    label: str
-    config: str
-
-    @property
-    def ref(self) -> ClusterRef:
-        return parse_cluster_id(self.cluster_id)
-
-    @property
-    def context(self) -> str:
-        return f"fluxops/{self.label}/{self.config}"
-
-
-def tracks(state: FluxConfigState, repo_key: tuple[str, str] | None, branch: str) -> bool:
-    """True when the configuration's Git source is this repository and branch."""
-    spec = state.spec
-    if spec is None or not isinstance(spec.source, GitSource) or repo_key is None:
-        return False
-    return canonical_repo(spec.source.url) == repo_key and spec.source.ref.branch == branch
 
 
 def synced_sha(state: FluxConfigState) -> str | None:
@@ -194,20 +170,7 @@ class PushTrace:
         saved = self._get("trace:targets")
         if saved is not None:
             return [Target(*item) for item in json.loads(saved)]
-        key = canonical_repo(self.event.repo.url)
-        found: list[Target] = []
-        for where in self.ports.clusters.all():
-            try:
-                configs = self.ports.flux.list(where.cluster.ref)
-            except errors.FluxopsError as error:
-                if error.retryable:
-                    raise
-                log.warning("push trace: cannot list configurations of %s: %s", where.label, error.message)
-                continue
-            for state in configs:
-                if tracks(state, key, self.event.branch) and state.spec is not None:
-                    found.append(Target(where.cluster.ref.arm_id, where.label, state.spec.name))
-        found.sort(key=lambda t: (t.label.lower(), t.config))
+        found = find_targets(self.ports, self.event)
         self._put("trace:targets", json.dumps([[t.cluster_id, t.label, t.config] for t in found]))
         return found
 
@@ -334,10 +297,12 @@ class PushTrace:
             self.ports.pace.heartbeat(self.job.job_id)
             changed = False
             finished: list[int] = []
+            pending = [target for target, row in zip(targets, rows, strict=True) if not row.state.final]
+            states = bulk_states(self.ports, self.event, pending)
             for index, target in enumerate(targets):
                 if rows[index].state.final:
                     continue
-                row = self._observe(evaluator, target, rows[index])
+                row = self._observe(evaluator, target, rows[index], states.get(target))
                 if row != rows[index]:
                     rows[index] = row
                     changed = True
@@ -370,9 +335,10 @@ class PushTrace:
         self.show(self.view(rows, phase), channels)
         return phase
 
-    def _observe(self, evaluator: Evaluator, target: Target, row: TraceRow) -> TraceRow:
+    def _observe(self, evaluator: Evaluator, target: Target, row: TraceRow, state: FluxConfigState | None) -> TraceRow:
         try:
-            state = self.ports.flux.get(target.ref, target.config)
+            if state is None:
+                state = self.ports.flux.get(target.ref, target.config)
         except errors.NotFound:
             return replace(
                 row, state=TraceState.ERROR, detail="the configuration was deleted while the push was traced"

@@ -25,6 +25,7 @@ from sandbox.arm.faults import FaultInjector
 from sandbox.arm.flux_endpoints import FluxConfigEndpoints
 from sandbox.arm.inventory import Inventory
 from sandbox.arm.operations import Operations
+from sandbox.arm.resource_graph import ResourceGraph
 from sandbox.arm.throttle import Throttle
 from sandbox.arm.v1_endpoints import SourceControlEndpoints
 from sandbox.world import (
@@ -53,6 +54,8 @@ API_VERSIONS: dict[str, frozenset[str]] = {
     "resources": frozenset(
         {"2016-02-01", "2021-04-01", "2022-09-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-04-01"}
     ),
+    # Microsoft.ResourceGraph/resources (the query API azure-mgmt-resourcegraph speaks: 2021-03-01)
+    "resourcegraph": frozenset({"2019-04-01", "2020-04-01-preview", "2021-03-01", "2022-10-01", "2024-04-01"}),
     "clusters": frozenset(
         {
             "2021-10-01",
@@ -116,6 +119,7 @@ class ArmEmulator:
         self.flux_configs = FluxConfigEndpoints(self)
         self.extensions = ExtensionEndpoints(self)
         self.v1_configs = SourceControlEndpoints(self)
+        self.resource_graph = ResourceGraph(self)
         self.children = ClusterChildren(self, flux=self.flux_configs, extensions=self.extensions, v1=self.v1_configs)
 
     # -- application -------------------------------------------------------------------------
@@ -165,6 +169,13 @@ class ArmEmulator:
             )
         parts = [p for p in request.path.split("/") if p]
         low = [p.lower() for p in parts]
+        if low == ["providers", "microsoft.resourcegraph", "resources"]:
+            # Resource Graph: no subscription in the path, its own per-user quota instead of ARM's buckets
+            self._check_api_version(request, "resourcegraph")
+            fault = self.faults.http_fault(request.method, request.path)
+            if fault is not None:
+                raise fault
+            return await self.resource_graph.query(request)
         if len(low) < 2 or low[0] != "subscriptions":
             raise ArmError(404, "InvalidResourceType", f"No route for '{request.path}'.")
         subscription = parts[1]

@@ -140,3 +140,34 @@ def test_a_worker_gives_its_slot_back_instead_of_waiting_long() -> None:
     with pytest.raises(errors.Throttled) as raised:
         policy.send(request)
     assert raised.value.retryable and sum(slept) <= LONGEST_WAIT and slept
+
+
+class _Answer:
+    """The next policy: answers every request (what reached it is recorded)."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, request: PipelineRequest[HttpRequest]) -> object:
+        self.sent.append(request.http_request.url)
+        return object()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://arm/providers/Microsoft.ResourceGraph/resources?api-version=2021-03-01",
+        # a subscription named in the query string is not the request's subscription
+        "https://arm/providers/microsoft.resourcegraph/resources?api-version=2021-03-01&x=/subscriptions/s-1",
+    ],
+)
+def test_a_resource_graph_query_is_a_post_that_spends_no_write_budget(url: str) -> None:
+    """RG queries are POSTs with no subscription in their path: reads against RG's own quota, never paced as
+    a subscription's writes (a spent budget would make them wait or fail)."""
+    policy = ArmPacing(_SpentBudget(), sleep=lambda seconds: pytest.fail("an RG query waited for the write budget"))
+    answer = _Answer()
+    policy.next = answer  # type: ignore[assignment]
+
+    policy.send(PipelineRequest(HttpRequest("POST", url), PipelineContext(None)))
+
+    assert answer.sent == [url]

@@ -56,7 +56,16 @@ from bot.policy import Identity, Policy
 from bot.render.markdown import render_markdown
 from bot.render.slack import render as render_slack
 from bot.repo_urls import canonical_repo
-from bot.usecases.context import ChatPorts, GitPorts, JobPorts, KeyPorts, Pacing, ResolvedCluster, WatchPolicy
+from bot.usecases.context import (
+    ChatPorts,
+    FleetPorts,
+    GitPorts,
+    JobPorts,
+    KeyPorts,
+    Pacing,
+    ResolvedCluster,
+    WatchPolicy,
+)
 from bot.usecases.executor import run_job
 from bot.views import AuditEntry, ClusterRow, ConfirmView, JobView, Phase, PushView, TextView
 from sandbox.world import utc_now_iso
@@ -285,6 +294,10 @@ class FakeFluxConfigs(_Operations):
 
     def get(self, cluster: ClusterRef, name: str) -> FluxConfigState:
         self.calls.append(("get", name))
+        return self.read(cluster, name)
+
+    def read(self, cluster: ClusterRef, name: str) -> FluxConfigState:
+        """What a read answers now (a GET, or a FluxIndex row): reconciliation moves on as reads come."""
         entry = self._entry(cluster, name)
         self._report(entry)
         if entry.compliance == PENDING and entry.pending_gets is not None:
@@ -575,6 +588,33 @@ class FakeExtensions(_Operations):
 
     def submit_update(self, cluster: ClusterRef, name: str, patch: ExtensionPatch) -> None:
         self.begin_update(cluster, name, patch).result()
+
+
+class FakeFluxIndex:
+    """bot.ports.FluxIndex over the fakes' configurations and extensions: what Resource Graph would answer,
+    narrowed as the real query narrows (name case-insensitive, the Git URL containing ``repository``)."""
+
+    def __init__(self, flux: FakeFluxConfigs, extensions: FakeExtensions) -> None:
+        self.flux = flux
+        self.extensions_of = extensions
+        self.calls: list[tuple[str, str | None]] = []
+
+    def configurations(self, *, name: str | None = None, repository: str | None = None) -> list[FluxConfigState]:
+        self.calls.append(("configurations", repository or name))
+        found = []
+        for (cluster, config), entry in self.flux.configs.items():
+            url = entry.spec.source.url if isinstance(entry.spec.source, GitSource) else ""
+            if name is not None and config.lower() != name.lower():
+                continue
+            if repository is not None and repository.lower() not in url.lower():
+                continue
+            found.append(self.flux.read(cluster, config))
+        return found
+
+    def extensions(self, *, extension_type: str = "microsoft.flux") -> list[ExtensionState]:
+        self.calls.append(("extensions", extension_type))
+        wanted = extension_type.lower()
+        return [x for x in self.extensions_of.extensions.values() if x.extension_type.lower() == wanted]
 
 
 class FakeJobStore:
@@ -1069,8 +1109,12 @@ class World:
     #: the config-as-code repositories (FLUXOPS_CONFIG fleet_repositories)
     fleets: list[FleetRepository] = field(default_factory=list)
     claims: FakeClaims = field(default_factory=lambda: FakeClaims())
+    #: the bulk reads (FluxIndex) over the same fakes; None: use-cases read cluster by cluster
+    index: FakeFluxIndex | None = None
 
     def __post_init__(self) -> None:
+        if self.index is None:
+            self.index = FakeFluxIndex(self.flux, self.extensions)
         self.flux.now = self.wall_clock
         if self.fetches:
             self.flux.fetches = self.fetch
@@ -1145,6 +1189,7 @@ class World:
             git=GitPorts(host=self.git_host, fleet_repository=self.fleet_repository),
             chat=ChatPorts(channel_reporter=self.channel_reporter),
             claims=self.claims,
+            fleet=FleetPorts(index=self.index),
             pace=Pacing(
                 clock=self.clock,
                 sleep=self.clock.sleep,
@@ -1161,8 +1206,10 @@ class World:
         return [ClusterRow(self.cluster, self.alias, FLUX_VERSION)]
 
     def all(self) -> list[ResolvedCluster]:
-        """No push is traced across the World's clusters (tests of the push trace use the sandbox)."""
-        return []
+        """The World's clusters (the tutorial's and ``more_clusters``): a push is traced across them."""
+        return [
+            ResolvedCluster(c, self.alias if c is self.cluster else None) for c in (self.cluster, *self.more_clusters)
+        ]
 
     def fleet_repository(self, url: str) -> FleetRepository | None:
         key = canonical_repo(url)
