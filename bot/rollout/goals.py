@@ -85,12 +85,13 @@ def _configuration(op: CreateConfig | UpdateConfig, state: FluxConfigState | Non
     if state.compliance_state == Compliance.NON_COMPLIANT:
         return Seen(Verdict.FAILING, f"Non-Compliant: {state.error_message or 'no object says why'}")
     kustomizations = [o for o in state.statuses if o.kind == "Kustomization"]
-    if (
-        sha is not None
-        and state.compliance_state == Compliance.COMPLIANT
-        and all(applied(o, sha) for o in kustomizations)
-    ):
-        return Seen(Verdict.DONE, f"Compliant at {short_revision(sha)}")
+    if state.compliance_state == Compliance.COMPLIANT:
+        if sha is None:  # a revision that is not a commit (OCI digest, bucket etag): every Kustomization Ready
+            if all(o.ready is not None and o.ready.status == "True" for o in kustomizations):
+                revision = state.source_synced_commit or "its source's revision"
+                return Seen(Verdict.DONE, f"Compliant at {short_revision(revision)}")
+        elif all(applied(o, sha) for o in kustomizations):
+            return Seen(Verdict.DONE, f"Compliant at {short_revision(sha)}")
     have = f"synced {short_revision(sha)}" if sha else "not synced yet"
     return Seen(Verdict.WAITING, f"{state.compliance_state or 'Pending'}, {have}")
 

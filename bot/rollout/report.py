@@ -26,11 +26,14 @@ class RunReport:
         gauge: Callable[[], ThrottleInfo | None] = lambda: None,
         save: Callable[[FleetRunView], None] = lambda view: None,
         interval: float = 2.0,
+        carry_on: str = "",
     ) -> None:
         self.job = job
         self.gauge = gauge
         self.save = save
         self.interval = interval
+        #: how someone carries a halted or canceled run on
+        self.carry_on = carry_on or f"`/flux fleet resume {job.job_id}` carries on (nothing done is redone)"
         self._started = job.ports.pace.clock()
         self._done_at_start: int | None = None
         self._last = -interval
@@ -116,17 +119,16 @@ class RunReport:
         return (view.total - done) * elapsed / finished_here
 
     def _note(self, rollout: Rollout, phase: Phase, wave: int, failures: list[ClusterFailure]) -> str:
-        run = self.job.job_id
         if phase is Phase.HALTED and failures:
             first = failures[0]
             later = len(rollout.plan.waves) - wave - 1
             untouched = f"; the {later} later wave(s) are untouched" if later else ""
             return (
                 f"Halted in wave {wave + 1}: {first.cluster} — {first.reason}{untouched}. "
-                f"Fix it, then `/flux fleet resume {run}` carries on (nothing done is redone)."
+                f"Fix it, then {self.carry_on}."
             )
         if phase is Phase.CANCELED:
             who = rollout.progress.cancel_requested()
             by = f" by {mention(who) if _SLACK_USER.fullmatch(who) else who}" if who else ""
-            return f"Canceled{by}: nothing more is written. `/flux fleet resume {run}` carries on."
+            return f"Canceled{by}: nothing more is written; {self.carry_on}."
         return ""

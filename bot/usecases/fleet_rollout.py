@@ -94,7 +94,11 @@ class FleetApply(FleetApplyChecks):
             creates=sum(1 for op in ops if isinstance(op, CreateConfig | InstallExtension)),
             updates=sum(1 for op in ops if not isinstance(op, CreateConfig | InstallExtension)),
         )
-        report = RunReport(job, interval=max(1.0, ports.pace.watch.first))
+        report = RunReport(
+            job,
+            interval=max(1.0, ports.pace.watch.first),
+            carry_on="comment `/flux apply` again: what is done is not redone",
+        )
         rollout = Rollout(
             job, plan, write=partial(fleet_io.write, ports), observe=partial(fleet_io.observe, ports), report=report
         )

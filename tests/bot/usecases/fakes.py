@@ -303,6 +303,8 @@ class FakeFluxConfigs(_Operations):
         if entry.compliance == PENDING and entry.pending_gets is not None:
             if entry.pending_gets <= 0:
                 entry.compliance = self._settled(entry.spec)
+                if self.fetches is None:  # the agent's report that settled it (the fetch model keeps its own)
+                    entry.reported_at = self.now()
             else:
                 entry.pending_gets -= 1
         return self._state(cluster, entry)
