@@ -59,6 +59,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from bot import sources
 from bot.commands import CredentialRefs
@@ -75,6 +76,8 @@ from bot.fleet.fields import (
     KustomizationName,
     Namespace,
     SecretName,
+    SelectorKey,
+    SelectorValue,
     SemverRange,
     SettingKey,
     SettingValue,
@@ -224,11 +227,78 @@ class ClusterDocument(_Document):
     configurations: dict[ConfigName, ConfigurationDocument] = Field(default_factory=dict)
 
 
-class FleetDocument(_Document):
-    """One YAML document of a fleet repository."""
+#: in JSON Schema: a document names clusters (and nothing at its top but them) or selects them
+_ONE_FORM: dict[str, Any] = {
+    "oneOf": [
+        {
+            "required": ["clusters"],
+            "not": {"anyOf": [{"required": [key]} for key in ("selector", "extension", "configurations")]},
+        },
+        {"required": ["selector"], "not": {"required": ["clusters"]}},
+    ]
+}
 
-    model_config = ConfigDict(extra="forbid", frozen=True, field_title_generator=_title, title="fluxops Fleet")
+
+def _not_empty(schema: dict[str, Any]) -> None:
+    """``selector: {}`` is refused (``selector: all`` says it): the mapping needs a key in JSON Schema too."""
+    for option in schema.get("anyOf", []):
+        if option.get("type") == "object":
+            option["minProperties"] = 1
+
+
+class FleetDocument(_Document):
+    """One YAML document of a fleet repository: clusters by name (``clusters``), or every cluster of the
+    inventory that ``selector`` matches, each given the document's ``extension`` and ``configurations``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        field_title_generator=_title,
+        title="fluxops Fleet",
+        json_schema_extra=_ONE_FORM,
+    )
 
     apiVersion: Literal["fluxops.io/v1"]
     kind: Literal["Fleet"]
-    clusters: dict[ClusterKey, ClusterDocument]
+    clusters: dict[ClusterKey, ClusterDocument] | SkipJsonSchema[None] = Field(
+        None, description="clusters by inventory alias, name or ARM id (or use selector)"
+    )
+    selector: dict[SelectorKey, SelectorValue] | Literal["all"] | SkipJsonSchema[None] = Field(
+        None,
+        description="instead of clusters: every cluster of the inventory whose tags match every KEY: VALUE "
+        "(as `/flux clusters --selector`); `all` for every cluster",
+        json_schema_extra=_not_empty,
+    )
+    extension: ExtensionDocument | SkipJsonSchema[None] = Field(
+        None, description="with selector: the extension of every cluster selected"
+    )
+    configurations: dict[ConfigName, ConfigurationDocument] | SkipJsonSchema[None] = Field(
+        None,
+        description="with selector: the configurations of every cluster selected; ${cluster.name}, "
+        "${cluster.tags.KEY}, ... in kustomization paths and substitute values",
+    )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> FleetDocument:
+        if self.selector is None:
+            if self.clusters is None:
+                raise ValueError("a fleet document names its clusters (clusters:) or selects them (selector:)")
+            if self.extension is not None or self.configurations is not None:
+                raise ValueError("extension and configurations go under a cluster of clusters:, or beside a selector:")
+            return self
+        if self.clusters is not None:
+            raise ValueError(
+                "a document names clusters (clusters:) or selects them (selector:), not both: "
+                "write them as two documents (---)"
+            )
+        if self.selector == {}:
+            raise ValueError(
+                "an empty selector would match every cluster of the inventory: write 'selector: all' if you mean that"
+            )
+        if not self.configurations and self.extension is None:
+            raise ValueError("a selector document declares configurations or an extension for the clusters it selects")
+        return self
+
+    def selected(self) -> ClusterDocument:
+        """What a selector document gives every cluster it selects, as a cluster's document."""
+        return ClusterDocument(extension=self.extension, configurations=self.configurations or {})
