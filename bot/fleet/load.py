@@ -185,7 +185,7 @@ def _document(file: str, root: yaml.Node, data: Any, found: _Collector) -> Fleet
             loc = _loc(error)
             if loc[:1] == ("selector",) and len(loc) > 1 and isinstance(loc[1], str):
                 if not loc[1].startswith("dict["):
-                    continue  # the 'all' and null readings of a mapping say nothing more
+                    continue  # the 'all' reading of a mapping says nothing more
                 error = {**error, "loc": ("selector", *loc[2:])}
             found.add(file, root, _loc(error), _problem(error))
         return None

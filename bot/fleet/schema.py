@@ -59,7 +59,6 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
-from pydantic.json_schema import SkipJsonSchema
 
 from bot import sources
 from bot.commands import CredentialRefs
@@ -227,8 +226,22 @@ class ClusterDocument(_Document):
     configurations: dict[ConfigName, ConfigurationDocument] = Field(default_factory=dict)
 
 
-#: in JSON Schema: a document names clusters (and nothing at its top but them) or selects them
-_ONE_FORM: dict[str, Any] = {
+def _one_form(schema: dict[str, Any]) -> None:
+    """In JSON Schema: a document names clusters (and nothing at its top but them) or selects them; its
+    optional keys are left out rather than null (the loader refuses null for them too)."""
+    for name, prop in schema.get("properties", {}).items():
+        options = [o for o in prop.get("anyOf", []) if o != {"type": "null"}]
+        if "anyOf" in prop and len(options) == 1:
+            del prop["anyOf"]
+            prop.update(options[0])
+        elif "anyOf" in prop:
+            prop["anyOf"] = options
+        prop.pop("default", None)
+        schema["properties"][name] = prop
+    schema.update(_FORMS)
+
+
+_FORMS: dict[str, Any] = {
     "oneOf": [
         {
             "required": ["clusters"],
@@ -255,24 +268,24 @@ class FleetDocument(_Document):
         frozen=True,
         field_title_generator=_title,
         title="fluxops Fleet",
-        json_schema_extra=_ONE_FORM,
+        json_schema_extra=_one_form,
     )
 
     apiVersion: Literal["fluxops.io/v1"]
     kind: Literal["Fleet"]
-    clusters: dict[ClusterKey, ClusterDocument] | SkipJsonSchema[None] = Field(
+    clusters: dict[ClusterKey, ClusterDocument] | None = Field(
         None, description="clusters by inventory alias, name or ARM id (or use selector)"
     )
-    selector: dict[SelectorKey, SelectorValue] | Literal["all"] | SkipJsonSchema[None] = Field(
+    selector: dict[SelectorKey, SelectorValue] | Literal["all"] | None = Field(
         None,
         description="instead of clusters: every cluster of the inventory whose tags match every KEY: VALUE "
         "(as `/flux clusters --selector`); `all` for every cluster",
         json_schema_extra=_not_empty,
     )
-    extension: ExtensionDocument | SkipJsonSchema[None] = Field(
+    extension: ExtensionDocument | None = Field(
         None, description="with selector: the extension of every cluster selected"
     )
-    configurations: dict[ConfigName, ConfigurationDocument] | SkipJsonSchema[None] = Field(
+    configurations: dict[ConfigName, ConfigurationDocument] | None = Field(
         None,
         description="with selector: the configurations of every cluster selected; ${cluster.name}, "
         "${cluster.tags.KEY}, ... in kustomization paths and substitute values",

@@ -46,8 +46,8 @@ def problems(text: str) -> list[str]:
     """What is wrong with the variables of ``text`` (a path or substitute value of a selector document)."""
     found: list[str] = []
     for match in _TOKEN.finditer(text):
-        token, name = match[0], match[1]
-        if token == "$${":
+        piece, name = match[0], match[1]
+        if piece == "$${":
             continue
         if name is None:
             found.append(f"'${{' is not closed — write '$${{' for a literal '${{' (variables: {_LISTED})")
@@ -67,8 +67,8 @@ def render(text: str, cluster: Cluster) -> str:
         return text
 
     def fill(match: re.Match[str]) -> str:
-        token, name = match[0], match[1]
-        if token == "$${":
+        piece, name = match[0], match[1]
+        if piece == "$${":
             return "${"
         facts = {
             "cluster.name": cluster.ref.name,
@@ -79,7 +79,7 @@ def render(text: str, cluster: Cluster) -> str:
         if name in facts:
             return facts[name]
         tag = _TAG.match(name or "")
-        assert tag is not None, f"unchecked variable {token!r}"
+        assert tag is not None, f"unchecked variable {piece!r}"
         value = tag_value(cluster.tags, tag[1])
         if value is None:
             raise MissingTag(tag[1])
