@@ -9,7 +9,7 @@ import pytest
 from bot.commands import ClusterTarget
 from bot.config_access import ClusterAlias
 from bot.errors import FluxopsError
-from bot.fleet import ActualCluster, FleetError, FleetSpec, expand_fleet, load_fleet, make_plan, plan_keys
+from bot.fleet import ActualCluster, FleetError, FleetSpec, Plan, expand_fleet, load_fleet, make_plan, plan_keys
 from bot.fleet.diff import Action
 from bot.fleet.operations import digest
 from bot.inventory import Inventory
@@ -77,7 +77,9 @@ def expand(spec: FleetSpec, inv: Inventory | None = None) -> FleetSpec:
     return expand_fleet(spec, select, arm_id_of)
 
 
-def plan_of(desired: FleetSpec, inv: Inventory, *running_apps: ClusterRef, managed: Sequence[tuple[str, str]] = ()):  # type: ignore[no-untyped-def]
+def plan_of(
+    desired: FleetSpec, inv: Inventory, *running_apps: ClusterRef, managed: Sequence[tuple[str, str]] = ()
+) -> Plan:
     """The plan against clusters that run nothing, except ``running_apps`` that run what the selector gives them."""
     actual = {}
     for key in plan_keys(desired, managed):
