@@ -44,7 +44,15 @@ file, or a directory searched for ``*.yaml`` / ``*.yml`` at any depth), each wit
 Field names are camelCase, as in ARM's JSON and ``az ... -o json`` (``dependsOn``, ``retryInterval``,
 ``autoUpgradeMinorVersion``); values follow the ``/flux`` grammar (durations like ``10m``, names as
 Kubernetes names) and are checked by the same functions. Secrets never appear: credentials are named
-(``*Ref``) and resolved by fluxops at apply time. A cluster is declared in one document only.
+(``*Ref``) and resolved by fluxops at apply time. A cluster is named in one document only.
+
+A document may select its clusters instead (``bot.fleet.selection``, ``bot.fleet.templating``)::
+
+    apiVersion: fluxops.io/v1
+    kind: Fleet
+    selector: {env: prod, region: weu}   # or `all`; tags as `/flux clusters --selector`
+    extension: ...                        # as under a named cluster
+    configurations: ...                   # `${cluster.name}`, `${cluster.tags.KEY}` in paths and substitute values
 
 These models check one document's types and keys; ``bot.fleet.load.load_fleet`` reads the files with them
 and raises ``FleetError`` (a ``ConfigurationError``) listing every problem as

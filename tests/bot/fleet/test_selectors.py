@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -313,3 +315,14 @@ def test_golden_plan_of_a_selector_document():
     body = render_plan(plan, repo="contoso/fleet", number=12, head_sha="1" * 40)
     assert "selected by `fleet/prod.yaml:3`" in body
     assert_golden("plan/selectors.md", body)
+
+
+def test_the_readme_selector_example_loads_and_expands():
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    section = readme.split("**Selecting clusters.**", 1)[1]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert block is not None
+    expanded = expand(load_fleet({"fleet/prod.yaml": block.group(1)}))
+    assert [label for label, _ in expanded.matches[0].clusters] == ["prod-weu"]
+    (config,) = expanded[WEU.arm_id].configurations
+    assert config.kustomizations[0].path == "./clusters/weu/aks-prod-weu"
