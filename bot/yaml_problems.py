@@ -135,6 +135,7 @@ def annotation_step(annotation: Any, part: int | str) -> Any:
         return args[0]
     if origin is dict and isinstance(part, str):
         return args[1]
-    if origin in (typing.Union, types.UnionType):
-        return next((a for a in args if a is not type(None)), None)
+    if origin in (typing.Union, types.UnionType):  # an optional value: step into what it is when given
+        given = next((a for a in args if a is not type(None)), None)
+        return annotation_step(given, part) if given is not None else None
     return None

@@ -46,6 +46,14 @@ class DesiredCluster:
     #: (configuration name, the credential names it uses), for configurations that name any
     credentials: tuple[tuple[str, CredentialRefs], ...] = ()
     origin: str = ""  # "file:line"
+    #: the selector documents ("file:line") that gave this cluster configurations or its extension
+    selected_by: tuple[str, ...] = ()
+    #: (configuration, "file:line") for configurations declared elsewhere than ``origin`` (by a selector)
+    config_origins: tuple[tuple[str, str], ...] = ()
+
+    def origin_of(self, name: str) -> str:
+        """Where configuration ``name`` was declared ("file:line")."""
+        return next((where for config, where in self.config_origins if config == name), self.origin)
 
     def credentials_for(self, name: str) -> CredentialRefs:
         return next((refs for config, refs in self.credentials if config == name), CredentialRefs())
@@ -54,12 +62,74 @@ class DesiredCluster:
         return next((c for c in self.configurations if c.name == name), None)
 
 
-class FleetSpec(Mapping[str, DesiredCluster]):
-    """Every declared cluster by its key, in a stable order (case-insensitive by key)."""
+#: a selector: (key, value) pairs every cluster must match; () is ``selector: all``
+Selector = tuple[tuple[str, str], ...]
 
-    def __init__(self, clusters: Iterable[DesiredCluster] = ()) -> None:
+
+def selector_text(selector: Selector) -> str:
+    """``env=prod, region=weu``, or ``all``."""
+    return ", ".join(f"{key}={value}" for key, value in selector) if selector else "all"
+
+
+@dataclass(frozen=True)
+class FleetSelection:
+    """A selector document as read: what it gives each cluster it selects, before the inventory is known.
+
+    ``template`` is built (and checked) from the document with its ``${...}`` variables left in; ``lines``
+    maps key paths in the document (``configurations.apps.kustomizations.web.path``) to their lines.
+    """
+
+    file: str
+    line: int
+    selector: Selector
+    template: DesiredCluster
+    lines: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def origin(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    def line_of(self, key: str) -> int:
+        """The line of ``key`` (a dotted key path), else that of ``selector:``."""
+        return next((line for path, line in self.lines if path == key), self.line)
+
+
+@dataclass(frozen=True)
+class SelectorMatch:
+    """What a selector document expanded to: the clusters it selected, as (label, ARM id), by label."""
+
+    origin: str
+    selector: Selector
+    clusters: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def text(self) -> str:
+        return selector_text(self.selector)
+
+
+def _by_place(match: SelectorMatch) -> tuple[str, int]:
+    file, _, line = match.origin.rpartition(":")
+    return file, int(line) if line.isdigit() else 0
+
+
+class FleetSpec(Mapping[str, DesiredCluster]):
+    """Every declared cluster by its key, in a stable order (case-insensitive by key).
+
+    ``selections`` are the selector documents not expanded yet (``bot.fleet.selection.expand_fleet`` turns
+    them into clusters against the inventory); ``matches`` says what the expanded ones selected.
+    """
+
+    def __init__(
+        self,
+        clusters: Iterable[DesiredCluster] = (),
+        *,
+        selections: Iterable[FleetSelection] = (),
+        matches: Iterable[SelectorMatch] = (),
+    ) -> None:
         ordered = sorted(clusters, key=lambda c: (c.key.casefold(), c.key))
         self._clusters: dict[str, DesiredCluster] = {c.key: c for c in ordered}
+        self.selections = tuple(sorted(selections, key=lambda s: (s.file, s.line)))
+        self.matches = tuple(sorted(matches, key=_by_place))
 
     def __getitem__(self, key: str) -> DesiredCluster:
         return self._clusters[key]
@@ -71,7 +141,8 @@ class FleetSpec(Mapping[str, DesiredCluster]):
         return len(self._clusters)
 
     def __repr__(self) -> str:
-        return f"FleetSpec({list(self._clusters)!r})"
+        selections = f", selections={[s.origin for s in self.selections]!r}" if self.selections else ""
+        return f"FleetSpec({list(self._clusters)!r}{selections})"
 
 
 @dataclass(frozen=True)

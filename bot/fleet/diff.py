@@ -98,6 +98,8 @@ class ClusterPlan:
     unmanaged: tuple[str, ...] = ()
     #: the cluster cannot be planned (not in the inventory, declared twice, ...): nothing is applied to it
     error: str | None = None
+    #: the selector documents ("file:line") that give this cluster configurations or its extension
+    selected_by: tuple[str, ...] = ()
 
     @property
     def changes(self) -> tuple[ConfigChange, ...]:

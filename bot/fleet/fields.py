@@ -29,6 +29,9 @@ from bot.values import (
 )
 
 _SUBSTITUTE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: a selector key: a tag name, or ``name``/``resource_group``/``type``/``subscription`` (as `/flux clusters --selector`)
+_SELECTOR_KEY_PATTERN = r"^[A-Za-z0-9_.\-/]{1,512}$"
+_SELECTOR_KEY = re.compile(_SELECTOR_KEY_PATTERN)
 
 #: YAML source key -> (its field in bot.sources, the /flux flag that field's messages name)
 SOURCE_FIELDS: dict[str, tuple[str, str]] = {
@@ -96,6 +99,18 @@ def _git_url(value: str, what: str) -> str:
 def _substitute_name(value: str, what: str) -> str:
     if not _SUBSTITUTE_NAME.match(value):
         raise UsageError(f"{what} must be a Flux variable name (letters, digits and '_'), not '{value}'")
+    return value
+
+
+def _selector_key(value: str, what: str) -> str:
+    if not _SELECTOR_KEY.match(value):
+        raise UsageError(f"{what} must be a tag name (letters, digits, '_', '.', '-', '/'), not '{value}'")
+    return value
+
+
+def _selector_value(value: str, what: str) -> str:
+    if not value or len(value) > 256 or any(ord(c) < 32 for c in value):
+        raise UsageError(f"{what} takes a tag value (1 to 256 characters, globs allowed), not '{value}'")
     return value
 
 
@@ -173,4 +188,16 @@ SettingValue = Annotated[
     str | None,
     BeforeValidator(_setting_value),
     WithJsonSchema({"type": ["string", "boolean", "integer", "number", "null"]}),
+]
+SelectorKey = Annotated[
+    str,
+    AfterValidator(_check(_selector_key, "a selector key")),
+    _string(_SELECTOR_KEY_PATTERN, description="a tag name, or name | resource_group | type | subscription"),
+]
+SelectorValue = Annotated[
+    str,
+    BeforeValidator(_as_text),
+    BeforeValidator(lambda v: ("true" if v else "false") if isinstance(v, bool) else v),
+    AfterValidator(_check(_selector_value, "a selector")),
+    WithJsonSchema({"type": ["string", "number", "boolean"], "description": "the value to match; * and ? are globs"}),
 ]

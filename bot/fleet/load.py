@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from bot.commands import CredentialRefs
-from bot.fleet.desired import DesiredCluster, DesiredExtension, FleetError, FleetProblem, FleetSpec
+from bot.fleet import templating
+from bot.fleet.desired import DesiredCluster, DesiredExtension, FleetError, FleetProblem, FleetSelection, FleetSpec
 from bot.fleet.fields import reason
 from bot.fleet.schema import API_VERSION, KIND, ClusterDocument, ConfigurationDocument, ExtensionDocument, FleetDocument
 from bot.flux_settings import check_setting
@@ -54,9 +55,17 @@ def load_fleet(files: Mapping[str, str]) -> FleetSpec:
     found = _Collector()
     first_seen: dict[str, str] = {}  # casefolded cluster key -> "file:line" of its declaration
     clusters: list[DesiredCluster] = []
+    selections: list[FleetSelection] = []
     for file in sorted(files):
         for root, document in _documents(file, files[file], found):
-            for key, cluster in document.clusters.items():
+            if document.selector is not None:
+                selection = _selection(file, root, document, found)
+                if selection is not None:
+                    selections.append(selection)
+                continue
+            for at in templating.stray(document.model_dump(include={"clusters"})):
+                found.add(file, root, at, "variables (${cluster.…}) are filled only in documents with a selector")
+            for key, cluster in (document.clusters or {}).items():
                 loc: Loc = ("clusters", key)
                 origin = f"{file}:{_where(root, loc)}"
                 earlier = first_seen.get(key.casefold())
@@ -69,7 +78,38 @@ def load_fleet(files: Mapping[str, str]) -> FleetSpec:
                     clusters.append(built)
     if found.problems:
         raise FleetError(found.problems)
-    return FleetSpec(clusters)
+    return FleetSpec(clusters, selections=selections)
+
+
+def _selection(file: str, root: yaml.Node, document: FleetDocument, found: _Collector) -> FleetSelection | None:
+    """A selector document: its template checked (variables included) and the lines of its keys."""
+    report = _reporter(found, file, root, ())
+    ok = True
+    dumped = document.model_dump(include={"extension", "configurations"})
+    fields = dict(templating.templated(dumped.get("configurations") or {}))
+    for at, text in fields.items():
+        for problem in templating.problems(text):
+            report(at, problem)
+            ok = False
+    for at in templating.stray(dumped, frozenset(fields)):
+        report(at, "variables (${cluster.…}) are filled only in kustomization paths and substitute values")
+        ok = False
+    line = _where(root, ("selector",))
+    origin = f"{file}:{line}"
+    template = _cluster(origin, document.selected(), origin, report)
+    if not ok or template is None:
+        return None
+    keys: list[Loc] = [*(("configurations", name) for name in document.configurations or {}), *fields]
+    if document.extension is not None:
+        keys.append(("extension",))
+    selector = () if document.selector == "all" else tuple((document.selector or {}).items())
+    return FleetSelection(
+        file=file,
+        line=line,
+        selector=selector,
+        template=template,
+        lines=tuple((key_path(at), _where(root, at)) for at in keys),
+    )
 
 
 def _reporter(found: _Collector, file: str, root: yaml.Node, prefix: Loc) -> Report:
@@ -119,7 +159,8 @@ def _document(file: str, root: yaml.Node, data: Any, found: _Collector) -> Fleet
             file,
             root,
             (),
-            f"a fleet document is a mapping with apiVersion, kind and clusters, not a {type(data).__name__}",
+            f"a fleet document is a mapping with apiVersion, kind and clusters (or selector), "
+            f"not a {type(data).__name__}",
         )
         return None
     api, kind = data.get("apiVersion"), data.get("kind")
@@ -133,10 +174,19 @@ def _document(file: str, root: yaml.Node, data: Any, found: _Collector) -> Fleet
             f"every document under the fleet path must be a fluxops fleet: {key} must be {want}, {got_text}",
         )
         return None
+    selector = data.get("selector")
+    if selector is not None and not isinstance(selector, dict) and selector != "all":
+        found.add(file, root, ("selector",), f"a selector is tags to match (env: prod, ...) or 'all', not {selector!r}")
+        return None
     try:
         return FleetDocument.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors(include_url=False):
+            loc = _loc(error)
+            if loc[:1] == ("selector",) and len(loc) > 1 and isinstance(loc[1], str):
+                if not loc[1].startswith("dict["):
+                    continue  # the 'all' reading of a mapping says nothing more
+                error = {**error, "loc": ("selector", *loc[2:])}
             found.add(file, root, _loc(error), _problem(error))
         return None
 

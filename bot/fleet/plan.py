@@ -17,6 +17,8 @@ The diffs themselves are made in ``bot.fleet.config_diff`` and ``bot.fleet.exten
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -24,7 +26,7 @@ from types import MappingProxyType
 from bot.commands import ClusterTarget, CredentialRefs
 from bot.errors import FluxopsError
 from bot.fleet.config_diff import create_diff, delete_diff, update_diff
-from bot.fleet.desired import DesiredCluster, FleetSpec
+from bot.fleet.desired import DesiredCluster, FleetSpec, SelectorMatch
 from bot.fleet.diff import Action, ClusterPlan, ConfigChange
 from bot.fleet.extension_diff import extension_diff
 from bot.fleet.operations import Operation, digest, operations
@@ -32,6 +34,7 @@ from bot.inventory import Inventory, Resolved
 from bot.models import ClusterRef, ExtensionState, FluxConfigState, GitSource
 
 _NOTHING: Mapping[str, str] = MappingProxyType({})
+SELECTION_DIGEST_VERSION = "fluxops-plan-selections/1"
 
 #: (cluster, configuration, source URL, credentials named, whether the URL changes) -> (key, problem) when a
 #: credential may not go there (the worker's scope check, see ``bot.usecases.scope_checks``); else None
@@ -43,6 +46,8 @@ class Plan:
     """What applying the fleet files changes, per cluster (in a stable order)."""
 
     clusters: tuple[ClusterPlan, ...] = ()
+    #: what each selector document selected (``bot.fleet.selection``), by file
+    selections: tuple[SelectorMatch, ...] = ()
 
     def operations(self) -> list[Operation]:
         """The calls that apply the plan (``bot.fleet.operations.operations``)."""
@@ -69,8 +74,22 @@ class Plan:
 
     @property
     def digest(self) -> str:
-        """``sha256:<hex>`` of what applying the plan writes (``bot.fleet.operations.digest``)."""
-        return digest(self.operations())
+        """``sha256:<hex>`` of what applying the plan writes (``bot.fleet.operations.digest``) and, when selector
+        documents are in play, of which clusters each selected: a cluster that comes to match (or stops
+        matching) changes the plan even when it already runs what the selector declares."""
+        written = digest(self.operations())
+        if not self.selections:
+            return written
+        selected = [
+            {
+                "origin": m.origin,
+                "selector": [list(pair) for pair in m.selector],
+                "clusters": sorted(arm.casefold() for _, arm in m.clusters),
+            }
+            for m in self.selections
+        ]
+        text = json.dumps([written, selected], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return "sha256:" + hashlib.sha256(f"{SELECTION_DIGEST_VERSION}\n{text}".encode()).hexdigest()
 
     def counts(self) -> dict[str, int]:
         """Clusters by status (error, blocked, change, unchanged) and configurations by action."""
@@ -133,6 +152,8 @@ def make_plan(
     request no longer declares are deleted; any other configuration on a cluster is left alone.
     ``scope`` checks where credentials go: a configuration it objects to is blocked, naming file and key.
     """
+    if desired.selections:
+        raise ValueError("make_plan needs the selector documents expanded first (bot.fleet.selection.expand_fleet)")
     by_fold = {key.casefold(): value for key, value in actual.items()}
     why = {key.casefold(): text for key, text in unresolved.items()}
 
@@ -189,7 +210,7 @@ def make_plan(
         mine = {name for cluster_arm, name in managed_pairs if cluster_arm == arm}
         planned = _cluster_plan(key, found, declared_cluster, mine)
         plans.append(_scoped(planned, declared_cluster, scope) if scope is not None else planned)
-    return Plan(tuple(sorted(plans, key=lambda p: (p.key.casefold(), p.key))))
+    return Plan(tuple(sorted(plans, key=lambda p: (p.key.casefold(), p.key))), selections=desired.matches)
 
 
 def _scoped(plan: ClusterPlan, desired: DesiredCluster | None, scope: ScopeCheck) -> ClusterPlan:
@@ -206,7 +227,8 @@ def _scoped(plan: ClusterPlan, desired: DesiredCluster | None, scope: ScopeCheck
             problem = scope(plan.cluster, change.name, change.patch.url, desired.credentials_for(change.name), True)
         if problem is not None:
             key, text = problem
-            where = f"{desired.origin}: " if desired.origin else ""
+            origin = desired.origin_of(change.name)
+            where = f"{origin}: " if origin else ""
             change = replace(change, blocked=(*change.blocked, f"{where}{prefix}.{key}: {text}"))
         changes.append(change)
     return replace(plan, configs=tuple(changes))
@@ -241,4 +263,5 @@ def _cluster_plan(key: str, actual: ActualCluster, desired: DesiredCluster | Non
         extension=extension,
         configs=tuple(changes),
         unmanaged=tuple(unmanaged),
+        selected_by=desired.selected_by if desired is not None else (),
     )

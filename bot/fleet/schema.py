@@ -44,7 +44,15 @@ file, or a directory searched for ``*.yaml`` / ``*.yml`` at any depth), each wit
 Field names are camelCase, as in ARM's JSON and ``az ... -o json`` (``dependsOn``, ``retryInterval``,
 ``autoUpgradeMinorVersion``); values follow the ``/flux`` grammar (durations like ``10m``, names as
 Kubernetes names) and are checked by the same functions. Secrets never appear: credentials are named
-(``*Ref``) and resolved by fluxops at apply time. A cluster is declared in one document only.
+(``*Ref``) and resolved by fluxops at apply time. A cluster is named in one document only.
+
+A document may select its clusters instead (``bot.fleet.selection``, ``bot.fleet.templating``)::
+
+    apiVersion: fluxops.io/v1
+    kind: Fleet
+    selector: {env: prod, region: weu}   # or `all`; tags as `/flux clusters --selector`
+    extension: ...                        # as under a named cluster
+    configurations: ...                   # `${cluster.name}`, `${cluster.tags.KEY}` in paths and substitute values
 
 These models check one document's types and keys; ``bot.fleet.load.load_fleet`` reads the files with them
 and raises ``FleetError`` (a ``ConfigurationError``) listing every problem as
@@ -75,6 +83,8 @@ from bot.fleet.fields import (
     KustomizationName,
     Namespace,
     SecretName,
+    SelectorKey,
+    SelectorValue,
     SemverRange,
     SettingKey,
     SettingValue,
@@ -224,11 +234,92 @@ class ClusterDocument(_Document):
     configurations: dict[ConfigName, ConfigurationDocument] = Field(default_factory=dict)
 
 
-class FleetDocument(_Document):
-    """One YAML document of a fleet repository."""
+def _one_form(schema: dict[str, Any]) -> None:
+    """In JSON Schema: a document names clusters (and nothing at its top but them) or selects them; its
+    optional keys are left out rather than null (the loader refuses null for them too)."""
+    for name, prop in schema.get("properties", {}).items():
+        options = [o for o in prop.get("anyOf", []) if o != {"type": "null"}]
+        if "anyOf" in prop and len(options) == 1:
+            del prop["anyOf"]
+            prop.update(options[0])
+        elif "anyOf" in prop:
+            prop["anyOf"] = options
+        prop.pop("default", None)
+        schema["properties"][name] = prop
+    schema.update(_FORMS)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, field_title_generator=_title, title="fluxops Fleet")
+
+_FORMS: dict[str, Any] = {
+    "oneOf": [
+        {
+            "required": ["clusters"],
+            "not": {"anyOf": [{"required": [key]} for key in ("selector", "extension", "configurations")]},
+        },
+        {"required": ["selector"], "not": {"required": ["clusters"]}},
+    ]
+}
+
+
+def _not_empty(schema: dict[str, Any]) -> None:
+    """``selector: {}`` is refused (``selector: all`` says it): the mapping needs a key in JSON Schema too."""
+    for option in schema.get("anyOf", []):
+        if option.get("type") == "object":
+            option["minProperties"] = 1
+
+
+class FleetDocument(_Document):
+    """One YAML document of a fleet repository: clusters by name (``clusters``), or every cluster of the
+    inventory that ``selector`` matches, each given the document's ``extension`` and ``configurations``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        field_title_generator=_title,
+        title="fluxops Fleet",
+        json_schema_extra=_one_form,
+    )
 
     apiVersion: Literal["fluxops.io/v1"]
     kind: Literal["Fleet"]
-    clusters: dict[ClusterKey, ClusterDocument]
+    clusters: dict[ClusterKey, ClusterDocument] | None = Field(
+        None, description="clusters by inventory alias, name or ARM id (or use selector)"
+    )
+    selector: dict[SelectorKey, SelectorValue] | Literal["all"] | None = Field(
+        None,
+        description="instead of clusters: every cluster of the inventory whose tags match every KEY: VALUE "
+        "(as `/flux clusters --selector`); `all` for every cluster",
+        json_schema_extra=_not_empty,
+    )
+    extension: ExtensionDocument | None = Field(
+        None, description="with selector: the extension of every cluster selected"
+    )
+    configurations: dict[ConfigName, ConfigurationDocument] | None = Field(
+        None,
+        description="with selector: the configurations of every cluster selected; ${cluster.name}, "
+        "${cluster.tags.KEY}, ... in kustomization paths and substitute values",
+    )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> FleetDocument:
+        if self.selector is None:
+            if self.clusters is None:
+                raise ValueError("a fleet document names its clusters (clusters:) or selects them (selector:)")
+            if self.extension is not None or self.configurations is not None:
+                raise ValueError("extension and configurations go under a cluster of clusters:, or beside a selector:")
+            return self
+        if self.clusters is not None:
+            raise ValueError(
+                "a document names clusters (clusters:) or selects them (selector:), not both: "
+                "write them as two documents (---)"
+            )
+        if self.selector == {}:
+            raise ValueError(
+                "an empty selector would match every cluster of the inventory: write 'selector: all' if you mean that"
+            )
+        if not self.configurations and self.extension is None:
+            raise ValueError("a selector document declares configurations or an extension for the clusters it selects")
+        return self
+
+    def selected(self) -> ClusterDocument:
+        """What a selector document gives every cluster it selects, as a cluster's document."""
+        return ClusterDocument(extension=self.extension, configurations=self.configurations or {})

@@ -164,11 +164,26 @@ def _header(plan: Plan, repo: str, number: int, head_sha: str, note: str) -> str
     lines.append(f"Pull request {text(repo)}#{number} at {code(head_sha[:12])}")
     if note:
         lines += ["", f"> {text(note)}"]
+    if plan.selections:
+        lines += ["", "**Selectors**", *_selections(plan)]
     problems = plan.problems()
     if problems:
         count = w.plural(len(problems), "problem")
         lines += ["", f"⛔ **This plan cannot be applied**: {count}, marked ❌ and ⛔ below."]
     return "\n".join(lines)
+
+
+def _selections(plan: Plan) -> list[str]:
+    """One line per selector document: the clusters it selected, or that it selects none."""
+    lines = []
+    for match in plan.selections:
+        head = f"- {code(match.origin, 200)} selects {code(match.text, 200)}: "
+        if not match.clusters:
+            lines.append(head + "⚠️ **no cluster** of the inventory matches")
+        else:
+            labels = [label for label, _ in match.clusters]
+            lines.append(head + f"{w.plural(len(labels), 'cluster')}, {_names(labels)}")
+    return lines
 
 
 def _summary(plan: Plan) -> str:
@@ -262,8 +277,11 @@ def _cluster_section(cluster: ClusterPlan, locks: Mapping[str, str]) -> str:
     status = cluster.status
     lines = [f"### {_STATUS[status]} {text(cluster.label)}"]
     where = []
-    if cluster.key != cluster.label:
+    only_selected = cluster.selected_by and cluster.cluster is not None and cluster.key == cluster.cluster.arm_id
+    if cluster.key != cluster.label and not only_selected:
         where.append(f"declared as {code(cluster.key, 200)}")
+    if cluster.selected_by:
+        where.append("selected by " + ", ".join(code(origin, 200) for origin in cluster.selected_by))
     if cluster.cluster is not None:
         ref = cluster.cluster
         where.append(f"{code(ref.resource_group + '/' + ref.name, 200)} ({w.cluster_kind(ref)})")

@@ -15,16 +15,18 @@ from bot.config_file import FleetRepository
 from bot.fleet import (
     ActualCluster,
     Plan,
+    expand_fleet,
     make_plan,
     plan_keys,
 )
-from bot.fleet.desired import FleetSpec
+from bot.fleet.desired import FleetSpec, Selector
 from bot.fleet.load import load_fleet
 from bot.git_capabilities import pull_requests, repository_files
 from bot.git_host import PLAN_MARKER, CommentRef, PullRequestInfo
 from bot.gitevents import AZURE_DEVOPS, CommentEvent, PullRequestEvent, RepoRef, ReviewEvent, event_from_json
 from bot.grammar import parse
 from bot.jobs import JobRecord
+from bot.models import Cluster
 from bot.policy import Identity
 from bot.ports import Reporter
 from bot.render.plan_markdown import render_fleet_error, render_plan
@@ -157,11 +159,11 @@ class FleetJob:
     def compute(self, fleet: FleetRepository, ref: str, base: str | None) -> Planned:
         """The plan for the fleet files at ``ref``; ``base`` (a branch) says which configurations the
         repository managed before; with None, those remembered from this PR's last plan count."""
-        desired = load_fleet(self.files.read_files(self.repo, ref, fleet.path))
+        desired = self.expanded(load_fleet(self.files.read_files(self.repo, ref, fleet.path)))
         managed: set[tuple[str, str]] = set()
         if base is not None:
             try:
-                before = load_fleet(self.files.read_files(self.repo, base, fleet.path))
+                before = self.expanded(load_fleet(self.files.read_files(self.repo, base, fleet.path)))
             except errors.ConfigurationError:
                 before = FleetSpec()
             managed = {(c.key, spec.name) for c in before.values() for spec in c.configurations}
@@ -189,6 +191,26 @@ class FleetJob:
         plan = make_plan(desired, actual, managed=managed, unresolved=unresolved, scope=scope)
         declared = frozenset((c.key, spec.name) for c in desired.values() for spec in c.configurations)
         return Planned(plan, resolved, frozenset(managed), ref, declared)
+
+    def expanded(self, spec: FleetSpec) -> FleetSpec:
+        """``spec`` with its selector documents turned into the clusters of the inventory they match
+        (``bot.fleet.selection``): the inventory as `/flux clusters --selector` sees it."""
+        if not spec.selections:
+            return spec
+        directory = self.ports.clusters
+
+        def select(selector: Selector) -> list[tuple[Cluster, str | None]]:
+            return [(row.cluster, row.alias) for row in directory.rows(selector)]
+
+        def arm_id_of(key: str) -> str | None:
+            try:
+                return directory.resolve(ClusterTarget(key)).cluster.ref.arm_id
+            except errors.FluxopsError as error:
+                if error.retryable:
+                    raise
+                return None  # make_plan says the key names no cluster
+
+        return expand_fleet(spec, select, arm_id_of)
 
     def locks_seen(self, plan: Plan) -> dict[str, str]:
         claims = self.ports.claims

@@ -207,3 +207,61 @@ def test_azure_devops_fleet_pull_request_plan_and_apply(
         seen=lambda: ado_bodies(stack, pr_id)[-3:],
     )
     assert arm_flux.get(aks, "ado-fleet").compliance_state == "Compliant"
+
+
+SELECTOR_FLEET = f"""\
+apiVersion: fluxops.io/v1
+kind: Fleet
+selector:
+  region: weu
+configurations:
+  sel-weu:
+    namespace: sel-weu
+    source:
+      url: {TUTORIAL_URL}
+      branch: main
+    kustomizations:
+      apps:
+        path: ./apps/staging
+        substitute:
+          cluster_name: ${{cluster.name}}
+---
+apiVersion: fluxops.io/v1
+kind: Fleet
+selector:
+  env: nowhere
+configurations:
+  sel-none:
+    source:
+      url: {TUTORIAL_URL}
+      branch: main
+"""
+
+
+def test_github_fleet_selector_file_is_planned_for_every_cluster_it_matches(stack: Stack) -> None:
+    """A selector document expands against the inventory the workers see: the plan lists what it matched."""
+    number = int(
+        github(
+            stack,
+            "POST",
+            "pulls",
+            repo=GITHUB_FLEET,
+            head="selector-weu",
+            title="sel-weu on every cluster in West Europe",
+            author=GITHUB_OPERATOR,
+            files={"clusters/weu.yaml": SELECTOR_FLEET},
+        )["number"]
+    )
+    plan = wait_for(
+        "the plan comment of the selector file",
+        lambda: [
+            c for c in gh_comments(stack, number) if "<!-- fluxops:plan -->" in c["body"] and "sel-weu" in c["body"]
+        ],
+    )[0]["body"]
+    # demo-arc by its alias (its policy tags say env=dev, ARM's region=weu), flux-demo-aks by name; not legacy-arc
+    assert "`clusters/weu.yaml:3` selects `region=weu`: 2 clusters, `demo-arc`, `flux-demo-aks`" in plan
+    assert "`clusters/weu.yaml:19` selects `env=nowhere`: ⚠️ **no cluster** of the inventory matches" in plan
+    assert "selected by `clusters/weu.yaml:3`" in plan
+    assert "cluster_name: flux-demo-arc" in plan and "cluster_name: flux-demo-aks" in plan
+    assert "legacy-arc" not in plan
+    github(stack, "POST", "close", repo=GITHUB_FLEET, number=number)

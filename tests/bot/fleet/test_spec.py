@@ -358,7 +358,10 @@ def test_a_cluster_declared_twice_names_both_places():
         ("kind: Fleet\nclusters: {}\n", "a.yaml:1: every document under the fleet path"),
         ("- demo-arc\n", "a.yaml:1: a fleet document is a mapping"),
         ("apiVersion: fluxops.io/v1\nkind: Fleet\nclusters:\n  demo: [\n", "a.yaml:5: not valid YAML"),
-        ("apiVersion: fluxops.io/v1\nkind: Fleet\n", "a.yaml:1: clusters: is required"),
+        (
+            "apiVersion: fluxops.io/v1\nkind: Fleet\n",
+            "a.yaml:1: a fleet document names its clusters (clusters:) or selects them (selector:)",
+        ),
     ],
 )
 def test_documents_that_are_not_fleets(text, says):
@@ -392,7 +395,9 @@ def test_the_committed_schema_is_the_generated_one():
 def test_the_schema_is_draft_2020_12_and_refuses_unknown_keys():
     schema = json_schema()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert schema["required"] == ["apiVersion", "kind", "clusters"]
+    assert schema["required"] == ["apiVersion", "kind"]
+    assert [form["required"] for form in schema["oneOf"]] == [["clusters"], ["selector"]]  # one or the other
+    assert schema["properties"]["selector"]["anyOf"][0]["minProperties"] == 1  # `selector: all`, never `{}`
     defs = schema["$defs"]
     assert all(d.get("additionalProperties") is False for d in defs.values())
     kustomizations = defs["ConfigurationDocument"]["properties"]["kustomizations"]
