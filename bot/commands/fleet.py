@@ -30,6 +30,8 @@ DEFAULT_WAVES: tuple[WaveSize, ...] = (WaveSize(1), WaveSize(10, percent=True), 
 #: clusters written and not yet settled at one time (ARM's write throttle paces far below this anyway)
 DEFAULT_MAX_PARALLEL = 100
 MAX_PARALLEL_LIMIT = 1000
+#: waves one run may have (each is a line of the run's message)
+MAX_WAVES = 10
 
 
 @dataclass(frozen=True)
