@@ -18,7 +18,7 @@ import redis.asyncio as aioredis
 from bot.commands import ClusterTarget, Command
 from bot.decision import Decision, Placed, Resolve, decide
 from bot.errors import FluxopsError
-from bot.fleet_decision import Matched, Select, is_fleet_write
+from bot.fleet_decision import FleetWrite, Matched, Select, is_fleet_write
 from bot.inventory import Inventory
 from bot.policy import Identity, Policy
 from bot.usecases.refusals import refusal_entry
@@ -78,6 +78,13 @@ class EdgeAuthority:
         return decide(
             self.policy, identity, command, text, resolve=resolve, select=select, comment_digest=comment_digest
         )
+
+    async def fleet_clusters(self, asker: Identity, command: FleetWrite) -> Sequence[Matched]:
+        """The clusters fleet run ``command`` matches among those ``asker`` may see: what it was decided over,
+        and what a person confirming or approving it must hold the command's role on."""
+        inventory = await self.inventory()
+        visible = inventory.seen_by(lambda e: self.policy.role_for(asker, e.cluster, e.alias) is not None)
+        return visible.select(command.selector)
 
     async def rate_limited(self, who: str, what: str) -> int | None:
         """Count command ``what`` for ``who`` (``platform:id``) in this minute; the seconds to wait when over

@@ -59,6 +59,9 @@ roles:
     clusters: {tags: {team: web}}
   - role: admin
     slack_users: [UROOT]
+  - role: operator
+    slack_users: [UVAULT]
+    clusters: {tags: {env: vault}}
 approvals:
   - clusters: {tags: {env: prod}}
     required: 2
@@ -151,3 +154,28 @@ def test_reads_and_run_controls_need_a_role_not_a_selector() -> None:
 def test_no_inventory_yet_decides_nothing() -> None:
     decision = decided("UROOT", APPLY.format("env=prod"), snapshot=None)
     assert not decision.allowed and "has not listed the clusters yet" in decision.reason
+
+
+def test_confirming_or_approving_a_fleet_run_needs_the_role_on_every_cluster_it_was_decided_over() -> None:
+    from bot.command_codec import encode
+    from bot.errors import Forbidden
+    from handlers.slack import SlackIntake
+
+    text = APPLY.format("env=staging")
+    decision = decided("UMIXED", text)  # operator on the three staging clusters
+    assert decision.allowed
+    parsed = parse(text)
+    assert isinstance(parsed, Run)
+    stored = encode(parsed.command)
+    redis: Any = SnapshotRedis(Inventory(CLUSTERS).to_json())
+    intake = SlackIntake(queue=None, redis=redis, policy=POLICY)  # type: ignore[arg-type]
+
+    def press(user: str) -> None:
+        asyncio.run(intake.check_presser(Identity("slack", user), decision, stored))
+
+    press("UROOT")  # admin everywhere
+    press("UOPS")  # operator on team=web, which the staging clusters are
+    with pytest.raises(Forbidden, match="needs operator"):
+        press("UVIEW")  # a viewer of them
+    with pytest.raises(Forbidden, match="has no role on stage-01"):
+        press("UVAULT")  # an operator of another cluster: any operator role anywhere is not enough
