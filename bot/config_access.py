@@ -140,9 +140,17 @@ class RoleRule(ConfigModel):
         return self
 
 
-#: what an approval rule may cover: the commands that stop for a confirmation ("delete": all three), and
-#: "apply", a fleet pull request's apply (`/flux apply` and on merge: the PR's counted reviews)
-APPROVABLE = ("config delete", "kustomization delete", "extension delete", "apply")
+#: what an approval rule may cover: the commands that stop for a confirmation ("delete": all three), the fleet
+#: runs from chat (their plan asks for a Confirm; the most any matched cluster asks for counts), and "apply", a
+#: fleet pull request's apply (`/flux apply` and on merge: the PR's counted reviews)
+APPROVABLE = (
+    "config delete",
+    "kustomization delete",
+    "extension delete",
+    "fleet apply",
+    "fleet extension update",
+    "apply",
+)
 
 
 class ApprovalRule(ConfigModel):

@@ -24,6 +24,7 @@ from typing import Protocol
 from bot import errors
 from bot.command_codec import encode
 from bot.commands import ClusterTarget, Command, Help, Role
+from bot.fleet_decision import FleetWrite, Select, authorize_fleet, is_fleet_write, selector_text
 from bot.models import Cluster
 from bot.policy import Identity, Policy
 
@@ -181,12 +182,16 @@ def decide(
     text: str,
     *,
     resolve: Resolve,
+    select: Select | None = None,
     comment_digest: str = "",
 ) -> Decision:
     """Authorize ``command`` (typed as ``text``) for ``identity`` and say so in a Decision.
 
     A refusal is a Decision too (``outcome`` refused, ``reason`` the message for the person), so a refused
     PR comment can still be answered on its pull request; so is a command that cannot be decided now.
+    ``select`` gives the clusters a selector matches among those ``identity`` may see: a fleet run is decided
+    over them (bot.fleet_decision); without it (tests' fakes) a fleet run needs its role on some cluster, as
+    every command without a cluster does, and the worker checks the run's clusters.
     """
     base = Decision(
         text=text,
@@ -201,6 +206,8 @@ def decide(
         comment_digest=comment_digest,
     )
     try:
+        if is_fleet_write(command) and select is not None:
+            return _decide_fleet(policy, identity, command, base, select)
         where, _ = authorize(policy, identity, command, resolve=resolve)
     except errors.FluxopsError as refusal:  # not allowed, or not decidable now (no inventory yet): not run
         return replace(base, outcome=REFUSED, reason=refusal.message, recommendation=refusal.recommendation)
@@ -213,6 +220,21 @@ def decide(
         base,
         target_id=where.cluster.ref.arm_id,
         target_label=where.alias or where.cluster.ref.name,
+        approvals_required=required,
+        approval_ttl=ttl,
+    )
+
+
+def _decide_fleet(policy: Policy, identity: Identity, command: FleetWrite, base: Decision, select: Select) -> Decision:
+    """A fleet run's decision: its role on every matched cluster, and the most approvals any of them asks for.
+    ``target_label`` says how many clusters matched (messages show it); ``target_id`` stays "" (no one cluster)."""
+    selector = command.selector
+    matched = select(selector)
+    required, ttl = authorize_fleet(policy, identity, command, matched)
+    count = len(matched)
+    return replace(
+        base,
+        target_label=f"{count} cluster{'' if count == 1 else 's'} matching {selector_text(selector)}",
         approvals_required=required,
         approval_ttl=ttl,
     )

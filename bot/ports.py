@@ -28,7 +28,7 @@ from bot.models import (
     Secret,
     V1Config,
 )
-from bot.views import AuditEntry, ConfirmView, JobView, PushView, TextView
+from bot.views import AuditEntry, ConfirmView, FleetRunView, JobView, PushView, TextView
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -117,7 +117,7 @@ class ClusterInventory(Protocol):
 class Reporter(Protocol):
     """Where one job's messages go (a Slack channel today, a PR comment later)."""
 
-    def show(self, view: JobView | ConfirmView | PushView) -> None:
+    def show(self, view: JobView | ConfirmView | PushView | FleetRunView) -> None:
         """The first call posts the job's message; later calls edit that same message."""
         ...
 

@@ -1,7 +1,8 @@
 """Neutral messages: what the bot wants to say, before any platform's format (see bot/render/).
 
 A job shows one ``JobView``, edited in place as the job moves; destructive commands first show a
-``ConfirmView``; usage errors and help are a ``TextView``.
+``ConfirmView``; usage errors and help are a ``TextView``; a pushed commit is a ``PushView`` and a fleet run a
+``FleetRunView``.
 """
 
 from __future__ import annotations
@@ -243,4 +244,4 @@ class FleetRunView:
         return sum(w.done for w in self.waves)
 
 
-View = JobView | ConfirmView | TextView | PushView
+View = JobView | ConfirmView | TextView | PushView | FleetRunView

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -17,6 +18,7 @@ import redis.asyncio as aioredis
 from bot.commands import ClusterTarget, Command
 from bot.decision import Decision, Placed, Resolve, decide
 from bot.errors import FluxopsError
+from bot.fleet_decision import FleetWrite, Matched, Select, is_fleet_write
 from bot.inventory import Inventory
 from bot.policy import Identity, Policy
 from bot.usecases.refusals import refusal_entry
@@ -62,16 +64,27 @@ class EdgeAuthority:
     async def decide(self, identity: Identity, command: Command, text: str, *, comment_digest: str = "") -> Decision:
         """What the policy says of ``identity`` running ``command`` (typed as ``text``); refusals included."""
         resolve: Resolve = Inventory([]).resolve
-        if command.cluster_target is not None:
+        select: Select | None = None
+        if command.cluster_target is not None or is_fleet_write(command):
             try:
                 inventory = await self.inventory()
             except FluxopsError as error:
-                resolve = _raising(error)
+                resolve, select = _raising(error), _raising_select(error)
             else:
-                # resolved among the clusters this person may see: no name, alias or ambiguity of the others
+                # resolved among the clusters this person may see: no name, alias or ambiguity of the others;
+                # a fleet run's selector matches among them too, so it tells nothing of the others either
                 visible = inventory.seen_by(lambda e: self.policy.role_for(identity, e.cluster, e.alias) is not None)
-                resolve = visible.resolve
-        return decide(self.policy, identity, command, text, resolve=resolve, comment_digest=comment_digest)
+                resolve, select = visible.resolve, visible.select
+        return decide(
+            self.policy, identity, command, text, resolve=resolve, select=select, comment_digest=comment_digest
+        )
+
+    async def fleet_clusters(self, asker: Identity, command: FleetWrite) -> Sequence[Matched]:
+        """The clusters fleet run ``command`` matches among those ``asker`` may see: what it was decided over,
+        and what a person confirming or approving it must hold the command's role on."""
+        inventory = await self.inventory()
+        visible = inventory.seen_by(lambda e: self.policy.role_for(asker, e.cluster, e.alias) is not None)
+        return visible.select(command.selector)
 
     async def rate_limited(self, who: str, what: str) -> int | None:
         """Count command ``what`` for ``who`` (``platform:id``) in this minute; the seconds to wait when over
@@ -115,6 +128,13 @@ def _raising(error: FluxopsError) -> Resolve:
         raise error
 
     return resolve
+
+
+def _raising_select(error: FluxopsError) -> Select:
+    def select(selector: Sequence[tuple[str, str]]) -> Sequence[Matched]:
+        raise error
+
+    return select
 
 
 def rate_message(wait: int, limit: int) -> str:

@@ -26,10 +26,11 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.command_codec import encode
+from bot.command_codec import decode_command, encode
 from bot.commands import ApplyFleet, ApproveJob, CancelJob, ClusterTarget, ConfirmJob, PlanFleet, Reply, Role, Run
 from bot.decision import Decision, approvals_missing, short
 from bot.errors import FluxopsError, Forbidden, NotFound
+from bot.fleet_decision import is_fleet_write
 from bot.grammar import parse
 from bot.jobs import Confirmation, JobRecord
 from bot.policy import Identity, Policy
@@ -249,7 +250,7 @@ class SlackIntake:
             if kind != "cancel" and short(decision.command_digest) != named_digest:
                 raise Forbidden(f"job {job_id} is not the command this button was made for; nothing was run")
             identity = await self.identity(presser, client)
-            await self.check_presser(identity, decision)
+            await self.check_presser(identity, decision, _text(raw.get(b"command")))
             if kind == "approve" and presser.casefold() == decision.user.casefold():
                 raise Forbidden(
                     f"<@{presser}> asked for job {job_id}: an approval must come from someone else",
@@ -322,13 +323,18 @@ class SlackIntake:
             actor=f"slack:{presser}", origin=f"slack:{channel}", command=command, reason=reason, job_id=job_id
         )
 
-    async def check_presser(self, identity: Identity, decision: Decision) -> None:
-        """Raise Forbidden unless ``identity`` holds the staged command's role on its decided cluster."""
+    async def check_presser(self, identity: Identity, decision: Decision, stored: str = "") -> None:
+        """Raise Forbidden unless ``identity`` holds the staged command's role on its decided cluster; for a fleet
+        run (``stored``: the record's command), on every cluster it was decided over."""
         needed = Role(decision.role)
         if not decision.target_id:
             have = self.policy.role_anywhere(identity)
             if have is None or have.rank < needed.rank:
                 raise Forbidden(f"{identity.mention} may not confirm `{decision.verb}`: it needs {needed.value}")
+            command = decode_command(stored) if stored else None
+            if command is not None and is_fleet_write(command):
+                for entry in await self.authority.fleet_clusters(decision.identity, command):
+                    self.policy.require(identity, needed, entry.cluster, entry.alias, decision.verb)
             return
         inventory = await self.authority.inventory()
         try:

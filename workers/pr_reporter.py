@@ -18,7 +18,7 @@ from bot.gitevents import RepoRef
 from bot.jobs import JobRecord
 from bot.ports import JobStore, PullRequests, Reporter
 from bot.render.markdown import render_markdown
-from bot.views import ConfirmView, JobView, PushView, TextView
+from bot.views import ConfirmView, FleetRunView, JobView, PushView, TextView
 
 COMMENT_KEY = "pr_comment"
 FINGERPRINT_KEY = "pr_fingerprint"
@@ -51,7 +51,7 @@ class PullRequestReporter:
         self._sleep = sleep
         self._last_sent = -1e9
 
-    def show(self, view: JobView | ConfirmView | PushView) -> None:
+    def show(self, view: JobView | ConfirmView | PushView | FleetRunView) -> None:
         self._publish(render_markdown(view))
 
     def private(self, view: TextView | JobView) -> None:
@@ -79,7 +79,7 @@ class PullRequestReporter:
 class SilentReporter:
     """For jobs whose output goes elsewhere (a push trace posts to channels and commit statuses)."""
 
-    def show(self, view: JobView | ConfirmView | PushView) -> None:
+    def show(self, view: JobView | ConfirmView | PushView | FleetRunView) -> None:
         return None
 
     def private(self, view: TextView | JobView) -> None:
@@ -93,7 +93,7 @@ class PublicOnlyReporter:
     def __init__(self, inner: Reporter) -> None:
         self._inner = inner
 
-    def show(self, view: JobView | ConfirmView | PushView) -> None:
+    def show(self, view: JobView | ConfirmView | PushView | FleetRunView) -> None:
         self._inner.show(view)
 
     def private(self, view: TextView | JobView) -> None:

@@ -22,7 +22,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.jobs import JobRecord
 from bot.ports import JobStore
 from bot.render.slack import SlackMessage, render
-from bot.views import ConfirmView, JobView, PushView, TextView
+from bot.views import ConfirmView, FleetRunView, JobView, PushView, TextView
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class SlackReporter:
 
     # -- Reporter ---------------------------------------------------------------------------------
 
-    def show(self, view: JobView | ConfirmView | PushView) -> None:
+    def show(self, view: JobView | ConfirmView | PushView | FleetRunView) -> None:
         messages = render(view)
         fingerprint = _fingerprint(messages)
         if fingerprint == self._last_fingerprint:

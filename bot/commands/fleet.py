@@ -30,6 +30,8 @@ DEFAULT_WAVES: tuple[WaveSize, ...] = (WaveSize(1), WaveSize(10, percent=True), 
 #: clusters written and not yet settled at one time (ARM's write throttle paces far below this anyway)
 DEFAULT_MAX_PARALLEL = 100
 MAX_PARALLEL_LIMIT = 1000
+#: waves one run may have (each is a line of the run's message)
+MAX_WAVES = 10
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,12 @@ class FleetApply(BaseCommand):
 
     ``patch`` is what the flags change on a cluster that has the configuration; ``spec`` what they create on
     one that has not (None when the flags cannot make a whole configuration, e.g. no ``--url``: those clusters
-    are then refused in the plan). The worker checks the role on every matched cluster.
+    are then refused in the plan). The grammar builds ``spec`` exactly when ``-u`` is given (with the rules of
+    ``config create``: a git URL needs its version); the create-only flags (``--namespace``, ``--scope``,
+    ``--kind``, ``--suspend``...) shape only ``spec``. ``credentials`` are those ``spec`` names when there is one,
+    else those of the patch. An empty ``selector`` is ``--clusters all`` (every cluster the person may see); the
+    grammar never makes one otherwise. Intake decides over the clusters the selector matches among those the
+    person may see (bot.fleet_decision); the worker checks the role on every matched cluster again.
     """
 
     name: str

@@ -20,7 +20,9 @@ _TAG_KEY = re.compile(r"^[A-Za-z0-9_.\-/]{1,512}$")
 AUDIT_LIMIT = 100
 
 
-def _selector(words: Sequence[str]) -> tuple[tuple[str, str], ...]:
+def selector(words: Sequence[str], flag: str = "--selector") -> tuple[tuple[str, str], ...]:
+    """``KEY=VALUE`` tags, comma-separated or in several words, as ``flag`` took them (``fleet`` reads
+    ``--clusters`` with it)."""
     pairs: dict[str, str] = {}
     for word in words:
         for item in word.split(","):
@@ -29,10 +31,10 @@ def _selector(words: Sequence[str]) -> tuple[tuple[str, str], ...]:
             key, sep, value = item.partition("=")
             if not sep or not _TAG_KEY.match(key):
                 raise UsageError(
-                    f"`--selector` takes `KEY=VALUE` tags (e.g. `env=prod,region=weu`), not {shown(item)}."
+                    f"{code(flag)} takes `KEY=VALUE` tags (e.g. `env=prod,region=weu`), not {shown(item)}."
                 )
             if key in pairs and pairs[key] != value:
-                raise UsageError(f"`--selector` asks for two values of {code(key)}.", hint="A cluster has one.")
+                raise UsageError(f"{code(flag)} asks for two values of {code(key)}.", hint="A cluster has one.")
             pairs[key] = value
     return tuple(pairs.items())
 
@@ -43,7 +45,7 @@ def clusters(words: Sequence[str]) -> ListClusters:
     tagged = [w for w in options.positionals if "=" in w]
     options.positionals[:] = [w for w in options.positionals if "=" not in w]
     no_more_words(options)
-    return ListClusters(selector=_selector([w for group in options.groups("selector") for w in group] + tagged))
+    return ListClusters(selector=selector([w for group in options.groups("selector") for w in group] + tagged))
 
 
 def audit(words: Sequence[str]) -> Audit:

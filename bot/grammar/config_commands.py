@@ -11,6 +11,7 @@ from bot.commands import (
     ConfigList,
     ConfigShow,
     ConfigUpdate,
+    CredentialRefs,
     Resume,
     Status,
     Suspend,
@@ -45,10 +46,12 @@ FORCE = Flag("force", ("--force",), Arity.OPTIONAL_BOOL)
 #: az asks "are you sure?" unless --yes; fluxops always asks with a button, so --yes changes nothing
 YES = Flag("yes", ("--yes", "-y"), Arity.SWITCH)
 
+#: the flags that describe a configuration (``fleet apply`` reads them too, with ``--clusters`` for ``-c``)
 CREATE_FLAGS = (NAME, *CLUSTER_FLAGS, *SOURCE_FLAGS, NAMESPACE, SCOPE, SUSPEND, NO_EXTENSION, KUSTOMIZATION)
 #: update reads every create flag, to explain the ones it cannot change
 UPDATE_FLAGS = CREATE_FLAGS
-_UPDATABLE = {
+#: the flags ``config update`` can change (the others shape only a configuration being created)
+UPDATABLE = {
     flag.dest
     for flag in (NAME, *CLUSTER_FLAGS, URL, INTERVAL, TIMEOUT, HTTPS_USER, HTTPS_KEY_REF, SSH_KEY_REF, KNOWN_HOSTS_REF)
 } | {"branch", "tag", "semver", "commit", "kustomization"}
@@ -62,6 +65,19 @@ def config_create(words: Sequence[str]) -> ConfigCreate:
     assert name is not None
     no_more_words(options)
     target = cluster_target(options)
+    spec, credentials, generate = create_spec(options, name)
+    return ConfigCreate(
+        target=target,
+        spec=spec,
+        credentials=credentials,
+        install_extension=not options.given("no_extension"),
+        generate_deploy_key=generate,
+    )
+
+
+def create_spec(options: Options, name: str) -> tuple[FluxConfigSpec, CredentialRefs, bool]:
+    """The configuration the create flags describe, the credentials it names, and whether to generate a deploy
+    key (``config create``, and ``fleet apply`` where the configuration is missing)."""
     source, credentials, generate = sources.build_source(options)
     namespace = options.value("namespace")
     scope = options.value("scope")
@@ -73,13 +89,7 @@ def config_create(words: Sequence[str]) -> ConfigCreate:
         kustomizations=kustomizations_for_create(options.groups("kustomization")),
         suspend=bool(options.switch("suspend")),
     )
-    return ConfigCreate(
-        target=target,
-        spec=spec,
-        credentials=credentials,
-        install_extension=not options.given("no_extension"),
-        generate_deploy_key=generate,
-    )
+    return spec, credentials, generate
 
 
 def _refuse_fixed(options: Options, name: str) -> None:
@@ -103,7 +113,7 @@ def _refuse_fixed(options: Options, name: str) -> None:
             "key fluxops holds, use `--ssh-private-key-ref REF`.",
         )
     for flag in CREATE_FLAGS:
-        if options.given(flag.dest) and flag.dest not in _UPDATABLE | {"deploy_key"}:
+        if options.given(flag.dest) and flag.dest not in UPDATABLE | {"deploy_key"}:
             raise UsageError(
                 f"`config update` cannot change {code(options.spelled(flag.dest))}.",
                 hint="Delete the configuration and create it again to change it.",
@@ -117,6 +127,15 @@ def config_update(words: Sequence[str]) -> ConfigUpdate:
     no_more_words(options)
     _refuse_fixed(options, name)
     target = cluster_target(options)
+    patch, credentials, generate = update_patch(options)
+    if patch == FluxConfigPatch() and credentials.is_empty() and not generate:
+        raise nothing_to_change()
+    return ConfigUpdate(target=target, name=name, patch=patch, credentials=credentials, generate_deploy_key=generate)
+
+
+def update_patch(options: Options) -> tuple[FluxConfigPatch, CredentialRefs, bool]:
+    """What the update flags change (a merge patch), the credentials they name, and whether to generate a
+    deploy key (``config update``, and ``fleet apply`` where the configuration exists)."""
     url, ssh = sources.any_url(options) if options.given("url") else (None, None)
     ref = sources.repository_ref(options, required=False)
     generate = options.given("deploy_key")
@@ -138,14 +157,15 @@ def config_update(words: Sequence[str]) -> ConfigUpdate:
         timeout_seconds=seconds(timeout, code(options.spelled("timeout"))) if timeout is not None else None,
         kustomizations=kustomization_changes(options.groups("kustomization")),
     )
-    credentials = sources.git_credentials(options)
-    if patch == FluxConfigPatch() and credentials.is_empty() and not generate:
-        raise UsageError(
-            "Nothing to change: give at least one option.",
-            hint="For example `--branch main`, `--interval 5m` or `--kustomization name=apps path=./apps`.",
-            usage=True,
-        )
-    return ConfigUpdate(target=target, name=name, patch=patch, credentials=credentials, generate_deploy_key=generate)
+    return patch, sources.git_credentials(options), generate
+
+
+def nothing_to_change() -> UsageError:
+    return UsageError(
+        "Nothing to change: give at least one option.",
+        hint="For example `--branch main`, `--interval 5m` or `--kustomization name=apps path=./apps`.",
+        usage=True,
+    )
 
 
 def _named(words: Sequence[str], command: str, extra: tuple[Flag, ...] = ()) -> tuple[Options, str]:

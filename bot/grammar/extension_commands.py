@@ -32,7 +32,9 @@ EXTENSION_TYPE = Flag("extension_type", ("--extension-type",), metavar="microsof
 FORCE = Flag("force", ("--force",), Arity.OPTIONAL_BOOL)
 YES = Flag("yes", ("--yes", "-y"), Arity.SWITCH)
 
-_WRITE_FLAGS = (NAME, *CLUSTER_FLAGS, VERSION, AUTO_UPGRADE, RELEASE_TRAIN, SETTINGS, EXTENSION_TYPE)
+#: what an update may change (``fleet extension update`` reads these too)
+PATCH_FLAGS = (VERSION, AUTO_UPGRADE, RELEASE_TRAIN, SETTINGS)
+_WRITE_FLAGS = (NAME, *CLUSTER_FLAGS, *PATCH_FLAGS, EXTENSION_TYPE)
 _TRAINS = {"stable": "Stable", "preview": "Preview"}
 
 
@@ -109,6 +111,11 @@ def extension_create(words: Sequence[str]) -> ExtensionCreate:
 def extension_update(words: Sequence[str]) -> ExtensionUpdate:
     options = read_flags(words, _WRITE_FLAGS, command="extension update")
     target, name = _common(options)
+    return ExtensionUpdate(target=target, patch=extension_patch(options), name=name)
+
+
+def extension_patch(options: Options) -> ExtensionPatch:
+    """What the update flags change on the extension (``extension update`` and ``fleet extension update``)."""
     pinned, auto = _versioning(options)
     patch = ExtensionPatch(
         auto_upgrade_minor_version=auto,
@@ -122,7 +129,7 @@ def extension_update(words: Sequence[str]) -> ExtensionUpdate:
             hint="For example `--config helm-controller.detectDrift=true` or `--auto-upgrade true`.",
             usage=True,
         )
-    return ExtensionUpdate(target=target, patch=patch, name=name)
+    return patch
 
 
 def extension_delete(words: Sequence[str]) -> ExtensionDelete:

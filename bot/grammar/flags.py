@@ -31,6 +31,8 @@ class Flag:
     arity: Arity = Arity.VALUE
     metavar: str = "VALUE"
     repeatable: bool = False
+    #: PAIRS only: words (lowercase) taken alone in place of KEY=VALUE words (``--clusters all``)
+    bare: tuple[str, ...] = ()
 
 
 @dataclass
@@ -139,6 +141,9 @@ def read_flags(words: Sequence[str], flags: Sequence[Flag], *, command: str = ""
         else:
             group = [] if inline is None else [inline]
             while i < len(words) and not is_flag(words[i]) and "=" in words[i]:
+                group.append(words[i])
+                i += 1
+            if not group and i < len(words) and words[i].lower() in flag.bare:
                 group.append(words[i])
                 i += 1
             if not group:

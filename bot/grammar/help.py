@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.flux_settings import CONTROLLERS, SETTINGS
+from bot.grammar.help_fleet_topics import FLEET_NOTES
 from bot.grammar.help_topics import SECRETS, TOPICS
-from bot.grammar.vocabulary import COMMANDS, GROUPS, resolve
+from bot.grammar.vocabulary import COMMANDS, GROUPS, NESTED, resolve
 from bot.usage import UsageError, code, did_you_mean, shown
 
 _GROUP_TEXT = {
@@ -18,7 +19,11 @@ _GROUP_TEXT = {
     "kustomization": "The kustomizations of one Flux configuration.",
     "extension": "The microsoft.flux cluster extension: the Flux controllers themselves.",
     "key": "Deploy keys fluxops made for git sources: rotation without downtime, and which keys exist.",
+    "fleet": "One change rolled out over every cluster a selector matches, in waves: a canary first, halting on "
+    "the first failure.",
 }
+#: what a group's help says below its subcommands
+_GROUP_NOTES: dict[str, tuple[str, ...]] = {"fleet": FLEET_NOTES}
 #: special topics that are not commands
 EXTRA_TOPICS = ("extension settings",)
 
@@ -46,9 +51,13 @@ def _overview() -> str:
 
 def _group(group: str) -> str:
     lines = [f"*`/flux {group}`* — {_GROUP_TEXT[group]}", ""]
-    lines += [
-        f"• {code(TOPICS[f'{group} {sub}'].usage)}\n   {TOPICS[f'{group} {sub}'].summary}" for sub in GROUPS[group]
-    ]
+    for sub in GROUPS[group]:
+        path = f"{group} {sub}"
+        path = f"{path} {NESTED[path][0]}" if path in NESTED else path
+        lines.append(f"• {code(TOPICS[path].usage)}\n   {TOPICS[path].summary}")
+    notes = _GROUP_NOTES.get(group, ())
+    if notes:
+        lines += ["", *notes]
     lines += ["", f"`/flux help {group} SUBCOMMAND` shows its flags and examples."]
     return "\n".join(lines)
 

@@ -7,6 +7,7 @@ Every example here is a command the grammar accepts (the tests parse them all).
 from __future__ import annotations
 
 from bot.grammar.help_config_topics import CONFIG_TOPICS
+from bot.grammar.help_fleet_topics import FLEET_TOPICS
 from bot.grammar.help_parts import CLUSTER_FLAGS, SECRETS, TUTORIAL_EXAMPLE, Topic
 
 __all__ = ["SECRETS", "TOPICS", "TUTORIAL_EXAMPLE", "Topic"]
@@ -138,6 +139,7 @@ TOPICS: dict[str, Topic] = {
         ),
         examples=("/flux audit --since 2d --cluster flux-demo-arc",),
     ),
+    **FLEET_TOPICS,
     "plan": Topic(
         usage="/flux plan",
         summary="in a pull-request comment: recompute the pull request's plan",

@@ -56,11 +56,15 @@ def apply(words: Sequence[str]) -> ApplyFleet:
     return ApplyFleet()
 
 
-def _job_id(words: Sequence[str], command: str) -> str:
+def job_id_argument(words: Sequence[str], command: str, *, what: str = "JOB_ID", hint: str = "") -> str:
+    """The one job id ``words`` hold (``j-`` and 12 hex digits), lowercased; ``what`` is how the usage line names
+    it and ``hint`` where to find it (default: the message that asked for confirmation)."""
     options = read_flags(words, (), command=command)
     if not options.positionals:
         raise UsageError(
-            "JOB_ID is missing.", hint="The job id (`j-` and 12 hex digits) is in the message that asked.", usage=True
+            f"{what} is missing.",
+            hint=hint or "The job id (`j-` and 12 hex digits) is in the message that asked.",
+            usage=True,
         )
     if len(options.positionals) > 1:
         raise UsageError(
@@ -70,7 +74,7 @@ def _job_id(words: Sequence[str], command: str) -> str:
     if not _JOB_ID.fullmatch(value.lower()):
         raise UsageError(
             f"`{command}` takes a job id such as `j-0123456789ab` (`j-` and 12 hex digits), not {shown(value)}.",
-            hint="Copy it from the message that asked for confirmation.",
+            hint=hint or "Copy it from the message that asked for confirmation.",
         )
     return value.lower()
 
@@ -81,7 +85,7 @@ def confirm(words: Sequence[str]) -> ConfirmJob:
     named = ""
     if len(words) == 2 and _DIGEST.fullmatch(words[1].lower()):
         named = words.pop().lower()
-    return ConfirmJob(job_id=_job_id(words, "confirm"), digest=named)
+    return ConfirmJob(job_id=job_id_argument(words, "confirm"), digest=named)
 
 
 def approve(words: Sequence[str]) -> ApproveJob:
@@ -89,8 +93,8 @@ def approve(words: Sequence[str]) -> ApproveJob:
     words = list(words)
     if len(words) == 2 and _DIGEST.fullmatch(words[1].lower()):
         named = words.pop().lower()
-        return ApproveJob(job_id=_job_id(words, "approve"), digest=named)
-    job_id = _job_id(words[:1], "approve") if words else _job_id(words, "approve")
+        return ApproveJob(job_id=job_id_argument(words, "approve"), digest=named)
+    job_id = job_id_argument(words[:1], "approve") if words else job_id_argument(words, "approve")
     raise UsageError(
         "`approve` takes the job id and the digest of its command, as the message that asked shows them.",
         hint=f"For example `/flux approve {job_id} 1a2b3c4d`.",
@@ -99,7 +103,7 @@ def approve(words: Sequence[str]) -> ApproveJob:
 
 
 def cancel(words: Sequence[str]) -> CancelJob:
-    return CancelJob(job_id=_job_id(words, "cancel"))
+    return CancelJob(job_id=job_id_argument(words, "cancel"))
 
 
 def unlock(words: Sequence[str]) -> Unlock:

@@ -8,6 +8,7 @@ from bot.commands import Command
 from bot.grammar import (
     config_commands,
     extension_commands,
+    fleet_commands,
     key_commands,
     kustomization_commands,
     pull_request_commands,
@@ -48,4 +49,10 @@ READERS: dict[str, Reader] = {
     "approve": pull_request_commands.approve,
     "cancel": pull_request_commands.cancel,
     "unlock": pull_request_commands.unlock,
+    "fleet apply": fleet_commands.fleet_apply,
+    "fleet extension update": fleet_commands.fleet_extension_update,
+    "fleet status": fleet_commands.fleet_status,
+    "fleet list": fleet_commands.fleet_list,
+    "fleet cancel": fleet_commands.fleet_cancel,
+    "fleet resume": fleet_commands.fleet_resume,
 }

@@ -4,6 +4,8 @@ A command is named by a path: one word ("status") or a group and a subcommand ("
 Pasted az commands are read too: ``az k8s-configuration flux create ...`` is ``config create ...``,
 ``az k8s-configuration flux kustomization ...`` is ``kustomization ...``, ``az k8s-extension ...`` is
 ``extension ...``.
+
+``fleet extension update`` is the one path of three words (``NESTED``): a fleet run over the extension.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "kustomization": ("create", "update", "delete", "show", "list"),
     "extension": ("create", "update", "delete", "show"),
     "key": ("rotate", "status"),
+    "fleet": ("apply", "extension", "status", "list", "cancel", "resume"),
 }
+#: a subcommand that is a group of its own: ``fleet extension update``
+NESTED: dict[str, tuple[str, ...]] = {"fleet extension": ("update",)}
 SINGLES: tuple[str, ...] = (
     "help",
     "clusters",
@@ -51,6 +56,12 @@ COMMANDS: tuple[str, ...] = (
     *(f"extension {sub}" for sub in GROUPS["extension"]),
     *(f"key {sub}" for sub in GROUPS["key"]),
     "audit",
+    "fleet apply",
+    "fleet extension update",
+    "fleet status",
+    "fleet list",
+    "fleet cancel",
+    "fleet resume",
     # pull-request comments
     "plan",
     "apply",
@@ -85,13 +96,17 @@ GROUP_SHORTCUTS: dict[tuple[str, str], str] = {
     # ``key list`` / ``key ls`` / ``key show`` read naturally; they are ``key status``
     ("key", "list"): "key status",
     ("key", "show"): "key status",
+    # a run is shown, listed and stopped in the words people reach for
+    ("fleet", "show"): "fleet status",
+    ("fleet", "runs"): "fleet list",
+    ("fleet", "stop"): "fleet cancel",
+    ("fleet", "continue"): "fleet resume",
 }
 #: ``watch list`` reads naturally; it is ``watches`` (a configuration named "list": ``watch --name list``)
 SINGLE_SHORTCUTS: dict[tuple[str, str], str] = {("watch", "list"): "watches", ("watch", "ls"): "watches"}
 #: commands of the design that this version does not have yet
 PLANNED: dict[str, str] = {
     "doctor": "preflight checks",
-    "fleet": "fleet roll-outs",
     "v1": "Flux v1 listing and migration",
 }
 
@@ -125,6 +140,10 @@ def resolve(words: Sequence[str], *, allow_group: bool = False) -> tuple[str, in
         second = SUB_ALIASES.get(second, second)
         if (first, second) in GROUP_SHORTCUTS:
             return GROUP_SHORTCUTS[(first, second)], 2
+        if first == "fleet":
+            second = WORD_ALIASES.get(second, second)
+        if f"{first} {second}" in NESTED:
+            return _nested(f"{first} {second}", words, allow_group=allow_group)
         if second in subs:
             return f"{first} {second}", 2
         if allow_group and (not second or second.startswith("-")):
@@ -146,6 +165,28 @@ def resolve(words: Sequence[str], *, allow_group: bool = False) -> tuple[str, in
             f"{code(first)} ({PLANNED[first]}) is not available in this version of fluxops yet.", topic=None
         )
     raise unknown_command(words[0])
+
+
+def _nested(group: str, words: Sequence[str], *, allow_group: bool) -> tuple[str, int]:
+    """``fleet extension update``: the third word names the subcommand (help of the group alone: its one)."""
+    subs = NESTED[group]
+    third = words[2].lower() if len(words) > 2 else ""
+    if third in subs:
+        return f"{group} {third}", 3
+    if allow_group and (not third or third.startswith("-")):
+        return f"{group} {subs[0]}", 2
+    if not third or third.startswith("-"):
+        raise UsageError(
+            f"{code(group)} needs {one_of(subs)}.",
+            hint=f"For example {code(f'/flux {group} {subs[0]} --clusters env=prod --version 1.13.1')}.",
+            topic=f"{group} {subs[0]}",
+        )
+    near = closest(third, subs)
+    raise UsageError(
+        f"{shown(words[2])} is not a subcommand of {code(group)}.",
+        hint=f"Did you mean {code(f'{group} {near}')}?" if near else f"{code(group)} has {one_of(subs)}.",
+        topic=f"{group} {subs[0]}",
+    )
 
 
 def unknown_command(word: str) -> UsageError:

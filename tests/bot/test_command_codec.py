@@ -83,3 +83,47 @@ def test_a_command_holding_a_secret_is_never_encoded() -> None:
 def test_a_scheduled_rotation_is_typed_without_the_grammar() -> None:
     assert decode(encode(KeyRotate(key_id="dk-0123456789"))) == command_of("key rotate --key dk-0123456789")
     assert isinstance(decode(encode(command_of("config delete apps -c prod"))), ConfigDelete)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fleet apply apps --clusters env=prod --branch release-42 --interval 5m "
+        "--kustomization name=apps path=./apps prune=true",
+        "fleet apply cluster-config --clusters env=staging,region=weu --waves 1,5,25%,100% --max-parallel 20 "
+        "-u git@github.com:contoso/fleet.git --branch main --ssh-private-key-ref keys/fleet "
+        "--kustomization name=infra path=./infrastructure --kustomization name=apps path=./apps depends_on=infra",
+        "fleet apply blobs --clusters all -u https://acct.blob.core.windows.net --kind azblob "
+        "--container-name manifests "
+        "--sas-token-ref blob/sas",
+        "fleet apply images --clusters env=prod -u oci://ghcr.io/o/manifests --tag v1.2.3",
+        "fleet extension update --clusters env=prod --config helm-controller.detectDrift=true multiTenancy.enforce= "
+        "--version 1.13.1 --waves 100%",
+        "fleet status j-0123456789ab",
+        "fleet list",
+        "fleet cancel j-0123456789ab",
+        "fleet resume j-0123456789ab",
+    ],
+)
+def test_fleet_commands_come_back_whole(text: str) -> None:
+    command = command_of(text)
+    assert decode(encode(command)) == command  # type: ignore[arg-type]
+
+
+def test_a_fleet_runs_waves_are_typed_strictly() -> None:
+    data = json.loads(encode(command_of("fleet apply apps --clusters env=prod --branch main")))  # type: ignore[arg-type]
+    assert data["waves"][1] == {"@type": "WaveSize", "count": 10, "percent": True}
+    assert data["selector"] == [["env", "prod"]]
+    for bad, why in [
+        ({"@type": "WaveSize", "count": "10", "percent": True}, "count must be int"),
+        ({"@type": "WaveSize", "count": 10, "percent": 1}, "percent must be bool"),
+        ({"@type": "ClusterTarget", "cluster": "x"}, "cannot be a 'ClusterTarget'"),
+        ([10, True], "unexpected value"),
+    ]:
+        tampered_waves = json.loads(json.dumps(data))
+        tampered_waves["waves"][1] = bad
+        with pytest.raises(errors.Forbidden, match=why):
+            decode(json.dumps(tampered_waves))
+    data["selector"] = [["env", "prod", "extra"]]
+    with pytest.raises(errors.Forbidden, match="must have 2 items"):
+        decode(json.dumps(data))

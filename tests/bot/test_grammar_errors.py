@@ -28,7 +28,8 @@ HTTPS = f"{CREATE} --branch main"
         ("kustomization destroy x", "`kustomization` has `create`", "kustomization"),
         ("-c prod status", "Start with a command", None),
         ("doctor -c c", "not available in this version", None),
-        ("fleet apply x", "not available in this version", None),
+        ("fleet apply x --branch main", "`--clusters KEY=VALUE,...` is required", "fleet apply"),
+        ("fleet aply x", "Did you mean `fleet apply`?", "fleet"),
         ("help confg create", "Did you mean `config create`?", None),
         ("help config create now", "Try `/flux help config create`", None),
         # flags

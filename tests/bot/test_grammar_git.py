@@ -118,7 +118,7 @@ def test_forms(text: str, expected: Command) -> None:
         ("apply cluster-config", "`apply` takes no arguments, not `cluster-config`", "apply"),
         ("apply --force", "`--force` is not an option of `apply`", "apply"),
         ("aply", "Did you mean `apply`?", None),
-        ("fleet apply x", "not available in this version", None),
+        ("fleet apply x", "`--clusters KEY=VALUE,...` is required", "fleet apply"),
         # confirm / cancel
         ("confirm", "JOB_ID is missing", "confirm"),
         ("cancel", "JOB_ID is missing", "cancel"),

@@ -67,7 +67,7 @@ from bot.usecases.context import (
     WatchPolicy,
 )
 from bot.usecases.executor import run_job
-from bot.views import AuditEntry, ClusterRow, ConfirmView, JobView, Phase, PushView, TextView
+from bot.views import AuditEntry, ClusterRow, ConfirmView, FleetRunView, JobView, Phase, PushView, TextView
 from sandbox.world import utc_now_iso
 
 T = TypeVar("T")
@@ -1024,10 +1024,10 @@ class RecordingReporter:
     """bot.ports.Reporter that keeps every view shown and every private message."""
 
     def __init__(self) -> None:
-        self.shown: list[JobView | ConfirmView | PushView] = []
+        self.shown: list[JobView | ConfirmView | PushView | FleetRunView] = []
         self.private_views: list[TextView | JobView] = []
 
-    def show(self, view: JobView | ConfirmView | PushView) -> None:
+    def show(self, view: JobView | ConfirmView | PushView | FleetRunView) -> None:
         self.shown.append(view)
 
     def private(self, view: TextView | JobView) -> None:
