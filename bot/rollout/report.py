@@ -5,14 +5,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from bot.rollout.progress import Stage
+from bot.fleet import Operation
+from bot.rollout.plan import RolloutPlan, Target
+from bot.rollout.progress import OpProgress, RunProgress, Stage
 from bot.usecases.context import Job
 from bot.views import ClusterFailure, FleetRunView, Phase, ThrottleInfo, WaveRow, WaveState, mention
 
-if TYPE_CHECKING:
-    from bot.rollout.engine import Rollout
+
+class Rollout(Protocol):
+    """What the report reads of a run in progress (bot.rollout.engine.Rollout)."""
+
+    plan: RolloutPlan
+    progress: RunProgress
+    #: writes sent back to wait for ARM's throttle in this process
+    throttled: int
+
+    def current(self, target: Target) -> tuple[Operation, OpProgress] | None: ...
+
 
 _SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
 _FINAL_WAVE_STATE = {Phase.HALTED: WaveState.HALTED, Phase.CANCELED: WaveState.CANCELED}
@@ -124,8 +135,7 @@ class RunReport:
             later = len(rollout.plan.waves) - wave - 1
             untouched = f"; the {later} later wave(s) are untouched" if later else ""
             return (
-                f"Halted in wave {wave + 1}: {first.cluster} — {first.reason}{untouched}. "
-                f"Fix it, then {self.carry_on}."
+                f"Halted in wave {wave + 1}: {first.cluster} — {first.reason}{untouched}. Fix it, then {self.carry_on}."
             )
         if phase is Phase.CANCELED:
             who = rollout.progress.cancel_requested()

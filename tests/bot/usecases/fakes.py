@@ -248,6 +248,7 @@ TUTORIAL_APPLIED = (
     applied_object("cluster-config", "apps", "HelmRelease", "podinfo", "podinfo"),
 )
 
+
 class FakeFluxConfigs(_Operations):
     """bot.ports.FluxConfigs in memory."""
 
