@@ -46,7 +46,6 @@ from bot.commands import (
     KustomizationUpdate,
     ListClusters,
     Resume,
-    Role,
     Status,
     Suspend,
     Unlock,
@@ -55,9 +54,8 @@ from bot.commands import (
     WatchList,
 )
 from bot.decision import Decision, Unseen, recheck
-from bot.jobs import APPROVER_GROUPS, SCHEDULE, SCHEDULER, JobRecord
+from bot.jobs import SCHEDULE, SCHEDULER, JobRecord
 from bot.key_records import KEY_ID
-from bot.policy import Identity
 from bot.ports import Reporter
 from bot.redact import redact
 from bot.usecases import (
@@ -73,6 +71,7 @@ from bot.usecases import (
     watch_subscriptions,
 )
 from bot.usecases.context import Job, JobPorts, ResolvedCluster
+from bot.usecases.job_approvals import check_approvals
 from bot.usecases.refusals import audit_refusal
 from bot.views import AuditEntry, ErrorInfo, Phase, StepState, TextView
 
@@ -227,33 +226,6 @@ def scheduled(record: JobRecord, command: Command) -> None:
         raise errors.Forbidden(
             "a scheduled job may only rotate one deploy key named by its id, so this one is not run",
             recommendation="scheduled jobs are started by fluxops's beat; send the command yourself instead",
-        )
-
-
-def check_approvals(record: JobRecord, decision: Decision, ports: JobPorts, where: ResolvedCluster) -> None:
-    """A confirmed job runs only with the approvals today's policy asks for (at least what intake asked), from
-    people other than the one who asked who still hold the command's role on its cluster (their Slack groups
-    as they were when they approved count)."""
-    required = decision.approvals_required
-    if decision.verb:
-        required = max(required, ports.policy.approvals_required(decision.verb, where.cluster, where.alias)[0])
-    if required <= 0:
-        return
-    needed = Role(decision.role)
-    asker = {decision.user.casefold(), record.actor.casefold()}
-    approvers = {a.strip().casefold() for a in record.approved_by.split(",") if a.strip()} - asker
-    still = []
-    for approver in sorted(approvers):
-        groups = ports.jobs.get(record.job_id, APPROVER_GROUPS + approver) or ""
-        identity = Identity(decision.platform, approver, frozenset(g for g in groups.split(",") if g))
-        role = ports.policy.role_for(identity, where.cluster, where.alias)
-        if role is not None and role.rank >= needed.rank:
-            still.append(approver)
-    if len(still) < required:
-        raise errors.Forbidden(
-            f"`{decision.verb}` on {where.label} needs {required} approval(s) from people other than the one "
-            f"asking who hold {needed.value} there; it has {len(still)}",
-            recommendation="send the command again and ask for approvals anew",
         )
 
 

@@ -15,6 +15,7 @@ from functools import partial
 
 from bot import errors
 from bot.commands import FleetApply, FleetExtensionUpdate
+from bot.decision import Decision
 from bot.fleet import CreateConfig, InstallExtension, Operation, UpdateConfig, UpdateExtension
 from bot.flux_patch import changes_config, changes_extension
 from bot.inventory import matches_selector
@@ -28,6 +29,7 @@ from bot.rollout.waves import wave_sizes
 from bot.usecases import fleet_io
 from bot.usecases.configs import protected_settings
 from bot.usecases.context import Job, ResolvedCluster
+from bot.usecases.job_approvals import check_approvals
 from bot.views import ConfirmView, Phase, ThrottleInfo
 
 FleetCommand = FleetApply | FleetExtensionUpdate
@@ -273,7 +275,12 @@ def load_plan(job: Job, command: FleetCommand) -> _Planned:
         if not job.may_see(where.cluster, where.alias):
             raise errors.Forbidden("the saved plan names a cluster you may not see", recommendation=_AGAIN)
         targets.append((where, action))
-    check_roles(job, command, [w for w, _ in targets])
+    clusters = [w for w, _ in targets]
+    check_roles(job, command, clusters)
+    if job.record.decision:  # the approvals the policy asks for today, on every cluster of the run
+        decision = Decision.from_json(job.record.decision)
+        for where in clusters:
+            check_approvals(job.record, decision, job.ports, where)
     return _Planned(targets, unchanged, [])
 
 
