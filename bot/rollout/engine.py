@@ -81,6 +81,8 @@ class Rollout:
 
     def run(self) -> Phase:
         """Run (or carry on with) the whole plan; the run's final phase."""
+        # running, as the job store says it: a worker that dies from here on is found stale and the run requeued
+        self.job.ports.jobs.put(self.job.job_id, "phase", Phase.RUNNING.value)
         self._reopen()
         start = 0
         for number, count in enumerate(self.plan.waves):

@@ -7,9 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from sandbox.runtime import SandboxOptions
+from sandbox.credential import SandboxCredential
 from sandbox.stack import Stack, StackThread
 from tests.scenarios.conftest import SCENARIO
+from workers.azure_connection import ArmConnection
+from workers.azure_extensions import AzureExtensions
 
 FLEET = replace(SCENARIO, sandbox=replace(SCENARIO.sandbox, fleet=40))
 
@@ -22,4 +24,11 @@ def stack() -> Iterator[Stack]:
     runner.stop()
 
 
-__all__ = ["SandboxOptions"]
+@pytest.fixture
+def arm_extensions(stack: Stack) -> AzureExtensions:
+    endpoints = stack.sandbox.endpoints
+    assert endpoints is not None
+    connection = ArmConnection(
+        endpoint=endpoints.arm_url, credential=SandboxCredential(), ca_bundle=str(endpoints.ca_file), poll_interval=0.1
+    )
+    return AzureExtensions(connection=connection)
