@@ -241,7 +241,9 @@ class Child:
 def phase_line(name: str, seconds: float, stats: dict[str, Any], latencies: list[float]) -> str:
     lag = "/".join(str(v) for v in stats["lag_ms"])
     get_p99 = round(1000 * percentile(latencies, 0.99), 1)
-    return f"{name}: Compliant in {seconds:.1f}s, cpu {stats['cpu']:.1f}s, lag p50/p99/max {lag} ms, GET p99 {get_p99} ms"
+    return (
+        f"{name}: Compliant in {seconds:.1f}s, cpu {stats['cpu']:.1f}s, lag p50/p99/max {lag} ms, GET p99 {get_p99} ms"
+    )
 
 
 async def drive(args: argparse.Namespace) -> str:
