@@ -47,9 +47,9 @@ CONFIG = "cluster-config"
 FLUX_API = "2025-04-01"
 EXT_API = "2023-05-01"
 KUSTOMIZATIONS = {
-    "infra": {"path": "./infrastructure", "prune": True},
-    "apps": {"path": "./apps/staging", "prune": True, "dependsOn": ["infra"]},
-    "podinfo": {"path": "./apps/base/podinfo", "prune": True, "dependsOn": ["infra"]},
+    "nginx": {"path": "./infrastructure/nginx", "prune": True},
+    "redis": {"path": "./infrastructure/redis", "prune": True},
+    "apps": {"path": "./apps/staging", "prune": True, "dependsOn": ["nginx", "redis"]},
 }
 
 
