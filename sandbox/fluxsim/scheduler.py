@@ -74,7 +74,7 @@ class FluxSimulator:
         self._states: dict[tuple[tuple[str, ...], str], ConfigState] = {}
         self._tasks: dict[tuple[tuple[str, ...], str], asyncio.Task[None]] = {}
         self._builds = BuildCache()
-        self._pool = ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="fluxsim")
+        self._pool: ThreadPoolExecutor | None = None  # made on first use, ended by stop()
         self._random = random.Random()
 
     def stats(self) -> dict[str, int]:
@@ -156,7 +156,9 @@ class FluxSimulator:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     def fetch_attempts(
         self, *, cluster_name: str | None = None, config: str | None = None, since_wall: float | None = None
@@ -249,6 +251,8 @@ class FluxSimulator:
 
     async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` on the simulator's own threads."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="fluxsim")
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
     @staticmethod
