@@ -251,6 +251,8 @@ class RepoStore:
         self._trees: OrderedDict[tuple[Path, str], Mapping[str, bytes]] = OrderedDict()
         self._known_commits: set[tuple[Path, str]] = set()
         self._fill_locks: dict[tuple[Path, str], threading.Lock] = {}
+        #: git reads made: "checkouts" (file trees of a commit) and "ref_reads" (all refs of a repository)
+        self.counters = {"checkouts": 0, "ref_reads": 0}
         self._env = {
             **{k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TMPDIR")},
             "GIT_CONFIG_NOSYSTEM": "1",
@@ -428,6 +430,8 @@ class RepoStore:
         return cached
 
     def _archive(self, path: Path, sha: str) -> Mapping[str, bytes]:
+        with self._lock:
+            self.counters["checkouts"] += 1
         data = self._git(path, "archive", "--format=tar", sha)
         files: dict[str, bytes] = {}
         with tarfile.open(fileobj=io.BytesIO(data)) as tar:
@@ -459,6 +463,8 @@ class RepoStore:
             cached = self._refs.get(repo.path)
             if cached is not None and cached[0] == stamp:
                 return cached[1]
+        with self._lock:
+            self.counters["ref_reads"] += 1
         out = self._git(
             repo.path,
             "for-each-ref",

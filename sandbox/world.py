@@ -7,6 +7,8 @@ flux configurations; tests inspect it directly when they run the sandbox in-proc
 
 from __future__ import annotations
 
+import datetime as _dt
+import functools
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,10 +26,16 @@ DEFAULT_SUBSCRIPTION = "00000000-0000-4000-8000-0000000f1005"
 
 
 def utc_now_iso(now: float) -> str:
-    """ARM's timestamp format (UTC, seconds precision, trailing Z)."""
-    import datetime as _dt
+    """ARM's timestamp format (UTC, milliseconds, trailing Z)."""
+    micros = round(now * 1_000_000)
+    seconds, fraction = divmod(micros, 1_000_000)
+    return f"{_utc_second(seconds)}.{fraction // 1000:03d}Z"
 
-    return _dt.datetime.fromtimestamp(now, tz=_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+@functools.lru_cache(maxsize=8)
+def _utc_second(seconds: int) -> str:
+    # A fleet's agents stamp thousands of statuses a second: the date part is made once a second.
+    return _dt.datetime.fromtimestamp(seconds, tz=_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 @dataclass

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 from aiohttp import web
 
 from sandbox.arm.endpoints import Endpoints, reply
 from sandbox.arm.errors import ArmError
-from sandbox.world import Cluster
+from sandbox.world import Cluster, ExtensionRecord, FluxConfigRecord, V1ConfigRecord
+
+R = TypeVar("R", FluxConfigRecord, ExtensionRecord, V1ConfigRecord)
 
 if TYPE_CHECKING:
     from sandbox.arm.app import ArmEmulator
@@ -39,15 +41,14 @@ class ClusterChildren(Endpoints):
             raise ArmError(405, "MethodNotAllowed", "Collections are read with GET.")
         cluster = self._cluster(parts)
         family = parts[10].lower()
-        items: list[dict[str, Any]]
+        # Sorted by name, and only the page asked for is rendered.
         if family == "fluxconfigurations":
-            items = [self.flux.flux_body(cluster, r) for r in cluster.flux_configs.values()]
-        elif family == "extensions":
-            items = [self.extensions.ext_body(cluster, r) for r in cluster.extensions.values()]
-        else:
-            items = [self.v1.v1_body(cluster, r.name, r.properties) for r in cluster.v1_configs.values()]
-        items.sort(key=lambda b: str(b["name"]).lower())
-        return self._page(request, items)
+            return self._page(request, _by_name(cluster.flux_configs), lambda r: self.flux.flux_body(cluster, r))
+        if family == "extensions":
+            return self._page(request, _by_name(cluster.extensions), lambda r: self.extensions.ext_body(cluster, r))
+        return self._page(
+            request, _by_name(cluster.v1_configs), lambda r: self.v1.v1_body(cluster, r.name, r.properties)
+        )
 
     async def child(self, request: web.Request, parts: list[str]) -> web.StreamResponse:
         cluster = self._cluster(parts)
@@ -78,3 +79,8 @@ class ClusterChildren(Endpoints):
         if op is None or not op.resource_path.lower().endswith(f"/{parts[10]}/{parts[11]}".lower()):
             raise ArmError(404, "OperationNotFound", f"Operation '{parts[13]}' was not found.")
         return reply(200, op.body())
+
+
+def _by_name(records: dict[str, R]) -> list[R]:
+    """Records in name order (their keys are their lower-case names)."""
+    return [records[key] for key in sorted(records)]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 
@@ -15,6 +15,8 @@ from sandbox.world import Cluster, ExtensionRecord, FluxConfigRecord, utc_now_is
 
 if TYPE_CHECKING:
     from sandbox.arm.app import ArmEmulator
+
+T = TypeVar("T")
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
@@ -82,13 +84,20 @@ class Endpoints:
         url = f"{self.arm.base_url}{op.path}?api-version={op.api_version}"
         return {"Azure-AsyncOperation": url, "Retry-After": "0", "x-ms-async-operation-timeout": "PT48H"}
 
-    def _page(self, request: web.Request, items: list[dict[str, Any]]) -> web.Response:
+    def _page(
+        self,
+        request: web.Request,
+        items: Sequence[T],
+        render: Callable[[T], dict[str, Any]] | None = None,
+    ) -> web.Response:
+        """One page of ``items`` (in their order) with ARM's ``nextLink``; only that page is ``render``-ed."""
         try:
             skip = int(request.query.get("$skipToken", "0"))
         except ValueError:
             raise bad_request("$skipToken is not valid.") from None
         size = max(1, self.arm.config.page_size)
-        body: dict[str, Any] = {"value": items[skip : skip + size]}
+        page = items[skip : skip + size]
+        body: dict[str, Any] = {"value": [render(i) for i in page] if render else list(page)}
         if skip + size < len(items):
             body["nextLink"] = (
                 f"{self.arm.base_url}{request.path}?api-version={request.query['api-version']}"
@@ -103,7 +112,8 @@ class Endpoints:
             "name": record.name,
             "type": f"Microsoft.KubernetesConfiguration/{rtype}",
             "systemData": record.system_data,
-            "properties": json.loads(json.dumps(record.properties)),
+            # A copy of the top level only: the body is serialized at once, and nothing writes into it.
+            "properties": dict(record.properties),
         }
 
     def _busy(self, path: str) -> None:

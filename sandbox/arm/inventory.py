@@ -27,20 +27,20 @@ class Inventory(Endpoints):
     async def list_resources(self, request: web.Request, parts: list[str]) -> web.StreamResponse:
         wanted = _parse_type_filter(request.query.get("$filter", ""))
         items = [
-            self._cluster_resource(c)
+            c
             for c in sorted(self.arm.world.clusters_in(parts[1]), key=lambda c: c.id.lower())
             if wanted is None or f"{c.rp}/{c.cluster_type}".lower() in wanted
         ]
-        return self._page(request, items)
+        return self._page(request, items, self._cluster_resource)
 
     async def list_clusters(self, request: web.Request, parts: list[str]) -> web.StreamResponse:
         ctype = parts[4].lower()
         items = [
-            self._cluster_resource(c)
+            c
             for c in sorted(self.arm.world.clusters_in(parts[1]), key=lambda c: c.id.lower())
             if c.cluster_type.lower() == ctype
         ]
-        return self._page(request, items)
+        return self._page(request, items, self._cluster_resource)
 
     async def get_cluster(self, request: web.Request, parts: list[str]) -> web.StreamResponse:
         if request.method != "GET":

@@ -8,7 +8,8 @@ its path exists and every manifest under it builds and parses. Git and YAML work
 
 - :mod:`~sandbox.fluxsim.scheduler`: the reconcile loops (:class:`FluxSimulator`);
 - :mod:`~sandbox.fluxsim.sources`: fetching sources, with access checks and the fetch log;
-- :mod:`~sandbox.fluxsim.kustomize`: building a kustomization (pure);
+- :mod:`~sandbox.fluxsim.kustomize`: building a kustomization (pure), and the cache fleets share builds through;
+- :mod:`~sandbox.fluxsim.dependencies`: dependsOn order and blocked kustomizations;
 - :mod:`~sandbox.fluxsim.reporting`: statuses and the compliance roll-up;
 - :mod:`~sandbox.fluxsim.state`: what the agent holds per configuration.
 """

@@ -244,24 +244,64 @@ def _clean(path: str) -> str:
 
 
 class BuildCache:
-    """Kustomization builds by (repository, commit, path, variables, namespace, object), newest kept."""
+    """Kustomization builds by (repository, commit, path, variables, namespace, object), newest kept.
+
+    ``misses`` counts builds made, ``hits`` builds served from the cache."""
 
     def __init__(self, size: int = 1024) -> None:
         self._size = size
         self._builds: OrderedDict[tuple[object, ...], Build] = OrderedDict()
         self._lock = threading.Lock()
+        self._filling: dict[tuple[object, ...], threading.Lock] = {}
+        self.hits = 0
+        self.misses = 0
 
-    def build(self, artifact: Artifact, spec: Mapping[str, Any], namespace: str, obj_name: str) -> Build:
-        """Build a kustomization (in a worker thread), from the cache when it was built before."""
+    @staticmethod
+    def _inputs(
+        artifact: Artifact, spec: Mapping[str, Any], namespace: str, obj_name: str
+    ) -> tuple[tuple[object, ...], str, tuple[tuple[str, str], ...]]:
+        """(cache key, path, substitution variables) of one build."""
         substitute = mapping(mapping(spec.get("postBuild")).get("substitute"))
         variables = tuple(sorted((str(k), str(v)) for k, v in substitute.items()))
         path = str(spec.get("path") or "./")
-        key = (artifact.repo, artifact.sha, path, variables, namespace, obj_name)
+        return (artifact.repo, artifact.sha, path, variables, namespace, obj_name), path, variables
+
+    def cached(self, artifact: Artifact, spec: Mapping[str, Any], namespace: str, obj_name: str) -> Build | None:
+        """The build made before for these inputs, or None (cheap: fit to call on the event loop)."""
+        key = self._inputs(artifact, spec, namespace, obj_name)[0]
         with self._lock:
             hit = self._builds.get(key)
             if hit is not None:
                 self._builds.move_to_end(key)
-                return hit
+                self.hits += 1
+            return hit
+
+    def build(self, artifact: Artifact, spec: Mapping[str, Any], namespace: str, obj_name: str) -> Build:
+        """Build a kustomization (in a worker thread), from the cache when it was built before."""
+        hit = self.cached(artifact, spec, namespace, obj_name)
+        if hit is not None:
+            return hit
+        key, path, variables = self._inputs(artifact, spec, namespace, obj_name)
+        with self._lock:
+            filling = self._filling.setdefault(key, threading.Lock())
+        # One thread builds; the others asking for the same build at once wait and take it from the cache.
+        with filling:
+            hit = self.cached(artifact, spec, namespace, obj_name)
+            if hit is None:
+                hit = self._build(key, path, variables, artifact, namespace, obj_name)
+        with self._lock:
+            self._filling.pop(key, None)
+        return hit
+
+    def _build(
+        self,
+        key: tuple[object, ...],
+        path: str,
+        variables: tuple[tuple[str, str], ...],
+        artifact: Artifact,
+        namespace: str,
+        obj_name: str,
+    ) -> Build:
         build = build_kustomization(
             artifact.tree,
             path,
@@ -271,6 +311,7 @@ class BuildCache:
             f"/tmp/kustomization-{zlib.crc32(obj_name.encode())}",  # noqa: S108 - only shown in messages
         )
         with self._lock:
+            self.misses += 1
             self._builds[key] = build
             while len(self._builds) > self._size:
                 self._builds.popitem(last=False)

@@ -59,13 +59,18 @@ def release_statuses(state: ConfigState, build: Build, applied_by: ObjectStatus,
             "InstallSucceeded" if revision == 1 else "UpgradeSucceeded",
             "Release reconciliation succeeded",
         )
-        obj.applied_by = {"name": applied_by.name, "namespace": applied_by.namespace}
-        obj.helm = {
+        by = {"name": applied_by.name, "namespace": applied_by.namespace}
+        helm = {
             "lastRevisionApplied": revision,
             "helmChartRef": {"name": f"{release.namespace}-{release.name}", "namespace": namespace},
             "failureCount": 0,
             "installFailureCount": 0,
             "upgradeFailureCount": 0,
         }
+        # Assigned only when changed: an assignment makes the status render again at the next publish.
+        if obj.applied_by != by:
+            obj.applied_by = by
+        if obj.helm != helm:
+            obj.helm = helm
         out.append(obj)
     return out

@@ -12,10 +12,13 @@ import asyncio
 import contextlib
 import logging
 import math
+import random
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
+from sandbox.fluxsim.dependencies import blocking_dependency, dependency_order, go_duration
 from sandbox.fluxsim.kustomize import BuildCache
 from sandbox.fluxsim.reporting import mark_suspended, publish, release_statuses
 from sandbox.fluxsim.sources import (
@@ -33,7 +36,6 @@ from sandbox.fluxsim.state import (
     FetchAttempt,
     ObjectStatus,
     Stale,
-    as_list,
     mapping,
 )
 from sandbox.git_access import GitAccess
@@ -41,7 +43,13 @@ from sandbox.gitrepos import RefKind, RepoStore, canonical_repo
 from sandbox.world import Cluster, FluxConfigRecord, World, utc_now_iso
 
 DEFAULT_INTERVAL = 600  # ARM's default syncIntervalInSeconds
+#: each interval is stretched or shrunk by up to this fraction, drawn anew every time, as Flux's controllers
+#: jitter their requeues: a fleet created at once does not then reconcile in lock-step for ever after
+INTERVAL_JITTER = 0.05
+#: threads doing git and YAML work; a fleet queues there instead of crowding the loop's default executor
+WORKER_THREADS = 4
 _log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class FluxSimulator:
@@ -66,10 +74,26 @@ class FluxSimulator:
         self._states: dict[tuple[tuple[str, ...], str], ConfigState] = {}
         self._tasks: dict[tuple[tuple[str, ...], str], asyncio.Task[None]] = {}
         self._builds = BuildCache()
+        self._pool: ThreadPoolExecutor | None = None  # made on first use, ended by stop()
+        self._random = random.Random()
+
+    def stats(self) -> dict[str, int]:
+        """Work counters: fetches made, git reads they needed, kustomization builds and build cache hits.
+
+        A fleet tracking one repository fetches once per configuration but checks out and builds each
+        commit once: ``checkouts`` and ``builds`` grow with commits, not with configurations."""
+        return {
+            "configurations": len(self._tasks),
+            "fetches": self.sources.fetches,
+            "checkouts": self.repos.counters["checkouts"],
+            "ref_reads": self.repos.counters["ref_reads"],
+            "builds": self._builds.misses,
+            "build_hits": self._builds.hits,
+        }
 
     @property
     def fetch_log(self) -> list[FetchAttempt]:
-        """Every source fetch attempt, oldest first (trimmed to the newest ``fetch_log_limit``)."""
+        """Every source fetch attempt, oldest first: the newest ``fetch_log_limit`` (a tenth more between trims)."""
         return self.sources.log
 
     # -- what the ARM emulator calls ----------------------------------------------------------
@@ -114,15 +138,14 @@ class FluxSimulator:
         Receiver gets the Git host's push webhook. Returns how many configurations were nudged."""
         key = canonical_repo(url)
         nudged = 0
-        for state in list(self._states.values()):
+        for state in self._states.values():
             git = mapping(state.record.properties.get("gitRepository"))
             ref_kind, ref_value = repository_ref(mapping(git.get("repositoryRef")))
             if key is None or canonical_repo(str(git.get("url") or "")) != key:
                 continue
             if ref_kind != "branch" or ref_value != branch:
                 continue
-            state.fetched_at = -math.inf
-            state.wake.set()
+            state.request_fetch()
             nudged += 1
         return nudged
 
@@ -133,6 +156,9 @@ class FluxSimulator:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     def fetch_attempts(
         self, *, cluster_name: str | None = None, config: str | None = None, since_wall: float | None = None
@@ -188,13 +214,13 @@ class FluxSimulator:
         while True:
             props = state.record.properties
             source = mapping(props.get(SOURCE_KEYS.get(str(props.get("sourceKind")), "gitRepository")))
-            fetch_due = state.fetched_at + self._scaled(source.get("syncIntervalInSeconds"))
-            apply_due = state.applied_at + self._scaled(self._apply_interval(state))
+            fetch_due = state.fetched_at + self._scaled(source.get("syncIntervalInSeconds")) * state.fetch_jitter
+            if state.fetch_requested:
+                fetch_due = -math.inf
+            apply_due = state.applied_at + self._scaled(self._apply_interval(state)) * state.apply_jitter
             now = loop.time()
             if now < min(fetch_due, apply_due) - 1e-3:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(state.wake.wait(), min(fetch_due, apply_due) - now)
-                state.wake.clear()
+                await self._sleep_until(state, min(fetch_due, apply_due))
                 continue
             try:
                 await self._pass(
@@ -206,6 +232,28 @@ class FluxSimulator:
                 # A bug here must not silently end this configuration's reconciling.
                 _log.exception("reconcile of %s/%s failed", cluster.name, state.record.name)
                 state.fetched_at = state.applied_at = loop.time()
+
+    @staticmethod
+    async def _sleep_until(state: ConfigState, deadline: float) -> None:
+        """Sleep until ``deadline`` (loop time) or until a fetch is requested: one timer, no extra task."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        handle = loop.call_at(deadline, _resolve, waiter)
+        state.waiter = waiter
+        try:
+            await waiter
+        finally:
+            handle.cancel()
+            state.waiter = None
+
+    def _jitter(self) -> float:
+        return 1.0 + self._random.uniform(-INTERVAL_JITTER, INTERVAL_JITTER)
+
+    async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` on the simulator's own threads."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="fluxsim")
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
     @staticmethod
     def _apply_interval(state: ConfigState) -> float:
@@ -227,12 +275,14 @@ class FluxSimulator:
             if fetch:
                 if paced:
                     await asyncio.sleep(self.step_seconds)
+                # A push landing while this fetch runs asks for another one.
+                state.fetch_requested = False
                 await self._fetch(cluster, state)
-                state.fetched_at = loop.time()
+                state.fetched_at, state.fetch_jitter = loop.time(), self._jitter()
             new_revision = state.artifact is not None and state.artifact.sha != state.applied_sha
             if apply or new_revision:
                 await self._apply(cluster, state, paced=paced)
-                state.applied_at = loop.time()
+                state.applied_at, state.apply_jitter = loop.time(), self._jitter()
 
     def _check_live(self, cluster: Cluster, state: ConfigState) -> None:
         """Raise Stale unless ``state`` still describes the configuration the cluster holds."""
@@ -260,7 +310,7 @@ class FluxSimulator:
         url = str(git.get("url") or "")
         ref_kind, ref_value = repository_ref(mapping(git.get("repositoryRef")))
         creds = credentials(cluster, record)
-        result = await asyncio.to_thread(self._fetch_git, cluster.id, record.name, url, ref_kind, ref_value, creds)
+        result = await self._in_thread(self._fetch_git, cluster.id, record.name, url, ref_kind, ref_value, creds)
         self._check_live(cluster, state)
         if isinstance(result, Artifact):
             if state.artifact is None or state.artifact.sha != result.sha:
@@ -284,21 +334,24 @@ class FluxSimulator:
         namespace = str(props.get("namespace") or "flux-system")
         specs = {name: mapping(spec) for name, spec in mapping(props.get("kustomizations")).items()}
         artifact = state.artifact
-        for ks_name in _dependency_order(specs):
+        for ks_name in dependency_order(specs):
             if paced:
                 await asyncio.sleep(self.step_seconds)
             self._check_live(cluster, state)
             obj = state.kustomizations[ks_name]
             spec = specs[ks_name]
-            blocker = _blocking_dependency(spec, state, namespace, state.record.name)
+            blocker = blocking_dependency(spec, state, namespace, state.record.name)
             if artifact is None:
                 retry = spec.get("retryIntervalInSeconds") or spec.get("syncIntervalInSeconds") or DEFAULT_INTERVAL
-                obj.set("False", "ArtifactFailed", f"Source artifact not found, retrying in {_go_duration(retry)}")
+                obj.set("False", "ArtifactFailed", f"Source artifact not found, retrying in {go_duration(retry)}")
             elif blocker:
                 obj.set("False", "DependencyNotReady", blocker)
             else:
-                build = await asyncio.to_thread(self._builds.build, artifact, spec, namespace, obj.name)
-                self._check_live(cluster, state)
+                # A fleet on one commit builds each kustomization once: later ones are read on the loop.
+                build = self._builds.cached(artifact, spec, namespace, obj.name)
+                if build is None:
+                    build = await self._in_thread(self._builds.build, artifact, spec, namespace, obj.name)
+                    self._check_live(cluster, state)
                 if build.error:
                     obj.set("False", build.reason, build.error)
                 else:
@@ -309,39 +362,6 @@ class FluxSimulator:
         state.failed = any(o.status != "True" for o in state.kustomizations.values())
 
 
-def _dependency_order(specs: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """Kustomization names, each after its dependencies; members of a cycle come last."""
-    done: list[str] = []
-    remaining = list(specs)
-    while remaining:
-        ready = [n for n in remaining if all(d in done or d not in specs for d in as_list(specs[n].get("dependsOn")))]
-        if not ready:
-            return done + remaining
-        done += ready
-        remaining = [n for n in remaining if n not in ready]
-    return done
-
-
-def _blocking_dependency(spec: Mapping[str, Any], state: ConfigState, namespace: str, config: str) -> str:
-    """Why a dependency blocks this kustomization, or "" when all are Ready."""
-    for dep in as_list(spec.get("dependsOn")):
-        obj_name = f"{config}-{dep}"
-        obj = state.kustomizations.get(str(dep))
-        if obj is None:
-            return (
-                f"unable to get '{namespace}/{obj_name}' dependency: "
-                f'Kustomization.kustomize.toolkit.fluxcd.io "{obj_name}" not found'
-            )
-        if obj.status != "True":
-            return f"dependency '{namespace}/{obj_name}' is not ready"
-    return ""
-
-
-def _go_duration(seconds: Any) -> str:
-    """Seconds as Go prints a time.Duration: 600 -> "10m0s", 30 -> "30s", 3600 -> "1h0m0s"."""
-    total = int(float(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes}m{secs}s"
-    return f"{minutes}m{secs}s" if minutes else f"{secs}s"
+def _resolve(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)

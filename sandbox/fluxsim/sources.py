@@ -82,15 +82,18 @@ def credentials(cluster: Cluster, record: FluxConfigRecord) -> Credentials:
 
 
 class SourceFetcher:
-    """Fetches git sources from the sandbox's repositories, checking access as the Git host would."""
+    """Fetches git sources from the sandbox's repositories, checking access as the Git host would.
+
+    The log keeps the newest ``log_limit`` attempts (up to a tenth more between trims)."""
 
     def __init__(self, *, repos: RepoStore, access: GitAccess, log_limit: int) -> None:
         self.repos = repos
         self.access = access
-        #: every fetch attempt, oldest first (trimmed to the newest ``log_limit``)
+        #: every fetch attempt, oldest first (trimmed as the class says)
         self.log: list[FetchAttempt] = []
         self._log_limit = log_limit
         self._log_lock = threading.Lock()
+        self.fetches = 0  # every attempt, also those trimmed from the log
 
     def attempts(self) -> list[FetchAttempt]:
         """A copy of the log, taken under its lock."""
@@ -178,6 +181,8 @@ class SourceFetcher:
 
     def _log(self, attempt: FetchAttempt) -> None:
         with self._log_lock:
+            self.fetches += 1
             self.log.append(attempt)
-            if len(self.log) > self._log_limit:
+            # Trimmed by a tenth at a time: one delete at the head of a full list per fetch is O(limit).
+            if len(self.log) > self._log_limit + max(1, self._log_limit // 10):
                 del self.log[: len(self.log) - self._log_limit]

@@ -46,17 +46,31 @@ class ObjectStatus:
     since: str = ""
     applied_by: dict[str, str] | None = None
     helm: dict[str, Any] | None = None
+    #: the last entry() rendered; any assignment to a field drops it (publishing re-renders only changes)
+    _entry: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name != "_entry":
+            object.__setattr__(self, "_entry", None)
 
     def set(self, status: str, reason: str, message: str) -> None:
         if status != self.status or not self.since:
             self.since = utc_now_iso(time.time())
-        self.status, self.reason, self.message = status, reason, message
+        if (status, reason, message) != (self.status, self.reason, self.message):
+            self.status, self.reason, self.message = status, reason, message
 
     @property
     def compliance(self) -> str:
         return {"True": "Compliant", "False": "Non-Compliant"}.get(self.status, "Pending")
 
     def entry(self) -> dict[str, Any]:
+        """The status as ARM returns it; the same dict while nothing changed (treat it as read-only)."""
+        if self._entry is None:
+            self._entry = self._render()
+        return self._entry
+
+    def _render(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "namespace": self.namespace,
@@ -131,8 +145,19 @@ class ConfigState:
     fetched_at: float = -math.inf
     applied_at: float = -math.inf
     failed: bool = False
-    #: set to make the reconcile loop look again now (a notification Receiver's webhook)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    #: this reconcile's jitter of the source and kustomization intervals (factors near 1)
+    fetch_jitter: float = 1.0
+    apply_jitter: float = 1.0
+    #: a fetch is wanted now, whatever the interval says (cleared when a fetch starts)
+    fetch_requested: bool = False
+    #: the reconcile loop's sleep, ended early by :meth:`request_fetch`
+    waiter: asyncio.Future[None] | None = None
+
+    def request_fetch(self) -> None:
+        """Fetch now instead of at the next interval (a notification Receiver got the push webhook)."""
+        self.fetch_requested = True
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
 
 
 class Stale(Exception):

@@ -26,3 +26,20 @@ def test_the_ingress_benchmark_runs_and_prints_its_figures() -> None:
     last = output.strip().splitlines()[-1]
     figures = r"fluxops \d+ req/s p99 \d+ ms; baseline \d+ req/s p99 \d+ ms; ratio \d+\.\d\dx; errors 0"
     assert re.fullmatch(f"ingress: {figures}", last), last
+
+
+def test_the_fluxsim_scale_benchmark_runs_and_prints_its_figures() -> None:
+    command = [str(ROOT / "scripts" / "bench"), "fluxsim_scale", "--fleet", "10", "--idle-seconds", "0.5"]
+    bench = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
+    try:
+        output, _ = bench.communicate(timeout=180)
+    finally:  # the sandbox process too, whatever happened
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(bench.pid, signal.SIGKILL)
+    assert bench.returncode == 0, output
+    last = output.strip().splitlines()[-1]
+    assert last.startswith("fluxsim_scale: 10 configs | create: Compliant in "), last
+    assert "| push: Compliant in " in last, last
+    assert "checkouts 2 " in last, last  # one per commit, for the whole fleet
