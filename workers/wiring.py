@@ -170,12 +170,19 @@ class Wiring:
     def cluster_rows(self, selector: Sequence[tuple[str, str]]) -> list[ClusterRow]:
         inventory = self.inventory()
         chosen = inventory.select(selector) if selector else inventory.all()
-        rows = []
-        for item in chosen:
-            flux = self.extensions.find_flux(item.cluster.ref)
-            version = (flux.current_version or flux.version) if flux else None
-            rows.append(ClusterRow(cluster=item.cluster, alias=item.alias, flux_version=version))
-        return rows
+        if self.index is not None and len(chosen) > 1:  # every cluster's flux extension in one query
+            found = {e.cluster.arm_id.lower(): e for e in self.index.extensions()}
+            fluxes = [found.get(item.cluster.ref.arm_id.lower()) for item in chosen]
+        else:
+            fluxes = [self.extensions.find_flux(item.cluster.ref) for item in chosen]
+        return [
+            ClusterRow(
+                cluster=item.cluster,
+                alias=item.alias,
+                flux_version=(flux.current_version or flux.version) if flux else None,
+            )
+            for item, flux in zip(chosen, fluxes, strict=True)
+        ]
 
     # -- per job ------------------------------------------------------------------------------------
 
