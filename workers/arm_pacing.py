@@ -21,6 +21,7 @@ tokens too, and Retry-After is honoured by every worker, not only the one that g
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 from collections.abc import Callable
@@ -158,12 +159,15 @@ class ArmBudget:
             return None
         if tokens is None:
             return None
-        shut = max(0.0, float(as_text(until)) - time.time()) if until is not None else 0.0
-        return ThrottleInfo(
-            remaining=max(0, int(float(as_text(tokens)))),
-            shut_seconds=round(shut, 1),
-            throttled=int(as_text(throttled)) if throttled is not None else 0,
-        )
+        try:  # Redis is not trusted: what cannot be read as a number shows nothing
+            left = float(as_text(tokens))
+            shut = max(0.0, float(as_text(until)) - time.time()) if until is not None else 0.0
+            count = int(as_text(throttled)) if throttled is not None else 0
+            if not (math.isfinite(left) and math.isfinite(shut)):
+                return None
+            return ThrottleInfo(remaining=max(0, int(left)), shut_seconds=round(shut, 1), throttled=max(0, count))
+        except (ValueError, OverflowError):
+            return None
 
 
 def _number(header: str | None) -> float | None:

@@ -28,7 +28,7 @@ import redis.asyncio as aioredis
 from celery import Celery
 
 from bot.jobs import APPROVER_GROUPS, Confirmation, JobRecord
-from bot.rollout.progress import CANCEL_FIELD, PLAN_FIELD
+from bot.rollout.progress import CANCEL_FIELD, STARTED_FIELD
 from bot.views import Phase
 from workers.job_queue_lua import (
     APPROVE_SCRIPT,
@@ -138,8 +138,9 @@ class QueueCalls:
 
     def resume(self, job_id: str) -> Call:
         keys = [job_key(job_id), ACTIVE_JOBS_KEY, self.queue_key]
-        fields = [PHASE_FIELD, PROGRESS_PREFIX + PLAN_FIELD, PROGRESS_PREFIX + CANCEL_FIELD, Phase.QUEUED.value]
-        return keys, [job_id, self.message_for(job_id), *fields, Phase.HALTED.value, Phase.CANCELED.value]
+        fields = [PHASE_FIELD, PROGRESS_PREFIX + STARTED_FIELD, PROGRESS_PREFIX + CANCEL_FIELD, Phase.QUEUED.value]
+        resumable = [Phase.HALTED.value, Phase.CANCELED.value, Phase.FAILED.value]
+        return keys, [job_id, self.message_for(job_id), *fields, *resumable]
 
 
 def _submitted(reply: Sequence[object]) -> Submitted:

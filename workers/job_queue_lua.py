@@ -145,9 +145,9 @@ redis.call('LPUSH', KEYS[3], ARGV[2])
 return 1
 """
 
-# Resume a fleet run that halted or was canceled: only a job that saved a run plan (so never a staged job
+# Resume a fleet run that halted, was canceled or failed: only a run that started (so never a staged job
 # canceled before its Confirm) and is in one of the resumable phases; its cancel request is cleared.
-# KEYS: job hash, active set, queue. ARGV: job id, message, phase field, plan field, cancel field,
+# KEYS: job hash, active set, queue. ARGV: job id, message, phase field, started field, cancel field,
 # queued phase, resumable phases...
 RESUME_SCRIPT = """
 local phase = redis.call('HGET', KEYS[1], ARGV[3])

@@ -9,6 +9,10 @@ message. A wave starts only when every cluster of the one before is done. A fail
 writes; what is in flight is followed to its end, then the run is ``halted``. A cancel does the same, ending
 ``canceled``. Every stage is saved (bot.rollout.progress), so a run started again carries on where it was:
 nothing done is redone, nothing written is written again.
+
+What passes is waited out, never counted as a failure: a throttled write, a cluster another job holds, a
+bulk read that was throttled. A write refused for another passing reason (409, 5xx) is tried again with a
+growing pause, for at most ``RETRY_FOR`` seconds. A read that fails for good halts the run with the reason.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from bot import errors
 from bot.fleet import Operation
 from bot.rollout.goals import Observed, Verdict, judge, landed
 from bot.rollout.plan import RolloutPlan, Target, operation_key
-from bot.rollout.progress import OpProgress, RunProgress, Stage
+from bot.rollout.progress import STARTED_FIELD, OpProgress, RunProgress, Stage
 from bot.rollout.report import RunReport
 from bot.usecases.configs import lock_key
 from bot.usecases.context import Job
@@ -33,8 +37,9 @@ log = logging.getLogger(__name__)
 #: writes sent per tick at most (the rest wait for the next tick, after a look at what is in flight)
 WRITE_BATCH = 50
 WRITE_THREADS = 8
-#: a write refused for a passing reason (throttled, 409, a lock) is tried again this many times
-MAX_ATTEMPTS = 8
+#: how long a write refused for a passing reason (409, 5xx) is tried again before its cluster fails
+RETRY_FOR = 600.0
+LONGEST_PAUSE = 60.0
 
 Write = Callable[[Operation], None]
 Observe = Callable[[Sequence[Operation]], dict[str, Observed]]
@@ -45,23 +50,46 @@ class _Sent:
     key: str
     progress: OpProgress
     retry: bool = False
+    throttled: bool = False
+    pause: float = 0.0
+
+
+class ReadFailed(Exception):
+    """A bulk read failed for good: the run halts with this reason."""
 
 
 class Rollout:
-    def __init__(self, job: Job, plan: RolloutPlan, *, write: Write, observe: Observe, report: RunReport) -> None:
+    def __init__(
+        self,
+        job: Job,
+        plan: RolloutPlan,
+        *,
+        write: Write,
+        observe: Observe,
+        report: RunReport,
+        check: Observe | None = None,
+    ) -> None:
         self.job = job
         self.plan = plan
         self.write = write
         self.observe = observe
+        #: exact reads (one per cluster) for what a crash left half-written: a bulk index may lag
+        self.check = check or observe
         self.report = report
         self.pace = job.ports.pace
         self.progress = RunProgress(job.ports.jobs, job.job_id)
-        self._failing_since: dict[str, float] = {}
-        self._attempts: dict[str, int] = {}
-        #: writes this process sent back to wait for ARM's throttle
-        self.throttled = 0
         self.settle = 3 * self.pace.watch.longest
         self.timeout = self.pace.watch.timeout
+        #: writes this process sent back to wait for ARM's throttle
+        self.throttled = 0
+        #: why the run halted when no single cluster is to blame (a read that failed for good)
+        self.halt_reason = ""
+        self._failing_since: dict[str, float] = {}
+        self._first_refusal: dict[str, float] = {}
+        self._attempts: dict[str, int] = {}
+        self._not_before: dict[str, float] = {}
+        #: when this process took the run on (wall clock): timeouts count from here at the earliest
+        self._taken_on = self.pace.wall_clock()
 
     # -- what each target is at -----------------------------------------------------------------
 
@@ -83,15 +111,22 @@ class Rollout:
         """Run (or carry on with) the whole plan; the run's final phase."""
         # running, as the job store says it: a worker that dies from here on is found stale and the run requeued
         self.job.ports.jobs.put(self.job.job_id, "phase", Phase.RUNNING.value)
-        self._reopen()
-        start = 0
-        for number, count in enumerate(self.plan.waves):
-            wave = self.plan.targets[start : start + count]
-            start += count
-            phase = self._wave(number, wave)
-            if phase is not Phase.SUCCEEDED:
-                self.report.show(self, phase, number)
-                return phase
+        self.job.ports.jobs.put(self.job.job_id, STARTED_FIELD, "1")
+        number = 0
+        try:
+            self._reopen()
+            start = 0
+            for number, count in enumerate(self.plan.waves):
+                wave = self.plan.targets[start : start + count]
+                start += count
+                phase = self._wave(number, wave)
+                if phase is not Phase.SUCCEEDED:
+                    self.report.show(self, phase, number)
+                    return phase
+        except ReadFailed as failure:
+            self.halt_reason = str(failure)
+            self.report.show(self, Phase.HALTED, number)
+            return Phase.HALTED
         self.report.show(self, Phase.SUCCEEDED, len(self.plan.waves) - 1)
         return Phase.SUCCEEDED
 
@@ -102,7 +137,7 @@ class Rollout:
             op for t in self.plan.targets for op in t.ops if self.progress.get(operation_key(op)).stage is Stage.WRITING
         ]
         if writing:
-            seen = self.observe(writing)
+            seen = self._read(self.check, writing)
             for op in writing:
                 key = operation_key(op)
                 before = self.progress.get(key)
@@ -136,13 +171,32 @@ class Rollout:
                         return Phase.HALTED if failed else Phase.CANCELED
                 else:
                     room = max(0, self.plan.max_parallel - in_flight)
-                    ready = [t for t, s in zip(wave, stages, strict=True) if s is Stage.PENDING][
+                    now = self.pace.clock()
+                    ready = [t for t, s in zip(wave, stages, strict=True) if s is Stage.PENDING and self._due(t, now)][
                         : min(room, WRITE_BATCH)
                     ]
                     sent = self._send(pool, ready)
                 self.report.show(self, Phase.RUNNING, number)
                 if not sent:
                     self.pace.sleep(self.pace.watch.first)
+
+    def _due(self, target: Target, now: float) -> bool:
+        found = self.current(target)
+        return found is not None and self._not_before.get(operation_key(found[0]), 0.0) <= now
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def _read(self, read: Observe, ops: Sequence[Operation]) -> dict[str, Observed]:
+        """A bulk read; what passes (throttled, 5xx) is waited out, a read that fails for good halts the run."""
+        while True:
+            try:
+                return read(ops)
+            except errors.FluxopsError as error:
+                if not error.retryable:
+                    raise ReadFailed(f"reading the clusters' state failed: {error.message}") from error
+                log.info("fleet run %s: reading the clusters' state: %s (trying again)", self.job.job_id, error.message)
+                self.pace.heartbeat(self.job.job_id)
+                self.pace.sleep(max(self.pace.watch.first, min(error.retry_after or 0.0, LONGEST_PAUSE)))
 
     # -- writing --------------------------------------------------------------------------------
 
@@ -152,26 +206,36 @@ class Rollout:
             self.progress.put(operation_key(op), OpProgress(Stage.WRITING, self.pace.wall_clock(), "writing"))
         results = list(pool.map(self._send_one, ops))
         retried = 0
+        now = self.pace.clock()
         for result in results:
             self.progress.put(result.key, result.progress)
             retried += result.retry
+            self.throttled += result.throttled
+            if result.pause:
+                self._not_before[result.key] = now + result.pause
         return len(results) - retried
 
     def _send_one(self, op: Operation) -> _Sent:
         key = operation_key(op)
-        at = self.pace.wall_clock()
         try:
             with self.job.ports.locks.hold(lock_key(op.cluster, op.lock_name), self.job.job_id):
                 self.write(op)
+                # after ARM accepted it: only what the agent reports from now on can be about this write
+                at = self.pace.wall_clock()
         except errors.Throttled as error:  # the budget shut: it opens again, so this never counts as a failure
-            self.throttled += 1
-            return _Sent(key, OpProgress(Stage.PENDING, 0.0, f"waiting for ARM: {error.message}"), retry=True)
+            return _Sent(key, OpProgress(Stage.PENDING, 0.0, f"waiting for ARM: {error.message}"), True, True)
+        except errors.Busy as error:  # another job is changing this cluster: wait for it, however long
+            return _Sent(key, OpProgress(Stage.PENDING, 0.0, f"waiting: {error.message}"), True, pause=5.0)
         except errors.FluxopsError as error:
+            now = self.pace.clock()
+            first = self._first_refusal.setdefault(key, now)
             attempts = self._attempts[key] = self._attempts.get(key, 0) + 1
-            if error.retryable and attempts < MAX_ATTEMPTS:
-                log.info("fleet run %s: %s: %s (will try again)", self.job.job_id, op.describe(), error.message)
-                return _Sent(key, OpProgress(Stage.PENDING, 0.0, f"waiting: {error.message}"), retry=True)
+            if error.retryable and now - first < RETRY_FOR:
+                pause = max(error.retry_after or 0.0, min(LONGEST_PAUSE, 2.0**attempts))
+                log.info("fleet run %s: %s: %s (again in %.0f s)", self.job.job_id, op.describe(), error.message, pause)
+                return _Sent(key, OpProgress(Stage.PENDING, 0.0, f"waiting: {error.message}"), True, pause=pause)
             return _Sent(key, OpProgress(Stage.FAILED, 0.0, f"{op.describe()}: {error.message}"))
+        self._first_refusal.pop(key, None)
         return _Sent(key, OpProgress(Stage.WRITTEN, at, "written"))
 
     # -- following ------------------------------------------------------------------------------
@@ -186,7 +250,7 @@ class Rollout:
         ]
         if not written:
             return
-        seen = self.observe([op for op, _ in written])
+        seen = self._read(self.observe, [op for op, _ in written])
         now = self.pace.wall_clock()
         for op, progress in written:
             key = operation_key(op)
@@ -202,7 +266,7 @@ class Rollout:
                 self.progress.put(key, OpProgress(Stage.DONE, progress.at, verdict.detail))
             elif verdict.verdict is Verdict.FAILED:
                 self.progress.put(key, OpProgress(Stage.FAILED, progress.at, verdict.detail))
-            elif now - progress.at > self.timeout:
+            elif now - max(progress.at, self._taken_on) > self.timeout:
                 minutes = round(self.timeout / 60)
                 reason = f"timed out after {minutes} min: {verdict.detail}"
                 self.progress.put(key, OpProgress(Stage.FAILED, progress.at, reason))

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -19,7 +19,7 @@ from bot.fleet.config_diff import update_diff
 from bot.fleet.diff import Action
 from bot.flux_patch import changes_config, changes_extension
 from bot.flux_status import applied, failing, failure_line, synced_sha
-from bot.models import Compliance, ExtensionState, FluxConfigState, Provisioning, arm_time
+from bot.models import Compliance, ExtensionState, FluxConfigState, GitSource, ObjectStatus, Provisioning, arm_time
 from bot.render.wording import short_revision
 
 Observed = FluxConfigState | ExtensionState | None
@@ -72,17 +72,22 @@ def _configuration(op: CreateConfig | UpdateConfig, state: FluxConfigState | Non
         return Seen(Verdict.FAILED, f"provisioning {state.provisioning_state}: {message}")
     if state.provisioning_state != Provisioning.SUCCEEDED:
         return Seen(Verdict.WAITING, f"provisioning {state.provisioning_state or 'not reported'}")
+    if not landed(op, state):  # what is read is from before the write (Resource Graph lags ARM)
+        return Seen(Verdict.WAITING, "waiting for Azure to show the change")
     reported = arm_time(state.status_updated_at)
-    if reported is None or reported < datetime.fromtimestamp(written_at, UTC).replace(microsecond=0):
+    if reported is None or reported < datetime.fromtimestamp(written_at, UTC):
         return Seen(Verdict.WAITING, "waiting for the flux agent to report")
     if state.compliance_state == Compliance.SUSPENDED:
         suspends = state.spec is not None and state.spec.suspend
         return Seen(Verdict.DONE if suspends else Verdict.FAILED, "Suspended")
+    branch = _branch(state)
+    if branch is not None and not _synced_from(state, branch):
+        return Seen(Verdict.WAITING, f"waiting for the source to sync from {branch}")
     sha = synced_sha(state)
-    broken = [o for o in state.statuses if failing(o)]
+    broken = [o for o in state.statuses if failing(o) and not _waits_for_dependency(o)]
     if broken:
         return Seen(Verdict.FAILING, f"{state.compliance_state or 'Non-Compliant'}: {failure_line(broken[0])}")
-    if state.compliance_state == Compliance.NON_COMPLIANT:
+    if state.compliance_state == Compliance.NON_COMPLIANT and not any(_waits_for_dependency(o) for o in state.statuses):
         return Seen(Verdict.FAILING, f"Non-Compliant: {state.error_message or 'no object says why'}")
     kustomizations = [o for o in state.statuses if o.kind == "Kustomization"]
     if state.compliance_state == Compliance.COMPLIANT:
@@ -96,6 +101,23 @@ def _configuration(op: CreateConfig | UpdateConfig, state: FluxConfigState | Non
     return Seen(Verdict.WAITING, f"{state.compliance_state or 'Pending'}, {have}")
 
 
+def _waits_for_dependency(obj: ObjectStatus) -> bool:
+    """A Kustomization waiting for one it depends on is not failing: the dependency's own status says how it goes."""
+    ready = obj.ready
+    return ready is not None and ready.status == "False" and ready.reason == "DependencyNotReady"
+
+
+def _branch(state: FluxConfigState) -> str | None:
+    source = state.spec.source if state.spec is not None else None
+    return source.ref.branch if isinstance(source, GitSource) and source.ref.branch else None
+
+
+def _synced_from(state: FluxConfigState, branch: str) -> bool:
+    """``sourceSyncedCommitId`` names the branch the configuration asks for ("main/<sha>", "main@sha1:<sha>")."""
+    synced = state.source_synced_commit or ""
+    return synced.startswith((f"{branch}/", f"{branch}@")) or ("/" not in synced and "@" not in synced)
+
+
 def landed(op: Operation, state: Observed) -> bool:
     """Whether the change ``op`` makes is already what ARM holds (so writing it again would change nothing)."""
     if isinstance(op, DeleteConfig):
@@ -106,6 +128,6 @@ def landed(op: Operation, state: Observed) -> bool:
         return isinstance(state, ExtensionState) and not changes_extension(state, op.patch)
     if not isinstance(state, FluxConfigState) or state.spec is None:
         return False
-    if isinstance(op, CreateConfig):
-        return op.credentials.is_empty() and update_diff(op.spec, state).action is Action.UNCHANGED
-    return not changes_config(state.spec, op.patch)
+    if isinstance(op, CreateConfig):  # secrets are never read back: what can be compared is compared
+        return update_diff(op.spec, state).action is Action.UNCHANGED
+    return not changes_config(state.spec, replace(op.patch, protected=None))

@@ -12,8 +12,10 @@ from bot.models import ClusterRef
 
 
 def operation_key(op: Operation) -> str:
-    """A stable key of one operation: where and what, not its position (a resumed plan maps onto its progress)."""
-    return hashlib.sha256(f"{op.cluster.arm_id.lower()}|{op.describe()}".encode()).hexdigest()[:16]
+    """A stable key of one operation: the cluster's ARM id, the kind of write and what it writes (not its position,
+    not the cluster's label, which an alias may change): a resumed plan maps onto its progress."""
+    what = f"{op.cluster.arm_id.lower()}|{type(op).__name__}|{op.lock_name.lower()}"
+    return hashlib.sha256(what.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

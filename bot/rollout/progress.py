@@ -19,6 +19,8 @@ from bot.ports import JobStore
 CANCEL_FIELD = "run:cancel"
 #: the run's plan, saved before its confirmation (bot.usecases.fleet_runs)
 PLAN_FIELD = "run:plan"
+#: set when the confirmed run starts: only a started run can be resumed (never one canceled before its Confirm)
+STARTED_FIELD = "run:started"
 
 
 class Stage(StrEnum):

@@ -21,6 +21,8 @@ class Rollout(Protocol):
     progress: RunProgress
     #: writes sent back to wait for ARM's throttle in this process
     throttled: int
+    #: why the run halted when no single cluster is to blame
+    halt_reason: str
 
     def current(self, target: Target) -> tuple[Operation, OpProgress] | None: ...
 
@@ -130,6 +132,8 @@ class RunReport:
         return (view.total - done) * elapsed / finished_here
 
     def _note(self, rollout: Rollout, phase: Phase, wave: int, failures: list[ClusterFailure]) -> str:
+        if phase is Phase.HALTED and not failures and rollout.halt_reason:
+            return f"Halted in wave {wave + 1}: {rollout.halt_reason}. Once it is fixed, {self.carry_on}."
         if phase is Phase.HALTED and failures:
             first = failures[0]
             later = len(rollout.plan.waves) - wave - 1
@@ -139,6 +143,7 @@ class RunReport:
             )
         if phase is Phase.CANCELED:
             who = rollout.progress.cancel_requested()
-            by = f" by {mention(who) if _SLACK_USER.fullmatch(who) else who}" if who else ""
+            user = who.removeprefix("slack:")
+            by = f" by {mention(user) if _SLACK_USER.fullmatch(user) else who}" if who else ""
             return f"Canceled{by}: nothing more is written; {self.carry_on}."
         return ""

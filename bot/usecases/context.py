@@ -99,7 +99,8 @@ class StagedJobs(Protocol):
         ...
 
     def resume(self, job_id: str) -> bool:
-        """Queue a halted or canceled fleet run again (its cancel request cleared); False when it is not one."""
+        """Queue a fleet run that started and then halted, was canceled or failed (its cancel request cleared);
+        False when it is not one."""
         ...
 
 

@@ -182,7 +182,8 @@ def run_job(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
         raise
     except errors.FluxopsError as error:
         if error.retryable:
-            job.show(note=f"{error.message}; trying again shortly")
+            if type(command) not in FLEET_HANDLERS:  # a fleet run's message is its FleetRunView: leave it be
+                job.show(note=f"{error.message}; trying again shortly")
             raise
         if isinstance(error, (errors.Forbidden, Unseen)):  # a use-case checking more than the decided cluster
             return refuse(job, command, error)
@@ -289,6 +290,8 @@ def _audit(job: Job, command: Command, where: ResolvedCluster | None) -> None:
         approved = f"; approved by {job.record.approved_by}" if job.record.approved_by else ""
         result = f"{result} (confirmed by {job.record.confirmed_by}{approved})"
     cluster = where.label if where else (str(command.cluster_target) if command.cluster_target else "")
+    if isinstance(command, FleetApply | FleetExtensionUpdate):
+        cluster = "clusters matching " + (",".join(f"{k}={v}" for k, v in command.selector) or "all")
     job.ports.audit.append(
         AuditEntry(
             id="",

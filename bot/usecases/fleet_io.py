@@ -5,8 +5,10 @@ one read per cluster (small fleets, in-memory fakes)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot import errors
+from bot.commands import CredentialRefs
 from bot.fleet import CreateConfig, DeleteConfig, InstallExtension, Operation, UpdateConfig, UpdateExtension
 from bot.models import ExtensionState, FluxConfigState
 from bot.rollout.goals import Observed
@@ -18,9 +20,12 @@ from bot.usecases.context import JobPorts
 BULK_FROM = 4
 
 
-def write(ports: JobPorts, op: Operation) -> None:
-    """Send ``op`` to ARM; returns once ARM accepted it."""
+def write(ports: JobPorts, op: Operation, *, credentials: CredentialRefs | None = None) -> None:
+    """Send ``op`` to ARM; returns once ARM accepted it. ``credentials`` are the secrets an update hands over,
+    read only now (never while planning, never saved)."""
     if isinstance(op, InstallExtension):
+        if ports.extensions.find_flux(op.cluster) is not None:  # installed since the plan: never reset it
+            return
         ports.extensions.submit_create(op.cluster, op.spec)
     elif isinstance(op, UpdateExtension):
         ports.extensions.submit_update(op.cluster, op.name, op.patch)
@@ -29,7 +34,10 @@ def write(ports: JobPorts, op: Operation) -> None:
         spec = with_known_hosts(op.spec, ports.keys.credentials, op.credentials)
         ports.flux.submit_create_or_update(op.cluster, spec, protected)
     elif isinstance(op, UpdateConfig):
-        ports.flux.submit_update(op.cluster, op.name, op.patch)
+        patch = op.patch
+        if credentials is not None and not credentials.is_empty():
+            patch = replace(patch, protected=protected_settings(ports.keys.credentials, credentials))
+        ports.flux.submit_update(op.cluster, op.name, patch)
     else:
         ports.flux.submit_delete(op.cluster, op.name)
 
@@ -38,13 +46,14 @@ def config_name(op: CreateConfig | UpdateConfig | DeleteConfig) -> str:
     return op.spec.name if isinstance(op, CreateConfig) else op.name
 
 
-def observe(ports: JobPorts, ops: Sequence[Operation]) -> dict[str, Observed]:
-    """What ARM reports for each operation's resource, by operation key (None: the resource is not there)."""
+def observe(ports: JobPorts, ops: Sequence[Operation], *, bulk: bool = True) -> dict[str, Observed]:
+    """What ARM reports for each operation's resource, by operation key (None: the resource is not there).
+    ``bulk=False`` reads each cluster exactly (what a crash left half-written: the bulk index may lag)."""
     configs = [op for op in ops if isinstance(op, CreateConfig | UpdateConfig | DeleteConfig)]
     extensions = [op for op in ops if isinstance(op, InstallExtension | UpdateExtension)]
     found: dict[str, Observed] = {}
     index = ports.fleet.index
-    if index is not None and len(ops) >= BULK_FROM:
+    if bulk and index is not None and len(ops) >= BULK_FROM:
         by_config: dict[tuple[str, str], FluxConfigState] = {}
         for name in sorted({config_name(op).lower() for op in configs}):
             for state in index.configurations(name=name):

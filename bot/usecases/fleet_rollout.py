@@ -100,10 +100,16 @@ class FleetApply(FleetApplyChecks):
             carry_on="comment `/flux apply` again: what is done is not redone",
         )
         rollout = Rollout(
-            job, plan, write=partial(fleet_io.write, ports), observe=partial(fleet_io.observe, ports), report=report
+            job,
+            plan,
+            write=partial(fleet_io.write, ports),
+            observe=partial(fleet_io.observe, ports),
+            check=partial(fleet_io.observe, ports, bulk=False),
+            report=report,
         )
         phase = rollout.run()
         ports.jobs.put(self.store, "managed", json.dumps(sorted(planned.declared)))
+        # this PR has applied something (its claims hold); a halted apply's next run plans what is left
         ports.jobs.put(self.store, "applied", planned.head_sha)
         job.view = replace(job.view, phase=Phase.SUCCEEDED if phase is Phase.SUCCEEDED else Phase.FAILED)
         ports.jobs.put(job.job_id, "phase", job.view.phase.value)
@@ -123,7 +129,7 @@ class FleetApply(FleetApplyChecks):
                 actor=actor,
                 origin=f"{self.repo.provider}:{self.holder}",
                 command=f"{how} {self.holder} at {planned.head_sha[:12]}",
-                cluster=", ".join(labels),
+                cluster=", ".join(labels[:20]) + (f" and {len(labels) - 20} more" if len(labels) > 20 else ""),
                 job_id=self.record.job_id,
                 result=result[:500],
             )

@@ -19,7 +19,7 @@ from bot.decision import Decision
 from bot.fleet import CreateConfig, InstallExtension, Operation, UpdateConfig, UpdateExtension
 from bot.flux_patch import changes_config, changes_extension
 from bot.inventory import matches_selector
-from bot.models import ExtensionSpec, ExtensionState, FluxConfigPatch, FluxConfigState
+from bot.models import ExtensionSpec, ExtensionState, FluxConfigState
 from bot.rollout import snapshot
 from bot.rollout.engine import Rollout
 from bot.rollout.plan import RolloutPlan, Target
@@ -27,7 +27,6 @@ from bot.rollout.progress import PLAN_FIELD
 from bot.rollout.report import RunReport
 from bot.rollout.waves import wave_sizes
 from bot.usecases import fleet_io
-from bot.usecases.configs import protected_settings
 from bot.usecases.context import Job, ResolvedCluster
 from bot.usecases.job_approvals import check_approvals
 from bot.views import ConfirmView, Phase, ThrottleInfo
@@ -130,17 +129,11 @@ def _extensions(job: Job, clusters: Sequence[ResolvedCluster]) -> dict[str, Exte
     }
 
 
-def _patch(job: Job, command: FleetApply) -> FluxConfigPatch:
-    if command.credentials.is_empty():
-        return command.patch
-    return replace(command.patch, protected=protected_settings(job.ports.keys.credentials, command.credentials))
-
-
 def plan_apply(job: Job, command: FleetApply, clusters: Sequence[ResolvedCluster]) -> _Planned:
     existing = _configs(job, command.name, clusters)
     missing = [w for w in clusters if w.cluster.ref.arm_id.lower() not in existing]
     flux = _extensions(job, missing) if missing and command.spec is not None else {}
-    patch = _patch(job, command)
+    secrets = not command.credentials.is_empty()  # never read back from Azure: handing them over is a change
     targets: list[tuple[ResolvedCluster, str]] = []
     unchanged = 0
     cannot = []
@@ -152,7 +145,7 @@ def plan_apply(job: Job, command: FleetApply, clusters: Sequence[ResolvedCluster
             else:
                 has_flux = where.cluster.ref.arm_id.lower() in flux
                 targets.append((where, _CREATE if has_flux else _INSTALL_AND_CREATE))
-        elif state.spec is None or changes_config(state.spec, patch):
+        elif state.spec is None or secrets or changes_config(state.spec, command.patch):
             targets.append((where, _UPDATE))
         else:
             unchanged += 1
@@ -192,7 +185,7 @@ def operations(job: Job, command: FleetCommand, where: ResolvedCluster, action: 
     if action not in (_CREATE, _INSTALL_AND_CREATE, _UPDATE):
         raise errors.Forbidden(f"the saved plan has an unknown step '{action[:40]}'", recommendation=_AGAIN)
     if action == _UPDATE:
-        return (UpdateConfig(*at, name=command.name, patch=_patch(job, command)),)
+        return (UpdateConfig(*at, name=command.name, patch=command.patch),)
     assert command.spec is not None
     create = CreateConfig(*at, spec=replace(command.spec, name=command.name), credentials=command.credentials)
     return (InstallExtension(*at, spec=ExtensionSpec()), create) if action == _INSTALL_AND_CREATE else (create,)
@@ -240,8 +233,14 @@ def fleet_run(job: Job, command: FleetCommand) -> None:
         save=lambda view: ports.jobs.put(job.job_id, snapshot.VIEW_FIELD, snapshot.encode(view)),
         interval=max(1.0, ports.pace.watch.first),
     )
+    credentials = command.credentials if isinstance(command, FleetApply) else None
     rollout = Rollout(
-        job, plan, write=partial(fleet_io.write, ports), observe=partial(fleet_io.observe, ports), report=report
+        job,
+        plan,
+        write=partial(fleet_io.write, ports, credentials=credentials),
+        observe=partial(fleet_io.observe, ports),
+        check=partial(fleet_io.observe, ports, bulk=False),
+        report=report,
     )
     phase = rollout.run()
     # the run's message is its FleetRunView: the job's own view only records the end (for the audit)
@@ -263,6 +262,8 @@ def load_plan(job: Job, command: FleetCommand) -> _Planned:
     except (ValueError, TypeError, KeyError) as problem:
         raise errors.Forbidden(f"the run's saved plan cannot be read ({problem})", recommendation=_AGAIN) from None
     known = {w.cluster.ref.arm_id.lower(): w for w in job.ports.clusters.all()}
+    if len({arm_id.lower() for arm_id, _ in items}) != len(items):
+        raise errors.Forbidden("the run's saved plan names a cluster twice", recommendation=_AGAIN)
     targets = []
     for arm_id, action in items:
         where = known.get(arm_id.lower())

@@ -124,3 +124,33 @@ def test_requeue_refuses_jobs_that_must_not_run(client: redis.Redis, store: Redi
     if phase != "awaiting_confirmation":
         assert client.zscore(ACTIVE_JOBS_KEY, record.job_id) is None  # ended or unknown: dropped
     store.finish(record.job_id)
+
+
+@pytest.mark.parametrize(
+    ("progress", "resumed"),
+    [
+        ({"phase": "halted", "run:plan": "{}", "run:started": "1", "run:cancel": "slack:U1"}, True),
+        ({"phase": "canceled", "run:plan": "{}", "run:started": "1"}, True),
+        ({"phase": "failed", "run:plan": "{}", "run:started": "1"}, True),
+        # a fleet run canceled before its Confirm never started: it stays canceled
+        ({"phase": "canceled", "run:plan": "{}"}, False),
+        ({"phase": "running", "run:plan": "{}", "run:started": "1"}, False),
+        ({"phase": "succeeded", "run:plan": "{}", "run:started": "1"}, False),
+        ({"phase": "halted"}, False),
+    ],
+)
+def test_resume_queues_only_a_fleet_run_that_started_and_stopped(
+    client: redis.Redis, store: RedisJobStore, progress: dict[str, str], resumed: bool
+) -> None:
+    celery = Celery(broker="redis://127.0.0.1:1/0")
+    queue = f"test-resume-{uuid.uuid4().hex[:8]}"
+    record = new_record()
+    write(client, record, **progress)
+    jobs = SyncJobQueue(redis=client, calls=QueueCalls(celery=celery, queue=queue))
+    assert jobs.resume(record.job_id) is resumed
+    assert client.llen(queue) == (1 if resumed else 0)
+    if resumed:
+        assert store.get(record.job_id, "phase") == "queued"
+        assert store.get(record.job_id, "run:cancel") is None
+    store.finish(record.job_id)
+    client.delete(queue)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot import errors
@@ -150,3 +152,70 @@ def test_one_bulk_look_per_tick_covers_every_cluster_in_flight(world: World) -> 
     # one call per tick for everything in flight (50 sent in the first tick, 10 in the next), not one per cluster
     assert max(arm.observed_batches) == 60
     assert len(arm.observed_batches) <= 6
+
+
+def test_a_cluster_another_job_holds_is_waited_for_not_failed(world: World) -> None:
+    arm = Arm(world.wall_clock)
+    the_plan = plan(3, [3])
+    held = the_plan.targets[1]
+    busy = {"left": 12}
+    original = arm.write
+
+    def write(op: object) -> None:
+        if op is held.ops[0] and busy["left"]:
+            busy["left"] -= 1
+            raise errors.Busy("flux configuration apps is being changed by job j-other", holder="j-other")
+        original(op)  # type: ignore[arg-type]
+
+    arm.write = write  # type: ignore[method-assign]
+    assert rollout(world, arm, the_plan).run() is Phase.SUCCEEDED
+    assert busy["left"] == 0 and len(arm.writes) == 3
+
+
+def test_a_conflict_is_tried_again_with_growing_pauses(world: World) -> None:
+    arm = Arm(world.wall_clock)
+    the_plan = plan(2, [2])
+    conflicts = {"left": 4}
+    original = arm.write
+
+    def write(op: object) -> None:
+        if op is the_plan.targets[0].ops[0] and conflicts["left"]:
+            conflicts["left"] -= 1
+            raise errors.Conflict("another operation is in progress")
+        original(op)  # type: ignore[arg-type]
+
+    arm.write = write  # type: ignore[method-assign]
+    assert rollout(world, arm, the_plan).run() is Phase.SUCCEEDED
+    assert conflicts["left"] == 0
+
+
+def test_a_throttled_read_is_waited_out_and_a_failed_read_halts_with_the_reason(world: World) -> None:
+    arm = Arm(world.wall_clock)
+    throttled = {"left": 3}
+    observe = arm.observe
+
+    def flaky(ops: object) -> object:
+        if throttled["left"]:
+            throttled["left"] -= 1
+            raise errors.Throttled("Resource Graph quota", retry_after=2)
+        return observe(ops)  # type: ignore[arg-type]
+
+    arm.observe = flaky  # type: ignore[method-assign,assignment]
+    assert rollout(world, arm, plan(3, [3])).run() is Phase.SUCCEEDED
+
+    world2 = World(watch=WatchPolicy(first=1.0, longest=2.0, timeout=120.0))
+    arm2 = Arm(world2.wall_clock)
+
+    def denied(ops: object) -> object:
+        raise errors.Unauthorized("the identity may not read Resource Graph")
+
+    arm2.observe = denied  # type: ignore[method-assign,assignment]
+    assert rollout(world2, arm2, plan(3, [3])).run() is Phase.HALTED
+    final = fleet_views(world2)[-1]
+    assert "may not read Resource Graph" in final.note
+
+
+def test_the_progress_key_does_not_depend_on_the_clusters_label() -> None:
+    the_plan = plan(1, [1])
+    op = the_plan.targets[0].ops[0]
+    assert operation_key(op) == operation_key(replace(op, label="an-alias"))

@@ -9,7 +9,7 @@ import pytest
 from bot.commands import WaveSize
 from bot.commands.fleet import DEFAULT_WAVES
 from bot.fleet import CreateConfig, DeleteConfig, UpdateConfig
-from bot.models import FluxConfigPatch, FluxConfigState, RepositoryRef
+from bot.models import Condition, FluxConfigPatch, FluxConfigState, ObjectStatus, RepositoryRef
 from bot.rollout import snapshot
 from bot.rollout.goals import Verdict, judge, landed
 from bot.rollout.progress import OpProgress, Stage
@@ -104,3 +104,40 @@ def test_landed_compares_what_the_write_changes() -> None:
     assert not landed(replace(update, patch=branch), _state(spec=moved))
     assert landed(CREATE, _state())
     assert not landed(CREATE, None)
+
+
+def _kustomization(status: str, reason: str, message: str) -> ObjectStatus:
+    return ObjectStatus(
+        "apps-apps",
+        "apps",
+        "Kustomization",
+        "Non-Compliant" if status == "False" else "Compliant",
+        (Condition(type="Ready", status=status, reason=reason, message=message),),
+    )
+
+
+def test_waiting_for_a_dependency_is_not_failing() -> None:
+    waits = _kustomization("False", "DependencyNotReady", "dependency 'apps/infra' is not ready")
+    seen = judge(CREATE, _state(compliance_state="Non-Compliant", statuses=(waits,)), NOW)
+    assert seen.verdict is Verdict.WAITING
+    broken = _kustomization("False", "ArtifactFailed", "kustomization path not found")
+    assert judge(CREATE, _state(statuses=(broken,)), NOW).verdict is Verdict.FAILING
+
+
+def test_a_state_that_does_not_show_the_write_yet_is_not_judged() -> None:
+    update = UpdateConfig(
+        CREATE.cluster_key, "x", cluster(1), name="apps", patch=FluxConfigPatch(sync_interval_seconds=60)
+    )
+    seen = judge(update, _state(), NOW)  # Compliant, fresh — but still at the old interval (Resource Graph lag)
+    assert seen.verdict is Verdict.WAITING and "show the change" in seen.detail
+
+
+def test_a_source_still_synced_from_the_old_branch_is_waited_for() -> None:
+    moved = replace(SPEC, source=replace(SPEC.source, ref=RepositoryRef(branch="release")))  # type: ignore[arg-type]
+    update = UpdateConfig(
+        CREATE.cluster_key, "x", cluster(1), name="apps", patch=FluxConfigPatch(ref=RepositoryRef(branch="release"))
+    )
+    seen = judge(update, _state(spec=moved), NOW)  # synced "main@sha1:…" from before the switch
+    assert seen.verdict is Verdict.WAITING and "release" in seen.detail
+    synced = _state(spec=moved, source_synced_commit="release@sha1:" + "b" * 40)
+    assert judge(update, synced, NOW).verdict is Verdict.DONE
