@@ -91,8 +91,9 @@ class FleetApply(FleetApplyChecks):
             targets=targets,
             waves=(len(targets),) if targets else (),
             max_parallel=DEFAULT_MAX_PARALLEL,
-            creates=sum(1 for op in ops if isinstance(op, CreateConfig | InstallExtension)),
-            updates=sum(1 for op in ops if not isinstance(op, CreateConfig | InstallExtension)),
+            # clusters, as a fleet run counts them: those that get something new, and the others
+            creates=sum(1 for t in targets if any(isinstance(op, CreateConfig | InstallExtension) for op in t.ops)),
+            updates=sum(1 for t in targets if not any(isinstance(op, CreateConfig | InstallExtension) for op in t.ops)),
         )
         report = RunReport(
             job,

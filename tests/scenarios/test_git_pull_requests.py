@@ -118,8 +118,8 @@ def test_github_fleet_pull_request_plan_and_apply(stack: Stack, arm_flux: AzureF
 
     # an admin applies it: created in Azure, reconciled, and reported on the PR
     asked = gh_comment(stack, number, GITHUB_ADMIN, "/flux apply\nlooks good, shipping it")
-    done = gh_reply_after(stack, number, asked, "gh-fleet on flux-demo-aks: Compliant")
-    assert "create flux configuration" in done["body"]
+    done = gh_reply_after(stack, number, asked, "1/1 clusters done")
+    assert "Succeeded" in done["body"] and "flux-demo-aks" in done["body"] and "1 to create" in done["body"]
     state = arm_flux.get(aks, "gh-fleet")
     assert state.compliance_state == "Compliant"
     commented = next(c for c in gh_comments(stack, number) if c["id"] == asked)
@@ -203,7 +203,7 @@ def test_azure_devops_fleet_pull_request_plan_and_apply(
     ado(stack, "POST", "comment", repo=ADO_FLEET, id=pr_id, author=ADO_ADMIN, content="/flux apply")
     wait_for(
         "the apply",
-        lambda: [b for b in ado_bodies(stack, pr_id) if "ado-fleet on flux-demo-aks: Compliant" in b],
+        lambda: [b for b in ado_bodies(stack, pr_id) if "1/1 clusters done" in b and "flux-demo-aks" in b],
         seen=lambda: ado_bodies(stack, pr_id)[-3:],
     )
     assert arm_flux.get(aks, "ado-fleet").compliance_state == "Compliant"

@@ -209,8 +209,8 @@ def test_github_merge_applies_the_merge_commits_fleet_files(stack: Stack, redis_
         author=GITHUB_OPERATOR,
         files={"clusters/merged-gh.yaml": fleet_yaml("merged-gh", "./apps/later")},
     )
-    said = gh_reply(stack, number, 0, "merged-gh on flux-demo-aks: Compliant")
-    assert "create flux configuration" in said
+    said = gh_reply(stack, number, 0, "2/2 clusters done")
+    assert "Succeeded" in said and "flux-demo-aks" in said
     endpoints = stack.sandbox.endpoints
     assert endpoints is not None
     connection = ArmConnection(

@@ -30,6 +30,8 @@ from bot.views import ClusterFailure, FleetRunView, Phase, ThrottleInfo, WaveRow
 
 #: failed clusters a wave's line names before "and N more"
 FAILURES_NAMED = 5
+#: a wave this small names its clusters (a canary, a pull request's few clusters)
+SMALL_WAVE = 5
 #: how much of one failure's reason a wave's line shows
 REASON_CHARS = 160
 #: how a wave's state is marked: the phase it reads as
@@ -105,6 +107,10 @@ def wave_line(wave: WaveRow) -> Line:
         strong(f"Wave {wave.number}"),
         f" · {WAVE_WORDS[wave.state]} · {count(wave.done)}/{count(wave.total)}",
     ]
+    if 0 < len(wave.clusters) <= SMALL_WAVE:
+        line.append(": ")
+        for index, cluster in enumerate(wave.clusters):
+            line += [", " if index else "", Code(name(cluster))]
     if wave.in_flight:
         line.append(f" · {count(wave.in_flight)} in flight")
     if wave.failed:
