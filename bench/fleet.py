@@ -271,9 +271,11 @@ def fleet_run(stack: Stack, clients: Clients, count: int, limit: float) -> Measu
     say(f"run {run}: plan shown; pressing Confirm")
     began = time.perf_counter()
     chat.press(plan, "fluxops_confirm")
+    mono = time.monotonic()  # the emulator's request log is stamped with this clock (it runs in this process)
     phase = wait_terminal(client, run, limit)
     seconds = time.perf_counter() - began
     say(f"run {run}: {phase} after {seconds:.2f} s")
+    timeline(stack, mono)
     accepted, throttled = writes_of(clients.requests_log(), CONFIG)
     names = {ref.name.lower() for ref in fleet_refs(stack.sandbox.world.subscriptions[0], count)}
     compliant = {
@@ -284,6 +286,25 @@ def fleet_run(stack: Stack, clients: Clients, count: int, limit: float) -> Measu
     if strays:
         say(f"written outside the fleet: {sorted(strays)[:5]}")
     return Measured(count, seconds, phase, sum(accepted.values()), throttled, len(names - good) + len(strays))
+
+
+def timeline(stack: Stack, since: float) -> None:
+    """Where the run's time went, from the emulator's request log: when the writes went out (progress only)."""
+    for _ in range(5):
+        try:
+            records = [r for r in list(stack.sandbox.arm.requests) if r.at >= since]
+            break
+        except RuntimeError:  # appended to while copied
+            time.sleep(0.05)
+    else:
+        return
+    puts = [
+        r.at - since for r in records if r.method == "PUT" and r.path.lower().endswith(f"/fluxconfigurations/{CONFIG}")
+    ]
+    graph = [r.at - since for r in records if "resourcegraph" in r.path.lower()]
+    if puts:
+        marks = ", ".join(f"{n}th +{puts[n - 1]:.2f}" for n in (1, 200, 400, 600, 800, len(puts)) if n <= len(puts))
+        say(f"PUTs {len(puts)}: {marks} s; Resource Graph queries {len(graph)}")
 
 
 def options(args: argparse.Namespace) -> StackOptions:
@@ -307,7 +328,9 @@ def main() -> int:
     scale = float(args.time_scale)
     runner = StackThread(options(args))
     baseline_refs = add_baseline_clusters(runner.stack, args.sequential)
-    say(f"starting the stack: {args.clusters} fleet clusters + {args.sequential} for the baseline, time scale {scale:g}")
+    say(
+        f"starting the stack: {args.clusters} fleet clusters + {args.sequential} for the baseline, time scale {scale:g}"
+    )
     stack = runner.start()
     try:
         clients = Clients.of(stack)
