@@ -155,10 +155,15 @@ class Rollout:
                     self.progress.put(key, OpProgress(again, now if before.at else 0.0, "looking again"))
 
     def _wave(self, number: int, wave: Sequence[Target]) -> Phase:
+        looked = float("-inf")
         with ThreadPoolExecutor(max_workers=WRITE_THREADS, thread_name_prefix="fleet-write") as pool:
             while True:
                 self.pace.heartbeat(self.job.job_id)
-                self._follow(wave)
+                # A look costs a bulk read of everything in flight: once per poll interval, not after every
+                # batch, so that writes go out back to back while there is room (the throttle absorbs no gap)
+                if self.pace.clock() - looked >= self.pace.watch.first:
+                    self._follow(wave)
+                    looked = self.pace.clock()
                 stages = [self.stage(t) for t in wave]
                 if all(s is Stage.DONE for s in stages):
                     return Phase.SUCCEEDED
@@ -271,4 +276,4 @@ class Rollout:
                 reason = f"timed out after {minutes} min: {verdict.detail}"
                 self.progress.put(key, OpProgress(Stage.FAILED, progress.at, reason))
             else:
-                self.progress.put(key, OpProgress(Stage.WRITTEN, progress.at, verdict.detail))
+                self.progress.note(key, OpProgress(Stage.WRITTEN, progress.at, verdict.detail))

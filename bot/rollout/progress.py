@@ -74,6 +74,15 @@ class RunProgress:
         self._store.put(self._run_id, f"op:{key}", progress.encode())
         self._cache[key] = progress
 
+    def note(self, key: str, progress: OpProgress) -> None:
+        """Like ``put``, but what changed only the detail (what was last seen) stays in memory: a resumed run
+        needs each stage, not every intermediate look, and a fleet's looks would cost a write per cluster."""
+        before = self.get(key)
+        if (before.stage, before.at) != (progress.stage, progress.at):
+            self.put(key, progress)
+        else:
+            self._cache[key] = progress
+
     def cancel_requested(self) -> str:
         """Who asked to cancel the run ("" when nobody did)."""
         return self._store.get(self._run_id, CANCEL_FIELD) or ""

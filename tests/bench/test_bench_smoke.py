@@ -43,3 +43,25 @@ def test_the_fluxsim_scale_benchmark_runs_and_prints_its_figures() -> None:
     assert last.startswith("fluxsim_scale: 10 configs | create: Compliant in "), last
     assert "| push: Compliant in " in last, last
     assert "checkouts 2 " in last, last  # one per commit, for the whole fleet
+
+
+def test_the_fleet_benchmark_runs_and_prints_its_figures() -> None:
+    command = [str(ROOT / "scripts" / "bench"), "fleet", "--clusters", "30", "--sequential", "3", "--limit", "120"]
+    bench = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        output, errors = bench.communicate(timeout=300)
+    finally:  # the stack's processes too, whatever happened
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(bench.pid, signal.SIGKILL)
+    assert bench.returncode == 0, errors[-3000:]
+    lines = output.strip().splitlines()
+    assert len(lines) == 1, output  # progress goes to stderr
+    number = r"\d+\.\d"
+    figures = (
+        rf"fleet: 30 clusters \| run {number} s \| bound {number} s \(writes 0\.0 s \+ reconcile {number} s\) \| "
+        rf"ratio \d+\.\d\dx \| sequential ~\d+ s \(3 measured, extrapolated\) \| speedup \d+x \| "
+        rf"writes 30, 429s 0 \(0\.0%\) \| failures 0 \| time scale 10"
+    )
+    assert re.fullmatch(figures, lines[0]), lines[0]
