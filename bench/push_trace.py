@@ -71,9 +71,12 @@ class TimedStatuses(list[Status]):
         self.sha = ""
         self.final: dict[str, float] = {}  # context -> perf_counter
         self.states: dict[str, str] = {}
+        self.pending: set[str] = set()
 
     def append(self, status: Status) -> None:
         super().append(status)
+        if status.sha == self.sha and status.state == "pending":
+            self.pending.add(status.context)
         if status.sha == self.sha and status.state in FINAL and status.context not in self.final:
             self.final[status.context] = time.perf_counter()
             self.states[status.context] = status.state
@@ -101,22 +104,30 @@ class Outcome:
     last_status: float = math.nan
     last_flux: float = math.nan
     final: int = 0
+    pending: int = 0
     failed: int = 0
     waited: float = 0.0
     note: str = ""
 
     def describe(self) -> str:
-        plural = "cluster" if self.clusters == 1 else "clusters"
-        if not self.overheads:
-            return f"{self.clusters} {plural}: 0/{self.clusters} final after {self.waited:.0f} s{self.note}"
-        figures = (
-            f"{self.clusters} {plural}: overhead p50 {percentile(self.overheads, 0.5):.2f} s "
-            f"p95 {percentile(self.overheads, 0.95):.2f} s, flux p50 {percentile(self.flux, 0.5):.2f} s, "
-            f"last status {self.last_status:.2f} s (ratio {self.last_status / self.last_flux:.2f}x), "
-            f"{self.final}/{self.clusters} final"
+        n = self.clusters
+        plural = "cluster" if n == 1 else "clusters"
+        overhead = (
+            f"overhead p50 {percentile(self.overheads, 0.5):.2f} s p95 {percentile(self.overheads, 0.95):.2f} s"
+            if self.overheads
+            else "overhead n/a"
         )
-        if self.final < self.clusters:
-            figures += f" after {self.waited:.0f} s"
+        flux = f"flux p50 {percentile(self.flux, 0.5):.2f} s" if self.flux else "flux n/a"
+        if self.final == n:
+            figures = (
+                f"{n} {plural}: {overhead}, {flux}, last status {self.last_status:.2f} s "
+                f"(ratio {self.last_status / self.last_flux:.2f}x), {n}/{n} final"
+            )
+        else:  # what it reached
+            figures = (
+                f"{n} {plural}: {self.final}/{n} final after {self.waited:.0f} s ({self.pending}/{n} pending posted, "
+                f"{len(self.flux)}/{n} applied by Flux), {overhead}, {flux}"
+            )
         if self.failed:
             figures += f" ({self.failed} not success)"
         return figures + self.note
@@ -213,6 +224,7 @@ async def measure(size: int, args: argparse.Namespace) -> Outcome:
             outcome.failed += statuses.states[f"fluxops/{cluster.name}/{CONFIG}"] != "success"
             if applied is not None:
                 outcome.overheads.append(final - applied)
+        outcome.pending = len(statuses.pending | set(statuses.final))
         if statuses.final:
             outcome.last_status = max(statuses.final.values()) - pushed_at
         outcome.last_flux = last_flux or math.nan
