@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import logging
 import math
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -246,6 +247,9 @@ def main() -> int:
     args = parser.parse_args()
     sizes = [int(part) for part in args.clusters.split(",") if part.strip()]
     logging.basicConfig(level=logging.WARNING)
+    # stopped (TERM, or INT even when started in the background), it still stops the sandbox's processes
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     outcomes = []
     for size in sizes:
         outcome = asyncio.run(measure(size, args))
