@@ -15,7 +15,8 @@ the push -> Flux's last apply. A size that does not finish within ``--timeout`` 
     ./scripts/bench push_trace [--clusters 1,100,1000] [--time-scale 1] [--timeout 900]
 
 The last line: ``push_trace: time scale S, polls A-B s; N clusters: overhead p50 X s p95 Y s, flux p50 F s, last
-status T s (ratio Rx), K/N final; ...``.
+status T s (ratio Rx), N/N final; ...``; a size that did not finish says ``N clusters: K/N final after W s (P/N
+pending posted, A/N applied by Flux), overhead ... (of the K), flux p50 F s``.
 """
 
 from __future__ import annotations
