@@ -139,25 +139,32 @@ def log(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-async def wait(what: str, done: Progress, limit: float) -> bool:
-    """Poll ``done()`` every 0.1 s until it is true (True) or ``limit`` s passed (False), saying how it goes."""
+async def wait(what: str, done: Progress, limit: float, stall: float = math.inf) -> str:
+    """Poll ``done()`` every 0.1 s until it is true (""), ``limit`` s passed, or its count has not moved for
+    ``stall`` s (then why it stopped), saying how it goes."""
     began = time.perf_counter()
-    said = began
+    said = moved = began
+    seen = done.moved()
     while not done():
         now = time.perf_counter()
+        if done.moved() != seen:
+            seen, moved = done.moved(), now
         if now - began > limit:
-            return False
+            return f"timed out after {limit:.0f} s"
+        if now - moved > stall:
+            return f"stalled: nothing new for {stall:.0f} s"
         if now - said > 15:
             log(f"    ... {what}: {done.progress()} after {now - began:.0f} s")
             said = now
         await asyncio.sleep(0.1)
-    return True
+    return ""
 
 
 class Progress:
-    def __init__(self, count: Any, total: int) -> None:
+    def __init__(self, count: Any, total: int, moved: Any = None) -> None:
         self.count = count
         self.total = total
+        self.moved = moved or count  # what shows it is still getting somewhere
 
     def __call__(self) -> bool:
         return bool(self.count() >= self.total)
@@ -197,7 +204,7 @@ async def measure(size: int, args: argparse.Namespace) -> Outcome:
             cluster.flux_configs[CONFIG] = record
             stack.sandbox.flux.config_changed(cluster, CONFIG)
         ready = Progress(lambda: len(applies.times), len(clusters))
-        if not await wait("the first reconcile", ready, args.timeout):
+        if await wait("the first reconcile", ready, args.timeout):
             outcome.note = f" (setup: only {ready.progress()} reconciled once in {args.timeout:.0f} s)"
             return outcome
         log(
@@ -210,8 +217,12 @@ async def measure(size: int, args: argparse.Namespace) -> Outcome:
         statuses.final.update(
             {s.context: time.perf_counter() for s in list(statuses) if s.sha == pushed.sha and s.state in FINAL}
         )
-        finished = Progress(lambda: len(statuses.final), len(clusters))
-        await wait("final commit statuses", finished, args.timeout)
+        finished = Progress(
+            lambda: len(statuses.final), len(clusters), lambda: len(statuses.pending) + len(statuses.final)
+        )
+        stopped = await wait("final commit statuses", finished, args.timeout, args.stall)
+        if stopped:
+            outcome.note = f" ({stopped})"
         outcome.waited = time.perf_counter() - pushed_at
         last_flux = 0.0
         for cluster in clusters:
@@ -245,6 +256,9 @@ def main() -> int:
     parser.add_argument("--first-poll", type=float, default=0.5, help="FLUXOPS_WATCH_FIRST_POLL (default 0.5)")
     parser.add_argument("--longest-poll", type=float, default=2.0, help="FLUXOPS_WATCH_LONGEST_POLL (default 2)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per size, setup and trace (default 900)")
+    parser.add_argument(
+        "--stall", type=float, default=120.0, help="give up when no status came for this long (default 120)"
+    )
     args = parser.parse_args()
     sizes = [int(part) for part in args.clusters.split(",") if part.strip()]
     logging.basicConfig(level=logging.WARNING)
