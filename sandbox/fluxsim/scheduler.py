@@ -74,6 +74,9 @@ class FluxSimulator:
         self._states: dict[tuple[tuple[str, ...], str], ConfigState] = {}
         self._tasks: dict[tuple[tuple[str, ...], str], asyncio.Task[None]] = {}
         self._builds = BuildCache()
+        #: called with (cluster, configuration name, commit) when a pass has applied a revision, whatever the
+        #: outcome: the moment the configuration's statuses in ARM say how that commit went (benchmarks time it)
+        self.on_applied: Callable[[Cluster, str, str], None] | None = None
         self._pool: ThreadPoolExecutor | None = None  # made on first use, ended by stop()
         self._random = random.Random()
 
@@ -360,6 +363,8 @@ class FluxSimulator:
             publish(state)
         state.applied_sha = artifact.sha if artifact else None
         state.failed = any(o.status != "True" for o in state.kustomizations.values())
+        if artifact is not None and self.on_applied is not None:
+            self.on_applied(cluster, state.record.name, artifact.sha)
 
 
 def _resolve(waiter: asyncio.Future[None]) -> None:
