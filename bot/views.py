@@ -234,6 +234,8 @@ class FleetRunView:
     eta_seconds: float | None = None
     note: str = ""  # "halted at wave 2: fleet-0012 is Non-Compliant", "canceled by U123"
     error: ErrorInfo | None = None
+    #: the job showing this run when it is not the run itself (`fleet status RUN`): its message is that job's
+    shown_by: str = ""
 
     @property
     def total(self) -> int:

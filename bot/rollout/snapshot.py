@@ -83,4 +83,5 @@ def _view(raw: dict[str, Any]) -> FleetRunView:
         else ErrorInfo(
             _str(error["doing"]), _str(error["message"]), _str(error["recommendation"]), _str(error["code"])
         ),
+        shown_by=_str(raw.get("shown_by", "")),
     )

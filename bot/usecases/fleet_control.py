@@ -73,7 +73,7 @@ def fleet_status(job: Job, command: FleetStatus) -> None:
         why = "it waits for its confirmation" if waiting else "it has not started yet"
         job.show(phase=Phase.SUCCEEDED, note=f"Fleet run {command.run_id} has no progress to show: {why}.")
         return
-    job.reporter.show(view)
+    job.reporter.show(replace(view, shown_by=job.job_id))
     job.view = replace(job.view, phase=Phase.SUCCEEDED)
     job.ports.jobs.put(job.job_id, "phase", Phase.SUCCEEDED.value)
 

@@ -76,7 +76,10 @@ def fleet_document(view: FleetRunView) -> Document:
         summary=f"{one_line(view.title)}: {phase} — {count(view.done)}/{count(view.total)} clusters "
         f"(job {view.run_id})",
         job_id=view.run_id,
-        metadata=(view.run_id, view.phase.value, view.phase.terminal),
+        # `fleet status` shows the run in its own message: that job ended once it showed it
+        metadata=(view.shown_by, Phase.SUCCEEDED.value, True)
+        if view.shown_by
+        else (view.run_id, view.phase.value, view.phase.terminal),
     )
 
 

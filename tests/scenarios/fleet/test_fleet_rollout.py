@@ -179,3 +179,47 @@ def test_a_429_storm_is_absorbed_and_no_cluster_fails(stack: Stack, chat: Chat, 
     assert sum(refused.values()) > 0, "the storm answered some 429s"
     counted = writes(stack, "storm")
     assert len(counted) == 30 and set(counted.values()) == {1}
+
+
+def job_of(ack: dict[str, object]) -> str:
+    found = re.search(r"j-[0-9a-f]{12}", str(ack["body"]))
+    assert found, ack
+    return found.group(0)
+
+
+def answer(chat: Chat, client: redis.Redis, stack: Stack, text: str) -> str:
+    """Send a read-only fleet command; the text of its one message once it ended."""
+    ack = chat.send(text)
+    assert ack["status"] == 200, ack
+    job = job_of(ack)
+    wait_phase(stack, client, job, {"succeeded", "failed"})
+    deadline = time.monotonic() + 30
+    while not [m for m in chat.job_messages(job) if m.get("blocks")]:
+        assert time.monotonic() < deadline, f"job {job} posted nothing"
+        time.sleep(0.1)
+    message = [m for m in chat.job_messages(job) if m.get("blocks")][-1]
+    return blocks_to_text(message["blocks"], message["text"])
+
+
+def test_status_and_list_show_a_run_and_the_extension_is_updated_in_waves(
+    stack: Stack, chat: Chat, redis_client: redis.Redis, arm_extensions: AzureExtensions
+) -> None:
+    # fleet-0030 … fleet-0035; every one but fleet-0035 has the flux extension
+    for i in range(30, 35):
+        if arm_extensions.find_flux(fleet_ref(stack, i)) is None:
+            arm_extensions.begin_create(fleet_ref(stack, i), ExtensionSpec()).result()
+    run = start(
+        chat,
+        "fleet extension update --clusters name=fleet-003[0-5] --config image-automation-controller.enabled=true --waves 1,100%",
+    )
+    assert wait_phase(stack, redis_client, run, {"succeeded", "halted", "failed"}) == "succeeded"
+    for i in range(30, 35):
+        flux = arm_extensions.find_flux(fleet_ref(stack, i))
+        assert flux is not None and ("image-automation-controller.enabled", "true") in flux.settings
+    assert arm_extensions.find_flux(fleet_ref(stack, 35)) is None, "a cluster without the extension is left alone"
+    assert "5/5" in final_text(chat, run)
+
+    status = answer(chat, redis_client, stack, f"fleet status {run}")
+    assert "fleet extension update" in status and "5/5" in status
+    listed = answer(chat, redis_client, stack, "fleet list")
+    assert run in listed
