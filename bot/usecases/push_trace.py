@@ -281,6 +281,7 @@ class PushTrace:
         while True:
             self.ports.pace.heartbeat(self.job.job_id)
             finished: list[int] = []
+            looked = clock()
             changed = self._round(evaluator, targets, rows, finished)
             if changed:
                 self.save_rows(rows)  # before the statuses: a resumed run never decides a row twice
@@ -303,7 +304,9 @@ class PushTrace:
             if unshown and clock() - shown >= SHOW_EVERY:
                 self.show(self.view(rows, Phase.WATCHING), channels)
                 shown, unshown = clock(), False
-            self.ports.pace.sleep(delay)
+            # the delay runs from the start of this look: a round over many targets (one Resource Graph query of
+            # 1,000 rows takes most of a second) does not stretch the cadence by its own length
+            self.ports.pace.sleep(max(0.0, delay - (clock() - looked)))
             # while the agents report progress, look again soon: the last cluster to finish is seen within
             # the first poll interval; once nothing moves, back off
             delay = policy.first if changed else min(delay * policy.factor, policy.longest)
