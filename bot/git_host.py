@@ -46,7 +46,7 @@ class Permission(StrEnum):
 @dataclass(frozen=True)
 class CommitStatus:
     state: StatusState
-    context: str  # "fluxops/<cluster>/<config>"
+    context: str  # "fluxops/<cluster>/<config>", or "fluxops/<config>" for a push to many clusters
     description: str  # clipped to STATUS_DESCRIPTION_LIMIT by the adapter if longer
     target_url: str = ""
 

@@ -172,7 +172,8 @@ class GitHost(Protocol):
 
 @runtime_checkable
 class CommitStatuses(Protocol):
-    """What a push reports back on its commit: one status per (cluster, configuration), and a check run."""
+    """What a push reports back on its commit: statuses (per (cluster, configuration) for a handful of targets, per
+    configuration name above that: bot/usecases/push_statuses.py), and a check run."""
 
     def set_commit_status(self, repo: RepoRef, sha: str, status: CommitStatus) -> None: ...
 

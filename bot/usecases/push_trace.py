@@ -3,10 +3,11 @@
 A push names a repository and a branch. Every Flux configuration in the inventory whose Git source is
 that repository (any URL spelling, ``bot.repo_urls``) and branch is a target. Each target is watched
 until its ``sourceSyncedCommitId`` shows the pushed commit (or a later one) and every Kustomization
-reports that revision applied, or Flux reports it failing, or the watch times out. Each target gets
-one commit status (``fluxops/<cluster>/<config>``: pending, then success / failure / error); a GitHub
-App also gets one check run with the whole matrix; every channel subscribed with `/flux watch` to a
-target gets one message, edited as clusters finish ("applied on 7/9 clusters").
+reports that revision applied, or Flux reports it failing, or the watch times out. A handful of targets
+get one commit status each (``fluxops/<cluster>/<config>``: pending, then success / failure / error); more
+get one per configuration name (``fluxops/<config>``, bot/usecases/push_statuses.py). A GitHub App also gets
+one check run with the whole matrix; every channel subscribed with `/flux watch` to a target gets one
+message, edited as clusters finish ("applied on 7/9 clusters"), at most every ``SHOW_EVERY`` seconds.
 
 Progress lives in the job store (targets, rows, statuses already posted), so a job picked up again
 after its worker died carries on without posting anything twice.
@@ -23,13 +24,14 @@ from dataclasses import replace
 
 from bot import errors
 from bot.git_capabilities import commit_statuses, repository_files
-from bot.git_host import CheckRun, CommitStatus, StatusState
+from bot.git_host import CheckRun
 from bot.gitevents import PushEvent
 from bot.models import Compliance, FluxConfigState, ObjectStatus, arm_time
 from bot.ports import CommitStatuses, Reporter, RepositoryFiles
 from bot.render.markdown import check_run_text
 from bot.render.wording import short_revision
 from bot.usecases.context import Job
+from bot.usecases.push_statuses import TraceStatuses
 from bot.usecases.push_targets import Target as Target  # Target and tracks: re-exported, as they were defined here
 from bot.usecases.push_targets import bulk_states, find_targets
 from bot.usecases.push_targets import tracks as tracks
@@ -38,12 +40,9 @@ from bot.views import Phase, PushView, TraceRow, TraceState
 log = logging.getLogger(__name__)
 
 _SHA = re.compile(r"\b[0-9a-f]{40}\b")
-_STATE_TO_STATUS = {
-    TraceState.PENDING: StatusState.PENDING,
-    TraceState.APPLIED: StatusState.SUCCESS,
-    TraceState.FAILED: StatusState.FAILURE,
-    TraceState.ERROR: StatusState.ERROR,
-}
+#: while watching, the channels' messages and the check run are edited at most this often (seconds): one
+#: write each per interval however many clusters moved (the final one goes at once)
+SHOW_EVERY = 3.0
 _CHECK_CONCLUSION = {True: "success", False: "failure"}
 
 
@@ -197,22 +196,6 @@ class PushTrace:
             message=self.event.head_message,
         )
 
-    def status(self, index: int, target: Target, row: TraceRow) -> None:
-        """One commit status per (target, state), posted once even across worker restarts."""
-        if self.statuses is None:
-            return
-        state = _STATE_TO_STATUS[row.state]
-        done = f"status:{index}:{state.value}"
-        if self.job.done(done):
-            return
-        description = row.detail or state.value
-        self.statuses.set_commit_status(
-            self.event.repo,
-            self.event.after,
-            CommitStatus(state=state, context=target.context, description=description),
-        )
-        self.job.mark_done(done)
-
     def check_run(self, view: PushView) -> None:
         if self.statuses is None:
             return
@@ -281,40 +264,31 @@ class PushTrace:
             return Phase.SUCCEEDED
         rows = self.saved_rows(targets)
         channels = self.channels(targets)
-        for index, (target, row) in enumerate(zip(targets, rows, strict=True)):
-            self.status(index, target, replace(row, state=TraceState.PENDING, detail=f"waiting for {target.label}"))
+        clock = self.ports.pace.clock
+        statuses = TraceStatuses(self.job, self.event, self.statuses, targets, clock=clock)
+        statuses.start(rows)
         self.show(self.view(rows, Phase.WATCHING), channels)
+        shown, unshown = clock(), False
         policy = self.ports.pace.watch
-        evaluator = Evaluator(self.event, self.history, settle=3 * policy.longest, clock=self.ports.pace.clock)
+        evaluator = Evaluator(self.event, self.history, settle=3 * policy.longest, clock=clock)
         # the deadline holds across restarts of the job: a job that keeps crashing still times out
         saved = self._get("trace:deadline")
         if saved is None:
             saved = str(time.time() + policy.timeout)
             self._put("trace:deadline", saved)
-        deadline = self.ports.pace.clock() + max(0.0, float(saved) - time.time())
+        deadline = clock() + max(0.0, float(saved) - time.time())
         delay = policy.first
         while True:
             self.ports.pace.heartbeat(self.job.job_id)
-            changed = False
             finished: list[int] = []
-            pending = [target for target, row in zip(targets, rows, strict=True) if not row.state.final]
-            states = bulk_states(self.ports, self.event, pending)
-            for index, target in enumerate(targets):
-                if rows[index].state.final:
-                    continue
-                row = self._observe(evaluator, target, rows[index], states.get(target))
-                if row != rows[index]:
-                    rows[index] = row
-                    changed = True
-                    if row.state.final:
-                        finished.append(index)
+            looked = clock()
+            changed = self._round(evaluator, targets, rows, finished)
             if changed:
                 self.save_rows(rows)  # before the statuses: a resumed run never decides a row twice
-            for index in finished:
-                self.status(index, targets[index], rows[index])
+            statuses.update(rows, finished)
             if all(row.state.final for row in rows):
                 break
-            if self.ports.pace.clock() >= deadline:
+            if clock() >= deadline:
                 minutes = max(1, int(policy.timeout // 60))
                 late = [index for index, row in enumerate(rows) if not row.state.final]
                 for index in late:
@@ -324,16 +298,40 @@ class PushTrace:
                         detail=f"timed out after {minutes} min; {rows[index].detail}",
                     )
                 self.save_rows(rows)
-                for index in late:
-                    self.status(index, targets[index], rows[index])
+                statuses.update(rows, late)
                 break
-            if changed:
+            unshown = unshown or changed
+            if unshown and clock() - shown >= SHOW_EVERY:
                 self.show(self.view(rows, Phase.WATCHING), channels)
-            self.ports.pace.sleep(delay)
-            delay = min(delay * policy.factor, policy.longest)
+                shown, unshown = clock(), False
+            # the delay runs from the start of this look: a round over many targets (one Resource Graph query of
+            # 1,000 rows takes most of a second) does not stretch the cadence by its own length
+            self.ports.pace.sleep(max(0.0, delay - (clock() - looked)))
+            # while the agents report progress, look again soon: the last cluster to finish is seen within
+            # the first poll interval; once nothing moves, back off
+            delay = policy.first if changed else min(delay * policy.factor, policy.longest)
         phase = Phase.SUCCEEDED if all(r.state is TraceState.APPLIED for r in rows) else Phase.FAILED
         self.show(self.view(rows, phase), channels)
         return phase
+
+    def _round(
+        self, evaluator: Evaluator, targets: Sequence[Target], rows: list[TraceRow], finished: list[int]
+    ) -> bool:
+        """Look at every target not final yet (in one index query when there are many), update ``rows`` and
+        note in ``finished`` the ones that turned final; True when any row changed."""
+        changed = False
+        pending = [target for target, row in zip(targets, rows, strict=True) if not row.state.final]
+        states = bulk_states(self.ports, self.event, pending)
+        for index, target in enumerate(targets):
+            if rows[index].state.final:
+                continue
+            row = self._observe(evaluator, target, rows[index], states.get(target))
+            if row != rows[index]:
+                rows[index] = row
+                changed = True
+                if row.state.final:
+                    finished.append(index)
+        return changed
 
     def _observe(self, evaluator: Evaluator, target: Target, row: TraceRow, state: FluxConfigState | None) -> TraceRow:
         try:

@@ -87,7 +87,7 @@ def test_the_push_trace_benchmark_runs_and_prints_its_figures() -> None:
     last = last_line("push_trace", "--clusters", "1", "--timeout", "120")
     n = NUMBER
     figures = (
-        f"1 cluster: overhead p50 {n} s p95 {n} s, flux p50 {n} s, last status {n} s "
-        rf"\(ratio {n}x\), 1/1 final"
+        rf"1 cluster \(per cluster, 1 push\): overhead p50 {n} s p95 {n} s, per cluster p50 {n} s p95 {n} s, "
+        rf"flux p50 {n} s, last status {n} s \(ratio {n}x\), 1/1 final"
     )
     assert re.fullmatch(rf"push_trace: time scale {n}, polls {n}-{n} s; {figures}", last), last

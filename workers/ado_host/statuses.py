@@ -43,4 +43,4 @@ class AzureDevOpsStatuses(AzureDevOpsConnection):
         )
 
     def publish_check_run(self, repo: RepoRef, sha: str, run: CheckRun, run_id: str | None = None) -> str | None:
-        return None  # check runs are GitHub's; Azure DevOps shows the per-configuration statuses
+        return None  # check runs are GitHub's; Azure DevOps shows the statuses (bot/usecases/push_statuses.py)
