@@ -210,7 +210,8 @@ def test_status_and_list_show_a_run_and_the_extension_is_updated_in_waves(
             arm_extensions.begin_create(fleet_ref(stack, i), ExtensionSpec()).result()
     run = start(
         chat,
-        "fleet extension update --clusters name=fleet-003[0-5] --config image-automation-controller.enabled=true --waves 1,100%",
+        "fleet extension update --clusters name=fleet-003[0-5] --config image-automation-controller.enabled=true "
+        "--waves 1,100%",
     )
     assert wait_phase(stack, redis_client, run, {"succeeded", "halted", "failed"}) == "succeeded"
     for i in range(30, 35):
