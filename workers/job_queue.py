@@ -22,6 +22,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import redis
 import redis.asyncio as aioredis
@@ -31,6 +32,7 @@ from bot.jobs import APPROVER_GROUPS, Confirmation, JobRecord
 from bot.views import Phase
 from workers.job_queue_lua import APPROVE_SCRIPT, CANCEL_SCRIPT, CONFIRM_SCRIPT, REQUEUE_SCRIPT, SUBMIT_SCRIPT
 from workers.redis_jobs import ACTIVE_JOBS_KEY, JOB_TTL_SECONDS, PHASE_FIELD, PROGRESS_PREFIX, as_text, job_key
+from workers.script_batches import BatchedScript
 from workers.task_message import JOB_TASK, QUEUE, JobMessages, queue_key, task_message
 
 DEDUPE_KEY_PREFIX = "fluxops:dedupe:"
@@ -129,8 +131,8 @@ class QueueCalls:
         return keys, [job_id, self.message_for(job_id), PHASE_FIELD, awaiting, *terminal]
 
 
-def _submitted(reply: Sequence[object]) -> Submitted:
-    job_id, duplicate = reply
+def _submitted(reply: object) -> Submitted:
+    job_id, duplicate = cast(Sequence[object], reply)  # the script's {job id, 1 if duplicate}
     return Submitted(job_id=as_text(job_id), duplicate=bool(duplicate))
 
 
@@ -140,7 +142,8 @@ class JobQueue:
     def __init__(self, *, redis: aioredis.Redis, calls: QueueCalls) -> None:
         self.redis = redis
         self.calls = calls
-        self._submit = redis.register_script(SUBMIT_SCRIPT)
+        # every accepted delivery runs it: concurrent deliveries share round trips (workers/script_batches.py)
+        self._submit = BatchedScript(redis, SUBMIT_SCRIPT)
         self._confirm = redis.register_script(CONFIRM_SCRIPT)
         self._approve = redis.register_script(APPROVE_SCRIPT)
         self._cancel = redis.register_script(CANCEL_SCRIPT)
@@ -160,14 +163,14 @@ class JobQueue:
         keys, args = self.calls.submit(
             record, staged=False, dedupe_key=dedupe_key, dedupe_ttl=dedupe_ttl, job_ttl=job_ttl
         )
-        return _submitted(await self._submit(keys=keys, args=args))
+        return _submitted(await self._submit(keys, args))
 
     async def stage(
         self, record: JobRecord, *, dedupe_key: str | None = None, dedupe_ttl: int = DEDUPE_TTL_SECONDS
     ) -> Submitted:
         """Record a destructive job awaiting its Confirm button; nothing is enqueued until ``confirm``."""
         keys, args = self.calls.submit(record, staged=True, dedupe_key=dedupe_key, dedupe_ttl=dedupe_ttl, job_ttl=None)
-        return _submitted(await self._submit(keys=keys, args=args))
+        return _submitted(await self._submit(keys, args))
 
     async def confirm(self, job_id: str, *, confirmed_by: str, digest: str) -> Confirmation:
         """Enqueue a staged job whose decision is for the command ``digest`` names; false (with why) when
