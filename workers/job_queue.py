@@ -19,7 +19,7 @@ calls in ``QueueCalls``, so the two can never disagree on a key or an argument.
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -51,7 +51,7 @@ class Submitted:
 
 def new_job_id() -> str:
     """A new job's id: ``j-`` and 12 hex digits (what `/flux confirm` and the grammar expect)."""
-    return f"j-{uuid.uuid4().hex[:12]}"
+    return f"j-{secrets.token_hex(6)}"
 
 
 def dedupe_key_name(dedupe_key: str) -> str:
