@@ -61,10 +61,9 @@ class BatchedScript:
 
     def _command(self, keys: Sequence[str | bytes | int], args: Sequence[str | bytes | int]) -> bytes:
         """EVALSHA's arguments after the sha, in RESP: the number of keys, the keys, the arguments."""
-        parts = [_bulk(b"%d" % len(keys))]
-        parts += [_bulk(_encoded(value)) for value in keys]
-        parts += [_bulk(_encoded(value)) for value in args]
-        return b"*%d\r\n$7\r\nEVALSHA\r\n%s%s" % (len(parts) + 2, _bulk(self._sha), b"".join(parts))
+        values = [v.encode("utf-8") if type(v) is str else _encoded(v) for v in (len(keys), *keys, *args)]
+        arguments = b"".join([b"$%d\r\n%s\r\n" % (len(value), value) for value in values])
+        return b"*%d\r\n$7\r\nEVALSHA\r\n%s%s" % (len(values) + 2, _bulk(self._sha), arguments)
 
     async def __call__(self, keys: Sequence[str | bytes | int], args: Sequence[str | bytes | int]) -> object:
         future: asyncio.Future[object] = asyncio.get_running_loop().create_future()

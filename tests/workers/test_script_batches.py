@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -66,3 +67,11 @@ async def test_arguments_must_be_text_bytes_or_numbers(aio: aioredis.Redis):
     script = BatchedScript(aio, SCRIPT)
     with pytest.raises(TypeError, match="float"):
         await script(["k"], [1.5])  # type: ignore[list-item]
+
+
+async def test_the_command_is_what_redis_py_would_send(aio: aioredis.Redis):
+    script = BatchedScript(aio, SCRIPT)
+    keys, args = ["k\u00e9y", b"raw"], ["text", 42, b"\x00bytes", ""]
+    connection = aio.connection_pool.make_connection()
+    sha = hashlib.sha1(SCRIPT.encode()).hexdigest()  # noqa: S324 - Redis's script id
+    assert script._command(keys, args) == b"".join(connection.pack_command("EVALSHA", sha, 2, *keys, *args))
