@@ -22,7 +22,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import cast
 
 import redis
 import redis.asyncio as aioredis
@@ -132,8 +131,9 @@ class QueueCalls:
 
 
 def _submitted(reply: object) -> Submitted:
-    job_id, duplicate = cast(Sequence[object], reply)  # the script's {job id, 1 if duplicate}
-    return Submitted(job_id=as_text(job_id), duplicate=bool(duplicate))
+    """The submit script's reply: ``1`` or ``0`` (duplicate or not), then the job id that runs."""
+    text = as_text(reply)
+    return Submitted(job_id=text[1:], duplicate=text[:1] == "1")
 
 
 class JobQueue:

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 from collections.abc import Sequence
 
 import redis.asyncio as aioredis
+from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 #: at most this many calls in one write (a bound on one batch's buffer, and on the wait of its last call)
 MAX_BATCH = 64
@@ -91,22 +94,36 @@ class BatchedScript:
         unloaded: list[tuple[bytes, asyncio.Future[object]]] = []
         try:
             await connection.send_packed_command(b"".join(command for command, _ in batch))
-            for command, future in batch:
-                try:
-                    reply = await connection.read_response()
-                except NoScriptError as error:
-                    if reload:
-                        unloaded.append((command, future))
-                    elif not future.done():
-                        future.set_exception(error)
-                except aioredis.ResponseError as error:  # this call's own error reply: the others go on
-                    if not future.done():
-                        future.set_exception(error)
-                else:
-                    if not future.done():
-                        future.set_result(reply)
+            # one deadline for all the replies, not a timer per reply (a timeout disconnects, as redis-py does)
+            async with asyncio.timeout(connection.socket_timeout):
+                await self._read_replies(connection, batch, unloaded, reload=reload)
+        except TimeoutError as error:
+            raise RedisTimeoutError(f"Timeout reading the replies of {len(batch)} script calls from Redis") from error
         finally:
             await pool.release(connection)
         if unloaded:
             await self._redis.script_load(self._text)
             await self._send(unloaded, reload=False)
+
+    @staticmethod
+    async def _read_replies(
+        connection: AbstractConnection,
+        batch: list[tuple[bytes, asyncio.Future[object]]],
+        unloaded: list[tuple[bytes, asyncio.Future[object]]],
+        *,
+        reload: bool,
+    ) -> None:
+        for command, future in batch:
+            try:
+                reply = await connection.read_response(timeout=math.inf)  # under the batch's deadline
+            except NoScriptError as error:
+                if reload:
+                    unloaded.append((command, future))
+                elif not future.done():
+                    future.set_exception(error)
+            except aioredis.ResponseError as error:  # this call's own error reply: the others go on
+                if not future.done():
+                    future.set_exception(error)
+            else:
+                if not future.done():
+                    future.set_result(reply)

@@ -10,6 +10,7 @@ import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from sandbox.redis_server import free_port
 from workers.script_batches import BatchedScript
@@ -75,3 +76,22 @@ async def test_the_command_is_what_redis_py_would_send(aio: aioredis.Redis):
     connection = aio.connection_pool.make_connection()
     sha = hashlib.sha1(SCRIPT.encode()).hexdigest()  # noqa: S324 - Redis's script id
     assert script._command(keys, args) == b"".join(connection.pack_command("EVALSHA", sha, 2, *keys, *args))
+
+
+async def test_replies_late_past_the_socket_timeout_fail_their_batch_and_the_next_batch_reconnects(redis_server: str):
+    import redis
+
+    client = aioredis.Redis.from_url(redis_server, socket_timeout=0.3)
+    script = BatchedScript(client, SCRIPT)
+    key = f"batches:{free_port()}"
+    await script([key], ["warm", "ok"])  # the script is loaded and a connection is open
+    admin = redis.Redis.from_url(redis_server)
+    admin.client_pause(1500, all=False)  # writes wait: the script's replies come after the deadline
+    try:
+        outcomes = await asyncio.gather(*(script([key], [str(i), "ok"]) for i in range(3)), return_exceptions=True)
+    finally:
+        admin.client_unpause()
+        admin.close()
+    assert all(isinstance(outcome, RedisTimeoutError) for outcome in outcomes), outcomes
+    assert (await script([key], ["after", "ok"]))[0] == b"after"  # the stale replies were dropped with the socket
+    await client.aclose()
