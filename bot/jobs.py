@@ -66,8 +66,8 @@ class JobRecord:
     def to_mapping(self) -> dict[str, str]:
         """The record as the job hash's fields; empty ones are left out (``from_mapping`` gives them back as
         their defaults), so intake sends Redis only what the job has."""
-        values = ((f, getattr(self, f.name)) for f in fields(self))
-        return {f.name: str(value) for f, value in values if value != "" or f.default is MISSING}
+        values = ((name, required, getattr(self, name)) for name, required in _RECORD_FIELDS)
+        return {name: str(value) for name, required, value in values if value != "" or required}
 
     @classmethod
     def from_mapping(cls, data: dict[str, str]) -> JobRecord:
@@ -78,3 +78,7 @@ class JobRecord:
                 continue
             values[key] = float(value) if key == "created_at" else value
         return cls(**values)  # type: ignore[arg-type]
+
+
+#: each field's name and whether it has no default (read once: intake writes a record per delivery)
+_RECORD_FIELDS = tuple((f.name, f.default is MISSING) for f in fields(JobRecord))

@@ -6,7 +6,7 @@ Settings are built once per process, in the composition roots; no other module r
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     comment_max_age: float = Field(default=600.0, alias="FLUXOPS_COMMENT_MAX_AGE", gt=0)
     #: how long a pull request's claim on a cluster lasts without being renewed (seconds; `/flux unlock` ends it)
     claim_ttl: int = Field(default=7 * 24 * 3600, alias="FLUXOPS_CLAIM_TTL", gt=0)
+    #: the web process's event loop: ``auto`` takes uvloop's when uvloop is installed (faster I/O), else asyncio's
+    event_loop: Literal["auto", "uvloop", "asyncio"] = Field(default="auto", alias="FLUXOPS_EVENT_LOOP")
     #: a test facility (workers/failpoints.py): lets tests stop a worker at a named step; never set it in production
     failpoints: bool = Field(default=False, alias="FLUXOPS_FAILPOINTS")
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from itertools import accumulate
 
 from aiohttp import web
 
@@ -14,6 +16,7 @@ _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 class Metrics:
     def __init__(self) -> None:
         self.requests: dict[tuple[str, str, int], int] = defaultdict(int)
+        #: per route, the requests that took at most each bound but more than the one before (the last: +Inf)
         self.latency: dict[str, list[int]] = defaultdict(lambda: [0] * (len(_BUCKETS) + 1))
         self.latency_sum: dict[str, float] = defaultdict(float)
 
@@ -31,14 +34,12 @@ class Metrics:
             status = exc.status
             raise
         finally:
-            route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
+            resource = request.match_info.route.resource
+            route = resource.canonical if resource is not None else "unmatched"
             elapsed = time.perf_counter() - started
             self.requests[(request.method, route, status)] += 1
-            buckets = self.latency[route]
-            for i, bound in enumerate(_BUCKETS):
-                if elapsed <= bound:
-                    buckets[i] += 1
-            buckets[-1] += 1
+            # one count in the first bucket it fits; render() adds them up into Prometheus's cumulative buckets
+            self.latency[route][bisect_left(_BUCKETS, elapsed)] += 1
             self.latency_sum[route] += elapsed
 
     def render(self) -> str:
@@ -52,7 +53,8 @@ class Metrics:
             "# HELP fluxops_http_request_seconds Time to answer an HTTP request.",
             "# TYPE fluxops_http_request_seconds histogram",
         ]
-        for route, buckets in sorted(self.latency.items()):
+        for route, counts in sorted(self.latency.items()):
+            buckets = list(accumulate(counts))
             for bound, count in zip(_BUCKETS, buckets, strict=False):
                 lines.append(f'fluxops_http_request_seconds_bucket{{route="{route}",le="{bound}"}} {count}')
             lines.append(f'fluxops_http_request_seconds_bucket{{route="{route}",le="+Inf"}} {buckets[-1]}')

@@ -19,7 +19,7 @@ calls in ``QueueCalls``, so the two can never disagree on a key or an argument.
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -39,6 +39,7 @@ from workers.job_queue_lua import (
     SUBMIT_SCRIPT,
 )
 from workers.redis_jobs import ACTIVE_JOBS_KEY, JOB_TTL_SECONDS, PHASE_FIELD, PROGRESS_PREFIX, as_text, job_key
+from workers.script_batches import BatchedScript
 from workers.task_message import JOB_TASK, QUEUE, JobMessages, queue_key, task_message
 
 DEDUPE_KEY_PREFIX = "fluxops:dedupe:"
@@ -57,7 +58,7 @@ class Submitted:
 
 def new_job_id() -> str:
     """A new job's id: ``j-`` and 12 hex digits (what `/flux confirm` and the grammar expect)."""
-    return f"j-{uuid.uuid4().hex[:12]}"
+    return f"j-{secrets.token_hex(6)}"
 
 
 def dedupe_key_name(dedupe_key: str) -> str:
@@ -143,9 +144,10 @@ class QueueCalls:
         return keys, [job_id, self.message_for(job_id), *fields, *resumable]
 
 
-def _submitted(reply: Sequence[object]) -> Submitted:
-    job_id, duplicate = reply
-    return Submitted(job_id=as_text(job_id), duplicate=bool(duplicate))
+def _submitted(reply: object) -> Submitted:
+    """The submit script's reply: ``1`` or ``0`` (duplicate or not), then the job id that runs."""
+    text = as_text(reply)
+    return Submitted(job_id=text[1:], duplicate=text[:1] == "1")
 
 
 class JobQueue:
@@ -154,7 +156,8 @@ class JobQueue:
     def __init__(self, *, redis: aioredis.Redis, calls: QueueCalls) -> None:
         self.redis = redis
         self.calls = calls
-        self._submit = redis.register_script(SUBMIT_SCRIPT)
+        # every accepted delivery runs it: concurrent deliveries share round trips (workers/script_batches.py)
+        self._submit = BatchedScript(redis, SUBMIT_SCRIPT)
         self._confirm = redis.register_script(CONFIRM_SCRIPT)
         self._approve = redis.register_script(APPROVE_SCRIPT)
         self._cancel = redis.register_script(CANCEL_SCRIPT)
@@ -174,14 +177,14 @@ class JobQueue:
         keys, args = self.calls.submit(
             record, staged=False, dedupe_key=dedupe_key, dedupe_ttl=dedupe_ttl, job_ttl=job_ttl
         )
-        return _submitted(await self._submit(keys=keys, args=args))
+        return _submitted(await self._submit(keys, args))
 
     async def stage(
         self, record: JobRecord, *, dedupe_key: str | None = None, dedupe_ttl: int = DEDUPE_TTL_SECONDS
     ) -> Submitted:
         """Record a destructive job awaiting its Confirm button; nothing is enqueued until ``confirm``."""
         keys, args = self.calls.submit(record, staged=True, dedupe_key=dedupe_key, dedupe_ttl=dedupe_ttl, job_ttl=None)
-        return _submitted(await self._submit(keys=keys, args=args))
+        return _submitted(await self._submit(keys, args))
 
     async def confirm(self, job_id: str, *, confirmed_by: str, digest: str) -> Confirmation:
         """Enqueue a staged job whose decision is for the command ``digest`` names; false (with why) when

@@ -63,3 +63,36 @@ def test_settings_never_print_secrets():
     settings = Settings(SLACK_SIGNING_SECRET="very-secret-value", AZURE_SUBSCRIPTION_IDS="a, b,,c")
     assert "very-secret-value" not in repr(settings) and "very-secret-value" not in str(settings.model_dump())
     assert settings.azure_subscription_ids == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("installed", [True, False])
+def test_the_event_loop_is_uvloops_when_installed_unless_turned_off(monkeypatch: pytest.MonkeyPatch, installed: bool):
+    import asyncio
+    import importlib
+
+    from handlers import web
+
+    class FakeUvloop:
+        @staticmethod
+        def new_event_loop() -> asyncio.AbstractEventLoop:
+            loop = asyncio.new_event_loop()
+            loop.made_by = "uvloop"  # type: ignore[attr-defined]
+            return loop
+
+    def import_module(name: str) -> object:
+        if name != "uvloop" or not installed:
+            raise ImportError(name)
+        return FakeUvloop
+
+    monkeypatch.setattr(importlib, "import_module", import_module)
+    loops = {choice: web.new_event_loop(choice) for choice in ("auto", "asyncio")}
+    assert getattr(loops["auto"], "made_by", "asyncio") == ("uvloop" if installed else "asyncio")
+    assert not hasattr(loops["asyncio"], "made_by")
+    if installed:
+        loops["uvloop"] = web.new_event_loop("uvloop")
+        assert getattr(loops["uvloop"], "made_by", "") == "uvloop"
+    else:
+        with pytest.raises(ConfigurationError, match="uvloop is not installed"):
+            web.new_event_loop("uvloop")
+    for loop in loops.values():
+        loop.close()
