@@ -145,8 +145,8 @@ def test_above_the_threshold_one_status_per_configuration_counts_and_ends_on_the
 
     assert trace(world) is Phase.SUCCEEDED
 
-    assert list(host.contexts()) == ["fluxops/apps"], "no per-cluster status"
-    states = host.contexts()["fluxops/apps"]
+    assert list(host.contexts()) == ["fluxops/main/apps"], "no per-cluster status"
+    states = host.contexts()["fluxops/main/apps"]
     assert states[0] == ("pending", f"applied on 0/{n} clusters")
     assert states[-1] == ("success", f"applied on {n}/{n} clusters")
     assert all(state == "pending" for state, _ in states[:-1])
@@ -168,7 +168,7 @@ def test_a_failure_names_the_failing_clusters() -> None:
 
     assert trace(world) is Phase.FAILED
 
-    state, text = host.contexts()["fluxops/apps"][-1]
+    state, text = host.contexts()["fluxops/main/apps"][-1]
     assert (state, text) == ("failure", "failed on 3 of 12: aks-02, aks-05, aks-09")
 
 
@@ -179,7 +179,7 @@ def test_a_timeout_is_an_error_naming_as_many_clusters_as_fit() -> None:
 
     assert trace(world) is Phase.FAILED
 
-    state, text = host.contexts()["fluxops/apps"][-1]
+    state, text = host.contexts()["fluxops/main/apps"][-1]
     assert state == "error"
     assert text.startswith("timed out on 37 of 40: aks-03, aks-04, ") and text.endswith(", …")
     assert len(text) <= STATUS_DESCRIPTION_LIMIT
@@ -201,8 +201,8 @@ def test_each_configuration_ends_on_its_own() -> None:
     assert trace(world) is Phase.SUCCEEDED
 
     finals = {s.context: t for t, s in host.statuses if s.state.value != "pending"}
-    assert set(finals) == {"fluxops/apps", "fluxops/infra"}
-    assert finals["fluxops/apps"] < slow <= finals["fluxops/infra"]
+    assert set(finals) == {"fluxops/main/apps", "fluxops/main/infra"}
+    assert finals["fluxops/main/apps"] < slow <= finals["fluxops/main/infra"]
 
 
 def test_a_job_run_again_posts_nothing_twice() -> None:
