@@ -46,13 +46,24 @@ def check_receiver_secrets(settings: Settings) -> None:
         )
 
 
+#: seconds the web process waits for Redis before the request fails (and the sender retries)
+REDIS_TIMEOUT = 5.0
+
+
 def create_app(settings: Settings) -> web.Application:
     check_receiver_secrets(settings)
     config = read_config_file(settings.fluxops_config)  # read once, shared by every receiver
     metrics = Metrics()
     # client_max_size bounds request.read(); the receivers read their bodies themselves, each with its own cap
     app = web.Application(middlewares=[metrics.middleware], client_max_size=1024 * 1024)
-    client = aioredis.Redis.from_url(settings.redis_url)
+    # a dead connection (a failover, a dropped TCP session) must fail its requests with a 5xx, not hang them
+    client = aioredis.Redis.from_url(
+        settings.redis_url,
+        socket_timeout=REDIS_TIMEOUT,
+        socket_connect_timeout=REDIS_TIMEOUT,
+        socket_keepalive=True,
+        health_check_interval=30,
+    )
     app[REDIS_KEY] = client
 
     async def redis_ready() -> None:

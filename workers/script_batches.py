@@ -4,7 +4,8 @@ The web process runs the submit script once per accepted delivery (dedupe, job r
 atomic step). Sent one by one through redis-py, each call paid the client's own costs — a pooled connection, a
 write under a timeout task, a read under another, packing two dozen arguments — more than the rest of the request.
 Here the calls made while a batch is on the wire go out together in the next one: one write, then the replies in
-order. Each call is still its own EVALSHA, atomic in Redis, run in the order the calls were made.
+order. Each call is still its own EVALSHA, atomic in Redis, run in the order the calls were made (but for a call
+sent again after NOSCRIPT, which runs after the rest of its batch).
 
 Errors stay per call: a call whose batch lost its connection (or timed out) raises that error, whether or not
 Redis ran it — the caller answers 5xx and the sender retries, and the script's dedupe key makes the retry a
@@ -28,6 +29,10 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 #: at most this many calls in one write (a bound on one batch's buffer, and on the wait of its last call)
 MAX_BATCH = 64
+#: calls waiting for a batch at most: past it Redis is not keeping up, and a call fails at once (5xx, retried)
+MAX_WAITING = 16 * MAX_BATCH
+#: how long a batch's replies may take when the client has no socket timeout of its own
+BATCH_DEADLINE = 10.0
 
 
 def _bulk(value: bytes) -> bytes:
@@ -69,6 +74,8 @@ class BatchedScript:
         return b"*%d\r\n$7\r\nEVALSHA\r\n%s%s" % (len(values) + 2, _bulk(self._sha), arguments)
 
     async def __call__(self, keys: Sequence[str | bytes | int], args: Sequence[str | bytes | int]) -> object:
+        if len(self._pending) >= MAX_WAITING:
+            raise RedisConnectionError(f"Redis is not keeping up: {len(self._pending)} script calls are waiting")
         future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
         self._pending.append((self._command(keys, args), future))
         if self._sender is None or self._sender.done():
@@ -90,17 +97,22 @@ class BatchedScript:
 
     async def _send(self, batch: list[tuple[bytes, asyncio.Future[object]]], *, reload: bool) -> None:
         pool = self._redis.connection_pool
-        connection = await pool.get_connection()  # type: ignore[no-untyped-call]
+        deadline = pool.connection_kwargs.get("socket_timeout") or BATCH_DEADLINE
         unloaded: list[tuple[bytes, asyncio.Future[object]]] = []
+        connection: AbstractConnection | None = None
         try:
-            await connection.send_packed_command(b"".join(command for command, _ in batch))
-            # one deadline for all the replies, not a timer per reply (a timeout disconnects, as redis-py does)
-            async with asyncio.timeout(connection.socket_timeout):
+            # one deadline for the whole batch — connecting, sending, every reply — not a timer per reply; a
+            # timeout disconnects (redis-py drops a connection cancelled mid-read, and releases one cancelled
+            # while it connects), so no late reply is ever read by another call
+            async with asyncio.timeout(deadline):
+                connection = await pool.get_connection()  # type: ignore[no-untyped-call]
+                await connection.send_packed_command(b"".join(command for command, _ in batch))
                 await self._read_replies(connection, batch, unloaded, reload=reload)
         except TimeoutError as error:
-            raise RedisTimeoutError(f"Timeout reading the replies of {len(batch)} script calls from Redis") from error
+            raise RedisTimeoutError(f"Timeout waiting for {len(batch)} script calls from Redis") from error
         finally:
-            await pool.release(connection)
+            if connection is not None:
+                await pool.release(connection)
         if unloaded:
             await self._redis.script_load(self._text)
             await self._send(unloaded, reload=False)

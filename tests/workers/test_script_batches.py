@@ -95,3 +95,33 @@ async def test_replies_late_past_the_socket_timeout_fail_their_batch_and_the_nex
     assert all(isinstance(outcome, RedisTimeoutError) for outcome in outcomes), outcomes
     assert (await script([key], ["after", "ok"]))[0] == b"after"  # the stale replies were dropped with the socket
     await client.aclose()
+
+
+async def test_a_server_that_never_answers_fails_the_batch_by_the_deadline_and_calls_past_the_cap_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No socket timeout on the client: the batch still has a deadline; and while it waits, calls beyond
+    ``MAX_WAITING`` fail at once instead of piling up (the handler answers 5xx and the sender retries)."""
+    from workers import script_batches
+
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)  # reads nothing, answers nothing
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    monkeypatch.setattr(script_batches, "BATCH_DEADLINE", 0.3)
+    monkeypatch.setattr(script_batches, "MAX_WAITING", 5)
+    client = aioredis.Redis.from_url(f"redis://127.0.0.1:{port}/0", protocol=2)
+    script = BatchedScript(client, SCRIPT, max_batch=2)
+    # six calls in one go: five wait for the sender, the sixth finds the queue full and fails at once
+    tasks = [asyncio.create_task(script(["k"], [str(i), "ok"])) for i in range(6)]
+    await asyncio.sleep(0)
+    assert tasks[5].done()
+    with pytest.raises(RedisConnectionError, match="not keeping up"):
+        tasks[5].result()
+    outcomes = await asyncio.wait_for(asyncio.gather(*tasks[:5], return_exceptions=True), timeout=30)
+    assert all(isinstance(outcome, RedisTimeoutError | RedisConnectionError) for outcome in outcomes), outcomes
+    server.close()
+    await client.aclose()
