@@ -7,7 +7,7 @@ restarted worker, which then continues polling the same ARM operation instead of
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import Protocol, TypeVar, runtime_checkable
 
@@ -132,6 +132,9 @@ class JobStore(Protocol):
     def load(self, job_id: str) -> JobRecord: ...
     def get(self, job_id: str, key: str) -> str | None: ...
     def put(self, job_id: str, key: str, value: str) -> None: ...
+    def put_many(self, job_id: str, values: Mapping[str, str]) -> None:
+        """Every ``key -> value`` of ``values`` at once (one round trip: a fleet run saves hundreds a tick)."""
+        ...
 
 
 class Locks(Protocol):

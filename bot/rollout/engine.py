@@ -207,13 +207,14 @@ class Rollout:
 
     def _send(self, pool: ThreadPoolExecutor, targets: Sequence[Target]) -> int:
         ops = [found[0] for t in targets if (found := self.current(t)) is not None]
-        for op in ops:  # saved before anything is sent: a crash from here on is checked against Azure
-            self.progress.put(operation_key(op), OpProgress(Stage.WRITING, self.pace.wall_clock(), "writing"))
+        # saved before anything is sent: a crash from here on is checked against Azure
+        writing = OpProgress(Stage.WRITING, self.pace.wall_clock(), "writing")
+        self.progress.put_many({operation_key(op): writing for op in ops})
         results = list(pool.map(self._send_one, ops))
+        self.progress.put_many({result.key: result.progress for result in results})
         retried = 0
         now = self.pace.clock()
         for result in results:
-            self.progress.put(result.key, result.progress)
             retried += result.retry
             self.throttled += result.throttled
             if result.pause:
@@ -257,23 +258,25 @@ class Rollout:
             return
         seen = self._read(self.observe, [op for op, _ in written])
         now = self.pace.wall_clock()
+        changes: dict[str, OpProgress] = {}  # saved together: one write to the job store per look
         for op, progress in written:
             key = operation_key(op)
             verdict = judge(op, seen.get(key), progress.at)
             if verdict.verdict is Verdict.FAILING:
                 since = self._failing_since.setdefault(key, self.pace.clock())
                 if self.pace.clock() - since >= self.settle:
-                    self.progress.put(key, OpProgress(Stage.FAILED, progress.at, verdict.detail))
+                    changes[key] = OpProgress(Stage.FAILED, progress.at, verdict.detail)
                     continue
             else:
                 self._failing_since.pop(key, None)
             if verdict.verdict is Verdict.DONE:
-                self.progress.put(key, OpProgress(Stage.DONE, progress.at, verdict.detail))
+                changes[key] = OpProgress(Stage.DONE, progress.at, verdict.detail)
             elif verdict.verdict is Verdict.FAILED:
-                self.progress.put(key, OpProgress(Stage.FAILED, progress.at, verdict.detail))
+                changes[key] = OpProgress(Stage.FAILED, progress.at, verdict.detail)
             elif now - max(progress.at, self._taken_on) > self.timeout:
                 minutes = round(self.timeout / 60)
                 reason = f"timed out after {minutes} min: {verdict.detail}"
-                self.progress.put(key, OpProgress(Stage.FAILED, progress.at, reason))
+                changes[key] = OpProgress(Stage.FAILED, progress.at, reason)
             else:
                 self.progress.note(key, OpProgress(Stage.WRITTEN, progress.at, verdict.detail))
+        self.progress.put_many(changes)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import itertools
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar, cast
@@ -638,6 +638,10 @@ class FakeJobStore:
 
     def put(self, job_id: str, key: str, value: str) -> None:
         self.values[(job_id, key)] = value
+
+    def put_many(self, job_id: str, values: Mapping[str, str]) -> None:
+        for key, value in values.items():
+            self.put(job_id, key, value)
 
     def keys(self, job_id: str) -> dict[str, str]:
         """Everything saved for ``job_id``."""
