@@ -57,14 +57,17 @@ def kql_string(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _with_clusters(table_filters: Sequence[str]) -> str:
-    """Rows of kubernetesconfigurationresources matching every filter, joined to their cluster's row."""
+def _with_clusters(table_filters: Sequence[str], on: Sequence[ClusterRef] = ()) -> str:
+    """Rows of kubernetesconfigurationresources matching every filter (and on the clusters ``on``, when any),
+    joined to their cluster's row."""
     clusters = ", ".join(kql_string(t) for t in CLUSTER_TYPES)
+    only_on = [f"where clusterId in ({', '.join(kql_string(c.arm_id.lower()) for c in on)})"] if on else []
     return "\n| ".join(
         [
             "kubernetesconfigurationresources",
             *(f"where {f}" for f in table_filters),
             f"extend clusterId = tolower(tostring(split(tolower(id), {kql_string(_CHILD)})[0]))",
+            *only_on,
             f"join kind=inner (resources | where type in~ ({clusters}) | project clusterId = tolower(id), "
             "clusterTags = tags) on clusterId",
             "project id, name, type, properties, clusterId, clusterTags",
@@ -73,14 +76,16 @@ def _with_clusters(table_filters: Sequence[str]) -> str:
     )
 
 
-def configurations_query(*, name: str | None = None, repository: str | None = None) -> str:
+def configurations_query(
+    *, name: str | None = None, repository: str | None = None, clusters: Sequence[ClusterRef] = ()
+) -> str:
     """The query behind ``FluxIndex.configurations``."""
     filters = [f"type =~ {kql_string(CONFIG_TYPE)}"]
     if name:
         filters.append(f"name =~ {kql_string(name)}")
     if repository:
         filters.append(f"properties.gitRepository.url contains {kql_string(repository)}")
-    return _with_clusters(filters)
+    return _with_clusters(filters, clusters)
 
 
 def extensions_query(*, extension_type: str) -> str:
@@ -173,13 +178,17 @@ class ResourceGraphIndex:
             raise DecodeError("Resource Graph answered something other than a JSON object", response=response)
         return answer
 
-    def configurations(self, *, name: str | None = None, repository: str | None = None) -> list[FluxConfigState]:
+    def configurations(
+        self, *, name: str | None = None, repository: str | None = None, clusters: Sequence[ClusterRef] = ()
+    ) -> list[FluxConfigState]:
         what = " ".join(
             p for p in ("named " + repr(name) if name else "", f"tracking '{repository}'" if repository else "") if p
         )
         doing = f"finding flux configurations {what or 'on every cluster'} in Azure Resource Graph"
         states = []
-        for row in self.rows(configurations_query(name=name, repository=repository), doing):
+        if clusters:
+            doing += f" on {len(clusters)} clusters"
+        for row in self.rows(configurations_query(name=name, repository=repository, clusters=clusters), doing):
             cluster = cluster_of(str(row.get("id", "")))
             if cluster is not None:
                 states.append(azure_flux.state_from_wire(cluster, row))

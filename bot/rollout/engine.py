@@ -165,8 +165,8 @@ class Rollout:
                 # A look costs a bulk read of everything in flight: once per poll interval, not after every
                 # batch, so that writes go out back to back while there is room (the throttle absorbs no gap)
                 if self.pace.clock() - looked >= self.pace.watch.first:
+                    looked = self.pace.clock()  # the cadence counts from the look's start: a slow look is no gap
                     self._follow(wave)
-                    looked = self.pace.clock()
                 stages = [self.stage(t) for t in wave]
                 if all(s is Stage.DONE for s in stages):
                     return Phase.SUCCEEDED
