@@ -7,7 +7,7 @@ restarted worker, which then continues polling the same ARM operation instead of
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol, TypeVar, runtime_checkable
 
@@ -88,9 +88,12 @@ class FluxIndex(Protocol):
     (retryable when throttled).
     """
 
-    def configurations(self, *, name: str | None = None, repository: str | None = None) -> list[FluxConfigState]:
+    def configurations(
+        self, *, name: str | None = None, repository: str | None = None, clusters: Sequence[ClusterRef] = ()
+    ) -> list[FluxConfigState]:
         """Every flux configuration, only those named ``name`` (case-insensitive) when given, only those whose
-        Git source URL contains ``repository`` (case-insensitive) when given; callers filter exactly."""
+        Git source URL contains ``repository`` (case-insensitive) when given, only those on ``clusters`` when
+        any are given (keep them to a few hundred: they are part of the query); callers filter exactly."""
         ...
 
     def extensions(self, *, extension_type: str = "microsoft.flux") -> list[ExtensionState]:
@@ -132,6 +135,9 @@ class JobStore(Protocol):
     def load(self, job_id: str) -> JobRecord: ...
     def get(self, job_id: str, key: str) -> str | None: ...
     def put(self, job_id: str, key: str, value: str) -> None: ...
+    def put_many(self, job_id: str, values: Mapping[str, str]) -> None:
+        """Every ``key -> value`` of ``values`` at once (one round trip: a fleet run saves hundreds a tick)."""
+        ...
 
 
 class Locks(Protocol):

@@ -11,6 +11,8 @@ Key layout (shared with workers/job_queue.py, which writes the record atomically
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import redis
 
 from bot.errors import NotFound
@@ -47,12 +49,15 @@ def server_time(client: redis.Redis) -> float:
 class RedisJobStore:
     """Job records, their progress, and which jobs are alive."""
 
+    # ARGV[1] the life to give a record without one, then field, value, field, value, ...
     _PUT_SCRIPT = """
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 if redis.call('TTL', KEYS[1]) < 0 then
-  redis.call('EXPIRE', KEYS[1], ARGV[3])
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
 end
 """
+    #: field/value pairs per script call at most (Lua's unpack has a stack limit of a few thousand values)
+    PUT_CHUNK = 500
 
     def __init__(self, *, redis: redis.Redis, ttl_seconds: int = JOB_TTL_SECONDS) -> None:
         self._redis = redis
@@ -78,7 +83,20 @@ end
     def put(self, job_id: str, key: str, value: str) -> None:
         # one script: the field, and a life only for a record that has none (a refused job's short life is
         # never lengthened); EXPIRE NX would do it too, but needs Redis 7
-        self._put(keys=[job_key(job_id)], args=[PROGRESS_PREFIX + key, value, self._ttl])
+        self._put(keys=[job_key(job_id)], args=[self._ttl, PROGRESS_PREFIX + key, value])
+
+    def put_many(self, job_id: str, values: Mapping[str, str]) -> None:
+        """Every ``key -> value`` at once: one pipelined round trip (each chunk's script is atomic)."""
+        pairs: list[str | int] = []
+        for key, value in values.items():
+            pairs += [PROGRESS_PREFIX + key, value]
+        if not pairs:
+            return
+        step = 2 * self.PUT_CHUNK
+        with self._redis.pipeline(transaction=False) as pipe:
+            for start in range(0, len(pairs), step):
+                self._put(keys=[job_key(job_id)], args=[self._ttl, *pairs[start : start + step]], client=pipe)
+            pipe.execute()
 
     def phase(self, job_id: str) -> str | None:
         """The job's phase (a bot.views.Phase value), or None for an unknown job."""

@@ -2,7 +2,9 @@
 
 ``fluxops:lock:{key}`` holds the owner's job id with a short TTL. While the block runs, a daemon thread
 extends the TTL every ``heartbeat_seconds``, so a long ARM operation keeps its lock, and a worker that
-dies stops beating and its lock expires within ``ttl_seconds``. Extending and releasing compare the owner
+dies stops beating and its lock expires within ``ttl_seconds``. One such thread per process beats for every
+lock held, in one pipelined round trip: a fleet run holds hundreds of short locks a second, and a thread
+started and joined for each cost more than the write it guarded. Extending and releasing compare the owner
 inside Lua first, so a job whose lock expired and was taken by another can never extend or delete it.
 
 The same owner may take a lock it already holds: a recovered job re-enters the lock its dead worker held
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -74,6 +77,9 @@ class RedisLocks:
         self._release = redis.register_script(_RELEASE)
         self._depth: dict[tuple[str, str], int] = {}
         self._depth_guard = threading.Lock()
+        #: (lock name, owner) of every outermost hold in this process: what the heartbeat thread extends
+        self._beating: set[tuple[str, str]] = set()
+        self._beater: threading.Thread | None = None
 
     def holder(self, key: str) -> str | None:
         """The job id holding ``key`` now, or None when it is free."""
@@ -103,16 +109,16 @@ class RedisLocks:
         self._take(key, name, owner)
         with self._depth_guard:
             self._depth[slot] = 1
-        stop = threading.Event()
-        beat = threading.Thread(target=self._beat, args=(name, owner, stop), name=f"lock-heartbeat {key}", daemon=True)
-        beat.start()
+            self._beating.add((name, owner))
+            if self._beater is None or not self._beater.is_alive():  # none yet, or this process was forked
+                self._beater = threading.Thread(target=self._beat, name="lock-heartbeat", daemon=True)
+                self._beater.start()
         try:
             yield
         finally:
-            stop.set()
-            beat.join()
             with self._depth_guard:
                 del self._depth[slot]
+                self._beating.discard((name, owner))
             if not self._release(keys=[name], args=[owner]):
                 log.warning("lock %s was no longer held by job %s when it ended (it expired or was taken)", key, owner)
 
@@ -130,12 +136,28 @@ class RedisLocks:
             retry_after=retry_after,
         )
 
-    def _beat(self, name: str, owner: str, stop: threading.Event) -> None:
-        while not stop.wait(self._heartbeat_seconds):
+    def _beat(self) -> None:
+        """Every ``heartbeat_seconds``: extend every lock held (a lock taken since waits at most that long)."""
+        while True:
+            time.sleep(self._heartbeat_seconds)
+            with self._depth_guard:
+                held = sorted(self._beating)
+            if not held:
+                continue
             try:
-                if not self._extend(keys=[name], args=[owner, self._ttl_ms]):
-                    log.warning("lost lock %s held by job %s (it expired or was taken); heartbeat stops", name, owner)
-                    return
+                with self._redis.pipeline(transaction=False) as pipe:
+                    for name, owner in held:
+                        self._extend(keys=[name], args=[owner, self._ttl_ms], client=pipe)
+                    extended = pipe.execute()
             except redis.RedisError:
                 # Keep trying: the TTL leaves room for a few missed beats.
-                log.warning("could not extend lock %s for job %s", name, owner, exc_info=True)
+                log.warning("could not extend %d locks", len(held), exc_info=True)
+                continue
+            for slot, ok in zip(held, extended, strict=True):
+                if ok:
+                    continue
+                with self._depth_guard:
+                    still_held = slot in self._beating  # else the hold ended (and released) since the snapshot
+                    self._beating.discard(slot)
+                if still_held:
+                    log.warning("lost lock %s held by job %s (it expired or was taken); heartbeat stops", *slot)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from bot import errors
@@ -34,7 +34,7 @@ from bot.views import Phase
 
 log = logging.getLogger(__name__)
 
-#: writes sent per tick at most (the rest wait for the next tick, after a look at what is in flight)
+#: writes handed to the write threads and not ended yet, at most (the rest wait for a later tick)
 WRITE_BATCH = 50
 WRITE_THREADS = 8
 #: how long a write refused for a passing reason (409, 5xx) is tried again before its cluster fails
@@ -156,34 +156,37 @@ class Rollout:
 
     def _wave(self, number: int, wave: Sequence[Target]) -> Phase:
         looked = float("-inf")
+        #: writes handed to the pool and not saved yet: the pool keeps writing while this thread looks
+        pending: set[Future[_Sent]] = set()
         with ThreadPoolExecutor(max_workers=WRITE_THREADS, thread_name_prefix="fleet-write") as pool:
             while True:
                 self.pace.heartbeat(self.job.job_id)
+                self._collect(pending)
                 # A look costs a bulk read of everything in flight: once per poll interval, not after every
                 # batch, so that writes go out back to back while there is room (the throttle absorbs no gap)
                 if self.pace.clock() - looked >= self.pace.watch.first:
+                    looked = self.pace.clock()  # the cadence counts from the look's start: a slow look is no gap
                     self._follow(wave)
-                    looked = self.pace.clock()
                 stages = [self.stage(t) for t in wave]
                 if all(s is Stage.DONE for s in stages):
                     return Phase.SUCCEEDED
                 in_flight = sum(1 for s in stages if s in (Stage.WRITING, Stage.WRITTEN))
                 failed = any(s is Stage.FAILED for s in stages)
                 canceled = bool(self.progress.cancel_requested())
-                sent = 0
                 if failed or canceled:
                     if in_flight == 0:
                         return Phase.HALTED if failed else Phase.CANCELED
                 else:
-                    room = max(0, self.plan.max_parallel - in_flight)
+                    room = min(max(0, self.plan.max_parallel - in_flight), WRITE_BATCH - len(pending))
                     now = self.pace.clock()
-                    ready = [t for t, s in zip(wave, stages, strict=True) if s is Stage.PENDING and self._due(t, now)][
-                        : min(room, WRITE_BATCH)
-                    ]
-                    sent = self._send(pool, ready)
+                    ready = [t for t, s in zip(wave, stages, strict=True) if s is Stage.PENDING and self._due(t, now)]
+                    pending |= self._send(pool, ready[: max(0, room)])
                 self.report.show(self, Phase.RUNNING, number)
-                if not sent:
-                    self.pace.sleep(self.pace.watch.first)
+                until_look = max(0.0, looked + self.pace.watch.first - self.pace.clock())
+                if pending:  # wake for the first write that ends (to send the next), or for the next look
+                    wait(pending, timeout=until_look, return_when=FIRST_COMPLETED)
+                else:
+                    self.pace.sleep(until_look or self.pace.watch.first)
 
     def _due(self, target: Target, now: float) -> bool:
         found = self.current(target)
@@ -205,20 +208,31 @@ class Rollout:
 
     # -- writing --------------------------------------------------------------------------------
 
-    def _send(self, pool: ThreadPoolExecutor, targets: Sequence[Target]) -> int:
+    def _send(self, pool: ThreadPoolExecutor, targets: Sequence[Target]) -> set[Future[_Sent]]:
+        """Hand the targets' next writes to the pool (``_collect`` saves how each went)."""
         ops = [found[0] for t in targets if (found := self.current(t)) is not None]
-        for op in ops:  # saved before anything is sent: a crash from here on is checked against Azure
-            self.progress.put(operation_key(op), OpProgress(Stage.WRITING, self.pace.wall_clock(), "writing"))
-        results = list(pool.map(self._send_one, ops))
-        retried = 0
+        if not ops:
+            return set()
+        # saved before anything is sent: a crash from here on is checked against Azure
+        writing = OpProgress(Stage.WRITING, self.pace.wall_clock(), "writing")
+        self.progress.put_many({operation_key(op): writing for op in ops})
+        return {pool.submit(self._send_one, op) for op in ops}
+
+    def _collect(self, pending: set[Future[_Sent]]) -> None:
+        """Save the writes that ended since the last tick (one write to the job store), and drop them."""
+        ended = [future for future in pending if future.done()]
+        if not ended:
+            return
+        pending.difference_update(ended)
+        results = [future.result() for future in ended]
+        self.progress.put_many({result.key: result.progress for result in results})
         now = self.pace.clock()
         for result in results:
-            self.progress.put(result.key, result.progress)
-            retried += result.retry
             self.throttled += result.throttled
-            if result.pause:
-                self._not_before[result.key] = now + result.pause
-        return len(results) - retried
+            # a throttled write waits out at least a poll interval before it queues for the budget again
+            pause = result.pause or (self.pace.watch.first if result.retry else 0.0)
+            if pause:
+                self._not_before[result.key] = now + pause
 
     def _send_one(self, op: Operation) -> _Sent:
         key = operation_key(op)
@@ -257,23 +271,25 @@ class Rollout:
             return
         seen = self._read(self.observe, [op for op, _ in written])
         now = self.pace.wall_clock()
+        changes: dict[str, OpProgress] = {}  # saved together: one write to the job store per look
         for op, progress in written:
             key = operation_key(op)
             verdict = judge(op, seen.get(key), progress.at)
             if verdict.verdict is Verdict.FAILING:
                 since = self._failing_since.setdefault(key, self.pace.clock())
                 if self.pace.clock() - since >= self.settle:
-                    self.progress.put(key, OpProgress(Stage.FAILED, progress.at, verdict.detail))
+                    changes[key] = OpProgress(Stage.FAILED, progress.at, verdict.detail)
                     continue
             else:
                 self._failing_since.pop(key, None)
             if verdict.verdict is Verdict.DONE:
-                self.progress.put(key, OpProgress(Stage.DONE, progress.at, verdict.detail))
+                changes[key] = OpProgress(Stage.DONE, progress.at, verdict.detail)
             elif verdict.verdict is Verdict.FAILED:
-                self.progress.put(key, OpProgress(Stage.FAILED, progress.at, verdict.detail))
+                changes[key] = OpProgress(Stage.FAILED, progress.at, verdict.detail)
             elif now - max(progress.at, self._taken_on) > self.timeout:
                 minutes = round(self.timeout / 60)
                 reason = f"timed out after {minutes} min: {verdict.detail}"
-                self.progress.put(key, OpProgress(Stage.FAILED, progress.at, reason))
+                changes[key] = OpProgress(Stage.FAILED, progress.at, reason)
             else:
                 self.progress.note(key, OpProgress(Stage.WRITTEN, progress.at, verdict.detail))
+        self.progress.put_many(changes)

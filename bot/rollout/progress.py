@@ -10,6 +10,7 @@ there (bot.rollout.goals.landed). Values come back from Redis, which is not trus
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -73,6 +74,13 @@ class RunProgress:
             return
         self._store.put(self._run_id, f"op:{key}", progress.encode())
         self._cache[key] = progress
+
+    def put_many(self, changes: Mapping[str, OpProgress]) -> None:
+        """Like ``put`` for each of ``changes``, in one write to the job store."""
+        fresh = {key: progress for key, progress in changes.items() if self._cache.get(key) != progress}
+        if fresh:
+            self._store.put_many(self._run_id, {f"op:{key}": progress.encode() for key, progress in fresh.items()})
+            self._cache.update(fresh)
 
     def note(self, key: str, progress: OpProgress) -> None:
         """Like ``put``, but what changed only the detail (what was last seen) stays in memory: a resumed run

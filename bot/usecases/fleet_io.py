@@ -18,6 +18,9 @@ from bot.usecases.context import JobPorts
 
 #: with fewer operations to look at than this, one read per cluster costs less than a bulk query
 BULK_FROM = 4
+#: a bulk read names the clusters it asks about when there are at most this many (they are part of the query;
+#: past it, every configuration of the name comes back, as many rows as the fleet)
+NAMED_UP_TO = 100
 
 
 def write(ports: JobPorts, op: Operation, *, credentials: CredentialRefs | None = None) -> None:
@@ -56,7 +59,8 @@ def observe(ports: JobPorts, ops: Sequence[Operation], *, bulk: bool = True) -> 
     if bulk and index is not None and len(ops) >= BULK_FROM:
         by_config: dict[tuple[str, str], FluxConfigState] = {}
         for name in sorted({config_name(op).lower() for op in configs}):
-            for state in index.configurations(name=name):
+            on = [op.cluster for op in configs if config_name(op).lower() == name]
+            for state in index.configurations(name=name, clusters=on if len(on) <= NAMED_UP_TO else ()):
                 by_config[(state.cluster.arm_id.lower(), state.name.lower())] = state
         for op in configs:
             found[operation_key(op)] = by_config.get((op.cluster.arm_id.lower(), config_name(op).lower()))

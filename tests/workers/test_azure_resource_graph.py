@@ -98,6 +98,23 @@ def test_250_configurations_page_through_skip_tokens(
     assert [k.name for k in first.spec.kustomizations] == ["apps"]
 
 
+def test_configurations_on_named_clusters_only_page_too(
+    sandbox_thread: SandboxThread, connection: ArmConnection, subscription: str
+) -> None:
+    made = seed(sandbox_thread, subscription, clusters=25, per_cluster=3, url="https://github.com/graph/named")
+    index = ResourceGraphIndex(connection=connection, subscription_ids=[subscription], page_size=4)
+    chosen = [made[i] for i in (1, 2, 7, 20)]
+    refs = [ClusterRef(c.subscription_id, c.resource_group, ClusterType(c.cluster_type), c.name) for c in chosen]
+    # a name's case differs from the stored id's: the filter is case-insensitive, as the join is
+    refs[0] = replace(refs[0], name=refs[0].name.upper())
+
+    states = index.configurations(name="cfg-01", clusters=refs)
+
+    assert sorted(s.cluster.arm_id.lower() for s in states) == sorted(r.arm_id.lower() for r in refs)
+    assert {s.name for s in states} == {"cfg-01"}
+    assert len(index.configurations(clusters=refs[:2])) == 6
+
+
 def test_index_rows_are_what_arm_get_returns(
     sandbox_thread: SandboxThread, connection: ArmConnection, flux: AzureFluxConfigs, subscription: str
 ) -> None:

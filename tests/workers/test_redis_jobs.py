@@ -65,6 +65,20 @@ def test_progress_lives_under_p_prefix_and_renews_the_ttl(client: redis.Redis, s
     assert store.load(record.job_id) == record  # progress never leaks into the record
 
 
+def test_put_many_writes_every_value_in_chunks_and_keeps_a_short_life(client: redis.Redis, store: RedisJobStore):
+    record = new_record()
+    write(client, record)
+    client.expire(job_key(record.job_id), 60)  # a short life (a refused job's) is never lengthened
+    values = {f"op:{i}": f"v{i}" for i in range(2 * RedisJobStore.PUT_CHUNK + 3)}
+    store.put_many(record.job_id, values)
+    store.put_many(record.job_id, {})
+    assert {key: store.get(record.job_id, key) for key in values} == values
+    assert 0 < client.ttl(job_key(record.job_id)) <= 60
+    store.put_many("j-fresh", {"a": "1", "b": "2"})  # a record without a life gets one
+    assert store.get("j-fresh", "b") == "2"
+    assert 3500 < client.ttl(job_key("j-fresh")) <= 3600
+
+
 def test_phase_helpers(client: redis.Redis, store: RedisJobStore):
     record = new_record()
     write(client, record, phase="queued")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import itertools
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar, cast
@@ -602,8 +602,11 @@ class FakeFluxIndex:
         self.extensions_of = extensions
         self.calls: list[tuple[str, str | None]] = []
 
-    def configurations(self, *, name: str | None = None, repository: str | None = None) -> list[FluxConfigState]:
+    def configurations(
+        self, *, name: str | None = None, repository: str | None = None, clusters: Sequence[ClusterRef] = ()
+    ) -> list[FluxConfigState]:
         self.calls.append(("configurations", repository or name))
+        on = {c.arm_id.lower() for c in clusters}
         found = []
         for (cluster, config), entry in self.flux.configs.items():
             url = entry.spec.source.url if isinstance(entry.spec.source, GitSource) else ""
@@ -611,7 +614,9 @@ class FakeFluxIndex:
                 continue
             if repository is not None and repository.lower() not in url.lower():
                 continue
-            found.append(self.flux.read(cluster, config))
+            state = self.flux.read(cluster, config)
+            if not on or state.cluster.arm_id.lower() in on:
+                found.append(state)
         return found
 
     def extensions(self, *, extension_type: str = "microsoft.flux") -> list[ExtensionState]:
@@ -638,6 +643,10 @@ class FakeJobStore:
 
     def put(self, job_id: str, key: str, value: str) -> None:
         self.values[(job_id, key)] = value
+
+    def put_many(self, job_id: str, values: Mapping[str, str]) -> None:
+        for key, value in values.items():
+            self.put(job_id, key, value)
 
     def keys(self, job_id: str) -> dict[str, str]:
         """Everything saved for ``job_id``."""
