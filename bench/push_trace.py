@@ -11,7 +11,7 @@ Per push, Flux's own time per cluster X is push -> the simulated Flux finished a
 statuses say so from then on); fluxops' overhead is the moment the last cluster finished applying -> the moment
 the last final commit status reached the fake GitHub. Up to PER_TARGET_UP_TO clusters each has its own status
 (``fluxops/X/<config>``) and the per-cluster overhead (X applied -> its status final) is reported too; above
-that the push has one status, ``fluxops/<config>``. Both moments are taken in this process
+that the push has one status, ``fluxops/<branch>/<config>``. Both moments are taken in this process
 (``time.perf_counter``) by hooks on the sandbox's objects. Reported per size: the overhead's p50 and p95 over the
 pushes, the per-cluster overhead's p50 and p95 (per-cluster statuses only), Flux's p50, the push -> last final
 status and its ratio to the push -> Flux's last apply (the last push's). A push that does not finish within
@@ -271,7 +271,7 @@ async def push(
     contexts = (
         [f"fluxops/{name}/{CONFIG}" for name in clusters]
         if len(clusters) <= PER_TARGET_UP_TO
-        else [f"fluxops/{CONFIG}"]
+        else [f"fluxops/main/{CONFIG}"]
     )
     run.contexts = len(contexts)
     pushed_at = time.perf_counter()
