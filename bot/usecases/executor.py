@@ -54,6 +54,7 @@ from bot.commands import (
     WatchList,
 )
 from bot.decision import Decision, Unseen, recheck
+from bot.fleet_decision import selector_text
 from bot.jobs import SCHEDULE, SCHEDULER, JobRecord
 from bot.key_records import KEY_ID
 from bot.ports import Reporter
@@ -291,7 +292,7 @@ def _audit(job: Job, command: Command, where: ResolvedCluster | None) -> None:
         result = f"{result} (confirmed by {job.record.confirmed_by}{approved})"
     cluster = where.label if where else (str(command.cluster_target) if command.cluster_target else "")
     if isinstance(command, FleetApply | FleetExtensionUpdate):
-        cluster = "clusters matching " + (",".join(f"{k}={v}" for k, v in command.selector) or "all")
+        cluster = f"clusters matching {selector_text(command.selector)}"
     job.ports.audit.append(
         AuditEntry(
             id="",

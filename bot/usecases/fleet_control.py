@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from bot import errors
 from bot.commands import FleetCancel, FleetList, FleetResume, FleetStatus, Role
+from bot.fleet_decision import names
 from bot.rollout import snapshot
 from bot.rollout.progress import CANCEL_FIELD, PLAN_FIELD
 from bot.usecases.context import Job, ResolvedCluster
@@ -48,7 +49,7 @@ def _require(job: Job, clusters: list[ResolvedCluster], role: Role, run_id: str)
     if lacking:
         raise errors.Forbidden(
             f"changing fleet run {run_id} needs the {role.value} role on all its clusters; "
-            f"you lack it on {', '.join(lacking[:8])}{' and more' if len(lacking) > 8 else ''}",
+            f"you lack it on {names(lacking)}",
             recommendation="ask someone who operates those clusters, or a fluxops admin",
         )
 

@@ -17,6 +17,7 @@ from bot import errors
 from bot.commands import FleetApply, FleetExtensionUpdate
 from bot.decision import Decision
 from bot.fleet import CreateConfig, InstallExtension, Operation, UpdateConfig, UpdateExtension
+from bot.fleet_decision import authorize_fleet, names, nothing_matched, selector_text
 from bot.flux_patch import changes_config, changes_extension
 from bot.inventory import matches_selector
 from bot.models import ExtensionSpec, ExtensionState, FluxConfigState
@@ -32,8 +33,6 @@ from bot.usecases.job_approvals import check_approvals
 from bot.views import ConfirmView, Phase, ThrottleInfo
 
 FleetCommand = FleetApply | FleetExtensionUpdate
-#: clusters named in a message before "and N more"
-NAMED = 8
 
 _CREATE, _INSTALL_AND_CREATE, _UPDATE, _EXTENSION = "create", "install+create", "update", "extension"
 _AGAIN = "start the fleet run again"
@@ -46,55 +45,32 @@ class _Planned:
     left_alone: list[str]  # matched clusters the run cannot change (no flux extension to update)
 
 
-def selector_text(selector: Sequence[tuple[str, str]]) -> str:
-    return ",".join(f"{k}={v}" for k, v in selector)
-
-
 def title(command: FleetCommand) -> str:
     what = f"fleet apply {command.name}" if isinstance(command, FleetApply) else "fleet extension update"
     return f"{what} to {selector_text(command.selector)}"
-
-
-def listing(labels: Sequence[str]) -> str:
-    shown = ", ".join(labels[:NAMED])
-    return f"{shown} and {len(labels) - NAMED} more" if len(labels) > NAMED else shown
 
 
 # -- who may --------------------------------------------------------------------------------------
 
 
 def matched(job: Job, command: FleetCommand) -> list[ResolvedCluster]:
-    """The clusters the selector matches among those the person may see; refused unless they may change all."""
+    """The clusters the selector matches among those the person may see; refused unless they may change all
+    (the decision intake made, made again on the inventory as it is now)."""
     found = [
         where
         for where in job.ports.clusters.all()
         if matches_selector(where.cluster, where.alias, command.selector) and job.may_see(where.cluster, where.alias)
     ]
-    selector = selector_text(command.selector)
     if not found:
-        raise errors.InvalidRequest(
-            f"no cluster you can see matches `{selector}`",
-            recommendation=f"`/flux clusters --selector {selector}` lists what it matches",
-        )
+        raise nothing_matched(command.selector)
     check_roles(job, command, found)
     return sorted(found, key=lambda w: w.label.lower())
 
 
 def check_roles(job: Job, command: FleetCommand, clusters: Sequence[ResolvedCluster]) -> None:
     identity = job.identity
-    if identity is None:
-        return
-    lacking = []
-    for where in clusters:
-        role = job.ports.policy.role_for(identity, where.cluster, where.alias)
-        if role is None or role.rank < command.role.rank:
-            lacking.append(f"{where.label} ({role.value if role else 'no role'})")
-    if lacking:
-        raise errors.Forbidden(
-            f"a fleet run needs the {command.role.value} role on every cluster it changes; "
-            f"you do not have it on {len(lacking)}: {listing(lacking)}",
-            recommendation="narrow `--clusters` to clusters you operate, or ask a fluxops admin for the role",
-        )
+    if identity is not None:
+        authorize_fleet(job.ports.policy, identity, command, clusters)
 
 
 # -- the plan -------------------------------------------------------------------------------------
@@ -152,7 +128,7 @@ def plan_apply(job: Job, command: FleetApply, clusters: Sequence[ResolvedCluster
     if cannot:
         raise errors.InvalidRequest(
             f"flux configuration '{command.name}' does not exist on {len(cannot)} matched cluster(s) "
-            f"({listing(cannot)}), and the flags do not make a whole configuration to create there",
+            f"({names(cannot)}), and the flags do not make a whole configuration to create there",
             recommendation="add the source flags (`--url`, `--branch`, `--kustomization ...`) to create it too, "
             "or narrow `--clusters` to clusters that have it",
         )
@@ -249,7 +225,7 @@ def fleet_run(job: Job, command: FleetCommand) -> None:
 
 
 def _nothing_to_do(planned: _Planned, matched_count: int) -> str:
-    alone = f"; left alone (no flux extension): {listing(planned.left_alone)}" if planned.left_alone else ""
+    alone = f"; left alone (no flux extension): {names(planned.left_alone)}" if planned.left_alone else ""
     return f"Nothing to do: the {planned.unchanged} of {matched_count} matched clusters are already as asked{alone}."
 
 
@@ -299,14 +275,14 @@ def confirm_view(job: Job, command: FleetCommand, plan: RolloutPlan, left_alone:
     for number, size in enumerate(plan.waves):
         labels = [t.label for t in plan.targets[start : start + size]]
         start += size
-        lines.append(f"Wave {number + 1} ({size} cluster{'s' if size != 1 else ''}): {listing(labels)}")
+        lines.append(f"Wave {number + 1} ({size} cluster{'s' if size != 1 else ''}): {names(labels)}")
     lines.append(
         f"At most {plan.max_parallel} clusters in flight. Each wave must end "
         f"{'Compliant' if isinstance(command, FleetApply) else 'Succeeded'} before the next starts; the first "
         "failed, Non-Compliant or timed-out cluster halts the run and the rest stay untouched."
     )
     if left_alone:
-        lines.append(f"Left alone (no flux extension): {listing(list(left_alone))}")
+        lines.append(f"Left alone (no flux extension): {names(list(left_alone))}")
     return ConfirmView(
         job_id=job.job_id,
         actor=job.record.actor,
