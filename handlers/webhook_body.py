@@ -16,6 +16,7 @@ import json
 from typing import Any, NoReturn
 from urllib.parse import parse_qs
 
+import orjson
 from aiohttp import web
 
 #: deeper JSON than this is refused; GitHub and Azure DevOps payloads nest about 8 levels
@@ -74,24 +75,27 @@ def parse_json_object(raw: bytes, content_type: str, *, allow_form: bool = False
     charset = _charset(params)
     if charset not in ("", "utf-8", "utf8"):
         refuse(web.HTTPUnsupportedMediaType, f"the body must be UTF-8, not {charset[:40]}")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        refuse(web.HTTPBadRequest, "the body is not UTF-8")
     if media == FORM and allow_form:
-        text = _form_payload(text)
+        try:
+            body: bytes | str = _form_payload(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            refuse(web.HTTPBadRequest, "the body is not UTF-8")
     elif media != JSON:
         accepted = f"{JSON} or {FORM}" if allow_form else JSON
         refuse(web.HTTPUnsupportedMediaType, f"Content-Type must be {accepted}, not {media[:60] or 'missing'}")
+    else:
+        body = raw  # orjson reads the bytes and checks they are UTF-8 itself: no decoded copy
     try:
-        data = json.loads(text)
-    except RecursionError:  # nesting deeper than the interpreter's stack allows
-        refuse(web.HTTPBadRequest, f"the JSON nests deeper than {MAX_DEPTH} levels")
-    except ValueError:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        if isinstance(body, bytes) and not _is_utf8(body):
+            refuse(web.HTTPBadRequest, "the body is not UTF-8")
+        if "depth limit" in str(error) or "recursion" in str(error):  # deeper than the parser follows
+            refuse(web.HTTPBadRequest, f"the JSON nests deeper than {MAX_DEPTH} levels")
         refuse(web.HTTPBadRequest, "the body is not valid JSON")
     if not isinstance(data, dict):
         refuse(web.HTTPBadRequest, f"the JSON must be an object, not {_json_type(data)}")
-    if _may_nest_deeper(text, MAX_DEPTH) and _too_deep(data, MAX_DEPTH):
+    if _may_nest_deeper(body, MAX_DEPTH) and _too_deep(data, MAX_DEPTH):
         refuse(web.HTTPBadRequest, f"the JSON nests deeper than {MAX_DEPTH} levels")
     return data
 
@@ -127,10 +131,20 @@ def _json_type(value: object) -> str:
     return "a number"
 
 
-def _may_nest_deeper(text: str, limit: int) -> bool:
-    """False when ``text`` has too few opening brackets to nest past ``limit`` (counting is C-fast; the walk of
+def _may_nest_deeper(body: bytes | str, limit: int) -> bool:
+    """False when ``body`` has too few opening brackets to nest past ``limit`` (counting is C-fast; the walk of
     ``_too_deep`` costs as much as the parse, and a typical delivery has a few dozen containers)."""
-    return text.count("{") + text.count("[") > limit
+    if isinstance(body, bytes):
+        return body.count(b"{") + body.count(b"[") > limit
+    return body.count("{") + body.count("[") > limit
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _too_deep(root: dict[str, Any], limit: int) -> bool:
