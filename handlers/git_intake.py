@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from bot.command_codec import encode_parsed
@@ -382,4 +383,4 @@ class GitIntake:
         body: dict[str, Any] = {"job": first["job"], "duplicate": first["duplicate"]}
         if len(started) > 1:
             body["jobs"] = started
-        return web.json_response(body, status=202)
+        return web.Response(body=orjson.dumps(body), status=202, content_type="application/json")
