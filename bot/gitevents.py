@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, ClassVar, TypeVar, get_type_hints
 
+import orjson
+
 GITHUB = "github"
 AZURE_DEVOPS = "azure-devops"
 PROVIDERS = (GITHUB, AZURE_DEVOPS)
@@ -18,8 +20,6 @@ PROVIDERS = (GITHUB, AZURE_DEVOPS)
 BODY_KEPT = 4096
 
 _E = TypeVar("_E", bound="GitEvent")
-#: ``json.dumps(..., sort_keys=True)`` makes an encoder per call; events are written once per delivery
-_ENCODER = json.JSONEncoder(sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class GitEvent:
     def to_json(self) -> str:
         data = _fields_of(self)
         data["kind"] = self.kind
-        return _ENCODER.encode(data)
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
 
     @classmethod
     def from_json(cls: type[_E], text: str) -> _E:
