@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from bot import errors
+from bot.flux_status import applied, failing, failure_line, synced_sha
 from bot.git_capabilities import commit_statuses, repository_files
 from bot.git_host import CheckRun
 from bot.gitevents import PushEvent
-from bot.models import Compliance, FluxConfigState, ObjectStatus, arm_time
+from bot.models import Compliance, FluxConfigState, arm_time
 from bot.ports import CommitStatuses, Reporter, RepositoryFiles
 from bot.render.markdown import check_run_text
 from bot.render.wording import short_revision
@@ -39,22 +39,10 @@ from bot.views import Phase, PushView, TraceRow, TraceState
 
 log = logging.getLogger(__name__)
 
-_SHA = re.compile(r"\b[0-9a-f]{40}\b")
 #: while watching, the channels' messages and the check run are edited at most this often (seconds): one
 #: write each per interval however many clusters moved (the final one goes at once)
 SHOW_EVERY = 3.0
 _CHECK_CONCLUSION = {True: "success", False: "failure"}
-
-
-def synced_sha(state: FluxConfigState) -> str | None:
-    """The full commit id in ``sourceSyncedCommitId`` ("main/<sha>" or "main@sha1:<sha>")."""
-    found = _SHA.findall((state.source_synced_commit or "").lower())
-    return found[-1] if found else None
-
-
-def _line(obj: ObjectStatus) -> str:
-    ready = obj.ready
-    return f"{obj.kind} {obj.name}: {ready.message if ready is not None else 'not ready'}"
 
 
 class Evaluator:
@@ -101,41 +89,31 @@ class Evaluator:
         synced = synced_sha(state)
         after = self.event.after
         if synced is None or not self.reached(synced):
-            source_failing = [o for o in state.statuses if o.kind.endswith("Repository") and _failing(o)]
+            source_failing = [o for o in state.statuses if o.kind.endswith("Repository") and failing(o)]
             if source_failing:
-                return replace(row, state=TraceState.FAILED, detail=_line(source_failing[0]))
+                return replace(row, state=TraceState.FAILED, detail=failure_line(source_failing[0]))
             have = f"at {short_revision(synced)}" if synced else "not synced yet"
             return replace(row, detail=f"{have}; waiting for {short_revision(after)}")
         key = f"{target.cluster_id}/{target.config}"
         arrived = arm_time(state.source_updated_at)
-        failing = [o for o in state.statuses if _failing(o)]
-        if failing:
+        broken = [o for o in state.statuses if failing(o)]
+        if broken:
             first = self._failing_since.setdefault(key, self.clock())
-            for obj in failing:
+            for obj in broken:
                 ready = obj.ready
                 assert ready is not None
                 changed = arm_time(ready.last_transition_time)
                 fresh = synced in ready.message or (arrived is not None and changed is not None and changed >= arrived)
                 if fresh or self.clock() - first >= self.settle:
-                    return replace(row, state=TraceState.FAILED, detail=_line(obj))
+                    return replace(row, state=TraceState.FAILED, detail=failure_line(obj))
             return replace(row, detail=f"synced {short_revision(synced)}; applying")
         self._failing_since.pop(key, None)
         kustomizations = [o for o in state.statuses if o.kind == "Kustomization"]
-        applied = all(_applied(o, synced) for o in kustomizations)
-        if applied and state.compliance_state == Compliance.COMPLIANT:
+        done = all(applied(o, synced) for o in kustomizations)
+        if done and state.compliance_state == Compliance.COMPLIANT:
             later = "" if synced == after else " (a later commit)"
             return replace(row, state=TraceState.APPLIED, detail=f"applied {short_revision(synced)}{later}")
         return replace(row, detail=f"synced {short_revision(synced)}; applying")
-
-
-def _failing(obj: ObjectStatus) -> bool:
-    ready = obj.ready
-    return obj.compliance_state == Compliance.NON_COMPLIANT or (ready is not None and ready.status == "False")
-
-
-def _applied(obj: ObjectStatus, sha: str) -> bool:
-    ready = obj.ready
-    return ready is not None and ready.status == "True" and (sha in ready.message or sha[:12] in ready.message)
 
 
 # ---------------------------------------------------------------------------------------------
