@@ -18,6 +18,7 @@ from cli.slack_text import blocks_to_text
 from sandbox.stack import OPERATOR, VIEWER
 from tests.golden_files import assert_golden
 from tests.scenarios.conftest import job_keys
+from tests.scenarios.git_helpers import wait_for
 from workers.azure_flux import AzureFluxConfigs
 
 TUTORIAL_URL = "https://github.com/Azure/gitops-flux2-kustomize-helm-mt"
@@ -87,11 +88,16 @@ def test_a_failing_kustomization_is_shown_with_its_message(chat: Chat) -> None:
     text = job_text(chat, chat.last_job_id or "")
     assert_golden("scenarios/non_compliant.txt", text)
     assert "Non-Compliant" in text and "broken-apps-apps" in text and "./apps/nope" in text
-    # the error also reaches the person who asked, privately
-    _, everything = chat.messages(0, 0)
-    private = [m for m in everything if m.get("ephemeral") and m.get("source") == "response_url"]
-    private = [m for m in private if (chat.last_job_id or "?") in json.dumps(m)]
-    assert private and "What to do" in blocks_to_text(private[-1]["blocks"], private[-1]["text"])
+    # the error also reaches the person who asked, privately (sent just after the job's phase is final)
+    job_id = chat.last_job_id or "?"
+
+    def private_replies() -> list[dict[str, Any]]:
+        _, everything = chat.messages(0, 0)
+        replies = [m for m in everything if m.get("ephemeral") and m.get("source") == "response_url"]
+        return [m for m in replies if job_id in json.dumps(m)]
+
+    private = wait_for("the private reply with the error", private_replies, timeout=30)
+    assert "What to do" in blocks_to_text(private[-1]["blocks"], private[-1]["text"])
 
 
 @pytest.mark.parametrize(
