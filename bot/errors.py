@@ -90,3 +90,16 @@ class Busy(FluxopsError):
 
 class Forbidden(FluxopsError):
     """The person asking may not run this command on this cluster (the policy file says so)."""
+
+
+class ClusterAccessDenied(Unauthorized):
+    """The cluster's Kubernetes API refused fluxops (401/403): the recommendation names the role to grant."""
+
+
+class ClusterUnreachable(FluxopsError):
+    """fluxops cannot reach the cluster's Kubernetes API (a private cluster, a stopped cluster, a network
+    failure); the recommendation says where it can be reached from. Retryable only when it may pass."""
+
+    def __init__(self, message: str, *, recommendation: str = "", retryable: bool = False, code: str = "") -> None:
+        super().__init__(message, recommendation=recommendation, code=code)
+        self.retryable = retryable

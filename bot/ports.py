@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol, TypeVar, runtime_checkable
 
+from bot.cluster_objects import FLUX_KINDS, FluxEvent, FluxObject, ObjectRef, Workload
 from bot.git_host import CheckRun, CommentInfo, CommentRef, CommitStatus, Permission, PullRequestInfo
 from bot.gitevents import RepoRef
 from bot.jobs import JobRecord
@@ -114,6 +115,49 @@ class ClusterInventory(Protocol):
     def get_cluster(self, ref: ClusterRef) -> Cluster: ...
     def provider_states(self, subscription_id: str) -> dict[str, str]:
         """Registration state per resource provider namespace fluxops needs."""
+        ...
+
+
+class ClusterApi(Protocol):
+    """A cluster's own Kubernetes API, reached the way az reaches it (ARM ``listClusterUserCredential``): the
+    Flux objects, their events and the controllers. Synchronous (it runs in Celery tasks).
+
+    Raises bot.errors.ClusterAccessDenied when the API refuses (the recommendation names what to grant),
+    bot.errors.ClusterUnreachable when it cannot be reached (a private cluster: where to run instead),
+    bot.errors.NotFound for a missing object, other bot.errors.FluxopsError for the rest.
+    """
+
+    def flux_objects(
+        self, cluster: ClusterRef, *, namespace: str | None = None, kinds: Sequence[str] = FLUX_KINDS
+    ) -> list[FluxObject]:
+        """The Flux objects of ``kinds`` in ``namespace`` (every namespace when None)."""
+        ...
+
+    def flux_object(self, cluster: ClusterRef, ref: ObjectRef) -> FluxObject: ...
+
+    def request_reconcile(self, cluster: ClusterRef, ref: ObjectRef, requested_at: str) -> FluxObject:
+        """Merge-patch ``metadata.annotations[reconcile.fluxcd.io/requestedAt] = requested_at`` onto the object
+        (what ``flux reconcile`` does); returns the object as patched."""
+        ...
+
+    def events(
+        self,
+        cluster: ClusterRef,
+        *,
+        namespace: str | None = None,
+        involved: Sequence[ObjectRef] = (),
+        since: str | None = None,
+    ) -> list[FluxEvent]:
+        """Events in ``namespace`` (every namespace when None) about the ``involved`` objects (any when empty),
+        last seen at or after ``since`` (RFC 3339) when given; oldest first."""
+        ...
+
+    def workloads(self, cluster: ClusterRef, namespace: str) -> list[Workload]:
+        """The Deployments in ``namespace``."""
+        ...
+
+    def custom_resource_definitions(self, cluster: ClusterRef) -> list[str]:
+        """The names of the CRDs installed ("gitrepositories.source.toolkit.fluxcd.io", ...)."""
         ...
 
 

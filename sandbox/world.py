@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import hashlib
 import random
+import secrets as _secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,6 +94,18 @@ class Cluster:
     v1_configs: dict[str, V1ConfigRecord] = field(default_factory=dict)  # key: name.lower()
     #: Kubernetes secrets on the cluster, "namespace/name" -> data, for localAuthRef sources
     secrets: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: the bearer token its Kubernetes API accepts (listClusterUserCredential hands it out); rotating it
+    #: expires the kubeconfigs given out before
+    kube_token: str = field(default_factory=lambda: _secrets.token_urlsafe(24), repr=False)
+    #: AKS with Microsoft Entra ID: the kubeconfig names the kubelogin exec plugin, the API wants an Entra token
+    entra_auth: bool = False
+    #: a private cluster: its API server has only a private address, unreachable from outside its network
+    private_cluster: bool = False
+
+    @property
+    def kube_slug(self) -> str:
+        """Its path segment on the sandbox's Kubernetes API server (stable, from the id)."""
+        return hashlib.sha256(self.id.lower().encode()).hexdigest()[:16]
 
     @property
     def rp(self) -> str:
@@ -129,6 +143,8 @@ class World:
     clusters: dict[tuple[str, str, str, str], Cluster] = field(default_factory=dict)
     #: (subscription lower, provider namespace lower) -> "Registered" | "NotRegistered" | ...
     provider_state: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: the sandbox's Kubernetes API server (https://host:port); cluster C is served under /clusters/{C.kube_slug}
+    kube_api_url: str = ""
 
     def add_cluster(self, cluster: Cluster) -> Cluster:
         if cluster.cluster_type.lower() not in CLUSTER_TYPES:

@@ -22,6 +22,7 @@ from bot.models import Cluster, ExtensionState, FluxConfigState
 from bot.policy import Identity, Policy
 from bot.ports import (
     AuditLog,
+    ClusterApi,
     ClusterClaims,
     Credentials,
     Extensions,
@@ -232,6 +233,8 @@ class JobPorts:
     claims: ClusterClaims | None = None
     pace: Pacing = field(default_factory=Pacing)
     fleet: FleetPorts = field(default_factory=FleetPorts)
+    #: the clusters' own Kubernetes API (reconcile, events, doctor); None when fluxops has no cluster access
+    cluster_api: ClusterApi | None = None
 
 
 class ViewChanges(TypedDict, total=False):

@@ -1,0 +1,1 @@
+"""The sandbox's Kubernetes API: one per emulated cluster, served from one HTTPS server."""
