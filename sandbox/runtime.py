@@ -22,6 +22,7 @@ from sandbox.fluxsim import FluxSimulator
 from sandbox.git_access import GitAccess
 from sandbox.gitrepos import RepoStore
 from sandbox.identity import IdentityEndpoint
+from sandbox.kubeapi.store import KubeStore
 from sandbox.seed import seed_world
 from sandbox.tls import local_tls
 from sandbox.world import World
@@ -75,7 +76,10 @@ class Sandbox:
         self.repos = RepoStore(self.state_dir / "repos")
         self.access = GitAccess()
         seed_world(self.world, self.repos, self.access, fleet=self.options.fleet)
+        #: the clusters' Kubernetes objects: the simulated Flux writes them, the Kubernetes API serves them
+        self.kube_store = KubeStore()
         self.flux = FluxSimulator(
+            kube=self.kube_store,
             world=self.world,
             repos=self.repos,
             access=self.access,

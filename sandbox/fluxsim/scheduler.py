@@ -40,6 +40,7 @@ from sandbox.fluxsim.state import (
 )
 from sandbox.git_access import GitAccess
 from sandbox.gitrepos import RefKind, RepoStore, canonical_repo
+from sandbox.kubeapi.store import KubeStore
 from sandbox.world import Cluster, FluxConfigRecord, World, utc_now_iso
 
 DEFAULT_INTERVAL = 600  # ARM's default syncIntervalInSeconds
@@ -64,8 +65,11 @@ class FluxSimulator:
         time_scale: float = 1.0,
         step_seconds: float = 0.7,
         fetch_log_limit: int = 100_000,
+        kube: KubeStore | None = None,
     ) -> None:
         self.world = world
+        #: where the clusters' Flux objects and events are written for the sandbox's Kubernetes API
+        self.kube = kube
         self.repos = repos
         self.access = access
         self.sources = SourceFetcher(repos=repos, access=access, log_limit=fetch_log_limit)
