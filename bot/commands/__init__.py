@@ -58,6 +58,7 @@ from bot.commands.fluxops import (
     Watch,
     WatchList,
 )
+from bot.commands.reconcile import Reconcile
 
 Command = (
     Help
@@ -70,6 +71,7 @@ Command = (
     | Status
     | Suspend
     | Resume
+    | Reconcile
     | KustomizationCreate
     | KustomizationUpdate
     | KustomizationDelete
@@ -159,6 +161,7 @@ __all__ = [
     "ListClusters",
     "ParseResult",
     "PlanFleet",
+    "Reconcile",
     "Reply",
     "Resume",
     "Role",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.grammar.help_config_topics import CONFIG_TOPICS
 from bot.grammar.help_fleet_topics import FLEET_TOPICS
 from bot.grammar.help_parts import CLUSTER_FLAGS, SECRETS, TUTORIAL_EXAMPLE, Topic
+from bot.grammar.help_reconcile_topic import RECONCILE_TOPICS
 
 __all__ = ["SECRETS", "TOPICS", "TUTORIAL_EXAMPLE", "Topic"]
 
@@ -28,6 +29,7 @@ TOPICS: dict[str, Topic] = {
         examples=("/flux clusters", "/flux clusters --selector env=prod,region=weu"),
     ),
     **CONFIG_TOPICS,
+    **RECONCILE_TOPICS,
     "extension create": Topic(
         usage="/flux extension create -c CLUSTER [--name flux] [--version V --auto-upgrade false] "
         "[--release-train stable|preview] [--config KEY=VALUE ...]...",
