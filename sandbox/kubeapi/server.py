@@ -62,6 +62,7 @@ logger = logging.getLogger(__name__)
 #: how often an idle watch checks whether its client went away or the server is stopping
 _WATCH_POLL_SECONDS = 1.0
 _MAX_BODY = 1024 * 1024
+_CLUSTER = web.RequestKey("cluster", Cluster)
 
 
 @dataclass(frozen=True)
@@ -150,14 +151,14 @@ class KubeApiServer:
             logger.exception("sandbox Kubernetes API failed on %s %s", request.method, request.path)
             response = KubeError(500, "the sandbox Kubernetes API failed; see its log").response()
         if not request.path.startswith("/_sandbox/"):
-            cluster = request.get("cluster")
+            cluster = request.get(_CLUSTER)
             self.requests.append(
                 KubeRequestRecord(
                     method=request.method,
                     path=request.path,
                     query=request.query_string,
                     status=0 if status < 0 else response.status,
-                    cluster=cluster.name if isinstance(cluster, Cluster) else "",
+                    cluster=cluster.name if cluster is not None else "",
                 )
             )
         return response
@@ -203,7 +204,7 @@ class KubeApiServer:
         cluster = self._cluster_by_slug(slug)
         if cluster is None:
             raise KubeError(404, f"no cluster is served at /clusters/{slug}")
-        request["cluster"] = cluster
+        request[_CLUSTER] = cluster
         if cluster.private_cluster or self.faults.unreachable(cluster):
             raise _Unreachable
         self._authenticate(cluster, request)

@@ -69,10 +69,11 @@ class _Watcher:
 class KubeStore:
     """Objects keyed by (cluster, resource, namespace, name); stored objects are full Kubernetes objects."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, history: int = HISTORY) -> None:
         self._objects: dict[tuple[ClusterKey, Resource], dict[tuple[str, str], dict[str, Any]]] = {}
         self._revision = 0
-        self._history: deque[Change] = deque(maxlen=HISTORY)
+        #: the last ``history`` changes, which watches may resume from
+        self._history: deque[Change] = deque(maxlen=history)
         self._watchers: list[_Watcher] = []
         self._patch_hooks: list[PatchHook] = []
 
