@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from sandbox.arm.children import ClusterChildren
+from sandbox.arm.cluster_credentials import ClusterCredentials
 from sandbox.arm.endpoints import read_json, reply
 from sandbox.arm.errors import ArmError, bad_request
 from sandbox.arm.extension_endpoints import ExtensionEndpoints
@@ -65,6 +66,9 @@ API_VERSIONS: dict[str, frozenset[str]] = {
             "2024-07-01",
             "2024-09-01",
             "2025-01-01",
+            # what azure-mgmt-hybridkubernetes 2.0 and azure-mgmt-containerservice 41.8 send
+            "2026-05-01",
+            "2026-08-01",
         }
     ),
 }
@@ -118,11 +122,14 @@ class ArmEmulator:
         self.operations = Operations()
         self.requests: deque[RequestRecord] = deque(maxlen=20_000)
         self.base_url = ""  # set by the server once it knows its port
+        #: the CA (PEM) the sandbox's Kubernetes API is served with: kubeconfigs trust it
+        self.kube_ca_pem = ""
         self.inventory = Inventory(self)
         self.flux_configs = FluxConfigEndpoints(self)
         self.extensions = ExtensionEndpoints(self)
         self.v1_configs = SourceControlEndpoints(self)
         self.resource_graph = ResourceGraph(self)
+        self.cluster_credentials = ClusterCredentials(self)
         self.children = ClusterChildren(self, flux=self.flux_configs, extensions=self.extensions, v1=self.v1_configs)
 
     # -- application -------------------------------------------------------------------------
@@ -254,6 +261,8 @@ class ArmEmulator:
             return None
         if n == 8:
             return "clusters", self.inventory.get_cluster
+        if n == 9 and low[8] == "listclusterusercredential":
+            return "clusters", self.cluster_credentials.list_user_credential
         if n < 11 or low[8] != "providers" or low[9] != KC:
             return None
         family = low[10]

@@ -12,6 +12,7 @@ namespace with a Deployment named like the operator instance (container ``flux``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from bot.cluster_objects import FLUX_RESOURCES
@@ -272,6 +273,13 @@ class ClusterInstall:
                 namespace=namespace,
             )
         self._v1[(cluster, record.name.lower())] = written
+
+    def v1_sync(self, cluster: ClusterKey, records: Mapping[str, V1ConfigRecord]) -> None:
+        """The operators of exactly these Flux v1 configurations (keys: lower-case names)."""
+        for name in [n for c, n in self._v1 if c == cluster and n not in records]:
+            self.v1_deleted(cluster, name)
+        for record in records.values():
+            self.v1_operator(cluster, record)
 
     def v1_deleted(self, cluster: ClusterKey, name: str) -> None:
         """A Flux v1 configuration was deleted: its operator's Deployments go (its namespace stays, as Arc

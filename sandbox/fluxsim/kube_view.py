@@ -50,9 +50,12 @@ class KubeView:
     def seed(self, world: World) -> None:
         """The objects of what the world already holds: installed extensions, Flux v1 operators."""
         for cluster in world.clusters.values():
-            self.extension_changed(cluster)
-            for record in cluster.v1_configs.values():
-                self.install.v1_operator(cluster.key, record)
+            self.cluster_changed(cluster)
+
+    def cluster_changed(self, cluster: Cluster) -> None:
+        """Bring the extension's and Flux v1's objects in line with what ``cluster`` holds now."""
+        self.extension_changed(cluster)
+        self.install.v1_sync(cluster.key, cluster.v1_configs)
 
     # -- the scheduler's calls ----------------------------------------------------------------
 

@@ -152,6 +152,12 @@ class FluxSimulator:
         if self.view is not None:
             self.view.v1_config_deleted(cluster, name)
 
+    def cluster_changed(self, cluster: Cluster) -> None:
+        """The cluster's extensions or Flux v1 configurations were changed outside ARM (by a test, a seed):
+        its controllers, CRDs and Flux v1 operators follow."""
+        if self.view is not None:
+            self.view.cluster_changed(cluster)
+
     def set_receiver(self, url: str | None, enabled: bool) -> None:
         """Turn the push Receiver of repository ``url`` (None: of every repository) on or off."""
         if url is None:

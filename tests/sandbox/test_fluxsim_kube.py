@@ -17,7 +17,7 @@ from sandbox.kubeapi.store import KubeStore
 from sandbox.runtime import Sandbox, SandboxOptions
 from sandbox.seed import LEGACY_ARC, TUTORIAL_RG
 from sandbox.tutorial_repo import TUTORIAL_SLUG, TUTORIAL_URL, tutorial_files
-from sandbox.world import Cluster, ExtensionRecord, World, cluster_key
+from sandbox.world import Cluster, ExtensionRecord, V1ConfigRecord, World, cluster_key, v1_config_properties
 from tests.sandbox.test_fluxsim import PRIVATE, Env, wait_for
 
 GIT = resources.FLUX["GitRepository"]
@@ -261,22 +261,31 @@ async def test_the_flux_extension_brings_controllers_and_crds(kenv: KubeEnv) -> 
 def test_legacy_arc_keeps_its_flux_v1_operators() -> None:
     sandbox = Sandbox(SandboxOptions())
     try:
-        legacy = sandbox.world.clusters[
-            cluster_key(sandbox.world.subscriptions[0], TUTORIAL_RG, "connectedClusters", LEGACY_ARC)
-        ]
-        key = legacy.key
-        configs = list(legacy.v1_configs.values())
-        assert configs
-        for record in configs:
-            namespace = record.properties["operatorNamespace"]
-            names = {d["metadata"]["name"]: d for d in sandbox.kube_store.list(key, resources.DEPLOYMENTS, namespace)}
-            instance = record.properties["operatorInstanceName"]
-            assert instance in names and "memcached" in names
-            assert names[instance]["metadata"]["labels"]["name"] == "flux"
-            assert ("helm-operator" in names) == bool(record.properties["enableHelmOperator"])
-            assert sandbox.kube_store.get(key, resources.NAMESPACES, "", namespace) is not None
-        sandbox.flux.v1_config_deleted(legacy, configs[0].name)
-        namespace = configs[0].properties["operatorNamespace"]
-        assert sandbox.kube_store.list(key, resources.DEPLOYMENTS, namespace) == []
+        sub = sandbox.world.subscriptions[0]
+        legacy = sandbox.world.clusters[cluster_key(sub, TUTORIAL_RG, "connectedClusters", LEGACY_ARC)]
+        key, store = legacy.key, sandbox.kube_store
+        # the seed Flux v1 tutorial's operator: a Deployment named like the instance, and memcached
+        tutorial = {d["metadata"]["name"]: d for d in store.list(key, resources.DEPLOYMENTS, "cluster-config")}
+        assert set(tutorial) == {"cluster-config", "memcached"}
+        flux = tutorial["cluster-config"]
+        assert flux["metadata"]["labels"]["name"] == "flux"
+        assert flux["spec"]["template"]["spec"]["containers"][0]["image"] == "docker.io/fluxcd/flux:1.16.0"
+        assert flux["status"]["readyReplicas"] == 1
+        assert store.get(key, resources.NAMESPACES, "", "cluster-config") is not None
+
+        # one with the Helm operator, added behind ARM's back
+        props = v1_config_properties("https://github.com/Azure/arc-k8s-demo", "team-a", enable_helm_operator=True)
+        legacy.v1_configs["team-a"] = V1ConfigRecord("team-a", props)
+        sandbox.flux.cluster_changed(legacy)
+        assert {d["metadata"]["name"] for d in store.list(key, resources.DEPLOYMENTS, "team-a")} == {
+            "team-a",
+            "memcached",
+            "helm-operator",
+        }
+
+        sandbox.flux.v1_config_deleted(legacy, "cluster-config")
+        assert store.list(key, resources.DEPLOYMENTS, "cluster-config") == []
+        assert len(store.list(key, resources.DEPLOYMENTS, "team-a")) == 3
     finally:
-        sandbox._tmp.cleanup() if sandbox._tmp else None
+        if sandbox._tmp is not None:
+            sandbox._tmp.cleanup()
