@@ -83,6 +83,8 @@ class FluxAgent(Protocol):
     #: an extension install, update or delete ended (well or badly)
     def extension_changed(self, cluster: Cluster) -> None: ...
     def v1_config_deleted(self, cluster: Cluster, name: str) -> None: ...
+    #: turn the push Receiver of one repository (None: all) on or off
+    def set_receiver(self, url: str | None, enabled: bool) -> None: ...
 
 
 @dataclass
@@ -296,6 +298,18 @@ class ArmEmulator:
             except (ValueError, TypeError) as exc:
                 raise bad_request(str(exc)) from None
             return reply(200, {"faults": len(self.faults.rules)})
+        if tail == "receivers" and request.method == "PUT" and self.agent is not None:
+            # {"enabled": false, "repository": URL?}: pushes land without nudging Flux (no Receiver), so only
+            # the interval or a reconcile request picks them up
+            body = await read_json(request)
+            enabled, repository = body.get("enabled"), body.get("repository")
+            if not isinstance(enabled, bool) or not (repository is None or isinstance(repository, str)):
+                raise bad_request("Send {'enabled': true|false, 'repository': URL (optional)}.")
+            try:
+                self.agent.set_receiver(repository, enabled)
+            except ValueError as exc:
+                raise bad_request(str(exc)) from None
+            return reply(200, {"enabled": enabled, "repository": repository})
         if tail == "requests" and request.method == "GET":
             return reply(
                 200,

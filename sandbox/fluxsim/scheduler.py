@@ -183,12 +183,16 @@ class FluxSimulator:
         with contextlib.suppress(Stale):
             await self._pass(cluster, state, fetch=True, apply=True, paced=False)
 
+    def receiver_enabled(self, url: str) -> bool:
+        """A push to repository ``url`` nudges the configurations tracking it."""
+        return self.receivers and canonical_repo(url) not in self._receivers_off
+
     def repository_pushed(self, url: str, branch: str) -> int:
         """Commits were pushed to ``branch`` of the repository ``url`` names: every configuration that
         tracks it fetches now instead of at its next interval, as Flux does when a notification-controller
         Receiver gets the Git host's push webhook. Returns how many configurations were nudged."""
         key = canonical_repo(url)
-        if not self.receivers or key in self._receivers_off:
+        if not self.receiver_enabled(url):
             return 0
         nudged = 0
         for state in self._states.values():
