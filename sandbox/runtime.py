@@ -100,6 +100,7 @@ class Sandbox:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> Endpoints:
         tls = local_tls(self.state_dir / "tls")
+        self.arm.kube_ca_pem = tls.ca_file.read_text()
         self._runner = web.AppRunner(self.arm.app(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port, ssl_context=tls.context)
