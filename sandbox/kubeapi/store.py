@@ -153,9 +153,10 @@ class KubeStore:
         after["metadata"]["name"] = before["metadata"]["name"]
         if resource.namespaced:
             after["metadata"]["namespace"] = before["metadata"]["namespace"]
-        after["status"] = copy.deepcopy(before.get("status")) if "status" in before else after.pop("status", None)
-        if after.get("status") is None:
-            after.pop("status", None)
+        # the status belongs to the controllers (they write it with put); a client's patch cannot touch it
+        after.pop("status", None)
+        if "status" in before:
+            after["status"] = copy.deepcopy(before["status"])
         if after.get("spec") != before.get("spec"):
             after["metadata"]["generation"] = int(before["metadata"].get("generation") or 1) + 1
         if after != before:
