@@ -31,6 +31,7 @@ from bot.redact import redact
 from workers import kube_objects
 from workers.kube_credentials import ClusterAccess, KubeCredentials
 from workers.kube_errors import ApiStatus, KubeCall, http_error, unreachable
+from workers.kubeconfig import is_private_server
 
 log = logging.getLogger(__name__)
 
@@ -210,10 +211,13 @@ class KubeClusterApi:
                     ) from None
                 raise http_error(status, call, cluster, entra=client.access.entra) from None
             except urllib3.exceptions.HTTPError as exc:
+                host = client.access.kubeconfig.host
                 tls = isinstance(getattr(exc, "reason", exc), urllib3.exceptions.SSLError)
                 if tls:
                     self._forget(cluster, client)
-                raise unreachable(_cause(exc), call, cluster, host=client.access.kubeconfig.host, tls=tls) from None
+                # a private cluster's server may have a public name (or an IP): ARM knows it is private
+                private = not tls and not is_private_server(host) and self._credentials.is_private(cluster)
+                raise unreachable(_cause(exc), call, cluster, host=host, tls=tls, private=private) from None
             try:
                 doc = json.loads(response.data or b"{}")
             except ValueError as exc:
@@ -326,6 +330,7 @@ def _cause(exc: object) -> str:
         ("failed to resolve", "the name does not resolve"),
         ("temporary failure in name resolution", "the name does not resolve"),
         ("connection refused", "connection refused"),
+        ("closed connection without response", "the connection was closed without an answer"),
         ("timed out", "timed out"),
         ("certificate verify failed", "certificate verify failed"),
     ):

@@ -12,6 +12,7 @@ bundle, retry and write pacing (ARM counts the POST as a write).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,8 @@ from workers.azure_clients import ClientCache
 from workers.azure_connection import ArmConnection
 from workers.azure_errors import translate
 from workers.kubeconfig import AKS_SERVER_SCOPE, Kubeconfig, KubeconfigInvalid, parse_kubeconfig
+
+log = logging.getLogger(__name__)
 
 #: api-versions of listClusterUserCredential (both GA, both accepted by Azure and the sandbox's emulator)
 MANAGED_CLUSTERS_API_VERSION = "2024-09-01"
@@ -114,6 +117,20 @@ class KubeCredentials:
                 recommendation="check the Azure credential of the fluxops workers (DefaultAzureCredential)",
             ) from exc
         return access.token, float(access.expires_on)
+
+    def is_private(self, cluster: ClusterRef) -> bool:
+        """ARM says the cluster's API server has only a private address (AKS
+        ``apiServerAccessProfile.enablePrivateCluster``); False when it does not say or cannot be asked."""
+        if cluster.cluster_type is not ClusterType.MANAGED:
+            return False
+        try:
+            found = self._aks(cluster.subscription_id).managed_clusters.get(cluster.resource_group, cluster.name)
+        except AzureError as exc:
+            log.info("could not read cluster %s from ARM to tell whether it is private: %s", cluster.name, exc.message)
+            return False
+        profile = getattr(getattr(found, "properties", None), "api_server_access_profile", None)
+        profile = profile or getattr(found, "api_server_access_profile", None)
+        return bool(getattr(profile, "enable_private_cluster", False))
 
     def _kubeconfig_bytes(self, cluster: ClusterRef) -> bytes:
         sub, group = cluster.subscription_id, cluster.resource_group

@@ -196,11 +196,12 @@ def http_error(status: ApiStatus, call: KubeCall, cluster: ClusterRef, *, entra:
 
 
 def unreachable(
-    cause: str, call: KubeCall, cluster: ClusterRef, *, host: str, tls: bool = False
+    cause: str, call: KubeCall, cluster: ClusterRef, *, host: str, tls: bool = False, private: bool = False
 ) -> errors.ClusterUnreachable:
-    """No answer from the API server: a private cluster, an untrusted certificate, or the network."""
+    """No answer from the API server: a private cluster (its host says so, or ARM did: ``private``), an
+    untrusted certificate, or the network."""
     doing = call.doing(cluster)
-    if is_private_server(host):
+    if private or is_private_server(host):
         invoke = (
             f" or have AKS run kubectl for you: `az aks command invoke -g {cluster.resource_group} -n {cluster.name} "
             '--command "kubectl get kustomizations,gitrepositories -A"`'
