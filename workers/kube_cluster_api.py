@@ -142,7 +142,8 @@ class KubeClusterApi:
         """One list per namespace asked about (one object: a field selector picks its events on the server)."""
         if namespace is not None:
             namespaces: list[str | None] = [namespace]
-            involved = [ref for ref in involved if ref.namespace == namespace]
+            if involved and not (involved := [ref for ref in involved if ref.namespace == namespace]):
+                return []  # objects asked about, none of them in this namespace
         elif involved:
             namespaces = sorted({ref.namespace for ref in involved})  # type: ignore[assignment]
         else:

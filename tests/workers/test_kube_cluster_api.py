@@ -297,3 +297,15 @@ def test_arm_says_which_aks_clusters_are_private(connection: ArmConnection, sand
     public = add_cluster(sandbox_thread, endpoints, "kube-aks-public", ClusterType.MANAGED)
     credentials = KubeCredentials(connection=connection)
     assert credentials.is_private(private) and not credentials.is_private(public)
+
+
+def test_threads_share_one_credential_fetch(connection: ArmConnection, sandbox_thread, endpoints: Endpoints):
+    """Celery runs tasks on threads: the first calls to a cluster fetch its kubeconfig once between them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    arc = add_cluster(sandbox_thread, endpoints, "kube-arc-threads", ClusterType.CONNECTED)
+    kube = KubeClusterApi(credentials=KubeCredentials(connection=connection))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: kube.custom_resource_definitions(arc), range(16)))
+    assert results == [[]] * 16
+    assert credential_calls(endpoints, arc) == 1
