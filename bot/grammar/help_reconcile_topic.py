@@ -14,7 +14,8 @@ RECONCILE_TOPICS: dict[str, Topic] = {
         "`depends_on` order, and shows in one message what each object reports: the revision it fetched or "
         "applied, or why it failed. With `--kustomization K` only that kustomization is reconciled, from the "
         "revision the source already has; add `--with-source` to fetch first. It needs fluxops to reach the "
-        "cluster's Kubernetes API (FLUXOPS_CLUSTER_ACCESS); without it Flux still reconciles at each interval. "
+        "cluster's Kubernetes API (FLUXOPS_CLUSTER_ACCESS, on by default); without it Flux still reconciles at "
+        "each interval. "
         "A suspended configuration is not reconciled: `/flux resume` it first. Needs the operator role.",
         flags=(
             ("NAME, -n, --name NAME", "the Flux configuration"),

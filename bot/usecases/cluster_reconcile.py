@@ -176,10 +176,10 @@ def no_cluster_access(state: FluxConfigState, label: str, now: float) -> errors.
     every = spec.source.sync_interval_seconds if spec is not None else 600
     by = datetime.fromtimestamp(now + every, UTC).strftime("%H:%M UTC")
     return errors.ConfigurationError(
-        f"fluxops has no access to the Kubernetes API of {label}, so it cannot ask Flux to reconcile "
-        f"'{state.name}' now",
-        recommendation=f"turn cluster access on with {CLUSTER_ACCESS_SETTING}=true in the worker's environment "
-        "(fluxops then gets the cluster's credentials from ARM as `az aks get-credentials` and "
-        "`az connectedk8s proxy` do, and needs a Kubernetes role there that may patch Flux objects). Otherwise "
-        f"Flux fetches the source by itself every {interval(every)}: a new commit is applied by {by} at the latest",
+        f"fluxops runs without cluster access ({CLUSTER_ACCESS_SETTING}=off), so it cannot ask Flux on {label} to "
+        f"reconcile '{state.name}' now",
+        recommendation=f"set {CLUSTER_ACCESS_SETTING}=on (the default) in the worker's environment: fluxops then "
+        "gets each cluster's credentials from ARM as `az aks get-credentials` and `az connectedk8s proxy` do, and "
+        "needs a Kubernetes role there that may patch Flux objects. Meanwhile Flux fetches the source by itself "
+        f"every {interval(every)}: a new commit is applied by {by} at the latest",
     )

@@ -195,9 +195,9 @@ class Rotation(Switching):
         job.show(phase=Phase.RUNNING, note="")
         if job.ports.cluster_api is None and not self._done("recheck"):
             job.show(
-                note="fluxops has no cluster access, so it proves each fetch from what Flux reports to Azure: "
-                f"{self.arm_only_wait(*(u for u, _ in self.plan.users))}. With {CLUSTER_ACCESS_SETTING} on, it "
-                "asks Flux to fetch at once and takes about a minute."
+                note=f"fluxops runs without cluster access ({CLUSTER_ACCESS_SETTING}=off), so it proves each fetch "
+                f"from what Flux reports to Azure: {self.arm_only_wait(*(u for u, _ in self.plan.users))}. With "
+                f"{CLUSTER_ACCESS_SETTING}=on it asks Flux to fetch at once and takes about a minute."
             )
         if self._get("rollback") is not None:
             self.roll_back(self._get("rollback") or "")

@@ -70,7 +70,7 @@ def test_with_cluster_access_a_rotation_proves_each_fetch_at_once(world: World) 
         f"rot:requested:verify-switch:{i}" for i in range(3)
     ]
     assert sorted(saved.values()) == sorted(value for _, _, value in api_of(world).requests)
-    assert "no cluster access" not in " ".join(v.note for v in world.reporter.job_views)
+    assert "without cluster access" not in " ".join(v.note for v in world.reporter.job_views)
 
 
 def test_with_cluster_access_a_source_failing_after_the_revoke_rolls_back_with_flux_message(world: World) -> None:
@@ -130,9 +130,9 @@ def test_without_cluster_access_it_says_up_front_how_long_the_proof_takes() -> N
 
     first = next(v for v in world.reporter.job_views if v.note and v.title.startswith("key rotate"))
     assert first.note == (
-        "fluxops has no cluster access, so it proves each fetch from what Flux reports to Azure: about 15m after "
-        "the old key is revoked (1.5 fetch intervals of 10m). With FLUXOPS_CLUSTER_ACCESS on, it asks Flux to "
-        "fetch at once and takes about a minute."
+        "fluxops runs without cluster access (FLUXOPS_CLUSTER_ACCESS=off), so it proves each fetch from what Flux "
+        "reports to Azure: about 15m after the old key is revoked (1.5 fetch intervals of 10m). With "
+        "FLUXOPS_CLUSTER_ACCESS=on it asks Flux to fetch at once and takes about a minute."
     )
     assert waiting.value.message == (
         "waiting for every source to fetch once more with the old keys gone: Azure's reports show it about 15m "
