@@ -17,6 +17,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from sandbox.world import utc_now_iso
 
 ClusterKey = tuple[str, str, str, str]
@@ -47,7 +49,7 @@ class Change:
     cluster: ClusterKey
     resource: Resource
     type: str  # "ADDED" | "MODIFIED" | "DELETED"
-    object: dict[str, Any]
+    object: dict[str, Any]  # shared with the store: read-only
 
 
 class Gone(Exception):
@@ -85,18 +87,19 @@ class KubeStore:
 
     def get(self, cluster: ClusterKey, resource: Resource, namespace: str, name: str) -> dict[str, Any] | None:
         obj = self._objects.get((cluster, resource), {}).get((namespace, name))
-        return copy.deepcopy(obj) if obj is not None else None
+        return _copy(obj) if obj is not None else None
 
     def list(self, cluster: ClusterKey, resource: Resource, namespace: str | None = None) -> list[dict[str, Any]]:
         """The objects (copies), by namespace then name; every namespace when ``namespace`` is None."""
         objects = self._objects.get((cluster, resource), {})
-        return [copy.deepcopy(obj) for (ns, _), obj in sorted(objects.items()) if namespace is None or ns == namespace]
+        return [_copy(obj) for (ns, _), obj in sorted(objects.items()) if namespace is None or ns == namespace]
 
     # -- writes by the sandbox ---------------------------------------------------------------
 
     def put(self, cluster: ClusterKey, resource: Resource, obj: dict[str, Any]) -> dict[str, Any]:
         """Create or replace an object (its ``metadata.name`` and, when namespaced, ``metadata.namespace``);
-        keeps its uid and creationTimestamp, stamps a new resourceVersion, tells watchers. Unchanged: a no-op."""
+        keeps its uid and creationTimestamp, stamps a new resourceVersion, tells watchers. Unchanged: a no-op.
+        Returns the object as stored: read it, never change it (watchers and the history share it)."""
         meta = obj.setdefault("metadata", {})
         namespace = str(meta.get("namespace") or "") if resource.namespaced else ""
         name = str(meta["name"])
@@ -108,22 +111,22 @@ class KubeStore:
             meta["creationTimestamp"] = before["metadata"]["creationTimestamp"]
             meta["resourceVersion"] = before["metadata"]["resourceVersion"]
             if obj == before:
-                return copy.deepcopy(before)
+                return before
         else:
             meta.setdefault("uid", str(uuid.uuid4()))
             meta.setdefault("creationTimestamp", utc_now_iso(time.time())[:19] + "Z")
-        stored = copy.deepcopy(obj)
+        stored = _copy(obj)
         self._stamp(stored)
         objects[(namespace, name)] = stored
         self._notify(cluster, resource, "MODIFIED" if before is not None else "ADDED", stored)
-        return copy.deepcopy(stored)
+        return stored
 
     def delete(self, cluster: ClusterKey, resource: Resource, namespace: str, name: str) -> bool:
         objects = self._objects.get((cluster, resource), {})
         gone = objects.pop((namespace if resource.namespaced else "", name), None)
         if gone is None:
             return False
-        gone = copy.deepcopy(gone)
+        gone = _copy(gone)
         self._stamp(gone)
         self._notify(cluster, resource, "DELETED", gone)
         return True
@@ -166,7 +169,7 @@ class KubeStore:
             self._notify(cluster, resource, "MODIFIED", after)
         for hook in self._patch_hooks:
             hook(cluster, resource, copy.deepcopy(before), copy.deepcopy(after))
-        return copy.deepcopy(objects[key])
+        return _copy(objects[key])
 
     # -- watch -------------------------------------------------------------------------------
 
@@ -198,7 +201,8 @@ class KubeStore:
         obj["metadata"]["resourceVersion"] = str(self._revision)
 
     def _notify(self, cluster: ClusterKey, resource: Resource, type_: str, obj: dict[str, Any]) -> None:
-        change = Change(self._revision, cluster, resource, type_, copy.deepcopy(obj))
+        # Stored objects are replaced, never changed in place: the history and the watchers share them.
+        change = Change(self._revision, cluster, resource, type_, obj)
         self._history.append(change)
         for watcher in self._watchers:
             if self._matches(watcher, change):
@@ -222,3 +226,9 @@ def _merge(target: Any, patch: Any) -> Any:
         else:
             result[key] = _merge(result.get(key), value)
     return result
+
+
+def _copy(obj: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a JSON object (several times faster than copy.deepcopy: a fleet writes thousands)."""
+    copied: dict[str, Any] = orjson.loads(orjson.dumps(obj))
+    return copied
