@@ -182,7 +182,13 @@ class Switching:
                 return fetched_since(state, "")  # Azure gave up on the switch: that is the failure
             ref = source_object(state)
             answer = requests.follow(ref, requests.ask(ref, f"rot:requested:{tag}"))
-        except (errors.ClusterAccessDenied, errors.ClusterUnreachable, errors.NotFound) as problem:
+        except (
+            errors.ClusterAccessDenied,
+            errors.ClusterUnreachable,
+            errors.NotFound,
+            errors.InvalidRequest,
+        ) as problem:
+            # refused, out of reach, no such source object, a source kind fluxops cannot ask: Azure's reports
             self._arm_only(user, problem)
             return None
         if answer.obj is None:
