@@ -81,8 +81,16 @@ def trace_row(row: TraceRow) -> tuple[Line, ...]:
         (Code(name(row.config)),),
         (w.TRACE_WORDS[row.state],),
         (Code(w.short_revision(name(row.revision))),) if row.revision else (),
-        (Text(row_message(row.detail)),) if row.detail else (),
+        _detail(row),
     )
+
+
+def _detail(row: TraceRow) -> Line:
+    """What ARM reports, then (a failed row) the newest Warning event Flux's controller recorded."""
+    detail: Line = (Text(row_message(row.detail)),) if row.detail else ()
+    if row.why:
+        detail += (" · " if detail else "", Mark("sign", "warning"), " ", Text(row_message(row.why)))
+    return detail
 
 
 def needs_attention(view: PushView) -> list[Line]:
