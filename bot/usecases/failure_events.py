@@ -62,14 +62,15 @@ def failing_refs(state: FluxConfigState) -> list[ObjectRef]:
 def read_events(
     api: ClusterApi, cluster: ClusterRef, refs: Sequence[ObjectRef], *, since: str | None = None
 ) -> list[FluxEvent]:
-    """The events about ``refs`` in one call (in their namespace when they share one), oldest first."""
+    """The events about ``refs`` in one call (in their namespace when they share one; across namespaces the port
+    lists each namespace of ``refs``, never the whole cluster), oldest first."""
     if not refs:
         return []
     namespaces = {ref.namespace for ref in refs}
     namespace = next(iter(namespaces)) if len(namespaces) == 1 else None
     found = api.events(cluster, namespace=namespace, involved=refs, since=since)
     wanted = set(refs)
-    return sorted((e for e in found if e.involved in wanted), key=lambda e: e.last_seen)
+    return [e for e in found if e.involved in wanted]  # in the port's order: oldest first
 
 
 def newest_per_object(events: Iterable[FluxEvent], limit: int = PER_OBJECT) -> tuple[FluxEvent, ...]:
