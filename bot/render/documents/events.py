@@ -103,9 +103,8 @@ def failure_event_blocks(listing: EventList) -> list[Block]:
             Code(object_name(e)),
             " ",
             strong(name(e.reason)),
-            f" · {age(e.last_seen, listing.as_of)} ago",
-            " — ",
-            *_message(e),
+            f" · {w.plural(e.count, 'time')}, last {age(e.last_seen, listing.as_of)} ago — ",
+            Text(row_message(e.message)),
         )
         for e in listing.events
     )
