@@ -15,11 +15,12 @@ SHOWN = 30
 
 
 def no_cluster_access(name: str, label: str) -> errors.ConfigurationError:
-    """fluxops reads Azure only: it cannot see Kubernetes events."""
+    """fluxops runs with cluster access off: it reads ARM only, which has no Kubernetes events."""
     return errors.ConfigurationError(
-        f"fluxops has no access to the Kubernetes API of cluster '{label}', so it cannot read Flux's events",
-        recommendation="whoever runs fluxops turns cluster access on with FLUXOPS_CLUSTER_ACCESS in the worker's "
-        f"environment; meanwhile `/flux status {name} -c {label}` shows what Azure reports",
+        f"fluxops has no access to the Kubernetes API of cluster '{label}' (cluster access is off), so it cannot "
+        "read Flux's events",
+        recommendation="whoever runs fluxops turns it on with FLUXOPS_CLUSTER_ACCESS=on in the workers' environment; "
+        f"meanwhile `/flux status {name} -c {label}` shows what Azure reports",
     )
 
 
