@@ -74,14 +74,20 @@ def read_events(
 
 
 def newest_per_object(events: Iterable[FluxEvent], limit: int = PER_OBJECT) -> tuple[FluxEvent, ...]:
-    """At most ``limit`` events per object, the newest, still oldest first."""
+    """At most ``limit`` different events per object, the newest, still oldest first. An event that says what a
+    newer one says (an object deleted and created again under the same name keeps its old events for an hour)
+    is left out."""
     ordered = list(events)
     kept: list[FluxEvent] = []
-    seen: dict[ObjectRef, int] = {}
+    per_object: dict[ObjectRef, int] = {}
+    said: set[tuple[ObjectRef, str, str, str]] = set()
     for event in reversed(ordered):
-        if seen.get(event.involved, 0) < limit:
-            seen[event.involved] = seen.get(event.involved, 0) + 1
-            kept.append(event)
+        key = (event.involved, event.type, event.reason, event.message)
+        if key in said or per_object.get(event.involved, 0) >= limit:
+            continue
+        said.add(key)
+        per_object[event.involved] = per_object.get(event.involved, 0) + 1
+        kept.append(event)
     return tuple(reversed(kept))
 
 

@@ -231,6 +231,19 @@ def test_a_non_compliant_create_shows_the_newest_warnings_of_the_failing_objects
     assert world.reporter.private_views == [view]
 
 
+def test_a_warning_repeated_by_an_earlier_object_of_the_same_name_is_shown_once(
+    world: World, api: CountingClusterApi
+) -> None:
+    world.flux.bad_paths = {"./apps/nope"}
+    api.add_event(world.ref, event(APPS, "ArtifactFailed", 900, warning=True, message=NOT_FOUND))  # before a re-create
+    api.add_event(world.ref, event(APPS, "ArtifactFailed", 30, warning=True, message=NOT_FOUND))
+
+    world.run(CREATE)
+
+    why = world.reporter.last.failure_events
+    assert why is not None and [e.last_seen for e in why.events] == [ago(30)]
+
+
 def test_events_that_cannot_be_read_do_not_change_the_outcome(world: World, api: CountingClusterApi) -> None:
     failing_apps(world, api)
     api.unreachable.add(world.ref.arm_id.lower())
