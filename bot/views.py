@@ -170,7 +170,8 @@ class TraceRow:
     detail: str = ""  # "Kustomization cluster-config-apps: kustomization path not found: ..."
     revision: str = ""  # the configuration's sourceSyncedCommitId when last seen
     #: a failed row: the newest Warning event of the failing objects, read from the cluster once at the end
-    #: ("BuildFailed: kustomize build failed: ... (3 times)"); "" without cluster access or events
+    #: ("Kustomization apps-apps: BuildFailed: kustomize build failed: ... (3 times)"); "" without cluster access
+    #: or events. Shown (and described in its commit status) instead of ``detail``, which says less.
     why: str = ""
 
 

@@ -36,7 +36,7 @@ def naming(head: str, names: Sequence[str], limit: int = STATUS_DESCRIPTION_LIMI
 
 def target_description(row: TraceRow, limit: int = STATUS_DESCRIPTION_LIMIT) -> str:
     """The description of one (cluster, configuration)'s status: a failure says the newest Warning event Flux
-    recorded (its reason and message) when fluxops could read it, else what ARM reports."""
+    recorded (its object, reason and message) when fluxops could read it, else what ARM reports."""
     text = row.why if row.state is TraceState.FAILED and row.why else row.detail
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -92,10 +92,11 @@ def newest_per_object(events: Iterable[FluxEvent], limit: int = PER_OBJECT) -> t
 
 
 def event_line(event: FluxEvent) -> str:
-    """One event on one line: ``BuildFailed: kustomize build failed: ... (3 times)``."""
+    """One event on one line, naming its object as ARM's statuses do:
+    ``Kustomization apps-apps: BuildFailed: kustomize build failed: ... (3 times)``."""
     message = " ".join(event.message.split())
     times = f" ({event.count} times)" if event.count > 1 else ""
-    return f"{event.reason}: {message}{times}"
+    return f"{event.involved.kind} {event.involved.name}: {event.reason}: {message}{times}"
 
 
 def failure_events(ports: JobPorts, cluster: ClusterRef, state: FluxConfigState) -> EventList | None:

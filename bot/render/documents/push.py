@@ -86,11 +86,11 @@ def trace_row(row: TraceRow) -> tuple[Line, ...]:
 
 
 def _detail(row: TraceRow) -> Line:
-    """What ARM reports, then (a failed row) the newest Warning event Flux's controller recorded."""
-    detail: Line = (Text(row_message(row.detail)),) if row.detail else ()
+    """What went wrong: the newest Warning event Flux's controller recorded (a failed row, with cluster access),
+    which names the object, the reason and the message; else what ARM reports."""
     if row.why:
-        detail += (" · " if detail else "", Mark("sign", "warning"), " ", Text(row_message(row.why)))
-    return detail
+        return (Mark("sign", "warning"), " ", Text(row_message(row.why)))
+    return (Text(row_message(row.detail)),) if row.detail else ()
 
 
 def needs_attention(view: PushView) -> list[Line]:

@@ -51,12 +51,12 @@ def test_naming() -> None:
 
 
 def test_a_failed_target_describes_the_newest_warning_within_the_limit() -> None:
-    why = "BuildFailed: kustomize build failed: " + "accumulating resources " * 20
+    why = "Kustomization apps-apps: BuildFailed: kustomize build failed: " + "accumulating resources " * 20
     row = TraceRow("aks-01", "apps", F, "Kustomization apps-apps: kustomize build failed", why=why)
 
     text = target_description(row)
 
-    assert text.startswith("BuildFailed: kustomize build failed: accumulating resources")
+    assert text.startswith("Kustomization apps-apps: BuildFailed: kustomize build failed: accumulating resources")
     assert len(text) == STATUS_DESCRIPTION_LIMIT and text.endswith("…")
 
 

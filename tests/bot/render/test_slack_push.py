@@ -97,7 +97,7 @@ def push_failed_with_event() -> PushView:
     """The failed cluster's row also carries the newest Warning event of its failing kustomization, read from the
     cluster once the row failed."""
     view = push_failed()
-    why = f"ArtifactFailed: {ev.NOT_FOUND} (4 times)"
+    why = f"Kustomization cluster-config-apps: ArtifactFailed: {ev.NOT_FOUND} (4 times)"
     rows = tuple(replace(row, why=why) if row.state is TraceState.FAILED else row for row in view.rows)
     return replace(view, rows=rows)
 

@@ -312,7 +312,7 @@ def test_a_failed_push_target_carries_its_newest_warning_into_the_row_and_status
     assert rows is not None and long_message in rows
     failed = host.contexts()["fluxops/aks-01/apps"][-1]
     assert failed[0] == "failure"
-    assert failed[1].startswith("BuildFailed: kustomize build failed: xxx")
+    assert failed[1].startswith("Kustomization apps-apps: BuildFailed: kustomize build failed: xxx")
     assert len(failed[1]) <= 140 and failed[1].endswith("…")
     applied = host.contexts()["fluxops/aks-00/apps"][-1]
     assert applied[0] == "success"
