@@ -53,6 +53,8 @@ from workers.file_credentials import FileCredentials
 from workers.github_host import GitHubHost, github_host_from_settings
 from workers.job_queue import QueueCalls, SyncJobQueue
 from workers.key_sealing import sealer_from_settings
+from workers.kube_cluster_api import KubeClusterApi, KubeTimeouts
+from workers.kube_credentials import KubeCredentials
 from workers.pr_reporter import PublicOnlyReporter, PullRequestReporter, SilentReporter
 from workers.redis_claims import RedisClusterClaims
 from workers.redis_fleet_runs import RedisFleetRunLog
@@ -93,6 +95,8 @@ class Wiring:
     budget: ArmBudget | None = None
     #: fleet-wide reads in one Resource Graph query per page (bot.ports.FluxIndex)
     index: ResourceGraphIndex | None = None
+    #: the clusters' own Kubernetes APIs: None when FLUXOPS_CLUSTER_ACCESS is off
+    cluster_api: KubeClusterApi | None = None
     _clusters: tuple[float, list[Cluster]] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -127,6 +131,7 @@ class Wiring:
             failpoints=RedisFailpoints(redis=client) if settings.failpoints else None,
             budget=budget,
             index=ResourceGraphIndex(connection=connection, subscription_ids=settings.azure_subscription_ids),
+            cluster_api=cluster_api_from_settings(settings, connection),
         )
 
     # -- inventory ----------------------------------------------------------------------------------
@@ -224,6 +229,7 @@ class Wiring:
             claims=self.claims,
             pace=pace,
             fleet=FleetPorts(index=self.index, runs=RedisFleetRunLog(redis=self.redis), throttle=self.budget),
+            cluster_api=self.cluster_api,
         )
 
     def reporter(self, record: JobRecord) -> Reporter:
@@ -284,6 +290,14 @@ class WiredClusters:
 
     def all(self) -> list[ResolvedCluster]:
         return self.wiring.all_clusters()
+
+
+def cluster_api_from_settings(settings: Settings, connection: ArmConnection) -> KubeClusterApi | None:
+    """The clusters' Kubernetes APIs, reached with fluxops' Azure identity (FLUXOPS_CLUSTER_ACCESS, default on)."""
+    if not settings.cluster_access:
+        return None
+    timeouts = KubeTimeouts(connect=settings.kube_connect_timeout, read=settings.kube_read_timeout)
+    return KubeClusterApi(credentials=KubeCredentials(connection=connection), timeouts=timeouts)
 
 
 def require_sandbox_for_failpoints(settings: Settings) -> None:

@@ -69,10 +69,11 @@ class _Watcher:
 class KubeStore:
     """Objects keyed by (cluster, resource, namespace, name); stored objects are full Kubernetes objects."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, history: int = HISTORY) -> None:
         self._objects: dict[tuple[ClusterKey, Resource], dict[tuple[str, str], dict[str, Any]]] = {}
         self._revision = 0
-        self._history: deque[Change] = deque(maxlen=HISTORY)
+        #: the last ``history`` changes, which watches may resume from
+        self._history: deque[Change] = deque(maxlen=history)
         self._watchers: list[_Watcher] = []
         self._patch_hooks: list[PatchHook] = []
 
@@ -153,9 +154,10 @@ class KubeStore:
         after["metadata"]["name"] = before["metadata"]["name"]
         if resource.namespaced:
             after["metadata"]["namespace"] = before["metadata"]["namespace"]
-        after["status"] = copy.deepcopy(before.get("status")) if "status" in before else after.pop("status", None)
-        if after.get("status") is None:
-            after.pop("status", None)
+        # the status belongs to the controllers (they write it with put); a client's patch cannot touch it
+        after.pop("status", None)
+        if "status" in before:
+            after["status"] = copy.deepcopy(before["status"])
         if after.get("spec") != before.get("spec"):
             after["metadata"]["generation"] = int(before["metadata"].get("generation") or 1) + 1
         if after != before:
