@@ -32,6 +32,7 @@ from bot.commands.configs import (
     Status,
     Suspend,
 )
+from bot.commands.events import Events
 from bot.commands.extensions import ExtensionCreate, ExtensionDelete, ExtensionShow, ExtensionUpdate
 from bot.commands.fleet import (
     FleetApply,
@@ -97,6 +98,7 @@ Command = (
     | FleetList
     | FleetCancel
     | FleetResume
+    | Events
 )
 
 
@@ -137,6 +139,7 @@ __all__ = [
     "ConfigUpdate",
     "ConfirmJob",
     "CredentialRefs",
+    "Events",
     "ExtensionCreate",
     "ExtensionDelete",
     "ExtensionShow",

@@ -69,6 +69,7 @@ from bot.usecases.context import (
 from bot.usecases.executor import run_job
 from bot.views import AuditEntry, ClusterRow, ConfirmView, FleetRunView, JobView, Phase, PushView, TextView
 from sandbox.world import utc_now_iso
+from tests.bot.usecases.fake_cluster_api import FakeClusterApi
 
 T = TypeVar("T")
 
@@ -1123,6 +1124,8 @@ class World:
     claims: FakeClaims = field(default_factory=lambda: FakeClaims())
     #: the bulk reads (FluxIndex) over the same fakes; None: use-cases read cluster by cluster
     index: FakeFluxIndex | None = None
+    #: the clusters' Kubernetes API; None: fluxops has no cluster access
+    cluster_api: FakeClusterApi | None = None
 
     def __post_init__(self) -> None:
         if self.index is None:
@@ -1202,6 +1205,7 @@ class World:
             chat=ChatPorts(channel_reporter=self.channel_reporter),
             claims=self.claims,
             fleet=FleetPorts(index=self.index),
+            cluster_api=self.cluster_api,
             pace=Pacing(
                 clock=self.clock,
                 sleep=self.clock.sleep,
