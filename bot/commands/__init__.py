@@ -32,6 +32,7 @@ from bot.commands.configs import (
     Status,
     Suspend,
 )
+from bot.commands.events import Events
 from bot.commands.extensions import ExtensionCreate, ExtensionDelete, ExtensionShow, ExtensionUpdate
 from bot.commands.fleet import (
     FleetApply,
@@ -99,6 +100,7 @@ Command = (
     | FleetList
     | FleetCancel
     | FleetResume
+    | Events
 )
 
 
@@ -139,6 +141,7 @@ __all__ = [
     "ConfigUpdate",
     "ConfirmJob",
     "CredentialRefs",
+    "Events",
     "ExtensionCreate",
     "ExtensionDelete",
     "ExtensionShow",

@@ -7,6 +7,7 @@ Every example here is a command the grammar accepts (the tests parse them all).
 from __future__ import annotations
 
 from bot.grammar.help_config_topics import CONFIG_TOPICS
+from bot.grammar.help_events_topics import EVENTS_TOPICS
 from bot.grammar.help_fleet_topics import FLEET_TOPICS
 from bot.grammar.help_parts import CLUSTER_FLAGS, SECRETS, TUTORIAL_EXAMPLE, Topic
 from bot.grammar.help_reconcile_topic import RECONCILE_TOPICS
@@ -30,6 +31,7 @@ TOPICS: dict[str, Topic] = {
     ),
     **CONFIG_TOPICS,
     **RECONCILE_TOPICS,
+    **EVENTS_TOPICS,
     "extension create": Topic(
         usage="/flux extension create -c CLUSTER [--name flux] [--version V --auto-upgrade false] "
         "[--release-train stable|preview] [--config KEY=VALUE ...]...",

@@ -5,27 +5,25 @@ through the cluster's Kubernetes API, the source is asked to reconcile and follo
 then each Kustomization in ``dependsOn`` order (or only ``--kustomization K``, its source first with
 ``--with-source``). One message, one step per object: requested, handled, then the revision it fetched or
 applied, or Flux's reason for failing. The first object that fails ends the job Failed with its message and
-its Warning events since the request; the objects after it are not asked.
+its newest Warning events (shown as every Non-Compliant result shows them); the objects after it are not asked.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot import errors
-from bot.cluster_objects import KUSTOMIZATION, FluxEvent, FluxObject, ObjectRef
+from bot.cluster_objects import KUSTOMIZATION, FluxObject, ObjectRef
 from bot.commands import Reconcile
 from bot.kustomization_order import in_dependency_order
 from bot.models import Compliance, FluxConfigState
 from bot.ports import ClusterApi
 from bot.render.wording import interval
 from bot.usecases.context import Job, ResolvedCluster
+from bot.usecases.failure_events import WARNING, newest_per_object, read_events, rfc3339
 from bot.usecases.reconcile_requests import Requests, kustomization_object, source_object
-from bot.views import ErrorInfo, Phase, StepState
+from bot.views import ErrorInfo, EventList, Phase, StepState
 
-#: how many of a failing object's Warning events its error shows (the newest)
-EVENTS_SHOWN = 3
 #: the setting that gives fluxops cluster access (workers/ reads it; named here for the people reading errors)
 CLUSTER_ACCESS_SETTING = "FLUXOPS_CLUSTER_ACCESS"
 
@@ -80,16 +78,8 @@ def _objects(state: FluxConfigState, command: Reconcile, label: str) -> list[Obj
     return source + [kustomization_object(state, k.name) for k in kustomizations]
 
 
-@dataclass(frozen=True)
-class _Failure:
-    """Why one object did not end Ready: Flux's message, or that it did not answer in time."""
-
-    message: str
-    obj: FluxObject | None
-
-
-def _one(job: Job, requests: Requests, index: int, ref: ObjectRef) -> _Failure | None:
-    """Ask ``ref`` to reconcile and follow it; None when it ended Ready."""
+def _one(job: Job, requests: Requests, index: int, ref: ObjectRef) -> str | None:
+    """Ask ``ref`` to reconcile and follow it: None when it ended Ready, else why it did not."""
     asking = f"{ref}: reconcile requested"
     job.step(asking)
     requested = requests.ask(ref, f"reconcile:{index}")
@@ -110,12 +100,12 @@ def _one(job: Job, requests: Requests, index: int, ref: ObjectRef) -> _Failure |
         else:
             job.finish_step(waiting, f"{ref}: still reconciling after {timeout} s", StepState.FAILED)
             why = f"Flux handled the request but was still reconciling after {timeout} s"
-        return _Failure(why, None)
+        return why
     if answer.ready:
         job.finish_step(waiting, f"{ref}: {_done_text(answer.obj)}")
         return None
     job.finish_step(waiting, f"{ref}: {answer.failure}", StepState.FAILED)
-    return _Failure(answer.failure, answer.obj)
+    return answer.failure
 
 
 def _done_text(obj: FluxObject) -> str:
@@ -129,45 +119,33 @@ def _failed(
     command: Reconcile,
     where: ResolvedCluster,
     ref: ObjectRef,
-    failure: _Failure,
+    failure: str,
     skipped: list[ObjectRef],
 ) -> None:
-    message = f"{ref} is not Ready: {failure.message}"
-    events = failure_events(api, where, ref, failure)
-    if events:
-        message += "\nFlux events:\n" + "\n".join(f"• {line}" for line in events)
+    message = f"{ref} is not Ready: {failure}"
     if skipped:
         message += "\nNot asked, as they come after it: " + ", ".join(str(r) for r in skipped) + "."
     error = ErrorInfo(
         doing=f"reconciling flux configuration '{command.name}' on {where.label}",
         message=message,
         recommendation=f"fix what Flux reports, then `/flux reconcile {command.name} -c {where.label}` again; "
-        f"`/flux status {command.name} -c {where.label}` shows every object",
+        f"`/flux status {command.name} -c {where.label}` shows every object and `/flux events {command.name} -c "
+        f"{where.label}` what Flux's controllers said",
     )
-    job.show(phase=Phase.FAILED, note="", error=error)
+    job.show(phase=Phase.FAILED, note="", error=error, failure_events=failure_events(job, api, where, ref))
     job.reporter.private(job.view)
 
 
-def failure_events(api: ClusterApi, where: ResolvedCluster, ref: ObjectRef, failure: _Failure) -> list[str]:
-    """The newest Warning events about ``ref``, one line each ("" when the API will not say).
-
-    A seam for the events work (`/flux events`): its renderer may replace these lines."""
-    if failure.obj is None:
-        return []
+def failure_events(job: Job, api: ClusterApi, where: ResolvedCluster, ref: ObjectRef) -> EventList | None:
+    """The newest Warning events about ``ref`` (bot.usecases.failure_events' rules); None when there are none. A
+    read that fails says so in the list: it never hides the failure itself."""
+    as_of = rfc3339(job.ports.pace.wall_clock())
     try:
-        found = api.events(where.cluster.ref, namespace=ref.namespace, involved=[ref])
-    except errors.FluxopsError:
-        return []  # the failure itself is what matters; events are a bonus
-    warnings = [e for e in found if e.type == "Warning"][-EVENTS_SHOWN:]
-    return [event_line(e) for e in warnings]
-
-
-def event_line(event: FluxEvent) -> str:
-    """ "BuildFailed (2 times, last 2025-06-15T15:06:40Z): kustomize build failed: ..." """
-    details = [f"{event.count} times"] if event.count > 1 else []
-    details += [f"last {event.last_seen}"] if event.last_seen else []
-    when = f" ({', '.join(details)})" if details else ""
-    return f"{event.reason}{when}: {event.message}"
+        found = read_events(api, where.cluster.ref, [ref])
+    except errors.FluxopsError as error:
+        return EventList(as_of=as_of, problem=f"Flux's events could not be read: {error.user_text()}")
+    warnings = newest_per_object(e for e in found if e.type == WARNING)
+    return EventList(events=warnings, as_of=as_of) if warnings else None
 
 
 def no_cluster_access(state: FluxConfigState, label: str, now: float) -> errors.ConfigurationError:

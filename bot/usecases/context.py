@@ -37,7 +37,18 @@ from bot.ports import (
     Reporter,
     Subscriptions,
 )
-from bot.views import AuditEntry, ClusterRow, ConfirmView, ErrorInfo, JobView, Phase, Step, StepState, ThrottleInfo
+from bot.views import (
+    AuditEntry,
+    ClusterRow,
+    ConfirmView,
+    ErrorInfo,
+    EventList,
+    JobView,
+    Phase,
+    Step,
+    StepState,
+    ThrottleInfo,
+)
 
 T = TypeVar("T")
 
@@ -249,6 +260,8 @@ class ViewChanges(TypedDict, total=False):
     configs: tuple[FluxConfigState, ...] | None
     clusters: tuple[ClusterRow, ...] | None
     audit: tuple[AuditEntry, ...] | None
+    events: EventList | None
+    failure_events: EventList | None
 
 
 class Job:

@@ -27,6 +27,7 @@ from bot.commands import (
     ConfigList,
     ConfigShow,
     ConfigUpdate,
+    Events,
     ExtensionCreate,
     ExtensionDelete,
     ExtensionShow,
@@ -67,6 +68,7 @@ from bot.usecases import (
     extensions,
     fleet_control,
     fleet_runs,
+    flux_events,
     key_provisioning,
     key_rotation,
     reads,
@@ -102,6 +104,7 @@ CLUSTER_HANDLERS: dict[type, Handler] = {
     ExtensionDelete: extensions.extension_delete,
     ExtensionShow: extensions.extension_show,
     Unlock: unlock.unlock,
+    Events: flux_events.events,
 }
 
 

@@ -22,6 +22,7 @@ from bot.render.document import (
     strong,
 )
 from bot.render.documents.configs import config_blocks, config_list_blocks
+from bot.render.documents.events import event_list_blocks, failure_event_blocks
 from bot.render.documents.extensions import extension_blocks
 from bot.render.documents.inventory import audit_blocks, cluster_blocks
 from bot.render.documents.parts import ROW_MESSAGE_CHARS, byline, phase_mark
@@ -36,6 +37,8 @@ def job_document(view: JobView) -> Document:
         error = view.error
         mark = Mark("sign", "failed" if view.phase is Phase.FAILED else "warning")
         blocks.append(Problem(mark, error.doing, error.message, error.recommendation, error.code))
+    if view.failure_events is not None:
+        blocks += failure_event_blocks(view.failure_events)
     if view.steps:
         blocks.append(Checklist(view.steps))
     if view.note:
@@ -51,6 +54,8 @@ def job_document(view: JobView) -> Document:
         parts.append(cluster_blocks(view.clusters))
     if view.audit is not None:
         parts.append(audit_blocks(view.audit))
+    if view.events is not None:
+        parts.append(event_list_blocks(view.events))
     for part in parts:
         blocks += [Divider(), *part]
     return Document(

@@ -155,12 +155,32 @@ def test_a_failing_kustomization_ends_it_with_flux_message_and_events(world: Wor
     assert view.error.doing == "reconciling flux configuration 'cluster-config' on flux-demo-arc"
     assert view.error.message == (
         f"Kustomization {NS}/cluster-config-infra is not Ready: {why}\n"
-        "Flux events:\n"
-        f"• BuildFailed (2 times, last 2025-06-15T15:06:40Z): {why}\n"
         f"Not asked, as they come after it: Kustomization {NS}/cluster-config-apps."
     )
     assert "`/flux reconcile cluster-config -c flux-demo-arc` again" in view.error.recommendation
+    assert "`/flux events cluster-config -c flux-demo-arc`" in view.error.recommendation
+    # the failing object's Warnings, as every Non-Compliant result shows them (not the source's older one)
+    assert view.failure_events is not None
+    assert [(e.involved, e.reason, e.count) for e in view.failure_events.events] == [(INFRA, "BuildFailed", 2)]
+    assert view.failure_events.as_of == FIRST_REQUEST
     assert world.reporter.private_views[-1] == view  # the person who asked is told too
+
+
+def test_events_that_cannot_be_read_do_not_hide_the_failure(world: World) -> None:
+    api = api_of(world)
+    api.on_reconcile = fetch_and_apply({"cluster-config": "authentication required"})
+
+    def refuse(*args: object, **kwargs: object) -> list[FluxEvent]:
+        raise errors.ClusterAccessDenied("events are forbidden", recommendation="grant list on events")
+
+    api.events = refuse  # type: ignore[method-assign]
+
+    assert world.run("reconcile cluster-config -c flux-demo-arc") is Phase.FAILED
+
+    view = world.reporter.last
+    assert view.error is not None and "authentication required" in view.error.message
+    assert view.failure_events is not None
+    assert view.failure_events.problem.startswith("Flux's events could not be read: events are forbidden")
 
 
 def test_a_controller_that_never_answers_times_out(world: World) -> None:

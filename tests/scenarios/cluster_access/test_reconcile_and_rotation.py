@@ -3,25 +3,47 @@ applied only once `/flux reconcile` asks Flux for it, and `/flux key rotate` pro
 source to reconcile instead of waiting fetch intervals (15 minutes at time scale 1 without cluster access).
 
 Both go Slack -> fluxops web -> Redis -> a Celery worker -> the real ``kubernetes`` client over HTTPS -> the
-sandbox's Kubernetes API, whose objects the simulated Flux keeps.
+sandbox's Kubernetes API, whose objects the simulated Flux keeps. They run on a stack of their own, paced as
+`fluxops sandbox up` is (the session's scenario stack runs Flux 50 times faster, which would hide both what a
+reconcile saves and what a rotation waits for).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 from cli.chat import Chat, Target
 from cli.slack_text import blocks_to_text
-from sandbox.stack import CHANNEL, YOU, Stack
+from sandbox.arm.app import EmulatorConfig
+from sandbox.runtime import SandboxOptions
+from sandbox.stack import CHANNEL, YOU, Stack, StackOptions, StackThread
 from sandbox.tutorial_repo import tutorial_files
 from sandbox.world import FluxConfigRecord
 from tests.scenarios.git_helpers import push, wait_for
 
 CLUSTER = "flux-demo-arc"
+#: what `fluxops sandbox up` runs with (cli/main.py: --time-scale 1, --operation-seconds 0.3, --step-seconds 0.7,
+#: StackOptions' watch pacing): Flux fetches every 10 minutes; cluster access is on, as by default
+SANDBOX_UP = StackOptions(
+    sandbox=SandboxOptions(step_seconds=0.7, emulator=EmulatorConfig(time_scale=1.0, operation_seconds=0.3)),
+    extra_env={"FLUXOPS_CLUSTER_ACCESS": "on"},
+)
 #: the longest a job here may take: well above the minute the key rotation should need
 JOB_TIMEOUT = 180.0
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    """This module's own stack at sandbox-up pace (it replaces the cluster-access scenarios' session stack here)."""
+    runner = StackThread(SANDBOX_UP)
+    started = runner.start()
+    yield started
+    runner.stop()
 
 
 def chat_for(stack: Stack) -> Chat:
