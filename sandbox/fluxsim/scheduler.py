@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import math
 import random
@@ -117,7 +118,8 @@ class FluxSimulator:
     # -- what the ARM emulator calls ----------------------------------------------------------
 
     def config_changed(self, cluster: Cluster, name: str) -> None:
-        """A PUT/PATCH of configuration ``name`` succeeded: report Pending and reconcile anew."""
+        """A PUT/PATCH of configuration ``name`` succeeded: report Pending and reconcile anew (a change of the
+        protected settings alone keeps what the objects report and fetches again at once)."""
         key = (cluster.key, name.lower())
         self._cancel(key)
         record = cluster.flux_configs.get(name.lower())
@@ -128,7 +130,14 @@ class FluxSimulator:
             if self.view is not None:
                 self.view.suspended(cluster, name)
             return
-        state = self._state_for(cluster, record, reset=True)
+        previous = self._states.get(key)
+        if previous is not None and _spec(previous.record) == _spec(record):
+            # Only the protected settings changed (a key or token rotated): the Flux objects' specs are as
+            # they were, so they stay as Ready as they were; the source fetches at once with the new secret.
+            state = dataclasses.replace(previous, record=record, waiter=None, fetch_requested=True)
+            self._states[key] = state
+        else:
+            state = self._state_for(cluster, record, reset=True)
         self._publish(cluster, state)
         self._tasks[key] = asyncio.get_running_loop().create_task(
             self._run(cluster, state), name=f"fluxsim {cluster.name}/{record.name}"
@@ -485,6 +494,25 @@ class FluxSimulator:
         state.failed = any(o.status != "True" for o in state.kustomizations.values())
         if artifact is not None and self.on_applied is not None:
             self.on_applied(cluster, state.record.name, artifact.sha)
+
+
+#: what the agent reports in a configuration's properties, not part of what was asked for
+_STATUS_KEYS = frozenset(
+    {
+        "statuses",
+        "complianceState",
+        "sourceSyncedCommitId",
+        "sourceUpdatedAt",
+        "statusUpdatedAt",
+        "errorMessage",
+        "provisioningState",
+        "repositoryPublicKey",
+    }
+)
+
+
+def _spec(record: FluxConfigRecord) -> dict[str, Any]:
+    return {k: v for k, v in record.properties.items() if k not in _STATUS_KEYS}
 
 
 def _resolve(waiter: asyncio.Future[None]) -> None:
