@@ -78,6 +78,8 @@ CLUSTER = Cluster(
     "eastus",
 )
 FLUX_VERSION = "1.17.3"
+#: the stable microsoft.flux versions ARM lists, newest first (the sandbox's catalogue)
+FLUX_RELEASES = ("1.17.3", "1.16.2", "1.15.1", "1.14.3", "1.13.4")
 REVISION = "main@sha1:4f1bdad"
 
 #: the wall clock (epoch seconds) when the FakeClock reads 0: 2025-06-15T15:06:40Z
@@ -591,6 +593,14 @@ class FakeExtensions(_Operations):
 
     def submit_update(self, cluster: ClusterRef, name: str, patch: ExtensionPatch) -> None:
         self.begin_update(cluster, name, patch).result()
+
+    def versions(
+        self, cluster: Cluster, extension_type: str = "microsoft.flux", release_train: str = "Stable"
+    ) -> list[str]:
+        self.calls.append(("versions", cluster.ref.name))
+        if extension_type != "microsoft.flux":
+            return []
+        return list(FLUX_RELEASES) if release_train.lower() == "stable" else []
 
 
 class FakeFluxIndex:
