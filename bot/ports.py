@@ -69,6 +69,13 @@ class FluxConfigs(Protocol):
 
 
 class Extensions(Protocol):
+    def versions(
+        self, cluster: Cluster, extension_type: str = "microsoft.flux", release_train: str = "Stable"
+    ) -> list[str]:
+        """The versions of ``extension_type`` released on ``release_train`` in the cluster's region, newest first
+        (ARM's ``extensionTypes/{type}/versions``); [] when ARM lists none."""
+        ...
+
     def get(self, cluster: ClusterRef, name: str) -> ExtensionState: ...
     def list(self, cluster: ClusterRef) -> list[ExtensionState]: ...
     def find_flux(self, cluster: ClusterRef) -> ExtensionState | None: ...
@@ -78,12 +85,6 @@ class Extensions(Protocol):
     def resume(self, token: str) -> LongRunning[ExtensionState | None]: ...
     def submit_create(self, cluster: ClusterRef, spec: ExtensionSpec) -> None: ...
     def submit_update(self, cluster: ClusterRef, name: str, patch: ExtensionPatch) -> None: ...
-    def versions(
-        self, cluster: Cluster, extension_type: str = "microsoft.flux", release_train: str = "Stable"
-    ) -> list[str]:
-        """The versions of ``extension_type`` released on ``release_train`` in the cluster's region, newest first
-        (ARM's ``extensionTypes/{type}/versions``); [] when ARM lists none."""
-        ...
 
 
 class FluxIndex(Protocol):
