@@ -32,6 +32,7 @@ from bot.commands.configs import (
     Status,
     Suspend,
 )
+from bot.commands.doctor import Doctor, DoctorFleet, V1List, V1Migrate
 from bot.commands.extensions import ExtensionCreate, ExtensionDelete, ExtensionShow, ExtensionUpdate
 from bot.commands.fleet import (
     FleetApply,
@@ -97,6 +98,10 @@ Command = (
     | FleetList
     | FleetCancel
     | FleetResume
+    | Doctor
+    | DoctorFleet
+    | V1List
+    | V1Migrate
 )
 
 
@@ -137,6 +142,8 @@ __all__ = [
     "ConfigUpdate",
     "ConfirmJob",
     "CredentialRefs",
+    "Doctor",
+    "DoctorFleet",
     "ExtensionCreate",
     "ExtensionDelete",
     "ExtensionShow",
@@ -167,6 +174,8 @@ __all__ = [
     "Suspend",
     "Unlock",
     "Unwatch",
+    "V1List",
+    "V1Migrate",
     "Watch",
     "WatchList",
     "WaveSize",

@@ -27,6 +27,8 @@ from bot.commands import (
     ConfigList,
     ConfigShow,
     ConfigUpdate,
+    Doctor,
+    DoctorFleet,
     ExtensionCreate,
     ExtensionDelete,
     ExtensionShow,
@@ -50,6 +52,8 @@ from bot.commands import (
     Suspend,
     Unlock,
     Unwatch,
+    V1List,
+    V1Migrate,
     Watch,
     WatchList,
 )
@@ -62,6 +66,7 @@ from bot.redact import redact
 from bot.usecases import (
     configs,
     credential_rotation,
+    doctor,
     extensions,
     fleet_control,
     fleet_runs,
@@ -69,6 +74,7 @@ from bot.usecases import (
     key_rotation,
     reads,
     unlock,
+    v1_configs,
     watch_subscriptions,
 )
 from bot.usecases.context import Job, JobPorts, ResolvedCluster
@@ -99,6 +105,9 @@ CLUSTER_HANDLERS: dict[type, Handler] = {
     ExtensionDelete: extensions.extension_delete,
     ExtensionShow: extensions.extension_show,
     Unlock: unlock.unlock,
+    Doctor: doctor.doctor,
+    V1List: v1_configs.v1_list,
+    V1Migrate: v1_configs.v1_migrate,
 }
 
 
@@ -110,6 +119,7 @@ FLEET_HANDLERS: dict[type, Callable[[Job, Any], None]] = {
     FleetList: fleet_control.fleet_list,
     FleetCancel: fleet_control.fleet_cancel,
     FleetResume: fleet_control.fleet_resume,
+    DoctorFleet: doctor.doctor_fleet,
 }
 
 
