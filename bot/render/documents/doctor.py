@@ -53,7 +53,8 @@ def report_blocks(report: DoctorReport, *, heading: bool = True) -> list[Block]:
     """Every finding of one cluster, worst first, then the checks skipped and why."""
     blocks: list[Block] = []
     if heading:
-        counts = f" · {report.count(Severity.ERROR)} errors, {report.count(Severity.WARNING)} warnings"
+        errors, warnings = report.count(Severity.ERROR), report.count(Severity.WARNING)
+        counts = f" · {errors} error{'' if errors == 1 else 's'}, {warnings} warning{'' if warnings == 1 else 's'}"
         blocks.append(Subheading("Doctor", (Text(name(report.cluster)), counts)))
     items = tuple(_finding(f) for f in report.findings)
     if items:
