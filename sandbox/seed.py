@@ -5,6 +5,7 @@ from __future__ import annotations
 from sandbox.git_access import GitAccess
 from sandbox.gitrepos import RepoStore
 from sandbox.tutorial_repo import tutorial_files
+from sandbox.v1_demo_repo import V1_DEMO_BRANCH, V1_DEMO_SLUG, v1_demo_files
 from sandbox.world import Cluster, V1ConfigRecord, World, v1_config_properties
 
 TUTORIAL_RG = "flux-demo-rg"
@@ -36,3 +37,5 @@ def seed_world(world: World, repos: RepoStore, access: GitAccess, *, fleet: int 
     files = tutorial_files()
     repos.create_repo(TUTORIAL_REPO, files, private=False)
     repos.create_repo(PRIVATE_REPO, files, private=True)
+    # what legacy-arc's Flux v1 configuration reads (and `/flux v1 migrate` then reads with Flux v2)
+    repos.create_repo(V1_DEMO_SLUG, v1_demo_files(), private=False, branch=V1_DEMO_BRANCH)
