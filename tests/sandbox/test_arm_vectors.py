@@ -100,10 +100,11 @@ def vector_cluster(sandbox_thread):
             "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: myname\n"
             "  namespace: mynamespace\nspec:\n  chart:\n    spec:\n      chart: podinfo\n"
         )
-        sb.repos.create_repo(
+        # the seed has the v1 tutorial's repository (on master); the examples' paths are added to it
+        sb.repos.commit(
             "Azure/arc-k8s-demo",
             {"test/path/release.yaml": release, "other/test/path/release.yaml": release},
-            private=False,
+            "The ARM examples' kustomization paths",
             branch="master",
         )
 
