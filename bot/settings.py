@@ -76,8 +76,21 @@ class Settings(BaseSettings):
     claim_ttl: int = Field(default=7 * 24 * 3600, alias="FLUXOPS_CLAIM_TTL", gt=0)
     #: the web process's event loop: ``auto`` takes uvloop's when uvloop is installed (faster I/O), else asyncio's
     event_loop: Literal["auto", "uvloop", "asyncio"] = Field(default="auto", alias="FLUXOPS_EVENT_LOOP")
+    #: reach clusters' Kubernetes APIs (ARM listClusterUserCredential, as az does) for reconcile, events and doctor;
+    #: ``off``: ARM only (commands that need the cluster say so)
+    cluster_access: bool = Field(default=True, alias="FLUXOPS_CLUSTER_ACCESS")
+    #: seconds to connect to / read from a cluster's Kubernetes API
+    kube_connect_timeout: float = Field(default=3.0, alias="FLUXOPS_KUBE_CONNECT_TIMEOUT", gt=0)
+    kube_read_timeout: float = Field(default=15.0, alias="FLUXOPS_KUBE_READ_TIMEOUT", gt=0)
     #: a test facility (workers/failpoints.py): lets tests stop a worker at a named step; never set it in production
     failpoints: bool = Field(default=False, alias="FLUXOPS_FAILPOINTS")
+
+    @field_validator("cluster_access", mode="before")
+    @classmethod
+    def _on_off(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in ("on", "off"):
+            return value.strip().lower() == "on"
+        return value
 
     @field_validator("azure_subscription_ids", "slack_allowed_teams", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.cluster_objects import FluxEvent
 from bot.models import Cluster, ExtensionState, FluxConfigState, V1Config
 
 #: brackets a Slack user id the bot itself names in a note or step (``mention``); renderers turn only these
@@ -124,6 +125,19 @@ class DoctorReport:
 
 
 @dataclass(frozen=True)
+class EventList:
+    """Flux events a job shows: ``/flux events``, or the Warnings of the objects of a Non-Compliant result."""
+
+    events: tuple[FluxEvent, ...] = ()  # oldest first
+    #: when they were read (RFC 3339): how long ago each was last seen is measured from it
+    as_of: str = ""
+    #: older events left out, to keep the message short
+    more: int = 0
+    #: why they could not be read ("" when they were): a failed read never fails the job
+    problem: str = ""
+
+
+@dataclass(frozen=True)
 class JobView:
     """The one message a job keeps up to date."""
 
@@ -145,6 +159,10 @@ class JobView:
     doctor: tuple[DoctorReport, ...] | None = None
     #: `/flux v1 list`: the Flux v1 configurations of the cluster
     v1_configs: tuple[V1Config, ...] | None = None
+    #: ``/flux events``: the events of a configuration's objects
+    events: EventList | None = None
+    #: why it failed: the Flux events of the failing objects of a Non-Compliant result (read from the cluster)
+    failure_events: EventList | None = None
 
 
 @dataclass(frozen=True)
@@ -195,6 +213,10 @@ class TraceRow:
     state: TraceState
     detail: str = ""  # "Kustomization cluster-config-apps: kustomization path not found: ..."
     revision: str = ""  # the configuration's sourceSyncedCommitId when last seen
+    #: a failed row: the newest Warning event of the failing objects, read from the cluster once at the end
+    #: ("Kustomization apps-apps: BuildFailed: kustomize build failed: ... (3 times)"); "" without cluster access
+    #: or events. Shown (and described in its commit status) instead of ``detail``, which says less.
+    why: str = ""
 
 
 @dataclass(frozen=True)

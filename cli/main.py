@@ -53,6 +53,7 @@ def _announce_json(sandbox: Sandbox, endpoints: Endpoints) -> None:
         "url": endpoints.arm_url,
         "ca_file": str(endpoints.ca_file),
         "subscription_id": endpoints.subscription_id,
+        "kube_api_url": endpoints.kube_api_url,
     }
     print(json.dumps(line), flush=True)
 
@@ -60,6 +61,7 @@ def _announce_json(sandbox: Sandbox, endpoints: Endpoints) -> None:
 def _announce_human(sandbox: Sandbox, endpoints: Endpoints, *, footer: bool = True) -> None:
     print("fluxops sandbox is up (Ctrl-C stops it)\n")
     print(f"  ARM emulator   {endpoints.arm_url}   (HTTPS, CA {endpoints.ca_file})")
+    print(f"  Kubernetes API {endpoints.kube_api_url}/clusters/<slug>   (HTTPS, same CA; kubeconfigs from ARM)")
     print(f"  subscription   {endpoints.subscription_id}\n")
     print("Clusters:")
     for cluster in sorted(sandbox.world.clusters.values(), key=lambda c: c.id.lower())[:20]:

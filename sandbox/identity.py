@@ -12,6 +12,8 @@ import time
 
 from aiohttp import web
 
+from sandbox.entra import SANDBOX_PRINCIPAL_ID, issue_token
+
 
 class IdentityEndpoint:
     """GET /msi/token?api-version=2019-08-01&resource=... with header X-IDENTITY-HEADER."""
@@ -44,10 +46,10 @@ class IdentityEndpoint:
         expires_on = int(time.time()) + 3600
         return web.json_response(
             {
-                "access_token": f"sandbox-mi-{secrets.token_urlsafe(16)}",
+                "access_token": issue_token(resource),
                 "expires_on": str(expires_on),
                 "resource": resource,
                 "token_type": "Bearer",
-                "client_id": "00000000-0000-4000-8000-00000000f1d0",
+                "client_id": SANDBOX_PRINCIPAL_ID,
             }
         )

@@ -1,4 +1,5 @@
-"""The sandbox assembled: world, git repositories, simulated Flux and the ARM emulator on HTTPS.
+"""The sandbox assembled: world, git repositories, simulated Flux, the ARM emulator and the clusters'
+Kubernetes API, both on HTTPS.
 
 ``Sandbox`` lives on one asyncio loop. ``SandboxThread`` runs it on a loop of its own in a background
 thread, so synchronous callers (the Azure SDK, Celery workers in tests) can talk to it over HTTPS.
@@ -22,6 +23,7 @@ from sandbox.fluxsim import FluxSimulator
 from sandbox.git_access import GitAccess
 from sandbox.gitrepos import RepoStore
 from sandbox.identity import IdentityEndpoint
+from sandbox.kubeapi.server import KubeApiServer
 from sandbox.kubeapi.store import KubeStore
 from sandbox.seed import seed_world
 from sandbox.tls import local_tls
@@ -49,6 +51,8 @@ class Endpoints:
     #: IDENTITY_ENDPOINT / IDENTITY_HEADER for azure-identity's managed identity credential
     identity_endpoint: str = ""
     identity_header: str = ""
+    #: the clusters' Kubernetes API server; cluster C is at {kube_api_url}/clusters/{C.kube_slug}
+    kube_api_url: str = ""
 
     def azure_environment(self) -> dict[str, str]:
         """What a fluxops process needs in its environment to manage the sandbox's clusters."""
@@ -88,12 +92,15 @@ class Sandbox:
         )
         self.arm = ArmEmulator(world=self.world, agent=self.flux, config=self.options.emulator)
         self.identity = IdentityEndpoint()
+        self.kube_api = KubeApiServer(world=self.world, store=self.kube_store)
         self._runner: web.AppRunner | None = None
+        self._kube_runner: web.AppRunner | None = None
         self._identity_runner: web.AppRunner | None = None
         self.endpoints: Endpoints | None = None
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> Endpoints:
         tls = local_tls(self.state_dir / "tls")
+        self.arm.kube_ca_pem = tls.ca_file.read_text()
         self._runner = web.AppRunner(self.arm.app(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port, ssl_context=tls.context)
@@ -105,22 +112,29 @@ class Sandbox:
         await self._identity_runner.setup()
         await web.TCPSite(self._identity_runner, "127.0.0.1", 0).start()
         self.identity.base_url = f"http://127.0.0.1:{self._identity_runner.addresses[0][1]}"
+        self._kube_runner = web.AppRunner(self.kube_api.app(), access_log=None)
+        await self._kube_runner.setup()
+        await web.TCPSite(self._kube_runner, host, 0, ssl_context=tls.context).start()
+        self.kube_api.base_url = f"https://{host}:{self._kube_runner.addresses[0][1]}"
+        self.world.kube_api_url = self.kube_api.base_url
         self.endpoints = Endpoints(
             arm_url=url,
             ca_file=tls.ca_file,
             subscription_id=self.world.subscriptions[0],
             identity_endpoint=self.identity.url,
             identity_header=self.identity.header_secret,
+            kube_api_url=self.kube_api.base_url,
         )
         return self.endpoints
 
     async def stop(self) -> None:
         self.arm.operations.cancel_all()
         await self.flux.stop()
-        for runner in (self._runner, self._identity_runner):
+        self.kube_api.stop_watches()
+        for runner in (self._runner, self._identity_runner, self._kube_runner):
             if runner is not None:
                 await runner.cleanup()
-        self._runner = self._identity_runner = None
+        self._runner = self._identity_runner = self._kube_runner = None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

@@ -195,19 +195,34 @@ class World:
         return made
 
 
-def v1_config_properties(repository_url: str, operator_namespace: str) -> dict[str, Any]:
-    """The properties of a Flux v1 sourceControlConfiguration as ARM returned them (2023-05-01)."""
+def v1_config_properties(
+    repository_url: str,
+    operator_namespace: str,
+    *,
+    instance_name: str | None = None,
+    operator_params: str = "--git-readonly",
+    scope: str = "cluster",
+    ssh_known_hosts: str = "",
+    enable_helm_operator: bool = False,
+    helm_chart_version: str = "",
+    helm_chart_values: str = "",
+    repository_public_key: str = "",
+) -> dict[str, Any]:
+    """The properties of a Flux v1 sourceControlConfiguration as ARM returned them (2023-05-01), with the
+    fields the seed Flux v1 tutorial shows (operator instance, params and scope, known hosts, Helm operator)."""
     return {
         "repositoryUrl": repository_url,
         "operatorNamespace": operator_namespace,
-        "operatorInstanceName": operator_namespace,
+        "operatorInstanceName": instance_name or operator_namespace,
         "operatorType": "Flux",
-        "operatorParams": "--git-readonly",
-        "operatorScope": "cluster",
-        "sshKnownHostsContents": "",
-        "enableHelmOperator": False,
+        "operatorParams": operator_params,
+        "operatorScope": scope,
+        "sshKnownHostsContents": ssh_known_hosts,
+        "enableHelmOperator": enable_helm_operator,
+        "helmOperatorProperties": {"chartVersion": helm_chart_version, "chartValues": helm_chart_values},
+        "configurationProtectedSettings": {},
         "provisioningState": "Succeeded",
-        "repositoryPublicKey": "",
+        "repositoryPublicKey": repository_public_key,
         "complianceStatus": {
             "complianceState": "Installed",
             "lastConfigApplied": "2023-01-01T00:00:00.000Z",

@@ -31,6 +31,8 @@ _VOLATILE = (
     (re.compile(r"\b[0-9a-f]{12}\b"), "<sha>"),
     (re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"), "<time>"),
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?"), "<time>"),
+    # how often and how long ago a Flux event was seen ("· 4 times, last 3s ago —")
+    (re.compile(r"\b\d+ times?, last \d+[smhd] ago\b"), "<n> times, last <age> ago"),
 )
 #: at most this many diff lines are shown when a golden file differs
 _DIFF_LINES = 200

@@ -54,6 +54,8 @@ from workers.file_credentials import FileCredentials
 from workers.github_host import GitHubHost, github_host_from_settings
 from workers.job_queue import QueueCalls, SyncJobQueue
 from workers.key_sealing import sealer_from_settings
+from workers.kube_cluster_api import KubeClusterApi, KubeTimeouts
+from workers.kube_credentials import KubeCredentials
 from workers.pr_reporter import PublicOnlyReporter, PullRequestReporter, SilentReporter
 from workers.redis_claims import RedisClusterClaims
 from workers.redis_fleet_runs import RedisFleetRunLog
@@ -96,6 +98,8 @@ class Wiring:
     index: ResourceGraphIndex | None = None
     #: retired Flux v1 configurations (`/flux v1`, doctor)
     v1: AzureV1Configs | None = None
+    #: the clusters' own Kubernetes APIs: None when FLUXOPS_CLUSTER_ACCESS is off
+    cluster_api: KubeClusterApi | None = None
     _clusters: tuple[float, list[Cluster]] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -131,6 +135,7 @@ class Wiring:
             budget=budget,
             index=ResourceGraphIndex(connection=connection, subscription_ids=settings.azure_subscription_ids),
             v1=AzureV1Configs(connection=connection),
+            cluster_api=cluster_api_from_settings(settings, connection),
         )
 
     # -- inventory ----------------------------------------------------------------------------------
@@ -230,6 +235,7 @@ class Wiring:
             fleet=FleetPorts(index=self.index, runs=RedisFleetRunLog(redis=self.redis), throttle=self.budget),
             v1=self.v1,
             inventory=self.azure_inventory,
+            cluster_api=self.cluster_api,
         )
 
     def reporter(self, record: JobRecord) -> Reporter:
@@ -290,6 +296,14 @@ class WiredClusters:
 
     def all(self) -> list[ResolvedCluster]:
         return self.wiring.all_clusters()
+
+
+def cluster_api_from_settings(settings: Settings, connection: ArmConnection) -> KubeClusterApi | None:
+    """The clusters' Kubernetes APIs, reached with fluxops' Azure identity (FLUXOPS_CLUSTER_ACCESS, default on)."""
+    if not settings.cluster_access:
+        return None
+    timeouts = KubeTimeouts(connect=settings.kube_connect_timeout, read=settings.kube_read_timeout)
+    return KubeClusterApi(credentials=KubeCredentials(connection=connection), timeouts=timeouts)
 
 
 def require_sandbox_for_failpoints(settings: Settings) -> None:

@@ -33,6 +33,7 @@ from bot.commands.configs import (
     Suspend,
 )
 from bot.commands.doctor import Doctor, DoctorFleet, V1List, V1Migrate
+from bot.commands.events import Events
 from bot.commands.extensions import ExtensionCreate, ExtensionDelete, ExtensionShow, ExtensionUpdate
 from bot.commands.fleet import (
     FleetApply,
@@ -102,6 +103,7 @@ Command = (
     | DoctorFleet
     | V1List
     | V1Migrate
+    | Events
 )
 
 
@@ -144,6 +146,7 @@ __all__ = [
     "CredentialRefs",
     "Doctor",
     "DoctorFleet",
+    "Events",
     "ExtensionCreate",
     "ExtensionDelete",
     "ExtensionShow",

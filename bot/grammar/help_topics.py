@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.grammar.help_config_topics import CONFIG_TOPICS
 from bot.grammar.help_doctor_topics import DOCTOR_TOPICS
+from bot.grammar.help_events_topics import EVENTS_TOPICS
 from bot.grammar.help_fleet_topics import FLEET_TOPICS
 from bot.grammar.help_parts import CLUSTER_FLAGS, SECRETS, TUTORIAL_EXAMPLE, Topic
 
@@ -30,6 +31,7 @@ TOPICS: dict[str, Topic] = {
     ),
     **DOCTOR_TOPICS,
     **CONFIG_TOPICS,
+    **EVENTS_TOPICS,
     "extension create": Topic(
         usage="/flux extension create -c CLUSTER [--name flux] [--version V --auto-upgrade false] "
         "[--release-train stable|preview] [--config KEY=VALUE ...]...",

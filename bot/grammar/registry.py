@@ -8,6 +8,7 @@ from bot.commands import Command
 from bot.grammar import (
     config_commands,
     doctor_commands,
+    event_commands,
     extension_commands,
     fleet_commands,
     key_commands,
@@ -32,6 +33,7 @@ READERS: dict[str, Reader] = {
     "watch": watch_commands.watch,
     "unwatch": watch_commands.unwatch,
     "watches": watch_commands.watches,
+    "events": event_commands.events,
     "kustomization create": kustomization_commands.kustomization_create,
     "kustomization update": kustomization_commands.kustomization_update,
     "kustomization delete": kustomization_commands.kustomization_delete,

@@ -33,6 +33,7 @@ SINGLES: tuple[str, ...] = (
     "watch",
     "unwatch",
     "watches",
+    "events",
     "audit",
     "plan",
     "apply",
@@ -55,6 +56,7 @@ COMMANDS: tuple[str, ...] = (
     "watch",
     "unwatch",
     "watches",
+    "events",
     *(f"kustomization {sub}" for sub in GROUPS["kustomization"]),
     *(f"extension {sub}" for sub in GROUPS["extension"]),
     *(f"key {sub}" for sub in GROUPS["key"]),
@@ -90,6 +92,7 @@ WORD_ALIASES: dict[str, str] = {
     "subscribe": "watch",
     "unsubscribe": "unwatch",
     "subscriptions": "watches",
+    "event": "events",
 }
 SUB_ALIASES: dict[str, str] = {"ls": "list", "get": "show", "rm": "delete", "remove": "delete"}
 #: ``config status NAME`` reads naturally; it is ``status NAME``

@@ -34,6 +34,14 @@ def naming(head: str, names: Sequence[str], limit: int = STATUS_DESCRIPTION_LIMI
     return text[:limit]
 
 
+def target_description(row: TraceRow, limit: int = STATUS_DESCRIPTION_LIMIT) -> str:
+    """The description of one (cluster, configuration)'s status: a failure says the newest Warning event Flux
+    recorded (its object, reason and message) when fluxops could read it, else what ARM reports."""
+    text = row.why if row.state is TraceState.FAILED and row.why else row.detail
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def configuration_status(rows: Sequence[TraceRow]) -> tuple[StatusState, str]:
     """The state and description of one configuration's status over ``rows`` (its clusters).
 

@@ -45,6 +45,7 @@ from bot.views import (
     ConfirmView,
     DoctorReport,
     ErrorInfo,
+    EventList,
     JobView,
     Phase,
     Step,
@@ -268,6 +269,8 @@ class ViewChanges(TypedDict, total=False):
     audit: tuple[AuditEntry, ...] | None
     doctor: tuple[DoctorReport, ...] | None
     v1_configs: tuple[V1Config, ...] | None
+    events: EventList | None
+    failure_events: EventList | None
 
 
 class Job:

@@ -29,6 +29,7 @@ from bot.commands import (
     ConfigUpdate,
     Doctor,
     DoctorFleet,
+    Events,
     ExtensionCreate,
     ExtensionDelete,
     ExtensionShow,
@@ -70,6 +71,7 @@ from bot.usecases import (
     extensions,
     fleet_control,
     fleet_runs,
+    flux_events,
     key_provisioning,
     key_rotation,
     reads,
@@ -108,6 +110,7 @@ CLUSTER_HANDLERS: dict[type, Handler] = {
     Doctor: doctor.doctor,
     V1List: v1_configs.v1_list,
     V1Migrate: v1_configs.v1_migrate,
+    Events: flux_events.events,
 }
 
 

@@ -23,7 +23,7 @@ from bot import errors
 from bot.git_host import CommitStatus, StatusState
 from bot.gitevents import PushEvent
 from bot.ports import CommitStatuses
-from bot.render.commit_status import configuration_status
+from bot.render.commit_status import configuration_status, target_description
 from bot.usecases.context import Job
 from bot.usecases.push_targets import Target
 from bot.views import TraceRow, TraceState
@@ -104,7 +104,8 @@ class TraceStatuses:
             for index, row in enumerate(rows):
                 if row.state.final:
                     state = STATE_TO_STATUS[row.state]
-                    self._once(f"status:{index}:{state.value}", self.targets[index].context, state, row.detail)
+                    description = target_description(row)
+                    self._once(f"status:{index}:{state.value}", self.targets[index].context, state, description)
             return
         for context, indices in self.groups.items():
             group = [rows[i] for i in indices]

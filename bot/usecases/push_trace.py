@@ -31,6 +31,7 @@ from bot.ports import CommitStatuses, Reporter, RepositoryFiles
 from bot.render.markdown import check_run_text
 from bot.render.wording import short_revision
 from bot.usecases.context import Job
+from bot.usecases.failure_events import event_line, failure_events
 from bot.usecases.push_statuses import TraceStatuses
 from bot.usecases.push_targets import Target as Target  # Target and tracks: re-exported, as they were defined here
 from bot.usecases.push_targets import bulk_states, find_targets
@@ -154,11 +155,15 @@ class PushTrace:
     def saved_rows(self, targets: Sequence[Target]) -> list[TraceRow]:
         saved = self._get("trace:rows")
         if saved is not None:
-            return [TraceRow(c, n, TraceState(s), d, r) for c, n, s, d, r in json.loads(saved)]
+            # rows saved before ``why`` existed have five fields
+            return [TraceRow(c, n, TraceState(s), d, r, *why) for c, n, s, d, r, *why in json.loads(saved)]
         return [TraceRow(t.label, t.config, TraceState.PENDING, "waiting for Flux to fetch it") for t in targets]
 
     def save_rows(self, rows: Sequence[TraceRow]) -> None:
-        self._put("trace:rows", json.dumps([[r.cluster, r.config, r.state.value, r.detail, r.revision] for r in rows]))
+        self._put(
+            "trace:rows",
+            json.dumps([[r.cluster, r.config, r.state.value, r.detail, r.revision, r.why] for r in rows]),
+        )
 
     # -- output ----------------------------------------------------------------------------------
 
@@ -303,7 +308,9 @@ class PushTrace:
         for index, target in enumerate(targets):
             if rows[index].state.final:
                 continue
-            row = self._observe(evaluator, target, rows[index], states.get(target))
+            row, state = self._observe(evaluator, target, rows[index], states.get(target))
+            if row.state is TraceState.FAILED and state is not None and row != rows[index]:
+                row = replace(row, why=self._why(target, state))  # once per target: when it turns final
             if row != rows[index]:
                 rows[index] = row
                 changed = True
@@ -311,15 +318,26 @@ class PushTrace:
                     finished.append(index)
         return changed
 
-    def _observe(self, evaluator: Evaluator, target: Target, row: TraceRow, state: FluxConfigState | None) -> TraceRow:
+    def _observe(
+        self, evaluator: Evaluator, target: Target, row: TraceRow, state: FluxConfigState | None
+    ) -> tuple[TraceRow, FluxConfigState | None]:
         try:
             if state is None:
                 state = self.ports.flux.get(target.ref, target.config)
         except errors.NotFound:
-            return replace(
+            gone = replace(
                 row, state=TraceState.ERROR, detail="the configuration was deleted while the push was traced"
             )
-        return evaluator.row(target, state)
+            return gone, None
+        return evaluator.row(target, state), state
+
+    def _why(self, target: Target, state: FluxConfigState) -> str:
+        """The newest Warning event of the objects failing in ``state`` ("" without cluster access, or when the
+        events cannot be read: the row's detail still says what ARM reports)."""
+        found = failure_events(self.ports, target.ref, state)
+        if found is None or not found.events:
+            return ""
+        return event_line(found.events[-1])
 
 
 def trace_push(job: Job, event: PushEvent) -> Phase:

@@ -15,8 +15,10 @@ from bot.commands import (
     Status,
 )
 from bot.decision import unseen
+from bot.models import Compliance
 from bot.usecases.configs import no_kustomization
 from bot.usecases.context import Job, ResolvedCluster
+from bot.usecases.failure_events import failure_events
 from bot.views import AuditEntry, Phase
 
 
@@ -27,7 +29,14 @@ def config_show(job: Job, command: ConfigShow | Status, where: ResolvedCluster) 
             phase=Phase.SUCCEEDED, configs=configs, note="" if configs else f"no flux configurations on {where.label}"
         )
         return
-    job.show(phase=Phase.SUCCEEDED, config=job.ports.flux.get(where.cluster.ref, command.name))
+    state = job.ports.flux.get(where.cluster.ref, command.name)
+    # a Non-Compliant configuration shows why, from the cluster's events (when fluxops can read them)
+    why = (
+        failure_events(job.ports, where.cluster.ref, state)
+        if state.compliance_state == Compliance.NON_COMPLIANT
+        else None
+    )
+    job.show(phase=Phase.SUCCEEDED, config=state, failure_events=why)
 
 
 def config_list(job: Job, command: ConfigList, where: ResolvedCluster) -> None:

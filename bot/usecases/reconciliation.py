@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.models import ClusterRef, Compliance, FluxConfigState, Provisioning
 from bot.usecases.context import Job
-from bot.views import ErrorInfo, Phase
+from bot.usecases.failure_events import failure_events
+from bot.views import ErrorInfo, EventList, Phase
 
 
 def failing_objects(state: FluxConfigState) -> list[str]:
@@ -18,9 +19,10 @@ def failing_objects(state: FluxConfigState) -> list[str]:
     return lines
 
 
-def _failed(job: Job, phase: Phase, error: ErrorInfo) -> None:
-    """End the job with ``error`` in its message, and tell the person who asked, privately."""
-    job.show(phase=phase, note="", error=error)
+def _failed(job: Job, phase: Phase, error: ErrorInfo, events: EventList | None = None) -> None:
+    """End the job with ``error`` (and the failing objects' ``events``) in its message, and tell the person who
+    asked, privately."""
+    job.show(phase=phase, note="", error=error, failure_events=events)
     job.reporter.private(job.view)
 
 
@@ -68,6 +70,7 @@ def watch_reconciliation(
                     recommendation="fix the repository (paths, manifests) and push, or change the configuration with "
                     f"`/flux config update {name} -c {label}`; `/flux status {name} -c {label}` shows every object",
                 ),
+                failure_events(ports, cluster, state),
             )
             return
         if ports.pace.clock() >= deadline:

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from sandbox.arm.children import ClusterChildren
+from sandbox.arm.cluster_credentials import ClusterCredentials
 from sandbox.arm.endpoints import read_json, reply
 from sandbox.arm.errors import ArmError, bad_request
 from sandbox.arm.extension_endpoints import ExtensionEndpoints
@@ -70,6 +71,9 @@ API_VERSIONS: dict[str, frozenset[str]] = {
             "2024-07-01",
             "2024-09-01",
             "2025-01-01",
+            # what azure-mgmt-hybridkubernetes 2.0 and azure-mgmt-containerservice 41.8 send
+            "2026-05-01",
+            "2026-08-01",
         }
     ),
 }
@@ -81,6 +85,11 @@ class FluxAgent(Protocol):
 
     def config_changed(self, cluster: Cluster, name: str) -> None: ...
     def config_deleted(self, cluster: Cluster, name: str) -> None: ...
+    #: an extension install, update or delete ended (well or badly)
+    def extension_changed(self, cluster: Cluster) -> None: ...
+    def v1_config_deleted(self, cluster: Cluster, name: str) -> None: ...
+    #: turn the push Receiver of one repository (None: all) on or off
+    def set_receiver(self, url: str | None, enabled: bool) -> None: ...
 
 
 @dataclass
@@ -120,11 +129,14 @@ class ArmEmulator:
         self.operations = Operations()
         self.requests: deque[RequestRecord] = deque(maxlen=20_000)
         self.base_url = ""  # set by the server once it knows its port
+        #: the CA (PEM) the sandbox's Kubernetes API is served with: kubeconfigs trust it
+        self.kube_ca_pem = ""
         self.inventory = Inventory(self)
         self.flux_configs = FluxConfigEndpoints(self)
         self.extensions = ExtensionEndpoints(self)
         self.v1_configs = SourceControlEndpoints(self)
         self.resource_graph = ResourceGraph(self)
+        self.cluster_credentials = ClusterCredentials(self)
         self.children = ClusterChildren(self, flux=self.flux_configs, extensions=self.extensions, v1=self.v1_configs)
 
     # -- application -------------------------------------------------------------------------
@@ -264,6 +276,8 @@ class ArmEmulator:
             return None
         if n == 8:
             return "clusters", self.inventory.get_cluster
+        if n == 9 and low[8] == "listclusterusercredential":
+            return "clusters", self.cluster_credentials.list_user_credential
         if n < 11 or low[8] != "providers" or low[9] != KC:
             return None
         family = low[10]
@@ -297,6 +311,18 @@ class ArmEmulator:
             except (ValueError, TypeError) as exc:
                 raise bad_request(str(exc)) from None
             return reply(200, {"faults": len(self.faults.rules)})
+        if tail == "receivers" and request.method == "PUT" and self.agent is not None:
+            # {"enabled": false, "repository": URL?}: pushes land without nudging Flux (no Receiver), so only
+            # the interval or a reconcile request picks them up
+            body = await read_json(request)
+            enabled, repository = body.get("enabled"), body.get("repository")
+            if not isinstance(enabled, bool) or not (repository is None or isinstance(repository, str)):
+                raise bad_request("Send {'enabled': true|false, 'repository': URL (optional)}.")
+            try:
+                self.agent.set_receiver(repository, enabled)
+            except ValueError as exc:
+                raise bad_request(str(exc)) from None
+            return reply(200, {"enabled": enabled, "repository": repository})
         if tail == "requests" and request.method == "GET":
             return reply(
                 200,

@@ -101,11 +101,15 @@ class ExtensionEndpoints(Endpoints):
                 record.properties["provisioningState"] = "Succeeded"
                 record.properties["currentVersion"] = ext_rules.installed_version(spec)
                 record.properties["version"] = ext_rules.installed_version(spec)
+                if self.arm.agent is not None:
+                    self.arm.agent.extension_changed(cluster)
 
         def failed(outcome: str, error: dict[str, str] | None) -> None:
             if cluster.extensions.get(name.lower()) is record:
                 record.properties["provisioningState"] = outcome
                 record_error(record, error)
+                if self.arm.agent is not None:
+                    self.arm.agent.extension_changed(cluster)
 
         op = self.arm.operations.start(
             path,
@@ -118,6 +122,16 @@ class ExtensionEndpoints(Endpoints):
         return reply(status, self.ext_body(cluster, record), self._lro_headers(op))
 
     async def ext_delete(self, request: web.Request, cluster: Cluster, name: str, parts: list[str]) -> web.Response:
+        def removed() -> None:
+            if self.arm.agent is not None:
+                self.arm.agent.extension_changed(cluster)
+
         return self._delete(
-            request, cluster, cluster.extensions, "extensions", name, self.arm.config.extension_operation_seconds
+            request,
+            cluster,
+            cluster.extensions,
+            "extensions",
+            name,
+            self.arm.config.extension_operation_seconds,
+            removed,
         )

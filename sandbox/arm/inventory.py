@@ -45,7 +45,12 @@ class Inventory(Endpoints):
     async def get_cluster(self, request: web.Request, parts: list[str]) -> web.StreamResponse:
         if request.method != "GET":
             raise ArmError(405, "MethodNotAllowed", "The sandbox serves clusters read-only.")
-        return reply(200, self._cluster_resource(self._cluster(parts)))
+        cluster = self._cluster(parts)
+        resource = self._cluster_resource(cluster)
+        if cluster.private_cluster and cluster.cluster_type.lower() == "managedclusters":
+            # what az aks show says of a private cluster (fluxops reads it when the API server cannot be reached)
+            resource["properties"] = {"apiServerAccessProfile": {"enablePrivateCluster": True}}
+        return reply(200, resource)
 
     async def provider(self, request: web.Request, parts: list[str]) -> web.StreamResponse:
         namespace = next((p for p in PROVIDERS if p.lower() == parts[3].lower()), None)

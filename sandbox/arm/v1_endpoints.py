@@ -40,6 +40,10 @@ class SourceControlEndpoints(Endpoints):
         )
 
     async def v1_delete(self, request: web.Request, cluster: Cluster, name: str, parts: list[str]) -> web.Response:
-        if cluster.v1_configs.pop(name.lower(), None) is None:
+        record = cluster.v1_configs.pop(name.lower(), None)
+        if record is None:
             return reply(204)
+        if self.arm.agent is not None:
+            # the config agent removes the operator it deployed
+            self.arm.agent.v1_config_deleted(cluster, record.name)
         return reply(200)

@@ -19,6 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from sandbox.fluxsim.dependencies import blocking_dependency, dependency_order, go_duration
+from sandbox.fluxsim.kube_objects import flux_revision
+from sandbox.fluxsim.kube_view import KubeView
 from sandbox.fluxsim.kustomize import BuildCache
 from sandbox.fluxsim.reporting import mark_suspended, publish, release_statuses
 from sandbox.fluxsim.sources import (
@@ -40,7 +42,7 @@ from sandbox.fluxsim.state import (
 )
 from sandbox.git_access import GitAccess
 from sandbox.gitrepos import RefKind, RepoStore, canonical_repo
-from sandbox.kubeapi.store import KubeStore
+from sandbox.kubeapi.store import ClusterKey, KubeStore
 from sandbox.world import Cluster, FluxConfigRecord, World, utc_now_iso
 
 DEFAULT_INTERVAL = 600  # ARM's default syncIntervalInSeconds
@@ -83,6 +85,15 @@ class FluxSimulator:
         self.on_applied: Callable[[Cluster, str, str], None] | None = None
         self._pool: ThreadPoolExecutor | None = None  # made on first use, ended by stop()
         self._random = random.Random()
+        #: the clusters' Kubernetes objects and events (None: no KubeStore, nothing shown)
+        self.view: KubeView | None = None
+        if kube is not None:
+            self.view = KubeView(kube, on_request=self._reconcile_requested)
+            self.view.seed(world)
+        #: notification-controller Receivers: when False, a push reaches no configuration until its interval or
+        #: a reconcile request (per repository: :meth:`set_receiver`)
+        self.receivers = True
+        self._receivers_off: set[tuple[str, str]] = set()
 
     def stats(self) -> dict[str, int]:
         """Work counters: fetches made, git reads they needed, kustomization builds and build cache hits.
@@ -114,9 +125,11 @@ class FluxSimulator:
             return
         if record.properties.get("suspend"):
             mark_suspended(record)
+            if self.view is not None:
+                self.view.suspended(cluster, name)
             return
         state = self._state_for(cluster, record, reset=True)
-        publish(state)
+        self._publish(cluster, state)
         self._tasks[key] = asyncio.get_running_loop().create_task(
             self._run(cluster, state), name=f"fluxsim {cluster.name}/{record.name}"
         )
@@ -126,6 +139,37 @@ class FluxSimulator:
         key = (cluster.key, name.lower())
         self._cancel(key)
         self._states.pop(key, None)
+        if self.view is not None:
+            self.view.config_deleted(cluster, name)
+
+    def extension_changed(self, cluster: Cluster) -> None:
+        """An extension operation on the cluster ended: the Flux controllers and CRDs follow microsoft.flux."""
+        if self.view is not None:
+            self.view.extension_changed(cluster)
+
+    def v1_config_deleted(self, cluster: Cluster, name: str) -> None:
+        """Flux v1 configuration ``name`` was deleted: its operator leaves the cluster."""
+        if self.view is not None:
+            self.view.v1_config_deleted(cluster, name)
+
+    def cluster_changed(self, cluster: Cluster) -> None:
+        """The cluster's extensions or Flux v1 configurations were changed outside ARM (by a test, a seed):
+        its controllers, CRDs and Flux v1 operators follow."""
+        if self.view is not None:
+            self.view.cluster_changed(cluster)
+
+    def set_receiver(self, url: str | None, enabled: bool) -> None:
+        """Turn the push Receiver of repository ``url`` (None: of every repository) on or off."""
+        if url is None:
+            self.receivers = enabled
+            return
+        key = canonical_repo(url)
+        if key is None:
+            raise ValueError(f"not a repository URL: {url!r}")
+        if enabled:
+            self._receivers_off.discard(key)
+        else:
+            self._receivers_off.add(key)
 
     async def reconcile_now(self, cluster: Cluster, name: str) -> None:
         """Fetch and apply configuration ``name`` once, without pacing; return when done."""
@@ -139,11 +183,17 @@ class FluxSimulator:
         with contextlib.suppress(Stale):
             await self._pass(cluster, state, fetch=True, apply=True, paced=False)
 
+    def receiver_enabled(self, url: str) -> bool:
+        """A push to repository ``url`` nudges the configurations tracking it."""
+        return self.receivers and canonical_repo(url) not in self._receivers_off
+
     def repository_pushed(self, url: str, branch: str) -> int:
         """Commits were pushed to ``branch`` of the repository ``url`` names: every configuration that
         tracks it fetches now instead of at its next interval, as Flux does when a notification-controller
         Receiver gets the Git host's push webhook. Returns how many configurations were nudged."""
         key = canonical_repo(url)
+        if not self.receiver_enabled(url):
+            return 0
         nudged = 0
         for state in self._states.values():
             git = mapping(state.record.properties.get("gitRepository"))
@@ -205,6 +255,10 @@ class FluxSimulator:
             # what the previous generation applied (artifact, Helm release history).
             fresh.lock, fresh.artifact = state.lock, state.artifact
             fresh.source_updated_at, fresh.helm_revisions = state.source_updated_at, state.helm_revisions
+            # What the objects in the cluster show carries over, and requests not handled yet stay asked for.
+            fresh.source_requested, fresh.source_handled = state.source_requested, state.source_handled
+            fresh.ks_requested, fresh.ks_handled = state.ks_requested, state.ks_handled
+            fresh.ks_revisions = state.ks_revisions
         for ks_name in mapping(props.get("kustomizations")):
             obj = ObjectStatus(kind="Kustomization", name=f"{record.name}-{ks_name}", namespace=namespace)
             obj.set("Unknown", "Progressing", "Reconciliation in progress")
@@ -225,6 +279,8 @@ class FluxSimulator:
             if state.fetch_requested:
                 fetch_due = -math.inf
             apply_due = state.applied_at + self._scaled(self._apply_interval(state)) * state.apply_jitter
+            if state.apply_requested:
+                apply_due = -math.inf
             now = loop.time()
             if now < min(fetch_due, apply_due) - 1e-3:
                 await self._sleep_until(state, min(fetch_due, apply_due))
@@ -282,12 +338,20 @@ class FluxSimulator:
             if fetch:
                 if paced:
                     await asyncio.sleep(self.step_seconds)
-                # A push landing while this fetch runs asks for another one.
+                # A push (or reconcile request) landing while this fetch runs asks for another one.
                 state.fetch_requested = False
+                requested = state.source_requested
                 await self._fetch(cluster, state)
                 state.fetched_at, state.fetch_jitter = loop.time(), self._jitter()
+                if requested is not None:
+                    # source-controller copies the request it acted on once the fetch is done
+                    state.source_handled = requested
+                    if state.source_requested == requested:
+                        state.source_requested = None
+                    self._publish(cluster, state)
             new_revision = state.artifact is not None and state.artifact.sha != state.applied_sha
             if apply or new_revision:
+                state.apply_requested = False
                 await self._apply(cluster, state, paced=paced)
                 state.applied_at, state.apply_jitter = loop.time(), self._jitter()
 
@@ -303,6 +367,41 @@ class FluxSimulator:
         ):
             raise Stale
 
+    def _publish(self, cluster: Cluster, state: ConfigState) -> None:
+        """Statuses into the ARM record, and the Flux objects into the cluster's Kubernetes API."""
+        publish(state)
+        if self.view is not None:
+            self.view.publish(cluster, state)
+
+    @staticmethod
+    def _record_revisions(state: ConfigState, ks_name: str, obj: ObjectStatus, revision: str | None) -> bool:
+        """Set the kustomization's lastAppliedRevision / lastAttemptedRevision; True when something new was
+        applied or it became Ready again (what kustomize-controller announces with an event)."""
+        applied, attempted = state.ks_revisions.get(ks_name, (None, None))
+        if revision is None:
+            return False
+        if obj.status == "True":
+            state.ks_revisions[ks_name] = (revision, revision)
+            return applied != revision or attempted != applied
+        state.ks_revisions[ks_name] = (applied, revision)
+        return False
+
+    def _reconcile_requested(self, cluster_key: ClusterKey, config: str, ks_name: str | None, value: str) -> None:
+        """A client set ``reconcile.fluxcd.io/requestedAt`` on a source (fetch now) or a Kustomization (apply
+        now): as Flux's controllers, reconcile at once and copy the value into ``lastHandledReconcileAt`` when
+        done. A suspended configuration handles nothing."""
+        state = self._states.get((cluster_key, config))
+        cluster = self.world.clusters.get(cluster_key)
+        current = cluster.flux_configs.get(config) if cluster is not None else None
+        if state is None or current is None or current.properties.get("suspend"):
+            return
+        if ks_name is None:
+            state.source_requested = value
+            state.request_fetch()
+        elif ks_name in state.kustomizations:
+            state.ks_requested[ks_name] = value
+            state.request_apply()
+
     # -- source -------------------------------------------------------------------------------
 
     async def _fetch(self, cluster: Cluster, state: ConfigState) -> None:
@@ -311,7 +410,9 @@ class FluxSimulator:
         kind = str(props.get("sourceKind") or "GitRepository")
         if kind != "GitRepository":
             source.set("False", *not_served(kind))
-            publish(state)
+            self._publish(cluster, state)
+            if self.view is not None:
+                self.view.fetched(cluster, state, new_artifact=False)
             return
         git = mapping(props.get("gitRepository"))
         url = str(git.get("url") or "")
@@ -319,14 +420,18 @@ class FluxSimulator:
         creds = credentials(cluster, record)
         result = await self._in_thread(self._fetch_git, cluster.id, record.name, url, ref_kind, ref_value, creds)
         self._check_live(cluster, state)
+        new_artifact = False
         if isinstance(result, Artifact):
             if state.artifact is None or state.artifact.sha != result.sha:
                 state.source_updated_at = utc_now_iso(time.time())
+                new_artifact = True
             state.artifact = result
             source.set("True", "GitOperationSucceed", f"Fetched revision: {result.revision}")
         else:
             source.set("False", "GitOperationFailed", result)
-        publish(state)
+        self._publish(cluster, state)
+        if self.view is not None:
+            self.view.fetched(cluster, state, new_artifact=new_artifact)
 
     def _fetch_git(
         self, cluster_id: str, config: str, url: str, ref_kind: RefKind, ref_value: str, creds: Credentials
@@ -341,10 +446,14 @@ class FluxSimulator:
         namespace = str(props.get("namespace") or "flux-system")
         specs = {name: mapping(spec) for name, spec in mapping(props.get("kustomizations")).items()}
         artifact = state.artifact
+        # requests made before this apply began are handled by it (later ones by the next)
+        requests = dict(state.ks_requested)
+        revision = flux_revision(artifact.revision) if artifact else None
         for ks_name in dependency_order(specs):
             if paced:
                 await asyncio.sleep(self.step_seconds)
             self._check_live(cluster, state)
+            started = time.monotonic()
             obj = state.kustomizations[ks_name]
             spec = specs[ks_name]
             blocker = blocking_dependency(spec, state, namespace, state.record.name)
@@ -364,7 +473,14 @@ class FluxSimulator:
                 else:
                     obj.set("True", "ReconciliationSucceeded", f"Applied revision: {artifact.revision}")
                     state.releases[ks_name] = release_statuses(state, build, obj, namespace)
-            publish(state)
+            changed = self._record_revisions(state, ks_name, obj, revision)
+            if ks_name in requests:
+                state.ks_handled[ks_name] = requests[ks_name]
+                if state.ks_requested.get(ks_name) == requests[ks_name]:
+                    del state.ks_requested[ks_name]
+            self._publish(cluster, state)
+            if self.view is not None:
+                self.view.applied(cluster, state, ks_name, changed=changed, seconds=time.monotonic() - started)
         state.applied_sha = artifact.sha if artifact else None
         state.failed = any(o.status != "True" for o in state.kustomizations.values())
         if artifact is not None and self.on_applied is not None:

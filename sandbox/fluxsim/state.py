@@ -150,12 +150,30 @@ class ConfigState:
     apply_jitter: float = 1.0
     #: a fetch is wanted now, whatever the interval says (cleared when a fetch starts)
     fetch_requested: bool = False
-    #: the reconcile loop's sleep, ended early by :meth:`request_fetch`
+    #: an apply of every kustomization is wanted now, even of the revision applied last (cleared when it starts)
+    apply_requested: bool = False
+    #: the reconcile loop's sleep, ended early by :meth:`request_fetch` and :meth:`request_apply`
     waiter: asyncio.Future[None] | None = None
+    #: ``reconcile.fluxcd.io/requestedAt`` values: asked for (not yet handled) and last handled, of the source
+    #: and of each kustomization (by its name in the configuration)
+    source_requested: str | None = None
+    source_handled: str | None = None
+    ks_requested: dict[str, str] = field(default_factory=dict)
+    ks_handled: dict[str, str] = field(default_factory=dict)
+    #: per kustomization: (lastAppliedRevision, lastAttemptedRevision) as Flux writes revisions
+    ks_revisions: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
 
     def request_fetch(self) -> None:
         """Fetch now instead of at the next interval (a notification Receiver got the push webhook)."""
         self.fetch_requested = True
+        self._wake()
+
+    def request_apply(self) -> None:
+        """Apply now, even when the revision did not change (a Kustomization's requestedAt annotation)."""
+        self.apply_requested = True
+        self._wake()
+
+    def _wake(self) -> None:
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_result(None)
 

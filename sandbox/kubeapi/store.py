@@ -17,6 +17,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from sandbox.world import utc_now_iso
 
 ClusterKey = tuple[str, str, str, str]
@@ -47,7 +49,7 @@ class Change:
     cluster: ClusterKey
     resource: Resource
     type: str  # "ADDED" | "MODIFIED" | "DELETED"
-    object: dict[str, Any]
+    object: dict[str, Any]  # shared with the store: read-only
 
 
 class Gone(Exception):
@@ -69,10 +71,11 @@ class _Watcher:
 class KubeStore:
     """Objects keyed by (cluster, resource, namespace, name); stored objects are full Kubernetes objects."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, history: int = HISTORY) -> None:
         self._objects: dict[tuple[ClusterKey, Resource], dict[tuple[str, str], dict[str, Any]]] = {}
         self._revision = 0
-        self._history: deque[Change] = deque(maxlen=HISTORY)
+        #: the last ``history`` changes, which watches may resume from
+        self._history: deque[Change] = deque(maxlen=history)
         self._watchers: list[_Watcher] = []
         self._patch_hooks: list[PatchHook] = []
 
@@ -84,18 +87,19 @@ class KubeStore:
 
     def get(self, cluster: ClusterKey, resource: Resource, namespace: str, name: str) -> dict[str, Any] | None:
         obj = self._objects.get((cluster, resource), {}).get((namespace, name))
-        return copy.deepcopy(obj) if obj is not None else None
+        return _copy(obj) if obj is not None else None
 
     def list(self, cluster: ClusterKey, resource: Resource, namespace: str | None = None) -> list[dict[str, Any]]:
         """The objects (copies), by namespace then name; every namespace when ``namespace`` is None."""
         objects = self._objects.get((cluster, resource), {})
-        return [copy.deepcopy(obj) for (ns, _), obj in sorted(objects.items()) if namespace is None or ns == namespace]
+        return [_copy(obj) for (ns, _), obj in sorted(objects.items()) if namespace is None or ns == namespace]
 
     # -- writes by the sandbox ---------------------------------------------------------------
 
     def put(self, cluster: ClusterKey, resource: Resource, obj: dict[str, Any]) -> dict[str, Any]:
         """Create or replace an object (its ``metadata.name`` and, when namespaced, ``metadata.namespace``);
-        keeps its uid and creationTimestamp, stamps a new resourceVersion, tells watchers. Unchanged: a no-op."""
+        keeps its uid and creationTimestamp, stamps a new resourceVersion, tells watchers. Unchanged: a no-op.
+        Returns the object as stored: read it, never change it (watchers and the history share it)."""
         meta = obj.setdefault("metadata", {})
         namespace = str(meta.get("namespace") or "") if resource.namespaced else ""
         name = str(meta["name"])
@@ -107,22 +111,22 @@ class KubeStore:
             meta["creationTimestamp"] = before["metadata"]["creationTimestamp"]
             meta["resourceVersion"] = before["metadata"]["resourceVersion"]
             if obj == before:
-                return copy.deepcopy(before)
+                return before
         else:
             meta.setdefault("uid", str(uuid.uuid4()))
             meta.setdefault("creationTimestamp", utc_now_iso(time.time())[:19] + "Z")
-        stored = copy.deepcopy(obj)
+        stored = _copy(obj)
         self._stamp(stored)
         objects[(namespace, name)] = stored
         self._notify(cluster, resource, "MODIFIED" if before is not None else "ADDED", stored)
-        return copy.deepcopy(stored)
+        return stored
 
     def delete(self, cluster: ClusterKey, resource: Resource, namespace: str, name: str) -> bool:
         objects = self._objects.get((cluster, resource), {})
         gone = objects.pop((namespace if resource.namespaced else "", name), None)
         if gone is None:
             return False
-        gone = copy.deepcopy(gone)
+        gone = _copy(gone)
         self._stamp(gone)
         self._notify(cluster, resource, "DELETED", gone)
         return True
@@ -153,9 +157,10 @@ class KubeStore:
         after["metadata"]["name"] = before["metadata"]["name"]
         if resource.namespaced:
             after["metadata"]["namespace"] = before["metadata"]["namespace"]
-        after["status"] = copy.deepcopy(before.get("status")) if "status" in before else after.pop("status", None)
-        if after.get("status") is None:
-            after.pop("status", None)
+        # the status belongs to the controllers (they write it with put); a client's patch cannot touch it
+        after.pop("status", None)
+        if "status" in before:
+            after["status"] = copy.deepcopy(before["status"])
         if after.get("spec") != before.get("spec"):
             after["metadata"]["generation"] = int(before["metadata"].get("generation") or 1) + 1
         if after != before:
@@ -164,7 +169,7 @@ class KubeStore:
             self._notify(cluster, resource, "MODIFIED", after)
         for hook in self._patch_hooks:
             hook(cluster, resource, copy.deepcopy(before), copy.deepcopy(after))
-        return copy.deepcopy(objects[key])
+        return _copy(objects[key])
 
     # -- watch -------------------------------------------------------------------------------
 
@@ -196,7 +201,8 @@ class KubeStore:
         obj["metadata"]["resourceVersion"] = str(self._revision)
 
     def _notify(self, cluster: ClusterKey, resource: Resource, type_: str, obj: dict[str, Any]) -> None:
-        change = Change(self._revision, cluster, resource, type_, copy.deepcopy(obj))
+        # Stored objects are replaced, never changed in place: the history and the watchers share them.
+        change = Change(self._revision, cluster, resource, type_, obj)
         self._history.append(change)
         for watcher in self._watchers:
             if self._matches(watcher, change):
@@ -220,3 +226,9 @@ def _merge(target: Any, patch: Any) -> Any:
         else:
             result[key] = _merge(result.get(key), value)
     return result
+
+
+def _copy(obj: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a JSON object (several times faster than copy.deepcopy: a fleet writes thousands)."""
+    copied: dict[str, Any] = orjson.loads(orjson.dumps(obj))
+    return copied

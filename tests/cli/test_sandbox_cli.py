@@ -47,8 +47,9 @@ def test_arm_command_prints_json_line_and_serves_the_sdk(arm_process: subprocess
     assert arm_process.stdout is not None
     line = arm_process.stdout.readline()
     ready = json.loads(line)
-    assert set(ready) == {"url", "ca_file", "subscription_id"}
+    assert set(ready) == {"url", "ca_file", "subscription_id", "kube_api_url"}
     assert ready["url"].startswith("https://127.0.0.1:") and Path(ready["ca_file"]).is_file()
+    assert ready["kube_api_url"].startswith("https://127.0.0.1:") and ready["kube_api_url"] != ready["url"]
 
     # base_url = url, connection_verify = ca_file, any token credential
     conn = ArmConnection(

@@ -100,11 +100,11 @@ def vector_cluster(sandbox_thread):
             "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: myname\n"
             "  namespace: mynamespace\nspec:\n  chart:\n    spec:\n      chart: podinfo\n"
         )
-        # the seed has the v1 tutorial's repository (on master); the examples' paths are added to it
+        # the seed holds the Flux v1 tutorial's repository: the spec's examples add their paths to it
         sb.repos.commit(
             "Azure/arc-k8s-demo",
             {"test/path/release.yaml": release, "other/test/path/release.yaml": release},
-            "The ARM examples' kustomization paths",
+            "the ARM spec examples' paths",
             branch="master",
         )
 

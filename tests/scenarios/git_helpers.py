@@ -47,6 +47,34 @@ def github(stack: Stack, method: str, path: str, **json_body: Any) -> Any:
     return data.get(path.replace("-", "_"), data.get(path, data)) if method == "GET" else data
 
 
+def set_receiver(stack: Stack, enabled: bool, repository: str | None = None) -> None:
+    """Turn the simulated Flux's push Receiver for ``repository`` (None: every repository) on or off."""
+    endpoints = stack.sandbox.endpoints
+    assert endpoints is not None
+    response = requests.put(
+        f"{endpoints.arm_url}/_sandbox/receivers",
+        json={"enabled": enabled, "repository": repository},
+        verify=str(endpoints.ca_file),
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+
+
+def push(
+    stack: Stack, repo: str, branch: str, files: dict[str, str | None], *, receiver: bool = True, **extra: Any
+) -> Any:
+    """Push to the fake GitHub. ``receiver=False``: the push lands without nudging the simulated Flux (as with
+    no notification-controller Receiver), so only its interval or ``/flux reconcile`` fetches it."""
+    url = f"https://github.com/{repo}"
+    if receiver:
+        return github(stack, "POST", "push", repo=repo, branch=branch, files=files, **extra)
+    set_receiver(stack, False, url)
+    try:
+        return github(stack, "POST", "push", repo=repo, branch=branch, files=files, **extra)
+    finally:
+        set_receiver(stack, True, url)
+
+
 def ado(stack: Stack, method: str, path: str, **json_body: Any) -> Any:
     url = f"{stack.ado_url}_sandbox/{path}"
     if method == "GET":

@@ -83,6 +83,7 @@ def test_flux_v1_blocks_microsoft_flux_until_deleted(
                 "cluster-config",
                 v1_config_properties("https://github.com/Azure/arc-k8s-demo", "cluster-config"),
             )
+            sb.flux.cluster_changed(cluster)
 
         sandbox_thread.call(restore)
 

@@ -23,6 +23,7 @@ from bot.render.document import (
 )
 from bot.render.documents.configs import config_blocks, config_list_blocks
 from bot.render.documents.doctor import doctor_blocks, v1_blocks
+from bot.render.documents.events import event_list_blocks, failure_event_blocks
 from bot.render.documents.extensions import extension_blocks
 from bot.render.documents.inventory import audit_blocks, cluster_blocks
 from bot.render.documents.parts import ROW_MESSAGE_CHARS, byline, phase_mark
@@ -37,6 +38,8 @@ def job_document(view: JobView) -> Document:
         error = view.error
         mark = Mark("sign", "failed" if view.phase is Phase.FAILED else "warning")
         blocks.append(Problem(mark, error.doing, error.message, error.recommendation, error.code))
+    if view.failure_events is not None:
+        blocks += failure_event_blocks(view.failure_events)
     if view.steps:
         blocks.append(Checklist(view.steps))
     if view.note:
@@ -56,6 +59,8 @@ def job_document(view: JobView) -> Document:
         parts.append(doctor_blocks(view.doctor))
     if view.v1_configs is not None:
         parts.append(v1_blocks(view.v1_configs))
+    if view.events is not None:
+        parts.append(event_list_blocks(view.events))
     for part in parts:
         blocks += [Divider(), *part]
     return Document(

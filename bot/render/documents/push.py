@@ -81,8 +81,16 @@ def trace_row(row: TraceRow) -> tuple[Line, ...]:
         (Code(name(row.config)),),
         (w.TRACE_WORDS[row.state],),
         (Code(w.short_revision(name(row.revision))),) if row.revision else (),
-        (Text(row_message(row.detail)),) if row.detail else (),
+        _detail(row),
     )
+
+
+def _detail(row: TraceRow) -> Line:
+    """What went wrong: the newest Warning event Flux's controller recorded (a failed row, with cluster access),
+    which names the object, the reason and the message; else what ARM reports."""
+    if row.why:
+        return (Mark("sign", "warning"), " ", Text(row_message(row.why)))
+    return (Text(row_message(row.detail)),) if row.detail else ()
 
 
 def needs_attention(view: PushView) -> list[Line]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.git_host import STATUS_DESCRIPTION_LIMIT, StatusState
-from bot.render.commit_status import configuration_status, naming
+from bot.render.commit_status import configuration_status, naming, target_description
 from bot.views import TraceRow, TraceState
 
 A, F, E, P = TraceState.APPLIED, TraceState.FAILED, TraceState.ERROR, TraceState.PENDING
@@ -48,3 +48,21 @@ def test_naming() -> None:
     assert naming("head", ["abc", "def", "ghi"], limit=16) == "head: abc, …"
     assert naming("head", ["a-very-long-cluster-name"], limit=16) == "head"
     assert naming("head", []) == "head"
+
+
+def test_a_failed_target_describes_the_newest_warning_within_the_limit() -> None:
+    why = "Kustomization apps-apps: BuildFailed: kustomize build failed: " + "accumulating resources " * 20
+    row = TraceRow("aks-01", "apps", F, "Kustomization apps-apps: kustomize build failed", why=why)
+
+    text = target_description(row)
+
+    assert text.startswith("Kustomization apps-apps: BuildFailed: kustomize build failed: accumulating resources")
+    assert len(text) == STATUS_DESCRIPTION_LIMIT and text.endswith("…")
+
+
+def test_a_target_without_events_describes_what_arm_reports() -> None:
+    assert target_description(TraceRow("aks-01", "apps", F, "Kustomization apps-apps: path not found")) == (
+        "Kustomization apps-apps: path not found"
+    )
+    applied = TraceRow("aks-01", "apps", A, "applied 4f1bdad4d0a5", why="stale: not shown")
+    assert target_description(applied) == "applied 4f1bdad4d0a5"

@@ -31,7 +31,7 @@ from bot.views import (
     View,
     mention,
 )
-from tests.bot.render import doctor_views, fleet_views
+from tests.bot.render import doctor_views, event_views, fleet_views
 from tests.bot.render import test_slack_push as push
 from tests.bot.render import tutorial_views as tv
 from tests.golden_files import assert_exact, assert_no_stale
@@ -100,9 +100,11 @@ VIEWS: dict[str, Callable[[], View]] = {
     **push.CASES,
     **fleet_views.CASES,
     **doctor_views.CASES,
+    **event_views.CASES,
 }
 CHECK_RUNS: dict[str, Callable[[], str]] = {
     "check_run_failed": _check_run(push.push_failed),
+    "check_run_failed_with_event": _check_run(push.push_failed_with_event),
     "check_run_partly_applied": _check_run(push.push_partly_applied),
     "check_run_all_applied": _check_run(push.push_all_applied),
     "check_run_hostile": _check_run(push.push_hostile),

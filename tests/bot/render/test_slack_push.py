@@ -21,6 +21,7 @@ from bot.render import wording as w
 from bot.render.slack import SlackMessage
 from bot.views import Phase, PushView, TraceRow, TraceState
 from cli.slack_text import blocks_to_text
+from tests.bot.render import event_views as ev
 from tests.bot.render import tutorial_views as tv
 from tests.bot.render.test_slack_render import raw, render_checked, terminal
 from tests.golden_files import assert_exact, assert_no_stale
@@ -92,6 +93,15 @@ def push_failed() -> PushView:
     )
 
 
+def push_failed_with_event() -> PushView:
+    """The failed cluster's row also carries the newest Warning event of its failing kustomization, read from the
+    cluster once the row failed."""
+    view = push_failed()
+    why = f"Kustomization cluster-config-apps: ArtifactFailed: {ev.NOT_FOUND} (4 times)"
+    rows = tuple(replace(row, why=why) if row.state is TraceState.FAILED else row for row in view.rows)
+    return replace(view, rows=rows)
+
+
 def push_hostile() -> PushView:
     """Everything a Git host or a cluster reports is hostile: no ping, link, HTML, table break or secret gets out."""
     return PushView(
@@ -136,6 +146,7 @@ CASES: dict[str, Callable[[], PushView]] = {
     "push_partly_applied": push_partly_applied,
     "push_all_applied": push_all_applied,
     "push_failed": push_failed,
+    "push_failed_with_event": push_failed_with_event,
     "push_hostile": push_hostile,
     "push_configurations": push_configurations,
     "push_nothing_tracks": push_nothing_tracks,

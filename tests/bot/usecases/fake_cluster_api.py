@@ -88,13 +88,14 @@ class FakeClusterApi:
         since: str | None = None,
     ) -> list[FluxEvent]:
         key = self._check(cluster)
-        return [
+        found = [
             e
             for e in self.events_by_cluster.get(key, [])
             if (namespace is None or e.involved.namespace == namespace)
             and (not involved or e.involved in involved)
             and (since is None or e.last_seen >= since)
         ]
+        return sorted(found, key=lambda e: e.last_seen)  # oldest first, as the port promises
 
     def workloads(self, cluster: ClusterRef, namespace: str) -> list[Workload]:
         key = self._check(cluster)
