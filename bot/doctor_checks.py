@@ -296,9 +296,9 @@ def identity(
     ]
 
 
-def controllers(workloads: Sequence[Workload], ext: ExtensionState | None, label: str) -> list[Finding]:
+def controllers(workloads: Sequence[Workload], ext: ExtensionState, label: str) -> list[Finding]:
     """The Flux controllers' Deployments in flux-system: there and ready (image-* only when enabled)."""
-    settings = dict(ext.settings) if ext else {}
+    settings = dict(ext.settings)
     expected = [c for c in CONTROLLERS if settings.get(f"{c}.enabled", "true").lower() != "false"]
     expected += [c for c in OPTIONAL_CONTROLLERS if settings.get(f"{c}.enabled", "false").lower() == "true"]
     by_name = {w.name: w for w in workloads}
@@ -306,7 +306,7 @@ def controllers(workloads: Sequence[Workload], ext: ExtensionState | None, label
     unready = [by_name[c] for c in expected if c in by_name and not by_name[c].ready]
     found: list[Finding] = []
     if missing:
-        fix = f"/flux extension show -c {label}" if ext is not None else f"/flux extension create -c {label}"
+        fix = f"/flux extension show -c {label}"
         found.append(Finding(E, "controllers", f"no Deployment in {FLUX_NAMESPACE} for {_names(missing)}", fix))
     for w in unready:
         found.append(
@@ -322,15 +322,14 @@ def controllers(workloads: Sequence[Workload], ext: ExtensionState | None, label
     return found
 
 
-def crds(installed: Sequence[str], ext: ExtensionState | None, label: str) -> list[Finding]:
-    """The Flux v2 CRDs the extension installs."""
+def crds(installed: Sequence[str], ext: ExtensionState, label: str) -> list[Finding]:
+    """The Flux v2 CRDs the installed extension put on the cluster."""
     wanted = [f"{plural}.{group}" for group, _version, plural in FLUX_RESOURCES.values()]
     have = {name.lower() for name in installed}
     missing = [name for name in wanted if name not in have]
     if not missing:
         return [Finding(OK, "crds", f"Flux CRDs present ({len(wanted)})")]
-    fix = f"/flux extension create -c {label}" if ext is None else f"/flux extension show -c {label}"
-    return [Finding(E if ext is not None else W, "crds", f"Flux CRDs missing: {_names(missing)}", fix)]
+    return [Finding(E, "crds", f"Flux CRDs missing: {_names(missing)}", f"/flux extension show -c {label}")]
 
 
 def v1_operators(workloads: Sequence[Workload], label: str) -> list[Finding]:

@@ -96,9 +96,11 @@ def _on_the_cluster(
         reads.skipped.append(f"{CLUSTER_CHECKS}: fluxops has no access to the clusters' Kubernetes API")
         return []
     try:
-        workloads = api.workloads(ref, checks.FLUX_NAMESPACE)
-        findings = checks.controllers(workloads, ext, label) if ext is not None else []
-        findings += checks.crds(api.custom_resource_definitions(ref), ext, label)
+        workloads = api.workloads(ref, checks.FLUX_NAMESPACE) if ext is not None else []
+        findings: list[Finding] = []
+        if ext is not None:  # without the extension there are no controllers or CRDs to check: it says so
+            findings += checks.controllers(workloads, ext, label)
+            findings += checks.crds(api.custom_resource_definitions(ref), ext, label)
         leftovers: list[Workload] = []
         for namespace in sorted({c.operator_namespace for c in v1 if c.operator_namespace}):
             leftovers += api.workloads(ref, namespace)

@@ -79,6 +79,13 @@ def test_doctor_on_the_tutorial_cluster_finds_nothing_to_fix(chat: Chat, demo_ar
     assert "resource providers registered" in text and "no Flux v1 configurations" in text
     assert "configurations without problems: cluster-config" in text
     assert "❌" not in text and "0 errors, 0 warnings" in text
+    # read from the cluster's own API with the kubernetes client
+    assert (
+        "Flux controllers ready: source-controller, kustomize-controller, helm-controller, notification-controller"
+        in (text)
+    )
+    assert "Flux CRDs present (7)" in text
+    assert "every Kustomization and HelmRelease uses a source in its own namespace" in text
 
 
 def test_doctor_on_an_old_extension_names_the_update(chat: Chat, aks_restored: ClusterRef) -> None:
@@ -96,6 +103,8 @@ def test_doctor_on_legacy_arc_reports_flux_v1_with_the_migrate_command(chat: Cha
     assert "Flux v1 configuration 'cluster-config'" in text
     assert "`/flux v1 migrate cluster-config -c legacy-arc`" in text
     assert "microsoft.flux is not installed, and cannot be while Flux v1 configurations are on the cluster" in text
+    assert "Flux v1 operator Deployments still run: cluster-config/cluster-config, cluster-config/memcached" in text
+    assert "CRDs missing" not in text, "without the extension there are no CRDs to miss: the extension finding says so"
 
     assert chat.run("/flux v1 list -c legacy-arc") == 0
     listed = job_text(chat, chat.last_job_id or "")
