@@ -93,7 +93,9 @@ def _on_the_cluster(
     api = job.ports.cluster_api
     ref, label = where.cluster.ref, where.label
     if api is None:
-        reads.skipped.append(f"{CLUSTER_CHECKS}: fluxops has no access to the clusters' Kubernetes API")
+        reads.skipped.append(
+            f"{CLUSTER_CHECKS}: fluxops has no access to the clusters' Kubernetes API (FLUXOPS_CLUSTER_ACCESS is off)"
+        )
         return []
     try:
         workloads = api.workloads(ref, checks.FLUX_NAMESPACE) if ext is not None else []

@@ -67,7 +67,8 @@ def doctor_legacy() -> JobView:
         *checks.v1_operators([Workload("cluster-config", "cluster-config", 1, 1)], "legacy-arc"),
     ]
     skipped = (
-        "controllers, CRDs, Flux v1 operators and multi-tenancy: fluxops has no access to the clusters' Kubernetes API",
+        "controllers, CRDs, Flux v1 operators and multi-tenancy: fluxops has no access to the clusters' "
+        "Kubernetes API (FLUXOPS_CLUSTER_ACCESS is off)",
     )
     report = DoctorReport("legacy-arc", checks.ordered(findings), skipped)
     return _job((report,), "3 errors, 1 warning (some checks were skipped: see below)", "doctor on legacy-arc")

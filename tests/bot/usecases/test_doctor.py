@@ -70,7 +70,8 @@ def test_without_cluster_access_it_says_which_checks_were_skipped_and_why(world:
     report = report_of(world)
 
     assert report.skipped == (
-        "controllers, CRDs, Flux v1 operators and multi-tenancy: fluxops has no access to the clusters' Kubernetes API",
+        "controllers, CRDs, Flux v1 operators and multi-tenancy: fluxops has no access to the clusters' "
+        "Kubernetes API (FLUXOPS_CLUSTER_ACCESS is off)",
     )
     assert "some checks were skipped" in world.reporter.last.note
 
