@@ -11,6 +11,7 @@ and its private half cannot be read, so it cannot be carried.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from dataclasses import asdict, dataclass
 
@@ -65,10 +66,17 @@ def _poll_seconds(text: str | None) -> int:
         return DEFAULT_POLL_SECONDS
 
 
+_SCP_LIKE = re.compile(r"^(?P<user>[^@/\s]+)@(?P<host>[^:/\s]+):(?P<path>[^\s]+)$")
+
+
 def v2_url(url: str) -> str:
-    """The URL Flux v2 reads: ``git://host/path`` over HTTPS; everything else as it is."""
+    """The URL Flux v2 reads: ``git://host/path`` over HTTPS, scp-like ``git@host:org/repo`` as ``ssh://`` (Flux v2
+    takes SSH URLs only in that form); everything else as it is."""
     if url.startswith("git://"):
         return "https://" + url.removeprefix("git://")
+    scp = _SCP_LIKE.match(url)
+    if scp and "://" not in url:
+        return f"ssh://{scp['user']}@{scp['host']}/{scp['path'].lstrip('/')}"
     return url
 
 
@@ -92,8 +100,10 @@ def migration(v1: V1Config) -> Migration:
         ),
     )
     notes: list[str] = []
-    if url != v1.repository_url:
+    if url != v1.repository_url and v1.repository_url.startswith("git://"):
         notes.append(f"the v1 URL {v1.repository_url} is read over HTTPS: Flux v2 does not speak git://")
+    elif url != v1.repository_url:
+        notes.append(f"the v1 URL {v1.repository_url} is written {url}, the form Flux v2 takes")
     if ssh:
         notes.append(
             "a new deploy key is generated and registered on the repository: the v1 operator's key stays on the "

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bot import errors
-from bot.models import GitSource, Kustomization, RepositoryRef, V1Config
+from bot.config_file import DeployKeyPolicy
+from bot.models import GitSource, Kustomization, ProtectedSettings, RepositoryRef, V1Config
 from bot.v1_migration import migration, operator_params, v2_command
 from bot.views import Phase, StepState
 from tests.bot.usecases.fakes import WorkerDied, World, everything_said
@@ -72,12 +73,28 @@ def test_the_v2_equivalent(
     assert url in v2_command(plan, "c")
 
 
-def test_an_ssh_repository_gets_a_generated_deploy_key(world: World) -> None:
-    v1 = world.v1.seed(world.ref, repository_url="git@github.com:fluxops-sandbox/private-gitops.git")
-    plan = migration(v1)
-    assert plan.deploy_key
+def test_an_ssh_repository_gets_a_generated_deploy_key() -> None:
+    world = World(key_policy=DeployKeyPolicy(repositories=["github.com/org/*"]))
+    world.v1.seed(world.ref, repository_url="git@github.com:org/repo.git")
+    plan = migration(world.v1.get(world.ref, "cluster-config"))
+    assert plan.deploy_key and plan.spec.source.url == "ssh://git@github.com/org/repo.git"  # type: ignore[union-attr]
     assert "--deploy-key generate" in v2_command(plan, "flux-demo-arc")
+
+    world.run(MIGRATE)
+    assert world.run(MIGRATE, confirmed_by="U123") is Phase.SUCCEEDED
+
+    [key] = world.key_maker.made
+    assert world.git.public_keys("org/repo") == [key.public_key]
+    assert world.flux.protected(world.ref, "cluster-config") == ProtectedSettings(ssh_private_key=key.private_key)
+    assert key.private_key.reveal() not in everything_said(world)
+
+
+def test_operator_params_are_read_as_the_operator_reads_them() -> None:
     assert operator_params("--git-path 'a b' --git-readonly") == {"git-path": "a b", "git-readonly": ""}
+    assert operator_params("--git-branch main --git-poll-interval=1m") == {
+        "git-branch": "main",
+        "git-poll-interval": "1m",
+    }
 
 
 def test_migrate_confirms_then_deletes_v1_installs_flux_and_creates_v2(world: World) -> None:
