@@ -63,3 +63,22 @@ def _find_cycle(graph: dict[str, tuple[str, ...]]) -> list[str]:
             if found:
                 return found
     return []
+
+
+def in_dependency_order(kustomizations: Sequence[Kustomization]) -> list[Kustomization]:
+    """The kustomizations with each after those it depends on, otherwise in the order given (Flux applies a
+    Kustomization only once its ``dependsOn`` are Ready). A ``depends_on`` naming none of them is ignored; a
+    cycle keeps the rest in the order given (``check_dependencies`` refuses both when they are written)."""
+    names = {k.name for k in kustomizations}
+    placed: list[Kustomization] = []
+    done: set[str] = set()
+    waiting = list(kustomizations)
+    while waiting:
+        ready = next(
+            (k for k in waiting if all(d in done or d not in names or d == k.name for d in k.depends_on)), None
+        )
+        chosen = ready if ready is not None else waiting[0]  # a cycle: Flux could not order it either
+        placed.append(chosen)
+        done.add(chosen.name)
+        waiting.remove(chosen)
+    return placed

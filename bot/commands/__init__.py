@@ -60,6 +60,7 @@ from bot.commands.fluxops import (
     Watch,
     WatchList,
 )
+from bot.commands.reconcile import Reconcile
 
 Command = (
     Help
@@ -72,6 +73,7 @@ Command = (
     | Status
     | Suspend
     | Resume
+    | Reconcile
     | KustomizationCreate
     | KustomizationUpdate
     | KustomizationDelete
@@ -169,6 +171,7 @@ __all__ = [
     "ListClusters",
     "ParseResult",
     "PlanFleet",
+    "Reconcile",
     "Reply",
     "Resume",
     "Role",

@@ -11,6 +11,7 @@ from bot.grammar.help_doctor_topics import DOCTOR_TOPICS
 from bot.grammar.help_events_topics import EVENTS_TOPICS
 from bot.grammar.help_fleet_topics import FLEET_TOPICS
 from bot.grammar.help_parts import CLUSTER_FLAGS, SECRETS, TUTORIAL_EXAMPLE, Topic
+from bot.grammar.help_reconcile_topic import RECONCILE_TOPICS
 
 __all__ = ["SECRETS", "TOPICS", "TUTORIAL_EXAMPLE", "Topic"]
 
@@ -31,6 +32,7 @@ TOPICS: dict[str, Topic] = {
     ),
     **DOCTOR_TOPICS,
     **CONFIG_TOPICS,
+    **RECONCILE_TOPICS,
     **EVENTS_TOPICS,
     "extension create": Topic(
         usage="/flux extension create -c CLUSTER [--name flux] [--version V --auto-upgrade false] "

@@ -14,6 +14,7 @@ from bot.grammar import (
     key_commands,
     kustomization_commands,
     pull_request_commands,
+    reconcile_commands,
     watch_commands,
 )
 from bot.grammar.clusters_and_audit import audit, clusters
@@ -30,6 +31,7 @@ READERS: dict[str, Reader] = {
     "status": config_commands.status,
     "suspend": config_commands.suspend,
     "resume": config_commands.resume,
+    "reconcile": reconcile_commands.reconcile,
     "watch": watch_commands.watch,
     "unwatch": watch_commands.unwatch,
     "watches": watch_commands.watches,

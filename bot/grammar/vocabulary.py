@@ -30,6 +30,7 @@ SINGLES: tuple[str, ...] = (
     "status",
     "suspend",
     "resume",
+    "reconcile",
     "watch",
     "unwatch",
     "watches",
@@ -53,6 +54,7 @@ COMMANDS: tuple[str, ...] = (
     "status",
     "suspend",
     "resume",
+    "reconcile",
     "watch",
     "unwatch",
     "watches",
@@ -100,6 +102,7 @@ GROUP_SHORTCUTS: dict[tuple[str, str], str] = {
     ("config", "status"): "status",
     ("config", "suspend"): "suspend",
     ("config", "resume"): "resume",
+    ("config", "reconcile"): "reconcile",
     # ``key list`` / ``key ls`` / ``key show`` read naturally; they are ``key status``
     ("key", "list"): "key status",
     ("key", "show"): "key status",

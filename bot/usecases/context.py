@@ -343,13 +343,14 @@ class Job:
         self.ports.jobs.put(self.job_id, "steps", json.dumps([[s.text, s.state.value] for s in steps]))
         self.reporter.show(self.view)
 
-    def finish_step(self, text: str, done_text: str | None = None) -> None:
+    def finish_step(self, text: str, done_text: str | None = None, state: StepState = StepState.DONE) -> None:
+        """Move the step ``text`` to ``state`` (done unless told), renamed ``done_text`` when given."""
         if done_text is not None and done_text != text:
-            steps = tuple(Step(done_text, StepState.DONE) if s.text == text else s for s in self.view.steps)
+            steps = tuple(Step(done_text, state) if s.text == text else s for s in self.view.steps)
             self.view = replace(self.view, steps=steps)
-            self.step(done_text, StepState.DONE)
+            self.step(done_text, state)
         else:
-            self.step(text, StepState.DONE)
+            self.step(text, state)
 
     def fail_running_steps(self) -> None:
         steps = tuple(Step(s.text, StepState.FAILED) if s.state is StepState.RUNNING else s for s in self.view.steps)

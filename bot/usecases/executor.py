@@ -48,6 +48,7 @@ from bot.commands import (
     KustomizationShow,
     KustomizationUpdate,
     ListClusters,
+    Reconcile,
     Resume,
     Status,
     Suspend,
@@ -65,6 +66,7 @@ from bot.key_records import KEY_ID
 from bot.ports import Reporter
 from bot.redact import redact
 from bot.usecases import (
+    cluster_reconcile,
     configs,
     credential_rotation,
     doctor,
@@ -92,6 +94,7 @@ CLUSTER_HANDLERS: dict[type, Handler] = {
     ConfigDelete: configs.config_delete,
     Suspend: configs.suspend,
     Resume: configs.resume,
+    Reconcile: cluster_reconcile.reconcile,
     KustomizationCreate: configs.kustomization_create,
     KustomizationUpdate: configs.kustomization_update,
     KustomizationDelete: configs.kustomization_delete,

@@ -33,6 +33,7 @@ from bot.jobs import SCHEDULE
 from bot.key_records import ACTIVE, DeployKeyRecord, KeyUser, key_id_for
 from bot.models import ProtectedSettings
 from bot.repo_urls import canonical_repo
+from bot.usecases.cluster_reconcile import CLUSTER_ACCESS_SETTING
 from bot.usecases.context import Job, ResolvedCluster
 from bot.usecases.key_provisioning import (
     KeyRepository,
@@ -192,6 +193,12 @@ class Rotation(Switching):
     def run(self) -> None:
         job = self.job
         job.show(phase=Phase.RUNNING, note="")
+        if job.ports.cluster_api is None and not self._done("recheck"):
+            job.show(
+                note=f"fluxops runs without cluster access ({CLUSTER_ACCESS_SETTING}=off), so it proves each fetch "
+                f"from what Flux reports to Azure: {self.arm_only_wait(*(u for u, _ in self.plan.users))}. With "
+                f"{CLUSTER_ACCESS_SETTING}=on it asks Flux to fetch at once and takes about a minute."
+            )
         if self._get("rollback") is not None:
             self.roll_back(self._get("rollback") or "")
             return
@@ -282,7 +289,16 @@ class Rotation(Switching):
             )
             self._put("recheck:since", starts)
         since = json.loads(starts)
-        waiting = list(range(len(self.plan.users)))
+        waiting = []
+        for index, (user, _) in enumerate(self.plan.users):
+            proof = None if self._done(f"recheck:{index}") else self._prove_by_reconcile(f"recheck:{index}", user)
+            if proof is None and not self._done(f"recheck:{index}"):
+                waiting.append(index)  # no cluster access there: Azure's reports prove it
+            elif proof is not None and proof.failure:
+                job.step(text, StepState.FAILED)
+                raise RotationFailed(f"{user.shown()} failed to fetch after the old key was revoked: {proof.failure}")
+            elif proof is not None:
+                self._mark(f"recheck:{index}")
         delay = self.ports.pace.watch.first
         give_back = self.ports.pace.clock() + _LONGEST_IN_PROCESS_WAIT
         while waiting:
@@ -302,7 +318,8 @@ class Rotation(Switching):
                 break
             if self.ports.pace.clock() >= give_back:
                 raise errors.StillRunning(
-                    "waiting for every source to fetch once more with the old keys gone",
+                    "waiting for every source to fetch once more with the old keys gone: Azure's reports show it "
+                    + self.arm_only_wait(*(self.plan.users[i][0] for i in waiting)),
                     recommendation="fluxops carries on by itself",
                     retry_after=30,
                 )

@@ -5,6 +5,14 @@ What a deploy key rotation (bot.usecases.key_rotation) and an HTTPS credential r
 switch, switch each configuration (an ARM PATCH of its protected settings, resumable), verify each source
 fetched with what was switched in, and tell the policy's channel when it went wrong. Every step is recorded
 in the job store under ``rot:``, so a resumed job skips what is done.
+
+How a fetch is proved: with cluster access (``ports.cluster_api``), fluxops asks the source to reconcile now
+(``reconcile.fluxcd.io/requestedAt``, saved before it is asked so a resumed job follows the same request) and
+reads the source's status: handled (``lastHandledReconcileAt`` is the value asked) and Ready True with an
+artifact revision is a fetch with what the configuration holds now; Ready False is Flux's reason for failing.
+That takes seconds. Without cluster access, or where a cluster's API refuses or cannot be reached (said in the
+job's message), the proof comes from what Flux reports to Azure: a Ready transition after the switch, and
+after the revoke ``RECHECK_INTERVALS`` fetch intervals of Ready reports, which takes that long.
 """
 
 from __future__ import annotations
@@ -21,9 +29,11 @@ from bot.jobs import SCHEDULE
 from bot.key_records import KeyUser
 from bot.models import FluxConfigPatch, FluxConfigState, ProtectedSettings, Provisioning, arm_time
 from bot.policy import Identity
+from bot.render.wording import interval as interval_text
 from bot.usecases.comments import POLICY_PLATFORM
 from bot.usecases.configs import lock_key
 from bot.usecases.context import Job
+from bot.usecases.reconcile_requests import Requests, source_object
 from bot.usecases.reconciliation import failing_objects
 from bot.views import StepState, TextView
 
@@ -118,6 +128,16 @@ class Switching:
         job.step(text)
         since = self._get(f"since:{after}:{index}") or ""
         cluster = parse_cluster_id(user.cluster_id)
+        proof = self._prove_by_reconcile(tag, user)
+        if proof is not None:
+            if proof.failure:
+                job.step(text, StepState.FAILED)
+                raise RotationFailed(
+                    f"{user.shown()} could not fetch with the {after_word(after)} key: {proof.failure}"
+                )
+            self._mark(tag)
+            job.finish_step(text)
+            return
         deadline = self.ports.pace.clock() + self.ports.pace.watch.timeout
         delay = self.ports.pace.watch.first
         while True:
@@ -145,6 +165,63 @@ class Switching:
             delay = min(delay * self.ports.pace.watch.factor, self.ports.pace.watch.longest)
         self._mark(tag)
         job.finish_step(text)
+
+    # -- proofs through the cluster's Kubernetes API ------------------------------------------------
+
+    def _prove_by_reconcile(self, tag: str, user: KeyUser) -> Fetch | None:
+        """Ask the source of ``user`` to reconcile now and read how it went: FETCHED, or a failure in Flux's
+        words. None: no cluster access to ``user``'s cluster (the caller proves it from Azure's reports)."""
+        api = self.ports.cluster_api
+        if api is None or self._get(f"arm-only:{user.cluster_id.lower()}") is not None:
+            return None
+        cluster = parse_cluster_id(user.cluster_id)
+        requests = Requests(self.job, api, cluster)
+        try:
+            state = self.ports.flux.get(cluster, user.config)
+            if Provisioning.failed(state.provisioning_state):
+                return fetched_since(state, "")  # Azure gave up on the switch: that is the failure
+            ref = source_object(state)
+            answer = requests.follow(ref, requests.ask(ref, f"rot:requested:{tag}"))
+        except (
+            errors.ClusterAccessDenied,
+            errors.ClusterUnreachable,
+            errors.NotFound,
+            errors.InvalidRequest,
+        ) as problem:
+            # refused, out of reach, no such source object, a source kind fluxops cannot ask: Azure's reports
+            self._arm_only(user, problem)
+            return None
+        if answer.obj is None:
+            return Fetch(
+                failure=f"Flux did not handle a reconcile of {ref} within {int(self.ports.pace.watch.timeout)} s"
+            )
+        if not answer.ready:
+            return Fetch(failure=answer.failure)
+        if not answer.obj.revision:
+            return Fetch(failure=f"{ref} reports Ready without an artifact revision")
+        return FETCHED
+
+    def _arm_only(self, user: KeyUser, problem: errors.FluxopsError) -> None:
+        """From now on, prove fetches on ``user``'s cluster from Azure's reports, and say why in the message."""
+        cluster = user.cluster_id.rsplit("/", 1)[-1]
+        self._put(f"arm-only:{user.cluster_id.lower()}", problem.message)
+        self.job.show(
+            note=f"fluxops cannot use the Kubernetes API of {cluster} ({problem.message}), so it proves fetches "
+            f"there from what Flux reports to Azure: {self.arm_only_wait(user)}"
+        )
+
+    def arm_only_wait(self, *users: KeyUser) -> str:
+        """How long proving fetches from Azure's reports takes, said up front: the recheck after the revoke waits
+        RECHECK_INTERVALS of the longest fetch interval of ``users``."""
+        longest = 0
+        for user in users:
+            state = self.ports.flux.get(parse_cluster_id(user.cluster_id), user.config)
+            longest = max(longest, state.spec.source.sync_interval_seconds if state.spec is not None else 600)
+        wait = int(RECHECK_INTERVALS * longest / self.ports.pace.watch.flux_time_scale)
+        return (
+            f"about {interval_text(wait)} after the old key is revoked ({RECHECK_INTERVALS:g} fetch intervals of "
+            f"{interval_text(longest)})"
+        )
 
 
 def tell_team(job: Job, text: str) -> None:
