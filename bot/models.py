@@ -332,6 +332,19 @@ class V1Config:
     operator_namespace: str | None
     operator_scope: str | None
     compliance_state: str | None
+    operator_instance_name: str | None = None
+    operator_type: str | None = None
+    #: the flux operator's arguments ("--git-readonly --git-branch=main --git-path=releases")
+    operator_params: str | None = None
+    #: whether the configuration pins its own SSH known_hosts (the content is not shown)
+    ssh_known_hosts: bool = False
+    enable_helm_operator: bool = False
+    helm_chart_version: str | None = None
+    helm_chart_values: str | None = None
+    #: the public half of the key the v1 operator generated (the private half never leaves the cluster)
+    repository_public_key: str | None = None
+    compliance_message: str | None = None
+    provisioning_state: str | None = None
 
 
 def arm_time(text: str | None) -> datetime | None:

@@ -69,6 +69,13 @@ class FluxConfigs(Protocol):
 
 
 class Extensions(Protocol):
+    def versions(
+        self, cluster: Cluster, extension_type: str = "microsoft.flux", release_train: str = "Stable"
+    ) -> list[str]:
+        """The versions of ``extension_type`` released on ``release_train`` in the cluster's region, newest first
+        (ARM's ``extensionTypes/{type}/versions``); [] when ARM lists none."""
+        ...
+
     def get(self, cluster: ClusterRef, name: str) -> ExtensionState: ...
     def list(self, cluster: ClusterRef) -> list[ExtensionState]: ...
     def find_flux(self, cluster: ClusterRef) -> ExtensionState | None: ...

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.cluster_objects import FluxEvent
-from bot.models import Cluster, ExtensionState, FluxConfigState
+from bot.models import Cluster, ExtensionState, FluxConfigState, V1Config
 
 #: brackets a Slack user id the bot itself names in a note or step (``mention``); renderers turn only these
 #: into mentions and strip the character from every other text, so text from outside cannot ping anyone
@@ -84,6 +84,46 @@ class AuditEntry:
     result: str  # "succeeded" | "failed: ..." | "refused: ..." | "canceled"
 
 
+class Severity(StrEnum):
+    """How much a doctor finding matters: ``error`` blocks Flux or is unsupported, ``warning`` will hurt,
+    ``info`` is worth knowing, ``ok`` passed."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    OK = "ok"
+
+    @property
+    def rank(self) -> int:
+        return (Severity.OK, Severity.INFO, Severity.WARNING, Severity.ERROR).index(self)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing `/flux doctor` found: what (``text``), how much it matters, and the command that fixes it."""
+
+    severity: Severity
+    check: str  # "providers", "extension", "version", "v1", "configurations", "identity", "controllers", ...
+    text: str
+    fix: str = ""  # an az, kubectl or /flux command that exists; "" when nothing needs doing
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    """Every finding about one cluster, worst first, and the checks that could not run (and why)."""
+
+    cluster: str  # the cluster's label
+    findings: tuple[Finding, ...]
+    skipped: tuple[str, ...] = ()
+
+    @property
+    def worst(self) -> Severity:
+        return max((f.severity for f in self.findings), key=lambda s: s.rank, default=Severity.OK)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+
 @dataclass(frozen=True)
 class EventList:
     """Flux events a job shows: ``/flux events``, or the Warnings of the objects of a Non-Compliant result."""
@@ -115,6 +155,10 @@ class JobView:
     clusters: tuple[ClusterRow, ...] | None = None
     audit: tuple[AuditEntry, ...] | None = None
     error: ErrorInfo | None = None
+    #: `/flux doctor`: one report per cluster (more than one: `--clusters`, summed up first)
+    doctor: tuple[DoctorReport, ...] | None = None
+    #: `/flux v1 list`: the Flux v1 configurations of the cluster
+    v1_configs: tuple[V1Config, ...] | None = None
     #: ``/flux events``: the events of a configuration's objects
     events: EventList | None = None
     #: why it failed: the Flux events of the failing objects of a Non-Compliant result (read from the cluster)

@@ -19,8 +19,8 @@ from bot import errors
 #: ARM error code -> what the user should do about it
 RECOMMENDATIONS: dict[str, str] = {
     "ExtensionNotFound": "install Flux on the cluster first: `/flux extension create -c {cluster}`",
-    "FluxV1ConfigurationsPresent": "remove the Flux v1 configurations first: `/flux v1 list -c {cluster}`, "
-    "then `/flux v1 migrate -c {cluster}`",
+    "FluxV1ConfigurationsPresent": "Flux v1 must go first: `/flux v1 list -c {cluster}` shows its configurations, "
+    "`/flux v1 migrate NAME -c {cluster}` moves each to Flux v2",
     "ResourceNotFound": "check the name, resource group and cluster type (`/flux clusters` lists what fluxops sees)",
     "SubscriptionNotFound": "check AZURE_SUBSCRIPTION_IDS and that the fluxops identity can see the subscription",
     "AuthenticationFailed": "check the Azure credential of the fluxops workers (DefaultAzureCredential)",

@@ -5,18 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from azure.core.polling import LROPoller
+from azure.mgmt.kubernetesconfiguration import SourceControlConfigurationClient
 from azure.mgmt.kubernetesconfiguration.extensions import (
     KubernetesConfigurationExtensionsMgmtClient as ExtensionsClient,
 )
 from azure.mgmt.kubernetesconfiguration.extensions import models as m
 
-from bot.models import ClusterRef, ExtensionPatch, ExtensionSpec, ExtensionState
+from bot.extension_versions import newest_first
+from bot.models import Cluster, ClusterRef, ExtensionPatch, ExtensionSpec, ExtensionState
 from workers.azure_clients import ClientCache, cluster_args
 from workers.azure_connection import ArmConnection
 from workers.azure_errors import arm_call
 from workers.azure_lro import PollerOperation, TokenEnvelope, resume_poller
 
 FLUX_EXTENSION_TYPE = "microsoft.flux"
+#: the newest api-version whose SDK has ``extension_type_versions`` (location scoped: where the cluster is)
+EXTENSION_TYPES_API_VERSION = "2022-01-15-preview"
 
 
 def state_from_model(cluster: ClusterRef, model: m.Extension) -> ExtensionState:
@@ -51,9 +55,28 @@ class AzureExtensions:
     def __init__(self, *, connection: ArmConnection) -> None:
         self._clients = ClientCache(connection, lambda c, sub: ExtensionsClient(c.credential, sub, **c.client_kwargs()))
         self._where = cluster_args
+        self._types = ClientCache(
+            connection,
+            lambda c, sub: SourceControlConfigurationClient(
+                c.credential, sub, api_version=EXTENSION_TYPES_API_VERSION, **c.client_kwargs()
+            ),
+        )
 
     def _ops(self, subscription_id: str) -> Any:
         return self._clients(subscription_id).extensions
+
+    def versions(
+        self, cluster: Cluster, extension_type: str = FLUX_EXTENSION_TYPE, release_train: str = "Stable"
+    ) -> list[str]:
+        """Released versions of ``extension_type`` on ``release_train`` where the cluster is, newest first."""
+        ref = cluster.ref
+        doing = f"listing the released {extension_type} versions in '{cluster.location}'"
+        with arm_call(doing, ref.name):
+            items = list(
+                self._types(ref.subscription_id).extension_type_versions.list(cluster.location, extension_type)
+            )
+        train = release_train.lower()
+        return newest_first([v for i in items if (i.release_train or "").lower() == train for v in i.versions or ()])
 
     def get(self, cluster: ClusterRef, name: str) -> ExtensionState:
         with arm_call(f"reading extension '{name}' on cluster '{cluster.name}'", cluster.name):

@@ -20,6 +20,7 @@ V1_API_VERSION = "2023-05-01"
 
 def _v1_from_model(cluster: ClusterRef, model: Any) -> V1Config:
     compliance = getattr(model, "compliance_status", None)
+    helm = getattr(model, "helm_operator_properties", None)
     return V1Config(
         cluster=cluster,
         name=str(model.name),
@@ -27,6 +28,16 @@ def _v1_from_model(cluster: ClusterRef, model: Any) -> V1Config:
         operator_namespace=model.operator_namespace,
         operator_scope=model.operator_scope,
         compliance_state=getattr(compliance, "compliance_state", None),
+        operator_instance_name=model.operator_instance_name,
+        operator_type=model.operator_type,
+        operator_params=model.operator_params,
+        ssh_known_hosts=bool(model.ssh_known_hosts_contents),
+        enable_helm_operator=bool(model.enable_helm_operator),
+        helm_chart_version=getattr(helm, "chart_version", None) or None,
+        helm_chart_values=getattr(helm, "chart_values", None) or None,
+        repository_public_key=model.repository_public_key or None,
+        compliance_message=getattr(compliance, "message", None),
+        provisioning_state=model.provisioning_state,
     )
 
 

@@ -47,6 +47,7 @@ from workers.azure_extensions import AzureExtensions
 from workers.azure_flux import AzureFluxConfigs
 from workers.azure_inventory import AzureInventory
 from workers.azure_resource_graph import ResourceGraphIndex
+from workers.azure_v1 import AzureV1Configs
 from workers.celery_app import make_celery
 from workers.failpoints import RedisFailpoints
 from workers.file_credentials import FileCredentials
@@ -95,6 +96,8 @@ class Wiring:
     budget: ArmBudget | None = None
     #: fleet-wide reads in one Resource Graph query per page (bot.ports.FluxIndex)
     index: ResourceGraphIndex | None = None
+    #: retired Flux v1 configurations (`/flux v1`, doctor)
+    v1: AzureV1Configs | None = None
     #: the clusters' own Kubernetes APIs: None when FLUXOPS_CLUSTER_ACCESS is off
     cluster_api: KubeClusterApi | None = None
     _clusters: tuple[float, list[Cluster]] | None = field(default=None, repr=False)
@@ -131,6 +134,7 @@ class Wiring:
             failpoints=RedisFailpoints(redis=client) if settings.failpoints else None,
             budget=budget,
             index=ResourceGraphIndex(connection=connection, subscription_ids=settings.azure_subscription_ids),
+            v1=AzureV1Configs(connection=connection),
             cluster_api=cluster_api_from_settings(settings, connection),
         )
 
@@ -229,6 +233,8 @@ class Wiring:
             claims=self.claims,
             pace=pace,
             fleet=FleetPorts(index=self.index, runs=RedisFleetRunLog(redis=self.redis), throttle=self.budget),
+            v1=self.v1,
+            inventory=self.azure_inventory,
             cluster_api=self.cluster_api,
         )
 

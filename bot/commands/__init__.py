@@ -32,6 +32,7 @@ from bot.commands.configs import (
     Status,
     Suspend,
 )
+from bot.commands.doctor import Doctor, DoctorFleet, V1List, V1Migrate
 from bot.commands.events import Events
 from bot.commands.extensions import ExtensionCreate, ExtensionDelete, ExtensionShow, ExtensionUpdate
 from bot.commands.fleet import (
@@ -100,6 +101,10 @@ Command = (
     | FleetList
     | FleetCancel
     | FleetResume
+    | Doctor
+    | DoctorFleet
+    | V1List
+    | V1Migrate
     | Events
 )
 
@@ -141,6 +146,8 @@ __all__ = [
     "ConfigUpdate",
     "ConfirmJob",
     "CredentialRefs",
+    "Doctor",
+    "DoctorFleet",
     "Events",
     "ExtensionCreate",
     "ExtensionDelete",
@@ -173,6 +180,8 @@ __all__ = [
     "Suspend",
     "Unlock",
     "Unwatch",
+    "V1List",
+    "V1Migrate",
     "Watch",
     "WatchList",
     "WaveSize",

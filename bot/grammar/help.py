@@ -21,6 +21,7 @@ _GROUP_TEXT = {
     "key": "Deploy keys fluxops made for git sources: rotation without downtime, and which keys exist.",
     "fleet": "One change rolled out over every cluster a selector matches, in waves: a canary first, halting on "
     "the first failure.",
+    "v1": "Retired Flux v1 configurations (sourceControlConfigurations): list them, and migrate each to Flux v2.",
 }
 #: what a group's help says below its subcommands
 _GROUP_NOTES: dict[str, tuple[str, ...]] = {"fleet": FLEET_NOTES}

@@ -7,6 +7,7 @@ Every example here is a command the grammar accepts (the tests parse them all).
 from __future__ import annotations
 
 from bot.grammar.help_config_topics import CONFIG_TOPICS
+from bot.grammar.help_doctor_topics import DOCTOR_TOPICS
 from bot.grammar.help_events_topics import EVENTS_TOPICS
 from bot.grammar.help_fleet_topics import FLEET_TOPICS
 from bot.grammar.help_parts import CLUSTER_FLAGS, SECRETS, TUTORIAL_EXAMPLE, Topic
@@ -29,6 +30,7 @@ TOPICS: dict[str, Topic] = {
         flags=(("--selector KEY=VALUE,...", "tags the clusters must have"),),
         examples=("/flux clusters", "/flux clusters --selector env=prod,region=weu"),
     ),
+    **DOCTOR_TOPICS,
     **CONFIG_TOPICS,
     **RECONCILE_TOPICS,
     **EVENTS_TOPICS,

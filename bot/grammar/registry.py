@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from bot.commands import Command
 from bot.grammar import (
     config_commands,
+    doctor_commands,
     event_commands,
     extension_commands,
     fleet_commands,
@@ -59,4 +60,7 @@ READERS: dict[str, Reader] = {
     "fleet list": fleet_commands.fleet_list,
     "fleet cancel": fleet_commands.fleet_cancel,
     "fleet resume": fleet_commands.fleet_resume,
+    "doctor": doctor_commands.doctor,
+    "v1 list": doctor_commands.v1_list,
+    "v1 migrate": doctor_commands.v1_migrate,
 }

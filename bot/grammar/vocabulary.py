@@ -20,6 +20,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "extension": ("create", "update", "delete", "show"),
     "key": ("rotate", "status"),
     "fleet": ("apply", "extension", "status", "list", "cancel", "resume"),
+    "v1": ("list", "migrate"),
 }
 #: a subcommand that is a group of its own: ``fleet extension update``
 NESTED: dict[str, tuple[str, ...]] = {"fleet extension": ("update",)}
@@ -41,12 +42,14 @@ SINGLES: tuple[str, ...] = (
     "approve",
     "cancel",
     "unlock",
+    "doctor",
 )
 
 #: every command, in the order help lists them
 COMMANDS: tuple[str, ...] = (
     "help",
     "clusters",
+    "doctor",
     *(f"config {sub}" for sub in GROUPS["config"]),
     "status",
     "suspend",
@@ -66,6 +69,7 @@ COMMANDS: tuple[str, ...] = (
     "fleet list",
     "fleet cancel",
     "fleet resume",
+    *(f"v1 {sub}" for sub in GROUPS["v1"]),
     # pull-request comments
     "plan",
     "apply",
@@ -111,10 +115,7 @@ GROUP_SHORTCUTS: dict[tuple[str, str], str] = {
 #: ``watch list`` reads naturally; it is ``watches`` (a configuration named "list": ``watch --name list``)
 SINGLE_SHORTCUTS: dict[tuple[str, str], str] = {("watch", "list"): "watches", ("watch", "ls"): "watches"}
 #: commands of the design that this version does not have yet
-PLANNED: dict[str, str] = {
-    "doctor": "preflight checks",
-    "v1": "Flux v1 listing and migration",
-}
+PLANNED: dict[str, str] = {}
 
 
 def from_az(words: Sequence[str]) -> list[str]:

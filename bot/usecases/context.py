@@ -18,12 +18,13 @@ from bot.config_file import DeployKeyPolicy, FleetRepository
 from bot.decision import Decision, short
 from bot.errors import ConfigurationError
 from bot.jobs import Confirmation, JobRecord
-from bot.models import Cluster, ExtensionState, FluxConfigState
+from bot.models import Cluster, ExtensionState, FluxConfigState, V1Config
 from bot.policy import Identity, Policy
 from bot.ports import (
     AuditLog,
     ClusterApi,
     ClusterClaims,
+    ClusterInventory,
     Credentials,
     Extensions,
     FluxConfigs,
@@ -36,11 +37,13 @@ from bot.ports import (
     LongRunning,
     Reporter,
     Subscriptions,
+    V1Configs,
 )
 from bot.views import (
     AuditEntry,
     ClusterRow,
     ConfirmView,
+    DoctorReport,
     ErrorInfo,
     EventList,
     JobView,
@@ -246,6 +249,10 @@ class JobPorts:
     fleet: FleetPorts = field(default_factory=FleetPorts)
     #: the clusters' own Kubernetes API (reconcile, events, doctor); None when fluxops has no cluster access
     cluster_api: ClusterApi | None = None
+    #: retired Flux v1 configurations (`/flux v1`, doctor); None: not wired (doctor says it skipped them)
+    v1: V1Configs | None = None
+    #: the subscriptions' resource provider registration (doctor); None: not wired
+    inventory: ClusterInventory | None = None
 
 
 class ViewChanges(TypedDict, total=False):
@@ -260,6 +267,8 @@ class ViewChanges(TypedDict, total=False):
     configs: tuple[FluxConfigState, ...] | None
     clusters: tuple[ClusterRow, ...] | None
     audit: tuple[AuditEntry, ...] | None
+    doctor: tuple[DoctorReport, ...] | None
+    v1_configs: tuple[V1Config, ...] | None
     events: EventList | None
     failure_events: EventList | None
 

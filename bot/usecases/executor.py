@@ -27,6 +27,8 @@ from bot.commands import (
     ConfigList,
     ConfigShow,
     ConfigUpdate,
+    Doctor,
+    DoctorFleet,
     Events,
     ExtensionCreate,
     ExtensionDelete,
@@ -52,6 +54,8 @@ from bot.commands import (
     Suspend,
     Unlock,
     Unwatch,
+    V1List,
+    V1Migrate,
     Watch,
     WatchList,
 )
@@ -65,6 +69,7 @@ from bot.usecases import (
     cluster_reconcile,
     configs,
     credential_rotation,
+    doctor,
     extensions,
     fleet_control,
     fleet_runs,
@@ -73,6 +78,7 @@ from bot.usecases import (
     key_rotation,
     reads,
     unlock,
+    v1_configs,
     watch_subscriptions,
 )
 from bot.usecases.context import Job, JobPorts, ResolvedCluster
@@ -104,6 +110,9 @@ CLUSTER_HANDLERS: dict[type, Handler] = {
     ExtensionDelete: extensions.extension_delete,
     ExtensionShow: extensions.extension_show,
     Unlock: unlock.unlock,
+    Doctor: doctor.doctor,
+    V1List: v1_configs.v1_list,
+    V1Migrate: v1_configs.v1_migrate,
     Events: flux_events.events,
 }
 
@@ -116,6 +125,7 @@ FLEET_HANDLERS: dict[type, Callable[[Job, Any], None]] = {
     FleetList: fleet_control.fleet_list,
     FleetCancel: fleet_control.fleet_cancel,
     FleetResume: fleet_control.fleet_resume,
+    DoctorFleet: doctor.doctor_fleet,
 }
 
 

@@ -22,6 +22,7 @@ from sandbox.arm.cluster_credentials import ClusterCredentials
 from sandbox.arm.endpoints import read_json, reply
 from sandbox.arm.errors import ArmError, bad_request
 from sandbox.arm.extension_endpoints import ExtensionEndpoints
+from sandbox.arm.extension_types import list_versions
 from sandbox.arm.faults import FaultInjector
 from sandbox.arm.flux_endpoints import FluxConfigEndpoints
 from sandbox.arm.inventory import Inventory
@@ -51,6 +52,10 @@ API_VERSIONS: dict[str, frozenset[str]] = {
     ),
     "extensions": frozenset({"2022-03-01", "2022-07-01", "2022-11-01", "2023-05-01", "2024-11-01", "2025-03-01"}),
     "sourcecontrolconfigurations": frozenset({"2021-03-01", "2022-03-01", "2022-07-01", "2022-11-01", "2023-05-01"}),
+    # extensionTypes/{type}/versions (location scoped): the previews that have it; azure-mgmt speaks 2022-01-15-preview
+    "extensiontypes": frozenset(
+        {"2021-05-01-preview", "2021-11-01-preview", "2022-01-01-preview", "2022-01-15-preview"}
+    ),
     # 2016-02-01: what azure-mgmt-core's auto-registration policy speaks to /providers
     "resources": frozenset(
         {"2016-02-01", "2021-04-01", "2022-09-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-04-01"}
@@ -210,7 +215,7 @@ class ArmEmulator:
                 f"Please try again after '{decision.retry_after}' seconds.",
                 headers=decision.headers,
             )
-        if family in ("fluxconfigurations", "extensions", "sourcecontrolconfigurations"):
+        if family in ("fluxconfigurations", "extensions", "sourcecontrolconfigurations", "extensiontypes"):
             self._require_registration(subscription, "Microsoft.KubernetesConfiguration")
         response = await handler(request, parts)
         response.headers.update(decision.headers)
@@ -257,6 +262,14 @@ class ArmEmulator:
         # /subscriptions/{s}/providers/{rp}/{type}  (clusters in a subscription)
         if n == 5 and low[2] == "providers" and self._cluster_type_of(low[3], low[4]):
             return "clusters", self.inventory.list_clusters
+        # /subscriptions/{s}/providers/Microsoft.KubernetesConfiguration/locations/{l}/extensionTypes/{t}/versions
+        if (
+            n == 9
+            and low[2:5] == ["providers", KC, "locations"]
+            and low[6] == "extensiontypes"
+            and low[8] == "versions"
+        ):
+            return "extensiontypes", list_versions
         if n < 8 or low[2] != "resourcegroups" or low[4] != "providers":
             return None
         if not self._cluster_type_of(low[5], low[6]):

@@ -22,6 +22,7 @@ from bot.render.document import (
     strong,
 )
 from bot.render.documents.configs import config_blocks, config_list_blocks
+from bot.render.documents.doctor import doctor_blocks, v1_blocks
 from bot.render.documents.events import event_list_blocks, failure_event_blocks
 from bot.render.documents.extensions import extension_blocks
 from bot.render.documents.inventory import audit_blocks, cluster_blocks
@@ -54,6 +55,10 @@ def job_document(view: JobView) -> Document:
         parts.append(cluster_blocks(view.clusters))
     if view.audit is not None:
         parts.append(audit_blocks(view.audit))
+    if view.doctor is not None:
+        parts.append(doctor_blocks(view.doctor))
+    if view.v1_configs is not None:
+        parts.append(v1_blocks(view.v1_configs))
     if view.events is not None:
         parts.append(event_list_blocks(view.events))
     for part in parts:

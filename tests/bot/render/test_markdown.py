@@ -31,7 +31,7 @@ from bot.views import (
     View,
     mention,
 )
-from tests.bot.render import event_views, fleet_views
+from tests.bot.render import doctor_views, event_views, fleet_views
 from tests.bot.render import test_slack_push as push
 from tests.bot.render import tutorial_views as tv
 from tests.golden_files import assert_exact, assert_no_stale
@@ -99,6 +99,7 @@ VIEWS: dict[str, Callable[[], View]] = {
     "hostile_usage_error": hostile_usage_error,
     **push.CASES,
     **fleet_views.CASES,
+    **doctor_views.CASES,
     **event_views.CASES,
 }
 CHECK_RUNS: dict[str, Callable[[], str]] = {

@@ -51,6 +51,7 @@ from bot.models import (
     ProtectedSettings,
     RepositoryRef,
     Secret,
+    V1Config,
 )
 from bot.policy import Identity, Policy
 from bot.render.markdown import render_markdown
@@ -79,6 +80,8 @@ CLUSTER = Cluster(
     "eastus",
 )
 FLUX_VERSION = "1.17.3"
+#: the stable microsoft.flux versions ARM lists, newest first (the sandbox's catalogue)
+FLUX_RELEASES = ("1.17.3", "1.16.2", "1.15.1", "1.14.3", "1.13.4")
 REVISION = "main@sha1:4f1bdad"
 
 #: the wall clock (epoch seconds) when the FakeClock reads 0: 2025-06-15T15:06:40Z
@@ -592,6 +595,74 @@ class FakeExtensions(_Operations):
 
     def submit_update(self, cluster: ClusterRef, name: str, patch: ExtensionPatch) -> None:
         self.begin_update(cluster, name, patch).result()
+
+    def versions(
+        self, cluster: Cluster, extension_type: str = "microsoft.flux", release_train: str = "Stable"
+    ) -> list[str]:
+        self.calls.append(("versions", cluster.ref.name))
+        if extension_type != "microsoft.flux":
+            return []
+        return list(FLUX_RELEASES) if release_train.lower() == "stable" else []
+
+
+class FakeV1Configs(_Operations):
+    """bot.ports.V1Configs in memory: Flux v1 configurations left on clusters, read and deleted."""
+
+    def __init__(self) -> None:
+        super().__init__("v1-op")
+        self.configs: dict[tuple[ClusterRef, str], V1Config] = {}
+
+    def seed(self, cluster: ClusterRef, name: str = "cluster-config", **fields: Any) -> V1Config:
+        """The seed tutorial's v1 configuration (https://github.com/Azure/arc-k8s-demo), ``fields`` changed."""
+        values: dict[str, Any] = {
+            "repository_url": "https://github.com/Azure/arc-k8s-demo",
+            "operator_namespace": name,
+            "operator_scope": "cluster",
+            "compliance_state": "Installed",
+            "operator_instance_name": name,
+            "operator_type": "Flux",
+            "operator_params": "--git-readonly",
+            **fields,
+        }
+        config = V1Config(cluster=cluster, name=name, **values)
+        self.configs[(cluster, name)] = config
+        return config
+
+    def list(self, cluster: ClusterRef) -> list[V1Config]:
+        self.calls.append(("list", cluster.name))
+        return [c for (ref, _), c in self.configs.items() if ref == cluster]
+
+    def get(self, cluster: ClusterRef, name: str) -> V1Config:
+        self.calls.append(("get", name))
+        found = self.configs.get((cluster, name))
+        if found is None:
+            raise errors.NotFound(f"cluster '{cluster.name}' has no Flux v1 configuration '{name}'")
+        return found
+
+    def begin_delete(self, cluster: ClusterRef, name: str) -> FakeOperation[None]:
+        def apply() -> None:
+            self.configs.pop((cluster, name), None)
+
+        return self._begin("begin_delete", name, apply)
+
+
+class FakeInventory:
+    """bot.ports.ClusterInventory: the World's clusters and each subscription's resource provider states."""
+
+    def __init__(self, clusters: Sequence[Cluster]) -> None:
+        self.clusters = list(clusters)
+        self.states: dict[str, str] = dict.fromkeys(
+            ("Microsoft.Kubernetes", "Microsoft.ContainerService", "Microsoft.KubernetesConfiguration"), "Registered"
+        )
+
+    def list_clusters(self) -> list[Cluster]:
+        return list(self.clusters)
+
+    def get_cluster(self, ref: ClusterRef) -> Cluster:
+        return next(c for c in self.clusters if c.ref == ref)
+
+    def provider_states(self, subscription_id: str) -> dict[str, str]:
+        return dict(self.states)
 
 
 class FakeFluxIndex:
@@ -1124,10 +1195,16 @@ class World:
     claims: FakeClaims = field(default_factory=lambda: FakeClaims())
     #: the bulk reads (FluxIndex) over the same fakes; None: use-cases read cluster by cluster
     index: FakeFluxIndex | None = None
+    #: Flux v1 configurations left on clusters
+    v1: FakeV1Configs = field(default_factory=FakeV1Configs)
+    #: resource provider registration (``inventory.states``); built over the World's clusters when None
+    inventory: FakeInventory | None = None
     #: the clusters' Kubernetes API; None: fluxops has no cluster access
     cluster_api: FakeClusterApi | None = None
 
     def __post_init__(self) -> None:
+        if self.inventory is None:
+            self.inventory = FakeInventory([self.cluster, *self.more_clusters])
         if self.index is None:
             self.index = FakeFluxIndex(self.flux, self.extensions)
         self.flux.now = self.wall_clock
@@ -1205,6 +1282,8 @@ class World:
             chat=ChatPorts(channel_reporter=self.channel_reporter),
             claims=self.claims,
             fleet=FleetPorts(index=self.index),
+            v1=self.v1,
+            inventory=self.inventory,
             cluster_api=self.cluster_api,
             pace=Pacing(
                 clock=self.clock,
@@ -1219,7 +1298,9 @@ class World:
     # -- the World is its own cluster directory (bot.usecases.context.ClusterDirectory) --
 
     def rows(self, selector: Sequence[tuple[str, str]]) -> list[ClusterRow]:
-        return [ClusterRow(self.cluster, self.alias, FLUX_VERSION)]
+        """The World's own cluster, and those of ``more_clusters`` whose tags match every pair of ``selector``."""
+        more = [c for c in self.more_clusters if all(c.tags.get(k) == v for k, v in selector)]
+        return [ClusterRow(self.cluster, self.alias, FLUX_VERSION), *(ClusterRow(c, None, None) for c in more)]
 
     def all(self) -> list[ResolvedCluster]:
         """The World's clusters (the tutorial's and ``more_clusters``): a push is traced across them."""
