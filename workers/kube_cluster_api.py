@@ -273,7 +273,7 @@ class KubeClusterApi:
             ca_cert_data=kubeconfig.ca_pem,
             tls_server_name=kubeconfig.tls_server_name,
         )
-        config.verify_ssl = not kubeconfig.insecure
+        config.verify_ssl = True  # workers/kubeconfig.py refuses kubeconfigs that turn verification off
         config.connection_pool_maxsize = self._pool_size
         # one more try when a connection cannot be made; never resend a request the server may have read
         config.retries = Retry(total=1, connect=1, read=0, status=0, other=0, redirect=0, raise_on_status=False)
