@@ -4,6 +4,7 @@ client and urllib3 read from it."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -54,10 +55,8 @@ def serve() -> Iterator[Callable[[Callable[[socket.socket], None]], str]]:
                     head = b""
                     while b"\r\n\r\n" not in head and (chunk := conn.recv(4096)):
                         head += chunk
-                    try:
+                    with contextlib.suppress(OSError):
                         answer(conn)
-                    except OSError:
-                        pass
 
         threading.Thread(target=loop, daemon=True).start()
         return f"http://127.0.0.1:{listener.getsockname()[1]}"
