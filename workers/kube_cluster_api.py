@@ -460,6 +460,8 @@ def _cause(exc: object) -> str:
         ("temporary failure in name resolution", "the name does not resolve"),
         ("connection refused", "connection refused"),
         ("closed connection without response", "the connection was closed without an answer"),
+        ("connection reset", "the connection was reset mid-answer"),
+        ("connection broken", "the connection broke mid-answer"),
         ("timed out", "timed out"),
         ("certificate verify failed", "certificate verify failed"),
     ):

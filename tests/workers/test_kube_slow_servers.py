@@ -88,7 +88,10 @@ def test_a_body_cut_off_is_unreachable_not_a_raw_error(serve) -> None:
     with pytest.raises(errors.ClusterUnreachable) as failed:
         kube.custom_resource_definitions(CLUSTER)
     assert failed.value.retryable and failed.value.code == "Unreachable"
-    assert "listing CustomResourceDefinitions on cluster 'dripping'" in failed.value.message
+    assert failed.value.message == (
+        "listing CustomResourceDefinitions in every namespace on cluster 'dripping': the API server at 127.0.0.1 "
+        "could not be reached (the connection was reset mid-answer)"
+    )
 
 
 def test_a_body_stalling_mid_way_is_unreachable(serve) -> None:
