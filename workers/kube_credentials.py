@@ -12,7 +12,9 @@ bundle, retry and write pacing (ARM counts the POST as a write).
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,8 +83,9 @@ class KubeCredentials:
             ),
         )
 
-    def fetch(self, cluster: ClusterRef) -> ClusterAccess:
-        """The cluster's kubeconfig from ARM, with the token to send (an Entra token for Entra-enabled AKS)."""
+    def fetch(self, cluster: ClusterRef, *, fresh: bool = False) -> ClusterAccess:
+        """The cluster's kubeconfig from ARM, with the token to send (an Entra token for Entra-enabled AKS;
+        ``fresh``: not one the credential cached, see :meth:`entra_token`)."""
         doing = f"getting the Kubernetes credentials of cluster '{cluster.name}'"
         try:
             kubeconfig = parse_kubeconfig(self._kubeconfig_bytes(cluster))
@@ -96,7 +99,7 @@ class KubeCredentials:
         except AzureError as exc:
             raise translate(exc, doing, cluster.name) from exc
         if kubeconfig.entra:
-            token, expires_on = self.entra_token(cluster)
+            token, expires_on = self.entra_token(cluster, fresh=fresh)
             return ClusterAccess(cluster=cluster, kubeconfig=kubeconfig, token=token, expires_on=expires_on)
         if kubeconfig.token is None:
             raise KubeconfigInvalid(
@@ -106,10 +109,23 @@ class KubeCredentials:
             )
         return ClusterAccess(cluster=cluster, kubeconfig=kubeconfig, token=kubeconfig.token)
 
-    def entra_token(self, cluster: ClusterRef) -> tuple[str, float]:
-        """A token for the AKS server application from fluxops' Azure credential, and when it expires."""
+    def entra_token(self, cluster: ClusterRef, *, fresh: bool = False) -> tuple[str, float]:
+        """A token for the AKS server application from fluxops' Azure credential, and when it expires.
+
+        ``fresh`` (the cluster refused the last one): azure-identity returns its cached token until it nears its
+        expiry, so the request carries a claims challenge asking for a token issued from now on (what a CAE
+        challenge does; MSAL-based credentials then skip their cache). A credential that takes no claims (the
+        Azure CLI's) is asked plainly: its cached token is all it can give."""
+        credential = self._connection.credential
         try:
-            access = self._connection.credential.get_token(AKS_SERVER_SCOPE)
+            if fresh:
+                try:
+                    access = credential.get_token(AKS_SERVER_SCOPE, claims=_issued_from_now())
+                except AzureError as exc:
+                    log.info("the Azure credential takes no claims (%s); asking for a token plainly", exc.message)
+                    access = credential.get_token(AKS_SERVER_SCOPE)
+            else:
+                access = credential.get_token(AKS_SERVER_SCOPE)
         except AzureError as exc:
             raise errors.ClusterAccessDenied(
                 f"signing in to cluster '{cluster.name}' with Microsoft Entra ID: no token for the AKS server "
@@ -146,6 +162,11 @@ class KubeCredentials:
             raise KubeconfigInvalid("ARM returned no kubeconfig")
         value: bytes = chosen.value
         return value
+
+
+def _issued_from_now() -> str:
+    """A claims challenge for a token issued from now on (``nbf`` essential), as Entra's CAE challenges read."""
+    return json.dumps({"access_token": {"nbf": {"essential": True, "value": str(int(time.time()))}}})
 
 
 def _credential_error(exc: HttpResponseError, doing: str, cluster: ClusterRef) -> errors.FluxopsError:

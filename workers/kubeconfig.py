@@ -36,7 +36,6 @@ class Kubeconfig:
     token: str | None = field(default=None, repr=False)
     #: the user signs in with Microsoft Entra ID (kubelogin exec plugin or the azure auth-provider)
     entra: bool = False
-    insecure: bool = False
     tls_server_name: str | None = None
 
     @property
@@ -48,8 +47,9 @@ def parse_kubeconfig(text: str | bytes) -> Kubeconfig:
     """The current context of ``text`` (the first context when none is current)."""
     try:
         doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise KubeconfigInvalid("the cluster's kubeconfig is not valid YAML") from exc
+    except yaml.YAMLError:
+        # not chained, and no snippet: the parser's message quotes the offending line, which may hold the token
+        raise KubeconfigInvalid("the cluster's kubeconfig is not valid YAML") from None
     if not isinstance(doc, dict):
         raise KubeconfigInvalid("the cluster's kubeconfig is empty")
     context = _current_context(doc)
@@ -58,13 +58,16 @@ def parse_kubeconfig(text: str | bytes) -> Kubeconfig:
     server = str(cluster.get("server") or "")
     if not server.startswith("https://"):
         raise KubeconfigInvalid("the cluster's kubeconfig names no https API server")
+    if cluster.get("insecure-skip-tls-verify"):
+        # AKS and Arc never hand one out; sending a bearer (or Entra) token to an unverified server would give it
+        # away to whoever answers
+        raise KubeconfigInvalid("the cluster's kubeconfig turns off TLS verification (insecure-skip-tls-verify)")
     ca_pem = _ca_pem(cluster.get("certificate-authority-data"))
     return Kubeconfig(
         server=server.rstrip("/"),
         ca_pem=ca_pem,
         token=str(user["token"]) if user.get("token") else None,
         entra=_signs_in_with_entra(user),
-        insecure=bool(cluster.get("insecure-skip-tls-verify", False)),
         tls_server_name=str(cluster["tls-server-name"]) if cluster.get("tls-server-name") else None,
     )
 

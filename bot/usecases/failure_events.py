@@ -112,5 +112,8 @@ def failure_events(ports: JobPorts, cluster: ClusterRef, state: FluxConfigState)
     except errors.FluxopsError as error:
         log.warning("events of %s on %s could not be read: %s", state.name, cluster.name, error.message)
         return EventList(as_of=as_of, problem=f"Flux's events could not be read: {error.user_text()}")
+    except Exception:  # an adapter's bug or an unmapped failure: the result still stands, without the events
+        log.exception("events of %s on %s could not be read", state.name, cluster.name)
+        return EventList(as_of=as_of, problem="Flux's events could not be read: an unexpected error (see the logs)")
     warnings = newest_per_object(e for e in events if e.type == WARNING)
     return EventList(events=warnings, as_of=as_of)

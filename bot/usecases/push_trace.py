@@ -32,7 +32,7 @@ from bot.render.markdown import check_run_text
 from bot.render.wording import short_revision
 from bot.usecases.context import Job
 from bot.usecases.failure_events import event_line, failure_events
-from bot.usecases.push_statuses import TraceStatuses
+from bot.usecases.push_statuses import TraceStatuses, aggregated
 from bot.usecases.push_targets import Target as Target  # Target and tracks: re-exported, as they were defined here
 from bot.usecases.push_targets import bulk_states, find_targets
 from bot.usecases.push_targets import tracks as tracks
@@ -43,6 +43,11 @@ log = logging.getLogger(__name__)
 #: while watching, the channels' messages and the check run are edited at most this often (seconds): one
 #: write each per interval however many clusters moved (the final one goes at once)
 SHOW_EVERY = 3.0
+#: targets newly failed in a round whose Flux events are read to say why (each costs an ARM credential POST and
+#: an events list, seconds when the cluster cannot be reached); the others keep ARM's message
+WHY_PER_ROUND = 5
+#: and at most this long per round (seconds; the round's cadence matters more than the reasons)
+WHY_BUDGET = 5.0
 _CHECK_CONCLUSION = {True: "success", False: "failure"}
 
 
@@ -264,10 +269,13 @@ class PushTrace:
         while True:
             self.ports.pace.heartbeat(self.job.job_id)
             finished: list[int] = []
+            failed_now: list[tuple[int, FluxConfigState]] = []
             looked = clock()
-            changed = self._round(evaluator, targets, rows, finished)
+            changed = self._round(evaluator, targets, rows, finished, failed_now)
             if changed:
                 self.save_rows(rows)  # before the statuses: a resumed run never decides a row twice
+            if failed_now and self._explain(targets, rows, failed_now):
+                self.save_rows(rows)
             statuses.update(rows, finished)
             if all(row.state.final for row in rows):
                 break
@@ -298,10 +306,16 @@ class PushTrace:
         return phase
 
     def _round(
-        self, evaluator: Evaluator, targets: Sequence[Target], rows: list[TraceRow], finished: list[int]
+        self,
+        evaluator: Evaluator,
+        targets: Sequence[Target],
+        rows: list[TraceRow],
+        finished: list[int],
+        failed_now: list[tuple[int, FluxConfigState]],
     ) -> bool:
         """Look at every target not final yet (in one index query when there are many), update ``rows`` and
-        note in ``finished`` the ones that turned final; True when any row changed."""
+        note in ``finished`` the ones that turned final (in ``failed_now`` the failed ones, with the state they
+        failed in); True when any row changed."""
         changed = False
         pending = [target for target, row in zip(targets, rows, strict=True) if not row.state.final]
         states = bulk_states(self.ports, self.event, pending)
@@ -310,7 +324,7 @@ class PushTrace:
                 continue
             row, state = self._observe(evaluator, target, rows[index], states.get(target))
             if row.state is TraceState.FAILED and state is not None and row != rows[index]:
-                row = replace(row, why=self._why(target, state))  # once per target: when it turns final
+                failed_now.append((index, state))  # once per target: when it turns final
             if row != rows[index]:
                 rows[index] = row
                 changed = True
@@ -330,6 +344,25 @@ class PushTrace:
             )
             return gone, None
         return evaluator.row(target, state), state
+
+    def _explain(
+        self, targets: Sequence[Target], rows: list[TraceRow], failed_now: Sequence[tuple[int, FluxConfigState]]
+    ) -> bool:
+        """Say why for the first ``WHY_PER_ROUND`` targets failed this round, within ``WHY_BUDGET`` seconds;
+        none when the push's statuses are grouped (a fleet: the statuses name clusters, not reasons). True when
+        a row changed."""
+        if self.ports.cluster_api is None or aggregated(targets):
+            return False
+        clock = self.ports.pace.clock
+        started, changed = clock(), False
+        for index, state in failed_now[:WHY_PER_ROUND]:
+            if clock() - started >= WHY_BUDGET:
+                break
+            why = self._why(targets[index], state)
+            if why:
+                rows[index] = replace(rows[index], why=why)
+                changed = True
+        return changed
 
     def _why(self, target: Target, state: FluxConfigState) -> str:
         """The newest Warning event of the objects failing in ``state`` ("" without cluster access, or when the

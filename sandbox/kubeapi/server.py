@@ -7,8 +7,9 @@ Cluster C is served under ``/clusters/{C.kube_slug}``, so a kubeconfig ``server:
 - the resources of :mod:`sandbox.kubeapi.resources` (namespaces, events, deployments, CRDs, Flux's kinds),
   read from the :class:`KubeStore`: get; list in a namespace or across all of them, with ``labelSelector``,
   ``fieldSelector``, ``limit`` and ``continue``; watch (``watch=true``; ``resourceVersion``,
-  ``timeoutSeconds``; ``allowWatchBookmarks`` is accepted) as JSON lines, a too old resourceVersion ending the
-  stream with an ERROR event carrying a 410 Expired Status; PATCH (merge, strategic merge as merge, JSON patch)
+  ``timeoutSeconds``, at most and by default 30 minutes; ``allowWatchBookmarks`` is accepted) as JSON lines, a
+  too old resourceVersion or a client too far behind ending the stream with an ERROR event carrying a 410
+  Expired Status; PATCH (merge, strategic merge as merge, JSON patch)
   through ``KubeStore.patch`` so its hooks fire. Other methods answer 405.
 - authentication: ``Authorization: Bearer <token>``; a cluster takes its ``kube_token``, or, with
   ``entra_auth``, only a sandbox Entra token (sandbox/entra.py) for the AKS server application. A
@@ -54,13 +55,16 @@ from sandbox.kubeapi.status import (
     status_body,
     unauthorized,
 )
-from sandbox.kubeapi.store import Change, ClusterKey, Gone, KubeStore, Resource
+from sandbox.kubeapi.store import Change, ClusterKey, Gone, InvalidPatch, KubeStore, Resource
 from sandbox.world import Cluster, World
 
 logger = logging.getLogger(__name__)
 
 #: how often an idle watch checks whether its client went away or the server is stopping
 _WATCH_POLL_SECONDS = 1.0
+#: a watch ends after this long, with or without ``timeoutSeconds`` (longer ones are cut to it), as the API
+#: server's --min-request-timeout (1800 s) ends watches; clients watch again from the last resourceVersion
+WATCH_TIMEOUT_SECONDS = 1800.0
 _MAX_BODY = 1024 * 1024
 _CLUSTER = web.RequestKey("cluster", Cluster)
 
@@ -99,6 +103,7 @@ class KubeApiServer:
         self._entra_not_before_ms: dict[ClusterKey, int] = {}
         self._slugs: dict[str, ClusterKey] = {}
         self._stopping = asyncio.Event()
+        self.watch_timeout = WATCH_TIMEOUT_SECONDS
 
     def cluster_url(self, cluster: Cluster) -> str:
         return f"{self.base_url}/clusters/{cluster.kube_slug}"
@@ -328,7 +333,8 @@ class KubeApiServer:
         except ValueError as exc:
             raise bad_request(f"the patch is not valid JSON: {exc}") from None
         patch = merge_patch_for(request.content_type, body, current)
-        wanted_version = (patch.get("metadata") or {}).get("resourceVersion") if isinstance(patch, dict) else None
+        meta = patch.get("metadata") if isinstance(patch, dict) else None
+        wanted_version = meta.get("resourceVersion") if isinstance(meta, dict) else None
         if wanted_version is not None and str(wanted_version) != current["metadata"]["resourceVersion"]:
             raise KubeError(
                 409,
@@ -337,7 +343,14 @@ class KubeApiServer:
                 reason="Conflict",
                 details={"name": target.name, "group": target.resource.group, "kind": target.resource.plural},
             )
-        patched = self.store.patch(cluster.key, target.resource, target.namespace or "", target.name, patch)
+        try:
+            patched = self.store.patch(cluster.key, target.resource, target.namespace or "", target.name, patch)
+        except InvalidPatch as exc:
+            raise KubeError(
+                422,
+                str(exc),
+                details={"name": target.name, "group": target.resource.group, "kind": target.resource.kind},
+            ) from None
         if patched is None:
             raise not_found(target.resource, target.name)
         return patched
@@ -347,8 +360,9 @@ class KubeApiServer:
         since_text = request.query.get("resourceVersion", "")
         if since_text not in ("", "0") and not since_text.isdigit():
             raise bad_request(f"resourceVersion: Invalid value: {since_text!r}: must be a non-negative integer")
-        timeout = _int_param(request, "timeoutSeconds")
-        deadline = time.monotonic() + timeout if timeout else None
+        asked = _int_param(request, "timeoutSeconds")
+        timeout = min(float(asked), self.watch_timeout) if asked else self.watch_timeout
+        deadline = time.monotonic() + timeout
         initial: list[dict[str, Any]] = []
         if since_text in ("", "0"):
             # no resourceVersion: the current objects first, as ADDED, then the changes after them

@@ -24,6 +24,9 @@ from sandbox.world import utc_now_iso
 ClusterKey = tuple[str, str, str, str]
 #: how many changes a watch may resume from (older resourceVersions get 410 Gone, as the API server does)
 HISTORY = 10_000
+#: how many changes a watch may have waiting for its client; a client slower than that loses its watch (the API
+#: server closes unresponsive watchers too): the watch ends with a 410 and the client lists again
+WATCH_QUEUE = 1_000
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,11 @@ class Change:
 
 
 class Gone(Exception):
-    """A watch asked to resume from a resourceVersion older than the history kept."""
+    """A watch asked to resume from a resourceVersion older than the history kept, or fell too far behind."""
+
+
+class InvalidPatch(ValueError):
+    """A client patch that would leave the object malformed (the API server answers 422 Invalid)."""
 
 
 #: (cluster, resource, the object before, the object after) for every client patch
@@ -65,13 +72,16 @@ class _Watcher:
     cluster: ClusterKey
     resource: Resource
     namespace: str | None
-    queue: asyncio.Queue[Change] = field(default_factory=asyncio.Queue)
+    queue: asyncio.Queue[Change] = field(default_factory=lambda: asyncio.Queue(WATCH_QUEUE))
+    #: the client fell ``WATCH_QUEUE`` changes behind: changes stopped being queued, the watch ends with 410
+    overflowed: bool = False
 
 
 class KubeStore:
     """Objects keyed by (cluster, resource, namespace, name); stored objects are full Kubernetes objects."""
 
-    def __init__(self, *, history: int = HISTORY) -> None:
+    def __init__(self, *, history: int = HISTORY, watch_queue: int = WATCH_QUEUE) -> None:
+        self._watch_queue = watch_queue
         self._objects: dict[tuple[ClusterKey, Resource], dict[tuple[str, str], dict[str, Any]]] = {}
         self._revision = 0
         #: the last ``history`` changes, which watches may resume from
@@ -146,13 +156,18 @@ class KubeStore:
         self, cluster: ClusterKey, resource: Resource, namespace: str, name: str, merge_patch: dict[str, Any]
     ) -> dict[str, Any] | None:
         """Apply an RFC 7396 merge patch from a client; None when there is no such object. ``spec`` changes
-        raise ``metadata.generation``; ``status`` is not the client's (use the status subresource)."""
+        raise ``metadata.generation``; ``status`` is not the client's (use the status subresource); identity
+        (apiVersion, kind, name, namespace, uid) is kept. :class:`InvalidPatch` when ``metadata`` would not be
+        an object."""
         objects = self._objects.get((cluster, resource), {})
         key = (namespace if resource.namespaced else "", name)
         before = objects.get(key)
         if before is None:
             return None
         after = _merge(before, merge_patch)
+        if not isinstance(after, dict) or not isinstance(after.get("metadata"), dict):
+            raise InvalidPatch(f'{resource.kind} "{name}" is invalid: metadata: Invalid value: must be an object')
+        after["apiVersion"], after["kind"] = before["apiVersion"], before["kind"]
         after["metadata"]["uid"] = before["metadata"]["uid"]
         after["metadata"]["name"] = before["metadata"]["name"]
         if resource.namespaced:
@@ -178,7 +193,7 @@ class KubeStore:
     ) -> AsyncIterator[Change]:
         """Changes after resourceVersion ``since`` (None: from now on) until the caller stops iterating.
         Raises :class:`Gone` when ``since`` is older than the history kept."""
-        watcher = _Watcher(cluster, resource, namespace)
+        watcher = _Watcher(cluster, resource, namespace, asyncio.Queue(self._watch_queue))
         backlog: list[Change] = []
         if since is not None and since < self._revision:
             oldest = self._history[0].resource_version if self._history else self._revision + 1
@@ -190,9 +205,12 @@ class KubeStore:
             for change in backlog:
                 yield change
             while True:
+                if watcher.overflowed:
+                    raise Gone(f"the watch fell more than {self._watch_queue} changes behind; list again")
                 yield await watcher.queue.get()
         finally:
-            self._watchers.remove(watcher)
+            if watcher in self._watchers:
+                self._watchers.remove(watcher)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -204,9 +222,13 @@ class KubeStore:
         # Stored objects are replaced, never changed in place: the history and the watchers share them.
         change = Change(self._revision, cluster, resource, type_, obj)
         self._history.append(change)
-        for watcher in self._watchers:
+        for watcher in list(self._watchers):
             if self._matches(watcher, change):
-                watcher.queue.put_nowait(change)
+                try:
+                    watcher.queue.put_nowait(change)
+                except asyncio.QueueFull:
+                    watcher.overflowed = True
+                    self._watchers.remove(watcher)
 
     @staticmethod
     def _matches(watcher: _Watcher, change: Change) -> bool:

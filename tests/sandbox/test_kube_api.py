@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -306,6 +307,21 @@ def test_patch_goes_through_the_store_and_its_hooks(kube: KubeCluster) -> None:
     assert err.value.status == 404
 
 
+@pytest.mark.parametrize("body", [{"metadata": None}, {"metadata": "x"}])
+def test_a_patch_leaving_metadata_not_an_object_is_422(kube: KubeCluster, body: dict[str, Any]) -> None:
+    co = client.CustomObjectsApi(kube.api())
+    with pytest.raises(ApiException) as err:
+        co.patch_namespaced_custom_object(
+            *SOURCE, NS, "gitrepositories", "apps", body, _content_type="application/merge-patch+json"
+        )
+    assert err.value.status == 422 and status_of(err.value)["reason"] == "Invalid"
+    kind = co.patch_namespaced_custom_object(
+        *SOURCE, NS, "gitrepositories", "apps", {"kind": "Pod"}, _content_type="application/merge-patch+json"
+    )
+    assert kind["kind"] == "GitRepository"
+    assert co.get_namespaced_custom_object(*SOURCE, NS, "gitrepositories", "apps")["kind"] == "GitRepository"
+
+
 def test_verbs_not_served_answer_405(kube: KubeCluster) -> None:
     co = client.CustomObjectsApi(kube.api())
     with pytest.raises(ApiException) as err:
@@ -340,6 +356,22 @@ def test_watch_sees_the_objects_then_a_patch(kube: KubeCluster) -> None:
     watcher.join(15)
     assert not watcher.is_alive()
     assert events == [("ADDED", "apps"), ("ADDED", "infra"), ("MODIFIED", "infra")]
+
+
+def test_a_watch_without_timeout_ends_at_the_servers_limit(kube: KubeCluster) -> None:
+    co = client.CustomObjectsApi(kube.api())
+    kube.thread.call(lambda sb: setattr(sb.kube_api, "watch_timeout", 1.0))
+    try:
+        started = time.monotonic()
+        response = co.list_namespaced_custom_object(
+            *SOURCE, NS, "gitrepositories", watch=True, _preload_content=False, _request_timeout=20
+        )
+        names = [json.loads(line)["object"]["metadata"]["name"] for line in response.data.splitlines()]
+        took = time.monotonic() - started
+    finally:
+        kube.thread.call(lambda sb: setattr(sb.kube_api, "watch_timeout", 1800.0))
+    assert names == ["apps", "infra"]
+    assert took < 5
 
 
 def test_watch_from_a_resource_version_and_with_selectors(kube: KubeCluster) -> None:

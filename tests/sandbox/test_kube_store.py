@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from sandbox.kubeapi.resources import CRDS, DEPLOYMENTS, EVENTS, FLUX, NAMESPACES, find
-from sandbox.kubeapi.store import Change, Gone, KubeStore
+from sandbox.kubeapi.store import Change, Gone, InvalidPatch, KubeStore
 
 A = ("sub", "rg", "managedclusters", "a")
 B = ("sub", "rg", "managedclusters", "b")
@@ -159,6 +159,41 @@ async def test_watch_from_a_version_older_than_the_history_is_gone() -> None:
     recent = store.watch(A, GIT, None, 4)
     assert (await next_change(recent)).object["metadata"]["name"] == "r4"
     await recent.aclose()
+
+
+@pytest.mark.parametrize("metadata", [None, "x", ["a"]])
+def test_a_patch_leaving_metadata_not_an_object_is_invalid(metadata: Any) -> None:
+    store = KubeStore()
+    store.put(A, GIT, repo("apps"))
+    with pytest.raises(InvalidPatch, match="metadata"):
+        store.patch(A, GIT, "flux-system", "apps", {"metadata": metadata})
+    with pytest.raises(InvalidPatch):
+        store.patch(A, GIT, "flux-system", "apps", ["not", "an", "object"])  # type: ignore[arg-type]
+    stored = store.get(A, GIT, "flux-system", "apps")
+    assert stored is not None and stored["metadata"]["name"] == "apps"
+
+
+def test_a_patch_cannot_change_apiversion_or_kind() -> None:
+    store = KubeStore()
+    store.put(A, GIT, repo("apps"))
+    patched = store.patch(A, GIT, "flux-system", "apps", {"kind": "Pod", "apiVersion": "v1", "spec": {"x": 1}})
+    assert patched is not None
+    assert (patched["apiVersion"], patched["kind"]) == ("source.toolkit.fluxcd.io/v1", "GitRepository")
+    assert patched["spec"]["x"] == 1
+
+
+async def test_a_watch_too_far_behind_ends_with_gone() -> None:
+    store = KubeStore(watch_queue=2)
+    changes = store.watch(A, GIT, None, int(store.resource_version))
+    first = asyncio.ensure_future(next_change(changes))
+    store.put(A, GIT, repo("r0"))
+    assert (await first).object["metadata"]["name"] == "r0"
+    for i in range(1, 5):  # the client reads nothing meanwhile: two queued, then it is dropped
+        store.put(A, GIT, repo(f"r{i}"))
+    with pytest.raises(Gone, match="fell more than 2 changes behind"):
+        await next_change(changes)
+    store.put(A, GIT, repo("r5"))  # nobody is waiting for it any more: no error, nothing queued
+    assert store._watchers == []
 
 
 def test_drop_cluster_forgets_only_that_cluster() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import ssl
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -26,6 +27,7 @@ from workers.azure_extensions import AzureExtensions
 from workers.azure_flux import AzureFluxConfigs
 from workers.kube_cluster_api import KubeClusterApi, KubeTimeouts
 from workers.kube_credentials import KubeCredentials
+from workers.kubeconfig import AKS_SERVER_SCOPE
 from workers.wiring import cluster_api_from_settings
 
 T = TypeVar("T")
@@ -309,3 +311,193 @@ def test_threads_share_one_credential_fetch(connection: ArmConnection, sandbox_t
         results = list(pool.map(lambda _: kube.custom_resource_definitions(arc), range(16)))
     assert results == [[]] * 16
     assert credential_calls(endpoints, arc) == 1
+
+
+# -- hardening: the client cache, remembered refusals, paged events, fresh Entra tokens ------------------------
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_at_most_max_clients_are_kept_and_dropped_ones_are_closed(
+    connection: ArmConnection, sandbox_thread, endpoints: Endpoints
+):
+    arcs = [add_cluster(sandbox_thread, endpoints, f"kube-lru-{i}", ClusterType.CONNECTED) for i in range(3)]
+    kube = KubeClusterApi(credentials=KubeCredentials(connection=connection), max_clients=2)
+    kube.custom_resource_definitions(arcs[0])
+    first = kube._clients[arcs[0].arm_id.lower()].api
+    assert first.rest_client.pool_manager.pools  # a connection pool to the cluster
+    kube.custom_resource_definitions(arcs[1])
+    kube.custom_resource_definitions(arcs[0])  # used again: arcs[1] is now the least recently used
+    kube.custom_resource_definitions(arcs[2])
+
+    assert list(kube._clients) == [arcs[0].arm_id.lower(), arcs[2].arm_id.lower()]
+    assert first.rest_client.pool_manager.pools  # still in use
+    kube.custom_resource_definitions(arcs[1])  # fetched again (its client was dropped), dropping arcs[0]'s
+    assert credential_calls(endpoints, arcs[1]) == 2 and credential_calls(endpoints, arcs[0]) == 1
+    assert len(kube._clients) == 2 and not first.rest_client.pool_manager.pools  # closed
+
+
+def test_a_client_replaced_after_a_401_is_closed(
+    kube: KubeClusterApi, tutorial_arc: ClusterRef, endpoints: Endpoints, kube_faults
+):
+    kube.flux_objects(tutorial_arc, kinds=["GitRepository"])
+    old = kube._clients[tutorial_arc.arm_id.lower()].api
+    kube_faults([{"cluster": "kube-arc", "fault": "expire"}])
+    kube.flux_objects(tutorial_arc, kinds=["GitRepository"])
+    assert kube._clients[tutorial_arc.arm_id.lower()].api is not old
+    assert not old.rest_client.pool_manager.pools
+
+
+def test_events_are_listed_per_object_with_a_selector_and_a_limit(
+    kube: KubeClusterApi, tutorial_arc: ClusterRef, endpoints: Endpoints
+):
+    namespace = TUTORIAL_SPEC.namespace
+    refs = [
+        ObjectRef("GitRepository", TUTORIAL_SPEC.name, namespace),
+        ObjectRef("Kustomization", f"{TUTORIAL_SPEC.name}-apps", namespace),
+    ]
+    before = len(kube_requests(endpoints, "kube-arc"))
+
+    found = kube.events(tutorial_arc, namespace=namespace, involved=refs)
+
+    lists = [r for r in kube_requests(endpoints, "kube-arc")[before:] if r["path"].endswith("/events")]
+    assert len(lists) == 2
+    for ref, request in zip(refs, lists, strict=True):
+        query = urllib.parse.parse_qs(request["query"])
+        assert query["fieldSelector"] == [
+            f"involvedObject.kind={ref.kind},involvedObject.name={ref.name},involvedObject.namespace={namespace}"
+        ]
+        assert query["limit"] == ["250"]
+    assert found and {e.involved for e in found} <= set(refs)
+
+
+def test_events_are_paged_and_capped(kube: KubeClusterApi, tutorial_arc: ClusterRef, endpoints: Endpoints, monkeypatch):
+    import workers.kube_cluster_api as adapter
+
+    monkeypatch.setattr(adapter, "EVENT_PAGE", 2)
+    monkeypatch.setattr(adapter, "EVENT_CAP", 5)
+    before = len(kube_requests(endpoints, "kube-arc"))
+
+    kube.events(tutorial_arc)
+
+    lists = [r for r in kube_requests(endpoints, "kube-arc")[before:] if r["path"].endswith("/events")]
+    limits = [urllib.parse.parse_qs(r["query"])["limit"] for r in lists]
+    assert limits == [["2"], ["2"], ["1"]]  # 5 events at most, 2 a page
+    assert all("continue" in urllib.parse.parse_qs(r["query"]) for r in lists[1:])
+
+
+def test_a_refused_credential_fetch_is_remembered_for_a_while(
+    connection: ArmConnection, sandbox_thread: SandboxThread, endpoints: Endpoints, arm_faults
+):
+    aks = add_cluster(sandbox_thread, endpoints, "kube-aks-refused", ClusterType.MANAGED)
+    arm_faults([{"method": "POST", "path": "kube-aks-refused/listClusterUserCredential", "respond": 403}])
+    clock = FakeClock()
+    kube = KubeClusterApi(
+        credentials=KubeCredentials(connection=connection), timeouts=KubeTimeouts(remember_refusal=120), clock=clock
+    )
+    for _ in range(3):
+        with pytest.raises(errors.ClusterAccessDenied) as refused:
+            kube.workloads(aks, "flux-system")
+        assert '"Azure Kubernetes Service Cluster User Role"' in refused.value.recommendation
+    assert credential_calls(endpoints, aks) == 1
+
+    clock.now += 121
+    arm_faults([])
+    assert kube.workloads(aks, "flux-system") == []
+    assert credential_calls(endpoints, aks) == 2
+
+
+def test_a_private_cluster_is_remembered_as_out_of_reach(
+    connection: ArmConnection, sandbox_thread: SandboxThread, endpoints: Endpoints, monkeypatch
+):
+    import socket
+
+    aks = add_cluster(sandbox_thread, endpoints, "kube-aks-private3", ClusterType.MANAGED, private_cluster=True)
+    kube = KubeClusterApi(credentials=KubeCredentials(connection=connection), clock=FakeClock())
+    lookups: list[str] = []
+    resolve = socket.getaddrinfo
+
+    def counting(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if "privatelink" in str(host):
+            lookups.append(str(host))
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", counting)
+    tries: list[int] = []
+    for _ in range(2):
+        with pytest.raises(errors.ClusterUnreachable) as failed:
+            kube.custom_resource_definitions(aks)
+        assert failed.value.code == "PrivateCluster"
+        tries.append(len(lookups))
+    assert tries[0] >= 1 and tries[1] == tries[0]  # the second call did not try to reach the cluster again
+    assert credential_calls(endpoints, aks) == 1
+
+
+class CachingCredential:
+    """As azure-identity does: the same token per scope until it nears its expiry (on ``wall``) or claims ask
+    otherwise. Counts the tokens issued and the claims asked with, for the AKS server application."""
+
+    def __init__(self, inner: Any, wall: FakeClock, lifetime: float = 3600.0) -> None:
+        self.inner, self.wall, self.lifetime = inner, wall, lifetime
+        self.cached: dict[str, Any] = {}
+        self.issued = 0
+        self.claims: list[str | None] = []
+
+    def get_token(self, *scopes: str, claims: str | None = None, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        aks = scopes[0] == AKS_SERVER_SCOPE
+        if aks:
+            self.claims.append(claims)
+        cached = self.cached.get(scopes[0])
+        if cached is None or claims or cached.expires_on - self.wall() < 300:
+            cached = AccessToken(self.inner.get_token(*scopes).token, int(self.wall() + self.lifetime))
+            self.cached[scopes[0]] = cached
+            self.issued += aks
+        return cached
+
+
+def test_a_refused_entra_token_is_replaced_by_a_fresh_one_not_the_cached_one(
+    connection: ArmConnection, sandbox_thread: SandboxThread, endpoints: Endpoints, kube_faults
+):
+    aks = add_cluster(sandbox_thread, endpoints, "kube-aks-entra-cached", ClusterType.MANAGED, entra_auth=True)
+    credential = CachingCredential(connection.credential, FakeClock(time.time()))
+    kube = KubeClusterApi(credentials=KubeCredentials(connection=replace(connection, credential=credential)))
+    assert kube.custom_resource_definitions(aks) == []
+    time.sleep(0.01)
+    kube_faults([{"cluster": "kube-aks-entra-cached", "fault": "expire"}])  # tokens issued so far are refused
+
+    assert kube.custom_resource_definitions(aks) == []
+
+    assert credential.issued == 2 and credential.claims[0] is None
+    assert credential.claims[-1] is not None and '"nbf"' in credential.claims[-1]
+
+
+def test_entra_token_renewed_within_the_margin_and_credentials_after_their_ttl(
+    connection: ArmConnection, sandbox_thread: SandboxThread, endpoints: Endpoints
+):
+    aks = add_cluster(sandbox_thread, endpoints, "kube-aks-entra-clock", ClusterType.MANAGED, entra_auth=True)
+    wall, clock = FakeClock(time.time()), FakeClock()
+    credential = CachingCredential(connection.credential, wall)
+    kube = KubeClusterApi(
+        credentials=KubeCredentials(connection=replace(connection, credential=credential)),
+        timeouts=KubeTimeouts(refresh_margin=300, credential_ttl=900),
+        clock=clock,
+        wall_clock=wall,
+    )
+    kube.custom_resource_definitions(aks)
+    wall.now += 3000  # 600 s left: not yet within the margin
+    kube.custom_resource_definitions(aks)
+    assert credential.issued == 1
+    wall.now += 400  # 200 s left: renewed before the request, without fetching the kubeconfig again
+    kube.custom_resource_definitions(aks)
+    assert credential.issued == 2 and credential_calls(endpoints, aks) == 1
+    clock.now += 901  # the kubeconfig aged out: fetched again
+    kube.custom_resource_definitions(aks)
+    assert credential_calls(endpoints, aks) == 2

@@ -12,7 +12,9 @@ from workers.kubeconfig import KubeconfigInvalid, is_private_server, parse_kubec
 PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 
 
-def _kubeconfig(user: dict[str, object], *, server: str = "https://demo.hcp.westeurope.azmk8s.io:443") -> str:
+def _kubeconfig(
+    user: dict[str, object], *, server: str = "https://demo.hcp.westeurope.azmk8s.io:443", **cluster: object
+) -> str:
     return yaml.safe_dump(
         {
             "apiVersion": "v1",
@@ -25,6 +27,7 @@ def _kubeconfig(user: dict[str, object], *, server: str = "https://demo.hcp.west
                     "cluster": {
                         "server": server,
                         "certificate-authority-data": base64.b64encode(PEM.encode()).decode(),
+                        **cluster,
                     },
                 },
             ],
@@ -69,6 +72,20 @@ def test_entra_sign_in_is_recognised(user: dict[str, object]):
 def test_unusable_kubeconfigs_are_refused(text: str):
     with pytest.raises(KubeconfigInvalid):
         parse_kubeconfig(text)
+
+
+@pytest.mark.parametrize("user", [{"token": "t0k3n"}, {"exec": {"command": "kubelogin", "args": ["get-token"]}}])
+def test_a_kubeconfig_skipping_tls_verification_is_refused(user: dict[str, object]):
+    with pytest.raises(KubeconfigInvalid, match="insecure-skip-tls-verify"):
+        parse_kubeconfig(_kubeconfig(user, **{"insecure-skip-tls-verify": True}))
+
+
+def test_a_yaml_error_does_not_quote_the_kubeconfig():
+    text = "users:\n- name: u\n  user:\n    token: s3cr3t-t0k3n: [unclosed\n"
+    with pytest.raises(KubeconfigInvalid) as invalid:
+        parse_kubeconfig(text)
+    assert invalid.value.__cause__ is None and invalid.value.__suppress_context__
+    assert "s3cr3t" not in str(invalid.value) and "s3cr3t" not in invalid.value.message
 
 
 def test_private_servers():

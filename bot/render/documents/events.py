@@ -3,7 +3,7 @@ why a Non-Compliant result failed."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bot.cluster_objects import FluxEvent
 from bot.render import wording as w
@@ -24,10 +24,12 @@ EVENT_COLUMNS = (
 
 
 def _moment(text: str) -> datetime | None:
+    """An event time; one written without a zone is UTC (Kubernetes writes UTC)."""
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def age(last_seen: str, as_of: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from bot import errors
 from bot.cluster_objects import FLUX_KINDS, FluxEvent, FluxObject, ObjectRef, Workload
@@ -93,7 +94,7 @@ class FakeClusterApi:
             for e in self.events_by_cluster.get(key, [])
             if (namespace is None or e.involved.namespace == namespace)
             and (not involved or e.involved in involved)
-            and (since is None or e.last_seen >= since)
+            and (since is None or instant(e.last_seen) >= instant(since))
         ]
         return sorted(found, key=lambda e: e.last_seen)  # oldest first, as the port promises
 
@@ -103,3 +104,12 @@ class FakeClusterApi:
 
     def custom_resource_definitions(self, cluster: ClusterRef) -> list[str]:
         return list(self.crds_by_cluster.get(self._check(cluster), []))
+
+
+def instant(text: str) -> datetime:
+    """An RFC 3339 time as the Kubernetes API compares it; a time without a zone (or not a time) fails the test,
+    so a use case passing ``since`` in another format is caught here rather than on a real cluster."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} is not an RFC 3339 time: it has no zone")
+    return moment

@@ -326,3 +326,94 @@ def test_a_push_row_saved_before_why_existed_still_loads() -> None:
     )
     [row] = trace.saved_rows(trace.targets())
     assert row.state is TraceState.FAILED and row.why == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading why never fails a job, and never slows a fleet's trace
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BrokenClusterApi(CountingClusterApi):
+    """An adapter failing with something that is not a FluxopsError (a bug, an unmapped library error)."""
+
+    def events(self, cluster: ClusterRef, **kwargs: object) -> list[FluxEvent]:  # type: ignore[override]
+        raise RuntimeError("Connection broken: IncompleteRead(12 bytes read, 988 more expected)")
+
+
+def test_any_error_reading_events_leaves_the_result_as_it_is(world: World) -> None:
+    world.cluster_api = BrokenClusterApi()
+    world.flux.bad_paths = {"./apps/nope"}
+
+    assert world.run(CREATE) is Phase.FAILED
+
+    view = world.reporter.last
+    assert view.error is not None and view.error.message.startswith("Flux reports Non-Compliant")
+    assert view.failure_events is not None and view.failure_events.events == ()
+    assert view.failure_events.problem == "Flux's events could not be read: an unexpected error (see the logs)"
+    assert "IncompleteRead" not in view.failure_events.problem
+
+
+@dataclass
+class SlowClusterApi(CountingClusterApi):
+    """Each events call takes ``takes`` seconds of the fake clock; notes the rows saved when it is asked."""
+
+    world: World | None = None
+    takes: float = 0.0
+    rows_seen: list[str | None] = field(default_factory=list)
+
+    def events(
+        self,
+        cluster: ClusterRef,
+        *,
+        namespace: str | None = None,
+        involved: Sequence[ObjectRef] = (),
+        since: str | None = None,
+    ) -> list[FluxEvent]:
+        assert self.world is not None
+        self.rows_seen.append(self.world.jobs.get("j-1", "trace:rows"))
+        self.world.clock.now += self.takes
+        return super().events(cluster, namespace=namespace, involved=involved, since=since)
+
+
+def failing_fleet(n: int, failing: int, api: SlowClusterApi) -> World:
+    world, flux, _ = pushes.fleet(n)
+    api.world = world
+    world.cluster_api = api
+    flux.applies = {f"aks-{i:02d}": 2.0 for i in range(n)}
+    flux.fails = {f"aks-{i:02d}" for i in range(failing)}
+    return world
+
+
+def test_rows_are_saved_before_why_is_read() -> None:
+    api = SlowClusterApi()
+    world = failing_fleet(2, 1, api)
+
+    assert pushes.trace(world) is Phase.FAILED
+
+    assert len(api.calls) == 1
+    assert api.rows_seen[0] is not None and '"failed"' in api.rows_seen[0]
+
+
+def test_why_is_read_for_a_few_failures_a_round_within_a_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.usecases import push_trace
+
+    monkeypatch.setattr(push_trace, "WHY_PER_ROUND", 3)
+    api = SlowClusterApi()
+    assert pushes.trace(failing_fleet(5, 5, api)) is Phase.FAILED
+    assert len(api.calls) == 3, "five failed in the same round: the first three say why"
+
+    slow = SlowClusterApi(takes=push_trace.WHY_BUDGET / 2 + 0.1)
+    assert pushes.trace(failing_fleet(5, 5, slow)) is Phase.FAILED
+    assert len(slow.calls) == 2, "the second call used up the round's budget"
+
+
+def test_a_fleet_with_grouped_statuses_reads_no_events() -> None:
+    api = SlowClusterApi()
+    world = failing_fleet(pushes.PER_TARGET_UP_TO + 1, 3, api)
+
+    assert pushes.trace(world) is Phase.FAILED
+
+    assert api.calls == []
+    rows = world.jobs.get("j-1", "trace:rows")
+    assert rows is not None and rows.count('"failed"') == 3
