@@ -498,6 +498,8 @@ class FakeExtensions(_Operations):
     def __init__(self) -> None:
         super().__init__("extension-op")
         self.extensions: dict[tuple[ClusterRef, str], ExtensionState] = {}
+        #: the Flux v1 configurations (World wires its own): microsoft.flux is refused while one is on the cluster
+        self.v1: FakeV1Configs | None = None
 
     def seed_flux(
         self, cluster: ClusterRef, *, name: str = "flux", provisioning_state: str = "Succeeded"
@@ -536,6 +538,15 @@ class FakeExtensions(_Operations):
         return next(found, None)
 
     def begin_create(self, cluster: ClusterRef, spec: ExtensionSpec) -> FakeOperation[ExtensionState]:
+        left = sorted(n for (c, n) in self.v1.configs if c == cluster) if self.v1 is not None else []
+        if spec.extension_type == "microsoft.flux" and left:
+            self.calls.append(("begin_create", spec.name))
+            # as ARM (and sandbox/arm/extension_endpoints.py) answers: 400 FluxV1ConfigurationsPresent
+            raise errors.InvalidRequest(
+                "The microsoft.flux extension cannot be installed while Flux v1 sourceControlConfigurations exist "
+                f"on the cluster ({', '.join(left)}); delete them first, then install Flux v2."
+            )
+
         def apply() -> ExtensionState:
             state = ExtensionState(
                 cluster=cluster,
@@ -1208,6 +1219,7 @@ class World:
         if self.index is None:
             self.index = FakeFluxIndex(self.flux, self.extensions)
         self.flux.now = self.wall_clock
+        self.extensions.v1 = self.v1
         if self.fetches:
             self.flux.fetches = self.fetch
 
