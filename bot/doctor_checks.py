@@ -78,7 +78,13 @@ def extension(ext: ExtensionState | None, released: Sequence[str], v1: Sequence[
                     E,
                     "extension",
                     "microsoft.flux is not installed, and cannot be while Flux v1 configurations are on the cluster "
-                    f"({_names([c.name for c in v1])})",
+                    f"({_names([c.name for c in v1])})"
+                    + (
+                        "; with several, the migration of one answers with the steps (the others deleted by hand "
+                        "first, their Flux v2 commands kept)"
+                        if len(v1) > 1
+                        else ""
+                    ),
                     f"/flux v1 migrate {v1[0].name} -c {label}",
                 )
             ]
@@ -332,19 +338,32 @@ def crds(installed: Sequence[str], ext: ExtensionState, label: str) -> list[Find
     return [Finding(E, "crds", f"Flux CRDs missing: {_names(missing)}", f"/flux extension show -c {label}")]
 
 
-def v1_operators(workloads: Sequence[Workload], label: str) -> list[Finding]:
-    """Deployments of a Flux v1 operator (flux, helm-operator, memcached) still running in its namespace."""
-    if not workloads:
-        return []
-    names = [f"{w.namespace}/{w.name}" for w in workloads]
-    namespace = workloads[0].namespace
+#: the Deployments Azure's Flux v1 operator (sourceControlConfigurations) made, in any namespace: the operator,
+#: its memcached and the Helm operator, each labelled with the ``name`` of its part and the ``instanceName`` of the
+#: configuration (the selectors the Azure Flux v1 tutorial's `kubectl get deploy -o wide` shows:
+#: ``instanceName=cluster-config,name=flux``); an application's own Deployment carries no ``instanceName``
+V1_OPERATOR_SELECTOR = "name in (flux,memcached,helm-operator),instanceName"
+
+
+def v1_operators(workloads: Sequence[Workload], v1: Sequence[V1Config], label: str) -> list[Finding]:
+    """Deployments of a Flux v1 operator (flux, memcached, helm-operator) that no Flux v1 configuration left in
+    Azure owns: leftovers (of a migration, or of a v1 configuration deleted while the cluster was offline) that
+    keep applying the old repository. One finding per namespace, naming the Deployments to delete."""
+    owned = {(c.operator_namespace or "default", c.operator_instance_name or c.name) for c in v1}
+    leftovers: dict[str, list[str]] = {}
+    for w in workloads:
+        instance = dict(w.labels).get("instanceName", "")
+        if (w.namespace, instance) not in owned:
+            leftovers.setdefault(w.namespace, []).append(w.name)
     return [
         Finding(
             W,
             "v1",
-            f"Flux v1 operator Deployments still run: {_names(names)}; they keep applying the old repository",
-            f"kubectl delete namespace {namespace}",
+            f"Flux v1 operator Deployments still run in namespace {namespace} with no Flux v1 configuration left "
+            f"to own them: {_names(sorted(names))}; they keep applying the old repository",
+            f"kubectl -n {namespace} delete deployment {' '.join(sorted(names))}",
         )
+        for namespace, names in sorted(leftovers.items())
     ]
 
 

@@ -111,14 +111,21 @@ def _with_url(plan: Migration, url: str) -> Migration:
 
 def _refuse_other_v1(job: Job, where: ResolvedCluster, v1: V1Config) -> None:
     """Azure installs microsoft.flux only once no v1 configuration is left: deleting one of several would leave the
-    cluster with neither (unless the extension is there already)."""
-    others = sorted(c.name for c in _port(job).list(where.cluster.ref) if c.name != v1.name)
+    cluster with neither (unless the extension is there already). Refused with the steps that work: the others
+    deleted by hand (their v2 commands kept first), this one migrated, the others created as v2."""
+    others = sorted((c for c in _port(job).list(where.cluster.ref) if c.name != v1.name), key=lambda c: c.name)
     if not others or job.ports.extensions.find_flux(where.cluster.ref) is not None:
         return
+    label, ref = where.label, where.cluster.ref
+    deletes = ", ".join(f"`{az_v1_delete(ref, c.name)}`" for c in others)
+    creates = ", ".join(f"`{v2_command(migration(c), label)}`" for c in others)
     raise errors.InvalidRequest(
-        f"cluster '{where.label}' has other Flux v1 configurations ({', '.join(others)}), and Azure installs the "
-        f"microsoft.flux extension only once none is left: migrating '{v1.name}' alone would delete it and then fail",
-        recommendation=f"migrate them together: `/flux v1 migrate --all -c {where.label}`",
+        f"cluster '{label}' has other Flux v1 configurations ({', '.join(c.name for c in others)}), and Azure "
+        f"installs the microsoft.flux extension only once none is left: migrating '{v1.name}' alone would delete "
+        "it and then fail (nothing was changed)",
+        recommendation=f"keep the v2 commands below, then delete the others yourself (this cannot be undone): "
+        f"{deletes}; then `/flux v1 migrate {v1.name} -c {label}`; then create each of the others as Flux v2: "
+        f"{creates}",
     )
 
 

@@ -279,7 +279,18 @@ def test_with_other_v1_configurations_a_migration_of_one_is_refused(world: World
     assert world.v1.writes() == [] and world.extensions.writes() == []
     error = world.reporter.last.error
     assert error is not None and "other Flux v1 configurations (team-a)" in error.message
-    assert "/flux v1 migrate --all -c flux-demo-arc" in error.recommendation
+    steps = error.recommendation
+    delete = "`az k8s-configuration delete -g flux-demo-rg -c flux-demo-arc -t connectedClusters -n team-a --yes`"
+    assert delete in steps and "then `/flux v1 migrate cluster-config -c flux-demo-arc`" in steps
+    create = steps.split("create each of the others as Flux v2: `")[1].split("`")[0]
+    parsed = parse(create.removeprefix("/flux "))
+    assert isinstance(parsed, Run) and isinstance(parsed.command, ConfigCreate)
+    assert parsed.command.spec.name == "team-a"
+    # the steps work: team-a deleted by hand, then the migration of cluster-config goes through
+    world.v1.configs.pop((world.ref, "team-a"))
+    assert world.run(MIGRATE, job_id="j-2") is Phase.AWAITING_CONFIRMATION
+    assert world.run(MIGRATE, job_id="j-2", confirmed_by="U123") is Phase.SUCCEEDED
+    assert world.run(create.removeprefix("/flux "), job_id="j-3") is Phase.SUCCEEDED
 
 
 def test_the_fake_refuses_the_extension_while_v1_remains(world: World) -> None:
