@@ -150,4 +150,3 @@ def test_v1_migrate_legacy_arc_to_compliant(chat: Chat, stack: Stack, connection
     after = job_text(chat, chat.last_job_id or "")
     assert "no Flux v1 configurations" in after and "/flux v1 migrate" not in after
     assert "Flux v1 operator Deployments still run" not in after  # Arc removed the operator with its configuration
-
