@@ -65,7 +65,9 @@ def test_with_cluster_access_a_rotation_proves_each_fetch_at_once(world: World) 
     asked = [(cid, ref) for cid, ref, _ in api_of(world).requests]
     assert asked == [(c.arm_id.lower(), ref) for c, ref in sources] * 2
     # the values asked with were saved before asking (a resumed job follows the same requests)
-    saved = {k: v for k, v in world.jobs.keys("rot").items() if k.startswith("rot:requested:")}
+    saved = {
+        k: v for k, v in world.jobs.keys("rot").items() if k.startswith("rot:requested:") and not k.endswith(":before")
+    }
     assert sorted(saved) == [f"rot:requested:recheck:{i}" for i in range(3)] + [
         f"rot:requested:verify-switch:{i}" for i in range(3)
     ]
