@@ -8,7 +8,9 @@ from dataclasses import replace
 import pytest
 
 from bot.cluster_objects import FLUX_RESOURCES, FluxObject, ObjectRef, Workload
+from bot.commands import Run
 from bot.doctor_checks import CONTROLLERS
+from bot.grammar import parse
 from bot.models import Cluster, ClusterRef, ClusterType, GitSource, RepositoryRef
 from bot.views import DoctorReport, Finding, Phase, Severity
 from tests.bot.usecases.fake_cluster_api import FakeClusterApi
@@ -39,7 +41,16 @@ def report_of(world: World, text: str = "doctor -c flux-demo-arc") -> DoctorRepo
     assert world.run(text, job_id=f"j-{next(_jobs)}") is Phase.SUCCEEDED, world.reporter.last.error
     reports = world.reporter.last.doctor
     assert reports is not None and len(reports) == 1
+    assert_fixes_parse(reports[0])
     return reports[0]
+
+
+def assert_fixes_parse(report: DoctorReport) -> None:
+    """Every `/flux` fix the doctor shows runs as shown: the grammar parses it into a command (so every test
+    here walks every finding it makes)."""
+    for finding in report.findings:
+        if finding.fix.startswith("/flux "):
+            assert isinstance(parse(finding.fix), Run), (finding.fix, parse(finding.fix))
 
 
 def with_fix(report: DoctorReport, fix: str) -> Finding:
@@ -236,7 +247,11 @@ def test_an_azure_identity_source_needs_workload_or_kubelet_identity(world: Worl
     assert needs.severity is Severity.ERROR
     assert "useKubeletIdentity=true" in needs.text
     assert needs.fix == (
-        "/flux extension update -c aks-1 --config workloadIdentity.enable=true workloadIdentity.azureClientId=CLIENT_ID"
+        "/flux extension update -c aks-1 --config workloadIdentity.enable=true "
+        "workloadIdentity.azureClientId=00000000-0000-0000-0000-000000000000"
+    )
+    assert needs.text.endswith(
+        "; in the fix, replace 00000000-0000-0000-0000-000000000000 with your identity's client id"
     )
 
     ext = world.extensions.extensions[(aks.ref, "flux")]
