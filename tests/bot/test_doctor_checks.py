@@ -127,7 +127,9 @@ def every_fix() -> list[str]:
         *doctor_checks.identity(flux_extension(), [azure], replace(REF, cluster_type=ClusterType.MANAGED), LABEL),
         *doctor_checks.controllers([], flux_extension(), LABEL),
         *doctor_checks.crds([], flux_extension(), LABEL),
-        *doctor_checks.v1_operators([Workload("flux", "flux", 1, 1, "docker.io/fluxcd/flux:1.25.4")], LABEL),
+        *doctor_checks.v1_operators(
+            [Workload("flux", "flux", 1, 1, "docker.io/fluxcd/flux:1.25.4", (("instanceName", "flux"),))], [], LABEL
+        ),
     ]
     return [f.fix for f in findings if f.fix]
 
