@@ -58,7 +58,9 @@ def test_sandbox_up_then_chat_prints_the_progression_to_compliant(sandbox_up) ->
     assert info["fleet_url"].startswith(info["web_url"] + "/fleet/signin?token=")
     assert info["fleet_url"] in (home / "up.log").read_text()
     page = requests.get(info["fleet_url"], timeout=30)
-    assert page.status_code == 200 and "Signed in as slack:U0SANDBOX" in page.text and "demo-arc" in page.text
+    assert (
+        page.status_code == 200 and '<span id="viewer">slack:U0SANDBOX</span>' in page.text and "demo-arc" in page.text
+    )
     assert requests.get(info["fleet_url"], timeout=30).status_code == 403
 
     chat = subprocess.run(
