@@ -75,6 +75,8 @@ async def test_a_configuration_created_in_slack_shows_its_state(status_stack: St
     assert f"by slack:{YOU}" in row_text and "config create status-apps" in row_text, "who made the last change"
     assert await page.evaluate("document.querySelector('meta[http-equiv=refresh]').content") == "30; url=/fleet"
     assert not [line for line in page.logs if "Content Security Policy" in line], page.logs
+    # the page's own style is the one the CSP allows by hash: it applies
+    assert await page.evaluate("getComputedStyle(document.querySelector('th')).backgroundColor") == "rgb(246, 248, 250)"
 
 
 async def test_the_selector_filters_clusters(status_stack: Stack, chromium: Browser) -> None:
