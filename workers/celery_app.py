@@ -49,6 +49,7 @@ def make_celery(settings: Settings, *, current: bool = True) -> Celery:
         beat_schedule={
             "recover-orphaned-jobs": {"task": "fluxops.jobs.recover", "schedule": settings.recover_interval},
             "refresh-inventory": {"task": "fluxops.inventory.refresh", "schedule": settings.inventory_interval},
+            "fleet-snapshot": {"task": "fluxops.fleet.snapshot", "schedule": settings.fleet_snapshot_interval},
             "rotate-old-deploy-keys": {
                 "task": "fluxops.keys.rotate_due",
                 "schedule": settings.key_rotation_check_interval,
