@@ -4,6 +4,7 @@ example (deploy/flux) checked field by field, since no schema here knows Flux's 
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -406,3 +407,16 @@ def test_flux_deploys_fluxops_from_its_own_repository():
     kubernetes_validate.validate(settings, KUBERNETES_VERSION, strict=True)
     used = set(VARIABLE.findall(yaml.safe_dump_all(render(path.removeprefix("deploy/kubernetes/")))))
     assert used == set(settings["data"]), "every setting is used, and every variable is set"
+
+
+def test_the_azure_role_grants_what_fluxops_calls_and_nothing_broad():
+    role = json.loads((ROOT / "deploy" / "azure" / "fluxops-role.json").read_text())
+    actions = set(role["Actions"])
+    assert not any("*" in action for action in actions), "every action named"
+    assert role["DataActions"] == role["NotActions"] == role["NotDataActions"] == []
+    for resource in ("fluxConfigurations", "extensions"):
+        for verb in ("read", "write", "delete", "operations/read"):
+            assert f"Microsoft.KubernetesConfiguration/{resource}/{verb}" in actions
+    for cluster in ("Microsoft.ContainerService/managedClusters", "Microsoft.Kubernetes/connectedClusters"):
+        assert {f"{cluster}/read", f"{cluster}/listClusterUserCredential/action"} <= actions
+    assert not any(action.endswith("/write") for action in actions if "KubernetesConfiguration" not in action)
