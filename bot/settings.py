@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     inventory_interval: float = Field(default=300.0, alias="FLUXOPS_INVENTORY_INTERVAL", gt=0)
     #: beat's leader lease (workers/beat_leader.py): with several beats one sends; a dead leader's lease ends after this
     beat_lock_ttl: float = Field(default=30.0, alias="FLUXOPS_BEAT_LOCK_TTL", gt=0)
+    #: a worker told to stop (SIGTERM, with REMAP_SIGTERM=SIGQUIT) lets its running jobs go on this long, then hands
+    #: them back to the queue; keep it under the pod's grace period (workers/celery_app.py)
+    worker_soft_shutdown_timeout: float = Field(default=60.0, alias="FLUXOPS_WORKER_SOFT_SHUTDOWN_TIMEOUT", ge=0)
+    #: a web process told to stop finishes the requests in flight for at most this long (handlers/web.py)
+    web_shutdown_timeout: float = Field(default=20.0, alias="FLUXOPS_WEB_SHUTDOWN_TIMEOUT", ge=0)
     #: how many times faster than ARM's published rates its throttle refills (1 in Azure; the sandbox sets its
     #: time scale): fluxops paces its writes to match (workers/arm_pacing.py)
     arm_time_scale: float = Field(default=1.0, alias="FLUXOPS_ARM_TIME_SCALE", gt=0)

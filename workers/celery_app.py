@@ -46,6 +46,10 @@ def make_celery(settings: Settings, *, current: bool = True) -> Celery:
         task_track_started=True,
         broker_connection_retry_on_startup=True,
         worker_cancel_long_running_tasks_on_connection_loss=False,
+        # a stopping worker (SIGTERM remapped to Celery's cold shutdown by REMAP_SIGTERM=SIGQUIT) gives its running
+        # jobs this long, then cancels them and puts their messages back in the queue at once, where another worker
+        # resumes them from their saved progress; without the remap, SIGTERM waits for every job to end
+        worker_soft_shutdown_timeout=settings.worker_soft_shutdown_timeout,
         # one beat sends however many run (workers/beat_leader.py)
         beat_scheduler="workers.beat_leader:LeaderScheduler",
         fluxops_beat_lock_ttl=settings.beat_lock_ttl,

@@ -38,7 +38,15 @@ from workers.job_queue_lua import (
     RESUME_SCRIPT,
     SUBMIT_SCRIPT,
 )
-from workers.redis_jobs import ACTIVE_JOBS_KEY, JOB_TTL_SECONDS, PHASE_FIELD, PROGRESS_PREFIX, as_text, job_key
+from workers.redis_jobs import (
+    ACTIVE_JOBS_KEY,
+    JOB_TTL_SECONDS,
+    PHASE_FIELD,
+    PROGRESS_PREFIX,
+    TAKEN_FIELD,
+    as_text,
+    job_key,
+)
 from workers.script_batches import BatchedScript
 from workers.task_message import JOB_TASK, QUEUE, JobMessages, queue_key, task_message
 
@@ -135,7 +143,7 @@ class QueueCalls:
         keys = [job_key(job_id), ACTIVE_JOBS_KEY, self.queue_key]
         terminal = [phase.value for phase in Phase if phase.terminal]
         awaiting = Phase.AWAITING_CONFIRMATION.value
-        return keys, [job_id, self.message_for(job_id), PHASE_FIELD, awaiting, *terminal]
+        return keys, [job_id, self.message_for(job_id), PHASE_FIELD, awaiting, TAKEN_FIELD, *terminal]
 
     def resume(self, job_id: str) -> Call:
         keys = [job_key(job_id), ACTIVE_JOBS_KEY, self.queue_key]

@@ -123,19 +123,21 @@ return 1
 # in the same step (so the next sweep does not requeue it again while it waits); nothing is pushed for a job
 # that is unknown, ended, or still waiting for its Confirm button.
 # KEYS[1] job hash, KEYS[2] active jobs, KEYS[3] queue list
-# ARGV[1] job id, ARGV[2] message, ARGV[3] phase field, ARGV[4] awaiting confirmation, ARGV[5..] terminal phases.
-# A job still 'queued' never started: its message is in the queue (or in the broker's unacked set, which
-# redelivers it), so pushing another copy would only duplicate a backlog.
+# ARGV[1] job id, ARGV[2] message, ARGV[3] phase field, ARGV[4] awaiting confirmation, ARGV[5] the field a worker
+# sets when it takes the job, ARGV[6..] terminal phases.
+# A job still 'queued' that no worker took is waiting in the queue: pushing another copy would only duplicate a
+# backlog. One a worker took and died with before it left 'queued' has its message in the broker's unacked set,
+# which Redis gives back only after the visibility timeout (most of an hour): it is requeued like any other.
 REQUEUE_SCRIPT = """
 local phase = redis.call('HGET', KEYS[1], ARGV[3])
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('ZREM', KEYS[2], ARGV[1])
   return 0
 end
-if phase == ARGV[4] or phase == 'queued' then
+if phase == ARGV[4] or (phase == 'queued' and redis.call('HEXISTS', KEYS[1], ARGV[5]) == 0) then
   return 0
 end
-for i = 5, #ARGV do
+for i = 6, #ARGV do
   if phase == ARGV[i] then
     redis.call('ZREM', KEYS[2], ARGV[1])
     return 0

@@ -22,6 +22,9 @@ JOB_KEY_PREFIX = "fluxops:job:"
 ACTIVE_JOBS_KEY = "fluxops:jobs:active"
 PROGRESS_PREFIX = "p:"
 PHASE_FIELD = PROGRESS_PREFIX + "phase"
+#: which worker run took the job last (set as its task starts): a job still 'queued' with it was taken, not waiting
+TAKEN_KEY = "taken_by"
+TAKEN_FIELD = PROGRESS_PREFIX + TAKEN_KEY
 JOB_TTL_SECONDS = 30 * 24 * 3600
 
 # Server time, not the caller's: heartbeats written from many hosts are compared with each other.
@@ -104,6 +107,10 @@ end
 
     def set_phase(self, job_id: str, phase: str) -> None:
         self.put(job_id, "phase", phase)
+
+    def take(self, job_id: str, run_owner: str) -> None:
+        """A worker starts running the job (the recovery sweep may requeue it from now on, whatever its phase)."""
+        self.put(job_id, TAKEN_KEY, run_owner)
 
     def heartbeat(self, job_id: str) -> None:
         """The job is alive now (call it while it runs, well inside the sweep's staleness threshold)."""

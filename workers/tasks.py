@@ -101,6 +101,7 @@ def run(self: Task[Any, Any], job_id: str) -> str:
     reporter = w.reporter(record)
     ports = w.ports()
     run_owner = f"{job_id}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    w.jobs.take(job_id, run_owner)
     try:
         with (
             w.locks.hold(f"job/{job_id}", run_owner),

@@ -140,6 +140,32 @@ def test_requeue_refuses_jobs_that_must_not_run(client: redis.Redis, store: Redi
     store.finish(record.job_id)
 
 
+def test_requeue_leaves_a_queued_job_no_worker_took_but_requeues_one_a_dead_worker_took(
+    client: redis.Redis, store: RedisJobStore
+) -> None:
+    celery = Celery(broker="redis://127.0.0.1:1/0")
+    queue = f"test-requeue-{uuid.uuid4().hex[:8]}"
+    jobs = SyncJobQueue(redis=client, calls=QueueCalls(celery=celery, queue=queue))
+    waiting, taken = new_record(), new_record()
+    for record in (waiting, taken):
+        write(client, record, phase="queued")
+        client.zadd(ACTIVE_JOBS_KEY, {record.job_id: 1.0})  # enqueued long ago, no heartbeat since
+    # the worker that took it was killed before the job left 'queued': its message sits in the broker's unacked set
+    store.take(taken.job_id, f"{taken.job_id}@host:123:abcd")
+    client.zadd(ACTIVE_JOBS_KEY, {taken.job_id: 1.0})
+
+    assert jobs.requeue(waiting.job_id) is False, "still in the queue: another copy would run it twice in a row"
+    assert client.llen(queue) == 0
+    assert client.zscore(ACTIVE_JOBS_KEY, waiting.job_id) == 1.0, "still active: a later sweep looks again"
+    assert jobs.requeue(taken.job_id) is True
+    [message] = queued(client, queue)
+    assert isinstance(message["headers"], dict) and message["headers"]["id"] == taken.job_id
+    assert store.get(taken.job_id, "taken_by") == f"{taken.job_id}@host:123:abcd"
+    for record in (waiting, taken):
+        store.finish(record.job_id)
+    client.delete(queue)
+
+
 @pytest.mark.parametrize(
     ("progress", "resumed"),
     [
