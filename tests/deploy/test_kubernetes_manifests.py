@@ -33,7 +33,8 @@ VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 #: CRDs the overlays use, checked by hand below (no Kubernetes schema knows them)
 CUSTOM_KINDS = {("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass")}
 #: variables the containers set that are not fluxops settings
-NOT_SETTINGS = {"PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE", "HOME", "REDIS_PASSWORD", "REDISCLI_AUTH"}
+#: environment the runtime reads, not fluxops' settings (REMAP_SIGTERM: billiard's, for Celery's soft shutdown)
+NOT_SETTINGS = {"PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE", "HOME", "REDIS_PASSWORD", "REDISCLI_AUTH", "REMAP_SIGTERM"}
 
 Obj = dict[str, Any]
 
@@ -189,6 +190,16 @@ def test_beat_runs_twice_with_its_leader_lease(target: str):
     from workers.main import app
 
     assert app.conf.beat_scheduler == "workers.beat_leader:LeaderScheduler"
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_stopping_worker_hands_its_jobs_back_within_its_grace_period(target: str):
+    worker = process(render(target), "worker")
+    env = {item["name"]: item.get("value") for item in container(worker)["env"]}
+    # Celery's soft-then-cold shutdown on SIGTERM (tests/scenarios/replicas/test_graceful_stop.py runs it)
+    assert env["REMAP_SIGTERM"] == "SIGQUIT"
+    soft = Settings(**{k: v for k, v in env.items() if k.startswith("FLUXOPS_")}).worker_soft_shutdown_timeout
+    assert 0 < soft < worker["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] - 10
 
 
 @pytest.mark.parametrize("target", TARGETS)
