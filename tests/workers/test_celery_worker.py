@@ -32,6 +32,7 @@ def test_worker_from_procfile_answers_ping(redis_server: str, tmp_path: Path):
 
 
 def test_celery_reliability_settings():
+    from bot.settings import Settings
     from workers.celery_app import HARD_TIME_LIMIT, MAX_COUNTDOWN
     from workers.main import app
 
@@ -39,3 +40,5 @@ def test_celery_reliability_settings():
     assert conf.task_acks_late and conf.task_reject_on_worker_lost and conf.worker_prefetch_multiplier == 1
     assert conf.task_soft_time_limit < conf.task_time_limit == HARD_TIME_LIMIT
     assert conf.broker_transport_options["visibility_timeout"] > HARD_TIME_LIMIT + MAX_COUNTDOWN
+    # a worker told to stop (with REMAP_SIGTERM=SIGQUIT) hands running jobs back after this, not at once
+    assert conf.worker_soft_shutdown_timeout == Settings().worker_soft_shutdown_timeout > 0
