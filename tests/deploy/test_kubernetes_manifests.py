@@ -34,7 +34,14 @@ VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 CUSTOM_KINDS = {("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass")}
 #: variables the containers set that are not fluxops settings
 #: environment the runtime reads, not fluxops' settings (REMAP_SIGTERM: billiard's, for Celery's soft shutdown)
-NOT_SETTINGS = {"PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE", "HOME", "REDIS_PASSWORD", "REDISCLI_AUTH", "REMAP_SIGTERM"}
+NOT_SETTINGS = {
+    "PYTHONUNBUFFERED",
+    "PYTHONDONTWRITEBYTECODE",
+    "HOME",
+    "REDIS_PASSWORD",
+    "REDISCLI_AUTH",
+    "REMAP_SIGTERM",
+}
 
 Obj = dict[str, Any]
 
