@@ -32,8 +32,7 @@ PROCESSES = ("web", "worker", "beat")
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 #: CRDs the overlays use, checked by hand below (no Kubernetes schema knows them)
 CUSTOM_KINDS = {("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass")}
-#: variables the containers set that are not fluxops settings
-#: environment the runtime reads, not fluxops' settings (REMAP_SIGTERM: billiard's, for Celery's soft shutdown)
+#: variables the containers set that are not fluxops settings (REMAP_SIGTERM: billiard's, for Celery's soft shutdown)
 NOT_SETTINGS = {
     "PYTHONUNBUFFERED",
     "PYTHONDONTWRITEBYTECODE",
