@@ -16,6 +16,7 @@ from bot.errors import ConfigurationError
 from bot.policy import Policy
 from bot.settings import Settings
 from handlers.health import add_health_routes
+from handlers.log_context import request_context
 from handlers.metrics import Metrics
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def create_app(settings: Settings) -> web.Application:
     config = read_config_file(settings.fluxops_config)  # read once, shared by every receiver
     metrics = Metrics()
     # client_max_size bounds request.read(); the receivers read their bodies themselves, each with its own cap
-    app = web.Application(middlewares=[metrics.middleware], client_max_size=1024 * 1024)
+    app = web.Application(middlewares=[request_context, metrics.middleware], client_max_size=1024 * 1024)
     # a dead connection (a failover, a dropped TCP session) must fail its requests with a 5xx, not hang them
     client = aioredis.Redis.from_url(
         settings.redis_url,

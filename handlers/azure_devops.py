@@ -39,6 +39,7 @@ from handlers.git_intake import (
     pr_channel,
     pull_request_jobs,
 )
+from handlers.log_context import bind_delivery
 from handlers.webhook_body import parse_json_object, read_capped, refuse
 
 #: the largest event (a push of many commits, a PR with a long description) stays far below this
@@ -84,6 +85,7 @@ def azure_devops_route(*, username: str, password: str, intake: GitIntake) -> Ha
             event_type = payload.text("eventType")
             if not _SUBSCRIPTION.fullmatch(subscription):
                 raise Malformed("subscriptionId must be a GUID")
+            bind_delivery(delivery_id=f"{subscription}:{notification}", event=event_type)
             outcome = normalize(event_type, payload, intake)
         except Malformed as error:
             refuse(web.HTTPBadRequest, f"malformed Azure DevOps event: {error}")

@@ -37,6 +37,7 @@ from bot.policy import Identity, Policy
 from bot.render.slack import SlackMessage, render
 from bot.views import JobView, Phase, TextView, mention
 from handlers.authority import EdgeAuthority, rate_message
+from handlers.log_context import bind_delivery
 from handlers.webhook_body import read_capped
 from workers.job_queue import JobQueue, new_job_id
 
@@ -161,6 +162,7 @@ class SlackIntake:
         channel = str(command.get("channel_id") or "")
         team = str(command.get("team_id") or "")
         enterprise = str(command.get("enterprise_id") or "")
+        bind_delivery(delivery_id=str(command.get("trigger_id") or ""), event="slash_command", actor=f"slack:{user}")
         if not await self.team_allowed(team, enterprise, client):
             log.warning("slash command from Slack workspace %r refused: not an allowed workspace", team[:32])
             reason = "This Slack workspace is not one fluxops serves (SLACK_ALLOWED_TEAMS)."
@@ -229,6 +231,7 @@ class SlackIntake:
         action = (body.get("actions") or [{}])[0]
         job_id, _, named_digest = str(action.get("value") or "").partition(" ")
         presser = str((body.get("user") or {}).get("id") or "")
+        bind_delivery(delivery_id=str(body.get("trigger_id") or ""), event="block_actions", actor=f"slack:{presser}")
         team = str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "")
         enterprise = str((body.get("enterprise") or {}).get("id") or "")
         if not await self.team_allowed(team, enterprise, client):

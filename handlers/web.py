@@ -14,10 +14,13 @@ import logging
 import sys
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from bot.errors import ConfigurationError
 from bot.settings import Settings
 from handlers.app import create_app
+from telemetry.log_setup import configure_logging
+from telemetry.tracing import configure_tracing
 
 log = logging.getLogger(__name__)
 #: allocations (net of frees) between two collections of the youngest generation (CPython's default: 700)
@@ -42,8 +45,13 @@ def new_event_loop(choice: str) -> asyncio.AbstractEventLoop:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:  # an invalid LOG_FORMAT among them: said plainly, before any log line
+        print(f"fluxops web: refusing to start: invalid settings: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_format, process="web")
+    configure_tracing("web", endpoint=settings.otel_exporter_otlp_endpoint)
     try:
         app = create_app(settings)
         loop = new_event_loop(settings.event_loop)

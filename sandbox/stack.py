@@ -223,6 +223,7 @@ class Stack:
             "FLUXOPS_FLUX_TIME_SCALE": str(self.options.sandbox.emulator.time_scale),
             "FLUXOPS_ARM_TIME_SCALE": str(self.options.sandbox.emulator.time_scale),
             "FLUXOPS_KEY_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "LOG_FORMAT": "text",  # logs for people here; JSON (the default) for a log pipeline
             **o.extra_env,
         }
         for name in o.processes:

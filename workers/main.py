@@ -9,5 +9,8 @@ from __future__ import annotations
 
 from bot.settings import Settings
 from workers.celery_app import make_celery
+from workers.log_context import install
 
-app = make_celery(Settings())
+settings = Settings()
+install(settings)  # logging (LOG_FORMAT) and tracing are fluxops's, not Celery's
+app = make_celery(settings)

@@ -7,6 +7,7 @@ retryable errors into Celery retries with backoff, jitter and the server's Retry
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import random
@@ -24,10 +25,12 @@ from celery.exceptions import Retry
 from celery.signals import worker_ready
 
 from bot import errors
+from bot.jobs import JobRecord
 from bot.usecases import dispatch, key_schedule
 from bot.usecases.executor import give_up
 from bot.views import Phase
 from workers.celery_app import MAX_COUNTDOWN
+from workers.log_context import job_context
 from workers.redis_jobs import ACTIVE_JOBS_KEY, RedisJobStore
 from workers.task_message import QUEUE
 from workers.wiring import wiring
@@ -76,7 +79,10 @@ def heartbeats(jobs: RedisJobStore, job_id: str, every: float) -> Iterator[None]
                 log.warning("job %s: heartbeat failed", job_id, exc_info=True)
 
     jobs.heartbeat(job_id)
-    thread = threading.Thread(target=beat, name=f"heartbeat {job_id}", daemon=True)
+    # the job's log context goes along: a failed heartbeat is logged with the job's fields
+    thread = threading.Thread(
+        target=contextvars.copy_context().run, args=(beat,), name=f"heartbeat {job_id}", daemon=True
+    )
     thread.start()
     try:
         yield
@@ -98,6 +104,16 @@ def run(self: Task[Any, Any], job_id: str) -> str:
     """Run job ``job_id`` (a command someone sent) to its end, or until it waits for a button."""
     w = wiring()
     record = w.jobs.load(job_id)
+    with job_context(record):
+        log.info("job %s started", job_id)
+        phase = _run_job(self, record)
+        log.info("job %s ended: %s", job_id, phase)
+        return phase
+
+
+def _run_job(self: Task[Any, Any], record: JobRecord) -> str:
+    w = wiring()
+    job_id = record.job_id
     reporter = w.reporter(record)
     ports = w.ports()
     run_owner = f"{job_id}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
