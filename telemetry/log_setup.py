@@ -88,6 +88,7 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    logging.captureWarnings(True)  # warnings.warn(...) becomes a line of logger "py.warnings", not raw stderr
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,

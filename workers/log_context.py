@@ -11,15 +11,21 @@ kind, actor, cluster and configuration, and continues the trace the web request 
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
+from celery.apps import worker as celery_worker
 from celery.signals import celeryd_init, setup_logging, task_postrun, task_prerun
 
 from bot.jobs import JobRecord
+from bot.redact import redact
 from bot.settings import Settings
 from telemetry.log_context import bind, bound, clear, job_fields
 from telemetry.log_setup import configure_logging
@@ -36,6 +42,11 @@ def celery_role(argv: Sequence[str]) -> str:
 def install(settings: Settings, argv: Sequence[str] | None = None) -> None:
     """Connect the receivers that set up logging and tracing when Celery starts, and bind task context."""
     role = celery_role(sys.argv if argv is None else argv)
+    # at once, not only when Celery asks: what Celery says before (the superuser warning) is a log line too
+    configure_logging(settings.log_format, process=role, capture_stdout=True)
+
+    if settings.log_format == "json":
+        _say_in_json(role)
 
     @setup_logging.connect(weak=False)
     def _setup_logging(loglevel: int | str | None = None, **_: Any) -> None:
@@ -56,6 +67,24 @@ def install(settings: Settings, argv: Sequence[str] | None = None) -> None:
 
     task_prerun.connect(_task_started, weak=False)
     task_postrun.connect(_task_ended, weak=False)
+
+
+def _say_in_json(role: str) -> None:
+    """Celery's worker writes its shutdown notices ("worker: Warm shutdown (MainProcess)") with ``os.write``
+    from its signal handlers, around logging; in JSON mode they are written as JSON lines the same way."""
+
+    def say(message: str, f: object = None) -> None:
+        line = {
+            "event": redact(str(message)),
+            "level": "warning",
+            "logger": "celery.apps.worker",
+            "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            "process": role,
+        }
+        with contextlib.suppress(OSError):  # as Celery's own: losing a notice must never stop a shutdown
+            os.write(sys.__stderr__.fileno() if sys.__stderr__ else 2, (json.dumps(line) + "\n").encode())
+
+    celery_worker.safe_say = say  # type: ignore[attr-defined]  # celery-types does not list it
 
 
 def _task_started(task_id: str = "", task: Any = None, **_: Any) -> None:

@@ -7,10 +7,18 @@ module; the tasks (workers/tasks.py) are shared tasks that bind to it, and build
 
 from __future__ import annotations
 
+import sys
+
+from pydantic import ValidationError
+
 from bot.settings import Settings
 from workers.celery_app import make_celery
-from workers.log_context import install
+from workers.log_context import celery_role, install
 
-settings = Settings()
+try:
+    settings = Settings()
+except ValidationError as error:  # an invalid LOG_FORMAT among them: said plainly, not as Celery's load error
+    print(f"fluxops {celery_role(sys.argv)}: refusing to start: invalid settings: {error}", file=sys.stderr)
+    raise SystemExit(2) from None
 install(settings)  # logging (LOG_FORMAT) and tracing are fluxops's, not Celery's
 app = make_celery(settings)
