@@ -10,6 +10,7 @@ masked whole, whatever its value looks like, since a short password looks like n
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
+from functools import lru_cache
 from typing import Any
 
 from bot.redact import MASK, redact
@@ -39,6 +40,7 @@ _OWN_FIELDS = frozenset(
 _MAX_DEPTH = 8
 
 
+@lru_cache(maxsize=1024)  # field names: a small, fixed set, looked up on every line
 def secret_name(name: str) -> bool:
     """Whether a field called ``name`` holds a secret by its name alone."""
     flat = name.lower().replace("_", "").replace("-", "")

@@ -13,10 +13,12 @@ beat) and whatever context is known: ``delivery_id``, ``event_type``, ``job_id``
 from __future__ import annotations
 
 import io
+import json
 import logging
 import sys
 from typing import Any, Literal, TextIO
 
+import orjson
 import structlog
 from structlog.typing import Processor
 
@@ -47,8 +49,17 @@ def _shared_processors(process: str) -> list[Processor]:
 
 def _renderer(log_format: LogFormat) -> Processor:
     if log_format == "json":
-        return structlog.processors.JSONRenderer()
+        # orjson: a third of json's time per line (the web writes one per accepted delivery); what it cannot
+        # encode (an exception object in Celery's extra data) is written as its repr
+        return structlog.processors.JSONRenderer(serializer=_orjson_text)
     return structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
+
+
+def _orjson_text(value: Any, **_: Any) -> str:
+    try:
+        return orjson.dumps(value, default=repr, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # what orjson refuses outright (an int over 64 bits): json's slower, laxer way
+        return json.dumps(value, default=repr)
 
 
 def formatter(log_format: LogFormat, *, process: str) -> logging.Formatter:
