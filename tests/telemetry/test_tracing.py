@@ -1,5 +1,6 @@
-"""Tracing in one process. Without OTEL_EXPORTER_OTLP_ENDPOINT nothing is traced: no provider, no traceparent,
-and log lines no trace ids (checked in a fresh interpreter, as a process starts)."""
+"""Tracing within one process, each check in a fresh interpreter (the tracer provider is process-global): off
+without OTEL_EXPORTER_OTLP_ENDPOINT (no provider, no traceparent, no trace ids in log lines); with an in-memory
+exporter, the worker's job span continues the trace its record carries."""
 
 from __future__ import annotations
 
