@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     #: how often beat sweeps for orphaned jobs, and refreshes the cluster inventory the web process reads
     recover_interval: float = Field(default=30.0, alias="FLUXOPS_RECOVER_INTERVAL", gt=0)
     inventory_interval: float = Field(default=300.0, alias="FLUXOPS_INVENTORY_INTERVAL", gt=0)
+    #: beat's leader lease (workers/beat_leader.py): with several beats one sends; a dead leader's lease ends after this
+    beat_lock_ttl: float = Field(default=30.0, alias="FLUXOPS_BEAT_LOCK_TTL", gt=0)
     #: how many times faster than ARM's published rates its throttle refills (1 in Azure; the sandbox sets its
     #: time scale): fluxops paces its writes to match (workers/arm_pacing.py)
     arm_time_scale: float = Field(default=1.0, alias="FLUXOPS_ARM_TIME_SCALE", gt=0)
