@@ -8,6 +8,7 @@ sources, ``kustomize.toolkit.fluxcd.io/v1`` Kustomization, ``helm.toolkit.fluxcd
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 #: the annotation ``flux reconcile`` sets: the object's controller reconciles it at once and copies the value
 #: into ``status.lastHandledReconcileAt`` when it has
@@ -86,9 +87,20 @@ class FluxObject:
     def ready(self) -> Condition | None:
         return self.condition("Ready")
 
-    def handled(self, requested_at: str) -> bool:
-        """The controller has handled the reconcile asked for at ``requested_at``."""
-        return self.last_handled_reconcile_at == requested_at
+    def handled(self, requested_at: str, *, before: str | None = None) -> bool:
+        """The controller has handled the reconcile asked for at ``requested_at``, or a later one.
+
+        As ``flux reconcile`` decides it: someone else may ask again meanwhile, and the controller then copies
+        their newer value, never ours. So besides the exact value, a ``lastHandledReconcileAt`` at or after
+        ``requested_at`` (compared as RFC 3339 times) counts, and so does one that differs from ``before``, the
+        value read just before asking ("" when there was none; None when not known)."""
+        handled = self.last_handled_reconcile_at
+        if handled is None:
+            return False
+        if handled == requested_at or (before is not None and handled != before):
+            return True
+        ours, theirs = rfc3339_instant(requested_at), rfc3339_instant(handled)
+        return ours is not None and theirs is not None and theirs >= ours
 
 
 @dataclass(frozen=True)
@@ -119,3 +131,13 @@ class Workload:
     @property
     def ready(self) -> bool:
         return self.replicas > 0 and self.ready_replicas >= self.replicas
+
+
+def rfc3339_instant(text: str) -> datetime | None:
+    """An RFC 3339 time (any number of fraction digits, ``Z`` or an offset; read as UTC without one) as an aware
+    datetime; None when ``text`` is not a time."""
+    try:
+        moment = datetime.fromisoformat(text.strip().upper())
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -140,17 +140,23 @@ class RoleRule(ConfigModel):
         return self
 
 
-#: what an approval rule may cover: the commands that stop for a confirmation ("delete": all three), the fleet
+#: what an approval rule may cover: the commands that stop for a confirmation ("delete": the three deletes and
+#: `v1 migrate`, which deletes a Flux v1 configuration for good), the fleet
 #: runs from chat (their plan asks for a Confirm; the most any matched cluster asks for counts), and "apply", a
 #: fleet pull request's apply (`/flux apply` and on merge: the PR's counted reviews)
 APPROVABLE = (
     "config delete",
     "kustomization delete",
     "extension delete",
+    "v1 migrate",
     "fleet apply",
     "fleet extension update",
     "apply",
 )
+
+
+#: commands not named "... delete" that delete something all the same: `for: [delete]` covers them too
+_DELETING = ("v1 migrate",)
 
 
 class ApprovalRule(ConfigModel):
@@ -183,7 +189,7 @@ class ApprovalRule(ConfigModel):
         return self
 
     def covers(self, verb: str) -> bool:
-        return verb in self.for_ or ("delete" in self.for_ and verb.endswith(" delete"))
+        return verb in self.for_ or ("delete" in self.for_ and (verb.endswith(" delete") or verb in _DELETING))
 
     @property
     def expires_seconds(self) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.cluster_objects import FLUX_RESOURCES, HELM_RELEASE, KUSTOMIZATION, FluxObject, Workload
-from bot.extension_versions import is_supported, newest_first, supported
+from bot.extension_versions import installable, is_supported, supported
 from bot.models import (
     AzureBlobSource,
     ClusterRef,
@@ -32,6 +32,9 @@ from bot.views import Finding, Severity
 PROVIDERS = ("Microsoft.Kubernetes", "Microsoft.ContainerService", "Microsoft.KubernetesConfiguration")
 #: a configuration Non-Compliant for longer than this many sync intervals is stuck, not just retrying
 STUCK_INTERVALS = 3
+#: the placeholder in fixes that need an identity's client id: a GUID, so the command parses as it is shown
+CLIENT_ID = "00000000-0000-0000-0000-000000000000"
+REPLACE_CLIENT_ID = f"in the fix, replace {CLIENT_ID} with your identity's client id"
 #: the controllers microsoft.flux runs by default (image-* only when enabled)
 CONTROLLERS = ("source-controller", "kustomize-controller", "helm-controller", "notification-controller")
 OPTIONAL_CONTROLLERS = ("image-automation-controller", "image-reflector-controller")
@@ -78,7 +81,13 @@ def extension(ext: ExtensionState | None, released: Sequence[str], v1: Sequence[
                     E,
                     "extension",
                     "microsoft.flux is not installed, and cannot be while Flux v1 configurations are on the cluster "
-                    f"({_names([c.name for c in v1])})",
+                    f"({_names([c.name for c in v1])})"
+                    + (
+                        "; with several, the migration of one answers with the steps (the others deleted by hand "
+                        "first, their Flux v2 commands kept)"
+                        if len(v1) > 1
+                        else ""
+                    ),
                     f"/flux v1 migrate {v1[0].name} -c {label}",
                 )
             ]
@@ -92,7 +101,7 @@ def extension(ext: ExtensionState | None, released: Sequence[str], v1: Sequence[
                 E,
                 "extension",
                 f"microsoft.flux ('{ext.name}') is {state}{why}",
-                f"/flux extension update -c {label} --version {newest_first(released)[0]}"
+                f"/flux extension update -c {label} --version {installable(released, ext.release_train)[0]}"
                 if released
                 else f"/flux extension show -c {label}",
             )
@@ -112,7 +121,7 @@ def version(ext: ExtensionState, released: Sequence[str], label: str) -> list[Fi
     upgrades = "auto-upgrade minor version is on" if auto else "auto-upgrade minor version is off"
     if not released:
         return [Finding(INFO, "version", f"ARM lists no released microsoft.flux versions on the {train} train here")]
-    ordered = newest_first(released)
+    ordered = installable(released, train)
     newest, window = ordered[0], supported(ordered)
     if current is None:
         return [Finding(W, "version", "microsoft.flux reports no version yet", f"/flux extension show -c {label}")]
@@ -178,8 +187,9 @@ def _interval(state: FluxConfigState) -> int:
     return max(intervals)
 
 
-def _failing_since(state: FluxConfigState) -> float | None:
-    """When the failing objects last changed state (their Ready condition), else when Azure last heard (epoch s)."""
+def _failing_since(state: FluxConfigState) -> tuple[float | None, bool]:
+    """When the failing objects last changed state (their Ready condition), else when Azure last heard from the
+    agent (epoch s); and whether it is the former (when the failure started) rather than the latter."""
     times = [
         c.last_transition_time
         for s in state.statuses
@@ -188,9 +198,9 @@ def _failing_since(state: FluxConfigState) -> float | None:
     ]
     moments = [t.timestamp() for t in (arm_time(x) for x in times) if t is not None]
     if moments:
-        return min(moments)
+        return min(moments), True
     updated = arm_time(state.status_updated_at)
-    return updated.timestamp() if updated else None
+    return (updated.timestamp() if updated else None), False
 
 
 def configurations(states: Sequence[FluxConfigState], label: str, now: float) -> list[Finding]:
@@ -208,19 +218,26 @@ def configurations(states: Sequence[FluxConfigState], label: str, now: float) ->
             )
         elif state.compliance_state == Compliance.NON_COMPLIANT:
             interval = _interval(state)
-            since = _failing_since(state)
+            since, started = _failing_since(state)
             failing = [
                 f"{s.kind} {s.name}" for s in state.statuses if s.ready is not None and s.ready.status == "False"
             ]
             what = f" ({_names(failing)})" if failing else ""
             if since is not None and now - since > STUCK_INTERVALS * interval:
                 minutes = int((now - since) // 60)
+                # without transition times, all Azure tells is when it last heard from the agent, not when the
+                # failure started
+                how_long = (
+                    f" has been Non-Compliant for {minutes} min{what}"
+                    if started
+                    else f"{what}: Azure last heard from the agent {minutes} min ago, still Non-Compliant"
+                )
                 found.append(
                     Finding(
                         E,
                         "configurations",
-                        f"configuration '{name}' has been Non-Compliant for {minutes} min{what}, more than "
-                        f"{STUCK_INTERVALS} sync intervals of {interval // 60 or 1} min: retrying will not fix it",
+                        f"configuration '{name}'{how_long}, more than {STUCK_INTERVALS} sync intervals of "
+                        f"{interval // 60 or 1} min: retrying will not fix it",
                         show,
                     )
                 )
@@ -271,8 +288,8 @@ def identity(
                     W,
                     "identity",
                     "workload identity is on but `workloadIdentity.azureClientId` is not set: "
-                    f"{_names(needing)} cannot get a token",
-                    f"/flux extension update -c {label} --config workloadIdentity.azureClientId=CLIENT_ID",
+                    f"{_names(needing)} cannot get a token; {REPLACE_CLIENT_ID}",
+                    f"/flux extension update -c {label} --config workloadIdentity.azureClientId={CLIENT_ID}",
                 )
             ]
         return [Finding(OK, "identity", f"workload identity is set up for {_names(needing)}")]
@@ -281,7 +298,7 @@ def identity(
     aks = cluster.cluster_type is ClusterType.MANAGED
     fix = (
         f"/flux extension update -c {label} --config workloadIdentity.enable=true "
-        "workloadIdentity.azureClientId=CLIENT_ID"
+        f"workloadIdentity.azureClientId={CLIENT_ID}"
     )
     other = " (or, at install, `--config useKubeletIdentity=true` for the kubelet identity)" if aks else ""
     return [
@@ -290,7 +307,7 @@ def identity(
             "identity",
             f"{_names(needing)} authenticate with an Azure identity, but the extension has neither "
             f"`workloadIdentity.enable` nor `useKubeletIdentity` set{other}; then federate the identity with the "
-            "source-controller service account in flux-system",
+            f"source-controller service account in flux-system; {REPLACE_CLIENT_ID}",
             fix,
         )
     ]
@@ -332,19 +349,32 @@ def crds(installed: Sequence[str], ext: ExtensionState, label: str) -> list[Find
     return [Finding(E, "crds", f"Flux CRDs missing: {_names(missing)}", f"/flux extension show -c {label}")]
 
 
-def v1_operators(workloads: Sequence[Workload], label: str) -> list[Finding]:
-    """Deployments of a Flux v1 operator (flux, helm-operator, memcached) still running in its namespace."""
-    if not workloads:
-        return []
-    names = [f"{w.namespace}/{w.name}" for w in workloads]
-    namespace = workloads[0].namespace
+#: the Deployments Azure's Flux v1 operator (sourceControlConfigurations) made, in any namespace: the operator,
+#: its memcached and the Helm operator, each labelled with the ``name`` of its part and the ``instanceName`` of the
+#: configuration (the selectors the Azure Flux v1 tutorial's `kubectl get deploy -o wide` shows:
+#: ``instanceName=cluster-config,name=flux``); an application's own Deployment carries no ``instanceName``
+V1_OPERATOR_SELECTOR = "name in (flux,memcached,helm-operator),instanceName"
+
+
+def v1_operators(workloads: Sequence[Workload], v1: Sequence[V1Config], label: str) -> list[Finding]:
+    """Deployments of a Flux v1 operator (flux, memcached, helm-operator) that no Flux v1 configuration left in
+    Azure owns: leftovers (of a migration, or of a v1 configuration deleted while the cluster was offline) that
+    keep applying the old repository. One finding per namespace, naming the Deployments to delete."""
+    owned = {(c.operator_namespace or "default", c.operator_instance_name or c.name) for c in v1}
+    leftovers: dict[str, list[str]] = {}
+    for w in workloads:
+        instance = dict(w.labels).get("instanceName", "")
+        if (w.namespace, instance) not in owned:
+            leftovers.setdefault(w.namespace, []).append(w.name)
     return [
         Finding(
             W,
             "v1",
-            f"Flux v1 operator Deployments still run: {_names(names)}; they keep applying the old repository",
-            f"kubectl delete namespace {namespace}",
+            f"Flux v1 operator Deployments still run in namespace {namespace} with no Flux v1 configuration left "
+            f"to own them: {_names(sorted(names))}; they keep applying the old repository",
+            f"kubectl -n {namespace} delete deployment {' '.join(sorted(names))}",
         )
+        for namespace, names in sorted(leftovers.items())
     ]
 
 

@@ -8,14 +8,39 @@ from collections.abc import Sequence
 SUPPORTED_BEHIND = 2
 
 
-def version_key(version: str) -> tuple[tuple[int, str], ...]:
-    """``1.17.3`` sorts after ``1.9.10``: numeric parts compare as numbers, others after none of them."""
-    return tuple((int(p), "") if p.isdigit() else (-1, p) for p in version.replace("-", ".").split("."))
+#: the release train whose versions are pre-releases; on the others a pre-release is never the one to install
+PREVIEW_TRAIN = "preview"
+
+VersionKey = tuple[tuple[int, ...], int, tuple[tuple[int, int, str], ...]]
+
+
+def version_key(version: str) -> VersionKey:
+    """Semantic-version order: ``1.17.3`` after ``1.9.10`` (numbers compare as numbers), a pre-release below its
+    release (``1.17.0-preview`` < ``1.17.0``), pre-release identifiers numeric below alphanumeric, build metadata
+    (``+...``) ignored; a part that is not a number sorts below every number."""
+    core, _, pre = version.partition("+")[0].partition("-")
+    numbers = tuple(int(p) if p.isdigit() else -1 for p in core.split("."))
+    identifiers = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".")) if pre else ()
+    return numbers, 0 if pre else 1, identifiers
+
+
+def is_prerelease(version: str) -> bool:
+    """``1.17.0-preview``, ``1.18.0-rc.1``: a hyphen after the version numbers (build metadata aside)."""
+    return "-" in version.partition("+")[0]
 
 
 def newest_first(versions: Sequence[str]) -> list[str]:
     """``versions`` without repeats, newest first."""
     return sorted(set(versions), key=version_key, reverse=True)
+
+
+def installable(released: Sequence[str], train: str | None) -> list[str]:
+    """The versions to measure a cluster on ``train`` against, newest first: its train's releases, without
+    pre-releases unless it is the Preview train (or they are all there is)."""
+    ordered = newest_first(released)
+    if (train or "").lower() == PREVIEW_TRAIN:
+        return ordered
+    return [v for v in ordered if not is_prerelease(v)] or ordered
 
 
 def minor(version: str) -> tuple[int, int] | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import ClassVar
 
@@ -348,10 +348,12 @@ class V1Config:
 
 
 def arm_time(text: str | None) -> datetime | None:
-    """An ARM timestamp (``2026-11-21T10:00:00.123Z``) as a datetime; None when absent or unreadable."""
+    """An ARM timestamp (``2026-11-21T10:00:00.123Z``) as an aware datetime, UTC when it names no zone (a naive
+    one would be read in the worker's local time); None when absent or unreadable."""
     if not text:
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

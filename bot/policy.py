@@ -152,6 +152,14 @@ class Policy:
                 shown.append(item)
         return shown
 
+    def people_with(self, role: Role, platform: str = "slack") -> list[str]:
+        """The users rules name (not "*") with ``role`` on ``platform``, as written: who to ask for a role."""
+        users_field, _ = PLATFORM_FIELDS.get(platform, ("", None))
+        if not users_field:
+            return []
+        named = {u for rule in self._rules if rule.role is role for u in getattr(rule, users_field) if u != ANYONE}
+        return sorted(named)
+
     def groups_referenced(self, platform: str = "slack") -> set[str]:
         """Group ids the rules mention on ``platform``, as written (the edge expands only these)."""
         _, groups_field = PLATFORM_FIELDS.get(platform, ("", None))

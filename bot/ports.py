@@ -159,8 +159,9 @@ class ClusterApi(Protocol):
         last seen at or after ``since`` (RFC 3339) when given; oldest first."""
         ...
 
-    def workloads(self, cluster: ClusterRef, namespace: str) -> list[Workload]:
-        """The Deployments in ``namespace``."""
+    def workloads(self, cluster: ClusterRef, namespace: str | None, *, selector: str = "") -> list[Workload]:
+        """The Deployments in ``namespace`` (every namespace when None) whose labels match ``selector`` (a
+        Kubernetes label selector: ``name in (flux,memcached),instanceName``; every one when empty)."""
         ...
 
     def custom_resource_definitions(self, cluster: ClusterRef) -> list[str]:

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     #: how often beat sweeps for orphaned jobs, and refreshes the cluster inventory the web process reads
     recover_interval: float = Field(default=30.0, alias="FLUXOPS_RECOVER_INTERVAL", gt=0)
     inventory_interval: float = Field(default=300.0, alias="FLUXOPS_INVENTORY_INTERVAL", gt=0)
+    #: beat's leader lease (workers/beat_leader.py): with several beats one sends; a dead leader's lease ends after this
+    beat_lock_ttl: float = Field(default=30.0, alias="FLUXOPS_BEAT_LOCK_TTL", gt=0)
     #: how many times faster than ARM's published rates its throttle refills (1 in Azure; the sandbox sets its
     #: time scale): fluxops paces its writes to match (workers/arm_pacing.py)
     arm_time_scale: float = Field(default=1.0, alias="FLUXOPS_ARM_TIME_SCALE", gt=0)
@@ -74,6 +76,19 @@ class Settings(BaseSettings):
     comment_max_age: float = Field(default=600.0, alias="FLUXOPS_COMMENT_MAX_AGE", gt=0)
     #: how long a pull request's claim on a cluster lasts without being renewed (seconds; `/flux unlock` ends it)
     claim_ttl: int = Field(default=7 * 24 * 3600, alias="FLUXOPS_CLAIM_TTL", gt=0)
+    #: how often beat publishes every configuration's state for the status page (GET /fleet; seconds)
+    fleet_snapshot_interval: float = Field(default=60.0, alias="FLUXOPS_FLEET_SNAPSHOT_INTERVAL", gt=0)
+    #: signs the status page's session cookies (HMAC-SHA256); without it nobody can sign in with a cookie
+    #: (one-time links, Slack sign-in), only through a trusted proxy header
+    session_secret: SecretStr | None = Field(default=None, alias="FLUXOPS_SESSION_SECRET")
+    #: how long a status page session lasts (seconds)
+    session_max_age: int = Field(default=8 * 3600, alias="FLUXOPS_SESSION_MAX_AGE", gt=0)
+    #: the header an authenticating proxy (oauth2-proxy) sets to the signed-in person: ``X-Forwarded-Email`` or
+    #: ``X-Forwarded-User``. Trusted only when set: anyone can send the header to a web process the proxy does
+    #: not front, so set it only when every request reaches fluxops through that proxy
+    trusted_proxy_header: str | None = Field(default=None, alias="FLUXOPS_TRUSTED_PROXY_HEADER")
+    #: fluxops web's public base URL (https://fluxops.example.com): session cookies are Secure unless it is http://
+    public_url: str = Field(default="", alias="FLUXOPS_PUBLIC_URL")
     #: the web process's event loop: ``auto`` takes uvloop's when uvloop is installed (faster I/O), else asyncio's
     event_loop: Literal["auto", "uvloop", "asyncio"] = Field(default="auto", alias="FLUXOPS_EVENT_LOOP")
     #: reach clusters' Kubernetes APIs (ARM listClusterUserCredential, as az does) for reconcile, events and doctor;

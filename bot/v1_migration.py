@@ -16,7 +16,7 @@ import shlex
 from dataclasses import asdict, dataclass
 
 from bot.models import ClusterRef, ClusterType, FluxConfigSpec, GitSource, Kustomization, RepositoryRef, V1Config
-from bot.repo_urls import is_ssh_url
+from bot.repo_urls import is_ssh_url, parse_repo_url
 from bot.usage import UsageError
 from bot.values import seconds
 
@@ -35,13 +35,18 @@ class Migration:
     notes: tuple[str, ...]
 
 
-def operator_params(text: str | None) -> dict[str, str]:
-    """``--git-readonly --git-branch=main --git-path releases`` as {"git-readonly": "", "git-branch": "main", ...}."""
+def _words(text: str | None) -> list[str]:
     try:
-        words = shlex.split(text or "")
+        return shlex.split(text or "")
     except ValueError:
-        words = (text or "").split()
-    found: dict[str, str] = {}
+        return (text or "").split()
+
+
+def _flags(text: str | None) -> list[tuple[str, str]]:
+    """Every ``--flag`` of the operator's arguments with its value, in order, repeats kept: ``--flag=value``,
+    ``--flag value`` (a next word not starting with ``--``) or a bare ``--flag`` ("")."""
+    words = _words(text)
+    found: list[tuple[str, str]] = []
     index = 0
     while index < len(words):
         word = words[index]
@@ -52,8 +57,26 @@ def operator_params(text: str | None) -> dict[str, str]:
         if not sep and index < len(words) and not words[index].startswith("--"):
             value = words[index]
             index += 1
-        found[key] = value
+        found.append((key, value))
     return found
+
+
+def operator_params(text: str | None) -> dict[str, str]:
+    """``--git-readonly --git-branch=main --git-path releases`` as {"git-readonly": "", "git-branch": "main", ...}
+    (a flag given twice: its last value, as the operator's flag parser keeps it)."""
+    return dict(_flags(text))
+
+
+def git_paths(text: str | None) -> tuple[str, ...]:
+    """Every path ``--git-path`` names: the operator takes the flag repeated and each value comma-separated
+    (``--git-path=a,b --git-path c`` syncs a, b and c); () for the repository root."""
+    paths = [p.strip() for key, value in _flags(text) if key == "git-path" for p in value.split(",")]
+    return tuple(dict.fromkeys(p for p in paths if p))
+
+
+def _flag_on(params: dict[str, str], key: str) -> bool:
+    """A boolean flag of the operator: bare ``--key`` or ``--key=true`` is on; absent or ``=false`` is off."""
+    return key in params and params[key].strip().lower() not in ("false", "0", "f")
 
 
 def _poll_seconds(text: str | None) -> int:
@@ -80,14 +103,19 @@ def v2_url(url: str) -> str:
     return url
 
 
+def kustomization_names(count: int) -> tuple[str, ...]:
+    """``sync``, ``sync-2``, ``sync-3``... one per v1 path."""
+    return tuple(KUSTOMIZATION_NAME if i == 0 else f"{KUSTOMIZATION_NAME}-{i + 1}" for i in range(count))
+
+
 def migration(v1: V1Config) -> Migration:
     """The Flux v2 equivalent of ``v1``."""
     params = operator_params(v1.operator_params)
     branch = params.get("git-branch") or DEFAULT_BRANCH
-    path = params.get("git-path") or ""
+    paths = git_paths(v1.operator_params) or ("",)
     poll = params.get("git-poll-interval")
     interval = _poll_seconds(poll)
-    prune = "sync-garbage-collection" in params and params["sync-garbage-collection"].lower() != "false"
+    prune = _flag_on(params, "sync-garbage-collection")
     url = v2_url(v1.repository_url)
     ssh = is_ssh_url(url)
     spec = FluxConfigSpec(
@@ -95,8 +123,9 @@ def migration(v1: V1Config) -> Migration:
         source=GitSource(url=url, ref=RepositoryRef(branch=branch), sync_interval_seconds=interval),
         namespace=v1.operator_namespace or "default",
         scope=v1.operator_scope or "cluster",
-        kustomizations=(
-            Kustomization(name=KUSTOMIZATION_NAME, path=path, prune=prune, sync_interval_seconds=interval),
+        kustomizations=tuple(
+            Kustomization(name=name, path=path, prune=prune, sync_interval_seconds=interval)
+            for name, path in zip(kustomization_names(len(paths)), paths, strict=True)
         ),
     )
     notes: list[str] = []
@@ -118,51 +147,70 @@ def migration(v1: V1Config) -> Migration:
         )
     if "manifest-generation" in params:
         notes.append("--manifest-generation (.flux.yaml) has no v2 equivalent: the kustomization builds the path")
-    if "git-readonly" not in params and ("git-user" in params or "git-email" in params):
+    if len(paths) > 1:
+        notes.append(
+            f"v1 synced {len(paths)} paths as one; each becomes its own kustomization "
+            f"({', '.join(k.name + ' ' + (k.path or './') for k in spec.kustomizations)}), none depending on another"
+        )
+    if not ssh and url.startswith(("https://", "http://")):
+        notes.append(
+            "HTTPS credentials v1 may hold (its protected settings) cannot be read back from Azure, so v2 reads the "
+            "repository without any; for a private repository create v2 yourself with `--https-user USER "
+            "--https-key-ref REF` instead"
+        )
+    if not _flag_on(params, "git-readonly") and ("git-user" in params or "git-email" in params):
         notes.append("v1 wrote to the repository; Flux v2 only reads it (image automation is a separate feature)")
     return Migration(spec=spec, deploy_key=ssh, notes=tuple(notes))
 
 
-def v2_command(migration: Migration, label: str) -> str:
-    """The `/flux config create` that makes the same configuration by hand."""
+def v2_command(migration: Migration, label: str, *, https_user: str | None = None) -> str:
+    """The `/flux config create` that makes the same configuration by hand, quoted so it parses as typed.
+    ``https_user``: with ``--https-user USER --https-key-ref REF`` (an HTTPS URL) instead of a deploy key."""
     spec = migration.spec
     source = spec.source
     assert isinstance(source, GitSource)
-    k = spec.kustomizations[0]
+    q = shlex.quote
     words = [
-        f"/flux config create {spec.name} -c {label}",
-        f"-u {source.url}",
-        f"--branch {source.ref.branch}",
-        f"--namespace {spec.namespace}",
-        f"--scope {spec.scope}",
+        f"/flux config create {q(spec.name)} -c {q(label)}",
+        f"-u {q(source.url)}",
+        f"--branch {q(source.ref.branch or DEFAULT_BRANCH)}",
+        f"--namespace {q(spec.namespace)}",
+        f"--scope {q(spec.scope)}",
         f"--interval {source.sync_interval_seconds // 60 or 1}m",
     ]
-    if migration.deploy_key:
+    if https_user is not None:
+        words.append(f"--https-user {q(https_user)} --https-key-ref REF")
+    elif migration.deploy_key:
         words.append("--deploy-key generate")
-    kustomization = f"--kustomization name={k.name} path={k.path or './'} prune={'true' if k.prune else 'false'}"
-    return " ".join([*words, kustomization])
-
-
-def az_v1_create(v1: V1Config, cluster: ClusterRef) -> str:
-    """The `az k8s-configuration create` of the v1 tutorial that makes ``v1`` again (if Azure still takes it)."""
-    words = [
-        "az k8s-configuration create",
-        f"-g {cluster.resource_group} -c {cluster.name} -t {cluster.cluster_type.value}",
-        f"-n {v1.name}",
-        f"--repository-url {v1.repository_url}",
-        f"--operator-instance-name {v1.operator_instance_name or v1.name}",
-        f"--operator-namespace {v1.operator_namespace or 'default'}",
-        f"--scope {v1.operator_scope or 'cluster'}",
-    ]
-    if v1.operator_params:
-        words.append(f"--operator-params='{v1.operator_params}'")
-    if v1.enable_helm_operator:
-        words.append("--enable-helm-operator")
-        if v1.helm_chart_version:
-            words.append(f"--helm-operator-chart-version='{v1.helm_chart_version}'")
-        if v1.helm_chart_values:
-            words.append(f"--helm-operator-params='{v1.helm_chart_values}'")
+    for k in spec.kustomizations:
+        prune = "true" if k.prune else "false"
+        words.append(f"--kustomization name={q(k.name)} {q('path=' + (k.path or './'))} prune={prune}")
     return " ".join(words)
+
+
+def https_url(url: str) -> str | None:
+    """The HTTPS address of the repository an SSH URL names (``ssh.dev.azure.com/v3/o/p/r`` ->
+    ``dev.azure.com/o/p/_git/r``); None when ``url`` names none."""
+    parsed = parse_repo_url(url)
+    if parsed is None:
+        return None
+    _, host, _ = parsed
+    path = url.split("://", 1)[-1].split("/", 1)[-1] if "://" in url else url.split(":", 1)[-1]
+    segments = [s for s in path.split("/") if s]
+    if host == "dev.azure.com":
+        if len(segments) != 4:
+            return None
+        org, project, repo = segments[1:]
+        return f"https://dev.azure.com/{org}/{project}/_git/{repo.removesuffix('.git')}"
+    return f"https://{host.split(':')[0]}/{'/'.join(segments)}"
+
+
+def az_v1_delete(cluster: ClusterRef, name: str) -> str:
+    """The `az k8s-configuration delete` that deletes Flux v1 configuration ``name`` by hand."""
+    return (
+        f"az k8s-configuration delete -g {cluster.resource_group} -c {cluster.name} "
+        f"-t {cluster.cluster_type.value} -n {name} --yes"
+    )
 
 
 def v1_to_json(v1: V1Config) -> str:

@@ -105,6 +105,7 @@ def _announce_stack(stack: Any, discovery: Path) -> None:
     _announce_human(stack.sandbox, stack.sandbox.endpoints, footer=False)
     print(f"\n  fluxops web    {stack.web_url}   (POST /slack/events, /healthz, /readyz, /metrics)")
     print(f"  fake Slack     {stack.slack_url}   (Web API at /api/, what the bot posted at /_sandbox/messages)")
+    print(f"  fleet page     {stack.fleet_url}   (one-time sign-in link: opens GET /fleet as you, once)")
     print(f"  redis          {stack.redis.url}")
     print(f"  logs           {stack.state_dir / 'logs'}")
     print(f"  you are {YOU} (admin) in channel {CHANNEL}; found by `fluxops chat` through {discovery}\n")

@@ -78,6 +78,7 @@ def create_app(settings: Settings) -> web.Application:
     queue = _job_queue(client, settings)  # one queue (and Celery app, for its messages) for every receiver
     if settings.slack_signing_secret is not None:
         _add_slack(app, settings, client, queue, policy_of(config))
+    _add_fleet_page(app, settings, client, policy_of(config))
     if settings.github_webhook_secret is not None:
         _add_github(app, settings, client, queue, config)
     if settings.ado_webhook_username is not None and settings.ado_webhook_password is not None:
@@ -125,6 +126,41 @@ def _add_slack(
     )
     bolt = build_bolt(signing_secret=secret, token=token, api_url=settings.slack_api_url, intake=intake)
     app.router.add_post("/slack/events", slack_route(bolt=bolt, signing_secret=secret, redis=client))
+
+
+def _add_fleet_page(app: web.Application, settings: Settings, client: aioredis.Redis, policy: Policy) -> None:
+    """GET /fleet, the status page (and its one-time sign-in links when FLUXOPS_SESSION_SECRET is set)."""
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from handlers.fleet_page import FleetPageRoutes
+    from handlers.fleet_reads import FleetReads
+    from handlers.slack_directory import SlackDirectory
+    from handlers.web_session import SessionCodec, secure_cookies
+
+    secret = settings.session_secret.get_secret_value() if settings.session_secret is not None else None
+    if secret is not None and len(secret.encode()) < 16:
+        raise ConfigurationError(
+            "refusing to start the web process: FLUXOPS_SESSION_SECRET is shorter than 16 bytes",
+            recommendation="set it to a long random value (python -c 'import secrets; print(secrets.token_hex(32))')",
+        )
+    directory = None
+    if settings.slack_bot_token is not None:
+        slack = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
+        directory = SlackDirectory(client=slack, groups=policy.groups_referenced("slack"))
+    header = settings.trusted_proxy_header.strip().lower() if settings.trusted_proxy_header else None
+    if header not in (None, "x-forwarded-email", "x-forwarded-user"):
+        raise ConfigurationError(
+            f"refusing to start the web process: FLUXOPS_TRUSTED_PROXY_HEADER is {settings.trusted_proxy_header!r}",
+            recommendation="set it to X-Forwarded-Email or X-Forwarded-User (as oauth2-proxy sends them), or unset it",
+        )
+    FleetPageRoutes(
+        reads=FleetReads(redis=client),
+        policy=policy,
+        codec=SessionCodec(secret.encode(), max_age=settings.session_max_age) if secret is not None else None,
+        proxy_header=header,
+        secure_cookies=secure_cookies(settings.public_url),
+        directory=directory,
+    ).add_to(app)
 
 
 def _non_empty(value: str, name: str) -> str:

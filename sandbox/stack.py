@@ -173,6 +173,8 @@ class Stack:
         self.env: dict[str, str] = {}
         self.web_url = ""
         self.slack_url = ""
+        #: a one-time link that opens the status page signed in as the sandbox's user (it works once)
+        self.fleet_url = ""
 
     async def start(self) -> None:
         (self.state_dir / "redis").mkdir(parents=True, exist_ok=True)
@@ -224,14 +226,34 @@ class Stack:
             "FLUXOPS_ARM_TIME_SCALE": str(self.options.sandbox.emulator.time_scale),
             "FLUXOPS_KEY_ENCRYPTION_KEY": Fernet.generate_key().decode(),
             "LOG_FORMAT": "text",  # logs for people here; JSON (the default) for a log pipeline
+            # the status page (GET /fleet): session cookies over plain http, configurations read every few seconds
+            "FLUXOPS_SESSION_SECRET": secrets.token_hex(32),
+            "FLUXOPS_PUBLIC_URL": self.web_url,
+            "FLUXOPS_FLEET_SNAPSHOT_INTERVAL": "3",
             **o.extra_env,
         }
         for name in o.processes:
             self.start_process(name)
         await self._wait_ready()
+        if "web" in o.processes:
+            self.fleet_url = await self.signin_url(YOU)
         if o.discovery_file is not None:
             o.discovery_file.parent.mkdir(parents=True, exist_ok=True)
             o.discovery_file.write_text(json.dumps(self.describe(), indent=2))
+
+    async def signin_url(self, user: str) -> str:
+        """A new one-time link to the status page (GET /fleet) signed in as Slack user ``user``."""
+        import redis.asyncio as aioredis
+
+        from handlers.web_session import Viewer, issue_signin
+
+        assert self.redis is not None
+        client = aioredis.Redis.from_url(self.redis.url)
+        try:
+            token = await issue_signin(client, Viewer("slack", user))
+        finally:
+            await client.aclose()
+        return f"{self.web_url}/fleet/signin?token={token}"
 
     def _seed_git(self) -> None:
         """The fleet repository on GitHub (people with access to it), and the tutorial and a fleet repository
@@ -276,6 +298,7 @@ class Stack:
             "arm_url": self.sandbox.endpoints.arm_url,
             "ca_file": str(self.sandbox.endpoints.ca_file),
             "redis_url": self.redis.url,
+            "fleet_url": self.fleet_url,
             "user": YOU,
             "channel": CHANNEL,
             "state_dir": str(self.state_dir),

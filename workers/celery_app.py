@@ -46,9 +46,13 @@ def make_celery(settings: Settings, *, current: bool = True) -> Celery:
         task_track_started=True,
         broker_connection_retry_on_startup=True,
         worker_cancel_long_running_tasks_on_connection_loss=False,
+        # one beat sends however many run (workers/beat_leader.py)
+        beat_scheduler="workers.beat_leader:LeaderScheduler",
+        fluxops_beat_lock_ttl=settings.beat_lock_ttl,
         beat_schedule={
             "recover-orphaned-jobs": {"task": "fluxops.jobs.recover", "schedule": settings.recover_interval},
             "refresh-inventory": {"task": "fluxops.inventory.refresh", "schedule": settings.inventory_interval},
+            "fleet-snapshot": {"task": "fluxops.fleet.snapshot", "schedule": settings.fleet_snapshot_interval},
             "rotate-old-deploy-keys": {
                 "task": "fluxops.keys.rotate_due",
                 "schedule": settings.key_rotation_check_interval,

@@ -182,11 +182,17 @@ class KubeClusterApi:
             items = self._event_items(cluster, namespace, None, EVENT_CAP)
         return kube_objects.events(items, involved=involved, since=since)
 
-    def workloads(self, cluster: ClusterRef, namespace: str) -> list[Workload]:
+    def workloads(self, cluster: ClusterRef, namespace: str | None, *, selector: str = "") -> list[Workload]:
         call = KubeCall("list", "deployments.apps", namespace=namespace, kind="Deployments")
-        doc = self._json(
-            cluster, call, lambda api: AppsV1Api(api).list_namespaced_deployment(namespace, **self._options())
-        )
+        options = {**self._options(), **({"label_selector": selector} if selector else {})}
+
+        def read(api: ApiClient) -> object:
+            apps = AppsV1Api(api)
+            if namespace is None:
+                return apps.list_deployment_for_all_namespaces(**options)
+            return apps.list_namespaced_deployment(namespace, **options)
+
+        doc = self._json(cluster, call, read)
         return [kube_objects.workload(item) for item in doc.get("items") or ()]
 
     def custom_resource_definitions(self, cluster: ClusterRef) -> list[str]:

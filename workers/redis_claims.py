@@ -15,6 +15,12 @@ from workers.redis_jobs import as_text
 _CLAIM = "fluxops:claim:"
 _HELD = "fluxops:claims:"
 
+
+def claim_key(cluster_id: str) -> str:
+    """The key holding ``cluster_id``'s claim (the status page reads it)."""
+    return _CLAIM + cluster_id.lower()
+
+
 # KEYS[1] claim key, KEYS[2] holder's index; ARGV[1] holder, ARGV[2] cluster id, ARGV[3] TTL -> the holder now
 _CLAIM_SCRIPT = """
 local now = redis.call('GET', KEYS[1])

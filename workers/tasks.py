@@ -205,6 +205,12 @@ def refresh_inventory() -> int:
     return wiring().publish_inventory()
 
 
+@shared_task(name="fluxops.fleet.snapshot", queue=QUEUE, acks_late=True, ignore_result=True)
+def publish_fleet_snapshot() -> int:
+    """Publish every configuration's state for the status page (GET /fleet reads it, never ARM)."""
+    return wiring().publish_fleet_snapshot()
+
+
 @shared_task(name="fluxops.keys.rotate_due", queue=QUEUE, acks_late=True, ignore_result=True)
 def rotate_due_keys() -> int:
     """Start a rotation job for every deploy key older than the policy's ``deploy_keys.max_age``."""
@@ -229,4 +235,5 @@ def ping() -> dict[str, str | int]:
 def _on_worker_ready(**_: Any) -> None:
     """A worker that starts publishes the inventory at once and looks for orphaned jobs."""
     refresh_inventory.delay()
+    publish_fleet_snapshot.delay()
     recover.delay()

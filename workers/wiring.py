@@ -19,6 +19,7 @@ import redis
 from bot.commands import ClusterTarget
 from bot.config_file import FluxopsConfig, load_config, read_config_file
 from bot.errors import ConfigurationError
+from bot.fleet_snapshot import take_snapshot
 from bot.git_capabilities import pull_requests
 from bot.git_host import CommentRef
 from bot.gitevents import AZURE_DEVOPS, GITHUB, CommentEvent, PushEvent, event_from_json
@@ -62,7 +63,7 @@ from workers.redis_fleet_runs import RedisFleetRunLog
 from workers.redis_jobs import RedisJobStore
 from workers.redis_key_registry import RedisKeyRegistry
 from workers.redis_locks import RedisLocks
-from workers.redis_names import INVENTORY_KEY
+from workers.redis_names import FLEET_SNAPSHOT_KEY, INVENTORY_KEY
 from workers.redis_subscriptions import RedisSubscriptions
 from workers.slack_reporter import SlackReporter, slack_client
 from workers.ssh_keys import Ed25519KeyMaker
@@ -158,6 +159,18 @@ class Wiring:
         inventory = self.inventory(max_age=0)
         self.redis.set(INVENTORY_KEY, inventory.to_json())
         return len(inventory)
+
+    def publish_fleet_snapshot(self) -> int:
+        """Refresh the snapshot of every configuration's state the status page shows (GET /fleet): one bulk
+        read (Resource Graph, a query per 1,000 rows), so page views never reach ARM."""
+        taken_at = time.time()
+        if self.index is not None:
+            states = self.index.configurations()
+        else:  # one list per cluster: only a wiring built without the index (tests) comes here
+            states = [s for c in self.discovered() for s in self.flux.list(c.ref)]
+        snapshot = take_snapshot(states, taken_at)
+        self.redis.set(FLEET_SNAPSHOT_KEY, snapshot.to_json())
+        return len(snapshot.configurations)
 
     def resolve(self, target: ClusterTarget) -> ResolvedCluster:
         resolved = self.inventory().resolve(target)

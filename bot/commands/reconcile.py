@@ -31,6 +31,10 @@ class Reconcile(BaseCommand):
     verb: ClassVar[str] = "reconcile"
 
     @property
+    def lock_name(self) -> str | None:
+        return self.name
+
+    @property
     def includes_source(self) -> bool:
         """Whether the source is reconciled: always for the whole configuration, with ``--with-source`` for one
         kustomization."""

@@ -19,6 +19,7 @@ from bot.kustomization_order import in_dependency_order
 from bot.models import Compliance, FluxConfigState
 from bot.ports import ClusterApi
 from bot.render.wording import interval
+from bot.usecases.configs import lock_key
 from bot.usecases.context import Job, ResolvedCluster
 from bot.usecases.failure_events import WARNING, newest_per_object, read_events, rfc3339
 from bot.usecases.reconcile_requests import Requests, kustomization_object, source_object
@@ -41,14 +42,17 @@ def reconcile(job: Job, command: Reconcile, where: ResolvedCluster) -> None:
     api = job.ports.cluster_api
     if api is None:
         raise no_cluster_access(state, label, job.ports.pace.wall_clock())
-    job.show(phase=Phase.RUNNING, note=f"asking Flux on {label} to reconcile {_count(len(objects))} now")
-    requests = Requests(job, api, cluster)
-    for index, ref in enumerate(objects):
-        answer = _one(job, requests, index, ref)
-        if answer is not None:
-            _failed(job, api, command, where, ref, answer, objects[index + 1 :])
-            return
-    job.show(phase=Phase.SUCCEEDED, note=f"Flux on {label} reconciled {_count(len(objects))}: all Ready.")
+    # the configuration's lock, as every change to it takes: two reconciles of it (or one during an update or a
+    # key switch) do not interleave their requests
+    with job.ports.locks.hold(lock_key(cluster, command.name), job.job_id):
+        job.show(phase=Phase.RUNNING, note=f"asking Flux on {label} to reconcile {_count(len(objects))} now")
+        requests = Requests(job, api, cluster)
+        for index, ref in enumerate(objects):
+            answer = _one(job, requests, index, ref)
+            if answer is not None:
+                _failed(job, api, command, where, ref, answer, objects[index + 1 :])
+                return
+        job.show(phase=Phase.SUCCEEDED, note=f"Flux on {label} reconciled {_count(len(objects))}: all Ready.")
 
 
 def _count(n: int) -> str:

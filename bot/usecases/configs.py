@@ -109,17 +109,24 @@ def ensure_extension(job: Job, cluster: ClusterRef, label: str) -> None:
     job.finish_step(text, f"installed microsoft.flux {version or ''}".strip())
 
 
-def config_create(job: Job, command: ConfigCreate, where: ResolvedCluster) -> None:
-    cluster, label, name = where.cluster.ref, where.label, command.spec.name
-    ports = job.ports
+def preflight(job: Job, command: ConfigCreate, where: ResolvedCluster) -> ProtectedSettings | None:
+    """Refuse what `config create` may not do, before anything changes in Azure (the extension install included):
+    credentials outside their scope, a deploy key for a repository fluxops cannot or may not key, no key registry,
+    secret flags fluxops cannot pass. Returns the protected settings the command's credentials make."""
     url = getattr(command.spec.source, "url", "")
-    # refuse what may not be done before anything changes in Azure (the extension install included)
     scope_checks.check_credentials(job, command.credentials, url, where)
     if command.generate_deploy_key:
         key_provisioning.key_repository(url)
         scope_checks.check_deploy_key_repository(job, url, where)
         key_provisioning.registry(job)
-    protected = protected_settings(ports.keys.credentials, command.credentials)
+    return protected_settings(job.ports.keys.credentials, command.credentials)
+
+
+def config_create(job: Job, command: ConfigCreate, where: ResolvedCluster) -> None:
+    cluster, label, name = where.cluster.ref, where.label, command.spec.name
+    ports = job.ports
+    url = getattr(command.spec.source, "url", "")
+    protected = preflight(job, command, where)
     spec = with_known_hosts(command.spec, ports.keys.credentials, command.credentials)
     prepared: key_provisioning.PreparedKey | None = None
     with ExitStack() as held:

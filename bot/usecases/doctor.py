@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from bot import doctor_checks as checks
 from bot import errors
-from bot.cluster_objects import FluxObject, Workload
+from bot.cluster_objects import FluxObject
 from bot.commands import Doctor, DoctorFleet
 from bot.fleet_decision import nothing_matched, selector_text
 from bot.models import ExtensionState, V1Config
@@ -103,10 +103,8 @@ def _on_the_cluster(
         if ext is not None:  # without the extension there are no controllers or CRDs to check: it says so
             findings += checks.controllers(workloads, ext, label)
             findings += checks.crds(api.custom_resource_definitions(ref), ext, label)
-        leftovers: list[Workload] = []
-        for namespace in sorted({c.operator_namespace for c in v1 if c.operator_namespace}):
-            leftovers += api.workloads(ref, namespace)
-        findings += checks.v1_operators(leftovers, label)
+        operators = api.workloads(ref, None, selector=checks.V1_OPERATOR_SELECTOR)
+        findings += checks.v1_operators(operators, v1, label)
         objects: list[FluxObject] = api.flux_objects(ref) if ext is not None else []
         findings += checks.multi_tenancy(objects, ext, label)
         return findings

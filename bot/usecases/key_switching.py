@@ -6,7 +6,9 @@ switch, switch each configuration (an ARM PATCH of its protected settings, resum
 fetched with what was switched in, and tell the policy's channel when it went wrong. Every step is recorded
 in the job store under ``rot:``, so a resumed job skips what is done.
 
-How a fetch is proved: with cluster access (``ports.cluster_api``), fluxops asks the source to reconcile now
+How a fetch is proved: with cluster access (``ports.cluster_api``), fluxops waits until the agent reported to
+Azure after the switch (``statusUpdatedAt`` later than before it: the agent has put the new secret on the
+cluster; a fetch asked before that would run with the old one), then asks the source to reconcile now
 (``reconcile.fluxcd.io/requestedAt``, saved before it is asked so a resumed job follows the same request) and
 reads the source's status: handled (``lastHandledReconcileAt`` is the value asked) and Ready True with an
 artifact revision is a fetch with what the configuration holds now; Ready False is Flux's reason for failing.
@@ -27,7 +29,7 @@ from bot.commands import ClusterTarget, Role
 from bot.decision import Decision
 from bot.jobs import SCHEDULE
 from bot.key_records import KeyUser
-from bot.models import FluxConfigPatch, FluxConfigState, ProtectedSettings, Provisioning, arm_time
+from bot.models import ClusterRef, FluxConfigPatch, FluxConfigState, ProtectedSettings, Provisioning, arm_time
 from bot.policy import Identity
 from bot.render.wording import interval as interval_text
 from bot.usecases.comments import POLICY_PLATFORM
@@ -128,7 +130,7 @@ class Switching:
         job.step(text)
         since = self._get(f"since:{after}:{index}") or ""
         cluster = parse_cluster_id(user.cluster_id)
-        proof = self._prove_by_reconcile(tag, user)
+        proof = self._prove_by_reconcile(tag, user, switched_since=since)
         if proof is not None:
             if proof.failure:
                 job.step(text, StepState.FAILED)
@@ -168,9 +170,14 @@ class Switching:
 
     # -- proofs through the cluster's Kubernetes API ------------------------------------------------
 
-    def _prove_by_reconcile(self, tag: str, user: KeyUser) -> Fetch | None:
+    def _prove_by_reconcile(self, tag: str, user: KeyUser, *, switched_since: str | None = None) -> Fetch | None:
         """Ask the source of ``user`` to reconcile now and read how it went: FETCHED, or a failure in Flux's
-        words. None: no cluster access to ``user``'s cluster (the caller proves it from Azure's reports)."""
+        words. None: no cluster access to ``user``'s cluster (the caller proves it from Azure's reports).
+
+        ``switched_since``: after a switch, the configuration's ``statusUpdatedAt`` before it. The PATCH is done
+        when ARM holds the new secret, not when the agent has put it on the cluster; a reconcile asked before
+        that fetches with the old secret (still registered) and proves nothing. So it first waits until the
+        agent reported to Azure after the switch."""
         api = self.ports.cluster_api
         if api is None or self._get(f"arm-only:{user.cluster_id.lower()}") is not None:
             return None
@@ -178,6 +185,13 @@ class Switching:
         requests = Requests(self.job, api, cluster)
         try:
             state = self.ports.flux.get(cluster, user.config)
+            if switched_since is not None and self._get(f"requested:{tag}") is None:
+                state = self._agent_reported(cluster, user, switched_since, state)
+                if not Provisioning.failed(state.provisioning_state) and not agent_report_after(state, switched_since):
+                    return Fetch(
+                        failure=f"its agent reported nothing to Azure within {int(self.ports.pace.watch.timeout)} s "
+                        "of the switch, so fluxops cannot tell it put the new secret on the cluster"
+                    )
             if Provisioning.failed(state.provisioning_state):
                 return fetched_since(state, "")  # Azure gave up on the switch: that is the failure
             ref = source_object(state)
@@ -200,6 +214,23 @@ class Switching:
         if not answer.obj.revision:
             return Fetch(failure=f"{ref} reports Ready without an artifact revision")
         return FETCHED
+
+    def _agent_reported(
+        self, cluster: ClusterRef, user: KeyUser, since: str, state: FluxConfigState
+    ) -> FluxConfigState:
+        """Poll the configuration (backing off as watches do) until the agent reported after ``since``, Azure
+        gave up on the switch, or the watch timeout passed; the last state read."""
+        pace = self.ports.pace
+        deadline = pace.clock() + pace.watch.timeout
+        delay = pace.watch.first
+        while agent_report_after(state, since) is False and not Provisioning.failed(state.provisioning_state):
+            if pace.clock() >= deadline:
+                break
+            pace.heartbeat(self.job.job_id)
+            pace.sleep(delay)
+            delay = min(delay * pace.watch.factor, pace.watch.longest)
+            state = self.ports.flux.get(cluster, user.config)
+        return state
 
     def _arm_only(self, user: KeyUser, problem: errors.FluxopsError) -> None:
         """From now on, prove fetches on ``user``'s cluster from Azure's reports, and say why in the message."""
@@ -257,6 +288,15 @@ class Fetch:
 
 NOT_YET = Fetch()
 FETCHED = Fetch(fetched=True)
+
+
+def agent_report_after(state: FluxConfigState, since: str) -> bool:
+    """The agent reported to Azure after ``since`` (a ``statusUpdatedAt``; "": it had never reported), so it
+    has applied what was written before then."""
+    reported, start = arm_time(state.status_updated_at), arm_time(since)
+    if reported is None:
+        return False
+    return start is None or reported > start
 
 
 def fetched_since(state: FluxConfigState, since: str) -> Fetch:

@@ -1,9 +1,10 @@
 """Asking Flux on a cluster to reconcile one object now, and following it until its controller has answered.
 
 What ``flux reconcile`` does: set ``reconcile.fluxcd.io/requestedAt`` to the time now (RFC 3339), then wait
-until the controller copies that value into ``status.lastHandledReconcileAt`` and its Ready condition says
-True or False. ``/flux reconcile`` (bot.usecases.cluster_reconcile) and the key rotation's fetch proofs
-(bot.usecases.key_switching) both use it. The value asked with is saved in the job store before the request,
+until the controller copies that value (or a later one: someone else may ask meanwhile) into
+``status.lastHandledReconcileAt`` and its Ready condition says True or False. ``/flux reconcile``
+(bot.usecases.cluster_reconcile) and the key rotation's fetch proofs (bot.usecases.key_switching) both use it.
+The value asked with (and ``lastHandledReconcileAt`` just before) is saved in the job store before the request,
 so a job resumed after its worker died follows the same request instead of losing it.
 """
 
@@ -71,11 +72,21 @@ class Answer:
         return (ready.message if ready is not None else "") or "Flux reports it not ready, without a message"
 
 
-def settled(obj: FluxObject, requested: str) -> bool:
-    """The controller handled the request asked at ``requested`` and says how it went (Ready True or False)."""
+@dataclass(frozen=True)
+class Request:
+    """A reconcile asked of one object: the annotation's ``value``, and the object's ``lastHandledReconcileAt``
+    read just before asking (``before``: "" when it had none, None when not known)."""
+
+    value: str
+    before: str | None = None
+
+
+def settled(obj: FluxObject, request: Request) -> bool:
+    """The controller handled ``request`` (or a later one) and says how it went (Ready True or False)."""
     ready = obj.ready
     current = obj.observed_generation >= obj.generation
-    return obj.handled(requested) and current and ready is not None and ready.status in ("True", "False")
+    handled = obj.handled(request.value, before=request.before)
+    return handled and current and ready is not None and ready.status in ("True", "False")
 
 
 class Requests:
@@ -86,18 +97,23 @@ class Requests:
         self.api = api
         self.cluster = cluster
 
-    def ask(self, ref: ObjectRef, key: str) -> str:
-        """Set the annotation on ``ref``; the value it asked with (the one saved under ``key`` when this job
-        asked before: writing it again changes nothing for a controller that handled it)."""
+    def ask(self, ref: ObjectRef, key: str) -> Request:
+        """Set the annotation on ``ref``; the request it made (the one saved under ``key`` when this job asked
+        before: writing it again changes nothing for a controller that handled it)."""
         jobs = self.job.ports.jobs
         value = jobs.get(self.job.job_id, key)
+        before = jobs.get(self.job.job_id, f"{key}:before")
         if value is None:
+            before = self.api.flux_object(self.cluster, ref).last_handled_reconcile_at or ""
+            jobs.put(self.job.job_id, f"{key}:before", before)
             value = requested_at(self.job.ports.pace.wall_clock())
             jobs.put(self.job.job_id, key, value)
         self.api.request_reconcile(self.cluster, ref, value)
-        return value
+        return Request(value, before)
 
-    def follow(self, ref: ObjectRef, requested: str, *, handled: Callable[[FluxObject], None] | None = None) -> Answer:
+    def follow(
+        self, ref: ObjectRef, requested: Request, *, handled: Callable[[FluxObject], None] | None = None
+    ) -> Answer:
         """Poll ``ref`` (backing off as watches do) until it settled for ``requested``; ``Answer(None)`` when it
         did not within the watch timeout. ``handled`` is told once when the request is handled but the object
         is still reconciling."""
@@ -110,7 +126,7 @@ class Requests:
             obj = self.api.flux_object(self.cluster, ref)
             if settled(obj, requested):
                 return Answer(obj)
-            if obj.handled(requested) and not told and handled is not None:
+            if obj.handled(requested.value, before=requested.before) and not told and handled is not None:
                 handled(obj)
                 told = True
             if pace.clock() >= deadline:

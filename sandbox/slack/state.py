@@ -34,6 +34,8 @@ class User:
     name: str
     real_name: str
     is_bot: bool = False
+    #: the profile's email (users.lookupByEmail); people of the sandbox have ``{name}@{team domain}.example``
+    email: str = ""
 
     def as_slack(self, team_id: str) -> dict[str, Any]:
         return {
@@ -43,8 +45,13 @@ class User:
             "real_name": self.real_name,
             "deleted": False,
             "is_bot": self.is_bot,
-            "profile": {"real_name": self.real_name, "display_name": self.name},
+            "profile": {"real_name": self.real_name, "display_name": self.name, "email": self.email},
         }
+
+
+def email_of(name: str, team_domain: str) -> str:
+    """The email a person of the sandbox workspace has in their profile."""
+    return f"{name}@{team_domain}.example"
 
 
 @dataclass
@@ -163,7 +170,7 @@ class Workspace:
             bot.user_id: User(bot.user_id, bot.name, bot.name, is_bot=True),
         }
         for user_id, name in users.items():
-            self.users[user_id] = User(user_id, name, name)
+            self.users[user_id] = User(user_id, name, name, email=email_of(name, team_domain))
         self.usergroups: dict[str, list[str]] = {k: list(v) for k, v in usergroups.items()}
         self.channels: dict[str, Channel] = {cid: Channel(cid, name) for cid, name in channels.items()}
         self._messages: dict[str, Message] = {}
@@ -213,6 +220,10 @@ class Workspace:
 
     def user(self, user_id: str) -> User | None:
         return self.users.get(user_id)
+
+    def user_by_email(self, email: str) -> User | None:
+        folded = email.strip().casefold()
+        return next((u for u in self.users.values() if u.email and u.email.casefold() == folded), None)
 
     def ensure_user(self, user_id: str) -> User:
         """The user, made up on the spot when a test speaks as someone not declared."""

@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 Method = Callable[[dict[str, Any]], dict[str, Any]]
 #: the scopes the sandbox app was installed with (Slack reports them on every response)
-SCOPES = "chat:write,commands,usergroups:read,users:read"
+SCOPES = "chat:write,commands,usergroups:read,users:read,users:read.email"
 
 
 class WebApi:
@@ -43,6 +43,7 @@ class WebApi:
             "chat.postEphemeral": self.chat_post_ephemeral,
             "usergroups.users.list": self.usergroups_users_list,
             "users.info": self.users_info,
+            "users.lookupByEmail": self.users_lookup_by_email,
         }
 
     def add_routes(self, app: web.Application) -> None:
@@ -157,6 +158,12 @@ class WebApi:
         user = self.state.user(str(args.get("user", "")))
         if user is None:
             raise SlackError("user_not_found")
+        return {"ok": True, "user": user.as_slack(self.state.team_id)}
+
+    def users_lookup_by_email(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.state.user_by_email(str(args.get("email", "")))
+        if user is None:
+            raise SlackError("users_not_found")
         return {"ok": True, "user": user.as_slack(self.state.team_id)}
 
     # -- helpers ---------------------------------------------------------------------------

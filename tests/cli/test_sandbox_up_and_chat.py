@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCEPTANCE = (
@@ -52,6 +53,15 @@ def test_sandbox_up_then_chat_prints_the_progression_to_compliant(sandbox_up) ->
     info = json.loads((home / "sandbox.json").read_text())
     children = psutil.Process(proc.pid).children(recursive=True)
     assert len(children) >= 4, "redis-server, web, worker and beat run as child processes"
+
+    # the status page's one-time link: printed, in sandbox.json, signs in as you once
+    assert info["fleet_url"].startswith(info["web_url"] + "/fleet/signin?token=")
+    assert info["fleet_url"] in (home / "up.log").read_text()
+    page = requests.get(info["fleet_url"], timeout=30)
+    assert (
+        page.status_code == 200 and '<span id="viewer">slack:U0SANDBOX</span>' in page.text and "demo-arc" in page.text
+    )
+    assert requests.get(info["fleet_url"], timeout=30).status_code == 403
 
     chat = subprocess.run(
         [*fluxops(), "chat", ACCEPTANCE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180

@@ -258,3 +258,11 @@ async def test_posting_bursts_are_limited_per_channel(fake: FakeSlack, aclient: 
         await keep_posting()
     assert err.value.response.status_code == 429 and err.value.response["error"] == "ratelimited"
     assert int(err.value.response.headers["Retry-After"]) >= 1
+
+
+async def test_users_lookup_by_email_finds_a_person_by_their_profile_email(aclient: AsyncWebClient):
+    found = await aclient.users_lookupByEmail(email="Alice@sandbox.example")
+    assert found["user"]["id"] == "U0SANDBOX" and found["user"]["profile"]["email"] == "alice@sandbox.example"
+    with pytest.raises(SlackApiError) as missing:
+        await aclient.users_lookupByEmail(email="mallory@elsewhere.example")
+    assert missing.value.response["error"] == "users_not_found"

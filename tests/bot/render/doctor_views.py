@@ -64,7 +64,11 @@ def doctor_legacy() -> JobView:
         *checks.providers({**REGISTERED, "Microsoft.KubernetesConfiguration": "NotRegistered"}, SUBSCRIPTION),
         *checks.v1_leftovers([LEGACY_V1], "legacy-arc"),
         *checks.extension(None, RELEASED, [LEGACY_V1], "legacy-arc"),
-        *checks.v1_operators([Workload("cluster-config", "cluster-config", 1, 1)], "legacy-arc"),
+        *checks.v1_operators(
+            [Workload("team-a", "team-a", 1, 1, labels=(("instanceName", "team-a"), ("name", "flux")))],
+            [LEGACY_V1],
+            "legacy-arc",
+        ),
     ]
     skipped = (
         "controllers, CRDs, Flux v1 operators and multi-tenancy: fluxops has no access to the clusters' "

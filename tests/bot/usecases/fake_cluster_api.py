@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -98,9 +99,13 @@ class FakeClusterApi:
         ]
         return sorted(found, key=lambda e: e.last_seen)  # oldest first, as the port promises
 
-    def workloads(self, cluster: ClusterRef, namespace: str) -> list[Workload]:
+    def workloads(self, cluster: ClusterRef, namespace: str | None, *, selector: str = "") -> list[Workload]:
         key = self._check(cluster)
-        return [w for w in self.workloads_by_cluster.get(key, []) if w.namespace == namespace]
+        return [
+            w
+            for w in self.workloads_by_cluster.get(key, [])
+            if namespace in (None, w.namespace) and _matches(selector, dict(w.labels))
+        ]
 
     def custom_resource_definitions(self, cluster: ClusterRef) -> list[str]:
         return list(self.crds_by_cluster.get(self._check(cluster), []))
@@ -113,3 +118,24 @@ def instant(text: str) -> datetime:
     if moment.tzinfo is None:
         raise ValueError(f"{text!r} is not an RFC 3339 time: it has no zone")
     return moment
+
+
+def _matches(selector: str, labels: dict[str, str]) -> bool:
+    """A label selector's equality (``k=v``), set (``k in (a,b)``) and existence (``k``) terms, as the API server
+    reads them; any other term fails the test rather than match by accident."""
+    for term in re.split(r",(?![^()]*\))", selector) if selector else []:
+        term = term.strip()
+        found = re.fullmatch(r"([\w./-]+)\s+in\s+\(([^)]*)\)", term)
+        if found:
+            if labels.get(found[1]) not in {v.strip() for v in found[2].split(",")}:
+                return False
+        elif "=" in term:
+            key, _, value = term.partition("=")
+            if labels.get(key.strip()) != value.strip():
+                return False
+        elif re.fullmatch(r"[\w./-]+", term):
+            if term not in labels:
+                return False
+        else:
+            raise ValueError(f"the fake reads no selector term {term!r}")
+    return True

@@ -203,6 +203,9 @@ class _Config:
     source_ready: Condition | None = None
     fetched_at: float | None = None
     reported_at: float | None = None
+    #: with ``agent_delay``: the configuration as the agent last applied it, shown until ``applies_at``
+    lagging: _Config | None = None
+    applies_at: float = 0.0
 
 
 def _apply_interval(spec: FluxConfigSpec) -> int:
@@ -269,6 +272,9 @@ class FakeFluxConfigs(_Operations):
         self.fetches: Fetch | None = None
         #: epoch seconds, for the times of the fetch model
         self.now: Callable[[], float] = lambda: WALL_START
+        #: seconds after a write of an existing configuration before its agent applies it on the cluster: until
+        #: then reads show it as it was (statusUpdatedAt included) and ``on_cluster`` the protected settings before
+        self.agent_delay = 0.0
 
     # -- test set-up and inspection --------------------------------------------------------------
 
@@ -290,10 +296,14 @@ class FakeFluxConfigs(_Operations):
 
     def state(self, cluster: ClusterRef, name: str) -> FluxConfigState:
         """What ``get`` would answer, without moving reconciliation on."""
-        return self._state(cluster, self._entry(cluster, name))
+        return self._state(cluster, self._shown(self._entry(cluster, name)))
 
     def protected(self, cluster: ClusterRef, name: str) -> ProtectedSettings | None:
         return self._entry(cluster, name).protected
+
+    def on_cluster(self, cluster: ClusterRef, name: str) -> ProtectedSettings | None:
+        """The protected settings the agent has put on the cluster (the secret the Flux source fetches with)."""
+        return self._shown(self._entry(cluster, name)).protected
 
     # -- bot.ports.FluxConfigs --------------------------------------------------------------------
 
@@ -304,6 +314,11 @@ class FakeFluxConfigs(_Operations):
     def read(self, cluster: ClusterRef, name: str) -> FluxConfigState:
         """What a read answers now (a GET, or a FluxIndex row): reconciliation moves on as reads come."""
         entry = self._entry(cluster, name)
+        if entry.lagging is not None:
+            if self.now() < entry.applies_at:
+                return self._state(cluster, entry.lagging)  # the agent has not applied the write: no report
+            entry.lagging = None
+            self._fetch(entry, written=True)
         self._report(entry)
         if entry.compliance == PENDING and entry.pending_gets is not None:
             if entry.pending_gets <= 0:
@@ -316,7 +331,7 @@ class FakeFluxConfigs(_Operations):
 
     def list(self, cluster: ClusterRef) -> list[FluxConfigState]:
         self.calls.append(("list", cluster.name))
-        return [self._state(c, entry) for (c, _), entry in self.configs.items() if c == cluster]
+        return [self._state(c, self._shown(entry)) for (c, _), entry in self.configs.items() if c == cluster]
 
     def begin_create_or_update(
         self, cluster: ClusterRef, spec: FluxConfigSpec, protected: ProtectedSettings | None = None
@@ -391,7 +406,17 @@ class FakeFluxConfigs(_Operations):
             applied=applied,
             reported_at=before.reported_at if before is not None else None,
         )
+        if self.agent_delay and before is not None:
+            entry.lagging = self._shown(before)
+            entry.applies_at = self.now() + self.agent_delay
+            return entry
         self._fetch(entry, written=True)
+        return entry
+
+    def _shown(self, entry: _Config) -> _Config:
+        """The entry as the cluster has it now: as it was before a write the agent has not applied yet."""
+        if entry.lagging is not None and self.now() < entry.applies_at:
+            return entry.lagging
         return entry
 
     def _fetch(self, entry: _Config, *, written: bool) -> None:
@@ -498,6 +523,8 @@ class FakeExtensions(_Operations):
     def __init__(self) -> None:
         super().__init__("extension-op")
         self.extensions: dict[tuple[ClusterRef, str], ExtensionState] = {}
+        #: the Flux v1 configurations (World wires its own): microsoft.flux is refused while one is on the cluster
+        self.v1: FakeV1Configs | None = None
 
     def seed_flux(
         self, cluster: ClusterRef, *, name: str = "flux", provisioning_state: str = "Succeeded"
@@ -536,6 +563,15 @@ class FakeExtensions(_Operations):
         return next(found, None)
 
     def begin_create(self, cluster: ClusterRef, spec: ExtensionSpec) -> FakeOperation[ExtensionState]:
+        left = sorted(n for (c, n) in self.v1.configs if c == cluster) if self.v1 is not None else []
+        if spec.extension_type == "microsoft.flux" and left:
+            self.calls.append(("begin_create", spec.name))
+            # as ARM (and sandbox/arm/extension_endpoints.py) answers: 400 FluxV1ConfigurationsPresent
+            raise errors.InvalidRequest(
+                "The microsoft.flux extension cannot be installed while Flux v1 sourceControlConfigurations exist "
+                f"on the cluster ({', '.join(left)}); delete them first, then install Flux v2."
+            )
+
         def apply() -> ExtensionState:
             state = ExtensionState(
                 cluster=cluster,
@@ -1208,6 +1244,7 @@ class World:
         if self.index is None:
             self.index = FakeFluxIndex(self.flux, self.extensions)
         self.flux.now = self.wall_clock
+        self.extensions.v1 = self.v1
         if self.fetches:
             self.flux.fetches = self.fetch
 

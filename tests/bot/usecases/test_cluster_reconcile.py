@@ -15,6 +15,7 @@ from bot.config_access import RoleRule
 from bot.config_file import FluxopsConfig
 from bot.models import ClusterRef, FluxConfigSpec, Kustomization
 from bot.policy import Identity, Policy
+from bot.usecases.configs import lock_key
 from bot.usecases.reconcile_requests import requested_at
 from bot.views import Phase, StepState
 from tests.bot.usecases.fake_cluster_api import FakeClusterApi
@@ -298,3 +299,55 @@ def test_reconcile_needs_an_operator_as_suspend_does() -> None:
     command = Reconcile(target=ClusterTarget("flux-demo-arc"), name="cluster-config")
     with pytest.raises(errors.Forbidden, match="`reconcile` needs operator"):
         viewer.authorize(Identity("slack", "U1"), command, CLUSTER)
+
+
+@pytest.mark.parametrize(
+    "theirs",
+    [
+        "2025-06-15T15:06:41.123456789Z",  # asked just after us, as the flux CLI writes it
+        "2025-06-15T16:06:41+01:00",  # the same kind of later request, with an offset
+        "2025-06-15T15:00:00Z",  # asked after us from a clock that is behind: it differs from the value before
+    ],
+)
+def test_a_reconcile_someone_else_asked_meanwhile_counts_as_handled(world: World, theirs: str) -> None:
+    api = api_of(world)
+    answer = fetch_and_apply()
+
+    def someone_else_asked_too(cluster_id: str, obj: FluxObject) -> FluxObject:
+        # the controller saw their newer annotation before ours and copied theirs
+        return replace(answer(cluster_id, obj), requested_at=theirs, last_handled_reconcile_at=theirs)
+
+    api.on_reconcile = someone_else_asked_too
+
+    assert world.run("reconcile cluster-config -c flux-demo-arc") is Phase.SUCCEEDED
+
+    assert asked(world) == [SOURCE, INFRA, APPS]
+    assert world.clock.sleeps == []  # no waiting for a value the controller will never copy
+
+
+def test_an_earlier_value_the_object_had_before_is_not_taken_for_ours(world: World) -> None:
+    api = api_of(world)
+    earlier = "2025-06-15T15:00:00Z"
+    api.add(CLUSTER.ref, replace(api.objects[(CLUSTER.ref.arm_id.lower(), SOURCE)], last_handled_reconcile_at=earlier))
+    api.handle_reconciles = False  # the controller is down: it keeps the value it had
+
+    assert world.run("reconcile cluster-config -c flux-demo-arc") is Phase.FAILED
+
+    assert world.reporter.last.steps[0].text == f"GitRepository {NS}/cluster-config: not handled within 600 s"
+    assert world.jobs.get("j-1", "reconcile:0:before") == earlier
+
+
+def test_a_reconcile_takes_the_configuration_lock(world: World) -> None:
+    key = lock_key(world.ref, "cluster-config")
+    world.locks.take(key, "j-0")  # another job changes (or reconciles) the configuration
+
+    with pytest.raises(errors.Busy) as caught:
+        world.run("reconcile cluster-config -c flux-demo-arc")
+
+    assert caught.value.holder == "j-0"
+    assert asked(world) == []  # nothing asked while the other job runs
+    world.locks.release(key, "j-0")
+
+    assert world.run("reconcile cluster-config -c flux-demo-arc", job_id="j-2") is Phase.SUCCEEDED
+    assert (key, "j-2") in world.locks.taken
+    assert world.locks.holders == {}

@@ -8,7 +8,9 @@ from dataclasses import replace
 import pytest
 
 from bot.cluster_objects import FLUX_RESOURCES, FluxObject, ObjectRef, Workload
+from bot.commands import Run
 from bot.doctor_checks import CONTROLLERS
+from bot.grammar import parse
 from bot.models import Cluster, ClusterRef, ClusterType, GitSource, RepositoryRef
 from bot.views import DoctorReport, Finding, Phase, Severity
 from tests.bot.usecases.fake_cluster_api import FakeClusterApi
@@ -39,7 +41,16 @@ def report_of(world: World, text: str = "doctor -c flux-demo-arc") -> DoctorRepo
     assert world.run(text, job_id=f"j-{next(_jobs)}") is Phase.SUCCEEDED, world.reporter.last.error
     reports = world.reporter.last.doctor
     assert reports is not None and len(reports) == 1
+    assert_fixes_parse(reports[0])
     return reports[0]
+
+
+def assert_fixes_parse(report: DoctorReport) -> None:
+    """Every `/flux` fix the doctor shows runs as shown: the grammar parses it into a command (so every test
+    here walks every finding it makes)."""
+    for finding in report.findings:
+        if finding.fix.startswith("/flux "):
+            assert isinstance(parse(finding.fix), Run), (finding.fix, parse(finding.fix))
 
 
 def with_fix(report: DoctorReport, fix: str) -> Finding:
@@ -88,12 +99,20 @@ def test_a_cluster_api_refusal_is_a_skip_with_the_role_to_grant(world: World) ->
     assert "Azure Kubernetes Service RBAC Reader" in report.skipped[0]
 
 
+def _v1_operator(name: str, namespace: str, part: str, instance: str) -> Workload:
+    """A Deployment of Azure's Flux v1 operator, labelled as it labels them."""
+    return Workload(name, namespace, 1, 1, labels=(("instanceName", instance), ("name", part)))
+
+
 def test_flux_v1_leftovers_block_the_extension_and_say_to_migrate(world: World) -> None:
     world.v1.seed(world.ref)
     key = world.ref.arm_id.lower()
     world.cluster_api = FakeClusterApi(
         workloads_by_cluster={
-            key: [Workload("cluster-config", "cluster-config", 1, 1), Workload("memcached", "cluster-config", 1, 1)]
+            key: [
+                _v1_operator("cluster-config", "cluster-config", "flux", "cluster-config"),
+                _v1_operator("memcached", "cluster-config", "memcached", "cluster-config"),
+            ]
         }
     )
 
@@ -104,8 +123,33 @@ def test_flux_v1_leftovers_block_the_extension_and_say_to_migrate(world: World) 
     assert {f.check for f in report.findings if f.fix == migrate} == {"extension", "v1"}
     blocked = next(f for f in report.findings if f.check == "extension")
     assert "cannot be while Flux v1 configurations are on the cluster (cluster-config)" in blocked.text
-    operators = with_fix(report, "kubectl delete namespace cluster-config")
-    assert "cluster-config/cluster-config, cluster-config/memcached" in operators.text
+    # the operator of a v1 configuration still in Azure is not a leftover: the migration removes it
+    assert not [f for f in report.findings if f.fix.startswith("kubectl") and "delete" in f.fix]
+
+
+def test_v1_operator_leftovers_are_found_after_the_migration_and_only_they(world: World) -> None:
+    world.extensions.seed_flux(world.ref)
+    world.v1.seed(world.ref, "team-a", operator_namespace="default")  # still in Azure: its operator is owned
+    key = world.ref.arm_id.lower()
+    world.cluster_api = FakeClusterApi(
+        workloads_by_cluster={
+            key: [
+                *(Workload(c, "flux-system", 1, 1) for c in CONTROLLERS),
+                _v1_operator("cluster-config", "cluster-config", "flux", "cluster-config"),  # migrated: left over
+                _v1_operator("memcached", "cluster-config", "memcached", "cluster-config"),
+                _v1_operator("team-a", "default", "flux", "team-a"),
+                _v1_operator("memcached", "default", "memcached", "team-a"),
+                Workload("web", "default", 2, 2, labels=(("app", "web"),)),  # an application, not Flux v1
+                Workload("flux", "default", 1, 1, labels=(("name", "flux"),)),  # no instanceName: not Azure's
+            ]
+        }
+    )
+
+    report = report_of(world)
+
+    [leftover] = [f for f in report.findings if f.check == "v1" and f.fix.startswith("kubectl")]
+    assert leftover.fix == "kubectl -n cluster-config delete deployment cluster-config memcached"
+    assert leftover.severity is Severity.WARNING and "no Flux v1 configuration left to own them" in leftover.text
 
 
 def test_no_extension_and_no_v1_says_to_create_it(world: World) -> None:
@@ -203,7 +247,11 @@ def test_an_azure_identity_source_needs_workload_or_kubelet_identity(world: Worl
     assert needs.severity is Severity.ERROR
     assert "useKubeletIdentity=true" in needs.text
     assert needs.fix == (
-        "/flux extension update -c aks-1 --config workloadIdentity.enable=true workloadIdentity.azureClientId=CLIENT_ID"
+        "/flux extension update -c aks-1 --config workloadIdentity.enable=true "
+        "workloadIdentity.azureClientId=00000000-0000-0000-0000-000000000000"
+    )
+    assert needs.text.endswith(
+        "; in the fix, replace 00000000-0000-0000-0000-000000000000 with your identity's client id"
     )
 
     ext = world.extensions.extensions[(aks.ref, "flux")]

@@ -24,14 +24,14 @@ def source(name: str) -> ObjectRef:
 
 
 def controllers(world: World, api: FakeClusterApi) -> None:
-    """Each configuration's GitRepository, and a source-controller that fetches with what the configuration
-    holds now when asked: Ready True at a revision, or Ready False with the fetch's error."""
+    """Each configuration's GitRepository, and a source-controller that fetches with the secret the agent has put
+    on the cluster when asked: Ready True at a revision, or Ready False with the fetch's error."""
     clusters = {cluster.arm_id.lower(): cluster for cluster, _ in USERS}
     for cluster, name in USERS:
         api.add(cluster, FluxObject(source(name), conditions=(Condition("Ready", "True", "Succeeded"),)))
 
     def fetch(cluster_id: str, obj: FluxObject) -> FluxObject:
-        protected = world.flux.protected(clusters[cluster_id], obj.ref.name)
+        protected = world.flux.on_cluster(clusters[cluster_id], obj.ref.name)
         failure = world.fetch(REPO, protected)
         if failure is not None:
             return replace(obj, conditions=(Condition("Ready", "False", "GitOperationFailed", failure),))
@@ -65,12 +65,54 @@ def test_with_cluster_access_a_rotation_proves_each_fetch_at_once(world: World) 
     asked = [(cid, ref) for cid, ref, _ in api_of(world).requests]
     assert asked == [(c.arm_id.lower(), ref) for c, ref in sources] * 2
     # the values asked with were saved before asking (a resumed job follows the same requests)
-    saved = {k: v for k, v in world.jobs.keys("rot").items() if k.startswith("rot:requested:")}
+    saved = {
+        k: v for k, v in world.jobs.keys("rot").items() if k.startswith("rot:requested:") and not k.endswith(":before")
+    }
     assert sorted(saved) == [f"rot:requested:recheck:{i}" for i in range(3)] + [
         f"rot:requested:verify-switch:{i}" for i in range(3)
     ]
     assert sorted(saved.values()) == sorted(value for _, _, value in api_of(world).requests)
     assert "without cluster access" not in " ".join(v.note for v in world.reporter.job_views)
+
+
+def test_a_fetch_is_asked_for_only_once_the_agent_reported_after_the_switch(world: World) -> None:
+    """The PATCH is done when ARM holds the new key; the agent puts it on the cluster later. A reconcile asked
+    before that fetches with the old key (still registered), proves nothing, and the recheck after the revoke
+    would fail: the job waits for the agent's next report to Azure first."""
+    old = keyed(world, interval="10m")
+    world.flux.agent_delay = 45
+    asked_with: list[bool] = []
+    api = api_of(world)
+    fetch = api.on_reconcile
+    assert fetch is not None
+
+    def noting(cluster_id: str, obj: FluxObject) -> FluxObject:
+        cluster = next(c for c, _ in USERS if c.arm_id.lower() == cluster_id)
+        asked_with.append(world.flux.on_cluster(cluster, obj.ref.name) == world.flux.protected(cluster, obj.ref.name))
+        return fetch(cluster_id, obj)
+
+    api.on_reconcile = noting
+
+    assert rotate(world) is Phase.SUCCEEDED
+
+    assert_rotated(world, old)
+    assert asked_with == [True] * 6  # every fetch asked for ran with the key ARM holds
+    assert 45 <= sum(world.clock.sleeps) < 120
+
+
+def test_an_agent_that_never_reports_after_the_switch_rolls_back(world: World) -> None:
+    keyed(world, interval="10m")
+    world.flux.agent_delay = 10_000  # longer than the watch timeout
+
+    assert rotate(world) is Phase.FAILED
+
+    error = world.reporter.last.error
+    assert error is not None
+    assert error.message.startswith(
+        "apps on flux-demo-arc could not fetch with the new key: its agent reported nothing to Azure within 600 s "
+        "of the switch, so fluxops cannot tell it put the new secret on the cluster"
+    ), error.message
+    assert api_of(world).requests == []  # nothing was proved with the old key
 
 
 def test_with_cluster_access_a_source_failing_after_the_revoke_rolls_back_with_flux_message(world: World) -> None:

@@ -103,7 +103,8 @@ def test_doctor_on_legacy_arc_reports_flux_v1_with_the_migrate_command(chat: Cha
     assert "Flux v1 configuration 'cluster-config'" in text
     assert "`/flux v1 migrate cluster-config -c legacy-arc`" in text
     assert "microsoft.flux is not installed, and cannot be while Flux v1 configurations are on the cluster" in text
-    assert "Flux v1 operator Deployments still run: cluster-config/cluster-config, cluster-config/memcached" in text
+    # the operator of a v1 configuration still in Azure is owned, not a leftover: the migration removes it
+    assert "Flux v1 operator Deployments still run" not in text and "kubectl delete namespace" not in text
     assert "CRDs missing" not in text, "without the extension there are no CRDs to miss: the extension finding says so"
 
     assert chat.run("/flux v1 list -c legacy-arc") == 0
@@ -127,6 +128,7 @@ def test_v1_migrate_legacy_arc_to_compliant(chat: Chat, stack: Stack, connection
     job_id = chat.last_job_id or ""
     confirm = next(m for m in chat.job_messages(job_id) if not m.get("ephemeral"))
     assert "--branch master --namespace cluster-config --scope cluster" in job_text(chat, job_id)
+    assert "cannot be undone" in job_text(chat, job_id)
     chat.press(confirm, "fluxops_confirm")
     assert chat.follow(job_id) == 0, job_text(chat, job_id)
 
@@ -147,3 +149,4 @@ def test_v1_migrate_legacy_arc_to_compliant(chat: Chat, stack: Stack, connection
     assert chat.run("/flux doctor -c legacy-arc") == 0
     after = job_text(chat, chat.last_job_id or "")
     assert "no Flux v1 configurations" in after and "/flux v1 migrate" not in after
+    assert "Flux v1 operator Deployments still run" not in after  # Arc removed the operator with its configuration

@@ -1,0 +1,56 @@
+"""Slack as the status page's directory: the Slack user id of an email, and the user's policy groups.
+
+The policy names people by Slack user id; a sign-in proxy names them by email. ``users.lookupByEmail``
+(scope ``users:read.email``) joins the two. Answers are cached for a few minutes per process, misses too, so
+a page that reloads itself every 30 s costs Slack one call per person per TTL.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import FluxopsError
+from handlers.slack import GroupCache
+
+log = logging.getLogger(__name__)
+#: seconds an email's Slack user id (or its absence) is remembered
+LOOKUP_TTL = 300.0
+
+
+class SlackDirectory:
+    def __init__(
+        self, *, client: AsyncWebClient, groups: set[str], clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._client = client
+        self._groups = GroupCache(groups)
+        self._clock = clock
+        self._emails: dict[str, tuple[float, str | None]] = {}
+
+    async def user_by_email(self, email: str) -> str | None:
+        """The Slack user id of ``email`` in the bot's workspace; None when Slack knows no such user."""
+        folded = email.strip().casefold()
+        cached = self._emails.get(folded)
+        if cached is not None and self._clock() - cached[0] < LOOKUP_TTL:
+            return cached[1]
+        try:
+            response = await self._client.users_lookupByEmail(email=folded)
+            user = response.get("user") or {}
+            found: str | None = str(user.get("id")) if user.get("id") and not user.get("deleted") else None
+        except SlackApiError as error:
+            if error.response.get("error") != "users_not_found":
+                raise FluxopsError(
+                    "fluxops could not ask Slack who signed in",
+                    recommendation="try again in a minute; if it persists, check the bot's users:read.email scope",
+                ) from None
+            found = None
+        self._emails[folded] = (self._clock(), found)
+        return found
+
+    async def groups_of(self, user: str) -> frozenset[str]:
+        """The policy's Slack user groups ``user`` is in (GroupLookupFailed when Slack cannot say)."""
+        return await self._groups.groups_of(user, self._client)
