@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     kube_read_timeout: float = Field(default=15.0, alias="FLUXOPS_KUBE_READ_TIMEOUT", gt=0)
     #: a test facility (workers/failpoints.py): lets tests stop a worker at a named step; never set it in production
     failpoints: bool = Field(default=False, alias="FLUXOPS_FAILPOINTS")
+    #: the worker's or beat's Prometheus endpoint (workers/metrics_server.py): unset = 9808 (worker) or 9809
+    #: (beat), 0 = off; the web process serves GET /metrics on PORT
+    metrics_port: int | None = Field(default=None, alias="FLUXOPS_METRICS_PORT", ge=0, le=65535)
 
     @field_validator("cluster_access", mode="before")
     @classmethod

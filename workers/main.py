@@ -9,5 +9,8 @@ from __future__ import annotations
 
 from bot.settings import Settings
 from workers.celery_app import make_celery
+from workers.metrics_server import install as install_metrics
 
-app = make_celery(Settings())
+settings = Settings()
+app = make_celery(settings)
+install_metrics(app, settings)  # each process's /metrics (workers/metrics_server.py)
