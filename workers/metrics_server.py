@@ -20,6 +20,7 @@ import logging
 import os
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,10 @@ from workers.redis_key_registry import RedisKeyRegistry
 from workers.task_message import QUEUE, queue_key
 
 if TYPE_CHECKING:
+    from wsgiref.simple_server import WSGIServer
+
+    from prometheus_client.metrics_core import Metric
+
     from workers.redis_gauges import RedisGauges
 
 log = logging.getLogger(__name__)
@@ -76,27 +81,44 @@ def multiprocess_dir() -> str | None:
     return os.environ.get(MULTIPROC_ENV) if getattr(values.ValueClass, "_multiprocess", False) else None
 
 
-def serve(app: Celery, settings: Settings, *, role: str, default_port: int) -> int | None:
-    """Serve this process's metrics on its port; the port, or None when off or taken."""
+def serve(
+    app: Celery,
+    settings: Settings,
+    *,
+    role: str,
+    default_port: int,
+    addr: str = "0.0.0.0",  # noqa: S104 (scraped)
+) -> WSGIServer | None:
+    """Serve this process's metrics on its port (in a daemon thread); the server, or None when off or taken."""
     port = default_port if settings.metrics_port is None else settings.metrics_port
     if port == 0:
         return None
-    from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
+    from prometheus_client import CollectorRegistry, start_http_server
     from prometheus_client.multiprocess import MultiProcessCollector
 
+    registry = CollectorRegistry(auto_describe=False)
     folder = multiprocess_dir()
-    registry = REGISTRY
-    if folder is not None:
-        registry = CollectorRegistry()
+    if folder is not None:  # the pool children's files and this process's own
         MultiProcessCollector(registry, path=folder)  # type: ignore[no-untyped-call]  # unannotated upstream
+    else:
+        registry.register(_ProcessMetrics())
     registry.register(redis_gauges(app, settings))
     try:
-        start_http_server(port, addr="0.0.0.0", registry=registry)  # noqa: S104 (Prometheus scrapes the pod)
+        server, _ = start_http_server(port, addr=addr, registry=registry)
     except OSError as error:
         log.warning("metrics: cannot listen on port %d (%s); this %s serves no metrics", port, error, role)
         return None
     log.info("metrics: %s serves /metrics on port %d", role, port)
-    return port
+    return server
+
+
+class _ProcessMetrics:
+    """This process's own families (prometheus-client's default registry), when not kept in multiprocess files."""
+
+    def collect(self) -> Iterable[Metric]:
+        from prometheus_client import REGISTRY
+
+        return REGISTRY.collect()
 
 
 def redis_gauges(app: Celery, settings: Settings) -> RedisGauges:
