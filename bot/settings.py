@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     #: OpenTelemetry tracing of a job across web and worker is on only when an OTLP exporter endpoint is set
     #: (the exporter reads its other OTEL_* variables itself: telemetry/tracing.py)
     otel_exporter_otlp_endpoint: str | None = Field(default=None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    #: the worker's or beat's Prometheus endpoint (workers/metrics_server.py): unset = 9808 (worker) or 9809
+    #: (beat), 0 = off; the web process serves GET /metrics on PORT
+    metrics_port: int | None = Field(default=None, alias="FLUXOPS_METRICS_PORT", ge=0, le=65535)
 
     @field_validator("cluster_access", mode="before")
     @classmethod

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from bot.settings import Settings
 from workers.celery_app import make_celery
 from workers.log_context import celery_role, install
+from workers.metrics_server import install as install_metrics
 
 try:
     settings = Settings()
@@ -22,3 +23,4 @@ except ValidationError as error:  # an invalid LOG_FORMAT among them: said plain
     raise SystemExit(2) from None
 install(settings)  # logging (LOG_FORMAT) and tracing are fluxops's, not Celery's
 app = make_celery(settings)
+install_metrics(app, settings)  # each process's /metrics (workers/metrics_server.py)

@@ -25,12 +25,14 @@ from celery.exceptions import Retry
 from celery.signals import worker_ready
 
 from bot import errors
+from bot.command_codec import decode_command
 from bot.jobs import JobRecord
 from bot.usecases import dispatch, key_schedule
 from bot.usecases.executor import give_up
 from bot.views import Phase
 from workers.celery_app import MAX_COUNTDOWN
 from workers.log_context import job_context
+from workers.metrics import count_job
 from workers.redis_jobs import ACTIVE_JOBS_KEY, RedisJobStore
 from workers.task_message import QUEUE
 from workers.wiring import wiring
@@ -102,12 +104,38 @@ def heartbeats(jobs: RedisJobStore, job_id: str, every: float) -> Iterator[None]
 )
 def run(self: Task[Any, Any], job_id: str) -> str:
     """Run job ``job_id`` (a command someone sent) to its end, or until it waits for a button."""
-    w = wiring()
-    record = w.jobs.load(job_id)
+    started = time.monotonic()
+    kind, verb, outcome = "other", "", "error"
+    try:
+        record = wiring().jobs.load(job_id)
+        kind, verb = record.kind, _verb(record)
+        outcome = _run(self, record)
+        return outcome
+    except Retry:
+        outcome = "retry"
+        raise
+    except errors.FluxopsError as error:
+        outcome = "retry" if error.retryable else "error"
+        raise
+    finally:
+        count_job(kind=kind, command=verb, outcome=outcome, seconds=time.monotonic() - started)
+
+
+def _verb(record: JobRecord) -> str:
+    """The command verb of a job (``config create``), for its metrics; empty when it carries none."""
+    if record.kind != "command" or not record.command:
+        return ""
+    try:
+        return decode_command(record.command).verb
+    except Exception:  # a reply, or a record an older version wrote: the job itself says what is wrong
+        return ""
+
+
+def _run(self: Task[Any, Any], record: JobRecord) -> str:
     with job_context(record):
-        log.info("job %s started", job_id)
+        log.info("job %s started", record.job_id)
         phase = _run_job(self, record)
-        log.info("job %s ended: %s", job_id, phase)
+        log.info("job %s ended: %s", record.job_id, phase)
         return phase
 
 
