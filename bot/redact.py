@@ -74,7 +74,9 @@ _GITHUB_TOKEN = re.compile(r"(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9
 _SLACK_TOKEN = re.compile(r"(?:xox[abprse]-[A-Za-z0-9-]{6,}|xapp-[A-Za-z0-9-]{6,})")
 _KEY_VALUE = re.compile(
     r"(?i)(?<![A-Za-z0-9])(?:sig|password|passwd|pwd|secret|client_?secret|token|access_?token|refresh_?token"
-    r"|api_?key|account_?key|shared_?access_?key|shared_?access_?signature|private_?key)=([^\s&;\"'<>|]+)"
+    r"|api_?key|account_?key|shared_?access_?key|shared_?access_?signature|private_?key)"
+    # a Python repr's ``private_key=None`` holds no secret
+    r"=(?!None(?:[,)\s]|$))([^\s&;\"'<>|]+)"
 )
 _URL_PASSWORD = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^\s/?#@:]*:([^\s/?#@]+)@")
 _AUTH_HEADER = re.compile(r"(?i)\b(?:bearer|basic)\s+([A-Za-z0-9._~+/-]{16,}=*)")
