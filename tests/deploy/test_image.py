@@ -30,7 +30,7 @@ DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 LOCK = "deploy/requirements.lock"
 BUILD_LOCK = "deploy/build-requirements.lock"
 #: what building fluxops's wheel needs: pyproject.toml (and the README it names) and the packages it lists
-SOURCES = {"pyproject.toml", "README.md", "bot", "workers", "handlers", "sandbox", "cli"}
+SOURCES = {"pyproject.toml", "README.md", "bot", "workers", "handlers", "sandbox", "cli", "telemetry"}
 #: the non-root user the image runs as (uid:gid); Kubernetes' runAsNonRoot needs it numeric
 USER = "10001:10001"
 BEAT_SCHEDULE = "/tmp/celerybeat-schedule"
@@ -281,7 +281,7 @@ def test_the_image_builds_and_runs_web_worker_and_beat_read_only_as_non_root() -
         "ok: worker answers ping",
         "ok: beat: Sending due task",
         "ok: worker: Task fluxops.",
-        f"ok: beat's schedule: {BEAT_SCHEDULE}",
+        "ok: beat keeps its schedule in memory",
         "image check passed",
     ):
         assert line in output, output[-6000:]
