@@ -54,6 +54,8 @@ class JobRecord:
     approved_by: str = ""  # who approved a staged job, comma-separated (the approve script keeps it)
     #: the parsed command (bot.command_codec JSON): a Command, or for a PR comment the Reply to post
     command: str = ""
+    #: the W3C traceparent of the web request that enqueued it, when tracing is on (telemetry/tracing.py)
+    traceparent: str = ""
 
     @property
     def origin(self) -> str:

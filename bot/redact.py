@@ -74,7 +74,9 @@ _GITHUB_TOKEN = re.compile(r"(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9
 _SLACK_TOKEN = re.compile(r"(?:xox[abprse]-[A-Za-z0-9-]{6,}|xapp-[A-Za-z0-9-]{6,})")
 _KEY_VALUE = re.compile(
     r"(?i)(?<![A-Za-z0-9])(?:sig|password|passwd|pwd|secret|client_?secret|token|access_?token|refresh_?token"
-    r"|api_?key|account_?key|shared_?access_?key|shared_?access_?signature|private_?key)=([^\s&;\"'<>|]+)"
+    r"|api_?key|account_?key|shared_?access_?key|shared_?access_?signature|private_?key)"
+    # a Python repr's ``private_key=None`` holds no secret
+    r"=(?!None(?:[,)\s]|$))([^\s&;\"'<>|]+)"
 )
 _URL_PASSWORD = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^\s/?#@:]*:([^\s/?#@]+)@")
 _AUTH_HEADER = re.compile(r"(?i)\b(?:bearer|basic)\s+([A-Za-z0-9._~+/-]{16,}=*)")
@@ -85,6 +87,13 @@ _DIGEST = re.compile(r"(?i)\bsha(?:1|256|384|512):([0-9a-f]{32,})")
 #: an SSH key fingerprint as ssh-keygen -lf prints it: a digest of a public key, safe to show
 _SSH_FINGERPRINT = re.compile(r"\bSHA256:([A-Za-z0-9+/]{43})(?![A-Za-z0-9+/=])")
 _EXEMPT_FLAGS = frozenset({"--commit", "--digest"})
+#: what any of the patterns above needs to match at all: a flag, a PEM header, a token prefix, ``=``, ``@``, an
+#: auth scheme, or a run long enough for a GitHub token (20) or a random string (33). Text without any of these
+#: (most log lines, most messages) holds nothing to mask and skips the full scan; keep it in step with the
+#: patterns (tests/bot/test_redact_fast_path.py checks it against them).
+_MAYBE_SECRET = re.compile(
+    r"(?<!\S)-|-----BEGIN|xox|xapp-|[=@]|(?i:bearer|basic)\s|[A-Za-z0-9_]{20}|[A-Za-z0-9+/_-]{33}"
+)
 _SURE_SIGNS = (
     (_PEM, "a private key"),
     (_GITHUB_TOKEN, "a GitHub token"),
@@ -178,6 +187,8 @@ def _inside(span: tuple[int, int], areas: list[tuple[int, int]]) -> bool:
 
 def secret_spans(text: str) -> list[tuple[int, int]]:
     """Sorted, non-overlapping (start, end) spans of the secret-looking values in ``text``."""
+    if not _MAYBE_SECRET.search(text):
+        return []
     spans, exempt = _flag_spans(text)
     exempt.extend(m.span(1) for m in _DIGEST.finditer(text))
     exempt.extend(m.span(1) for m in _SSH_FINGERPRINT.finditer(text))

@@ -104,6 +104,15 @@ class Settings(BaseSettings):
     kube_read_timeout: float = Field(default=15.0, alias="FLUXOPS_KUBE_READ_TIMEOUT", gt=0)
     #: a test facility (workers/failpoints.py): lets tests stop a worker at a named step; never set it in production
     failpoints: bool = Field(default=False, alias="FLUXOPS_FAILPOINTS")
+    #: how web, worker and beat write their logs: ``json`` (one object a line, for a log pipeline) or ``text``
+    #: (for people: the sandbox sets it); anything else refuses to start (telemetry/log_setup.py)
+    log_format: Literal["json", "text"] = Field(default="json", alias="LOG_FORMAT")
+    #: OpenTelemetry tracing of a job across web and worker is on only when an OTLP exporter endpoint is set
+    #: (the exporter reads its other OTEL_* variables itself: telemetry/tracing.py)
+    otel_exporter_otlp_endpoint: str | None = Field(default=None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    #: the worker's or beat's Prometheus endpoint (workers/metrics_server.py): unset = 9808 (worker) or 9809
+    #: (beat), 0 = off; the web process serves GET /metrics on PORT
+    metrics_port: int | None = Field(default=None, alias="FLUXOPS_METRICS_PORT", ge=0, le=65535)
 
     @field_validator("cluster_access", mode="before")
     @classmethod

@@ -16,6 +16,7 @@ from bot.errors import ConfigurationError
 from bot.policy import Policy
 from bot.settings import Settings
 from handlers.health import add_health_routes
+from handlers.log_context import request_context
 from handlers.metrics import Metrics
 
 if TYPE_CHECKING:
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from workers.job_queue import JobQueue
 
 REDIS_KEY: web.AppKey[aioredis.Redis] = web.AppKey("redis", aioredis.Redis)
+METRICS_KEY: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
+#: the Slack deliveries counted by kind (handlers/metrics.py)
+SLACK_EVENTS = frozenset({"command", "interaction"})
 
 
 def check_receiver_secrets(settings: Settings) -> None:
@@ -55,7 +59,7 @@ def create_app(settings: Settings) -> web.Application:
     config = read_config_file(settings.fluxops_config)  # read once, shared by every receiver
     metrics = Metrics()
     # client_max_size bounds request.read(); the receivers read their bodies themselves, each with its own cap
-    app = web.Application(middlewares=[metrics.middleware], client_max_size=1024 * 1024)
+    app = web.Application(middlewares=[request_context, metrics.middleware], client_max_size=1024 * 1024)
     # a dead connection (a failover, a dropped TCP session) must fail its requests with a 5xx, not hang them
     client = aioredis.Redis.from_url(
         settings.redis_url,
@@ -65,6 +69,7 @@ def create_app(settings: Settings) -> web.Application:
         health_check_interval=30,
     )
     app[REDIS_KEY] = client
+    app[METRICS_KEY] = metrics
 
     async def redis_ready() -> None:
         await client.ping()
@@ -83,6 +88,10 @@ def create_app(settings: Settings) -> web.Application:
     if settings.ado_webhook_username is not None and settings.ado_webhook_password is not None:
         _add_azure_devops(app, settings, client, queue, config)
     return app
+
+
+def _metrics(app: web.Application) -> Metrics:
+    return app[METRICS_KEY]
 
 
 def policy_of(config: FluxopsConfig | None) -> Policy:
@@ -124,7 +133,8 @@ def _add_slack(
         allowed_teams=settings.slack_allowed_teams,
     )
     bolt = build_bolt(signing_secret=secret, token=token, api_url=settings.slack_api_url, intake=intake)
-    app.router.add_post("/slack/events", slack_route(bolt=bolt, signing_secret=secret, redis=client))
+    route = slack_route(bolt=bolt, signing_secret=secret, redis=client)
+    app.router.add_post("/slack/events", _metrics(app).deliveries(route, source="slack", events=SLACK_EVENTS))
 
 
 def _add_fleet_page(app: web.Application, settings: Settings, client: aioredis.Redis, policy: Policy) -> None:
@@ -176,7 +186,7 @@ def _add_github(
     app: web.Application, settings: Settings, client: aioredis.Redis, queue: JobQueue, config: FluxopsConfig | None
 ) -> None:
     from handlers.git_intake import GitIntake
-    from handlers.github import github_route
+    from handlers.github import EVENTS, github_route
 
     assert settings.github_webhook_secret is not None
     secret = _non_empty(settings.github_webhook_secret.get_secret_value(), "GITHUB_WEBHOOK_SECRET")
@@ -187,13 +197,14 @@ def _add_github(
         authority=_authority(client, settings, policy_of(config)),
         comment_max_age=settings.comment_max_age,
     )
-    app.router.add_post("/webhooks/github", github_route(secret=secret, intake=intake))
+    route = github_route(secret=secret, intake=intake)
+    app.router.add_post("/webhooks/github", _metrics(app).deliveries(route, source="github", events=EVENTS))
 
 
 def _add_azure_devops(
     app: web.Application, settings: Settings, client: aioredis.Redis, queue: JobQueue, config: FluxopsConfig | None
 ) -> None:
-    from handlers.azure_devops import PLATFORM, azure_devops_route
+    from handlers.azure_devops import EVENTS, PLATFORM, azure_devops_route
     from handlers.git_intake import GitIntake
 
     assert settings.ado_webhook_username is not None
@@ -210,4 +221,4 @@ def _add_azure_devops(
         password=_non_empty(settings.ado_webhook_password.get_secret_value(), "ADO_WEBHOOK_PASSWORD"),
         intake=intake,
     )
-    app.router.add_post("/webhooks/azure-devops", route)
+    app.router.add_post("/webhooks/azure-devops", _metrics(app).deliveries(route, source=PLATFORM, events=EVENTS))

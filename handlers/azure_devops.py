@@ -39,6 +39,8 @@ from handlers.git_intake import (
     pr_channel,
     pull_request_jobs,
 )
+from handlers.log_context import bind_delivery
+from handlers.metrics import note_event
 from handlers.webhook_body import parse_json_object, read_capped, refuse
 
 #: the largest event (a push of many commits, a PR with a long description) stays far below this
@@ -82,8 +84,10 @@ def azure_devops_route(*, username: str, password: str, intake: GitIntake) -> Ha
             subscription = payload.text("subscriptionId")
             notification = payload.integer("notificationId")
             event_type = payload.text("eventType")
+            note_event(event_type)
             if not _SUBSCRIPTION.fullmatch(subscription):
                 raise Malformed("subscriptionId must be a GUID")
+            bind_delivery(delivery_id=f"{subscription}:{notification}", event=event_type)
             outcome = normalize(event_type, payload, intake)
         except Malformed as error:
             refuse(web.HTTPBadRequest, f"malformed Azure DevOps event: {error}")
@@ -278,3 +282,6 @@ _READERS: dict[str, Callable[[Fields, GitIntake], Outcome]] = {
     "git.pullrequest.merged": _pull_request,
     "ms.vss-code.git-pullrequest-comment-event": _comment,
 }
+
+#: the event types counted by name in the delivery metrics (handlers/metrics.py); others count as "other"
+EVENTS = frozenset(_READERS)

@@ -34,6 +34,7 @@ from bot.grammar import parse
 from bot.jobs import JobRecord
 from bot.usecases.comments import identity_of
 from handlers.authority import EdgeAuthority, rate_message
+from handlers.metrics import ACCEPTED, DUPLICATE, IGNORED, note_outcome
 from workers.job_queue import DEDUPE_TTL_SECONDS, JobQueue, Submitted, new_job_id
 from workers.redis_jobs import JOB_TTL_SECONDS
 
@@ -346,8 +347,10 @@ class GitIntake:
     async def answer(self, outcome: Outcome, *, dedupe_key: str) -> web.Response:
         """Enqueue the jobs (each one Redis script: dedupe + record + message) and ack with 202."""
         if isinstance(outcome, Ignored):
+            note_outcome(IGNORED)
             return web.json_response({"ignored": outcome.reason}, status=202)
         if not outcome:
+            note_outcome(IGNORED)
             return web.json_response({"ignored": "nothing to do"}, status=202)
         started: list[dict[str, Any]] = []
         for job in outcome:
@@ -360,6 +363,7 @@ class GitIntake:
             if isinstance(job.event, CommentEvent):
                 screened = await self.screen(job, job.event)
                 if isinstance(screened, Ignored):
+                    note_outcome(IGNORED)
                     return web.json_response({"ignored": screened.reason}, status=202)
                 decision, key, ttl, job_ttl = screened.decision, screened.dedupe_key, LONG_DEDUPE_TTL, screened.job_ttl
                 command = screened.command
@@ -379,6 +383,8 @@ class GitIntake:
             if isinstance(job.event, CommentEvent):
                 await self.note_delivery(job.event, key, dedupe_key, submitted)
             started.append({"job": submitted.job_id, "kind": job.kind, "duplicate": submitted.duplicate})
+        repeats = sum(1 for job in started if job["duplicate"])
+        note_outcome(DUPLICATE if repeats == len(started) else ACCEPTED, dedupe_hits=repeats)
         first = started[0]
         body: dict[str, Any] = {"job": first["job"], "duplicate": first["duplicate"]}
         if len(started) > 1:

@@ -39,6 +39,7 @@ from handlers.git_intake import (
     pr_channel,
     pull_request_jobs,
 )
+from handlers.metrics import note_event
 from handlers.webhook_body import parse_json_object, read_capped, refuse
 
 #: GitHub sends up to 25 MB; a push of a few hundred commits with their file lists stays far below 5 MiB
@@ -83,6 +84,7 @@ def github_route(*, secret: str, intake: GitIntake) -> Handler:
             refuse(web.HTTPBadRequest, "missing or malformed X-GitHub-Delivery")
         if not _HOOK_ID.fullmatch(hook_id):
             refuse(web.HTTPBadRequest, "malformed X-GitHub-Hook-ID")
+        note_event(event)
         payload = parse_json_object(raw, request.headers.get("Content-Type", ""), allow_form=True)
         if event == "ping":
             return web.json_response({"pong": True, "hook_id": hook_id})
@@ -238,3 +240,6 @@ _READERS: dict[str, Callable[[Fields, RepoRef, GitIntake], Outcome]] = {
     "issue_comment": _issue_comment,
     "pull_request_review": _review,
 }
+
+#: the event types counted by name in the delivery metrics (handlers/metrics.py); others count as "other"
+EVENTS = frozenset({*_READERS, "ping"})

@@ -1,29 +1,107 @@
-"""Prometheus text exposition for the web process: request counts and latency per route."""
+"""The web process's Prometheus metrics, served at GET /metrics: every family it counts, defined here.
+
+- ``fluxops_http_requests_total{method,route,status}`` and ``fluxops_http_request_seconds{route}``: every request
+  (the route's pattern, never its path);
+- ``fluxops_webhook_deliveries_total{source,event,outcome}``: each delivery to a receiver (Slack, GitHub, Azure
+  DevOps) by its event type (from a fixed list per source, else ``other``) and what became of it: ``accepted``
+  (a job started), ``duplicate`` (a delivery seen before: nothing new started), ``answered`` (a reply and no
+  job, such as help or a usage error), ``ignored`` (an event fluxops does not act on), ``refused`` (4xx: bad
+  signature, malformed, denied), ``error`` (5xx);
+- ``fluxops_webhook_dedupe_hits_total{source}``: jobs a delivery did not start because an earlier one had.
+
+Each application has its own registry (tests build many). A receiver says what became of a delivery with
+``note_event`` and ``note_outcome``; ``Metrics.deliveries`` wraps its route and counts the delivery once it is
+answered, from what was noted (a context variable per request) or else from the answer's status.
+"""
 
 from __future__ import annotations
 
 import time
-from bisect import bisect_left
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from itertools import accumulate
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import disable_created_metrics as _disable_created_metrics
+from prometheus_client.exposition import choose_encoder
+
+# the *_created series double every family for little use; Prometheus derives resets from the counters
+_disable_created_metrics()  # type: ignore[no-untyped-call]  # unannotated in prometheus-client
 
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
+ACCEPTED = "accepted"
+DUPLICATE = "duplicate"
+ANSWERED = "answered"
+IGNORED = "ignored"
+REFUSED = "refused"
+ERROR = "error"
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class DeliveryNote:
+    """What a receiver said about the delivery it is answering."""
+
+    events: frozenset[str] = frozenset()
+    event: str = "unknown"
+    outcome: str | None = None
+    dedupe_hits: int = 0
+
+
+_DELIVERY: ContextVar[DeliveryNote | None] = ContextVar("fluxops_delivery", default=None)
+
+
+def note_event(event: str) -> None:
+    """The delivery's event type, once it is verified (one of the receiver's known events, else ``other``)."""
+    note = _DELIVERY.get()
+    if note is not None:
+        note.event = event if event in note.events else "other"
+
+
+def note_outcome(outcome: str, *, dedupe_hits: int = 0) -> None:
+    """What became of the delivery (ACCEPTED, DUPLICATE, ...), and how many of its jobs an earlier one started."""
+    note = _DELIVERY.get()
+    if note is not None:
+        note.outcome = outcome
+        note.dedupe_hits += dedupe_hits
+
+
+@dataclass
 class Metrics:
-    def __init__(self) -> None:
-        self.requests: dict[tuple[str, str, int], int] = defaultdict(int)
-        #: per route, the requests that took at most each bound but more than the one before (the last: +Inf)
-        self.latency: dict[str, list[int]] = defaultdict(lambda: [0] * (len(_BUCKETS) + 1))
-        self.latency_sum: dict[str, float] = defaultdict(float)
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        self.requests = Counter(
+            "fluxops_http_requests",
+            "HTTP requests by method, route and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "fluxops_http_request_seconds",
+            "Time to answer an HTTP request.",
+            ["route"],
+            buckets=_BUCKETS,
+            registry=self.registry,
+        )
+        self.delivery_count = Counter(
+            "fluxops_webhook_deliveries",
+            "Deliveries to the Slack, GitHub and Azure DevOps receivers, by source, event type and outcome.",
+            ["source", "event", "outcome"],
+            registry=self.registry,
+        )
+        self.dedupe_hits = Counter(
+            "fluxops_webhook_dedupe_hits",
+            "Jobs a delivery did not start because an earlier delivery (a retry, a replay) had.",
+            ["source"],
+            registry=self.registry,
+        )
 
     @web.middleware
-    async def middleware(
-        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-    ) -> web.StreamResponse:
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         started = time.perf_counter()
         status = 500
         try:
@@ -36,28 +114,34 @@ class Metrics:
         finally:
             resource = request.match_info.route.resource
             route = resource.canonical if resource is not None else "unmatched"
-            elapsed = time.perf_counter() - started
-            self.requests[(request.method, route, status)] += 1
-            # one count in the first bucket it fits; render() adds them up into Prometheus's cumulative buckets
-            self.latency[route][bisect_left(_BUCKETS, elapsed)] += 1
-            self.latency_sum[route] += elapsed
+            self.requests.labels(request.method, route, str(status)).inc()
+            self.latency.labels(route).observe(time.perf_counter() - started)
 
-    def render(self) -> str:
-        lines = [
-            "# HELP fluxops_http_requests_total HTTP requests by method, route and status.",
-            "# TYPE fluxops_http_requests_total counter",
-        ]
-        for (method, route, status), count in sorted(self.requests.items()):
-            lines.append(f'fluxops_http_requests_total{{method="{method}",route="{route}",status="{status}"}} {count}')
-        lines += [
-            "# HELP fluxops_http_request_seconds Time to answer an HTTP request.",
-            "# TYPE fluxops_http_request_seconds histogram",
-        ]
-        for route, counts in sorted(self.latency.items()):
-            buckets = list(accumulate(counts))
-            for bound, count in zip(_BUCKETS, buckets, strict=False):
-                lines.append(f'fluxops_http_request_seconds_bucket{{route="{route}",le="{bound}"}} {count}')
-            lines.append(f'fluxops_http_request_seconds_bucket{{route="{route}",le="+Inf"}} {buckets[-1]}')
-            lines.append(f'fluxops_http_request_seconds_sum{{route="{route}"}} {self.latency_sum[route]:.6f}')
-            lines.append(f'fluxops_http_request_seconds_count{{route="{route}"}} {buckets[-1]}')
-        return "\n".join(lines) + "\n"
+    def deliveries(self, handler: Handler, *, source: str, events: frozenset[str]) -> Handler:
+        """``handler`` (a receiver's route), counting each delivery it answers by event and outcome."""
+
+        async def delivery(request: web.Request) -> web.StreamResponse:
+            note = DeliveryNote(events=events)
+            token = _DELIVERY.set(note)
+            status = 500
+            try:
+                response = await handler(request)
+                status = response.status
+                return response
+            except web.HTTPException as exc:
+                status = exc.status
+                raise
+            finally:
+                _DELIVERY.reset(token)
+                outcome = ERROR if status >= 500 else note.outcome or (REFUSED if status >= 400 else ANSWERED)
+                self.delivery_count.labels(source, note.event, outcome).inc()
+                if note.dedupe_hits:
+                    self.dedupe_hits.labels(source).inc(note.dedupe_hits)
+
+        return delivery
+
+    def render(self, accept: str = "") -> tuple[bytes, str]:
+        """Every family, in the format the scraper's Accept header asks for (Prometheus text 0.0.4 by default,
+        OpenMetrics when asked), and its content type."""
+        encode, content_type = choose_encoder(accept)
+        return encode(self.registry), content_type

@@ -37,6 +37,8 @@ from bot.policy import Identity, Policy
 from bot.render.slack import SlackMessage, render
 from bot.views import JobView, Phase, TextView, mention
 from handlers.authority import EdgeAuthority, rate_message
+from handlers.log_context import bind_delivery
+from handlers.metrics import ACCEPTED, DUPLICATE, REFUSED, note_event, note_outcome
 from handlers.webhook_body import read_capped
 from workers.job_queue import JobQueue, new_job_id
 
@@ -146,6 +148,7 @@ class SlackIntake:
     ) -> None:
         """Audit the refusal (``reason``) and answer it (``shown``: the reason with what to do, by default
         the reason alone)."""
+        note_outcome(REFUSED)
         await self.authority.audit_refusal(
             actor=f"slack:{user}",
             origin=f"slack:{channel}" if channel else "slack",
@@ -156,11 +159,13 @@ class SlackIntake:
         await ack(**_ack_args(render(TextView(shown or reason, error=True))))
 
     async def on_command(self, ack: Ack, command: dict[str, Any], client: AsyncWebClient) -> None:
+        note_event("command")
         text = str(command.get("text") or "")
         user = str(command.get("user_id") or "")
         channel = str(command.get("channel_id") or "")
         team = str(command.get("team_id") or "")
         enterprise = str(command.get("enterprise_id") or "")
+        bind_delivery(delivery_id=str(command.get("trigger_id") or ""), event="slash_command", actor=f"slack:{user}")
         if not await self.team_allowed(team, enterprise, client):
             log.warning("slash command from Slack workspace %r refused: not an allowed workspace", team[:32])
             reason = "This Slack workspace is not one fluxops serves (SLACK_ALLOWED_TEAMS)."
@@ -214,6 +219,7 @@ class SlackIntake:
         label = decision.target_label
         where = f" on {label}" if label else ""
         verb = parsed.command.verb
+        note_outcome(DUPLICATE if submitted.duplicate else ACCEPTED, dedupe_hits=int(submitted.duplicate))
         if submitted.duplicate:
             note = f"`{verb}`{where} is already job {submitted.job_id}; nothing new was started."
         elif parsed.command.destructive:
@@ -225,10 +231,12 @@ class SlackIntake:
     async def on_button(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient, respond: Any) -> None:
         """Confirm, Approve or Cancel of a staged job: the presser is checked against the staged decision,
         which the button names by digest; the command is never parsed again."""
+        note_event("interaction")
         await ack()
         action = (body.get("actions") or [{}])[0]
         job_id, _, named_digest = str(action.get("value") or "").partition(" ")
         presser = str((body.get("user") or {}).get("id") or "")
+        bind_delivery(delivery_id=str(body.get("trigger_id") or ""), event="block_actions", actor=f"slack:{presser}")
         team = str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "")
         enterprise = str((body.get("enterprise") or {}).get("id") or "")
         if not await self.team_allowed(team, enterprise, client):
@@ -380,6 +388,7 @@ def slack_route(
             raise web.HTTPUnauthorized(text="invalid or expired Slack signature")
         seen = f"fluxops:slack:seen:{hashlib.sha256(signature.encode()).hexdigest()}"
         if not await redis.set(seen, "1", nx=True, ex=REPLAY_TTL):
+            note_outcome(DUPLICATE, dedupe_hits=1)
             raise web.HTTPUnauthorized(text="this signed request was already received (replay)")
         bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=dict(request.headers))
         return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))

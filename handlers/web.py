@@ -14,10 +14,13 @@ import logging
 import sys
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from bot.errors import ConfigurationError
 from bot.settings import Settings
 from handlers.app import create_app
+from telemetry.log_setup import configure_logging
+from telemetry.tracing import configure_tracing
 
 log = logging.getLogger(__name__)
 #: allocations (net of frees) between two collections of the youngest generation (CPython's default: 700)
@@ -42,8 +45,13 @@ def new_event_loop(choice: str) -> asyncio.AbstractEventLoop:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:  # an invalid LOG_FORMAT among them: said plainly, before any log line
+        print(f"fluxops web: refusing to start: invalid settings: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_format, process="web")
+    configure_tracing("web", endpoint=settings.otel_exporter_otlp_endpoint)
     try:
         app = create_app(settings)
         loop = new_event_loop(settings.event_loop)
@@ -57,6 +65,7 @@ def main() -> int:
     # a webhook's parsed payload is a few hundred containers, freed by reference counting when it is answered;
     # collecting the youngest generation every 700 of them cost ~3% of the process's time, every 10,000 ~0.5%
     gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *gc.get_threshold()[1:])
+    log.info("listening on port %d", settings.port)  # instead of aiohttp's banner: every line is a log line
     # on SIGTERM aiohttp stops listening at once (new connections are refused), then lets the requests in flight
     # finish for up to web_shutdown_timeout: inside a pod's grace period, so what was accepted is answered
     web.run_app(
@@ -65,6 +74,7 @@ def main() -> int:
         port=settings.port,
         access_log=None,
         loop=loop,
+        print=None,
         shutdown_timeout=settings.web_shutdown_timeout,
     )
     return 0

@@ -175,6 +175,8 @@ class Stack:
         self.slack_url = ""
         #: a one-time link that opens the status page signed in as the sandbox's user (it works once)
         self.fleet_url = ""
+        #: each worker's and beat's Prometheus endpoint, by process name (web: ``{web_url}/metrics``)
+        self.metrics_urls: dict[str, str] = {}
 
     async def start(self) -> None:
         (self.state_dir / "redis").mkdir(parents=True, exist_ok=True)
@@ -225,6 +227,7 @@ class Stack:
             "FLUXOPS_FLUX_TIME_SCALE": str(self.options.sandbox.emulator.time_scale),
             "FLUXOPS_ARM_TIME_SCALE": str(self.options.sandbox.emulator.time_scale),
             "FLUXOPS_KEY_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "LOG_FORMAT": "text",  # logs for people here; JSON (the default) for a log pipeline
             # the status page (GET /fleet): session cookies over plain http, configurations read every few seconds
             "FLUXOPS_SESSION_SECRET": secrets.token_hex(32),
             "FLUXOPS_PUBLIC_URL": self.web_url,
@@ -310,10 +313,15 @@ class Stack:
             command = [c.replace(".celerybeat-schedule", str(self.state_dir / "celerybeat-schedule")) for c in command]
         if name == "worker":
             command.append(f"--hostname=worker-{len(self.children)}@%h")
+        env = self.env
+        if name != "web" and "FLUXOPS_METRICS_PORT" not in self.env:  # its own port: many run on this machine
+            port = free_port()
+            env = {**self.env, "FLUXOPS_METRICS_PORT": str(port)}
+            self.metrics_urls[name] = f"http://127.0.0.1:{port}/metrics"
         log = (self.state_dir / "logs" / f"{name}.log").open("ab")
         # its own process group: stopping (or killing) a process also reaches the pool children it forked
         child = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         self.children[name] = child
         return child

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from azure.core.credentials import TokenCredential
+from azure.core.pipeline.policies import HTTPPolicy
 
 from bot.settings import AZURE_ARM_DEFAULT, Settings
+from workers.arm_metering import ArmMetering
 from workers.arm_pacing import ArmBudget, ArmPacing
 
 
@@ -47,10 +49,11 @@ class ArmConnection:
         }
         if self.ca_bundle:
             kwargs["connection_verify"] = self.ca_bundle
-        if self.budget is not None:
-            # after the retry policy: every attempt is paced, and every answer read. A policy object per client:
-            # azure-core chains a policy into the pipeline it is given, so one object cannot serve two clients.
-            kwargs["per_retry_policies"] = [ArmPacing(self.budget)]
+        # after the retry policy: every attempt is paced, counted and its answer read. A policy object per client:
+        # azure-core chains a policy into the pipeline it is given, so one object cannot serve two clients.
+        # Metering comes after pacing: a write the shared budget holds back never reached ARM.
+        policies: list[HTTPPolicy[Any, Any]] = [] if self.budget is None else [ArmPacing(self.budget)]
+        kwargs["per_retry_policies"] = [*policies, ArmMetering()]
         return kwargs
 
 

@@ -19,9 +19,10 @@ calls in ``QueueCalls``, so the two can never disagree on a key or an argument.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import redis
 import redis.asyncio as aioredis
@@ -30,6 +31,8 @@ from celery import Celery
 from bot.jobs import APPROVER_GROUPS, Confirmation, JobRecord
 from bot.rollout.progress import CANCEL_FIELD, STARTED_FIELD
 from bot.views import Phase
+from telemetry.log_context import job_fields
+from telemetry.tracing import current_traceparent
 from workers.job_queue_lua import (
     APPROVE_SCRIPT,
     CANCEL_SCRIPT,
@@ -49,6 +52,8 @@ from workers.redis_jobs import (
 )
 from workers.script_batches import BatchedScript
 from workers.task_message import JOB_TASK, QUEUE, JobMessages, queue_key, task_message
+
+log = logging.getLogger(__name__)
 
 DEDUPE_KEY_PREFIX = "fluxops:dedupe:"
 DEDUPE_TTL_SECONDS = 24 * 3600
@@ -152,6 +157,24 @@ class QueueCalls:
         return keys, [job_id, self.message_for(job_id), *fields, *resumable]
 
 
+def traced(record: JobRecord) -> JobRecord:
+    """``record`` carrying the current trace (the web request's span) for the worker to continue; unchanged
+    when tracing is off."""
+    if record.traceparent:
+        return record
+    parent = current_traceparent()
+    return replace(record, traceparent=parent) if parent else record
+
+
+def log_submitted(record: JobRecord, submitted: Submitted, *, staged: bool = False) -> None:
+    """One line per job a delivery or a schedule starts: the link from a delivery id to a job id."""
+    if submitted.duplicate:
+        log.info("already job %s: nothing new enqueued", submitted.job_id, extra={"job_id": submitted.job_id})
+        return
+    what = "staged until confirmed" if staged else "enqueued"
+    log.info("job %s %s", record.job_id, what, extra=job_fields(record))
+
+
 def _submitted(reply: object) -> Submitted:
     """The submit script's reply: ``1`` or ``0`` (duplicate or not), then the job id that runs."""
     text = as_text(reply)
@@ -182,17 +205,23 @@ class JobQueue:
 
         ``job_ttl``: how long its record is kept, when not the default (refused jobs are kept briefly).
         """
+        record = traced(record)
         keys, args = self.calls.submit(
             record, staged=False, dedupe_key=dedupe_key, dedupe_ttl=dedupe_ttl, job_ttl=job_ttl
         )
-        return _submitted(await self._submit(keys, args))
+        submitted = _submitted(await self._submit(keys, args))
+        log_submitted(record, submitted)
+        return submitted
 
     async def stage(
         self, record: JobRecord, *, dedupe_key: str | None = None, dedupe_ttl: int = DEDUPE_TTL_SECONDS
     ) -> Submitted:
         """Record a destructive job awaiting its Confirm button; nothing is enqueued until ``confirm``."""
+        record = traced(record)
         keys, args = self.calls.submit(record, staged=True, dedupe_key=dedupe_key, dedupe_ttl=dedupe_ttl, job_ttl=None)
-        return _submitted(await self._submit(keys, args))
+        submitted = _submitted(await self._submit(keys, args))
+        log_submitted(record, submitted, staged=True)
+        return submitted
 
     async def confirm(self, job_id: str, *, confirmed_by: str, digest: str) -> Confirmation:
         """Enqueue a staged job whose decision is for the command ``digest`` names; false (with why) when
@@ -229,8 +258,11 @@ class SyncJobQueue:
 
     def submit(self, record: JobRecord) -> Submitted:
         """Start ``record``'s job unless a job with its id exists already."""
+        record = traced(record)
         keys, args = self.calls.submit(record, staged=False, dedupe_key=None, dedupe_ttl=0, job_ttl=None)
-        return _submitted(self._submit(keys=keys, args=args))
+        submitted = _submitted(self._submit(keys=keys, args=args))
+        log_submitted(record, submitted)
+        return submitted
 
     def confirm(self, job_id: str, confirmed_by: str, digest: str) -> Confirmation:
         """Enqueue the staged job if its decision is for the command ``digest`` names (and approved enough)."""

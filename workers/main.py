@@ -7,7 +7,20 @@ module; the tasks (workers/tasks.py) are shared tasks that bind to it, and build
 
 from __future__ import annotations
 
+import sys
+
+from pydantic import ValidationError
+
 from bot.settings import Settings
 from workers.celery_app import make_celery
+from workers.log_context import celery_role, install
+from workers.metrics_server import install as install_metrics
 
-app = make_celery(Settings())
+try:
+    settings = Settings()
+except ValidationError as error:  # an invalid LOG_FORMAT among them: said plainly, not as Celery's load error
+    print(f"fluxops {celery_role(sys.argv)}: refusing to start: invalid settings: {error}", file=sys.stderr)
+    raise SystemExit(2) from None
+install(settings)  # logging (LOG_FORMAT) and tracing are fluxops's, not Celery's
+app = make_celery(settings)
+install_metrics(app, settings)  # each process's /metrics (workers/metrics_server.py)

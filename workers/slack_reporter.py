@@ -16,13 +16,14 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
 from bot.jobs import JobRecord
 from bot.ports import JobStore
 from bot.render.slack import SlackMessage, render
 from bot.views import ConfirmView, FleetRunView, JobView, PushView, TextView
+from workers.slack_metering import MeteredRateLimitHandler, MeteredWebClient
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,9 @@ CANNOT_POST = {"not_in_channel", "channel_not_found", "is_archived", "restricted
 
 
 def slack_client(*, token: str, base_url: str) -> WebClient:
-    client = WebClient(token=token, base_url=base_url, timeout=15)
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
+    """The Slack client of a job's messages: it counts its calls and 429s (workers/slack_metering.py)."""
+    client = MeteredWebClient(token=token, base_url=base_url, timeout=15)
+    client.retry_handlers.append(MeteredRateLimitHandler(max_retry_count=3))
     client.retry_handlers.append(ConnectionErrorRetryHandler(max_retry_count=2))
     return client
 

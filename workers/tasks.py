@@ -7,6 +7,7 @@ retryable errors into Celery retries with backoff, jitter and the server's Retry
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import random
@@ -24,10 +25,14 @@ from celery.exceptions import Retry
 from celery.signals import worker_ready
 
 from bot import errors
+from bot.command_codec import decode_command
+from bot.jobs import JobRecord
 from bot.usecases import dispatch, key_schedule
 from bot.usecases.executor import give_up
 from bot.views import Phase
 from workers.celery_app import MAX_COUNTDOWN
+from workers.log_context import job_context
+from workers.metrics import count_job
 from workers.redis_jobs import ACTIVE_JOBS_KEY, RedisJobStore
 from workers.task_message import QUEUE
 from workers.wiring import wiring
@@ -76,7 +81,10 @@ def heartbeats(jobs: RedisJobStore, job_id: str, every: float) -> Iterator[None]
                 log.warning("job %s: heartbeat failed", job_id, exc_info=True)
 
     jobs.heartbeat(job_id)
-    thread = threading.Thread(target=beat, name=f"heartbeat {job_id}", daemon=True)
+    # the job's log context goes along: a failed heartbeat is logged with the job's fields
+    thread = threading.Thread(
+        target=contextvars.copy_context().run, args=(beat,), name=f"heartbeat {job_id}", daemon=True
+    )
     thread.start()
     try:
         yield
@@ -96,8 +104,44 @@ def heartbeats(jobs: RedisJobStore, job_id: str, every: float) -> Iterator[None]
 )
 def run(self: Task[Any, Any], job_id: str) -> str:
     """Run job ``job_id`` (a command someone sent) to its end, or until it waits for a button."""
+    started = time.monotonic()
+    kind, verb, outcome = "other", "", "error"
+    try:
+        record = wiring().jobs.load(job_id)
+        kind, verb = record.kind, _verb(record)
+        outcome = _run(self, record)
+        return outcome
+    except Retry:
+        outcome = "retry"
+        raise
+    except errors.FluxopsError as error:
+        outcome = "retry" if error.retryable else "error"
+        raise
+    finally:
+        count_job(kind=kind, command=verb, outcome=outcome, seconds=time.monotonic() - started)
+
+
+def _verb(record: JobRecord) -> str:
+    """The command verb of a job (``config create``), for its metrics; empty when it carries none."""
+    if record.kind != "command" or not record.command:
+        return ""
+    try:
+        return decode_command(record.command).verb
+    except Exception:  # a reply, or a record an older version wrote: the job itself says what is wrong
+        return ""
+
+
+def _run(self: Task[Any, Any], record: JobRecord) -> str:
+    with job_context(record):
+        log.info("job %s started", record.job_id)
+        phase = _run_job(self, record)
+        log.info("job %s ended: %s", record.job_id, phase)
+        return phase
+
+
+def _run_job(self: Task[Any, Any], record: JobRecord) -> str:
     w = wiring()
-    record = w.jobs.load(job_id)
+    job_id = record.job_id
     reporter = w.reporter(record)
     ports = w.ports()
     run_owner = f"{job_id}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"

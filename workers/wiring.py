@@ -57,6 +57,7 @@ from workers.job_queue import QueueCalls, SyncJobQueue
 from workers.key_sealing import sealer_from_settings
 from workers.kube_cluster_api import KubeClusterApi, KubeTimeouts
 from workers.kube_credentials import KubeCredentials
+from workers.metrics import WRITE_TO_COMPLIANT
 from workers.pr_reporter import PublicOnlyReporter, PullRequestReporter, SilentReporter
 from workers.redis_claims import RedisClusterClaims
 from workers.redis_fleet_runs import RedisFleetRunLog
@@ -219,6 +220,7 @@ class Wiring:
                 operation_poll=min(2.0, s.job_stale_seconds / 4),
                 flux_time_scale=s.flux_time_scale,
             ),
+            compliant_after=WRITE_TO_COMPLIANT.observe,
         )
         if self.failpoints is not None:
             pace.checkpoint = self.failpoints

@@ -188,6 +188,8 @@ class Pacing:
     #: (job id, step) after each recorded step of a key rotation: a failpoint in tests, else nothing
     checkpoint: Callable[[str, str], None] = lambda job_id, step: None
     watch: WatchPolicy = field(default_factory=WatchPolicy)
+    #: told the seconds from the end of a write to Flux reporting the configuration Compliant (a metric)
+    compliant_after: Callable[[float], None] = lambda seconds: None
 
 
 class FleetRunLog(Protocol):

@@ -34,7 +34,8 @@ def watch_reconciliation(
     policy = ports.pace.watch
     doing = f"reconciling flux configuration '{name}' on cluster '{label}'"
     job.show(phase=Phase.WATCHING, note="waiting for Flux on the cluster to apply it")
-    deadline = ports.pace.clock() + policy.timeout
+    watched_from = ports.pace.clock()
+    deadline = watched_from + policy.timeout
     delay = policy.first
     last: FluxConfigState | None = None
     while True:
@@ -57,6 +58,8 @@ def watch_reconciliation(
             )
             return
         if settled and state.compliance_state == expect:
+            if expect == Compliance.COMPLIANT:
+                ports.pace.compliant_after(ports.pace.clock() - watched_from)
             job.show(phase=Phase.SUCCEEDED, note="")
             return
         if settled and expect != Compliance.SUSPENDED and state.compliance_state == Compliance.NON_COMPLIANT:

@@ -214,3 +214,9 @@ def test_huge_and_strange_inputs() -> None:
     for text in ("a" * 100_000, "\x00" * 50, "\udcff", "/flux " + "-" * 5000, "'" * 3999, "\\" * 10, "<" * 300):
         check(text, parse(text))
         check(text, parse(text, comment=True))
+
+
+def test_a_command_whose_credentials_are_unset_carries_no_secret() -> None:
+    # found by test_flag_soup: the repr's ``ssh_private_key=None`` was taken for a ``KEY=VALUE`` secret
+    text = "config update x --cluster x --branch x"
+    check(text, parse(text))

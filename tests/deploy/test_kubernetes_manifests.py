@@ -303,14 +303,22 @@ def test_network_policies_deny_by_default_and_open_only_what_fluxops_needs(targe
     for workload in workloads(objects):
         assert selects(deny["podSelector"]["matchLabels"], workload["spec"]["template"]["metadata"]["labels"])
 
-    web_labels = process(objects, "web")["spec"]["template"]["metadata"]["labels"]
-    ingress = [
-        rule
-        for policy in policies.values()
-        if selects(policy["spec"]["podSelector"]["matchLabels"], web_labels)
-        for rule in policy["spec"].get("ingress", [])
-    ]
-    assert ingress == [{"ports": [{"protocol": "TCP", "port": 8080}]}]
+    # web: its port (receivers, probes, /metrics); worker and beat: only their own /metrics port
+    for name, port in (("web", 8080), ("worker", 9808), ("beat", 9809)):
+        labels = process(objects, name)["spec"]["template"]["metadata"]["labels"]
+        ingress = [
+            rule
+            for policy in policies.values()
+            if selects(policy["spec"]["podSelector"]["matchLabels"], labels)
+            for rule in policy["spec"].get("ingress", [])
+        ]
+        assert ingress == [{"ports": [{"protocol": "TCP", "port": port}]}], name
+        ports = {
+            p["containerPort"]
+            for c in process(objects, name)["spec"]["template"]["spec"]["containers"]
+            for p in c.get("ports", [])
+        }
+        assert ports == {port}, name
 
     for name in PROCESSES:
         labels = process(objects, name)["spec"]["template"]["metadata"]["labels"]
