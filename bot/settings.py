@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     #: how web, worker and beat write their logs: ``json`` (one object a line, for a log pipeline) or ``text``
     #: (for people: the sandbox sets it); anything else refuses to start (telemetry/log_setup.py)
     log_format: Literal["json", "text"] = Field(default="json", alias="LOG_FORMAT")
+    #: the web process's log level (worker and beat take Celery's ``--loglevel``); at ``debug`` the web also logs
+    #: each push delivery's job (one line per push costs a tenth of its ingress throughput)
+    log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", alias="LOG_LEVEL")
     #: OpenTelemetry tracing of a job across web and worker is on only when an OTLP exporter endpoint is set
     #: (the exporter reads its other OTEL_* variables itself: telemetry/tracing.py)
     otel_exporter_otlp_endpoint: str | None = Field(default=None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")

@@ -50,7 +50,7 @@ def main() -> int:
     except ValidationError as error:  # an invalid LOG_FORMAT among them: said plainly, before any log line
         print(f"fluxops web: refusing to start: invalid settings: {error}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_format, process="web")
+    configure_logging(settings.log_format, process="web", level=logging.getLevelName(settings.log_level.upper()))
     configure_tracing("web", endpoint=settings.otel_exporter_otlp_endpoint)
     try:
         app = create_app(settings)

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 TRACER_NAME = "fluxops"
 _PROPAGATOR = TraceContextTextMapPropagator()
+#: whether configure_tracing turned tracing on in this process: with it off, the web's hot path opens no span
+_enabled = False
 
 
 def configure_tracing(process: str, *, endpoint: str | None, exporter: SpanExporter | None = None) -> bool:
@@ -40,7 +42,14 @@ def configure_tracing(process: str, *, endpoint: str | None, exporter: SpanExpor
     provider = TracerProvider(resource=Resource.create({"service.name": f"fluxops-{process}"}))
     provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
+    global _enabled
+    _enabled = True
     return True
+
+
+def enabled() -> bool:
+    """True once configure_tracing turned tracing on in this process."""
+    return _enabled
 
 
 def tracer() -> trace.Tracer:
@@ -49,6 +58,8 @@ def tracer() -> trace.Tracer:
 
 def current_traceparent() -> str:
     """The W3C ``traceparent`` of the current span, "" outside one (or with tracing off)."""
+    if not _enabled:
+        return ""
     carrier: dict[str, str] = {}
     _PROPAGATOR.inject(carrier)
     return carrier.get("traceparent", "")

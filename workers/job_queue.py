@@ -172,7 +172,10 @@ def log_submitted(record: JobRecord, submitted: Submitted, *, staged: bool = Fal
         log.info("already job %s: nothing new enqueued", submitted.job_id, extra={"job_id": submitted.job_id})
         return
     what = "staged until confirmed" if staged else "enqueued"
-    log.info("job %s %s", record.job_id, what, extra=job_fields(record))
+    # a push is the high-volume delivery (its 202 body and GitHub's delivery log name the job): a line at debug
+    level = logging.DEBUG if record.kind == "push" else logging.INFO
+    if log.isEnabledFor(level):
+        log.log(level, "job %s %s", record.job_id, what, extra=job_fields(record))
 
 
 def _submitted(reply: object) -> Submitted:

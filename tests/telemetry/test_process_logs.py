@@ -72,6 +72,7 @@ def run() -> Run:
         watch_longest_poll=0.5,
         extra_env={
             "LOG_FORMAT": "json",
+            "LOG_LEVEL": "debug",  # the web logs a push's job at debug
             "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url,
             "OTEL_BSP_SCHEDULE_DELAY": "100",  # ms: spans reach the collector while the test waits
         },
