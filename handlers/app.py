@@ -162,11 +162,13 @@ def _add_fleet_page(app: web.Application, settings: Settings, client: aioredis.R
             f"refusing to start the web process: FLUXOPS_TRUSTED_PROXY_HEADER is {settings.trusted_proxy_header!r}",
             recommendation="set it to X-Forwarded-Email or X-Forwarded-User (as oauth2-proxy sends them), or unset it",
         )
+    networks = settings.trusted_proxy_networks()
     FleetPageRoutes(
         reads=FleetReads(redis=client),
         policy=policy,
         codec=SessionCodec(secret.encode(), max_age=settings.session_max_age) if secret is not None else None,
         proxy_header=header,
+        proxy_networks=networks,
         secure_cookies=secure_cookies(settings.public_url),
         directory=directory,
     ).add_to(app)
