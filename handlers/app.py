@@ -155,7 +155,9 @@ def _add_fleet_page(app: web.Application, settings: Settings, client: aioredis.R
     directory = None
     if settings.slack_bot_token is not None:
         slack = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
-        directory = SlackDirectory(client=slack, groups=policy.groups_referenced("slack"))
+        directory = SlackDirectory(
+            client=slack, groups=policy.groups_referenced("slack"), allowed_teams=settings.slack_allowed_teams
+        )
     header = settings.trusted_proxy_header.strip().lower() if settings.trusted_proxy_header else None
     if header not in (None, "x-forwarded-email", "x-forwarded-user"):
         raise ConfigurationError(
