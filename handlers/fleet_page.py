@@ -148,8 +148,8 @@ class FleetPageRoutes:
             audit=audit,
             now=self.clock(),
         )
-        text = await asyncio.get_running_loop().run_in_executor(None, lambda: fleet_page(build(), problem=problem))
-        return html(text)
+        body = await asyncio.get_running_loop().run_in_executor(None, lambda: fleet_page(build(), problem=problem))
+        return html(body)
 
     async def signin(self, request: web.Request) -> web.Response:
         if self.codec is None:
