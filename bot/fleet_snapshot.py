@@ -54,8 +54,15 @@ class FleetSnapshot(BaseModel):
         return cls.model_validate_json(text)
 
     def of_cluster(self, cluster_id: str) -> list[ConfigRow]:
-        folded = cluster_id.casefold()
-        return [row for row in self.configurations if row.cluster_id.casefold() == folded]
+        """One cluster's rows (a scan: for many clusters, ``by_cluster`` once)."""
+        return self.by_cluster().get(cluster_id.lower(), [])
+
+    def by_cluster(self) -> dict[str, list[ConfigRow]]:
+        """``{cluster id (lowercase): its rows, in snapshot order}``, in one pass over the rows."""
+        grouped: dict[str, list[ConfigRow]] = {}
+        for row in self.configurations:
+            grouped.setdefault(row.cluster_id.lower(), []).append(row)
+        return grouped
 
 
 def row_of(state: FluxConfigState, name: str | None = None) -> ConfigRow:

@@ -5,6 +5,7 @@ Settings are built once per process, in the composition roots; no other module r
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -92,6 +93,11 @@ class Settings(BaseSettings):
     #: ``X-Forwarded-User``. Trusted only when set: anyone can send the header to a web process the proxy does
     #: not front, so set it only when every request reaches fluxops through that proxy
     trusted_proxy_header: str | None = Field(default=None, alias="FLUXOPS_TRUSTED_PROXY_HEADER")
+    #: the addresses the header is believed from (comma-separated CIDRs: the proxy's pods or its sidecar's
+    #: 127.0.0.1/32); required with the header. A request from any other direct peer is treated as unsigned-in
+    trusted_proxy_cidrs: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="FLUXOPS_TRUSTED_PROXY_CIDRS"
+    )
     #: fluxops web's public base URL (https://fluxops.example.com): session cookies are Secure unless it is http://
     public_url: str = Field(default="", alias="FLUXOPS_PUBLIC_URL")
     #: the web process's event loop: ``auto`` takes uvloop's when uvloop is installed (faster I/O), else asyncio's
@@ -124,12 +130,33 @@ class Settings(BaseSettings):
             return value.strip().lower() == "on"
         return value
 
-    @field_validator("azure_subscription_ids", "slack_allowed_teams", mode="before")
+    @field_validator("azure_subscription_ids", "slack_allowed_teams", "trusted_proxy_cidrs", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """The networks FLUXOPS_TRUSTED_PROXY_CIDRS names; ConfigurationError when the header is set without
+        them (the header would be believed from anyone who reaches the web process) or one is not a CIDR."""
+        networks = []
+        for text in self.trusted_proxy_cidrs:
+            try:
+                networks.append(ip_network(text, strict=False))
+            except ValueError:
+                raise ConfigurationError(
+                    f"refusing to start the web process: FLUXOPS_TRUSTED_PROXY_CIDRS has {text!r}, not a CIDR",
+                    recommendation="list the proxy's addresses as CIDRs, comma-separated (10.0.0.0/8,127.0.0.1/32)",
+                ) from None
+        if self.trusted_proxy_header and not networks:
+            raise ConfigurationError(
+                "refusing to start the web process: FLUXOPS_TRUSTED_PROXY_HEADER is set without "
+                "FLUXOPS_TRUSTED_PROXY_CIDRS, so anyone who reaches it could claim to be anyone",
+                recommendation="set FLUXOPS_TRUSTED_PROXY_CIDRS to the proxy's addresses (its pods' CIDR, or "
+                "127.0.0.1/32 for a sidecar), or unset FLUXOPS_TRUSTED_PROXY_HEADER",
+            )
+        return tuple(networks)
 
     def require_azure(self) -> None:
         """Workers need at least one subscription to manage."""

@@ -5,9 +5,13 @@ audit log from Redis and hands them in; ``build_page`` keeps what the viewer may
 on each cluster, as for `/flux clusters`), filters by the selector of `/flux clusters --selector`, and joins the
 rest per cluster. handlers/fleet_html.py renders it.
 
-"Last change" comes from the audit log: the newest entry on the cluster (its alias or name, as jobs write it)
-whose command names the configuration, refusals left out. A fleet run's entry names a selector, not a
-cluster, so its changes show under "fleet runs" until a later command on the cluster.
+"Last change" comes from the audit log: the newest entry on the cluster (its ARM id, which jobs write as
+``cluster_id``: a name or alias is not unique across resource groups and subscriptions, so an entry without
+the id is never shown) whose command names the configuration, refusals left out. A fleet run's entry names a
+selector, not a cluster, so its changes show under "fleet runs" until a later command on the cluster.
+
+The snapshot's rows and the audit entries are grouped by cluster id once per page (a page of 1,000 clusters
+must not scan every row per cluster).
 """
 
 from __future__ import annotations
@@ -133,16 +137,26 @@ def names_config(command: str, config: str) -> bool:
     return any(word.casefold() == folded for word in command.split())
 
 
-def last_changes(audit: Sequence[AuditEntry], label: str, name: str, configs: Iterable[str]) -> dict[str, LastChange]:
-    """The newest entry (``audit`` is newest first) on the cluster known as ``label`` or ``name`` that names
-    each configuration; refused commands changed nothing and are skipped."""
-    places = {label.casefold(), name.casefold()}
+def audit_by_cluster(audit: Iterable[AuditEntry]) -> dict[str, list[AuditEntry]]:
+    """``{cluster id (lowercase): its entries, in audit order}``; refusals (they changed nothing) and entries
+    without a cluster id are left out."""
+    grouped: dict[str, list[AuditEntry]] = {}
+    for entry in audit:
+        if entry.cluster_id and not entry.result.startswith("refused"):
+            grouped.setdefault(entry.cluster_id.lower(), []).append(entry)
+    return grouped
+
+
+def last_changes(audit: Sequence[AuditEntry], cluster_id: str, configs: Iterable[str]) -> dict[str, LastChange]:
+    """The newest entry (``audit`` is newest first) on the cluster whose ARM id is ``cluster_id`` that names
+    each configuration; refused commands changed nothing and are skipped, entries without an id never match."""
+    folded_id = cluster_id.lower()
     wanted = {c.casefold(): c for c in configs}
     found: dict[str, LastChange] = {}
     for entry in audit:
         if len(found) == len(wanted):
             break
-        if entry.cluster.casefold() not in places or entry.result.startswith("refused"):
+        if not entry.cluster_id or entry.cluster_id.lower() != folded_id or entry.result.startswith("refused"):
             continue
         for folded, config in wanted.items():
             if config not in found and names_config(entry.command, folded):
@@ -192,12 +206,14 @@ def build_page(
     policy), ``claims`` maps lowercase cluster ids to the pull request holding them, ``audit`` is newest first."""
     chosen = [e for e in visible if matches_selector(e.cluster, e.alias, selector)]
     ages = key_ages(keys, now)
+    rows_of = snapshot.by_cluster() if snapshot is not None else {}
+    audit_of = audit_by_cluster(audit)
     clusters = []
     for entry in chosen:
         ref = entry.cluster.ref
-        rows = snapshot.of_cluster(ref.arm_id) if snapshot is not None else []
+        rows = rows_of.get(ref.arm_id.lower(), [])
         label = entry.alias or ref.name
-        changes = last_changes(audit, label, ref.name, [r.name for r in rows if r.name])
+        changes = last_changes(audit_of.get(ref.arm_id.lower(), []), ref.arm_id, [r.name for r in rows if r.name])
         configs = tuple(
             _config_view(r, changes.get(r.name), ages.get(f"{ref.arm_id.lower()}/{r.name.lower()}")) for r in rows
         )

@@ -82,6 +82,9 @@ class AuditEntry:
     cluster: str
     job_id: str
     result: str  # "succeeded" | "failed: ..." | "refused: ..." | "canceled"
+    #: the ARM id of the one cluster the command ran on ("" for a fleet run, a merge, an older entry): names
+    #: and aliases are not unique across resource groups and subscriptions, the id is
+    cluster_id: str = ""
 
 
 class Severity(StrEnum):

@@ -155,18 +155,22 @@ def _add_fleet_page(app: web.Application, settings: Settings, client: aioredis.R
     directory = None
     if settings.slack_bot_token is not None:
         slack = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
-        directory = SlackDirectory(client=slack, groups=policy.groups_referenced("slack"))
+        directory = SlackDirectory(
+            client=slack, groups=policy.groups_referenced("slack"), allowed_teams=settings.slack_allowed_teams
+        )
     header = settings.trusted_proxy_header.strip().lower() if settings.trusted_proxy_header else None
     if header not in (None, "x-forwarded-email", "x-forwarded-user"):
         raise ConfigurationError(
             f"refusing to start the web process: FLUXOPS_TRUSTED_PROXY_HEADER is {settings.trusted_proxy_header!r}",
             recommendation="set it to X-Forwarded-Email or X-Forwarded-User (as oauth2-proxy sends them), or unset it",
         )
+    networks = settings.trusted_proxy_networks()
     FleetPageRoutes(
         reads=FleetReads(redis=client),
         policy=policy,
         codec=SessionCodec(secret.encode(), max_age=settings.session_max_age) if secret is not None else None,
         proxy_header=header,
+        proxy_networks=networks,
         secure_cookies=secure_cookies(settings.public_url),
         directory=directory,
     ).add_to(app)

@@ -1,9 +1,12 @@
 """``GET /fleet``: the fleet status page; ``GET /fleet/signin?token=``: a one-time sign-in link.
 
-Read -> identify -> authorize -> render: the viewer comes from a trusted proxy header or the session cookie
-(handlers/web_session.py); the policy's viewer role on a cluster shows it (as `/flux clusters` does), and a
-person with no role anywhere gets 403 with the role needed and who grants it; the data is what the workers
-publish to Redis (handlers/fleet_reads.py), rendered by handlers/fleet_html.py. Nothing here calls ARM.
+Read -> identify -> authorize -> render: the viewer comes from the proxy header (believed only from a direct
+peer inside FLUXOPS_TRUSTED_PROXY_CIDRS) or the session cookie (handlers/web_session.py); the policy's viewer
+role on a cluster shows it (as `/flux clusters` does), and a person with no role anywhere gets 403 with the
+role needed and who grants it; the data is what the workers publish to Redis (handlers/fleet_reads.py),
+rendered by handlers/fleet_html.py. Nothing here calls ARM; the page is built and rendered on the default
+thread pool (a fleet of 1,000 clusters costs tens of milliseconds of CPU, which the event loop serving
+webhooks should not wait on).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from ipaddress import IPv4Network, IPv6Network, ip_address
 
 from aiohttp import web
 
@@ -49,6 +54,8 @@ class FleetPageRoutes:
     secure_cookies: bool
     directory: SlackDirectory | None
     clock: Callable[[], float] = time.time
+    #: FLUXOPS_TRUSTED_PROXY_CIDRS: the direct peers the proxy header is believed from
+    proxy_networks: tuple[IPv4Network | IPv6Network, ...] = ()
 
     def add_to(self, app: web.Application) -> None:
         app.router.add_get("/fleet", self.fleet)
@@ -68,8 +75,18 @@ class FleetPageRoutes:
         user = await self.directory.user_by_email(value)
         return Viewer("slack", user, value) if user else Viewer("none", value, value)
 
+    def _from_proxy_address(self, remote: str | None) -> bool:
+        """Whether the direct peer (aiohttp's ``request.remote``, not a forwarded address) is the proxy."""
+        try:
+            address = ip_address(remote or "")
+        except ValueError:
+            return False
+        if address.version == 6 and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        return any(address in network for network in self.proxy_networks)
+
     async def viewer(self, request: web.Request) -> Viewer | None:
-        if self.proxy_header is not None:
+        if self.proxy_header is not None and self._from_proxy_address(request.remote):
             value = request.headers.get(self.proxy_header, "").strip()
             if value and len(value) <= MAX_VALUE:
                 return await self._from_proxy(value)
@@ -119,7 +136,8 @@ class FleetPageRoutes:
             self.reads.deploy_keys(),
             self.reads.audit(),
         )
-        page = build_page(
+        build = partial(
+            build_page,
             viewer=viewer.label,
             visible=visible,
             selector=wanted,
@@ -130,7 +148,8 @@ class FleetPageRoutes:
             audit=audit,
             now=self.clock(),
         )
-        return html(fleet_page(page, problem=problem))
+        body = await asyncio.get_running_loop().run_in_executor(None, lambda: fleet_page(build(), problem=problem))
+        return html(body)
 
     async def signin(self, request: web.Request) -> web.Response:
         if self.codec is None:

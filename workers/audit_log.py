@@ -1,10 +1,11 @@
 """The audit log: one Redis stream entry per mutation outcome (implements bot.ports.AuditLog).
 
 ``{stream}`` (default ``fluxops:audit``) holds entries with the fields time, actor, origin, command,
-cluster, job_id and result, capped near ``maxlen`` (``XADD MAXLEN ~``). A redelivered job must not write
-its outcome twice, so each append first takes a guard key ``{stream}:once:{job_id}:{kind}`` (``kind`` is
-the word before ':' in the result: succeeded, failed, refused, canceled) with SET NX, in the same Lua
-script as the XADD. The guard key keeps the stream id of the entry it let through.
+cluster, job_id, result and cluster_id (the cluster's ARM id when the command ran on one cluster), capped
+near ``maxlen`` (``XADD MAXLEN ~``). A redelivered job must not write its outcome twice, so each append first
+takes a guard key ``{stream}:once:{job_id}:{kind}`` (``kind`` is the word before ':' in the result: succeeded,
+failed, refused, canceled) with SET NX, in the same Lua script as the XADD. The guard key keeps the stream id
+of the entry it let through.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import redis
 from bot.views import AuditEntry
 from workers.redis_jobs import as_text, server_time
 
-FIELDS = ("time", "actor", "origin", "command", "cluster", "job_id", "result")
+FIELDS = ("time", "actor", "origin", "command", "cluster", "job_id", "result", "cluster_id")
 GUARD_TTL_SECONDS = 30 * 24 * 3600  # far beyond any redelivery or recovery of a job
 
 # KEYS[1] stream, KEYS[2] guard key (absent: no job id, always append)
@@ -65,6 +66,7 @@ def stream_fields(entry: AuditEntry) -> dict[str, str]:
         "cluster": entry.cluster,
         "job_id": entry.job_id,
         "result": entry.result,
+        "cluster_id": entry.cluster_id,
     }
     return {field: values[field] for field in FIELDS}
 
@@ -140,4 +142,5 @@ class RedisAuditLog:
             cluster=fields.get("cluster", ""),
             job_id=fields.get("job_id", ""),
             result=fields.get("result", ""),
+            cluster_id=fields.get("cluster_id", ""),
         )

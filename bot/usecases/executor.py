@@ -290,6 +290,18 @@ def fail(job: Job, command: Command, where: ResolvedCluster | None, error: error
     job.reporter.private(job.view)
 
 
+def _cluster_id(job: Job, where: ResolvedCluster | None) -> str:
+    """The ARM id of the job's cluster: the one it ran on, else the one intake decided ("" when neither)."""
+    if where is not None:
+        return where.cluster.ref.arm_id
+    if not job.record.decision:
+        return ""
+    try:
+        return Decision.from_json(job.record.decision).target_id
+    except errors.FluxopsError:
+        return ""
+
+
 def _audit(job: Job, command: Command, where: ResolvedCluster | None) -> None:
     if not command.mutates:
         return
@@ -319,5 +331,6 @@ def _audit(job: Job, command: Command, where: ResolvedCluster | None) -> None:
             cluster=cluster,
             job_id=job.job_id,
             result=result[:500],
+            cluster_id="" if isinstance(command, FleetApply | FleetExtensionUpdate) else _cluster_id(job, where),
         )
     )

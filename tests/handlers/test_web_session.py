@@ -71,13 +71,20 @@ async def test_the_proxy_header_counts_only_when_trusted(aiohttp_client, redis_s
     assert refused.status == 401
     assert refused.headers["Content-Security-Policy"].startswith("default-src 'none'")
 
-    trusting = await aiohttp_client(
-        create_app(
-            Settings(
-                REDIS_URL=redis_server, FLUXOPS_CONFIG=str(policy), FLUXOPS_TRUSTED_PROXY_HEADER="X-Forwarded-User"
-            )
+    def behind_proxy_at(cidrs: str) -> Settings:
+        return Settings(
+            REDIS_URL=redis_server,
+            FLUXOPS_CONFIG=str(policy),
+            FLUXOPS_TRUSTED_PROXY_HEADER="X-Forwarded-User",
+            FLUXOPS_TRUSTED_PROXY_CIDRS=cidrs,
         )
-    )
+
+    # the test client connects from 127.0.0.1: not the proxy's address, so the header is anyone's claim
+    elsewhere = await aiohttp_client(create_app(behind_proxy_at("10.0.0.0/8, 192.168.7.0/24")))
+    spoofed = await elsewhere.get("/fleet", headers=header)
+    assert spoofed.status == 401 and "sign in" in await spoofed.text()
+
+    trusting = await aiohttp_client(create_app(behind_proxy_at("10.0.0.0/8,127.0.0.1/32")))
     shown = await trusting.get("/fleet", headers=header)
     assert shown.status == 200 and "c1" in await shown.text()
     assert shown.headers["Cache-Control"] == "no-store" and shown.headers["X-Frame-Options"] == "DENY"
@@ -114,4 +121,14 @@ def test_a_short_session_secret_is_refused(redis_server: str) -> None:
     with pytest.raises(ConfigurationError, match="FLUXOPS_SESSION_SECRET"):
         create_app(Settings(REDIS_URL=redis_server, FLUXOPS_SESSION_SECRET="short"))
     with pytest.raises(ConfigurationError, match="FLUXOPS_TRUSTED_PROXY_HEADER"):
-        create_app(Settings(REDIS_URL=redis_server, FLUXOPS_TRUSTED_PROXY_HEADER="X-Real-Ip"))
+        create_app(
+            Settings(
+                REDIS_URL=redis_server, FLUXOPS_TRUSTED_PROXY_HEADER="X-Real-Ip", FLUXOPS_TRUSTED_PROXY_CIDRS="::1"
+            )
+        )
+    with pytest.raises(ConfigurationError, match="without FLUXOPS_TRUSTED_PROXY_CIDRS"):
+        create_app(Settings(REDIS_URL=redis_server, FLUXOPS_TRUSTED_PROXY_HEADER="X-Forwarded-User"))
+    with pytest.raises(ConfigurationError, match=r"'10\.0\.0\.300/8', not a CIDR"):
+        Settings(FLUXOPS_TRUSTED_PROXY_CIDRS="10.0.0.300/8").trusted_proxy_networks()
+    networks = Settings(FLUXOPS_TRUSTED_PROXY_CIDRS=" 10.1.2.3/8 , ::1 ").trusted_proxy_networks()
+    assert [str(n) for n in networks] == ["10.0.0.0/8", "::1/128"]

@@ -39,7 +39,11 @@ STATUS_STACK = StackOptions(
     watch_longest_poll=0.5,
     slack_min_interval=0.05,
     policy=POLICY,
-    extra_env={"FLUXOPS_TRUSTED_PROXY_HEADER": "X-Forwarded-Email", "FLUXOPS_FLEET_SNAPSHOT_INTERVAL": "1"},
+    extra_env={
+        "FLUXOPS_TRUSTED_PROXY_HEADER": "X-Forwarded-Email",
+        "FLUXOPS_TRUSTED_PROXY_CIDRS": "127.0.0.0/8,::1/128",
+        "FLUXOPS_FLEET_SNAPSHOT_INTERVAL": "1",
+    },
 )
 
 

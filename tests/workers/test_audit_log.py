@@ -44,6 +44,7 @@ def entry(job_id: str, result: str = "succeeded", cluster: str = "prod-weu", **c
         "cluster": cluster,
         "job_id": job_id,
         "result": result,
+        "cluster_id": f"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Kubernetes/managedClusters/{cluster}",
     }
     return AuditEntry(**{**values, **changes})
 
@@ -66,6 +67,7 @@ def test_read_returns_what_was_written_newest_first(audit: RedisAuditLog):
     assert first.id != "ignored" and first.id > second.id  # the stream assigned the ids
     assert second == replace(entry("j-1"), id=second.id, time="2024-05-01T12:00:00Z")  # normalized to UTC
     assert (first.actor, first.result) == ("slack:U9", "refused: viewer may not delete")
+    assert first.cluster_id.endswith("/managedClusters/prod-weu")  # the cluster's ARM id is kept
 
 
 def test_an_entry_without_time_gets_now(audit: RedisAuditLog):
@@ -83,6 +85,7 @@ def test_since_skips_older_entries(client: redis.Redis, stream: str, audit: Redi
     audit.append(entry("j-new"))
     assert [e.job_id for e in audit.read(since_seconds=3600)] == ["j-new"]
     assert [e.job_id for e in audit.read(since_seconds=3 * 3600)] == ["j-new", "j-old"]
+    assert audit.read(since_seconds=3 * 3600)[1].cluster_id == ""  # written before entries carried the id
 
 
 def test_cluster_filter_ignores_case_and_limit_counts_matches(audit: RedisAuditLog):

@@ -39,6 +39,7 @@ def test_give_up_ends_the_job_failed_and_audits_it_once(world: World) -> None:
     assert isinstance(world.reporter.private_views[-1], JobView)
     assert world.jobs.get("j-1", "phase") == "failed"
     assert [e.result for e in world.audit.entries] == ["failed: Azure asked fluxops to slow down (429)"]
+    assert world.audit.entries[0].cluster_id == world.ref.arm_id  # from the decision: nothing resolved it
 
     # A copy of the job that runs later does nothing.
     shown = len(world.reporter.shown)
@@ -86,6 +87,7 @@ def test_the_audit_entry_keeps_the_command_with_secrets_masked(world: World) -> 
     assert TOKEN_LIKE not in entry.command
     assert entry.command.startswith("/flux config create apps -c flux-demo-arc ")
     assert "***" in entry.command
+    assert entry.cluster_id == world.ref.arm_id  # the page matches on the id: names repeat across groups
 
 
 def test_audit_of_a_cluster_one_cannot_see_is_refused_like_an_unknown_one(world: World) -> None:
