@@ -20,6 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -99,6 +100,16 @@ class Metrics:
             ["source"],
             registry=self.registry,
         )
+        # each request looks its series up here instead of through labels() (validation and a lock each time):
+        # the label values are bounded, so are these
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def _child(self, metric: Counter | Histogram, *labels: str) -> Any:
+        key = (str(id(metric)), *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -114,8 +125,8 @@ class Metrics:
         finally:
             resource = request.match_info.route.resource
             route = resource.canonical if resource is not None else "unmatched"
-            self.requests.labels(request.method, route, str(status)).inc()
-            self.latency.labels(route).observe(time.perf_counter() - started)
+            self._child(self.requests, request.method, route, str(status)).inc()
+            self._child(self.latency, route).observe(time.perf_counter() - started)
 
     def deliveries(self, handler: Handler, *, source: str, events: frozenset[str]) -> Handler:
         """``handler`` (a receiver's route), counting each delivery it answers by event and outcome."""
@@ -134,9 +145,9 @@ class Metrics:
             finally:
                 _DELIVERY.reset(token)
                 outcome = ERROR if status >= 500 else note.outcome or (REFUSED if status >= 400 else ANSWERED)
-                self.delivery_count.labels(source, note.event, outcome).inc()
+                self._child(self.delivery_count, source, note.event, outcome).inc()
                 if note.dedupe_hits:
-                    self.dedupe_hits.labels(source).inc(note.dedupe_hits)
+                    self._child(self.dedupe_hits, source).inc(note.dedupe_hits)
 
         return delivery
 
