@@ -92,6 +92,10 @@ def test_two_beats_one_sends_and_the_other_takes_over_when_it_dies(own_redis: st
         before = len(senders(client))
         wait_for("the leader to send five more", lambda: len(senders(client)) >= before + 5)
         assert set(senders(client)) == {leader.proc.pid}, "only the leader sent"
+        # each copy expires after its interval (0.2 s here): a backlog holds no pile of stale sweeps
+        sent = [json.loads(raw)["headers"] for raw in client.lrange(QUEUE, 0, -1)]
+        assert sent and all(headers["expires"] for headers in sent)
+        assert {headers["task"] for headers in sent} == {"fluxops.jobs.recover"}
         assert standby.proc.poll() is None
 
         leader.stop(signal.SIGKILL)  # no clean exit: the lease has to run out
