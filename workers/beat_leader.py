@@ -24,12 +24,16 @@ from typing import Any
 import redis
 from celery import Celery
 from celery.beat import Scheduler
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 #: the lease's key; its value names the beat holding it
 LEADER_KEY = "fluxops:beat:leader"
 #: the app.conf key make_celery sets from FLUXOPS_BEAT_LOCK_TTL
 TTL_CONF_KEY = "fluxops_beat_lock_ttl"
 DEFAULT_TTL = 30.0
+#: the longest one lease check may wait on Redis (connect, or a reply)
+LEASE_SOCKET_TIMEOUT = 5.0
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,23 @@ return 0
 def beat_identity() -> str:
     """A name for this beat process, unique even when two pods share a hostname."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def lease_client(broker_url: str, *, check_every: float) -> redis.Redis:
+    """The lease's own Redis client: a check never waits longer than ``check_every`` (at most 5 s) for Redis.
+
+    Without timeouts a half-open connection (a Redis failover, a lost node) blocks ``hold()`` for ever, and
+    with it the whole beat. A check is not retried either: the next tick asks again, and until then this beat
+    does not know it leads, so it sends nothing. A connection idle for a TTL is pinged before it is used.
+    """
+    timeout = min(LEASE_SOCKET_TIMEOUT, check_every)
+    return redis.Redis.from_url(
+        broker_url,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        health_check_interval=max(1, round(check_every * 3)),
+        retry=Retry(NoBackoff(), 0),
+    )
 
 
 class LeaderLease:
@@ -105,7 +126,7 @@ class LeaderScheduler(Scheduler):
     def lease(self) -> LeaderLease:
         # made on first use: Celery also builds schedulers lazily, for introspection, that never tick
         if self._lease is None:
-            client = redis.Redis.from_url(self.app.conf.broker_url)
+            client = lease_client(self.app.conf.broker_url, check_every=self.check_every)
             self._lease = LeaderLease(client=client, identity=beat_identity(), ttl_seconds=self._ttl)
         return self._lease
 
@@ -125,8 +146,10 @@ class LeaderScheduler(Scheduler):
             leading = self.lease.hold()
         except redis.RedisError as exc:
             # Unsure is not leading: a beat that cannot reach Redis could not send anything either.
+            # No second wait on the same Redis to name the holder: the next check asks again.
             log.warning("beat: cannot reach Redis to check the leader lease (%s); not sending", type(exc).__name__)
-            leading = False
+            self._leading = False
+            return False
         if leading != self._leading:
             if leading:
                 log.info("beat: %s leads: sending scheduled tasks", self.lease.identity)

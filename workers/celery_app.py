@@ -7,6 +7,8 @@ job queue, which builds Celery's own task messages (workers/task_message.py).
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Celery
 
 from bot.settings import Settings
@@ -18,6 +20,13 @@ MAX_COUNTDOWN = 60 * 60  # the longest retry delay any task may ask for
 #: Redis redelivers an unacked task after this; it must exceed any run and any countdown,
 #: or a slow task would run twice at once.
 VISIBILITY_TIMEOUT = HARD_TIME_LIMIT + MAX_COUNTDOWN + 5 * 60
+
+
+def every(seconds: float, task: str) -> dict[str, Any]:
+    """A beat schedule entry sending ``task`` every ``seconds``; a copy no worker started within its interval
+    expires (Celery's ``expires`` in seconds is counted from sending; a worker discards the message once it is
+    past), so a backlog holds one pending copy of each sweep rather than one more per interval."""
+    return {"task": task, "schedule": seconds, "options": {"expires": seconds}}
 
 
 def make_celery(settings: Settings, *, current: bool = True) -> Celery:
@@ -54,13 +63,10 @@ def make_celery(settings: Settings, *, current: bool = True) -> Celery:
         beat_scheduler="workers.beat_leader:LeaderScheduler",
         fluxops_beat_lock_ttl=settings.beat_lock_ttl,
         beat_schedule={
-            "recover-orphaned-jobs": {"task": "fluxops.jobs.recover", "schedule": settings.recover_interval},
-            "refresh-inventory": {"task": "fluxops.inventory.refresh", "schedule": settings.inventory_interval},
-            "fleet-snapshot": {"task": "fluxops.fleet.snapshot", "schedule": settings.fleet_snapshot_interval},
-            "rotate-old-deploy-keys": {
-                "task": "fluxops.keys.rotate_due",
-                "schedule": settings.key_rotation_check_interval,
-            },
+            "recover-orphaned-jobs": every(settings.recover_interval, "fluxops.jobs.recover"),
+            "refresh-inventory": every(settings.inventory_interval, "fluxops.inventory.refresh"),
+            "fleet-snapshot": every(settings.fleet_snapshot_interval, "fluxops.fleet.snapshot"),
+            "rotate-old-deploy-keys": every(settings.key_rotation_check_interval, "fluxops.keys.rotate_due"),
         },
     )
     return app

@@ -132,7 +132,7 @@ class QueueCalls:
         keys = [job_key(job_id), ACTIVE_JOBS_KEY, self.queue_key, approvals_key(job_id)]
         awaiting, queued = Phase.AWAITING_CONFIRMATION.value, Phase.QUEUED.value
         message = self.message_for(job_id)
-        return keys, [job_id, confirmed_by, message, PHASE_FIELD, awaiting, queued, self.job_ttl, digest]
+        return keys, [job_id, confirmed_by, message, PHASE_FIELD, awaiting, queued, self.job_ttl, digest, TAKEN_FIELD]
 
     def approve(self, job_id: str, approver: str, digest: str, groups: Iterable[str]) -> Call:
         """One approval; approvers are kept in lower case (people are matched case-insensitively everywhere)."""
@@ -152,7 +152,8 @@ class QueueCalls:
 
     def resume(self, job_id: str) -> Call:
         keys = [job_key(job_id), ACTIVE_JOBS_KEY, self.queue_key]
-        fields = [PHASE_FIELD, PROGRESS_PREFIX + STARTED_FIELD, PROGRESS_PREFIX + CANCEL_FIELD, Phase.QUEUED.value]
+        started, cancel = PROGRESS_PREFIX + STARTED_FIELD, PROGRESS_PREFIX + CANCEL_FIELD
+        fields = [PHASE_FIELD, started, cancel, Phase.QUEUED.value, TAKEN_FIELD]
         resumable = [Phase.HALTED.value, Phase.CANCELED.value, Phase.FAILED.value]
         return keys, [job_id, self.message_for(job_id), *fields, *resumable]
 

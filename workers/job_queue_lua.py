@@ -58,7 +58,9 @@ end
 
 # KEYS[1] job hash, KEYS[2] active jobs, KEYS[3] queue list, KEYS[4] the job's approvals (sorted set)
 # ARGV[1] job id, ARGV[2] confirmed by, ARGV[3] message, ARGV[4] phase field, ARGV[5] awaiting, ARGV[6] queued,
-# ARGV[7] job TTL, ARGV[8] the command digest of the staged decision the confirmer saw
+# ARGV[7] job TTL, ARGV[8] the command digest of the staged decision the confirmer saw, ARGV[9] the field a worker
+# sets when it takes the job (cleared: the job waits in the queue again, untaken, until a worker takes it; left
+# set, every recovery sweep would push another copy of it while it waits in a backlog)
 # -> bot.jobs.Confirmation: 1 enqueued, 0 not awaiting confirmation (already confirmed, canceled, unknown),
 #    -1 another command, -2 fewer approvals (still counting) than the policy requires
 CONFIRM_SCRIPT = (
@@ -76,6 +78,7 @@ if needed > 0 and redis.call('ZCARD', KEYS[4]) < needed then
   return -2
 end
 redis.call('HSET', KEYS[1], ARGV[4], ARGV[6], 'confirmed_by', ARGV[2])
+redis.call('HDEL', KEYS[1], ARGV[9])
 redis.call('EXPIRE', KEYS[1], ARGV[7])
 local now = redis.call('TIME')
 redis.call('ZADD', KEYS[2], now[1] + now[2] / 1000000, ARGV[1])
@@ -150,23 +153,24 @@ return 1
 """
 
 # Resume a fleet run that halted, was canceled or failed: only a run that started (so never a staged job
-# canceled before its Confirm) and is in one of the resumable phases; its cancel request is cleared.
+# canceled before its Confirm) and is in one of the resumable phases; its cancel request is cleared, and so is
+# the field naming the worker that took it (queued and untaken: the recovery sweep leaves it to the queue).
 # KEYS: job hash, active set, queue. ARGV: job id, message, phase field, started field, cancel field,
-# queued phase, resumable phases...
+# queued phase, taken field, resumable phases...
 RESUME_SCRIPT = """
 local phase = redis.call('HGET', KEYS[1], ARGV[3])
 if not phase or redis.call('HEXISTS', KEYS[1], ARGV[4]) == 0 then
   return 0
 end
 local resumable = false
-for i = 7, #ARGV do
+for i = 8, #ARGV do
   if phase == ARGV[i] then resumable = true end
 end
 if not resumable then
   return 0
 end
 redis.call('HSET', KEYS[1], ARGV[3], ARGV[6])
-redis.call('HDEL', KEYS[1], ARGV[5])
+redis.call('HDEL', KEYS[1], ARGV[5], ARGV[7])
 local now = redis.call('TIME')
 redis.call('ZADD', KEYS[2], now[1] + now[2] / 1000000, ARGV[1])
 redis.call('LPUSH', KEYS[3], ARGV[2])

@@ -7,17 +7,20 @@ import json
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import redis
+from celery import Celery
 
 from tests.redis_server import RedisServer
-from workers.beat_leader import LEADER_KEY, LeaderLease
+from workers.beat_leader import LEADER_KEY, TTL_CONF_KEY, LeaderLease, LeaderScheduler, lease_client
 from workers.task_message import QUEUE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,6 +92,10 @@ def test_two_beats_one_sends_and_the_other_takes_over_when_it_dies(own_redis: st
         before = len(senders(client))
         wait_for("the leader to send five more", lambda: len(senders(client)) >= before + 5)
         assert set(senders(client)) == {leader.proc.pid}, "only the leader sent"
+        # each copy expires after its interval (0.2 s here): a backlog holds no pile of stale sweeps
+        sent = [json.loads(raw)["headers"] for raw in client.lrange(QUEUE, 0, -1)]
+        assert sent and all(headers["expires"] for headers in sent)
+        assert {headers["task"] for headers in sent} == {"fluxops.jobs.recover"}
         assert standby.proc.poll() is None
 
         leader.stop(signal.SIGKILL)  # no clean exit: the lease has to run out
@@ -122,3 +129,50 @@ def test_the_lease_is_one_holders_until_released(own_redis: str):
 def test_the_lease_refuses_a_ttl_that_is_not_positive(own_redis: str):
     with pytest.raises(ValueError, match="positive TTL"):
         LeaderLease(client=redis.Redis.from_url(own_redis), identity="beat-1", ttl_seconds=0)
+
+
+class SilentServer:
+    """Accepts connections and never answers: a half-open connection after a failover, or a lost node."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"redis://127.0.0.1:{self.listener.getsockname()[1]}/0"
+        self.connections: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections.append(connection)
+
+    def close(self) -> None:
+        self.listener.close()
+        for connection in self.connections:
+            connection.close()
+
+
+def test_a_beat_whose_redis_never_answers_stands_by_after_one_try():
+    """The lease check gives up after its socket timeout, without retrying (a beat not sure it leads sends
+    nothing, and the next tick asks again); left to redis-py's defaults it retried for most of a minute."""
+    silent = SilentServer()
+    try:
+        app = Celery(broker=silent.url)
+        app.conf[TTL_CONF_KEY] = 3.0
+        scheduler = LeaderScheduler(app)
+        waits: list[float] = []
+        check = threading.Thread(target=lambda: waits.append(scheduler.tick()), daemon=True)
+        check.start()
+        check.join(timeout=120)  # the bound on a hang only
+        assert not check.is_alive(), "the lease check still waits for a Redis that never answers"
+        assert waits == [scheduler.check_every], "it stands by"
+        assert len(silent.connections) == 1, "one try per check, and no second wait to name the holder"
+        kwargs = lease_client(silent.url, check_every=10).connection_pool.connection_kwargs
+        assert kwargs["socket_timeout"] == kwargs["socket_connect_timeout"] == 5
+        assert kwargs["health_check_interval"] > 0
+        with pytest.raises(redis.TimeoutError):
+            scheduler.lease.hold()
+    finally:
+        silent.close()

@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.settings import Settings
 from tests.redis_server import free_port
 from workers.celery_app import make_celery
-from workers.metrics import JOBS
+from workers.metrics import JOBS, beat_task
 from workers.metrics_server import serve
 
 
@@ -45,3 +45,11 @@ def test_port_zero_is_off_and_a_taken_port_is_only_logged(redis_server: str, cap
         port = taken.getsockname()[1]
         assert serve(app, settings(redis_server, port), role="beat", default_port=9809, addr="127.0.0.1") is None
     assert f"cannot listen on port {port}" in caplog.text
+
+
+def test_every_task_beat_sends_is_counted_under_its_own_name(redis_server: str):
+    schedule = make_celery(settings(redis_server, 0), current=False).conf.beat_schedule
+    tasks = [entry["task"] for entry in schedule.values()]
+    assert "fluxops.fleet.snapshot" in tasks
+    assert [beat_task(task) for task in tasks] == tasks
+    assert beat_task("fluxops.job.run") == "other"

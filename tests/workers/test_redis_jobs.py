@@ -6,13 +6,15 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 import redis
 from celery import Celery
 
+from bot.decision import Decision, digest
 from bot.errors import NotFound
-from bot.jobs import JobRecord
+from bot.jobs import Confirmation, JobRecord
 from workers.job_queue import QueueCalls, SyncJobQueue
 from workers.redis_jobs import ACTIVE_JOBS_KEY, RedisJobStore, job_key
 
@@ -166,6 +168,36 @@ def test_requeue_leaves_a_queued_job_no_worker_took_but_requeues_one_a_dead_work
     client.delete(queue)
 
 
+def test_a_job_confirmed_after_its_worker_staged_it_waits_in_the_queue_untaken(
+    client: redis.Redis, store: RedisJobStore
+) -> None:
+    """A worker takes the job and stops it at its Confirm button; once confirmed, it waits in the queue again,
+    and a backlog longer than the staleness threshold must not have every sweep push another copy of it."""
+    celery = Celery(broker="redis://127.0.0.1:1/0")
+    queue = f"test-requeue-{uuid.uuid4().hex[:8]}"
+    jobs = SyncJobQueue(redis=client, calls=QueueCalls(celery=celery, queue=queue))
+    text = "config delete apps -c prod-weu"
+    decision = Decision(text=text, command_digest=digest(text), platform="slack", user="U123", role="admin")
+    record = replace(new_record(), decision=decision.to_json())
+    write(client, record, phase="queued")
+    store.take(record.job_id, f"{record.job_id}@host:123:abcd")
+    store.set_phase(record.job_id, "awaiting_confirmation")  # what the worker does at the Confirm button
+    store.finish(record.job_id)
+
+    assert jobs.confirm(record.job_id, "U7", decision.command_digest) is Confirmation.CONFIRMED
+    assert client.llen(queue) == 1
+    client.zadd(ACTIVE_JOBS_KEY, {record.job_id: 1.0})  # the backlog outlasted the staleness threshold
+    assert record.job_id in store.stale(60)
+    assert jobs.requeue(record.job_id) is False, "its one message still waits in the queue"
+    assert client.llen(queue) == 1
+    assert store.phase(record.job_id) == "queued" and store.get(record.job_id, "taken_by") is None
+
+    store.take(record.job_id, f"{record.job_id}@host:456:abcd")  # a worker takes it, and dies before it runs
+    assert jobs.requeue(record.job_id) is True
+    store.finish(record.job_id)
+    client.delete(queue)
+
+
 @pytest.mark.parametrize(
     ("progress", "resumed"),
     [
@@ -185,12 +217,16 @@ def test_resume_queues_only_a_fleet_run_that_started_and_stopped(
     celery = Celery(broker="redis://127.0.0.1:1/0")
     queue = f"test-resume-{uuid.uuid4().hex[:8]}"
     record = new_record()
-    write(client, record, **progress)
+    write(client, record, **progress, taken_by=f"{record.job_id}@host:123:abcd")
     jobs = SyncJobQueue(redis=client, calls=QueueCalls(celery=celery, queue=queue))
     assert jobs.resume(record.job_id) is resumed
     assert client.llen(queue) == (1 if resumed else 0)
     if resumed:
         assert store.get(record.job_id, "phase") == "queued"
         assert store.get(record.job_id, "run:cancel") is None
+        # queued and untaken: a sweep while it waits in a backlog pushes no second copy
+        client.zadd(ACTIVE_JOBS_KEY, {record.job_id: 1.0})
+        assert jobs.requeue(record.job_id) is False
+        assert client.llen(queue) == 1
     store.finish(record.job_id)
     client.delete(queue)
