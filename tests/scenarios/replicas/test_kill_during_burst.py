@@ -139,6 +139,11 @@ def test_killing_a_web_and_a_worker_mid_burst_loses_no_accepted_job_and_runs_non
     puts = accepted_puts(stack)
     creates = {a.request.key.split()[2]: str(a.job_id) for a in accepted if a.request.key.startswith("config create")}
     assert HELD in creates and creates[HELD] == killed["held job"]
+    # The held create's PUT was accepted and its operation saved before the kill: it is not sent again. The
+    # killed worker runs two jobs at once, so one other create may have died between ARM accepting its PUT and
+    # the job saving the operation: the job that takes it over sends the same PUT again (idempotent, same body).
+    assert puts[HELD] == 1, f"{HELD}: {puts[HELD]} PUTs"
+    resent = {name: puts[name] for name in creates if puts[name] != 1}
+    assert len(resent) <= 1 and all(count == 2 for count in resent.values()), resent
     for name, job_id in creates.items():
-        assert puts[name] == 1, f"{name}: {puts[name]} PUTs"
         assert [e["result"] for e in audit_entries(redis_client, job_id)] == ["succeeded"], name
