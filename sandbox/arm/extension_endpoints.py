@@ -7,9 +7,9 @@ from typing import Any
 from aiohttp import web
 
 from sandbox.arm import extensions as ext_rules
-from sandbox.arm import flux_configs as flux_rules
 from sandbox.arm.endpoints import Endpoints, find_record, read_properties, record_error, reply, system_data
 from sandbox.arm.errors import ArmError, bad_request, conflict
+from sandbox.merge_patch import merge_patch
 from sandbox.world import Cluster, ExtensionRecord
 
 
@@ -58,9 +58,7 @@ class ExtensionEndpoints(Endpoints):
         if protected_patch is not None:
             if not isinstance(protected_patch, dict):
                 raise bad_request("'configurationProtectedSettings' must be an object of string values.")
-            protected = ext_rules.string_map(
-                "configurationProtectedSettings", flux_rules.merge_patch(protected, protected_patch)
-            )
+            protected = ext_rules.string_map("configurationProtectedSettings", merge_patch(protected, protected_patch))
         return self.ext_write(request, cluster, name, record, spec, protected, status=202)
 
     def ext_write(

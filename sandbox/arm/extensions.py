@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.arm.errors import ArmError, bad_request
-from sandbox.arm.flux_configs import merge_patch
+from sandbox.merge_patch import merge_patch
 
 FLUX_TYPE = "microsoft.flux"
 

@@ -10,6 +10,7 @@ from bot.repo_urls import is_ssh_url
 from sandbox.arm import flux_configs as flux_rules
 from sandbox.arm.endpoints import Endpoints, find_record, read_properties, record_error, reply, system_data
 from sandbox.arm.errors import ArmError, bad_request
+from sandbox.merge_patch import merge_patch
 from sandbox.world import Cluster, FluxConfigRecord
 
 
@@ -62,7 +63,7 @@ class FluxConfigEndpoints(Endpoints):
         if protected_patch is not None:
             if not isinstance(protected_patch, dict):
                 raise bad_request("'configurationProtectedSettings' must be an object.")
-            protected = flux_rules.merge_patch(protected, protected_patch)
+            protected = merge_patch(protected, protected_patch)
             flux_rules.validate_protected(protected)
         current_spec = {k: record.properties.get(k) for k in flux_rules.SPEC_KEYS}
         spec_patch = {k: v for k, v in patch.items() if k != "configurationProtectedSettings"}
@@ -71,7 +72,7 @@ class FluxConfigEndpoints(Endpoints):
             old_key = flux_rules.SOURCE_KEYS.get(str(current_spec.get("sourceKind")))
             if old_key and old_key not in spec_patch:
                 spec_patch[old_key] = None
-        merged = flux_rules.merge_patch(current_spec, spec_patch)
+        merged = merge_patch(current_spec, spec_patch)
         spec = flux_rules.normalise_spec(merged, protected)
         return self.flux_write(request, cluster, name, record, spec, protected, status=202)
 

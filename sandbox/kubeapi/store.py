@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from sandbox.merge_patch import merge_patch as apply_merge_patch
 from sandbox.world import utc_now_iso
 
 ClusterKey = tuple[str, str, str, str]
@@ -164,7 +165,7 @@ class KubeStore:
         before = objects.get(key)
         if before is None:
             return None
-        after = _merge(before, merge_patch)
+        after = apply_merge_patch(before, merge_patch)
         if not isinstance(after, dict) or not isinstance(after.get("metadata"), dict):
             raise InvalidPatch(f'{resource.kind} "{name}" is invalid: metadata: Invalid value: must be an object')
         after["apiVersion"], after["kind"] = before["apiVersion"], before["kind"]
@@ -235,19 +236,6 @@ class KubeStore:
         if watcher.cluster != change.cluster or watcher.resource != change.resource:
             return False
         return watcher.namespace is None or change.object["metadata"].get("namespace") == watcher.namespace
-
-
-def _merge(target: Any, patch: Any) -> Any:
-    """RFC 7396 JSON merge patch: objects merge, ``null`` removes, anything else replaces."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = copy.deepcopy(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = _merge(result.get(key), value)
-    return result
 
 
 def _copy(obj: dict[str, Any]) -> dict[str, Any]:
