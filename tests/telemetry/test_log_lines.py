@@ -11,6 +11,8 @@ from datetime import datetime
 
 import pytest
 import structlog
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bot.command_codec import encode
 from bot.commands import ClusterTarget
@@ -21,8 +23,12 @@ from bot.jobs import JobRecord
 from telemetry.log_context import bound, clear, job_fields
 from telemetry.log_setup import PrintedLines, configure_logging
 
+#: a private key made for this run (nothing real is committed)
 PEM = (
-    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----"
+    Ed25519PrivateKey.generate()
+    .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption())
+    .decode()
+    .strip()
 )
 GITHUB_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0" * 2
 PROTECTED = {"sshPrivateKey": "c2VjcmV0", "httpsKey": "hunter2"}
