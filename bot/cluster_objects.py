@@ -8,7 +8,9 @@ sources, ``kustomize.toolkit.fluxcd.io/v1`` Kustomization, ``helm.toolkit.fluxcd
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+
+from bot.models import arm_time
 
 #: the annotation ``flux reconcile`` sets: the object's controller reconciles it at once and copies the value
 #: into ``status.lastHandledReconcileAt`` when it has
@@ -134,10 +136,5 @@ class Workload:
 
 
 def rfc3339_instant(text: str) -> datetime | None:
-    """An RFC 3339 time (any number of fraction digits, ``Z`` or an offset; read as UTC without one) as an aware
-    datetime; None when ``text`` is not a time."""
-    try:
-        moment = datetime.fromisoformat(text.strip().upper())
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    """An RFC 3339 time as an aware datetime (UTC without a zone); None when ``text`` is not a time."""
+    return arm_time(text)

@@ -21,6 +21,7 @@ from bot.cluster_objects import (
     ObjectRef,
     Workload,
 )
+from bot.models import arm_time
 
 Json = Mapping[str, Any]
 
@@ -182,11 +183,7 @@ _EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
 def _parse(text: str) -> datetime | None:
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    return arm_time(text)
 
 
 def _instant(text: str) -> datetime:

@@ -3,9 +3,10 @@ why a Non-Compliant result failed."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bot.cluster_objects import FluxEvent
+from bot.models import arm_time
 from bot.render import wording as w
 from bot.render.document import Block, Code, Column, Inline, Items, Line, Mark, Status, Table, Text, strong
 from bot.render.documents.parts import name, row_message
@@ -25,11 +26,7 @@ EVENT_COLUMNS = (
 
 def _moment(text: str) -> datetime | None:
     """An event time; one written without a zone is UTC (Kubernetes writes UTC)."""
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return arm_time(text)
 
 
 def age(last_seen: str, as_of: str) -> str:
