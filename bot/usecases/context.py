@@ -283,6 +283,9 @@ class Job:
         self.ports = ports
         self.reporter = reporter
         self.view = JobView(job_id=record.job_id, actor=record.actor, title=title, phase=Phase.RUNNING)
+        #: called once, when the job first shows a final phase, before the store or the message says so
+        #: (the executor puts the audit entry on record there: whoever sees the end can read it)
+        self.before_final: Callable[[], None] | None = None
         saved = ports.jobs.get(record.job_id, "steps")
         if saved:
             steps = tuple(Step(text, StepState(state)) for text, state in json.loads(saved))
@@ -318,9 +321,19 @@ class Job:
 
     def show(self, **changes: Unpack[ViewChanges]) -> None:
         """Change what the job's message shows (only the fields given) and edit the message."""
-        self.view = replace(self.view, **changes)
-        self.ports.jobs.put(self.job_id, "phase", self.view.phase.value)
+        self._become(replace(self.view, **changes))
         self.reporter.show(self.view)
+
+    def record_end(self, phase: Phase) -> None:
+        """End the job in ``phase`` without editing its message (a fleet run's message is its own view)."""
+        self._become(replace(self.view, phase=phase))
+
+    def _become(self, view: JobView) -> None:
+        was_final = self.view.phase.terminal
+        self.view = view
+        if view.phase.terminal and not was_final and self.before_final is not None:
+            self.before_final()
+        self.ports.jobs.put(self.job_id, "phase", view.phase.value)
 
     def confirm(self, view: ConfirmView) -> None:
         if self.record.decision:  # the confirmation names the command it confirms, and the approvals it needs

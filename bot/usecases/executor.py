@@ -170,6 +170,7 @@ def run_job(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
         where = decided_cluster(record, ports, command)
     except (errors.Forbidden, errors.NotFound) as refusal:
         return refuse(job, command, refusal)
+    job.before_final = lambda: _audit(job, command, where)
     try:
         if where is not None:
             job.view = replace(job.view, title=title_for(command, where.label))
@@ -205,10 +206,7 @@ def run_job(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
         if isinstance(error, (errors.Forbidden, Unseen)):  # a use-case checking more than the decided cluster
             return refuse(job, command, error)
         fail(job, command, where, error)
-    phase = job.view.phase
-    if phase.terminal:
-        _audit(job, command, where)
-    return phase
+    return job.view.phase
 
 
 def decided_cluster(record: JobRecord, ports: JobPorts, command: Command) -> ResolvedCluster | None:
@@ -257,6 +255,7 @@ def refuse(job: Job, command: Command, refusal: errors.FluxopsError) -> Phase:
         recommendation=refusal.recommendation,
         code=refusal.code,
     )
+    job.before_final = None  # audited here, as a refusal
     audit_refusal(job.ports.audit, job.record, refusal.message, cluster=label)  # on record before anyone is told
     job.show(phase=Phase.FAILED, note="", error=info)
     job.reporter.private(job.view)
@@ -276,8 +275,8 @@ def give_up(record: JobRecord, ports: JobPorts, reporter: Reporter, error: error
         return
     target = command.cluster_target
     job = Job(record, ports, reporter, title_for(command, str(target) if target else None))
+    job.before_final = lambda: _audit(job, command, None)
     fail(job, command, None, error)
-    _audit(job, command, None)
 
 
 def fail(job: Job, command: Command, where: ResolvedCluster | None, error: errors.FluxopsError) -> None:

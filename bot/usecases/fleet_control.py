@@ -75,8 +75,7 @@ def fleet_status(job: Job, command: FleetStatus) -> None:
         job.show(phase=Phase.SUCCEEDED, note=f"Fleet run {command.run_id} has no progress to show: {why}.")
         return
     job.reporter.show(replace(view, shown_by=job.job_id))
-    job.view = replace(job.view, phase=Phase.SUCCEEDED)
-    job.ports.jobs.put(job.job_id, "phase", Phase.SUCCEEDED.value)
+    job.record_end(Phase.SUCCEEDED)
 
 
 def fleet_list(job: Job, command: FleetList) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 
@@ -112,8 +111,7 @@ class FleetApply(FleetApplyChecks):
         ports.jobs.put(self.store, "managed", json.dumps(sorted(planned.declared)))
         # this PR has applied something (its claims hold); a halted apply's next run plans what is left
         ports.jobs.put(self.store, "applied", planned.head_sha)
-        job.view = replace(job.view, phase=Phase.SUCCEEDED if phase is Phase.SUCCEEDED else Phase.FAILED)
-        ports.jobs.put(job.job_id, "phase", job.view.phase.value)
+        job.record_end(Phase.SUCCEEDED if phase is Phase.SUCCEEDED else Phase.FAILED)
 
     def audit(self, job: Job, planned: Planned) -> None:
         view = job.view

@@ -220,8 +220,7 @@ def fleet_run(job: Job, command: FleetCommand) -> None:
     )
     phase = rollout.run()
     # the run's message is its FleetRunView: the job's own view only records the end (for the audit)
-    job.view = replace(job.view, phase=phase)
-    ports.jobs.put(job.job_id, "phase", phase.value)
+    job.record_end(phase)
 
 
 def _nothing_to_do(planned: _Planned, matched_count: int) -> str:

@@ -161,3 +161,26 @@ def test_a_scheduled_job_may_only_rotate_one_key_by_its_id(world: World, actor: 
 
     assert world.flux.writes() == []
     assert "may only rotate one deploy key named by its id" in world.audit.entries[-1].result
+
+
+@pytest.mark.parametrize(
+    "text", [CREATE, "suspend cluster-config -c flux-demo-arc", "suspend missing -c flux-demo-arc"]
+)
+def test_the_audit_entry_is_on_record_before_the_job_is_seen_to_end(
+    world: World, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    """Whoever sees the job end (the store's phase, which `follow` and the UI read) can read its audit entry."""
+    world.flux.seed(world.ref, TUTORIAL_SPEC)
+    audited_when_final: list[int] = []
+    put = world.jobs.put
+
+    def watching(job_id: str, key: str, value: str) -> None:
+        if key == "phase" and Phase(value).terminal:
+            audited_when_final.append(len(world.audit.entries))
+        put(job_id, key, value)
+
+    monkeypatch.setattr(world.jobs, "put", watching)
+    world.run(text)
+
+    assert audited_when_final and audited_when_final[0] == 1
+    assert len(world.audit.entries) == 1
