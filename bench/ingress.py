@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import statistics
 import sys
 import tempfile
@@ -48,6 +49,12 @@ web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print
 """
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time ``pid`` has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="length of one round (default 5)")
@@ -56,6 +63,10 @@ def main() -> int:
     args = parser.parse_args()
     body = push_body()
     results: dict[str, list[Round]] = {"fluxops": [], "baseline": []}
+    #: CPU microseconds per request of the server process, per round: a figure the machine's other load moves less
+    cpu: dict[str, list[float]] = {"fluxops": [], "baseline": []}
+    #: and of its redis-server: the script that records a job costs Redis more than the baseline's LPUSH
+    redis_cpu: dict[str, list[float]] = {"fluxops": [], "baseline": []}
     with tempfile.TemporaryDirectory(prefix="fluxops-bench-") as tmp, contextlib.ExitStack() as cleanup:
         stores = [redis_server(Path(tmp) / name, cleanup) for name in ("a", "b")]
         env = clean_env(GITHUB_WEBHOOK_SECRET=SECRET, REDIS_URL=stores[0].url)
@@ -64,12 +75,17 @@ def main() -> int:
         for server in (ours, base):  # warm both up
             asyncio.run(closed_loop(server.base_url + WEBHOOK_PATH, body, 0.5, args.connections))
         for _ in range(args.rounds):
-            for server in (base, ours):
+            for server, store in ((base, stores[1]), (ours, stores[0])):
+                used, store_used = cpu_seconds(server.process.pid), cpu_seconds(store.proc.pid)
                 outcome = asyncio.run(closed_loop(server.base_url + WEBHOOK_PATH, body, args.seconds, args.connections))
+                per_request = 1e6 * (cpu_seconds(server.process.pid) - used) / max(1, outcome.requests)
+                store_per_request = 1e6 * (cpu_seconds(store.proc.pid) - store_used) / max(1, outcome.requests)
                 results[server.name].append(outcome)
+                cpu[server.name].append(per_request)
+                redis_cpu[server.name].append(store_per_request)
                 print(
                     f"  {server.name:8} {outcome.rate:7.0f} req/s  p99 {outcome.p99_ms:6.1f} ms  "
-                    f"errors {outcome.errors}",
+                    f"cpu {per_request:5.0f} us/req (redis {store_per_request:3.0f})  errors {outcome.errors}",
                     file=sys.stderr,
                     flush=True,
                 )
@@ -79,9 +95,13 @@ def main() -> int:
     p99 = statistics.median(r.p99_ms for r in mine)
     base_p99 = statistics.median(r.p99_ms for r in theirs)
     failed = sum(r.errors for r in mine + theirs)
+    per_request, base_per_request = statistics.median(cpu["fluxops"]), statistics.median(cpu["baseline"])
+    in_redis, base_in_redis = statistics.median(redis_cpu["fluxops"]), statistics.median(redis_cpu["baseline"])
     print(
         f"ingress: fluxops {rate:.0f} req/s p99 {p99:.0f} ms; baseline {base_rate:.0f} req/s p99 {base_p99:.0f} ms; "
-        f"ratio {rate / base_rate:.2f}x; errors {failed}"
+        f"ratio {rate / base_rate:.2f}x; web CPU per request {per_request:.0f} us vs {base_per_request:.0f} us "
+        f"(ratio {base_per_request / per_request:.2f}x); "
+        f"redis CPU per request {in_redis:.0f} us vs {base_in_redis:.0f} us; errors {failed}"
     )
     return 1 if failed else 0
 

@@ -16,8 +16,8 @@ from bot.errors import ConfigurationError
 from bot.policy import Policy
 from bot.settings import Settings
 from handlers.health import add_health_routes
-from handlers.log_context import request_context
 from handlers.metrics import Metrics
+from handlers.request_scope import request_scope
 
 if TYPE_CHECKING:
     from handlers.authority import EdgeAuthority
@@ -59,7 +59,7 @@ def create_app(settings: Settings) -> web.Application:
     config = read_config_file(settings.fluxops_config)  # read once, shared by every receiver
     metrics = Metrics()
     # client_max_size bounds request.read(); the receivers read their bodies themselves, each with its own cap
-    app = web.Application(middlewares=[request_context, metrics.middleware], client_max_size=1024 * 1024)
+    app = web.Application(middlewares=[request_scope(metrics)], client_max_size=1024 * 1024)
     # a dead connection (a failover, a dropped TCP session) must fail its requests with a 5xx, not hang them
     client = aioredis.Redis.from_url(
         settings.redis_url,
@@ -134,7 +134,8 @@ def _add_slack(
     )
     bolt = build_bolt(signing_secret=secret, token=token, api_url=settings.slack_api_url, intake=intake)
     route = slack_route(bolt=bolt, signing_secret=secret, redis=client)
-    app.router.add_post("/slack/events", _metrics(app).deliveries(route, source="slack", events=SLACK_EVENTS))
+    app.router.add_post("/slack/events", route)
+    _metrics(app).receive_at("/slack/events", source="slack", events=SLACK_EVENTS)
 
 
 def _add_fleet_page(app: web.Application, settings: Settings, client: aioredis.Redis, policy: Policy) -> None:
@@ -202,7 +203,8 @@ def _add_github(
         comment_max_age=settings.comment_max_age,
     )
     route = github_route(secret=secret, intake=intake)
-    app.router.add_post("/webhooks/github", _metrics(app).deliveries(route, source="github", events=EVENTS))
+    app.router.add_post("/webhooks/github", route)
+    _metrics(app).receive_at("/webhooks/github", source="github", events=EVENTS)
 
 
 def _add_azure_devops(
@@ -225,4 +227,5 @@ def _add_azure_devops(
         password=_non_empty(settings.ado_webhook_password.get_secret_value(), "ADO_WEBHOOK_PASSWORD"),
         intake=intake,
     )
-    app.router.add_post("/webhooks/azure-devops", _metrics(app).deliveries(route, source=PLATFORM, events=EVENTS))
+    app.router.add_post("/webhooks/azure-devops", route)
+    _metrics(app).receive_at("/webhooks/azure-devops", source=PLATFORM, events=EVENTS)

@@ -10,19 +10,17 @@
 - ``fluxops_webhook_dedupe_hits_total{source}``: jobs a delivery did not start because an earlier one had.
 
 Each application has its own registry (tests build many). A receiver says what became of a delivery with
-``note_event`` and ``note_outcome``; ``Metrics.deliveries`` wraps its route and counts the delivery once it is
-answered, from what was noted (a context variable per request) or else from the answer's status.
+``note_event`` and ``note_outcome``; the request's middleware (``handlers/request_scope.py``) opens the note for
+a receiver's route (``receive_at``) and counts the delivery once it is answered, from what was noted (a context
+variable per request) or else from the answer's status.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client import disable_created_metrics as _disable_created_metrics
 from prometheus_client.exposition import choose_encoder
@@ -39,13 +37,12 @@ IGNORED = "ignored"
 REFUSED = "refused"
 ERROR = "error"
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
 
 @dataclass
 class DeliveryNote:
     """What a receiver said about the delivery it is answering."""
 
+    source: str = ""
     events: frozenset[str] = frozenset()
     event: str = "unknown"
     outcome: str | None = None
@@ -103,6 +100,8 @@ class Metrics:
         # each request looks its series up here instead of through labels() (validation and a lock each time):
         # the label values are bounded, so are these
         self._children: dict[tuple[str, ...], Any] = {}
+        #: route -> (source, the source's known events) of each receiver (``receive_at``)
+        self._receivers: dict[str, tuple[str, frozenset[str]]] = {}
 
     def _child(self, metric: Counter | Histogram, *labels: str) -> Any:
         key = (str(id(metric)), *labels)
@@ -111,45 +110,34 @@ class Metrics:
             child = self._children[key] = metric.labels(*labels)
         return child
 
-    @web.middleware
-    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = await handler(request)
-            status = response.status
-            return response
-        except web.HTTPException as exc:
-            status = exc.status
-            raise
-        finally:
-            resource = request.match_info.route.resource
-            route = resource.canonical if resource is not None else "unmatched"
-            self._child(self.requests, request.method, route, str(status)).inc()
-            self._child(self.latency, route).observe(time.perf_counter() - started)
+    def receive_at(self, route: str, *, source: str, events: frozenset[str]) -> None:
+        """Count each delivery answered at ``route`` (a receiver's path) under ``source``, by event and outcome."""
+        self._receivers[route] = (source, events)
 
-    def deliveries(self, handler: Handler, *, source: str, events: frozenset[str]) -> Handler:
-        """``handler`` (a receiver's route), counting each delivery it answers by event and outcome."""
+    def open_delivery(self, route: str) -> Token[DeliveryNote | None] | None:
+        """The note of a delivery to ``route``, for its receiver to fill in (None: not a receiver's route)."""
+        receiver = self._receivers.get(route)
+        if receiver is None:
+            return None
+        return _DELIVERY.set(DeliveryNote(source=receiver[0], events=receiver[1]))
 
-        async def delivery(request: web.Request) -> web.StreamResponse:
-            note = DeliveryNote(events=events)
-            token = _DELIVERY.set(note)
-            status = 500
-            try:
-                response = await handler(request)
-                status = response.status
-                return response
-            except web.HTTPException as exc:
-                status = exc.status
-                raise
-            finally:
-                _DELIVERY.reset(token)
-                outcome = ERROR if status >= 500 else note.outcome or (REFUSED if status >= 400 else ANSWERED)
-                self._child(self.delivery_count, source, note.event, outcome).inc()
-                if note.dedupe_hits:
-                    self._child(self.dedupe_hits, source).inc(note.dedupe_hits)
-
-        return delivery
+    def answered(
+        self, method: str, route: str, status: int, seconds: float, delivery: Token[DeliveryNote | None] | None
+    ) -> None:
+        """Count a request answered with ``status`` after ``seconds``; and its delivery, from what was noted or
+        else from the status (``delivery`` is what ``open_delivery`` gave)."""
+        self._child(self.requests, method, route, str(status)).inc()
+        self._child(self.latency, route).observe(seconds)
+        if delivery is None:
+            return
+        note = _DELIVERY.get()
+        _DELIVERY.reset(delivery)
+        if note is None:
+            return
+        outcome = ERROR if status >= 500 else note.outcome or (REFUSED if status >= 400 else ANSWERED)
+        self._child(self.delivery_count, note.source, note.event, outcome).inc()
+        if note.dedupe_hits:
+            self._child(self.dedupe_hits, note.source).inc(note.dedupe_hits)
 
     def render(self, accept: str = "") -> tuple[bytes, str]:
         """Every family, in the format the scraper's Accept header asks for (Prometheus text 0.0.4 by default,

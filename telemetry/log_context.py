@@ -8,10 +8,13 @@ included. The field names are the contract of the JSON lines (README, "Logs").
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar, Token
+from typing import Any, Protocol
 
 import structlog
+from structlog.typing import EventDict
 
 from bot.command_codec import decode
 from bot.commands import Command
@@ -21,6 +24,40 @@ from bot.jobs import JobRecord
 JOB_FIELDS = ("job_id", "kind", "platform", "actor", "cluster", "cluster_id", "config")
 REQUEST_FIELDS = ("delivery_id", "event", "route")
 TASK_FIELDS = ("task_id", "task")
+
+
+class LogScope(Protocol):
+    """Fields of a scope (a web request) read only when a line is logged: most requests log nothing, and binding
+    each field in a context variable of its own cost more than the rest of the request's bookkeeping."""
+
+    def log_fields(self) -> Mapping[str, str]:
+        """The scope's fields as they are now."""
+        ...
+
+
+_SCOPE: ContextVar[LogScope | None] = ContextVar("fluxops_log_scope", default=None)
+
+
+def open_scope(scope: LogScope) -> Token[LogScope | None]:
+    """Lines logged from here (this task, and tasks it starts) carry ``scope``'s fields, until ``close_scope``."""
+    return _SCOPE.set(scope)
+
+
+def close_scope(token: Token[LogScope | None]) -> None:
+    _SCOPE.reset(token)
+
+
+def current_scope() -> LogScope | None:
+    return _SCOPE.get()
+
+
+def merge_scope(_: Any, __: str, event: EventDict) -> EventDict:
+    """A structlog processor: the open scope's fields, under what the line and the bound context already say."""
+    scope = _SCOPE.get()
+    if scope is not None:
+        for key, value in scope.log_fields().items():
+            event.setdefault(key, value)
+    return event
 
 
 def job_fields(record: JobRecord) -> dict[str, str]:

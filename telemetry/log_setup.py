@@ -22,6 +22,7 @@ import orjson
 import structlog
 from structlog.typing import Processor
 
+from telemetry.log_context import merge_scope
 from telemetry.log_redaction import redact_event
 from telemetry.tracing import add_trace_ids
 
@@ -38,6 +39,7 @@ def _shared_processors(process: str) -> list[Processor]:
 
     return [
         structlog.contextvars.merge_contextvars,
+        merge_scope,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.stdlib.ExtraAdder(),

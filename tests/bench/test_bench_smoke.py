@@ -30,7 +30,10 @@ def last_line(name: str, *options: str, timeout: float = 180) -> str:
 
 def test_the_ingress_benchmark_runs_and_prints_its_figures() -> None:
     last = last_line("ingress", "--seconds", "0.5", "--rounds", "1", "--connections", "4")
-    figures = r"fluxops \d+ req/s p99 \d+ ms; baseline \d+ req/s p99 \d+ ms; ratio \d+\.\d\dx; errors 0"
+    figures = (
+        r"fluxops \d+ req/s p99 \d+ ms; baseline \d+ req/s p99 \d+ ms; ratio \d+\.\d\dx; "
+        r"web CPU per request \d+ us vs \d+ us \(ratio \d+\.\d\dx\); redis CPU per request \d+ us vs \d+ us; errors 0"
+    )
     assert re.fullmatch(f"ingress: {figures}", last), last
 
 
