@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from cli.banner import banner, cluster_lines
 from sandbox.arm.app import EmulatorConfig
 from sandbox.runtime import Endpoints, Sandbox, SandboxOptions
 
@@ -58,19 +59,13 @@ def _announce_json(sandbox: Sandbox, endpoints: Endpoints) -> None:
     print(json.dumps(line), flush=True)
 
 
-def _announce_human(sandbox: Sandbox, endpoints: Endpoints, *, footer: bool = True) -> None:
+def _announce_human(sandbox: Sandbox, endpoints: Endpoints) -> None:
     print("fluxops sandbox is up (Ctrl-C stops it)\n")
     print(f"  ARM emulator   {endpoints.arm_url}   (HTTPS, CA {endpoints.ca_file})")
     print(f"  Kubernetes API {endpoints.kube_api_url}/clusters/<slug>   (HTTPS, same CA; kubeconfigs from ARM)")
     print(f"  subscription   {endpoints.subscription_id}\n")
     print("Clusters:")
-    for cluster in sorted(sandbox.world.clusters.values(), key=lambda c: c.id.lower())[:20]:
-        tags = ",".join(f"{k}={v}" for k, v in sorted(cluster.tags.items()))
-        print(f"  {cluster.resource_group}/{cluster.name:<16} {cluster.cluster_type:<18} {tags}")
-    if len(sandbox.world.clusters) > 20:
-        print(f"  ... and {len(sandbox.world.clusters) - 20} more")
-    if not footer:
-        return
+    print("\n".join(cluster_lines(sandbox.world)))
     print("\nPoint fluxops (or any Azure SDK client) at it:")
     print(f"  export AZURE_ARM_ENDPOINT={endpoints.arm_url}")
     print(f"  export AZURE_CA_BUNDLE={endpoints.ca_file}")
@@ -92,32 +87,11 @@ async def _serve_stack(options: SandboxOptions, web_port: int, policy: str | Non
         loop.add_signal_handler(sig, stop.set)
     await stack.start()
     try:
-        _announce_stack(stack, discovery)
+        print(banner(stack, discovery), flush=True)
         await stop.wait()
         print("\nstopping ...", flush=True)
     finally:
         await stack.stop()
-
-
-def _announce_stack(stack: Any, discovery: Path) -> None:
-    from sandbox.stack import CHANNEL, YOU
-
-    _announce_human(stack.sandbox, stack.sandbox.endpoints, footer=False)
-    print(f"\n  fluxops web    {stack.web_url}   (POST /slack/events, /healthz, /readyz, /metrics)")
-    print(f"  fake Slack     {stack.slack_url}   (Web API at /api/, what the bot posted at /_sandbox/messages)")
-    print(f"  fleet page     {stack.fleet_url}   (one-time sign-in link: opens GET /fleet as you, once)")
-    print(f"  redis          {stack.redis.url}")
-    print(f"  logs           {stack.state_dir / 'logs'}")
-    print(f"  you are {YOU} (admin) in channel {CHANNEL}; found by `fluxops chat` through {discovery}\n")
-    print("Try the tutorial:")
-    print('  fluxops chat "/flux extension create -c flux-demo-arc -g flux-demo-rg -t connectedClusters"')
-    print(
-        '  fluxops chat "/flux config create cluster-config -c flux-demo-arc -g flux-demo-rg -t connectedClusters '
-        "--namespace cluster-config --scope cluster -u https://github.com/Azure/gitops-flux2-kustomize-helm-mt "
-        "--branch main --kustomization name=infra path=./infrastructure prune=true "
-        '--kustomization name=apps path=./apps/staging prune=true depends_on=infra"'
-    )
-    print('  fluxops chat "/flux help"', flush=True)
 
 
 def _add_world_flags(p: argparse.ArgumentParser) -> None:

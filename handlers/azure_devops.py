@@ -8,7 +8,9 @@ verify -> normalize -> classify -> enqueue -> ack:
    comment, the repository by its id, the pull request, who completed it and its merge commit, the pushed
    commit); this receiver only normalizes;
 2. normalize: ``git.push``, ``git.pullrequest.created|updated|merged`` and the pull request comment
-   event become bot.gitevents events; other event types are acknowledged and ignored;
+   event become bot.gitevents events; any other event type (builds, work items, releases, the portal's
+   "Test" notification...) is acknowledged (202) and ignored on its ``eventType`` alone, whatever else the
+   notification holds or lacks;
 3. classify and enqueue (handlers/git_intake.py), deduplicated on the notification:
    ``ado:{subscriptionId}:{notificationId}``.
 """
@@ -36,6 +38,7 @@ from handlers.git_intake import (
     comment_event,
     comment_kind,
     epoch,
+    not_acted_on,
     pr_channel,
     pull_request_jobs,
 )
@@ -81,10 +84,12 @@ def azure_devops_route(*, username: str, password: str, intake: GitIntake) -> Ha
         raw = await read_capped(request, MAX_BODY)
         payload = Fields(parse_json_object(raw, request.headers.get("Content-Type", "")), "")
         try:
-            subscription = payload.text("subscriptionId")
-            notification = payload.integer("notificationId")
             event_type = payload.text("eventType")
             note_event(event_type)
+            if event_type not in _READERS:  # whatever else the notification holds (or lacks): acknowledged
+                return intake.ignore(not_acted_on(event_type))
+            subscription = payload.text("subscriptionId")
+            notification = payload.integer("notificationId")
             if not _SUBSCRIPTION.fullmatch(subscription):
                 raise Malformed("subscriptionId must be a GUID")
             bind_delivery(delivery_id=f"{subscription}:{notification}", event=event_type)
@@ -100,7 +105,7 @@ def normalize(event_type: str, payload: Fields, intake: GitIntake) -> Outcome:
     """The jobs a verified notification starts, or why it starts none; Malformed for a bad shape."""
     reader = _READERS.get(event_type)
     if reader is None:
-        return Ignored(f"fluxops does not act on {event_type[:80]} events")
+        return not_acted_on(event_type)
     return reader(payload, intake)
 
 

@@ -16,6 +16,7 @@ from there the rules are the same for both hosts and live here:
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ from workers.job_queue import DEDUPE_TTL_SECONDS, JobQueue, Submitted, new_job_i
 from workers.redis_jobs import JOB_TTL_SECONDS
 
 PUSH, PLAN, APPLY, COMMAND = "push", "plan", "apply", "command"
+#: what an event type's name, echoed in an ack, may show as it is
+_UNPRINTABLE = re.compile(r"[^A-Za-z0-9._-]")
 #: first words after /flux that start a config-as-code job instead of a command
 _PR_VERBS = {"plan": PLAN, "apply": APPLY}
 #: a job that must run once per pull request is deduplicated as long as jobs are kept
@@ -179,6 +182,13 @@ class Ignored:
 
 
 Outcome = Sequence[JobRequest] | Ignored
+
+
+def not_acted_on(event: str) -> Ignored:
+    """Why a delivery of an event type fluxops has no reader for starts nothing (its name as the host sent it,
+    cut short: it is echoed back in the ack)."""
+    name = _UNPRINTABLE.sub("?", event[:80])
+    return Ignored(f"fluxops does not act on {name} events")
 
 
 def first_line_after_flux(body: str) -> str:
@@ -344,11 +354,16 @@ class GitIntake:
         """The fleet repository entry for ``repo``, None when FLUXOPS_CONFIG does not declare it one."""
         return None if self.config is None else self.config.fleet_repository(repo.url)
 
+    @staticmethod
+    def ignore(outcome: Ignored) -> web.Response:
+        """The ack of a delivery that starts nothing: 202 and, in one short line, why."""
+        note_outcome(IGNORED)
+        return web.json_response({"ignored": outcome.reason}, status=202)
+
     async def answer(self, outcome: Outcome, *, dedupe_key: str) -> web.Response:
         """Enqueue the jobs (each one Redis script: dedupe + record + message) and ack with 202."""
         if isinstance(outcome, Ignored):
-            note_outcome(IGNORED)
-            return web.json_response({"ignored": outcome.reason}, status=202)
+            return self.ignore(outcome)
         if not outcome:
             note_outcome(IGNORED)
             return web.json_response({"ignored": "nothing to do"}, status=202)

@@ -6,12 +6,16 @@ verify -> normalize -> classify -> enqueue -> ack, with nothing but one Redis sc
 1. verify: ``X-Hub-Signature-256`` is ``sha256=`` and the lowercase hex HMAC-SHA256 of the exact raw
    body under GITHUB_WEBHOOK_SECRET, compared in constant time, before the body is parsed;
 2. normalize: ``push``, ``pull_request``, ``issue_comment`` and ``pull_request_review`` become
-   bot.gitevents events; ``ping`` is answered at once; other events are acknowledged and ignored;
+   bot.gitevents events; ``ping`` is answered at once; any other event is acknowledged (202) and ignored
+   without reading its body, whatever its shape: a GitHub App on an organization also receives events that
+   name no repository (``projects_v2_item``, ``organization``, ``installation``...), and an answer other than
+   2xx makes GitHub mark the delivery failed;
 3. classify and enqueue (handlers/git_intake.py), deduplicated on ``github:{hook id}:{delivery id}``;
    a comment's command on (repository, comment id, body digest) for good, since the delivery id is not
    signed and a captured delivery sent again under a new id must not run twice.
 
-A payload without the fields its event promises gets a 400 naming the field; nothing is enqueued.
+A payload of an event fluxops acts on without the fields that event promises gets a 400 naming the field;
+nothing is enqueued.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from handlers.git_intake import (
     comment_event,
     comment_kind,
     epoch,
+    not_acted_on,
     pr_channel,
     pull_request_jobs,
 )
@@ -46,7 +51,8 @@ from handlers.webhook_body import parse_json_object, read_capped, refuse
 MAX_BODY = 5 * 1024 * 1024
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 _SIGNATURE = re.compile(r"sha256=[0-9a-f]{64}")
-_EVENT = re.compile(r"[a-z_]{1,64}")
+#: GitHub's event names: lower case, digits and underscores (``projects_v2_item``, ``security_and_analysis``)
+_EVENT = re.compile(r"[a-z0-9_]{1,64}")
 _DELIVERY = re.compile(r"[A-Za-z0-9._-]{1,100}")
 _HOOK_ID = re.compile(r"[0-9]{0,20}")
 _ZERO_SHA = "0" * 40
@@ -85,14 +91,17 @@ def github_route(*, secret: str, intake: GitIntake) -> Handler:
         if not _HOOK_ID.fullmatch(hook_id):
             refuse(web.HTTPBadRequest, "malformed X-GitHub-Hook-ID")
         note_event(event)
-        payload = parse_json_object(raw, request.headers.get("Content-Type", ""), allow_form=True)
+        dedupe_key = f"github:{hook_id}:{delivery}"
         if event == "ping":
             return web.json_response({"pong": True, "hook_id": hook_id})
+        if event not in _READERS:  # whatever its shape (organization events name no repository): not read at all
+            return intake.ignore(not_acted_on(event))
+        payload = parse_json_object(raw, request.headers.get("Content-Type", ""), allow_form=True)
         try:
             outcome = normalize(event, Fields(payload, ""), intake)
         except Malformed as error:
             refuse(web.HTTPBadRequest, f"malformed {event} payload: {error}")
-        return await intake.answer(outcome, dedupe_key=f"github:{hook_id}:{delivery}")
+        return await intake.answer(outcome, dedupe_key=dedupe_key)
 
     return github_webhook
 
@@ -101,7 +110,7 @@ def normalize(event: str, payload: Fields, intake: GitIntake) -> Outcome:
     """The jobs a verified delivery of ``event`` starts, or why it starts none; Malformed for a bad shape."""
     reader = _READERS.get(event)
     if reader is None:
-        return Ignored(f"fluxops does not act on {event} events")
+        return not_acted_on(event)
     return reader(payload, repo_of(payload), intake)
 
 

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from bot.repo_urls import Transport, canonical_repo, parse_repo_url, redact_url, repo_key
 
@@ -234,6 +234,15 @@ class _Repo:
     writes: int = 0  # bumped by every write through the store: part of the refs cache key
 
 
+class Listed(NamedTuple):
+    """A repository of the store as a person would name it: host, slug, default branch, private or not."""
+
+    host: str
+    slug: str
+    default_branch: str
+    private: bool
+
+
 class RepoStore:
     """Bare git repositories under ``root``, one per (host, slug).
 
@@ -263,6 +272,13 @@ class RepoStore:
             "GIT_COMMITTER_NAME": _AUTHOR[0],
             "GIT_COMMITTER_EMAIL": _AUTHOR[1],
         }
+
+    def listing(self) -> list[Listed]:
+        """Every repository the store serves, sorted by host and slug (what the sandbox banner lists)."""
+        with self._write_lock:  # repositories are added under it
+            repos = list(self._repos.values())
+        found = [Listed(r.host, r.slug, r.default_branch, r.private) for r in repos]
+        return sorted(found, key=lambda r: (r.host, r.slug.casefold()))
 
     # -- writing ------------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from sandbox.identity import IdentityEndpoint
 from sandbox.kubeapi.server import KubeApiServer
 from sandbox.kubeapi.store import KubeStore
 from sandbox.seed import seed_world
+from sandbox.served import Served
 from sandbox.tls import local_tls
 from sandbox.world import World
 
@@ -126,6 +127,20 @@ class Sandbox:
             kube_api_url=self.kube_api.base_url,
         )
         return self.endpoints
+
+    def served(self) -> list[Served]:
+        """The servers of the emulated cloud, for the start-up banner (one line each; add new ones here)."""
+        assert self.endpoints is not None, "the sandbox is not started"
+        e = self.endpoints
+        return [
+            Served("ARM emulator", e.arm_url, f"HTTPS, CA {e.ca_file}", f"{e.arm_url}/_sandbox/health"),
+            Served(
+                "Kubernetes API",
+                f"{e.kube_api_url}/clusters/<slug>",
+                "same CA; kubeconfigs from ARM (listClusterUserCredential)",
+                f"{e.kube_api_url}/_sandbox/health",
+            ),
+        ]
 
     async def stop(self) -> None:
         self.arm.operations.cancel_all()

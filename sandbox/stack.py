@@ -29,6 +29,7 @@ from sandbox.azure_devops import FakeAzureDevOps
 from sandbox.github import FakeGitHub
 from sandbox.redis_server import RedisServer, free_port
 from sandbox.runtime import Sandbox, SandboxOptions
+from sandbox.served import Served
 from sandbox.slack import FakeSlack
 from sandbox.tutorial_repo import tutorial_files
 
@@ -39,12 +40,19 @@ OPERATOR = "U0OPERATOR"
 VIEWER = "U0VIEWER"
 CHANNEL = "C0SANDBOX"
 PLATFORM_GROUP = "S0PLATFORM"
+#: Slack user id -> name (``fluxops chat --as ID`` speaks as one of them; the default is YOU)
+SLACK_PEOPLE = {YOU: "you", OPERATOR: "operator", VIEWER: "viewer"}
+#: Slack user group id -> its members
+SLACK_GROUPS = {PLATFORM_GROUP: [YOU]}
 #: the people of the sandbox's GitHub and Azure DevOps, and the repositories they work on
 GITHUB_ADMIN = "sandbox-admin"
 GITHUB_OPERATOR = "sandbox-operator"
 GITHUB_OUTSIDER = "sandbox-outsider"
 ADO_ADMIN = "admin@fluxops-sandbox.example"
 ADO_VIEWER = "viewer@fluxops-sandbox.example"
+GITHUB_PEOPLE = (GITHUB_ADMIN, GITHUB_OPERATOR, GITHUB_OUTSIDER)
+#: Azure DevOps unique name -> display name
+ADO_PEOPLE = {ADO_ADMIN: "Sandbox Admin", ADO_VIEWER: "Sandbox Viewer"}
 GITHUB_ORG = "fluxops-sandbox"
 GITHUB_FLEET = f"{GITHUB_ORG}/fleet"
 ADO_ORG = "fluxops-sandbox"
@@ -142,8 +150,8 @@ class Stack:
         self.slack = FakeSlack(
             bot_token=self.bot_token,
             signing_secret=self.signing_secret,
-            users={YOU: "you", OPERATOR: "operator", VIEWER: "viewer"},
-            usergroups={PLATFORM_GROUP: [YOU]},
+            users=dict(SLACK_PEOPLE),
+            usergroups={group: list(members) for group, members in SLACK_GROUPS.items()},
         )
         self.github_token = f"ghp_sandbox{secrets.token_hex(15)}"
         self.github_secret = secrets.token_hex(16)
@@ -161,7 +169,7 @@ class Stack:
             store=self.sandbox.repos,
             token=self.ado_token,
             org=ADO_ORG,
-            members={ADO_ADMIN: "Sandbox Admin", ADO_VIEWER: "Sandbox Viewer"},
+            members=dict(ADO_PEOPLE),
             webhook_username=self.ado_hook_user,
             webhook_password=self.ado_hook_password,
         )
@@ -287,6 +295,37 @@ class Stack:
     def _pushed(self, url: str, branch: str) -> None:
         """A push reaches the simulated Flux at once, as a notification-controller Receiver would."""
         self.sandbox.flux.repository_pushed(url, branch)
+
+    def served(self) -> list[Served]:
+        """Every server of the running stack, in the order the start-up banner lists them (cli/banner.py).
+
+        A new server is one line here (or in ``Sandbox.served`` when the emulated cloud runs it)."""
+        assert self.redis is not None, "the stack is not started"
+        web = self.web_url
+        return [
+            Served("fluxops web", web, "Slack, GitHub and Azure DevOps deliver here; /metrics", f"{web}/healthz"),
+            Served("fleet page", self.fleet_url, "one-time link: opens GET /fleet signed in as you, once"),
+            Served(
+                "fake Slack",
+                self.slack_url,
+                "what the bot posted: GET /_sandbox/messages",
+                f"{self.slack_url}_sandbox/health",
+            ),
+            Served(
+                "fake GitHub",
+                self.github_url,
+                "REST API (GITHUB_API_URL); people act at POST /_sandbox/*",
+                f"{self.github_url}_sandbox/health",
+            ),
+            Served(
+                "fake Azure DevOps",
+                self.ado.org_url,
+                "REST 7.1 (ADO_ORG_URL); people act at POST /_sandbox/*",
+                f"{self.ado_url}_sandbox/health",
+            ),
+            *self.sandbox.served(),
+            Served("redis", self.redis.url, "broker, jobs, locks, audit"),
+        ]
 
     def describe(self) -> dict[str, object]:
         assert self.sandbox.endpoints is not None

@@ -88,6 +88,17 @@ def _examples() -> dict[str, list[dict[str, Any]]]:
     return {entry["name"]: entry["examples"] for entry in json.loads(index.read_text())}
 
 
+def every_example() -> list[tuple[str, str, dict[str, Any]]]:
+    """Every published example of every host the package covers (github.com and each GitHub Enterprise
+    Server release), as (host folder, event name, a copy of the payload), in the package's order."""
+    package = install().parent.parent
+    found: list[tuple[str, str, dict[str, Any]]] = []
+    for index in sorted(package.glob("*/index.json")):
+        for entry in json.loads(index.read_text()):
+            found.extend((index.parent.name, entry["name"], copy.deepcopy(p)) for p in entry["examples"])
+    return found
+
+
 def example(event: str, *, action: str | None = None, ref_prefix: str | None = None) -> dict[str, Any]:
     """A copy of the first published example of ``event`` (with that ``action``; for a push, that ref kind)."""
     for payload in _examples().get(event, []):
