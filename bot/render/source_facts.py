@@ -85,6 +85,8 @@ def _git_auth(source: GitSource) -> tuple[Fact, ...]:
     facts += _local(source)
     if source.ssh_known_hosts:
         facts.append(("known hosts pinned", None))
+    if getattr(source, "https_ca_cert", False):  # TODO(issue 16, after i16-src merges): an attribute
+        facts.append(("own HTTPS CA certificate", None))
     return tuple(facts)
 
 
@@ -99,10 +101,10 @@ def _bucket_auth(source: BucketSource) -> tuple[Fact, ...]:
 
 
 def _blob_auth(source: AzureBlobSource) -> tuple[Fact, ...]:
-    # TODO(issue 16, after i16-src merges): the service principal fields are read by these names; rename them here
-    # if the model spells them otherwise (a certificate is a secret: ARM never returns it, so it is not shown).
+    # TODO(issue 16, after i16-src merges): read as attributes once the model has them (a secret or certificate
+    # of the service principal is never returned by ARM, so it is not shown)
     sp_client = getattr(source, "sp_client_id", None)
-    tenant = getattr(source, "tenant_id", None)
+    tenant = getattr(source, "sp_tenant_id", None)
     if source.managed_identity_client_id:
         return (("managed identity, client ID", source.managed_identity_client_id),)
     if sp_client:
@@ -121,13 +123,10 @@ def _oci_selector(source: OciSource) -> tuple[str, str]:
 
 
 def _oci_auth(source: OciSource) -> tuple[Fact, ...]:
-    # TODO(issue 16, after i16-src merges): provider and useWorkloadIdentity are read by these names
+    # TODO(issue 16, after i16-src merges): read as attributes once the model has them
     facts: list[Fact] = []
-    provider = getattr(source, "provider", None)
-    if provider and str(provider).lower() != "generic":
-        facts.append(("provider", str(provider).lower()))
     if getattr(source, "use_workload_identity", False):
-        facts.append(("workload identity", None))
+        facts.append(("workload identity (provider azure)", None))
     facts += _local(source)
     if getattr(source, "insecure", False):
         facts.append(("insecure (plain HTTP)", None))

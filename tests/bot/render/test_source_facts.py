@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.models import BucketSource, FluxConfigState, FluxSource, GitSource, OciSource, RepositoryRef
+from bot.models import AzureBlobSource, BucketSource, FluxConfigState, FluxSource, GitSource, OciSource, RepositoryRef
 from bot.render.slack import render
 from bot.render.source_facts import Fact, describe
 from bot.views import JobView, Phase
@@ -123,3 +123,32 @@ def test_config_list_of_a_kind_fluxops_does_not_model_names_the_kind() -> None:
     config = FluxConfigState(tv.ARC, None, "HelmRepository", "Succeeded", "Compliant")
     view = JobView(job_id="j", actor=tv.ALICE, title="config list", phase=Phase.SUCCEEDED, configs=(config,))
     assert " · HelmRepository · no revision yet · 0 kustomizations" in _text(view)
+
+
+def _with(source: FluxSource, **fields: object) -> FluxSource:
+    """``source`` with fields the models gain in issue 16 (service principal, OCI workload identity, CA)."""
+    for name, value in fields.items():
+        object.__setattr__(source, name, value)
+    return source
+
+
+@pytest.mark.parametrize(
+    ("source", "auth"),
+    [
+        (
+            _with(AzureBlobSource("u", "c"), sp_client_id="c1", sp_tenant_id="t1"),
+            (("service principal, client ID", "c1"), ("tenant", "t1")),
+        ),
+        (
+            _with(OciSource("oci://x/y", tag="v1"), use_workload_identity=True),
+            (("workload identity (provider azure)", None),),
+        ),
+        (_with(OciSource("oci://x/y", tag="v1"), insecure=True), (("insecure (plain HTTP)", None),)),
+        (
+            _with(GitSource("u", RepositoryRef(branch="main")), https_ca_cert=True),
+            (("own HTTPS CA certificate", None),),
+        ),
+    ],
+)
+def test_the_identities_issue_16_adds_are_shown(source: FluxSource, auth: tuple[Fact, ...]) -> None:
+    assert describe(source).auth == auth
