@@ -73,9 +73,18 @@ def reason(err: UsageError) -> str:
     return text.replace("`", "'")
 
 
+#: other spellings of a flag that messages may use (az's long names), -> the YAML key
+_FLAG_ALIASES = {
+    "--managed-identity-client-id": "managedIdentityClientId",
+    "--access-key-id": "accessKey",
+    "--source-kind": "kind",
+}
+
+
 def _as_keys(text: str) -> str:
     """`--https-key-ref REF` -> `httpsKeyRef`, `--provider azure` -> `provider: azure`."""
-    for key, (_, flag) in SOURCE_FIELDS.items():
+    flags = [(key, flag) for key, (_, flag) in SOURCE_FIELDS.items()] + [(k, f) for f, k in _FLAG_ALIASES.items()]
+    for key, flag in flags:
         pattern = re.compile(rf"`{re.escape(flag)}(?: ([A-Z]+|[a-z][a-z0-9-]*))?`")
         text = pattern.sub(_key_spelling(key), text)
     return text

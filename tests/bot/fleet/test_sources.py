@@ -9,8 +9,10 @@ import pytest
 
 from bot.commands import CredentialRefs
 from bot.fleet import Action, CreateConfig, FieldDiff, FleetError, UpdateConfig, make_plan
+from bot.fleet.fields import reason
 from bot.models import AzureBlobSource, BucketSource, FluxConfigSpec, FluxSource, Kustomization, OciSource
 from bot.render.plan_markdown import render_plan
+from bot.usage import UsageError
 from tests.golden_files import assert_golden
 
 from .fixtures import AKS, ARC, fleet, running, tutorial_spec
@@ -246,3 +248,16 @@ def test_golden_plan_of_every_source_kind() -> None:
     }
     body = render_plan(make_plan(desired, actual), repo="contoso/fleet", number=9, head_sha="0" * 40, approved=True)
     assert_golden("plan/sources.md", body)
+
+
+@pytest.mark.parametrize(
+    ("message", "said"),
+    [
+        ("`--managed-identity-client-id` takes a GUID.", "'managedIdentityClientId' takes a GUID"),
+        ("`--mi-client-id` takes a GUID.", "'managedIdentityClientId' takes a GUID"),
+        ("`--access-key-id` and `--secret-key-ref` go together.", "'accessKey' and 'secretKeyRef' go together"),
+        ("An `oci://` URL needs `--kind oci`.", "An 'oci://' URL needs 'kind: oci'"),
+    ],
+)
+def test_messages_of_the_grammar_speak_in_fleet_keys(message: str, said: str) -> None:
+    assert reason(UsageError(message)) == said
