@@ -8,35 +8,15 @@ from dataclasses import replace
 
 from bot.commands import CredentialRefs
 from bot.fleet.diff import Action, ConfigChange, FieldDiff, KustomizationDiff
-from bot.models import FluxConfigPatch, FluxConfigSpec, FluxConfigState, GitSource, Kustomization, KustomizationChange
-
-_RECREATE = (
-    "give the configuration a new name (the plan then creates it and deletes '{name}'), or remove it in one "
-    "pull request and add it back in the next"
-)
+from bot.fleet.source_diff import KIND_WORDS, RECREATE, create_fields, update
+from bot.models import FluxConfigPatch, FluxConfigSpec, FluxConfigState, Kustomization, KustomizationChange
 
 
 def create_diff(spec: FluxConfigSpec, refs: CredentialRefs) -> ConfigChange:
-    source = spec.source
     fields = [FieldDiff("namespace", None, spec.namespace), FieldDiff("scope", None, spec.scope)]
     if spec.suspend:
         fields.append(FieldDiff("suspend", None, True))
-    if isinstance(source, GitSource):
-        fields += [
-            FieldDiff("source.url", None, source.url),
-            FieldDiff("source.ref", None, source.ref),
-            FieldDiff("source.interval", None, source.sync_interval_seconds),
-            FieldDiff("source.timeout", None, source.timeout_seconds),
-        ]
-        optional = (
-            ("source.provider", source.provider),
-            ("source.httpsUser", source.https_user),
-            ("source.httpsKeyRef", refs.https_key),
-            ("source.sshPrivateKeyRef", refs.ssh_private_key),
-            ("source.knownHostsRef", refs.known_hosts),
-            ("source.localAuthRef", source.local_auth_ref),
-        )
-        fields += [FieldDiff(path, None, value) for path, value in optional if value]
+    fields += create_fields(spec.source, refs)
     kustomizations = tuple(
         KustomizationDiff(Action.CREATE, k.name, tuple(_kustomization_fields(k))) for k in spec.kustomizations
     )
@@ -94,15 +74,15 @@ def _listing(names: Sequence[str]) -> str:
 def update_diff(spec: FluxConfigSpec, state: FluxConfigState) -> ConfigChange:
     name = spec.name
     have = state.spec
-    if have is None or not isinstance(have.source, GitSource) or not isinstance(spec.source, GitSource):
-        kind = have.source.kind if have is not None else state.source_kind
+    if have is None:
+        kind = KIND_WORDS.get(state.source_kind, state.source_kind)
         return ConfigChange(
             Action.UPDATE,
             name,
-            (FieldDiff("source.kind", kind, GitSource.kind),),
+            (FieldDiff("source.kind", kind, KIND_WORDS[spec.source.kind]),),
             blocked=(
-                f"'{name}' on the cluster follows a {kind} source, and fleet files declare git "
-                f"sources only: {_RECREATE.format(name=name)}",
+                f"fluxops cannot read '{name}' on the cluster (its source is {kind}), so it cannot compare it "
+                f"with the file: {RECREATE.format(name=name)}",
             ),
         )
     fields: list[FieldDiff] = []
@@ -115,37 +95,16 @@ def update_diff(spec: FluxConfigSpec, state: FluxConfigState) -> ConfigChange:
             fields.append(FieldDiff(attribute, old, new))
             blocked.append(
                 f"'{attribute}' is set when a configuration is created and Azure cannot change it: "
-                + _RECREATE.format(name=name)
+                + RECREATE.format(name=name)
             )
     if have.suspend != spec.suspend:
         fields.append(FieldDiff("suspend", have.suspend, spec.suspend))
         patch = replace(patch, suspend=spec.suspend)
 
-    old_src, new_src = have.source, spec.source
-    if old_src.url != new_src.url:
-        fields.append(FieldDiff("source.url", old_src.url, new_src.url))
-        patch = replace(patch, url=new_src.url)
-    if old_src.ref != new_src.ref:
-        fields.append(FieldDiff("source.ref", old_src.ref, new_src.ref))
-        patch = replace(patch, ref=new_src.ref)
-    if old_src.sync_interval_seconds != new_src.sync_interval_seconds:
-        fields.append(FieldDiff("source.interval", old_src.sync_interval_seconds, new_src.sync_interval_seconds))
-        patch = replace(patch, sync_interval_seconds=new_src.sync_interval_seconds)
-    if old_src.timeout_seconds != new_src.timeout_seconds:
-        fields.append(FieldDiff("source.timeout", old_src.timeout_seconds, new_src.timeout_seconds))
-        patch = replace(patch, timeout_seconds=new_src.timeout_seconds)
-    if (old_src.https_user or None) != (new_src.https_user or None):
-        fields.append(FieldDiff("source.httpsUser", old_src.https_user or None, new_src.https_user))
-        if new_src.https_user:
-            patch = replace(patch, https_user=new_src.https_user)
-        else:
-            blocked.append("'source.httpsUser' cannot be removed in place: " + _RECREATE.format(name=name))
-    if _provider(old_src.provider) != _provider(new_src.provider):
-        fields.append(FieldDiff("source.provider", old_src.provider or "Generic", new_src.provider or "Generic"))
-        blocked.append("fluxops cannot change 'source.provider' in place: " + _RECREATE.format(name=name))
-    if (old_src.local_auth_ref or None) != (new_src.local_auth_ref or None):
-        fields.append(FieldDiff("source.localAuthRef", old_src.local_auth_ref or None, new_src.local_auth_ref))
-        blocked.append("fluxops cannot change 'source.localAuthRef' in place: " + _RECREATE.format(name=name))
+    source = update(name, have.source, spec.source, patch)
+    fields += source.fields
+    blocked += source.blocked
+    patch = source.patch
 
     kustomizations, k_changes = _kustomizations(have.kustomizations, spec.kustomizations)
     warnings = tuple(warning for k in kustomizations for warning in k.warnings)
@@ -177,7 +136,7 @@ def _kustomizations(
             blocked = (
                 (
                     f"kustomization '{name}' has 'substitute', which fluxops can only set when the whole "
-                    "configuration is created: " + _RECREATE.format(name="the configuration"),
+                    "configuration is created: " + RECREATE.format(name="the configuration"),
                 )
                 if after.substitute
                 else ()
@@ -249,8 +208,3 @@ def _kustomization_update(
         return KustomizationDiff(Action.UNCHANGED, name), None
     touched = change if change != KustomizationChange(name=name) else None
     return KustomizationDiff(Action.UPDATE, name, tuple(fields), tuple(blocked)), touched
-
-
-def _provider(value: str | None) -> str:
-    """The source provider as compared: Azure's default is Generic, and the case does not matter."""
-    return (value or "Generic").lower()

@@ -22,6 +22,8 @@ from bot.values import (
     dns_subdomain,
     git_ref_name,
     git_url,
+    http_url,
+    oci_url,
     path,
     seconds,
     semver_range,
@@ -46,6 +48,19 @@ SOURCE_FIELDS: dict[str, tuple[str, str]] = {
     "sshPrivateKeyRef": ("ssh_private_key_ref", "--ssh-private-key-ref"),
     "knownHostsRef": ("known_hosts_ref", "--known-hosts-ref"),
     "localAuthRef": ("local_auth_ref", "--local-auth-ref"),
+    "kind": ("kind", "--kind"),
+    "digest": ("digest", "--digest"),
+    "bucketName": ("bucket_name", "--bucket-name"),
+    "accessKey": ("access_key", "--access-key"),
+    "secretKeyRef": ("secret_key_ref", "--secret-key-ref"),
+    "insecure": ("bucket_insecure", "--bucket-insecure"),
+    "containerName": ("container_name", "--container-name"),
+    "accountKeyRef": ("account_key_ref", "--account-key-ref"),
+    "sasTokenRef": ("sas_token_ref", "--sas-token-ref"),
+    "managedIdentityClientId": ("mi_client_id", "--mi-client-id"),
+    # TODO(issue 16, after i16-src merges): the service principal (client ID, tenant, certificate refs), the
+    # HTTPS CA ref and OCI provider / useWorkloadIdentity, as YAML keys of the fields bot.sources reads them by
+    # (and in bot.fleet.source_document.SourceDocument, bot.fleet.config_diff.SOURCE_KEYS).
 }
 
 
@@ -58,9 +73,18 @@ def reason(err: UsageError) -> str:
     return text.replace("`", "'")
 
 
+#: other spellings of a flag that messages may use (az's long names), -> the YAML key
+_FLAG_ALIASES = {
+    "--managed-identity-client-id": "managedIdentityClientId",
+    "--access-key-id": "accessKey",
+    "--source-kind": "kind",
+}
+
+
 def _as_keys(text: str) -> str:
     """`--https-key-ref REF` -> `httpsKeyRef`, `--provider azure` -> `provider: azure`."""
-    for key, (_, flag) in SOURCE_FIELDS.items():
+    flags = [(key, flag) for key, (_, flag) in SOURCE_FIELDS.items()] + [(k, f) for f, k in _FLAG_ALIASES.items()]
+    for key, flag in flags:
         pattern = re.compile(rf"`{re.escape(flag)}(?: ([A-Z]+|[a-z][a-z0-9-]*))?`")
         text = pattern.sub(_key_spelling(key), text)
     return text
@@ -92,8 +116,21 @@ def _as_text(value: Any) -> Any:
     return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
-def _git_url(value: str, what: str) -> str:
-    return git_url(value, what)[0]
+def _source_url(value: str, info: ValidationInfo) -> str:
+    """A source's URL, checked as its kind takes it (``kind`` comes before ``url``, so it is known by now):
+    git URLs for git, ``http(s)://`` for buckets and Azure Blob, ``oci://`` for OCI (the kind an ``oci://`` URL
+    implies when none is given)."""
+    kind = info.data.get("kind") or ("oci" if value.lower().startswith("oci://") else "git")
+    try:
+        if kind == "oci":
+            return oci_url(value, "`url`")
+        if kind in ("bucket", "azblob"):
+            return http_url(value, "`url`")
+        if value.lower().startswith("oci://"):
+            raise UsageError("an 'oci://' URL needs `kind: oci`")
+        return git_url(value, "`url`")[0]
+    except UsageError as err:
+        raise ValueError(reason(err)) from None
 
 
 def _substitute_name(value: str, what: str) -> str:
@@ -161,8 +198,13 @@ ClusterKey = Annotated[
     _string(description="inventory alias, cluster name or full ARM id"),
 ]
 SourcePath = Annotated[str, AfterValidator(_check(path)), _string(maxLength=1024)]
-GitUrl = Annotated[
-    str, AfterValidator(_check(_git_url)), _string(maxLength=2048, examples=["https://github.com/org/repo"])
+SourceUrl = Annotated[
+    str,
+    AfterValidator(_source_url),
+    _string(
+        maxLength=2048,
+        examples=["https://github.com/org/repo", "https://s3.amazonaws.com", "oci://ghcr.io/org/manifests"],
+    ),
 ]
 GitRefName = Annotated[str, BeforeValidator(_as_text), AfterValidator(_check(git_ref_name)), _string(maxLength=255)]
 SemverRange = Annotated[str, BeforeValidator(_as_text), AfterValidator(_check(semver_range)), _string()]

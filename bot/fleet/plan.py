@@ -31,7 +31,7 @@ from bot.fleet.diff import Action, ClusterPlan, ConfigChange
 from bot.fleet.extension_diff import extension_diff
 from bot.fleet.operations import Operation, digest, operations
 from bot.inventory import Inventory, Resolved
-from bot.models import ClusterRef, ExtensionState, FluxConfigState, GitSource
+from bot.models import ClusterRef, ExtensionState, FluxConfigState
 
 _NOTHING: Mapping[str, str] = MappingProxyType({})
 SELECTION_DIGEST_VERSION = "fluxops-plan-selections/1"
@@ -221,7 +221,9 @@ def _scoped(plan: ClusterPlan, desired: DesiredCluster | None, scope: ScopeCheck
     for change in plan.configs:
         problem: tuple[str, str] | None = None
         prefix = f"configurations.{change.name}.source"
-        if change.action is Action.CREATE and change.spec is not None and isinstance(change.spec.source, GitSource):
+        # TODO(issue 16, after i16-src merges): scope a bucket / blob credential by ENDPOINT/BUCKET as the worker
+        # does (its ``scope_url``), once that lives in bot/ where bot.fleet can import it
+        if change.action is Action.CREATE and change.spec is not None:
             problem = scope(plan.cluster, change.name, change.spec.source.url, change.credentials, False)
         elif change.action is Action.UPDATE and change.patch is not None and change.patch.url is not None:
             problem = scope(plan.cluster, change.name, change.patch.url, desired.credentials_for(change.name), True)

@@ -20,7 +20,7 @@ file, or a directory searched for ``*.yaml`` / ``*.yml`` at any depth), each wit
             scope: cluster               # cluster | namespace; create-only in Azure
             suspend: false
             source:
-              kind: git                  # the only kind so far
+              kind: git                  # git (default) | bucket | azblob | oci (bot.fleet.source_document)
               url: https://github.com/Azure/gitops-flux2-kustomize-helm-mt
               branch: main               # exactly one of branch | tag | semver | commit
               interval: 10m              # sync interval, default 10m
@@ -62,40 +62,26 @@ and raises ``FleetError`` (a ``ConfigurationError``) listing every problem as
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from bot import sources
-from bot.commands import CredentialRefs
 from bot.fleet.fields import (
-    SOURCE_FIELDS,
     ClusterKey,
-    CommitSha,
     ConfigName,
-    CredentialRef,
     Duration,
-    GitRefName,
-    GitUrl,
-    HttpsUser,
     KustomizationName,
     Namespace,
-    SecretName,
     SelectorKey,
     SelectorValue,
-    SemverRange,
     SettingKey,
     SettingValue,
     SourcePath,
     SubstituteName,
     SubstituteValue,
     Version,
-    reason,
 )
-from bot.models import GitSource
-from bot.usage import UsageError
+from bot.fleet.source_document import SourceDocument
 
 API_VERSION = "fluxops.io/v1"
 KIND = "Fleet"
@@ -125,76 +111,6 @@ class KustomizationDocument(_Document):
     substitute: dict[SubstituteName, SubstituteValue] = Field(
         default_factory=dict, description="postBuild substitutions, NAME: value"
     )
-
-
-@dataclass(frozen=True)
-class _YamlSource:
-    """A fleet file's source keys as ``bot.sources.SourceFields``: values by field, spelled as YAML keys."""
-
-    values: Mapping[str, str]
-    keys: Mapping[str, str]
-
-    def given(self, dest: str, /) -> bool:
-        return dest in self.values
-
-    def value(self, dest: str, /) -> str | None:
-        return self.values.get(dest)
-
-    def switch(self, dest: str, /) -> bool | None:
-        return None  # no git source field is a switch
-
-    def spelled(self, dest: str, /) -> str:
-        return self.keys.get(dest, dest)
-
-
-_REFS = ("branch", "tag", "semver", "commit")
-
-
-class SourceDocument(_Document):
-    """The Git repository a configuration follows; credentials only by name."""
-
-    kind: Literal["git"] = Field("git", description="git (the only source kind fleet files declare so far)")
-    url: GitUrl
-    branch: GitRefName | None = None
-    tag: GitRefName | None = None
-    semver: SemverRange | None = None
-    commit: CommitSha | None = None
-    interval: Duration | None = Field(None, description="sync interval (default 10m)")
-    timeout: Duration | None = Field(None, description="default 10m")
-    provider: Literal["azure", "generic"] | None = Field(None, description="azure: workload identity with Azure DevOps")
-    httpsUser: HttpsUser | None = None
-    httpsKeyRef: CredentialRef | None = None
-    sshPrivateKeyRef: CredentialRef | None = None
-    knownHostsRef: CredentialRef | None = None
-    localAuthRef: SecretName | None = Field(None, description="a Kubernetes secret already on the cluster")
-
-    @model_validator(mode="after")
-    def _rules(self) -> SourceDocument:
-        given = [key for key in _REFS if getattr(self, key) is not None]
-        if not given:
-            raise ValueError("which version of the repository? give one of branch, tag, semver or commit")
-        if len(given) > 1:
-            raise ValueError(f"give one of branch, tag, semver or commit, not {' and '.join(given)}")
-        self.build()
-        return self
-
-    def build(self) -> tuple[GitSource, CredentialRefs]:
-        """The source and its credential references, by the rules of ``/flux config create`` (ValueError if broken)."""
-        given = {key: getattr(self, key) for key in SOURCE_FIELDS if getattr(self, key) is not None}
-        fields = _YamlSource(
-            {SOURCE_FIELDS[k][0]: v for k, v in given.items()}, {SOURCE_FIELDS[k][0]: k for k in given}
-        )
-        try:
-            source, refs, _ = sources.build_source(fields)
-        except UsageError as err:
-            raise ValueError(reason(err)) from None
-        assert isinstance(source, GitSource)
-        source = replace(
-            source,
-            timeout_seconds=self.timeout if self.timeout is not None else 600,
-            sync_interval_seconds=self.interval if self.interval is not None else 600,
-        )
-        return source, refs
 
 
 class ConfigurationDocument(_Document):

@@ -14,14 +14,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from bot.models import (
-    AzureBlobSource,
-    BucketSource,
     ClusterRef,
     ClusterType,
     Compliance,
     FluxConfigState,
-    FluxSource,
-    GitSource,
     ObjectStatus,
     RepositoryRef,
 )
@@ -101,21 +97,6 @@ def reference(ref: RepositoryRef) -> str:
     if ref.branch:
         return f"branch {ref.branch}"
     return "no reference"
-
-
-def selector(source: FluxSource) -> str:
-    """What of the source is followed: ``branch main``, ``bucket b``, ``container c``, ``tag v1``."""
-    if isinstance(source, GitSource):
-        return reference(source.ref)
-    if isinstance(source, BucketSource):
-        return f"bucket {source.bucket_name}"
-    if isinstance(source, AzureBlobSource):
-        return f"container {source.container_name}"
-    if source.digest:
-        return f"digest {short_revision(source.digest)}"
-    if source.semver:
-        return f"semver {source.semver}"
-    return f"tag {source.tag or 'latest'}"
 
 
 def interval(seconds: int) -> str:

@@ -315,8 +315,10 @@ def kustomization_update(job: Job, command: KustomizationUpdate, where: Resolved
 
 def _consequences(job: Job, where: ResolvedCluster, config: str, only: str | None = None) -> tuple[str, ...]:
     state = job.ports.flux.get(where.cluster.ref, config)
+    if state.spec is None:
+        return _unread_consequences(state, config, only, where.label)
     lines: list[str] = []
-    kustomizations = state.spec.kustomizations if state.spec else ()
+    kustomizations = state.spec.kustomizations
     if only is not None:
         kustomizations = tuple(k for k in kustomizations if k.name == only)
         if not kustomizations:
@@ -330,6 +332,19 @@ def _consequences(job: Job, where: ResolvedCluster, config: str, only: str | Non
         else:
             lines.append(f"kustomization {k.name} (prune: false) leaves what it applied on the cluster")
     return tuple(lines)
+
+
+def _unread_consequences(state: FluxConfigState, config: str, only: str | None, label: str) -> tuple[str, ...]:
+    """What a delete does to a configuration whose spec fluxops could not read: its kustomizations are known
+    only as the agent reports their Flux objects (``<config>-<name>``), their prune setting not at all."""
+    names = [obj.name.removeprefix(f"{config}-") for obj in state.statuses if obj.kind == "Kustomization"]
+    if only is not None and only not in names:
+        raise no_kustomization(config, only, label)
+    return tuple(
+        f"kustomization {name}: fluxops cannot read the settings of this {state.source_kind} configuration; "
+        "if it prunes, it removes what it applied"
+        for name in ([only] if only is not None else names)
+    )
 
 
 def _confirm(job: Job, where: ResolvedCluster, summary: str, consequences: tuple[str, ...], label: str) -> None:

@@ -22,6 +22,7 @@ from bot.models import (
     FluxConfigState,
     GitSource,
     ObjectStatus,
+    OciSource,
     RepositoryRef,
     V1Config,
     arm_time,
@@ -206,3 +207,12 @@ def test_the_doctor_never_offers_a_pre_release_on_the_stable_train() -> None:
     assert found[0].text == "microsoft.flux 1.17.3 is the newest on the Stable train"
     old = doctor_checks.version(flux_extension(version="1.15.0"), released, LABEL)
     assert old[0].text == "microsoft.flux 1.15.0 is supported (N-2: 1.17.3, 1.16.2, 1.15.1); the newest is 1.17.3"
+
+
+def test_an_oci_source_with_the_clusters_workload_identity_needs_it_set_up() -> None:
+    oci = OciSource(url="oci://contoso.azurecr.io/manifests", tag="v1")
+    plain = replace(non_compliant(0), spec=replace(TUTORIAL_SPEC, source=oci))
+    assert doctor_checks.identity(flux_extension(), [plain], REF, LABEL) == []
+    object.__setattr__(oci, "use_workload_identity", True)  # TODO(issue 16): OciSource(use_workload_identity=True)
+    (finding,) = doctor_checks.identity(flux_extension(), [plain], REF, LABEL)
+    assert finding.severity is not Severity.OK and "cluster-config" in finding.text

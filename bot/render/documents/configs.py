@@ -26,6 +26,7 @@ from bot.render.document import (
     strong,
 )
 from bot.render.documents.parts import name, row_message, state, where, yes
+from bot.render.source_facts import Fact, describe, kind_word
 
 _UNKNOWN = Mark("sign", "unknown")
 _NO_REVISION = "none yet"
@@ -76,21 +77,32 @@ def _fields(config: FluxConfigState) -> Fields:
         ("Compliance", state(config.compliance_state or Compliance.UNKNOWN)),
         ("Provisioning", state(config.provisioning_state or Compliance.UNKNOWN)),
     ]
-    if spec is not None:
-        fields.append(("Source", (Text(config.source_kind), " ", Url(spec.source.url))))
-        kind, _, value = w.selector(spec.source).partition(" ")
-        fields.append(("Reference", (Text(kind), " ", Code(value)) if value else (Text(kind),)))
+    facts = describe(spec.source) if spec is not None else None
+    if facts is not None:
+        fields.append(("Source", (Text(facts.kind), " ", Url(facts.url))))
+        what, value = facts.selector
+        fields.append(("Reference", (Text(what), " ", Code(value)) if value else (Text(what),)))
+        if facts.auth:
+            fields.append(("Auth", _facts_line(facts.auth)))
     else:
         fields.append(("Source", (Text(config.source_kind), " (not shown: fluxops does not model this kind yet)")))
     revision = config.source_synced_commit
     fields.append(("Source revision", (Code(w.short_revision(revision)),) if revision else (_NO_REVISION,)))
     updated = w.timestamp(config.status_updated_at) or w.timestamp(config.source_updated_at)
     fields.append(("Last update", (Text(updated),) if updated else ("not reported",)))
-    if spec is not None:
-        source = spec.source
-        every = f"every {w.interval(source.sync_interval_seconds)}, timeout {w.interval(source.timeout_seconds)}"
+    if spec is not None and facts is not None:
+        every = f"every {w.interval(facts.sync_interval_seconds)}, timeout {w.interval(facts.timeout_seconds)}"
         fields.append(("Sync", (every, " · ", strong("suspended")) if spec.suspend else (every,)))
     return Fields(tuple(fields))
+
+
+def _facts_line(facts: Sequence[Fact]) -> Line:
+    """``access key ID `AKIA…` · insecure (plain HTTP)``: words as the bot's, identifiers as code."""
+    line: list[Inline] = []
+    for index, (what, value) in enumerate(facts):
+        line += [" · "] if index else []
+        line += [what, " ", Code(value)] if value else [what]
+    return tuple(line)
 
 
 def _kustomization(k: Kustomization) -> Line:
@@ -184,6 +196,7 @@ def config_list_blocks(configs: Sequence[FluxConfigState]) -> list[Block]:
         Column("Cluster", joiner=" on ", in_line=len(clusters) > 1),
         Column("Compliance"),
         Column("Provisioning", joiner=" · provisioning "),
+        Column("Source"),
         Column("Revision"),
         Column("Kustomizations"),
         Column("Message", joiner=" — "),
@@ -208,10 +221,21 @@ def _config_row(config: FluxConfigState) -> tuple[Line, ...]:
         (Text(name(config.cluster.name)),),
         (Text(compliance),),
         (Text(config.provisioning_state or Compliance.UNKNOWN),),
+        _source_cell(config),
         (Code(w.short_revision(name(revision))),) if revision else ("no revision yet",),
         (w.plural(count, "kustomization"),),
         message,
     )
+
+
+def _source_cell(config: FluxConfigState) -> Line:
+    """``git branch `main```, ``bucket `flux```, ``oci tag `v1```; the kind alone when fluxops does not model it."""
+    if config.spec is None:
+        return (Text(kind_word(config.source_kind)),)
+    facts = describe(config.spec.source)
+    what, value = facts.selector
+    words = facts.kind_word if what == facts.kind_word else f"{facts.kind_word} {what}"
+    return (f"{words} ", Code(value))
 
 
 def _codes(values: Sequence[str]) -> list[Inline]:

@@ -225,12 +225,12 @@ def test_changes_fluxops_cannot_patch_are_blocked():
     assert plan.operations() == []
 
 
-def test_a_source_kind_fleet_files_do_not_declare_is_blocked():
+def test_a_change_of_source_kind_is_blocked():
     bucket = replace(tutorial_spec(), source=BucketSource(url="https://minio.example", bucket_name="fleet"))
     plan = make_plan(fleet(TUTORIAL), {"demo-arc": running("demo-arc", ARC, bucket)})
     (change,) = plan.clusters[0].configs
-    assert change.fields == (FieldDiff("source.kind", "Bucket", "GitRepository"),)
-    assert "follows a" in change.blocked[0] and "fleet files declare git sources only" in change.blocked[0]
+    assert change.fields == (FieldDiff("source.kind", "bucket", "git"),)
+    assert "cannot change the kind of a configuration's source in place" in change.blocked[0]
     assert plan.operations() == []
 
 

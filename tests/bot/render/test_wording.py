@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from bot.models import AzureBlobSource, BucketSource, GitSource, OciSource, RepositoryRef
 from bot.render import wording as w
 from tests.bot.render import tutorial_views as tv
 
@@ -41,14 +40,8 @@ def test_timestamp(raw: str | None, shown: str | None) -> None:
     assert w.timestamp(raw) == shown
 
 
-def test_interval_and_selector() -> None:
+def test_interval() -> None:
     assert [w.interval(s) for s in (0, 45, 60, 600, 5400, 3661)] == ["0s", "45s", "1m", "10m", "1h30m", "1h1m1s"]
-    assert w.selector(GitSource("u", RepositoryRef(branch="main"))) == "branch main"
-    assert w.selector(GitSource("u", RepositoryRef(commit=SHA))) == "commit 4f1bdad4d0a5"
-    assert w.selector(GitSource("u", RepositoryRef(semver=">=1.0"))) == "semver >=1.0"
-    assert w.selector(BucketSource("u", "flux")) == "bucket flux"
-    assert w.selector(AzureBlobSource("u", "gitops")) == "container gitops"
-    assert w.selector(OciSource("oci://x", tag="v1")) == "tag v1"
 
 
 def test_tally_puts_the_worst_first() -> None:

@@ -1,0 +1,158 @@
+"""The source part of a configuration's diff, for every kind a fleet file declares (git, bucket, azblob, oci).
+
+A source is compared key by key, each key as the fleet file spells it (``source.bucketName``); ``source_keys``
+is the one table of what each kind declares. What the merge patch can change in place goes into the patch;
+the rest is ``blocked`` with what to do instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from bot.commands import CredentialRefs
+from bot.fleet.diff import FieldDiff, Value
+from bot.models import (
+    AzureBlobSource,
+    BucketSource,
+    FluxConfigPatch,
+    FluxSource,
+    GitSource,
+    OciSource,
+    RepositoryRef,
+)
+
+RECREATE = (
+    "give the configuration a new name (the plan then creates it and deletes '{name}'), or remove it in one "
+    "pull request and add it back in the next"
+)
+#: ARM's sourceKind -> the fleet file's ``kind``
+KIND_WORDS = {"GitRepository": "git", "Bucket": "bucket", "AzureBlob": "azblob", "OCIRepository": "oci"}
+
+
+def source_keys(source: FluxSource) -> tuple[tuple[str, Value], ...]:
+    """What ``source`` declares, by fleet-file key (under ``source.``), in the order a plan lists them; the
+    first keys (URL, what is followed, intervals) are always shown, the others only when set."""
+    timing: tuple[tuple[str, Value], ...] = (
+        ("interval", source.sync_interval_seconds),
+        ("timeout", source.timeout_seconds),
+    )
+    match source:
+        case GitSource():
+            return (
+                ("url", source.url),
+                ("ref", source.ref),
+                *timing,
+                ("provider", source.provider),
+                ("httpsUser", source.https_user),
+                ("localAuthRef", source.local_auth_ref),
+            )
+        case BucketSource():
+            return (
+                ("url", source.url),
+                ("bucketName", source.bucket_name),
+                *timing,
+                ("accessKey", source.access_key),
+                ("insecure", source.insecure or None),
+                ("localAuthRef", source.local_auth_ref),
+            )
+        case AzureBlobSource():
+            return (
+                ("url", source.url),
+                ("containerName", source.container_name),
+                *timing,
+                ("managedIdentityClientId", source.managed_identity_client_id),
+                ("localAuthRef", source.local_auth_ref),
+            )
+        case OciSource():
+            return (
+                ("url", source.url),
+                ("tag", source.tag),
+                ("semver", source.semver),
+                ("digest", source.digest),
+                *timing,
+                ("localAuthRef", source.local_auth_ref),
+            )
+
+
+#: the credential references a create names, by fleet-file key (never their secrets)
+_REF_KEYS = (
+    ("httpsKeyRef", "https_key"),
+    ("sshPrivateKeyRef", "ssh_private_key"),
+    ("knownHostsRef", "known_hosts"),
+    ("secretKeyRef", "secret_key"),
+    ("accountKeyRef", "account_key"),
+    ("sasTokenRef", "sas_token"),
+)
+_ALWAYS = {"url", "ref", "interval", "timeout", "bucketName", "containerName"}
+
+
+def create_fields(source: FluxSource, refs: CredentialRefs) -> list[FieldDiff]:
+    """A new source's fields: its kind (unless git, the default), what it always has, then what is set."""
+    fields = [] if isinstance(source, GitSource) else [FieldDiff("source.kind", None, KIND_WORDS[source.kind])]
+    fields += [FieldDiff(f"source.{key}", None, value) for key, value in source_keys(source) if key in _ALWAYS or value]
+    fields += [FieldDiff(f"source.{key}", None, getattr(refs, attr)) for key, attr in _REF_KEYS if getattr(refs, attr)]
+    return fields
+
+
+@dataclass(frozen=True)
+class SourceUpdate:
+    fields: tuple[FieldDiff, ...]
+    blocked: tuple[str, ...]
+    patch: FluxConfigPatch
+
+
+#: what a merge patch can change in place, per kind, by key
+# TODO(issue 16, after i16-src merges): FluxConfigPatch then carries ``source_kind`` and the bucket / blob / OCI
+# fields; list them here for the other kinds and set them in ``_patched`` (with ``source_kind``), so a fleet
+# file can change them in place instead of asking for a new configuration.
+_PATCHABLE: dict[str, frozenset[str]] = {"GitRepository": frozenset({"url", "ref", "interval", "timeout", "httpsUser"})}
+
+
+def update(name: str, old: FluxSource, new: FluxSource, patch: FluxConfigPatch) -> SourceUpdate:
+    """How the source ``old`` on the cluster becomes ``new`` of the fleet file: the fields that differ,
+    what cannot change in place, and ``patch`` with what can."""
+    if old.kind != new.kind:
+        return SourceUpdate(
+            (FieldDiff("source.kind", KIND_WORDS[old.kind], KIND_WORDS[new.kind]),),
+            (f"fluxops cannot change the kind of a configuration's source in place: {RECREATE.format(name=name)}",),
+            patch,
+        )
+    fields: list[FieldDiff] = []
+    blocked: list[str] = []
+    patchable = _PATCHABLE.get(new.kind, frozenset())
+    before = dict(source_keys(old))
+    for key, value in source_keys(new):
+        was = before[key]
+        if _same(key, was, value):
+            continue
+        if key == "provider":  # shown as Azure has it: Generic unless set
+            was, value = was or "Generic", value or "Generic"
+        fields.append(FieldDiff(f"source.{key}", was or None, value))
+        if key == "httpsUser" and not value:
+            blocked.append("'source.httpsUser' cannot be removed in place: " + RECREATE.format(name=name))
+        elif key in patchable:
+            patch = _patched(patch, key, value)
+        else:
+            blocked.append(f"fluxops cannot change 'source.{key}' in place: " + RECREATE.format(name=name))
+    return SourceUpdate(tuple(fields), tuple(blocked), patch)
+
+
+def _same(key: str, old: Value, new: Value) -> bool:
+    if key == "provider":  # Azure's default is Generic, and the case does not matter
+        return str(old or "Generic").lower() == str(new or "Generic").lower()
+    return (old or None) == (new or None)
+
+
+def _patched(patch: FluxConfigPatch, key: str, value: Value) -> FluxConfigPatch:
+    match key, value:
+        case "url", str():
+            return replace(patch, url=value)
+        case "ref", RepositoryRef():
+            return replace(patch, ref=value)
+        case "interval", int():
+            return replace(patch, sync_interval_seconds=value)
+        case "timeout", int():
+            return replace(patch, timeout_seconds=value)
+        case "httpsUser", str():
+            return replace(patch, https_user=value)
+    raise AssertionError(f"no patch for source.{key}")
