@@ -32,15 +32,26 @@ def name_argument(options: Options, *, dest: str = "name", what: str = "NAME", r
     return dns_label(name, label)
 
 
+class StrayWord(UsageError):
+    """A word nobody asked for. ``cluster_missing``: the command takes ``-c`` and it was not given, so the word
+    is likely the cluster; the parser then shows the command with ``-c`` in front of it."""
+
+    def __init__(self, word: str, hint: str, *, cluster_missing: bool) -> None:
+        super().__init__(f"Unexpected word {shown(word)}.", hint=hint, usage=True)
+        self.word = word
+        self.cluster_missing = cluster_missing
+
+
 def no_more_words(options: Options) -> None:
     """Every positional word was used; an extra one is a mistake worth explaining."""
     if not options.positionals:
         return
     word = options.positionals[0]
+    cluster_missing = "cluster" in options.accepts and not options.given("cluster") and "=" not in word
     if _KUSTOMIZATION_KEY.match(word):
         hint = "Kustomization keys go after `--kustomization`, e.g. `--kustomization name=apps path=./apps`."
     elif "=" in word:
         hint = "Settings go after a flag, e.g. `--config KEY=VALUE` or `--selector KEY=VALUE`."
     else:
         hint = "Quote values that contain spaces."
-    raise UsageError(f"Unexpected word {shown(word)}.", hint=hint, usage=True)
+    raise StrayWord(word, hint, cluster_missing=cluster_missing)

@@ -44,6 +44,8 @@ class Options:
     """What the words after a command said: flag values by ``dest``, and the positional words."""
 
     positionals: list[str] = field(default_factory=list)
+    #: the ``dest`` of every flag the command takes (given or not)
+    accepts: frozenset[str] = frozenset()
     _values: dict[str, list[str | bool | list[str]]] = field(default_factory=dict)
     _spelled: dict[str, str] = field(default_factory=dict)
 
@@ -102,7 +104,7 @@ def is_flag(word: str) -> bool:
 def read_flags(words: Sequence[str], flags: Sequence[Flag], *, command: str = "") -> Options:
     """Read ``words`` against the ``flags`` of ``command`` (named in messages)."""
     table = {flag_key(name): flag for flag in flags for name in flag.names}
-    options = Options()
+    options = Options(accepts=frozenset(flag.dest for flag in flags))
     i = 0
     while i < len(words):
         word = words[i]
