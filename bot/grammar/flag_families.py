@@ -56,6 +56,13 @@ MEANS: dict[str, str] = {
     "--release-namespace": "--namespace",
     "--configuration-name": "--config",
     "--managed-identity-client-id": "--mi-client-id",
+    "--ssh-key-ref": "--ssh-private-key-ref",
+    "--private-key-ref": "--ssh-private-key-ref",
+    "--https-password-ref": "--https-key-ref",
+    "--https-token-ref": "--https-key-ref",
+    "--token-ref": "--https-key-ref",
+    "--pat-ref": "--https-key-ref",
+    "--https-username": "--https-user",
 }
 #: flags of ``kustomization create`` given to a command that takes them inside ``--kustomization``
 KUSTOMIZATION_KEYS: dict[str, str] = {
@@ -124,5 +131,7 @@ def flag_hint(typed: str, known: Container[str], candidates: list[str]) -> str:
     inside = KUSTOMIZATION_KEYS.get(key)
     if inside is not None and "--kustomization" in known:
         return f"Kustomization fields go inside `--kustomization`: write `--kustomization name=NAME {inside}`."
+    if not key.startswith("--"):
+        return ""  # one letter is no spelling: `-f` is not a slip of `-c`
     found = typo_of(key, candidates, related=related)
     return f"Did you mean {code(found)}?" if found else ""

@@ -77,7 +77,9 @@ _DESCRIBE = Foreign(
     "status",
 )
 _TREE = Foreign(f"{_STATUS}.", "status")
-_EDIT = Foreign("`/flux config update NAME -c CLUSTER ...` changes only the options you give.", "config update")
+_EDIT = Foreign(
+    "`/flux config update NAME -c CLUSTER --branch main` changes only the options you give.", "config update"
+)
 _INSTALL = Foreign(
     "`/flux extension create -c CLUSTER` installs Flux (the microsoft.flux extension); `/flux config create` then "
     "points it at a repository.",
