@@ -12,6 +12,9 @@ _KUSTOMIZATION_KEY = re.compile(
     r"(?i)^(name|path|depends[-_]?on|prune|force|wait|(sync[-_]?|retry[-_]?)?interval|timeout|substitute)="
 )
 
+#: kustomization switches people write as a bare word
+_SWITCH_WORDS = frozenset({"prune", "force", "wait"})
+
 
 def name_argument(options: Options, *, dest: str = "name", what: str = "NAME", required: bool = True) -> str | None:
     """The name given as the first positional word or as the ``dest`` flag (both: they must agree)."""
@@ -47,11 +50,18 @@ def no_more_words(options: Options) -> None:
     if not options.positionals:
         return
     word = options.positionals[0]
-    cluster_missing = "cluster" in options.accepts and not options.given("cluster") and "=" not in word
+    cluster_missing = False
     if _KUSTOMIZATION_KEY.match(word):
         hint = "Kustomization keys go after `--kustomization`, e.g. `--kustomization name=apps path=./apps`."
+    elif word.lower() in _SWITCH_WORDS:
+        lowered = word.lower()
+        hint = (
+            f"It needs a value: {code(lowered + '=true')} inside `--kustomization`, or {code('--' + lowered)} "
+            "on `kustomization create|update`."
+        )
     elif "=" in word:
         hint = "Settings go after a flag, e.g. `--config KEY=VALUE` or `--selector KEY=VALUE`."
     else:
         hint = "Quote values that contain spaces."
+        cluster_missing = "cluster" in options.accepts and not options.given("cluster")
     raise StrayWord(word, hint, cluster_missing=cluster_missing)

@@ -83,7 +83,10 @@ def _parse_line(line: str) -> ParseResult:
         plain = [word for word in words if word not in _HELP_FLAGS]
         if not plain:
             return Reply(help_text(None))
-        path, _ = resolve(plain, allow_group=True)
+        try:
+            path, _ = resolve(plain, allow_group=True)
+        except UsageError as err:
+            raise foreign_command(plain) or err from None
         return Reply(help_text(path))
     try:
         path, used = resolve(words)

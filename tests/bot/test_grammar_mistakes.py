@@ -37,6 +37,11 @@ USAGE_FLEET_APPLY = (
     "<config create / config update flags>`"
 )
 USAGE_KUSTOMIZATION_LIST = "Usage: `/flux kustomization list --config CONFIG -c CLUSTER`"
+USAGE_KUSTOMIZATION_CREATE = (
+    "Usage: `/flux kustomization create NAME --config CONFIG -c CLUSTER [--path P] [--depends-on A,B] [--prune] "
+    "[--force] [--wait] [--interval D] [--retry-interval D] [--timeout D] [--substitute k:v,...]`"
+)
+USAGE_WATCH = "Usage: `/flux watch NAME -c CLUSTER [-g RG] [-t TYPE] [--channel CHANNEL]`"
 USAGE_CLUSTERS = "Usage: `/flux clusters [--selector KEY=VALUE,...]`"
 
 #: (what was typed, the lines of the reply)
@@ -698,6 +703,30 @@ MISTAKES: list[tuple[str, ...]] = [
             "configuration; `/flux config list -c CLUSTER` lists them."
         ),
         "See `/flux help config show`.",
+    ),
+    (
+        "/flux kustomization create infra --config apps -c prod --path ./infra prune",
+        (
+            "Unexpected word `prune`. It needs a value: `prune=true` inside `--kustomization`, or `--prune` on "
+            "`kustomization create|update`."
+        ),
+        USAGE_KUSTOMIZATION_CREATE,
+        "See `/flux help kustomization create`.",
+    ),
+    (
+        "/flux get kustomizations --help",
+        (
+            "`get kustomizations` is not a /flux command. To list a configuration's kustomizations: `/flux "
+            "kustomization list --config CONFIG -c CLUSTER`; `/flux status -c CLUSTER` shows every configuration "
+            "on the cluster."
+        ),
+        "See `/flux help kustomization list`.",
+    ),
+    (
+        "/flux watch apps demo-arc",
+        "Unexpected word `demo-arc`. Put the cluster after `-c`: `/flux watch apps -c demo-arc`.",
+        USAGE_WATCH,
+        "See `/flux help watch`.",
     ),
 ]
 
