@@ -12,6 +12,9 @@ _KUSTOMIZATION_KEY = re.compile(
     r"(?i)^(name|path|depends[-_]?on|prune|force|wait|(sync[-_]?|retry[-_]?)?interval|timeout|substitute)="
 )
 
+#: a word that could be a cluster alias, name or ARM id (a stray word of another shape is not the cluster)
+_CLUSTER_LIKE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]*|/subscriptions/\S+)$")
+_URL = re.compile(r"^([a-z][a-z0-9+.-]*://|git@)", re.IGNORECASE)
 #: kustomization switches people write as a bare word
 _SWITCH_WORDS = frozenset({"prune", "force", "wait"})
 
@@ -59,9 +62,13 @@ def no_more_words(options: Options) -> None:
             f"It needs a value: {code(lowered + '=true')} inside `--kustomization`, or {code('--' + lowered)} "
             "on `kustomization create|update`."
         )
+    elif _URL.match(word) and "url" in options.accepts and not options.given("url"):
+        hint = f"Put the URL after `-u`: {shown('-u ' + word)}."
     elif "=" in word:
         hint = "Settings go after a flag, e.g. `--config KEY=VALUE` or `--selector KEY=VALUE`."
     else:
         hint = "Quote values that contain spaces."
-        cluster_missing = "cluster" in options.accepts and not options.given("cluster")
+        cluster_missing = (
+            "cluster" in options.accepts and not options.given("cluster") and bool(_CLUSTER_LIKE.match(word))
+        )
     raise StrayWord(word, hint, cluster_missing=cluster_missing)

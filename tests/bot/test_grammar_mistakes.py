@@ -728,6 +728,18 @@ MISTAKES: list[tuple[str, ...]] = [
         USAGE_WATCH,
         "See `/flux help watch`.",
     ),
+    (
+        "/flux config create apps https://github.com/org/repo --branch main -c prod",
+        "Unexpected word `https://github.com/org/repo`. Put the URL after `-u`: `-u https://github.com/org/repo`.",
+        USAGE_CONFIG_CREATE,
+        "See `/flux help config create`.",
+    ),
+    (
+        "/flux status apps 'two words'",
+        "Unexpected word `two words`. Quote values that contain spaces.",
+        USAGE_STATUS,
+        "See `/flux help status`.",
+    ),
 ]
 
 
