@@ -9,7 +9,7 @@ what to give instead.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from bot.errors import FluxopsError
 from bot.redact import redact
@@ -64,6 +64,50 @@ def did_you_mean(word: str, choices: Iterable[str], *, cutoff: float = 0.6) -> s
     """ "Did you mean `x`?" for the closest choice, or "" when none is near."""
     found = closest(word, choices, cutoff=cutoff)
     return f"Did you mean {code(found)}?" if found else ""
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Keyboard slips between ``a`` and ``b``: letters added, dropped, changed or swapped with a neighbour."""
+    previous: list[int] = []
+    row = list(range(len(b) + 1))
+    for i, left in enumerate(a, 1):
+        before, previous, row = previous, row, [i] + [0] * len(b)
+        for j, right in enumerate(b, 1):
+            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (left != right))
+            if i > 1 and j > 1 and left == b[j - 2] and a[i - 2] == right:
+                row[j] = min(row[j], before[j - 2] + 1)
+    return row[-1]
+
+
+def slips_allowed(word: str) -> int:
+    """How many slips a word of this length may carry and still be recognised: 1 up to 5 letters, then 2, then 3."""
+    size = len(word.lstrip("-"))
+    return 1 if size <= 5 else 2 if size <= 10 else 3
+
+
+def typo_of(word: str, choices: Iterable[str], *, related: Callable[[str, str], bool] | None = None) -> str | None:
+    """The choice ``word`` is a slip of the keyboard for (case-insensitive), or None.
+
+    Nearer than difflib's "similar": a few letters added, dropped, changed or swapped (``slips_allowed``), or
+    the start of exactly one choice (``--depends`` for ``--depends-on``). ``related(word, choice)`` can refuse
+    a choice that is spelled alike but means something else (another auth method, another source kind).
+    """
+    lowered = word.lower()
+    by_lower: dict[str, str] = {}
+    for choice in choices:
+        if related is None or related(lowered, choice.lower()):
+            by_lower.setdefault(choice.lower(), choice)
+    limit = slips_allowed(lowered)
+    scored = sorted(
+        (edit_distance(lowered, choice), -difflib.SequenceMatcher(None, lowered, choice).ratio(), choice)
+        for choice in by_lower
+    )
+    if scored and scored[0][0] <= limit:
+        return by_lower[scored[0][2]]
+    started = sorted((c for c in by_lower if c.startswith(lowered)), key=len)
+    if len(lowered.lstrip("-")) >= 4 and started:
+        return by_lower[started[0]]
+    return None
 
 
 def one_of(choices: Iterable[str]) -> str:

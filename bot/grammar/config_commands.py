@@ -18,7 +18,7 @@ from bot.commands import (
 )
 from bot.grammar.arguments import name_argument, no_more_words
 from bot.grammar.flags import Arity, Flag, Options, read_flags
-from bot.grammar.kustomizations import kustomization_changes, kustomizations_for_create
+from bot.grammar.kustomizations import BOOLEAN_KEYS, kustomization_changes, kustomizations_for_create
 from bot.grammar.sources import (
     HTTPS_KEY_REF,
     HTTPS_USER,
@@ -40,7 +40,11 @@ SCOPE = Flag("scope", ("--scope",), metavar="cluster|namespace")
 SUSPEND = Flag("suspend", ("--suspend",), Arity.OPTIONAL_BOOL)
 NO_EXTENSION = Flag("no_extension", ("--no-extension",), Arity.SWITCH)
 KUSTOMIZATION = Flag(
-    "kustomization", ("--kustomization", "--kustomizations"), Arity.PAIRS, metavar="name=NAME KEY=VALUE ..."
+    "kustomization",
+    ("--kustomization", "--kustomizations"),
+    Arity.PAIRS,
+    metavar="name=NAME KEY=VALUE ...",
+    lone_keys=BOOLEAN_KEYS,
 )
 FORCE = Flag("force", ("--force",), Arity.OPTIONAL_BOOL)
 #: az asks "are you sure?" unless --yes; fluxops always asks with a button, so --yes changes nothing

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum, auto
 
-from bot.usage import UsageError, code, did_you_mean, shown
+from bot.grammar.flag_families import flag_hint
+from bot.usage import UsageError, code, shown
 from bot.values import boolean, is_boolean
 
 
@@ -33,6 +34,9 @@ class Flag:
     repeatable: bool = False
     #: PAIRS only: words (lowercase) taken alone in place of KEY=VALUE words (``--clusters all``)
     bare: tuple[str, ...] = ()
+    #: PAIRS only: keys (lowercase) people write alone (``prune`` for ``prune=true``); they stay in the group so
+    #: its reader can say what to write, instead of an "unexpected word" after it
+    lone_keys: tuple[str, ...] = ()
 
 
 @dataclass
@@ -40,6 +44,8 @@ class Options:
     """What the words after a command said: flag values by ``dest``, and the positional words."""
 
     positionals: list[str] = field(default_factory=list)
+    #: the ``dest`` of every flag the command takes (given or not)
+    accepts: frozenset[str] = frozenset()
     _values: dict[str, list[str | bool | list[str]]] = field(default_factory=dict)
     _spelled: dict[str, str] = field(default_factory=dict)
 
@@ -98,7 +104,7 @@ def is_flag(word: str) -> bool:
 def read_flags(words: Sequence[str], flags: Sequence[Flag], *, command: str = "") -> Options:
     """Read ``words`` against the ``flags`` of ``command`` (named in messages)."""
     table = {flag_key(name): flag for flag in flags for name in flag.names}
-    options = Options()
+    options = Options(accepts=frozenset(flag.dest for flag in flags))
     i = 0
     while i < len(words):
         word = words[i]
@@ -140,7 +146,7 @@ def read_flags(words: Sequence[str], flags: Sequence[Flag], *, command: str = ""
             value = inline
         else:
             group = [] if inline is None else [inline]
-            while i < len(words) and not is_flag(words[i]) and "=" in words[i]:
+            while i < len(words) and not is_flag(words[i]) and ("=" in words[i] or words[i].lower() in flag.lone_keys):
                 group.append(words[i])
                 i += 1
             if not group and i < len(words) and words[i].lower() in flag.bare:
@@ -166,5 +172,5 @@ def _unknown_flag(spelling: str, table: dict[str, Flag], command: str) -> UsageE
             f"{shown(spelling)} is not {where}.", hint=f"Did you mean {code('-' + spelling)}?", usage=True
         )
     candidates = [name for name in table if name.startswith("--")] if key.startswith("--") else list(table)
-    hint = did_you_mean(key, candidates)
+    hint = flag_hint(key, table, candidates)
     return UsageError(f"{shown(spelling)} is not {where}.", hint=hint, usage=True)

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.flux_settings import CONTROLLERS, SETTINGS
+from bot.grammar.foreign_commands import foreign_command
 from bot.grammar.help_fleet_topics import FLEET_NOTES
 from bot.grammar.help_topics import SECRETS, TOPICS
 from bot.grammar.vocabulary import COMMANDS, GROUPS, NESTED, resolve
-from bot.usage import UsageError, code, did_you_mean, shown
+from bot.usage import UsageError, code, shown, typo_of
 
 _GROUP_TEXT = {
     "config": "Flux configurations: a source (git, bucket, Azure Blob or OCI) and its kustomizations.",
@@ -104,7 +105,15 @@ def topic_of(words: Sequence[str]) -> str | None:
         path, used = resolve(words, allow_group=True)
     except UsageError as err:
         known = [*COMMANDS, *GROUPS, *EXTRA_TOPICS]
-        hint = did_you_mean(text, known) or err.hint or "`/flux help` lists the commands."
+        near = typo_of(text, known)
+        foreign = foreign_command(words)
+        hint = (
+            f"Did you mean {code(near)}?"
+            if near
+            else foreign.hint
+            if foreign
+            else err.hint or "`/flux help` lists the commands."
+        )
         raise UsageError(f"There is no help on {shown(' '.join(words))}.", hint=hint, topic="help") from None
     if used < len(words):
         raise UsageError(

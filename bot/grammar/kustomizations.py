@@ -29,6 +29,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "timeout": ("timeout",),
     "substitute": ("substitute", "postBuild.substitute"),
 }
+#: the keys people write alone, meaning ``=true``
+BOOLEAN_KEYS = ("prune", "force", "wait")
 _LOOKUP = {re.sub(r"[-_]", "", spelling.lower()): key for key, spellings in KEYS.items() for spelling in spellings}
 _SUBSTITUTE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 EXAMPLE = "--kustomization name=apps path=./apps/staging prune=true depends_on=infra"
@@ -78,7 +80,8 @@ def _read_group(words: Sequence[str], flag: str) -> dict[str, str]:
     for word in words:
         raw_key, sep, value = word.partition("=")
         if not sep:
-            raise UsageError(f"{code(flag)} takes `KEY=VALUE` words, not {shown(word)}.", hint=f"Write `{EXAMPLE}`.")
+            hint = f"Write `{word.lower()}=true`." if word.lower() in BOOLEAN_KEYS else f"Write `{EXAMPLE}`."
+            raise UsageError(f"{code(flag)} takes `KEY=VALUE` words, not {shown(word)}.", hint=hint)
         key = _key(raw_key, flag)
         if key in group:
             raise UsageError(f"{code(flag)} gives {code(key)} twice in one group.")

@@ -10,15 +10,18 @@ no reply ever repeats a secret-looking value from the input.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from bot.commands import Ignore, ParseResult, Reply, Run
+from bot.grammar.arguments import StrayWord
+from bot.grammar.foreign_commands import foreign_command
 from bot.grammar.help import help_text, topic_of, usage_of
 from bot.grammar.registry import READERS
 from bot.grammar.secrets import refuse_secrets
 from bot.grammar.tokens import normalize, split
 from bot.grammar.vocabulary import from_az, resolve
 from bot.redact import MASK, secret_values
-from bot.usage import UsageError, code
+from bot.usage import UsageError, code, shown
 
 MAX_LENGTH = 4000
 _PREFIX = re.compile(r"^/flux(?=\s|$)", re.IGNORECASE)
@@ -71,18 +74,24 @@ def _command_line(text: str, *, comment: bool) -> str | None:
 
 
 def _parse_line(line: str) -> ParseResult:
-    words = split(normalize(line, keep_channels=True))
-    if not words:
+    typed = split(normalize(line, keep_channels=True))
+    if not typed:
         return Reply(help_text(None))
-    words = from_az(words)
+    words = from_az(typed)
     refuse_secrets(words)
     if any(word in _HELP_FLAGS for word in words):
         plain = [word for word in words if word not in _HELP_FLAGS]
         if not plain:
             return Reply(help_text(None))
-        path, _ = resolve(plain, allow_group=True)
+        try:
+            path, _ = resolve(plain, allow_group=True)
+        except UsageError as err:
+            raise foreign_command(plain) or err from None
         return Reply(help_text(path))
-    path, used = resolve(words)
+    try:
+        path, used = resolve(words)
+    except UsageError as err:
+        raise foreign_command(typed) or _pasted(err, typed, words) from None
     rest = words[used:]
     if path == "help":
         return Reply(help_text(topic_of(rest)))
@@ -91,7 +100,28 @@ def _parse_line(line: str) -> ParseResult:
     except UsageError as err:
         if err.topic is None:
             err.topic = path
-        raise
+        foreign = foreign_command(typed)
+        if foreign is not None:
+            raise foreign from None
+        if isinstance(err, StrayWord) and err.cluster_missing:
+            err.hint = f"Put the cluster after `-c`: {shown(_with_cluster(words, err.word))}."
+        raise _pasted(err, typed, words) from None
+
+
+def _with_cluster(words: Sequence[str], cluster: str) -> str:
+    """The command with ``-c`` in front of the (last) word ``cluster``."""
+    at = len(words) - 1 - list(reversed(words)).index(cluster)
+    return " ".join(["/flux", *words[:at], "-c", *words[at:]])
+
+
+def _pasted(err: UsageError, typed: Sequence[str], words: Sequence[str]) -> UsageError:
+    """A pasted az command's error says which /flux command it was read as."""
+    if list(typed) == list(words):
+        return err
+    # from_az put one group word in place of the az words: what the first two /flux words were typed as
+    az = " ".join(typed[: len(typed) - len(words) + 2])
+    err.message = f"{shown(az)} reads as {shown('/flux ' + ' '.join(words[:2]))}. {err.message}"
+    return err
 
 
 def render(err: UsageError) -> str:

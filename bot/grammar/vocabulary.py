@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.usage import UsageError, closest, code, one_of, shown
+from bot.usage import UsageError, code, one_of, shown, typo_of
 
 GROUPS: dict[str, tuple[str, ...]] = {
     "config": ("create", "update", "delete", "show", "list"),
@@ -97,6 +97,24 @@ WORD_ALIASES: dict[str, str] = {
     "event": "events",
 }
 SUB_ALIASES: dict[str, str] = {"ls": "list", "get": "show", "rm": "delete", "remove": "delete"}
+#: subcommands other tools name differently: suggested (not taken) when the group has the one they mean
+SUB_SYNONYMS: dict[str, str] = {
+    "upgrade": "update",
+    "edit": "update",
+    "patch": "update",
+    "set": "update",
+    "change": "update",
+    "add": "create",
+    "new": "create",
+    "install": "create",
+    "describe": "show",
+    "view": "show",
+    "info": "show",
+    "del": "delete",
+    "destroy": "delete",
+    "uninstall": "delete",
+    "all": "list",
+}
 #: ``config status NAME`` reads naturally; it is ``status NAME``
 GROUP_SHORTCUTS: dict[tuple[str, str], str] = {
     ("config", "status"): "status",
@@ -161,7 +179,7 @@ def resolve(words: Sequence[str], *, allow_group: bool = False) -> tuple[str, in
                 hint=f"For example {code(f'/flux {first} {subs[0]} --help')}.",
                 topic=first,
             )
-        near = closest(second, subs)
+        near = _near_sub(second, subs)
         raise UsageError(
             f"{shown(words[1])} is not a subcommand of {code(first)}.",
             hint=f"Did you mean {code(f'{first} {near}')}?" if near else f"{code(first)} has {one_of(subs)}.",
@@ -188,12 +206,18 @@ def _nested(group: str, words: Sequence[str], *, allow_group: bool) -> tuple[str
             hint=f"For example {code(f'/flux {group} {subs[0]} --clusters env=prod --version 1.13.1')}.",
             topic=f"{group} {subs[0]}",
         )
-    near = closest(third, subs)
+    near = _near_sub(third, subs)
     raise UsageError(
         f"{shown(words[2])} is not a subcommand of {code(group)}.",
         hint=f"Did you mean {code(f'{group} {near}')}?" if near else f"{code(group)} has {one_of(subs)}.",
         topic=f"{group} {subs[0]}",
     )
+
+
+def _near_sub(word: str, subs: tuple[str, ...]) -> str | None:
+    """The subcommand ``word`` means: one it is a slip of, or the one another tool's word for it names."""
+    synonym = SUB_SYNONYMS.get(word)
+    return typo_of(word, subs) or (synonym if synonym in subs else None)
 
 
 def unknown_command(word: str) -> UsageError:
@@ -205,7 +229,7 @@ def unknown_command(word: str) -> UsageError:
     elif lowered.startswith("-"):
         hint = "Start with a command, e.g. `/flux status -c CLUSTER`; `/flux help` lists them."
     else:
-        found = closest(lowered, [*SINGLES, *GROUPS, *WORD_ALIASES])
+        found = typo_of(lowered, [*SINGLES, *GROUPS, *WORD_ALIASES])
         found = WORD_ALIASES.get(found, found) if found else None
         hint = f"Did you mean {code(found)}?" if found else "`/flux help` lists the commands."
     return UsageError(f"{shown(word)} is not a /flux command.", hint=hint)
