@@ -1,5 +1,5 @@
 """Help for the az-shaped reads and write options: ``extension list``, ``deployed-object list|show``, and the
-``--no-wait`` every write takes (``with_no_wait`` adds it to those topics, so no topic repeats it by hand)."""
+``--no-wait`` every write takes (``no_wait_topics`` adds it to those topics, so no topic repeats it by hand)."""
 
 from __future__ import annotations
 
@@ -66,10 +66,11 @@ AZURE_READ_TOPICS: dict[str, Topic] = {
 }
 
 
-def with_no_wait(topics: Mapping[str, Topic]) -> dict[str, Topic]:
-    """``topics`` with ``--no-wait`` in the flags and usage of every command that takes it."""
-    out = dict(topics)
-    for path in NO_WAIT_COMMANDS:
-        topic = out[path]
-        out[path] = replace(topic, usage=f"{topic.usage} [--no-wait]", flags=(*topic.flags, NO_WAIT_HELP))
-    return out
+def no_wait_topics(topics: Mapping[str, Topic]) -> dict[str, Topic]:
+    """The topics of the commands that take ``--no-wait``, with it in their usage and flags."""
+    return {
+        path: replace(
+            topics[path], usage=f"{topics[path].usage} [--no-wait]", flags=(*topics[path].flags, NO_WAIT_HELP)
+        )
+        for path in NO_WAIT_COMMANDS
+    }

@@ -6,7 +6,7 @@ Every example here is a command the grammar accepts (the tests parse them all).
 
 from __future__ import annotations
 
-from bot.grammar.help_azure_read_topics import AZURE_READ_TOPICS, with_no_wait
+from bot.grammar.help_azure_read_topics import AZURE_READ_TOPICS, no_wait_topics
 from bot.grammar.help_config_topics import CONFIG_TOPICS
 from bot.grammar.help_doctor_topics import DOCTOR_TOPICS
 from bot.grammar.help_events_topics import EVENTS_TOPICS
@@ -16,7 +16,7 @@ from bot.grammar.help_reconcile_topic import RECONCILE_TOPICS
 
 __all__ = ["SECRETS", "TOPICS", "TUTORIAL_EXAMPLE", "Topic"]
 
-TOPICS: dict[str, Topic] = with_no_wait({
+TOPICS: dict[str, Topic] = {
     "help": Topic(
         usage="/flux help [COMMAND]",
         summary="this overview, or the flags and examples of one command",
@@ -212,4 +212,6 @@ TOPICS: dict[str, Topic] = with_no_wait({
         flags=CLUSTER_FLAGS,
         examples=("/flux unlock flux-demo-aks", "/flux unlock -c flux-demo-arc -g flux-demo-rg"),
     ),
-})
+}
+# every write's topic lists --no-wait (one list of those commands, in help_azure_read_topics)
+TOPICS.update(no_wait_topics(TOPICS))

@@ -374,8 +374,8 @@ class FakeFluxConfigs(_Operations):
     def submit_update(self, cluster: ClusterRef, name: str, patch: FluxConfigPatch) -> None:
         self.begin_update(cluster, name, patch).result()
 
-    def submit_delete(self, cluster: ClusterRef, name: str) -> None:
-        self.begin_delete(cluster, name).result()
+    def submit_delete(self, cluster: ClusterRef, name: str, *, force: bool = False) -> None:
+        self.begin_delete(cluster, name, force=force).result()
 
     # -- inside -----------------------------------------------------------------------------------
 
@@ -631,6 +631,9 @@ class FakeExtensions(_Operations):
 
     def submit_update(self, cluster: ClusterRef, name: str, patch: ExtensionPatch) -> None:
         self.begin_update(cluster, name, patch).result()
+
+    def submit_delete(self, cluster: ClusterRef, name: str, *, force: bool = False) -> None:
+        self.begin_delete(cluster, name, force=force).result()
 
     def versions(
         self, cluster: Cluster, extension_type: str = "microsoft.flux", release_train: str = "Stable"
