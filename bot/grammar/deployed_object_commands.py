@@ -39,9 +39,9 @@ def deployed_object_show(words: Sequence[str]) -> DeployedObjectShow:
     target = cluster_target(options)
     object_name, kind = options.value("object_name"), options.value("object_kind")
     if object_name is None or kind is None:
-        missing = " and ".join(code(flag) for flag, value in (("--object-name", object_name), ("--object-kind", kind)))
+        missing = [code(flag) for flag, value in (("--object-name", object_name), ("--object-kind", kind)) if not value]
         raise UsageError(
-            f"Which object? {missing} {'is' if ' and ' not in missing else 'are'} missing.",
+            f"Which object? {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing.",
             hint=f"`/flux deployed-object list {name} -c {target}` lists the objects with their kinds and namespaces.",
             usage=True,
         )

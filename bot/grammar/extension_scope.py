@@ -24,6 +24,12 @@ _NAMESPACE_OF = {"cluster": "release_namespace", "namespace": "target_namespace"
 def extension_scope(options: Options) -> tuple[str, str | None]:
     """(scope, namespace): the namespace is the release namespace (cluster scope) or the target namespace
     (namespace scope), None when not given. A namespace flag implies its scope when ``--scope`` is left out."""
+    if options.given("release_namespace") and options.given("target_namespace"):
+        raise UsageError(
+            "`--release-namespace` (cluster scope) and `--target-namespace` (namespace scope) cannot both be given.",
+            hint="Give the one of the scope you want.",
+            usage=True,
+        )
     given = options.value("scope")
     if given is not None:
         scope = choice(given, "`--scope`", _SCOPES)
