@@ -298,6 +298,10 @@ class ExtensionSpec:
     release_train: str = "Stable"
     version: str | None = None
     settings: tuple[tuple[str, str], ...] = ()
+    #: ``cluster`` or ``namespace`` (ARM's ``scope``); create-only, as in az
+    scope: str = "cluster"
+    #: the release namespace (cluster scope) or the target namespace (namespace scope); None: ARM's default
+    namespace: str | None = None
 
 
 @dataclass(frozen=True)
@@ -320,6 +324,10 @@ class ExtensionState:
     release_train: str | None
     settings: tuple[tuple[str, str], ...] = ()
     error: str | None = None
+    #: ``cluster`` or ``namespace``, as ARM reports it (None when it reports no scope)
+    scope: str | None = None
+    #: the release namespace (cluster scope) or the target namespace (namespace scope)
+    namespace: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.cluster_objects import FluxEvent
-from bot.models import Cluster, ExtensionState, FluxConfigState, V1Config
+from bot.models import Cluster, ClusterRef, ExtensionState, FluxConfigState, ObjectStatus, V1Config
 
 #: brackets a Slack user id the bot itself names in a note or step (``mention``); renderers turn only these
 #: into mentions and strip the character from every other text, so text from outside cannot ping anyone
@@ -141,6 +141,17 @@ class EventList:
 
 
 @dataclass(frozen=True)
+class DeployedObjects:
+    """``/flux deployed-object list|show``: Flux objects a configuration deployed, as Azure reports them."""
+
+    config: str
+    cluster: ClusterRef
+    objects: tuple[ObjectStatus, ...] = ()
+    #: ``show``: the one object asked for, in full (its conditions, its HelmRelease)
+    detail: bool = False
+
+
+@dataclass(frozen=True)
 class JobView:
     """The one message a job keeps up to date."""
 
@@ -166,6 +177,10 @@ class JobView:
     events: EventList | None = None
     #: why it failed: the Flux events of the failing objects of a Non-Compliant result (read from the cluster)
     failure_events: EventList | None = None
+    #: ``/flux extension list``: every extension on the cluster
+    extensions: tuple[ExtensionState, ...] | None = None
+    #: ``/flux deployed-object list|show``
+    deployed: DeployedObjects | None = None
 
 
 @dataclass(frozen=True)

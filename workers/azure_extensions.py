@@ -42,11 +42,37 @@ def state_from_wire(cluster: ClusterRef, data: dict[str, Any]) -> ExtensionState
         release_train=props.get("releaseTrain"),
         settings=tuple(sorted((props.get("configurationSettings") or {}).items())),
         error=(error or {}).get("message") if isinstance(error, dict) else None,
+        **_scope_from_wire(props.get("scope")),
     )
+
+
+def _scope_from_wire(scope: Any) -> dict[str, str | None]:
+    """ExtensionState's ``scope`` and ``namespace`` from ARM's ``scope`` (cluster or namespace, not both)."""
+    if not isinstance(scope, dict):
+        return {}
+    cluster, namespace = scope.get("cluster"), scope.get("namespace")
+    if isinstance(namespace, dict):
+        return {"scope": "namespace", "namespace": namespace.get("targetNamespace")}
+    if isinstance(cluster, dict):
+        return {"scope": "cluster", "namespace": cluster.get("releaseNamespace")}
+    return {}
+
+
+def _scope_model(spec: ExtensionSpec) -> m.Scope | None:
+    """ARM's ``scope`` for a new extension; None leaves it to ARM (cluster scope in its default namespace)."""
+    if spec.scope == "namespace":
+        return m.Scope(namespace=m.ScopeNamespace(target_namespace=spec.namespace))
+    if spec.namespace is not None:
+        return m.Scope(cluster=m.ScopeCluster(release_namespace=spec.namespace))
+    return None
 
 
 def _installing(cluster: ClusterRef, spec: ExtensionSpec) -> str:
     return f"installing the {spec.extension_type} extension '{spec.name}' on cluster '{cluster.name}'"
+
+
+def _removing(cluster: ClusterRef, name: str) -> str:
+    return f"removing extension '{name}' from cluster '{cluster.name}'"
 
 
 class AzureExtensions:
@@ -101,6 +127,7 @@ class AzureExtensions:
                 release_train=spec.release_train,
                 version=spec.version,
                 configuration_settings=dict(spec.settings),
+                scope=_scope_model(spec),
             )
         )
         with arm_call(_installing(cluster, spec), cluster.name):
@@ -149,18 +176,25 @@ class AzureExtensions:
         """Update and return once ARM accepted it (no poller follows the operation)."""
         self._update(cluster, name, patch, polling=False)
 
-    def begin_delete(self, cluster: ClusterRef, name: str, *, force: bool = False) -> PollerOperation[None]:
-        doing = f"removing extension '{name}' from cluster '{cluster.name}'"
-        with arm_call(doing, cluster.name):
-            poller = self._ops(cluster.subscription_id).begin_delete(
-                *self._where(cluster), name, force_delete=force or None
+    def _delete(self, cluster: ClusterRef, name: str, *, force: bool, polling: bool) -> LROPoller[Any]:
+        with arm_call(_removing(cluster, name), cluster.name):
+            poller: LROPoller[Any] = self._ops(cluster.subscription_id).begin_delete(
+                *self._where(cluster), name, force_delete=force or None, polling=polling
             )
+        return poller
+
+    def begin_delete(self, cluster: ClusterRef, name: str, *, force: bool = False) -> PollerOperation[None]:
+        doing = _removing(cluster, name)
         return PollerOperation(
-            poller,
+            self._delete(cluster, name, force=force, polling=True),
             envelope=TokenEnvelope("extension.delete", cluster, name, ""),
             doing=doing,
             convert=lambda _: None,
         )
+
+    def submit_delete(self, cluster: ClusterRef, name: str, *, force: bool = False) -> None:
+        """Remove and return once ARM accepted it (no poller follows the operation)."""
+        self._delete(cluster, name, force=force, polling=False)
 
     def resume(self, token: str) -> PollerOperation[ExtensionState | None]:
         env = TokenEnvelope.decode(token)

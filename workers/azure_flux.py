@@ -354,8 +354,8 @@ class AzureFluxConfigs:
     def submit_update(self, cluster: ClusterRef, name: str, patch: FluxConfigPatch) -> None:
         self._patch(cluster, name, patch, polling=False)
 
-    def submit_delete(self, cluster: ClusterRef, name: str) -> None:
-        self._delete(cluster, name, force=False, polling=False)
+    def submit_delete(self, cluster: ClusterRef, name: str, *, force: bool = False) -> None:
+        self._delete(cluster, name, force=force, polling=False)
 
     def resume(self, token: str) -> PollerOperation[FluxConfigState | None]:
         env = TokenEnvelope.decode(token)

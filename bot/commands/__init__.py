@@ -8,15 +8,16 @@ say how a command is treated:
 - ``destructive``: it asks for a Confirm button press before it runs.
 
 The classes live by subject: ``base`` (what every command shares), ``configs`` (Flux configurations and their
-kustomizations), ``extensions`` (microsoft.flux), ``fleet`` (rollouts to many clusters), ``fluxops`` (help,
-clusters, audit, watches, fleet files, staged jobs, deploy keys, locks). Import them from here.
+kustomizations), ``deployed_objects`` (the Flux objects a configuration deployed), ``extensions`` (microsoft.flux),
+``fleet`` (rollouts to many clusters), ``fluxops`` (help, clusters, audit, watches, fleet files, staged jobs,
+deploy keys, locks). Import them from here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.commands.base import BaseCommand, ClusterTarget, CredentialRefs, Role
+from bot.commands.base import AzureWrite, BaseCommand, ClusterTarget, CredentialRefs, Role
 from bot.commands.configs import (
     ConfigCreate,
     ConfigDelete,
@@ -32,9 +33,10 @@ from bot.commands.configs import (
     Status,
     Suspend,
 )
+from bot.commands.deployed_objects import DeployedObjectList, DeployedObjectShow
 from bot.commands.doctor import Doctor, DoctorFleet, V1List, V1Migrate
 from bot.commands.events import Events
-from bot.commands.extensions import ExtensionCreate, ExtensionDelete, ExtensionShow, ExtensionUpdate
+from bot.commands.extensions import ExtensionCreate, ExtensionDelete, ExtensionList, ExtensionShow, ExtensionUpdate
 from bot.commands.fleet import (
     FleetApply,
     FleetCancel,
@@ -83,6 +85,9 @@ Command = (
     | ExtensionUpdate
     | ExtensionDelete
     | ExtensionShow
+    | ExtensionList
+    | DeployedObjectList
+    | DeployedObjectShow
     | Audit
     | Watch
     | Unwatch
@@ -135,6 +140,7 @@ __all__ = [
     "ApplyFleet",
     "ApproveJob",
     "Audit",
+    "AzureWrite",
     "BaseCommand",
     "CancelJob",
     "ClusterTarget",
@@ -146,11 +152,14 @@ __all__ = [
     "ConfigUpdate",
     "ConfirmJob",
     "CredentialRefs",
+    "DeployedObjectList",
+    "DeployedObjectShow",
     "Doctor",
     "DoctorFleet",
     "Events",
     "ExtensionCreate",
     "ExtensionDelete",
+    "ExtensionList",
     "ExtensionShow",
     "ExtensionUpdate",
     "FleetApply",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar
 
@@ -76,3 +76,15 @@ class BaseCommand:
     def lock_name(self) -> str | None:
         """What a mutation locks on its cluster: the configuration name, or "extension"."""
         return None
+
+
+@dataclass(frozen=True)
+class AzureWrite(BaseCommand):
+    """A command that writes one ARM resource: a flux configuration (or its kustomizations) or an extension.
+
+    ``no_wait`` is az's ``--no-wait``: the job ends once ARM accepted the write, following neither the
+    operation nor the reconciliation (``bot.usecases.no_wait`` decides what that means for a job).
+    """
+
+    no_wait: bool = field(default=False, kw_only=True)
+    mutates: ClassVar[bool] = True

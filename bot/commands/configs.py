@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from bot.commands.base import BaseCommand, ClusterTarget, CredentialRefs, Role
+from bot.commands.base import AzureWrite, BaseCommand, ClusterTarget, CredentialRefs, Role
 from bot.models import (
     FluxConfigPatch,
     FluxConfigSpec,
@@ -15,7 +15,7 @@ from bot.models import (
 
 
 @dataclass(frozen=True)
-class ConfigCreate(BaseCommand):
+class ConfigCreate(AzureWrite):
     target: ClusterTarget
     spec: FluxConfigSpec
     credentials: CredentialRefs = field(default_factory=CredentialRefs)
@@ -33,7 +33,7 @@ class ConfigCreate(BaseCommand):
 
 
 @dataclass(frozen=True)
-class ConfigUpdate(BaseCommand):
+class ConfigUpdate(AzureWrite):
     target: ClusterTarget
     name: str
     patch: FluxConfigPatch
@@ -50,7 +50,7 @@ class ConfigUpdate(BaseCommand):
 
 
 @dataclass(frozen=True)
-class ConfigDelete(BaseCommand):
+class ConfigDelete(AzureWrite):
     target: ClusterTarget
     name: str
     force: bool = False
@@ -113,7 +113,7 @@ class Resume(BaseCommand):
 
 
 @dataclass(frozen=True)
-class KustomizationCreate(BaseCommand):
+class KustomizationCreate(AzureWrite):
     target: ClusterTarget
     config: str
     kustomization: Kustomization
@@ -127,7 +127,7 @@ class KustomizationCreate(BaseCommand):
 
 
 @dataclass(frozen=True)
-class KustomizationUpdate(BaseCommand):
+class KustomizationUpdate(AzureWrite):
     target: ClusterTarget
     config: str
     change: KustomizationChange
@@ -141,7 +141,7 @@ class KustomizationUpdate(BaseCommand):
 
 
 @dataclass(frozen=True)
-class KustomizationDelete(BaseCommand):
+class KustomizationDelete(AzureWrite):
     target: ClusterTarget
     config: str
     name: str

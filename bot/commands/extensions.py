@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from bot.commands.base import BaseCommand, ClusterTarget, Role
+from bot.commands.base import AzureWrite, BaseCommand, ClusterTarget, Role
 from bot.models import ExtensionPatch, ExtensionSpec
 
 
 @dataclass(frozen=True)
-class ExtensionCreate(BaseCommand):
+class ExtensionCreate(AzureWrite):
     target: ClusterTarget
     spec: ExtensionSpec
     role: ClassVar[Role] = Role.ADMIN
@@ -23,7 +23,7 @@ class ExtensionCreate(BaseCommand):
 
 
 @dataclass(frozen=True)
-class ExtensionUpdate(BaseCommand):
+class ExtensionUpdate(AzureWrite):
     target: ClusterTarget
     patch: ExtensionPatch
     name: str = "flux"
@@ -37,7 +37,7 @@ class ExtensionUpdate(BaseCommand):
 
 
 @dataclass(frozen=True)
-class ExtensionDelete(BaseCommand):
+class ExtensionDelete(AzureWrite):
     target: ClusterTarget
     name: str = "flux"
     force: bool = False
@@ -56,3 +56,11 @@ class ExtensionShow(BaseCommand):
     target: ClusterTarget
     name: str = "flux"
     verb: ClassVar[str] = "extension show"
+
+
+@dataclass(frozen=True)
+class ExtensionList(BaseCommand):
+    """Every extension on the cluster, whatever its type (``az k8s-extension list``)."""
+
+    target: ClusterTarget
+    verb: ClassVar[str] = "extension list"

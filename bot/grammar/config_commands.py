@@ -30,6 +30,7 @@ from bot.grammar.sources import (
     URL,
 )
 from bot.grammar.targets import CLUSTER_FLAGS, cluster_target
+from bot.grammar.write_flags import NO_WAIT, no_wait
 from bot.models import FluxConfigPatch, FluxConfigSpec
 from bot.usage import UsageError, code
 from bot.values import choice, dns_label, seconds
@@ -64,7 +65,7 @@ _SCOPES = {"cluster": "cluster", "namespace": "namespace"}
 
 
 def config_create(words: Sequence[str]) -> ConfigCreate:
-    options = read_flags(words, CREATE_FLAGS, command="config create")
+    options = read_flags(words, (*CREATE_FLAGS, NO_WAIT), command="config create")
     name = name_argument(options)
     assert name is not None
     no_more_words(options)
@@ -76,6 +77,7 @@ def config_create(words: Sequence[str]) -> ConfigCreate:
         credentials=credentials,
         install_extension=not options.given("no_extension"),
         generate_deploy_key=generate,
+        no_wait=no_wait(options),
     )
 
 
@@ -125,7 +127,7 @@ def _refuse_fixed(options: Options, name: str) -> None:
 
 
 def config_update(words: Sequence[str]) -> ConfigUpdate:
-    options = read_flags(words, UPDATE_FLAGS, command="config update")
+    options = read_flags(words, (*UPDATE_FLAGS, NO_WAIT), command="config update")
     name = name_argument(options)
     assert name is not None
     no_more_words(options)
@@ -134,7 +136,14 @@ def config_update(words: Sequence[str]) -> ConfigUpdate:
     patch, credentials, generate = update_patch(options)
     if patch == FluxConfigPatch() and credentials.is_empty() and not generate:
         raise nothing_to_change()
-    return ConfigUpdate(target=target, name=name, patch=patch, credentials=credentials, generate_deploy_key=generate)
+    return ConfigUpdate(
+        target=target,
+        name=name,
+        patch=patch,
+        credentials=credentials,
+        generate_deploy_key=generate,
+        no_wait=no_wait(options),
+    )
 
 
 def update_patch(options: Options) -> tuple[FluxConfigPatch, CredentialRefs, bool]:
@@ -181,8 +190,10 @@ def _named(words: Sequence[str], command: str, extra: tuple[Flag, ...] = ()) -> 
 
 
 def config_delete(words: Sequence[str]) -> ConfigDelete:
-    options, name = _named(words, "config delete", (FORCE, YES))
-    return ConfigDelete(target=cluster_target(options), name=name, force=bool(options.switch("force")))
+    options, name = _named(words, "config delete", (FORCE, YES, NO_WAIT))
+    return ConfigDelete(
+        target=cluster_target(options), name=name, force=bool(options.switch("force")), no_wait=no_wait(options)
+    )
 
 
 def config_show(words: Sequence[str]) -> ConfigShow:

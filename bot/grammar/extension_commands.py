@@ -1,20 +1,30 @@
-"""``extension create|update|delete|show``: the microsoft.flux cluster extension, as ``az k8s-extension``.
+"""``extension create|update|delete|show|list``: the microsoft.flux cluster extension, as ``az k8s-extension``.
 
 ``--config KEY=VALUE`` takes known settings only (``flux_settings``); several may follow one ``--config``
 and ``--config`` may be repeated. ``--version`` pins a version, which az allows only with
 ``--auto-upgrade false`` (given ``--version`` alone, auto-upgrade is turned off). ``KEY=`` in update
-removes a setting.
+removes a setting. ``--scope`` and its namespaces (create only) are read by ``extension_scope``; ``list`` names
+every extension of the cluster, whatever its type.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.commands import ClusterTarget, ExtensionCreate, ExtensionDelete, ExtensionShow, ExtensionUpdate
+from bot.commands import (
+    ClusterTarget,
+    ExtensionCreate,
+    ExtensionDelete,
+    ExtensionList,
+    ExtensionShow,
+    ExtensionUpdate,
+)
 from bot.flux_settings import check_setting, find_setting
 from bot.grammar.arguments import name_argument, no_more_words
+from bot.grammar.extension_scope import SCOPE_FLAGS, extension_scope
 from bot.grammar.flags import Arity, Flag, Options, read_flags
 from bot.grammar.targets import CLUSTER_FLAGS, cluster_target
+from bot.grammar.write_flags import NO_WAIT, no_wait
 from bot.models import ExtensionPatch, ExtensionSpec
 from bot.usage import UsageError, code, shown
 from bot.values import choice, version
@@ -94,8 +104,9 @@ def _train(options: Options) -> str | None:
 
 
 def extension_create(words: Sequence[str]) -> ExtensionCreate:
-    options = read_flags(words, _WRITE_FLAGS, command="extension create")
+    options = read_flags(words, (*_WRITE_FLAGS, *SCOPE_FLAGS, NO_WAIT), command="extension create")
     target, name = _common(options)
+    scope, namespace = extension_scope(options)
     pinned, auto = _versioning(options)
     settings = tuple((key, value) for key, value in _settings(options, removals=False) if value is not None)
     spec = ExtensionSpec(
@@ -104,14 +115,16 @@ def extension_create(words: Sequence[str]) -> ExtensionCreate:
         release_train=_train(options) or "Stable",
         version=pinned,
         settings=settings,
+        scope=scope,
+        namespace=namespace,
     )
-    return ExtensionCreate(target=target, spec=spec)
+    return ExtensionCreate(target=target, spec=spec, no_wait=no_wait(options))
 
 
 def extension_update(words: Sequence[str]) -> ExtensionUpdate:
-    options = read_flags(words, _WRITE_FLAGS, command="extension update")
+    options = read_flags(words, (*_WRITE_FLAGS, NO_WAIT), command="extension update")
     target, name = _common(options)
-    return ExtensionUpdate(target=target, patch=extension_patch(options), name=name)
+    return ExtensionUpdate(target=target, patch=extension_patch(options), name=name, no_wait=no_wait(options))
 
 
 def extension_patch(options: Options) -> ExtensionPatch:
@@ -133,12 +146,19 @@ def extension_patch(options: Options) -> ExtensionPatch:
 
 
 def extension_delete(words: Sequence[str]) -> ExtensionDelete:
-    options = read_flags(words, (NAME, *CLUSTER_FLAGS, EXTENSION_TYPE, FORCE, YES), command="extension delete")
+    options = read_flags(words, (NAME, *CLUSTER_FLAGS, EXTENSION_TYPE, FORCE, YES, NO_WAIT), command="extension delete")
     target, name = _common(options)
-    return ExtensionDelete(target=target, name=name, force=bool(options.switch("force")))
+    return ExtensionDelete(target=target, name=name, force=bool(options.switch("force")), no_wait=no_wait(options))
 
 
 def extension_show(words: Sequence[str]) -> ExtensionShow:
     options = read_flags(words, (NAME, *CLUSTER_FLAGS, EXTENSION_TYPE), command="extension show")
     target, name = _common(options)
     return ExtensionShow(target=target, name=name)
+
+
+def extension_list(words: Sequence[str]) -> ExtensionList:
+    """Every extension on the cluster (az's ``k8s-extension list``); ``--extension-type`` is not a filter there."""
+    options = read_flags(words, CLUSTER_FLAGS, command="extension list")
+    no_more_words(options)
+    return ExtensionList(target=cluster_target(options))

@@ -19,6 +19,7 @@ _GROUP_TEXT = {
     "config": "Flux configurations: a source (git, bucket, Azure Blob or OCI) and its kustomizations.",
     "kustomization": "The kustomizations of one Flux configuration.",
     "extension": "The microsoft.flux cluster extension: the Flux controllers themselves.",
+    "deployed-object": "The Flux objects a configuration deployed, as Azure reports them.",
     "key": "Deploy keys fluxops made for git sources: rotation without downtime, and which keys exist.",
     "fleet": "One change rolled out over every cluster a selector matches, in waves: a canary first, halting on "
     "the first failure.",

@@ -6,6 +6,7 @@ Every example here is a command the grammar accepts (the tests parse them all).
 
 from __future__ import annotations
 
+from bot.grammar.help_azure_read_topics import AZURE_READ_TOPICS, no_wait_topics
 from bot.grammar.help_config_topics import CONFIG_TOPICS
 from bot.grammar.help_doctor_topics import DOCTOR_TOPICS
 from bot.grammar.help_events_topics import EVENTS_TOPICS
@@ -36,7 +37,7 @@ TOPICS: dict[str, Topic] = {
     **EVENTS_TOPICS,
     "extension create": Topic(
         usage="/flux extension create -c CLUSTER [--name flux] [--version V --auto-upgrade false] "
-        "[--release-train stable|preview] [--config KEY=VALUE ...]...",
+        "[--release-train stable|preview] [--scope cluster --release-namespace NS] [--config KEY=VALUE ...]...",
         summary="install the microsoft.flux extension on a cluster",
         description="Installs microsoft.flux, as `az k8s-extension create --extension-type microsoft.flux` does. "
         "`--config` takes known settings only (`/flux help extension settings`); several `KEY=VALUE` may follow "
@@ -48,6 +49,9 @@ TOPICS: dict[str, Topic] = {
             ("--auto-upgrade, --auto-upgrade-minor-version true|false", "follow new minor versions (default true)"),
             ("--release-train stable|preview", "the release train (default stable)"),
             ("--config, --configuration-settings KEY=VALUE ...", "extension settings (repeatable)"),
+            ("--scope cluster|namespace", "where it installs (default cluster; microsoft.flux is cluster-scoped)"),
+            ("--release-namespace NS", "the namespace of a cluster-scoped extension (default `flux-system`)"),
+            ("--target-namespace NS", "the namespace of a namespace-scoped extension"),
         ),
         examples=(
             "/flux extension create -c flux-demo-arc --config image-automation-controller.enabled=true "
@@ -90,6 +94,7 @@ TOPICS: dict[str, Topic] = {
         flags=(*CLUSTER_FLAGS, ("-n, --name NAME", "the extension's name (default `flux`)")),
         examples=("/flux extension show -c flux-demo-arc",),
     ),
+    **AZURE_READ_TOPICS,
     "key rotate": Topic(
         usage="/flux key rotate (NAME -c CLUSTER [-g RG] [-t TYPE] | --repo URL | --key ID | --https-key-ref REF)",
         summary="rotate deploy keys with zero downtime, or hand a changed HTTPS credential to its configurations",
@@ -208,3 +213,5 @@ TOPICS: dict[str, Topic] = {
         examples=("/flux unlock flux-demo-aks", "/flux unlock -c flux-demo-arc -g flux-demo-rg"),
     ),
 }
+# every write's topic lists --no-wait (one list of those commands, in help_azure_read_topics)
+TOPICS.update(no_wait_topics(TOPICS))

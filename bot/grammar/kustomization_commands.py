@@ -21,6 +21,7 @@ from bot.grammar.arguments import no_more_words
 from bot.grammar.flags import Arity, Flag, Options, read_flags
 from bot.grammar.kustomizations import names_list, substitutions
 from bot.grammar.targets import CLUSTER_FLAGS, cluster_target
+from bot.grammar.write_flags import NO_WAIT, no_wait
 from bot.models import Kustomization, KustomizationChange
 from bot.usage import UsageError, code, shown
 from bot.values import dns_label, path, seconds
@@ -96,7 +97,7 @@ def _path(options: Options) -> str | None:
 
 
 def kustomization_create(words: Sequence[str]) -> KustomizationCreate:
-    options = read_flags(words, (*_WHICH, *_FIELDS, SUBSTITUTE), command="kustomization create")
+    options = read_flags(words, (*_WHICH, *_FIELDS, SUBSTITUTE, NO_WAIT), command="kustomization create")
     target, config, name = _names(options)
     assert name is not None
     pairs: dict[str, str] = {}
@@ -118,11 +119,11 @@ def kustomization_create(words: Sequence[str]) -> KustomizationCreate:
         retry_interval_seconds=_optional_seconds(options, "retry_interval"),
         substitute=tuple(sorted(pairs.items())),
     )
-    return KustomizationCreate(target=target, config=config, kustomization=kustomization)
+    return KustomizationCreate(target=target, config=config, kustomization=kustomization, no_wait=no_wait(options))
 
 
 def kustomization_update(words: Sequence[str]) -> KustomizationUpdate:
-    options = read_flags(words, (*_WHICH, *_FIELDS, SUBSTITUTE), command="kustomization update")
+    options = read_flags(words, (*_WHICH, *_FIELDS, SUBSTITUTE, NO_WAIT), command="kustomization update")
     if options.given("substitute"):
         raise UsageError(
             "`--substitute` can only be set when a kustomization is created.",
@@ -147,14 +148,14 @@ def kustomization_update(words: Sequence[str]) -> KustomizationUpdate:
             hint="For example `--path ./apps/prod`, `--prune true` or `--interval 5m`.",
             usage=True,
         )
-    return KustomizationUpdate(target=target, config=config, change=change)
+    return KustomizationUpdate(target=target, config=config, change=change, no_wait=no_wait(options))
 
 
 def kustomization_delete(words: Sequence[str]) -> KustomizationDelete:
-    options = read_flags(words, (*_WHICH, YES), command="kustomization delete")
+    options = read_flags(words, (*_WHICH, YES, NO_WAIT), command="kustomization delete")
     target, config, name = _names(options)
     assert name is not None
-    return KustomizationDelete(target=target, config=config, name=name)
+    return KustomizationDelete(target=target, config=config, name=name, no_wait=no_wait(options))
 
 
 def kustomization_show(words: Sequence[str]) -> KustomizationShow:

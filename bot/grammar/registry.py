@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from bot.commands import Command
 from bot.grammar import (
     config_commands,
+    deployed_object_commands,
     doctor_commands,
     event_commands,
     extension_commands,
@@ -45,6 +46,9 @@ READERS: dict[str, Reader] = {
     "extension update": extension_commands.extension_update,
     "extension delete": extension_commands.extension_delete,
     "extension show": extension_commands.extension_show,
+    "extension list": extension_commands.extension_list,
+    "deployed-object list": deployed_object_commands.deployed_object_list,
+    "deployed-object show": deployed_object_commands.deployed_object_show,
     "key rotate": key_commands.key_rotate,
     "key status": key_commands.key_status,
     "audit": audit,

@@ -17,7 +17,8 @@ from bot.usage import UsageError, code, one_of, shown, typo_of
 GROUPS: dict[str, tuple[str, ...]] = {
     "config": ("create", "update", "delete", "show", "list"),
     "kustomization": ("create", "update", "delete", "show", "list"),
-    "extension": ("create", "update", "delete", "show"),
+    "extension": ("create", "update", "delete", "show", "list"),
+    "deployed-object": ("list", "show"),
     "key": ("rotate", "status"),
     "fleet": ("apply", "extension", "status", "list", "cancel", "resume"),
     "v1": ("list", "migrate"),
@@ -60,6 +61,7 @@ COMMANDS: tuple[str, ...] = (
     "watches",
     "events",
     *(f"kustomization {sub}" for sub in GROUPS["kustomization"]),
+    *(f"deployed-object {sub}" for sub in GROUPS["deployed-object"]),
     *(f"extension {sub}" for sub in GROUPS["extension"]),
     *(f"key {sub}" for sub in GROUPS["key"]),
     "audit",
@@ -95,6 +97,7 @@ WORD_ALIASES: dict[str, str] = {
     "unsubscribe": "unwatch",
     "subscriptions": "watches",
     "event": "events",
+    "deployed-objects": "deployed-object",
 }
 SUB_ALIASES: dict[str, str] = {"ls": "list", "get": "show", "rm": "delete", "remove": "delete"}
 #: subcommands other tools name differently: suggested (not taken) when the group has the one they mean
@@ -142,6 +145,8 @@ def from_az(words: Sequence[str]) -> list[str]:
     if lowered[:3] == ["az", "k8s-configuration", "flux"]:
         if lowered[3:4] in (["kustomization"], ["kustomizations"]):
             return ["kustomization", *words[4:]]
+        if lowered[3:4] == ["deployed-object"]:
+            return ["deployed-object", *words[4:]]
         return ["config", *words[3:]]
     if lowered[:2] == ["az", "k8s-extension"]:
         return ["extension", *words[2:]]

@@ -39,10 +39,12 @@ from bot.ports import (
     Subscriptions,
     V1Configs,
 )
+from bot.usecases.accepted import Accepted, NoWait
 from bot.views import (
     AuditEntry,
     ClusterRow,
     ConfirmView,
+    DeployedObjects,
     DoctorReport,
     ErrorInfo,
     EventList,
@@ -273,6 +275,8 @@ class ViewChanges(TypedDict, total=False):
     v1_configs: tuple[V1Config, ...] | None
     events: EventList | None
     failure_events: EventList | None
+    extensions: tuple[ExtensionState, ...] | None
+    deployed: DeployedObjects | None
 
 
 class Job:
@@ -286,6 +290,9 @@ class Job:
         #: called once, when the job first shows a final phase, before the store or the message says so
         #: (the executor puts the audit entry on record there: whoever sees the end can read it)
         self.before_final: Callable[[], None] | None = None
+        #: az's --no-wait (bot.usecases.no_wait sets it): the write is not followed, and the job's success says
+        #: where to follow it instead
+        self.no_wait: NoWait | None = None
         saved = ports.jobs.get(record.job_id, "steps")
         if saved:
             steps = tuple(Step(text, StepState(state)) for text, state in json.loads(saved))
@@ -329,6 +336,8 @@ class Job:
         self._become(replace(self.view, phase=phase))
 
     def _become(self, view: JobView) -> None:
+        if view.phase is Phase.SUCCEEDED and self.no_wait is not None:
+            view = replace(view, note=self.no_wait.note)  # whatever the use-case noted, it did not see the end
         was_final = self.view.phase.terminal
         self.view = view
         if view.phase.terminal and not was_final and self.before_final is not None:
@@ -396,8 +405,11 @@ class Job:
         self.mark_done(key)
 
     def wait(self, operation: LongRunning[object]) -> object:
+        """The operation's result, polled until ARM ends it; None at once for a write nobody follows."""
         from bot.errors import StillRunning
 
+        if isinstance(operation, Accepted):
+            return None
         while True:
             self.ports.pace.heartbeat(self.job_id)
             try:

@@ -27,11 +27,14 @@ from bot.commands import (
     ConfigList,
     ConfigShow,
     ConfigUpdate,
+    DeployedObjectList,
+    DeployedObjectShow,
     Doctor,
     DoctorFleet,
     Events,
     ExtensionCreate,
     ExtensionDelete,
+    ExtensionList,
     ExtensionShow,
     ExtensionUpdate,
     FleetApply,
@@ -69,6 +72,7 @@ from bot.usecases import (
     cluster_reconcile,
     configs,
     credential_rotation,
+    deployed_objects,
     doctor,
     extensions,
     fleet_control,
@@ -76,6 +80,7 @@ from bot.usecases import (
     flux_events,
     key_provisioning,
     key_rotation,
+    no_wait,
     reads,
     unlock,
     v1_configs,
@@ -109,6 +114,9 @@ CLUSTER_HANDLERS: dict[type, Handler] = {
     ExtensionUpdate: extensions.extension_update,
     ExtensionDelete: extensions.extension_delete,
     ExtensionShow: extensions.extension_show,
+    ExtensionList: extensions.extension_list,
+    DeployedObjectList: deployed_objects.deployed_object_list,
+    DeployedObjectShow: deployed_objects.deployed_object_show,
     Unlock: unlock.unlock,
     Doctor: doctor.doctor,
     V1List: v1_configs.v1_list,
@@ -171,6 +179,7 @@ def run_job(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
     except (errors.Forbidden, errors.NotFound) as refusal:
         return refuse(job, command, refusal)
     job.before_final = lambda: _audit(job, command, where)
+    no_wait.apply(job, command, where)
     try:
         if where is not None:
             job.view = replace(job.view, title=title_for(command, where.label))

@@ -1,9 +1,10 @@
-"""The microsoft.flux extension: create, update, show, and delete (never while configurations exist)."""
+"""The microsoft.flux extension: create, update, show, and delete (never while configurations exist); and the
+list of every extension on a cluster."""
 
 from __future__ import annotations
 
 from bot import errors
-from bot.commands import ExtensionCreate, ExtensionDelete, ExtensionShow, ExtensionUpdate
+from bot.commands import ExtensionCreate, ExtensionDelete, ExtensionList, ExtensionShow, ExtensionUpdate
 from bot.models import ClusterRef
 from bot.usecases.configs import lock_key
 from bot.usecases.context import Job, ResolvedCluster
@@ -89,3 +90,9 @@ def extension_delete(job: Job, command: ExtensionDelete, where: ResolvedCluster)
 
 def extension_show(job: Job, command: ExtensionShow, where: ResolvedCluster) -> None:
     job.show(phase=Phase.SUCCEEDED, extension=job.ports.extensions.get(where.cluster.ref, command.name))
+
+
+def extension_list(job: Job, command: ExtensionList, where: ResolvedCluster) -> None:
+    """Every extension on the cluster, microsoft.flux or not (az's ``k8s-extension list``)."""
+    found = tuple(job.ports.extensions.list(where.cluster.ref))
+    job.show(phase=Phase.SUCCEEDED, extensions=found, note="" if found else f"no extensions on {where.label}")

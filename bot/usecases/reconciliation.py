@@ -29,7 +29,12 @@ def _failed(job: Job, phase: Phase, error: ErrorInfo, events: EventList | None =
 def watch_reconciliation(
     job: Job, cluster: ClusterRef, name: str, label: str, *, expect: Compliance = Compliance.COMPLIANT
 ) -> None:
-    """Poll the configuration with backoff, editing the job's message at each change, until it settles."""
+    """Poll the configuration with backoff, editing the job's message at each change, until it settles.
+
+    A job told not to wait (``--no-wait``) ends here instead, its write accepted by Azure."""
+    if job.no_wait is not None:
+        job.show(phase=Phase.SUCCEEDED)
+        return
     ports = job.ports
     policy = ports.pace.watch
     doing = f"reconciling flux configuration '{name}' on cluster '{label}'"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sandbox.arm.errors import ArmError, bad_request
 from sandbox.merge_patch import merge_patch
 
 FLUX_TYPE = "microsoft.flux"
+#: a Kubernetes namespace name (DNS-1123 label)
+NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 #: Released microsoft.flux versions per release train, oldest first. Only the newest and the
 #: two before it (N-2) are supported; older ones still install, as they do on Azure.
@@ -47,6 +50,26 @@ def string_map(where: str, value: Any) -> dict[str, str]:
     return dict(value)
 
 
+def scope(value: Any, release_namespace: str) -> dict[str, Any]:
+    """The ``scope`` of an extension: cluster (in its release namespace, ``release_namespace`` when not given) or
+    namespace (in its target namespace), not both, as the 2025-03-01 spec says."""
+    if value is None:
+        return {"cluster": {"releaseNamespace": release_namespace}}
+    if not isinstance(value, dict) or len(value.keys() & {"cluster", "namespace"}) != 1 or len(value) != 1:
+        raise bad_request("'scope' is either {'cluster': {...}} or {'namespace': {...}}, not both.")
+    ((kind, inner),) = value.items()
+    inner = {} if inner is None else inner
+    key = "releaseNamespace" if kind == "cluster" else "targetNamespace"
+    if not isinstance(inner, dict) or set(inner) - {key}:
+        raise bad_request(f"'scope.{kind}' takes '{key}' only.")
+    namespace = inner.get(key)
+    if namespace is not None and not (isinstance(namespace, str) and NAMESPACE.fullmatch(namespace)):
+        raise bad_request(f"'scope.{kind}.{key}' must be a Kubernetes namespace name, not {namespace!r}.")
+    if kind == "cluster":
+        return {"cluster": {"releaseNamespace": namespace or release_namespace}}
+    return {"namespace": {"targetNamespace": namespace}} if namespace else {"namespace": {}}
+
+
 def normalise(spec: dict[str, Any], *, existing: dict[str, Any] | None = None) -> dict[str, Any]:
     """Defaults and checks for a whole extension spec (after merging a patch, for updates)."""
     ext_type = spec.get("extensionType")
@@ -78,11 +101,13 @@ def normalise(spec: dict[str, Any], *, existing: dict[str, Any] | None = None) -
                 f"microsoft.flux version '{out['version']}' is not released on the {train} train "
                 f"(released: {', '.join(reversed(releases))}).",
             )
-        out["scope"] = out["scope"] or {"cluster": {"releaseNamespace": "flux-system"}}
-        if "namespace" in (out["scope"] or {}):
+        out["scope"] = scope(out["scope"], "flux-system")
+        if "namespace" in out["scope"]:
             raise bad_request("microsoft.flux can only be installed with cluster scope.")
     else:
-        out["scope"] = out["scope"] or {"cluster": {"releaseNamespace": "kube-system"}}
+        out["scope"] = scope(out["scope"], "kube-system")
+    if existing is not None and existing.get("scope") and existing["scope"] != out["scope"]:
+        raise bad_request("scope cannot be changed after the extension is created.")
     out["configurationSettings"] = string_map("configurationSettings", out["configurationSettings"])
     return out
 

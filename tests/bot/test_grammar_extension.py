@@ -192,7 +192,7 @@ def test_extension_create_errors(text: str, expected: str) -> None:
         ("extension show", "`-c CLUSTER` is required"),
         ("extension shw -c c", "Did you mean `extension show`?"),
         ("extension install -c c", "Did you mean `extension create`?"),
-        ("extension frobnicate -c c", "`extension` has `create`, `update`, `delete` or `show`"),
+        ("extension frobnicate -c c", "`extension` has `create`, `update`, `delete`, `show` or `list`"),
     ],
 )
 def test_extension_other_errors(text: str, expected: str) -> None:

@@ -2,7 +2,8 @@
 
 ``build`` takes any view of ``bot.views``; the modules are grouped by view family: ``jobs`` (job,
 confirmation, text), ``configs`` (a Flux configuration, its kustomizations and objects, the list of
-configurations), ``extensions``, ``inventory`` (clusters, audit log), ``push`` (a pushed commit
+configurations), ``extensions`` (the Flux extension, every extension of a cluster), ``deployed_objects``
+(what a configuration deployed), ``inventory`` (clusters, audit log), ``push`` (a pushed commit
 traced over clusters, and its check run) and ``fleet`` (a fleet run, wave by wave).
 """
 

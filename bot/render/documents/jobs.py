@@ -22,9 +22,10 @@ from bot.render.document import (
     strong,
 )
 from bot.render.documents.configs import config_blocks, config_list_blocks
+from bot.render.documents.deployed_objects import deployed_object_blocks
 from bot.render.documents.doctor import doctor_blocks, v1_blocks
 from bot.render.documents.events import event_list_blocks, failure_event_blocks
-from bot.render.documents.extensions import extension_blocks
+from bot.render.documents.extensions import extension_blocks, extension_list_blocks
 from bot.render.documents.inventory import audit_blocks, cluster_blocks
 from bot.render.documents.parts import ROW_MESSAGE_CHARS, byline, phase_mark
 from bot.render.wording import one_line
@@ -61,6 +62,10 @@ def job_document(view: JobView) -> Document:
         parts.append(v1_blocks(view.v1_configs))
     if view.events is not None:
         parts.append(event_list_blocks(view.events))
+    if view.extensions is not None:
+        parts.append(extension_list_blocks(view.extensions))
+    if view.deployed is not None:
+        parts.append(deployed_object_blocks(view.deployed))
     for part in parts:
         blocks += [Divider(), *part]
     return Document(

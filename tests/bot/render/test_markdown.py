@@ -31,7 +31,7 @@ from bot.views import (
     View,
     mention,
 )
-from tests.bot.render import doctor_views, event_views, fleet_views, source_views
+from tests.bot.render import azure_read_views, doctor_views, event_views, fleet_views, source_views
 from tests.bot.render import test_slack_push as push
 from tests.bot.render import tutorial_views as tv
 from tests.golden_files import assert_exact, assert_no_stale
@@ -102,6 +102,7 @@ VIEWS: dict[str, Callable[[], View]] = {
     **doctor_views.CASES,
     **event_views.CASES,
     **source_views.CASES,
+    **azure_read_views.CASES,
 }
 CHECK_RUNS: dict[str, Callable[[], str]] = {
     "check_run_failed": _check_run(push.push_failed),

@@ -24,7 +24,7 @@ from bot.render import slack
 from bot.render.slack import SlackMessage, render
 from bot.views import AuditEntry, ClusterRow, JobView, Phase, TextView, View
 from cli.slack_text import blocks_to_text
-from tests.bot.render import doctor_views, event_views, fleet_views, source_views
+from tests.bot.render import azure_read_views, doctor_views, event_views, fleet_views, source_views
 from tests.bot.render import tutorial_views as tv
 from tests.golden_files import assert_exact, assert_no_stale
 
@@ -51,6 +51,7 @@ CASES: dict[str, Callable[[], View]] = {
     **doctor_views.CASES,
     **event_views.CASES,
     **source_views.CASES,
+    **azure_read_views.CASES,
 }
 
 

@@ -369,13 +369,16 @@ class FakeFluxConfigs(_Operations):
     def submit_create_or_update(
         self, cluster: ClusterRef, spec: FluxConfigSpec, protected: ProtectedSettings | None = None
     ) -> None:
+        self.calls.append(("submit_create_or_update", spec.name))
         self.begin_create_or_update(cluster, spec, protected).result()
 
     def submit_update(self, cluster: ClusterRef, name: str, patch: FluxConfigPatch) -> None:
+        self.calls.append(("submit_update", name))
         self.begin_update(cluster, name, patch).result()
 
-    def submit_delete(self, cluster: ClusterRef, name: str) -> None:
-        self.begin_delete(cluster, name).result()
+    def submit_delete(self, cluster: ClusterRef, name: str, *, force: bool = False) -> None:
+        self.calls.append(("submit_delete", name))
+        self.begin_delete(cluster, name, force=force).result()
 
     # -- inside -----------------------------------------------------------------------------------
 
@@ -583,6 +586,8 @@ class FakeExtensions(_Operations):
                 auto_upgrade_minor_version=spec.auto_upgrade_minor_version,
                 release_train=spec.release_train,
                 settings=spec.settings,
+                scope=spec.scope,
+                namespace=spec.namespace,
             )
             self.extensions[(cluster, spec.name)] = state
             return state
@@ -627,10 +632,16 @@ class FakeExtensions(_Operations):
         return self._resume(token)
 
     def submit_create(self, cluster: ClusterRef, spec: ExtensionSpec) -> None:
+        self.calls.append(("submit_create", spec.name))
         self.begin_create(cluster, spec).result()
 
     def submit_update(self, cluster: ClusterRef, name: str, patch: ExtensionPatch) -> None:
+        self.calls.append(("submit_update", name))
         self.begin_update(cluster, name, patch).result()
+
+    def submit_delete(self, cluster: ClusterRef, name: str, *, force: bool = False) -> None:
+        self.calls.append(("submit_delete", name))
+        self.begin_delete(cluster, name, force=force).result()
 
     def versions(
         self, cluster: Cluster, extension_type: str = "microsoft.flux", release_train: str = "Stable"
