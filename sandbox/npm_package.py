@@ -54,7 +54,8 @@ def npm_install(package: str, version: str, folder: Path, *, why: str, scripts: 
         shutil.rmtree(staging, ignore_errors=True)
         output = (done.stderr or done.stdout).strip()[-2000:]
         raise PackageUnavailable(
-            f"could not install {package}@{version} ({why}) with `{' '.join(command)}`: exit {done.returncode}\n{output}"
+            f"could not install {package}@{version} ({why}) with `{' '.join(command)}`: "
+            f"exit {done.returncode}\n{output}"
         )
     shutil.rmtree(folder, ignore_errors=True)
     try:

@@ -26,6 +26,7 @@ from sandbox.identity import IdentityEndpoint
 from sandbox.kubeapi.server import KubeApiServer
 from sandbox.kubeapi.store import KubeStore
 from sandbox.seed import seed_world
+from sandbox.source_servers import SourceServers
 from sandbox.tls import local_tls
 from sandbox.world import World
 
@@ -41,6 +42,9 @@ class SandboxOptions:
     emulator: EmulatorConfig = field(default_factory=EmulatorConfig)
     #: real seconds between the simulated agent's steps (fetch, then each kustomization)
     step_seconds: float = 0.7
+    #: start the servers Bucket, Azure Blob and OCI sources are fetched from (S3, azurite, an OCI registry);
+    #: off, those sources fail saying so (most tests need only Git, and start quicker without them)
+    source_servers: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,8 @@ class Sandbox:
         self.arm = ArmEmulator(world=self.world, agent=self.flux, config=self.options.emulator)
         self.identity = IdentityEndpoint()
         self.kube_api = KubeApiServer(world=self.world, store=self.kube_store)
+        #: the Bucket / Azure Blob / OCI servers, when ``source_servers`` (started by :meth:`start`)
+        self.source_servers: SourceServers | None = None
         self._runner: web.AppRunner | None = None
         self._kube_runner: web.AppRunner | None = None
         self._identity_runner: web.AppRunner | None = None
@@ -117,6 +123,9 @@ class Sandbox:
         await web.TCPSite(self._kube_runner, host, 0, ssl_context=tls.context).start()
         self.kube_api.base_url = f"https://{host}:{self._kube_runner.addresses[0][1]}"
         self.world.kube_api_url = self.kube_api.base_url
+        if self.options.source_servers:
+            self.source_servers = SourceServers(tls=tls, state_dir=self.state_dir)
+            self.flux.source_access = await self.source_servers.start()
         self.endpoints = Endpoints(
             arm_url=url,
             ca_file=tls.ca_file,
@@ -131,6 +140,8 @@ class Sandbox:
         self.arm.operations.cancel_all()
         await self.flux.stop()
         self.kube_api.stop_watches()
+        if self.source_servers is not None:
+            await self.source_servers.stop()
         for runner in (self._runner, self._identity_runner, self._kube_runner):
             if runner is not None:
                 await runner.cleanup()

@@ -36,6 +36,8 @@ def flux_revision(revision: str | None) -> str | None:
     """ARM's ``main/<sha>`` as Flux v2 writes a revision: ``main@sha1:<sha>`` (``sha1:<sha>`` for a commit)."""
     if not revision:
         return None
+    if "@" in revision or revision.startswith("sha256:"):
+        return revision  # a Bucket's or an OCI artifact's revision is already in Flux's form
     name, _, sha = revision.rpartition("/")
     return f"{name}@sha1:{sha}" if name else f"sha1:{sha}"
 

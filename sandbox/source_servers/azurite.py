@@ -66,11 +66,13 @@ class AzuriteServer:
         command = [
             str(azurite_binary(install)),
             "--blobHost", "127.0.0.1", "--blobPort", str(self.port), "--location", str(workspace),
-            "--cert", str(tls.cert_file), "--key", str(tls.key_file), 
+            "--cert", str(tls.cert_file), "--key", str(tls.key_file),
             "--skipApiVersionCheck", "--disableTelemetry", "--silent",
         ]  # fmt: skip
         env = {**os.environ, "AZURITE_ACCOUNTS": f"{ACCOUNT}:{self.account_key}"}
-        self.child = ChildServer("the Azure Storage emulator (azurite)", command, port=self.port, log=logs / "azurite.log", env=env)
+        self.child = ChildServer(
+            "the Azure Storage emulator (azurite)", command, port=self.port, log=logs / "azurite.log", env=env
+        )
         self.access: BlobAccess | None = None
 
     async def start(self) -> None:

@@ -26,23 +26,27 @@ class ChildServer:
         self.env = dict(env)
         self.proc: subprocess.Popen[bytes] | None = None
 
-    async def start(self, timeout: float = 30.0) -> None:
-        """Start the process and wait until its port accepts connections (no request: some servers count them)."""
+    def spawn(self) -> subprocess.Popen[bytes]:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 self.command, stdout=out, stderr=subprocess.STDOUT, env=self.env, start_new_session=True
             )
-        deadline = time.monotonic() + timeout
+        return self.proc
+
+    async def start(self, limit: float = 30.0) -> None:
+        """Start the process and wait until its port accepts connections (no request: some servers count them)."""
+        proc = self.spawn()
+        deadline = time.monotonic() + limit
         while True:
-            if self.proc.poll() is not None:
-                raise ChildServerError(f"{self.name} exited with {self.proc.returncode}: {self.tail()}")
+            if proc.poll() is not None:
+                raise ChildServerError(f"{self.name} exited with {proc.returncode}: {self.tail()}")
             try:
                 _, writer = await asyncio.open_connection("127.0.0.1", self.port)
             except OSError:
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise ChildServerError(f"{self.name} did not listen on port {self.port} in {timeout:.0f}s") from None
+                    raise ChildServerError(f"{self.name} did not listen on port {self.port} in {limit:.0f}s") from None
                 await asyncio.sleep(0.05)
                 continue
             writer.close()
