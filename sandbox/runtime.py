@@ -25,8 +25,9 @@ from sandbox.gitrepos import RepoStore
 from sandbox.identity import IdentityEndpoint
 from sandbox.kubeapi.server import KubeApiServer
 from sandbox.kubeapi.store import KubeStore
-from sandbox.seed import seed_world
+from sandbox.seed import TUTORIAL_AKS, TUTORIAL_ARC, seed_world
 from sandbox.source_servers import SourceServers
+from sandbox.source_servers.cluster_secrets import seed_cluster_secrets
 from sandbox.tls import local_tls
 from sandbox.world import World
 
@@ -126,6 +127,7 @@ class Sandbox:
         if self.options.source_servers:
             self.source_servers = SourceServers(tls=tls, state_dir=self.state_dir)
             self.flux.source_access = await self.source_servers.start()
+            seed_cluster_secrets(self.world, self.flux.source_access, (TUTORIAL_ARC, TUTORIAL_AKS))
         self.endpoints = Endpoints(
             arm_url=url,
             ca_file=tls.ca_file,
