@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from sandbox.arm.app import EmulatorConfig
 from sandbox.runtime import SandboxOptions
+from sandbox.source_servers.azurite import azurite_binary
+
+# azurite is installed by scripts/bootstrap; a test run on a checkout without it installs it here (npm), or fails
+# saying why: never a skip
+azurite_binary(install=True)
 
 OPTIONS = SandboxOptions(
     source_servers=True,
