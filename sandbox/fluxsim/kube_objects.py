@@ -224,6 +224,11 @@ class FluxObjects:
         if source.kind == "GitRepository":
             ref = {k: v for k, v in mapping(spec_in.get("repositoryRef")).items() if v}
             spec["ref"] = ref or {"branch": "master"}
+        elif source.kind == "OCIRepository":
+            ref = {k: v for k, v in mapping(spec_in.get("repositoryRef")).items() if v}
+            spec["ref"] = ref or {"tag": "latest"}
+            if spec_in.get("useWorkloadIdentity"):
+                spec["provider"] = "azure"
         elif source.kind == "Bucket":
             spec["bucketName"] = str(spec_in.get("bucketName") or spec_in.get("containerName") or "")
             spec["provider"] = "azure" if kind_key == "azureBlob" else "generic"
