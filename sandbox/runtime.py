@@ -25,8 +25,10 @@ from sandbox.gitrepos import RepoStore
 from sandbox.identity import IdentityEndpoint
 from sandbox.kubeapi.server import KubeApiServer
 from sandbox.kubeapi.store import KubeStore
-from sandbox.seed import seed_world
+from sandbox.seed import TUTORIAL_AKS, TUTORIAL_ARC, seed_world
 from sandbox.served import Served
+from sandbox.source_servers import SourceServers
+from sandbox.source_servers.cluster_secrets import seed_cluster_secrets
 from sandbox.tls import local_tls
 from sandbox.world import World
 
@@ -42,6 +44,9 @@ class SandboxOptions:
     emulator: EmulatorConfig = field(default_factory=EmulatorConfig)
     #: real seconds between the simulated agent's steps (fetch, then each kustomization)
     step_seconds: float = 0.7
+    #: start the servers Bucket, Azure Blob and OCI sources are fetched from (S3, azurite, an OCI registry);
+    #: off, those sources fail saying so (most tests need only Git, and start quicker without them)
+    source_servers: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,8 @@ class Sandbox:
         self.arm = ArmEmulator(world=self.world, agent=self.flux, config=self.options.emulator)
         self.identity = IdentityEndpoint()
         self.kube_api = KubeApiServer(world=self.world, store=self.kube_store)
+        #: the Bucket / Azure Blob / OCI servers, when ``source_servers`` (started by :meth:`start`)
+        self.source_servers: SourceServers | None = None
         self._runner: web.AppRunner | None = None
         self._kube_runner: web.AppRunner | None = None
         self._identity_runner: web.AppRunner | None = None
@@ -118,6 +125,10 @@ class Sandbox:
         await web.TCPSite(self._kube_runner, host, 0, ssl_context=tls.context).start()
         self.kube_api.base_url = f"https://{host}:{self._kube_runner.addresses[0][1]}"
         self.world.kube_api_url = self.kube_api.base_url
+        if self.options.source_servers:
+            self.source_servers = SourceServers(tls=tls, state_dir=self.state_dir)
+            self.flux.source_access = await self.source_servers.start()
+            seed_cluster_secrets(self.world, self.flux.source_access, (TUTORIAL_ARC, TUTORIAL_AKS))
         self.endpoints = Endpoints(
             arm_url=url,
             ca_file=tls.ca_file,
@@ -140,12 +151,33 @@ class Sandbox:
                 "same CA; kubeconfigs from ARM (listClusterUserCredential)",
                 f"{e.kube_api_url}/_sandbox/health",
             ),
+            *self._source_servers_served(),
         ]
+
+    def _source_servers_served(self) -> list[Served]:
+        access = self.source_servers.access if self.source_servers is not None else None
+        if access is None:
+            return []
+        served = []
+        if access.s3 is not None:
+            served.append(Served("S3 (moto)", access.s3.url, "Bucket sources", f"{access.s3.url}/moto-api/"))
+        if access.blob is not None:
+            blob = access.blob
+            # the container's listing, read with its SAS token: the probe only (the banner prints name, URL, note)
+            listing = f"{blob.url}/{blob.container}?restype=container&comp=list&{blob.sas_token}"
+            served.append(Served("Azure Blob (azurite)", blob.url, "Azure Blob sources", listing))
+        if access.registry is not None:
+            registry = access.registry
+            tags = f"https://{registry.host}/v2/{registry.public_repository}/tags/list"
+            served.append(Served("OCI registry", f"https://{registry.host}", "OCIRepository sources", tags))
+        return served
 
     async def stop(self) -> None:
         self.arm.operations.cancel_all()
         await self.flux.stop()
         self.kube_api.stop_watches()
+        if self.source_servers is not None:
+            await self.source_servers.stop()
         for runner in (self._runner, self._identity_runner, self._kube_runner):
             if runner is not None:
                 await runner.cleanup()

@@ -8,6 +8,7 @@ the scenario tests exercise, is the real thing end to end. A discovery file lets
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import secrets
@@ -31,6 +32,7 @@ from sandbox.redis_server import RedisServer, free_port
 from sandbox.runtime import Sandbox, SandboxOptions
 from sandbox.served import Served
 from sandbox.slack import FakeSlack
+from sandbox.source_servers import credentials as source_credentials
 from sandbox.tutorial_repo import tutorial_files
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -92,7 +94,7 @@ credentials:
     file: {STATE_DIR_TOKEN}/credentials/{SANDBOX_CREDENTIAL}
     repositories: [dev.azure.com/{ADO_ORG}/{ADO_PROJECT}/_git/*]
     clusters: {{names: ["*"]}}
-deploy_keys:
+{source_credentials.policy_credentials(STATE_DIR_TOKEN)}deploy_keys:
   max_age: 90d
   channel: {CHANNEL}
   repositories: [github.com/{GITHUB_ORG}/*]
@@ -105,10 +107,14 @@ fleet_repositories:
 """
 
 
-def resolve_policy(text: str, state_dir: Path) -> str:
+def resolve_policy(text: str, state_dir: Path, hosts: dict[str, str] | None = None) -> str:
     """The policy with ``/sandbox-state`` (``STATE_DIR_TOKEN``) at the start of a path made the real state
-    directory: a sandbox policy names the credential files the sandbox writes there."""
-    return text.replace(f" {STATE_DIR_TOKEN}/", f" {state_dir}/")
+    directory: a sandbox policy names the credential files the sandbox writes there; and each stand-in host of
+    a source server (``hosts``: token -> ``host:port``) made the running server's."""
+    text = text.replace(f" {STATE_DIR_TOKEN}/", f" {state_dir}/")
+    for token, host in (hosts or {}).items():
+        text = text.replace(f"[{token}/", f"[{host}/")
+    return text
 
 
 def default_discovery_file() -> Path:
@@ -131,6 +137,8 @@ class StackOptions:
     extra_env: dict[str, str] = field(default_factory=dict)
     #: the FLUXOPS_CONFIG the sandbox runs with (``fluxops sandbox up --policy FILE``); default: SANDBOX_POLICY
     policy: str = SANDBOX_POLICY
+    #: run the S3 server, azurite and the OCI registry Bucket / Azure Blob / OCI sources are fetched from
+    source_servers: bool = True
 
 
 def procfile() -> dict[str, str]:
@@ -143,7 +151,10 @@ class Stack:
 
     def __init__(self, options: StackOptions | None = None) -> None:
         self.options = options or StackOptions()
-        self.sandbox = Sandbox(self.options.sandbox)
+        sandbox_options = self.options.sandbox
+        if self.options.source_servers:
+            sandbox_options = dataclasses.replace(sandbox_options, source_servers=True)
+        self.sandbox = Sandbox(sandbox_options)
         self.state_dir = self.sandbox.state_dir
         self.signing_secret = secrets.token_hex(16)
         self.bot_token = f"xoxb-sandbox-{secrets.token_hex(12)}"
@@ -197,7 +208,10 @@ class Stack:
         self._seed_git()
         self._write_credentials()
         policy_file = self.state_dir / "fluxops.yaml"
-        policy_file.write_text(resolve_policy(self.options.policy, self.state_dir))
+        sources = self.sandbox.flux.source_access
+        policy_file.write_text(
+            resolve_policy(self.options.policy, self.state_dir, source_credentials.host_tokens(sources))
+        )
         port = self.options.web_port or free_port()
         self.web_url = f"http://127.0.0.1:{port}"
         self.slack.request_url = f"{self.web_url}/slack/events"
@@ -291,6 +305,7 @@ class Stack:
         path.chmod(0o600)
         for repo in (ADO_TUTORIAL, ADO_FLEET):
             self.sandbox.access.add_token("dev.azure.com", f"{ADO_ORG}/{repo}", "git", token)
+        source_credentials.write_credentials(folder, self.sandbox.flux.source_access)
 
     def _pushed(self, url: str, branch: str) -> None:
         """A push reaches the simulated Flux at once, as a notification-controller Receiver would."""
@@ -343,6 +358,7 @@ class Stack:
             "user": YOU,
             "channel": CHANNEL,
             "state_dir": str(self.state_dir),
+            "sources": source_credentials.describe(self.sandbox.flux.source_access),
         }
 
     def start_process(self, name: str) -> subprocess.Popen[bytes]:

@@ -13,6 +13,9 @@ import trustme
 class ServerTls:
     context: ssl.SSLContext
     ca_file: Path
+    #: the server certificate and its key as PEM files, for servers the sandbox runs as child processes
+    cert_file: Path
+    key_file: Path
 
 
 def local_tls(directory: Path) -> ServerTls:
@@ -24,4 +27,8 @@ def local_tls(directory: Path) -> ServerTls:
     cert.configure_cert(context)
     ca_file = directory / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
-    return ServerTls(context=context, ca_file=ca_file)
+    cert_file, key_file = directory / "server.pem", directory / "server-key.pem"
+    cert.cert_chain_pems[0].write_to_path(str(cert_file))
+    cert.private_key_pem.write_to_path(str(key_file))
+    key_file.chmod(0o600)
+    return ServerTls(context=context, ca_file=ca_file, cert_file=cert_file, key_file=key_file)

@@ -7,6 +7,7 @@ then the resource handler. Writes start operations that finish on the event loop
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
@@ -25,6 +26,7 @@ from sandbox.arm.extension_endpoints import ExtensionEndpoints
 from sandbox.arm.extension_types import list_versions
 from sandbox.arm.faults import FaultInjector
 from sandbox.arm.flux_endpoints import FluxConfigEndpoints
+from sandbox.arm.flux_sources import redacted
 from sandbox.arm.inventory import Inventory
 from sandbox.arm.operations import Operations
 from sandbox.arm.resource_graph import ResourceGraph
@@ -115,6 +117,8 @@ class RequestRecord:
     query: str
     status: int
     headers: dict[str, str]
+    #: the JSON body of a PUT, PATCH or POST with secrets redacted (flux_sources.redacted); None for others
+    body: Any = None
 
 
 class ArmEmulator:
@@ -151,6 +155,12 @@ class ArmEmulator:
     async def _record(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
+        sent: Any = None
+        if request.method in ("PUT", "PATCH", "POST") and request.can_read_body:
+            try:
+                sent = redacted(json.loads(await request.read()))
+            except ValueError:
+                sent = None  # the handler answers the malformed body
         try:
             response = await handler(request)
         except ArmError as err:
@@ -172,6 +182,7 @@ class ArmEmulator:
                     query=request.query_string,
                     status=response.status,
                     headers={k.lower(): v for k, v in response.headers.items()},
+                    body=sent,
                 )
             )
         return response
@@ -326,6 +337,9 @@ class ArmEmulator:
         if tail == "requests" and request.method == "GET":
             return reply(
                 200,
-                [{"method": r.method, "path": r.path, "query": r.query, "status": r.status} for r in self.requests],
+                [
+                    {"method": r.method, "path": r.path, "query": r.query, "status": r.status, "body": r.body}
+                    for r in self.requests
+                ],
             )
         raise ArmError(404, "NotFound", f"No sandbox admin route '{tail}'.")

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bot.repo_urls import is_ssh_url
 from sandbox.arm.errors import ArmError, bad_request
+from sandbox.arm.flux_sources import NORMALISERS
 
 SOURCE_KEYS = {
     "GitRepository": "gitRepository",
@@ -94,7 +95,7 @@ def validate_protected(protected: Any) -> dict[str, str]:
     return out
 
 
-def _normalise_source(kind: str, source: dict[str, Any]) -> dict[str, Any]:
+def _normalise_source(kind: str, source: dict[str, Any], protected: dict[str, str]) -> dict[str, Any]:
     out = dict(source)
     if not _url_ok(out.get("url"), kind):
         schemes = {
@@ -102,8 +103,11 @@ def _normalise_source(kind: str, source: dict[str, Any]) -> dict[str, Any]:
             "OCIRepository": "oci://",
         }.get(kind, "http:// or https://")
         raise bad_request(f"{SOURCE_KEYS[kind]}.url '{out.get('url')}' is not valid: it must start with {schemes}.")
-    out.setdefault("timeoutInSeconds", DEFAULT_SECONDS)
-    out.setdefault("syncIntervalInSeconds", DEFAULT_SECONDS)
+    if SOURCE_KEYS[kind] in NORMALISERS:
+        out = NORMALISERS[SOURCE_KEYS[kind]](out, protected)
+    for key in ("timeoutInSeconds", "syncIntervalInSeconds"):
+        if out.get(key) is None:
+            out[key] = DEFAULT_SECONDS
     _positive_int(f"{SOURCE_KEYS[kind]}.timeoutInSeconds", out["timeoutInSeconds"])
     _positive_int(f"{SOURCE_KEYS[kind]}.syncIntervalInSeconds", out["syncIntervalInSeconds"])
     if kind == "GitRepository":
@@ -212,7 +216,7 @@ def normalise_spec(spec: dict[str, Any], protected: dict[str, str]) -> dict[str,
     source = out.get(SOURCE_KEYS[kind])
     if not isinstance(source, dict):
         raise bad_request(f"sourceKind {kind} needs the '{SOURCE_KEYS[kind]}' object with at least a url.")
-    out[SOURCE_KEYS[kind]] = _normalise_source(kind, source)
+    out[SOURCE_KEYS[kind]] = _normalise_source(kind, source, protected)
     for other in SOURCE_KEYS.values():
         if other != SOURCE_KEYS[kind]:
             out[other] = None

@@ -10,6 +10,7 @@ from bot.repo_urls import is_ssh_url
 from sandbox.arm import flux_configs as flux_rules
 from sandbox.arm.endpoints import Endpoints, find_record, read_properties, record_error, reply, system_data
 from sandbox.arm.errors import ArmError, bad_request
+from sandbox.arm.flux_sources import move_inline_secrets
 from sandbox.merge_patch import merge_patch
 from sandbox.world import Cluster, FluxConfigRecord
 
@@ -45,6 +46,7 @@ class FluxConfigEndpoints(Endpoints):
         existing = cluster.flux_configs.get(name.lower())
         given_protected = flux_rules.validate_protected(props.get("configurationProtectedSettings"))
         protected = given_protected or (dict(existing.protected) if existing else {})
+        props = move_inline_secrets(props, protected, given=given_protected)
         spec = flux_rules.normalise_spec(props, protected)
         if existing is not None:
             current_spec = {k: existing.properties.get(k) for k in flux_rules.SPEC_KEYS}
@@ -73,6 +75,8 @@ class FluxConfigEndpoints(Endpoints):
             if old_key and old_key not in spec_patch:
                 spec_patch[old_key] = None
         merged = merge_patch(current_spec, spec_patch)
+        given = protected_patch if isinstance(protected_patch, dict) else {}
+        merged = move_inline_secrets(merged, protected, given=given, asked=spec_patch)
         spec = flux_rules.normalise_spec(merged, protected)
         return self.flux_write(request, cluster, name, record, spec, protected, status=202)
 

@@ -36,6 +36,8 @@ def flux_revision(revision: str | None) -> str | None:
     """ARM's ``main/<sha>`` as Flux v2 writes a revision: ``main@sha1:<sha>`` (``sha1:<sha>`` for a commit)."""
     if not revision:
         return None
+    if "@" in revision or revision.startswith("sha256:"):
+        return revision  # a Bucket's or an OCI artifact's revision is already in Flux's form
     name, _, sha = revision.rpartition("/")
     return f"{name}@sha1:{sha}" if name else f"sha1:{sha}"
 
@@ -222,6 +224,11 @@ class FluxObjects:
         if source.kind == "GitRepository":
             ref = {k: v for k, v in mapping(spec_in.get("repositoryRef")).items() if v}
             spec["ref"] = ref or {"branch": "master"}
+        elif source.kind == "OCIRepository":
+            ref = {k: v for k, v in mapping(spec_in.get("repositoryRef")).items() if v}
+            spec["ref"] = ref or {"tag": "latest"}
+            if spec_in.get("useWorkloadIdentity"):
+                spec["provider"] = "azure"
         elif source.kind == "Bucket":
             spec["bucketName"] = str(spec_in.get("bucketName") or spec_in.get("containerName") or "")
             spec["provider"] = "azure" if kind_key == "azureBlob" else "generic"

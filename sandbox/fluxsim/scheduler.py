@@ -24,12 +24,13 @@ from sandbox.fluxsim.kube_objects import flux_revision
 from sandbox.fluxsim.kube_view import KubeView
 from sandbox.fluxsim.kustomize import BuildCache
 from sandbox.fluxsim.reporting import mark_suspended, publish, release_statuses
+from sandbox.fluxsim.source_kinds import prepare_fetch, ready_message
 from sandbox.fluxsim.sources import (
     SOURCE_KEYS,
     SOURCE_OBJECT_KIND,
     SourceFetcher,
     credentials,
-    not_served,
+    failed_reason,
     repository_ref,
 )
 from sandbox.fluxsim.state import (
@@ -44,6 +45,7 @@ from sandbox.fluxsim.state import (
 from sandbox.git_access import GitAccess
 from sandbox.gitrepos import RefKind, RepoStore, canonical_repo
 from sandbox.kubeapi.store import ClusterKey, KubeStore
+from sandbox.source_servers import SourceAccess
 from sandbox.world import Cluster, FluxConfigRecord, World, utc_now_iso
 
 DEFAULT_INTERVAL = 600  # ARM's default syncIntervalInSeconds
@@ -76,6 +78,8 @@ class FluxSimulator:
         self.repos = repos
         self.access = access
         self.sources = SourceFetcher(repos=repos, access=access, log_limit=fetch_log_limit)
+        #: the sandbox's Bucket / Azure Blob / OCI servers and what reads them (None: Git sources only)
+        self.source_access: SourceAccess | None = None
         self.time_scale = time_scale
         self.step_seconds = step_seconds
         self._states: dict[tuple[tuple[str, ...], str], ConfigState] = {}
@@ -417,17 +421,19 @@ class FluxSimulator:
         record, source = state.record, state.source
         props = record.properties
         kind = str(props.get("sourceKind") or "GitRepository")
-        if kind != "GitRepository":
-            source.set("False", *not_served(kind))
-            self._publish(cluster, state)
-            if self.view is not None:
-                self.view.fetched(cluster, state, new_artifact=False)
-            return
-        git = mapping(props.get("gitRepository"))
-        url = str(git.get("url") or "")
-        ref_kind, ref_value = repository_ref(mapping(git.get("repositoryRef")))
-        creds = credentials(cluster, record)
-        result = await self._in_thread(self._fetch_git, cluster.id, record.name, url, ref_kind, ref_value, creds)
+        result: Artifact | str
+        reason = failed_reason(kind)
+        if kind == "GitRepository":
+            git = mapping(props.get("gitRepository"))
+            url = str(git.get("url") or "")
+            ref_kind, ref_value = repository_ref(mapping(git.get("repositoryRef")))
+            creds = credentials(cluster, record)
+            result = await self._in_thread(self._fetch_git, cluster.id, record.name, url, ref_kind, ref_value, creds)
+        else:
+            prepared = prepare_fetch(kind, cluster, record, self.source_access)
+            result = await self._in_thread(prepared.run)
+            self.sources.log_fetch(cluster.id, record.name, prepared.url, prepared.auth_method, result)
+            reason = "AuthenticationFailed" if prepared.auth_error else reason
         self._check_live(cluster, state)
         new_artifact = False
         if isinstance(result, Artifact):
@@ -435,9 +441,12 @@ class FluxSimulator:
                 state.source_updated_at = utc_now_iso(time.time())
                 new_artifact = True
             state.artifact = result
-            source.set("True", "GitOperationSucceed", f"Fetched revision: {result.revision}")
+            if kind == "GitRepository":
+                source.set("True", "GitOperationSucceed", f"Fetched revision: {result.revision}")
+            else:
+                source.set("True", "Succeeded", ready_message(kind, result))
         else:
-            source.set("False", "GitOperationFailed", result)
+            source.set("False", reason, result)
         self._publish(cluster, state)
         if self.view is not None:
             self.view.fetched(cluster, state, new_artifact=new_artifact)

@@ -32,10 +32,9 @@ _SOURCE_FAILED_REASON = {
 }
 
 
-def not_served(kind: str) -> tuple[str, str]:
-    """The (reason, message) a source of a kind the sandbox does not fetch fails with."""
-    reason = _SOURCE_FAILED_REASON.get(kind, "ReconciliationFailed")
-    return reason, f"{kind} sources are not served by the sandbox: only GitRepository sources are fetched"
+def failed_reason(kind: str) -> str:
+    """The Ready reason a failed fetch of a source of ``kind`` reports."""
+    return _SOURCE_FAILED_REASON.get(kind, "GitOperationFailed")
 
 
 def repository_ref(ref: Mapping[str, Any]) -> tuple[RefKind, str]:
@@ -47,6 +46,27 @@ def repository_ref(ref: Mapping[str, Any]) -> tuple[RefKind, str]:
     return "branch", "master"
 
 
+def local_secret(cluster: Cluster, record: FluxConfigRecord, name: str) -> dict[str, str] | str:
+    """The data of Secret ``name`` (a localAuthRef) in the configuration's namespace, or the error
+    source-controller reports when it is missing."""
+    namespace = str(record.properties.get("namespace") or "flux-system")
+    secret = cluster.secrets.get(f"{namespace}/{name}")
+    if secret is None:
+        return f"failed to get secret '{namespace}/{name}': secrets \"{name}\" not found"
+    return secret
+
+
+def protected_text(record: FluxConfigRecord, key: str) -> str | None:
+    """A protected setting as text (they are stored base64-encoded), None when absent or not base64 text."""
+    value = record.protected.get(key)
+    if not value:
+        return None
+    try:
+        return base64.b64decode(value, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+
+
 def credentials(cluster: Cluster, record: FluxConfigRecord) -> Credentials:
     """What the agent would authenticate with (read on the loop: the world belongs to it)."""
     props = record.properties
@@ -55,12 +75,9 @@ def credentials(cluster: Cluster, record: FluxConfigRecord) -> Credentials:
     known_hosts = raw_known_hosts if isinstance(raw_known_hosts, str) and raw_known_hosts else None
     secret_name = git.get("localAuthRef")
     if secret_name:
-        namespace = str(props.get("namespace") or "flux-system")
-        secret = cluster.secrets.get(f"{namespace}/{secret_name}")
-        if secret is None:
-            return Credentials(
-                error=f"failed to get secret '{namespace}/{secret_name}': secrets \"{secret_name}\" not found"
-            )
+        secret = local_secret(cluster, record, str(secret_name))
+        if isinstance(secret, str):
+            return Credentials(error=secret)
         return Credentials(
             ssh_key=secret.get("identity"),
             username=secret.get("username"),
@@ -178,6 +195,24 @@ class SourceFetcher:
         revision = ref.sha if ref.name is None else f"{ref.name}/{ref.sha}"
         assert tree is not None
         return Artifact(repo=handle.path, sha=ref.sha, revision=revision, tree=tree)
+
+    def log_fetch(self, cluster_id: str, config: str, url: str, auth_method: str, outcome: Artifact | str) -> None:
+        """Log a fetch of a source that is not a Git repository (no key fingerprint to show)."""
+        ok = isinstance(outcome, Artifact)
+        self._log(
+            FetchAttempt(
+                monotonic=time.monotonic(),
+                wall=time.time(),
+                cluster_id=cluster_id,
+                config=config,
+                url=redact_url(url),
+                auth_method=auth_method,
+                fingerprint=None,
+                ok=ok,
+                revision=outcome.revision if isinstance(outcome, Artifact) else None,
+                message="" if isinstance(outcome, Artifact) else outcome,
+            )
+        )
 
     def _log(self, attempt: FetchAttempt) -> None:
         with self._log_lock:
