@@ -167,11 +167,19 @@ HTTPS = f"{CREATE} --branch main"
             "only works with SSH URLs",
             "config update",
         ),
-        ("config update x -c c --provider azure", "`config update` cannot change `--provider`", "config update"),
+        (
+            "config update x -c c --bucket-name b --container-name c",
+            "belong to different source kinds (`--kind bucket` and `--kind azblob`)",
+            "config update",
+        ),
         ("config update x -c c --branch a --tag b", "not `--branch` and `--tag`", "config update"),
         ("config update x -c c -u git@h:o/r --https-user u --https-key-ref r", "this URL is SSH", "config update"),
         ("config update x -c c --kustomization name=a", "says nothing to change", "config update"),
-        ("config update x -c c --kustomization name=a substitute=k:v", "`substitute` can only be set", None),
+        (
+            "config update x -c c --digest sha256:" + "ab" * 32 + " --branch main",
+            "`--branch` and `--digest` belong to different source kinds",
+            None,
+        ),
         (
             "config update x -c c --kustomization name=a path=./a --kustomization name=a prune=true",
             "changed twice",
