@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from azure.core.polling import LROPoller
@@ -15,7 +16,7 @@ from workers.azure_clients import ClientCache, cluster_args
 from workers.azure_connection import ArmConnection
 from workers.azure_errors import arm_call
 from workers.azure_lro import PollerOperation, TokenEnvelope, resume_poller
-from workers.flux_bodies import patch_body, protected_wire, spec_model
+from workers.flux_bodies import patch_body, protected_wire, source_patch, spec_model
 from workers.flux_readback import state_from_wire
 
 __all__ = ["AzureFluxConfigs", "patch_body", "protected_wire", "spec_model", "state_from_model", "state_from_wire"]
@@ -50,7 +51,15 @@ class AzureFluxConfigs:
                 *self._where(cluster), spec.name, spec_model(spec, protected), polling=polling
             )
 
+    def _aimed(self, cluster: ClusterRef, name: str, patch: FluxConfigPatch) -> FluxConfigPatch:
+        """``patch`` with the configuration's source kind, read from ARM when the caller did not say it and the
+        patch changes source fields: a source block of the wrong kind is never sent (ARM would switch kinds)."""
+        if patch.source_kind is not None or not source_patch(patch):
+            return patch
+        return replace(patch, source_kind=self.get(cluster, name).source_kind)
+
     def _patch(self, cluster: ClusterRef, name: str, patch: FluxConfigPatch, *, polling: bool) -> LROPoller[Any]:
+        patch = self._aimed(cluster, name, patch)
         with arm_call(f"updating flux configuration '{name}' on cluster '{cluster.name}'", cluster.name):
             return self._client(cluster.subscription_id).flux_configurations.begin_update(
                 *self._where(cluster), name, patch_body(patch), polling=polling

@@ -189,6 +189,23 @@ GIT = GitSource(url="https://github.com/org/repo", ref=RepositoryRef(branch="mai
 APPS = Kustomization(name="apps", path="./apps", substitute=(("env", "dev"), ("region", "weu")))
 
 
+def test_a_patch_that_does_not_name_the_kind_goes_to_the_configurations_kind(flux: AzureFluxConfigs, cluster, recorded):
+    """A caller that does not say the kind (a fleet run) still never sends a gitRepository block to an OCI
+    configuration: the adapter reads the kind first."""
+    flux.begin_create_or_update(cluster, FluxConfigSpec(name="o", source=OCI)).result(30)
+
+    flux.begin_update(cluster, "o", FluxConfigPatch(url="oci://ghcr.io/org/other", sync_interval_seconds=300)).result(
+        30
+    )
+
+    assert sent(recorded, "PATCH") == {
+        "ociRepository": {"url": "oci://ghcr.io/org/other", "syncIntervalInSeconds": 300}
+    }
+    state = flux.get(cluster, "o")
+    assert state.source_kind == "OCIRepository" and state.spec is not None
+    assert state.spec.source == replace(OCI, url="oci://ghcr.io/org/other", sync_interval_seconds=300)
+
+
 @pytest.mark.parametrize(
     ("seed", "patch", "expected", "after"),
     [
