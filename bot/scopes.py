@@ -34,17 +34,21 @@ def repository_name(url: str) -> str | None:
 
 
 def _storage_name(url: str) -> str | None:
-    """``host/bucket`` of ``https://host/bucket`` (a bucket or blob container: one path segment), else None."""
+    """``host/bucket`` of ``https://host/bucket`` (a bucket or blob container: one path segment), ``host/path``
+    of an ``oci://`` repository, else None."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError:
         return None
-    segments = [s for s in parts.path.split("/") if s]
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or len(segments) != 1:
+    segments = [s.lower() for s in parts.path.split("/") if s]
+    scheme = parts.scheme.lower()
+    if not parts.hostname or not segments or (scheme in ("http", "https") and len(segments) != 1):
+        return None
+    if scheme not in ("http", "https", "oci"):
         return None
     host = parts.hostname.lower() + (f":{port}" if port is not None else "")
-    return f"{host}/{segments[0].lower()}"
+    return f"{host}/{'/'.join(segments)}"
 
 
 def repository_glob(text: str) -> str:
@@ -74,4 +78,5 @@ def carries_secrets_in_clear(url: str) -> bool:
     parsed = parse_repo_url(url)
     if parsed is not None:
         return parsed[0] == "http"
-    return not url.strip().lower().startswith(("https://", "ssh://", "git@"))
+    # an OCI registry is reached over TLS (``--insecure`` takes no TLS material: the grammar refuses both)
+    return not url.strip().lower().startswith(("https://", "ssh://", "git@", "oci://"))

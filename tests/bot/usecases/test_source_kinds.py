@@ -36,12 +36,21 @@ def world() -> World:
             "blob-key": ["acct.blob.core.windows.net/manifests"],
             "blob-sas": ["acct.blob.core.windows.net/manifests"],
             "sp-secret": ["acct.blob.core.windows.net/*"],
+            "oci-cert": ["ghcr.io/org/*"],
+            "oci-key": ["ghcr.io/org/*"],
         },
         clusters=["flux-demo-arc"],
     )
     world = World(policy=policy)
     world.credentials.values.update(
-        {"s3-secret": "s3-value", "blob-key": "key-value", "blob-sas": "sas-value", "sp-secret": "sp-value"}
+        {
+            "s3-secret": "s3-value",
+            "blob-key": "key-value",
+            "blob-sas": "sas-value",
+            "sp-secret": "sp-value",
+            "oci-cert": "cert-pem",
+            "oci-key": "key-pem",
+        }
     )
     return world
 
@@ -80,6 +89,29 @@ def test_a_blob_service_principal_secret_goes_to_azure_from_the_credential(world
     assert state.spec.source == AzureBlobSource(
         url=BLOB, container_name="manifests", sp_client_id=GUID_1, sp_tenant_id=GUID_2
     )
+
+
+def test_oci_tls_material_goes_to_azure_from_the_credentials(world: World) -> None:
+    text = (
+        f"config create m {ON} -u oci://ghcr.io/org/manifests --tag v1 "
+        "--tls-client-cert-ref oci-cert --tls-private-key-ref oci-key"
+    )
+    assert world.run(text) is Phase.SUCCEEDED
+
+    assert world.flux.protected(ARC, "m") == ProtectedSettings(
+        tls_client_certificate=Secret("cert-pem"), tls_private_key=Secret("key-pem")
+    )
+
+
+def test_an_oci_secret_outside_its_scope_is_refused(world: World) -> None:
+    text = (
+        f"config create m {ON} -u oci://ghcr.io/evil/manifests --tag v1 "
+        "--tls-client-cert-ref oci-cert --tls-private-key-ref oci-key"
+    )
+    assert world.run(text) is Phase.FAILED
+
+    assert "credential 'oci-cert' may not be used for ghcr.io/evil/manifests" in failed(world)
+    assert world.flux.writes() == []
 
 
 def test_a_blob_secret_outside_its_scope_is_refused_before_anything_is_written(world: World) -> None:
