@@ -6,8 +6,9 @@ must have unique names and their ``depends_on`` must name other groups of the sa
 cycle; on update each group changes only the keys it gives.
 
 Post-build substitutions: ``substitute=NAME:VALUE,...`` and ``substitute_from=ConfigMap:NAME,Secret:NAME``
-(``:optional`` after a name: Flux goes on when that object is missing). On update either replaces the
-kustomization's list; an empty value (``substitute=``) clears it.
+(``:optional`` after a name: Flux goes on when that object is missing). On update ``substitute`` sets the
+variables it names (the others stay, as a merge patch does) and ``substitute_from`` replaces the list; an
+empty value (``substitute=``) clears either.
 """
 
 from __future__ import annotations
