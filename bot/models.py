@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import ClassVar
@@ -71,6 +71,8 @@ class GitSource:
     provider: str | None = None  # "Azure" for workload identity with Azure DevOps, else generic
     timeout_seconds: int = 600
     sync_interval_seconds: int = 600
+    #: whether ARM reports an HTTPS CA certificate (``httpsCACert``; fluxops sends it from a credential reference)
+    https_ca_cert: bool = False
     kind: ClassVar[str] = "GitRepository"
 
 
@@ -98,6 +100,10 @@ class AzureBlobSource:
     timeout_seconds: int = 600
     sync_interval_seconds: int = 600
     local_auth_ref: str | None = None
+    #: a service principal: its client and tenant ids (its secret or certificate are credential references)
+    sp_client_id: str | None = None
+    sp_tenant_id: str | None = None
+    sp_client_cert_send_chain: bool = False
     kind: ClassVar[str] = "AzureBlob"
 
 
@@ -112,11 +118,24 @@ class OciSource:
     timeout_seconds: int = 600
     sync_interval_seconds: int = 600
     local_auth_ref: str | None = None
+    #: ``--provider azure``: the registry is reached with the cluster's workload identity (``useWorkloadIdentity``)
+    use_workload_identity: bool = False
+    #: plain HTTP to the registry (``insecure``)
+    insecure: bool = False
     kind: ClassVar[str] = "OCIRepository"
 
 
 #: the source of a flux configuration; ``kind`` is its ARM ``sourceKind``
 FluxSource = GitSource | BucketSource | AzureBlobSource | OciSource
+
+
+@dataclass(frozen=True)
+class SubstituteFrom:
+    """A ConfigMap or Secret on the cluster whose keys a kustomization substitutes (``postBuild.substituteFrom``)."""
+
+    kind: str  # "ConfigMap" | "Secret"
+    name: str
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,6 +150,7 @@ class Kustomization:
     sync_interval_seconds: int = 600
     retry_interval_seconds: int | None = None
     substitute: tuple[tuple[str, str], ...] = ()
+    substitute_from: tuple[SubstituteFrom, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -170,13 +190,30 @@ class Secret:
 
 @dataclass(frozen=True)
 class ProtectedSettings:
-    """configurationProtectedSettings of a flux configuration (plain values; adapters encode)."""
+    """What one write of a flux configuration takes from fluxops' credential store (plain values; the adapter
+    encodes them and puts each where ARM takes it: ``configurationProtectedSettings`` for the git and bucket
+    secrets, the write-only fields of the ``azureBlob`` / ``ociRepository`` block for the others, and the CA
+    certificate in ``gitRepository.httpsCACert``). ARM returns none of the secrets."""
 
     ssh_private_key: Secret | None = None
     https_key: Secret | None = None
+    #: bucket: the secret half of ``accessKey``
+    bucket_secret_key: Secret | None = None
+    #: Azure Blob: storage account key, SAS token, service principal secret or certificate (+ its password)
+    account_key: Secret | None = None
+    sas_token: Secret | None = None
+    sp_client_secret: Secret | None = None
+    sp_client_certificate: Secret | None = None
+    sp_client_certificate_password: Secret | None = None
+    #: git over HTTPS: the CA certificate (PEM) that signs the server's certificate (public, but held by reference)
+    https_ca_cert: Secret | None = None
+    #: OCI over TLS: client certificate and key (PEM), and the CA certificate of the registry
+    tls_client_certificate: Secret | None = None
+    tls_private_key: Secret | None = None
+    tls_ca_certificate: Secret | None = None
 
     def is_empty(self) -> bool:
-        return self.ssh_private_key is None and self.https_key is None
+        return all(getattr(self, f.name) is None for f in fields(self))
 
 
 @dataclass(frozen=True)
@@ -193,11 +230,18 @@ class KustomizationChange:
     sync_interval_seconds: int | None = None
     retry_interval_seconds: int | None = None
     timeout_seconds: int | None = None
+    #: postBuild: the substitutions replace the kustomization's (an empty tuple clears them)
+    substitute: tuple[tuple[str, str], ...] | None = None
+    substitute_from: tuple[SubstituteFrom, ...] | None = None
 
 
 @dataclass(frozen=True)
 class FluxConfigPatch:
-    """Only the fields that are set change (JSON merge patch)."""
+    """Only the fields that are set change (JSON merge patch).
+
+    The source fields go to the block of ``source_kind`` (ARM ``sourceKind``: GitRepository, Bucket,
+    AzureBlob, OCIRepository), which the use-case fills from the configuration as it is: a patch never
+    switches the kind, and an OCI configuration never gets a ``gitRepository`` block."""
 
     suspend: bool | None = None
     url: str | None = None
@@ -207,6 +251,19 @@ class FluxConfigPatch:
     timeout_seconds: int | None = None
     kustomizations: tuple[KustomizationChange, ...] = ()
     protected: ProtectedSettings | None = None
+    source_kind: str | None = None
+    local_auth_ref: str | None = None
+    #: git: "Azure" | "Generic"; OCI: "Azure" turns on the workload identity, "Generic" off
+    provider: str | None = None
+    digest: str | None = None  # OCI only (tag and semver are in ``ref``)
+    bucket_name: str | None = None
+    access_key: str | None = None
+    insecure: bool | None = None  # bucket or OCI
+    container_name: str | None = None
+    managed_identity_client_id: str | None = None
+    sp_client_id: str | None = None
+    sp_tenant_id: str | None = None
+    sp_client_cert_send_chain: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ their browser: ``github.com/acme/apps``, ``dev.azure.com/org/project/_git/repo``
 repository (``git@github.com:acme/apps.git``, ``https://org@dev.azure.com/...``, ``org.visualstudio.com``,
 ``ssh.dev.azure.com:v3/...``) gives the same name, so a glob written once covers them all. Globs are
 fnmatch patterns, case-insensitive (hosts and, on GitHub and Azure DevOps, repository paths are).
+A bucket or a blob container is named the same way, ``ENDPOINT_HOST/BUCKET`` (``minio.example.com/fleet``,
+``acct.blob.core.windows.net/manifests``): ``scope_checks.scope_url`` gives its URL as ``https://HOST/BUCKET``.
 Pure: the config loader validates globs with these functions and the use-cases match with them.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from bot.repo_urls import parse_repo_url
 
@@ -22,12 +25,30 @@ def repository_name(url: str) -> str | None:
     """``host/path`` of a git URL as scope globs match it, lower case; None when it is not a repository URL."""
     parsed = parse_repo_url(url)
     if parsed is None:
-        return None
+        return _storage_name(url)
     _, host, path = parsed
     if host == "dev.azure.com":
         org, project, repo = path.split("/")
         return f"{host}/{org}/{project}/_git/{repo}"
     return f"{host}/{path}"
+
+
+def _storage_name(url: str) -> str | None:
+    """``host/bucket`` of ``https://host/bucket`` (a bucket or blob container: one path segment), ``host/path``
+    of an ``oci://`` repository, else None."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    segments = [s.lower() for s in parts.path.split("/") if s]
+    scheme = parts.scheme.lower()
+    if not parts.hostname or not segments or (scheme in ("http", "https") and len(segments) != 1):
+        return None
+    if scheme not in ("http", "https", "oci"):
+        return None
+    host = parts.hostname.lower() + (f":{port}" if port is not None else "")
+    return f"{host}/{'/'.join(segments)}"
 
 
 def repository_glob(text: str) -> str:
@@ -57,4 +78,5 @@ def carries_secrets_in_clear(url: str) -> bool:
     parsed = parse_repo_url(url)
     if parsed is not None:
         return parsed[0] == "http"
-    return not url.strip().lower().startswith(("https://", "ssh://", "git@"))
+    # an OCI registry is reached over TLS (``--insecure`` takes no TLS material: the grammar refuses both)
+    return not url.strip().lower().startswith(("https://", "ssh://", "git@", "oci://"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import ClassVar
 
@@ -44,19 +44,16 @@ class CredentialRefs:
     secret_key: str | None = None  # bucket: the secret half of --access-key
     account_key: str | None = None  # azure blob: storage account key
     sas_token: str | None = None  # azure blob: SAS token
+    sp_client_secret: str | None = None  # azure blob: service principal client secret
+    sp_client_cert: str | None = None  # azure blob: service principal certificate (PEM with its key)
+    sp_client_cert_password: str | None = None  # azure blob: the certificate's password
+    https_ca_cert: str | None = None  # git over HTTPS: CA certificate (PEM)
+    tls_client_cert: str | None = None  # oci: client certificate (PEM)
+    tls_private_key: str | None = None  # oci: the client certificate's key (PEM)
+    tls_ca_cert: str | None = None  # oci: the registry's CA certificate (PEM)
 
     def is_empty(self) -> bool:
-        return all(
-            ref is None
-            for ref in (
-                self.https_key,
-                self.ssh_private_key,
-                self.known_hosts,
-                self.secret_key,
-                self.account_key,
-                self.sas_token,
-            )
-        )
+        return all(getattr(self, f.name) is None for f in fields(self))
 
 
 @dataclass(frozen=True)

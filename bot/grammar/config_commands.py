@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
-from bot import azure_devops_repos, sources
+from bot import sources
 from bot.commands import (
     ConfigCreate,
     ConfigDelete,
@@ -19,21 +20,12 @@ from bot.commands import (
 from bot.grammar.arguments import name_argument, no_more_words
 from bot.grammar.flags import Arity, Flag, Options, read_flags
 from bot.grammar.kustomizations import BOOLEAN_KEYS, kustomization_changes, kustomizations_for_create
-from bot.grammar.sources import (
-    HTTPS_KEY_REF,
-    HTTPS_USER,
-    INTERVAL,
-    KNOWN_HOSTS_REF,
-    SOURCE_FLAGS,
-    SSH_KEY_REF,
-    TIMEOUT,
-    URL,
-)
+from bot.grammar.sources import SOURCE_FLAGS
 from bot.grammar.targets import CLUSTER_FLAGS, cluster_target
 from bot.grammar.write_flags import NO_WAIT, no_wait
 from bot.models import FluxConfigPatch, FluxConfigSpec
 from bot.usage import UsageError, code
-from bot.values import choice, dns_label, seconds
+from bot.values import choice, dns_label
 
 NAME = Flag("name", ("--name", "-n"), metavar="NAME")
 NAMESPACE = Flag("namespace", ("--namespace", "--ns"), metavar="NAMESPACE")
@@ -55,12 +47,10 @@ YES = Flag("yes", ("--yes", "-y"), Arity.SWITCH)
 CREATE_FLAGS = (NAME, *CLUSTER_FLAGS, *SOURCE_FLAGS, NAMESPACE, SCOPE, SUSPEND, NO_EXTENSION, KUSTOMIZATION)
 #: update reads every create flag, to explain the ones it cannot change
 UPDATE_FLAGS = CREATE_FLAGS
-#: the flags ``config update`` can change (the others shape only a configuration being created)
-UPDATABLE = {
-    flag.dest
-    for flag in (NAME, *CLUSTER_FLAGS, URL, INTERVAL, TIMEOUT, HTTPS_USER, HTTPS_KEY_REF, SSH_KEY_REF, KNOWN_HOSTS_REF)
-} | {"branch", "tag", "semver", "commit", "kustomization"}
 _CREATE_ONLY = ("namespace", "scope", "kind")
+#: the flags ``config update`` can change: every source flag but the kind, and the kustomizations
+#: (namespace, scope and kind shape only a configuration being created; suspend has its own commands)
+UPDATABLE = {flag.dest for flag in (NAME, *CLUSTER_FLAGS, *SOURCE_FLAGS)} - set(_CREATE_ONLY) | {"kustomization"}
 _SCOPES = {"cluster": "cluster", "namespace": "namespace"}
 
 
@@ -149,28 +139,9 @@ def config_update(words: Sequence[str]) -> ConfigUpdate:
 def update_patch(options: Options) -> tuple[FluxConfigPatch, CredentialRefs, bool]:
     """What the update flags change (a merge patch), the credentials they name, and whether to generate a
     deploy key (``config update``, and ``fleet apply`` where the configuration exists)."""
-    url, ssh = sources.any_url(options) if options.given("url") else (None, None)
-    ref = sources.repository_ref(options, required=False)
-    generate = options.given("deploy_key")
-    if generate and url is not None and azure_devops_repos.is_azure_devops(url):
-        raise azure_devops_repos.no_deploy_keys_on_ado(url)
-    sources.check_git_auth(options, ssh=ssh)
-    if generate and not ssh:
-        raise UsageError(
-            "`--deploy-key generate` makes an SSH key, so the URL must be SSH.",
-            hint="For GitHub write `git@github.com:ORG/REPO.git`.",
-        )
-    timeout = options.value("timeout")
-    interval = options.value("interval")
-    patch = FluxConfigPatch(
-        url=url,
-        ref=ref,
-        https_user=sources.https_user(options),
-        sync_interval_seconds=seconds(interval, code(options.spelled("interval"))) if interval is not None else None,
-        timeout_seconds=seconds(timeout, code(options.spelled("timeout"))) if timeout is not None else None,
-        kustomizations=kustomization_changes(options.groups("kustomization")),
-    )
-    return patch, sources.git_credentials(options), generate
+    source, credentials, generate = sources.source_changes(options)
+    patch = replace(source, kustomizations=kustomization_changes(options.groups("kustomization")))
+    return patch, credentials, generate
 
 
 def nothing_to_change() -> UsageError:

@@ -38,15 +38,25 @@ CONFIG_TOPICS: dict[str, Topic] = {
             ("--suspend", "create it suspended"),
             ("--deploy-key generate", "fluxops makes an SSH key and registers it as a read-only deploy key"),
             ("--local-auth-ref NAME", "a Kubernetes secret on the cluster with the source's credentials"),
-            ("--provider azure|generic", "`azure`: workload identity for Azure DevOps"),
+            ("--provider azure|generic", "`azure`: the cluster's workload identity (Azure DevOps, or an OCI registry)"),
             ("--no-extension", "do not install microsoft.flux when it is missing"),
             ("--kustomization, --kustomizations name=K KEY=VALUE ...", "a kustomization (repeatable)"),
             ("--bucket-name B, --access-key ID, --secret-key-ref REF, --bucket-insecure", "`--kind bucket`"),
             (
-                "--container-name C, --account-key-ref REF, --sas-token-ref REF, --mi-client-id GUID",
-                "`--kind azblob`",
+                "--container-name C, --account-key-ref REF, --sas-token-ref REF, "
+                "--managed-identity-client-id (--mi-client-id) GUID",
+                "`--kind azblob` (one way to authenticate)",
+            ),
+            (
+                "--sp-client-id GUID --tenant-id GUID (--sp-client-secret-ref REF | --sp-client-cert-ref REF "
+                "[--sp-client-cert-password-ref REF] [--sp-client-cert-send-chain])",
+                "`--kind azblob` with a service principal",
             ),
             ("--tag T | --semver R | --digest sha256:...", "`--kind oci`: the artifact to follow (exactly one)"),
+            (
+                "--insecure, --tls-client-cert-ref REF --tls-private-key-ref REF, --tls-ca-cert-ref REF",
+                "`--kind oci`: plain HTTP, or TLS material fluxops holds",
+            ),
         ),
         examples=(
             TUTORIAL_EXAMPLE,
@@ -60,7 +70,9 @@ CONFIG_TOPICS: dict[str, Topic] = {
         "[--interval D] [--timeout D] [--https-user U --https-key-ref REF] [--kustomization name=K KEY=VALUE ...]...",
         summary="change a Flux configuration: only the fields you give change",
         description="Updates the configuration in place (a merge patch). A `--kustomization name=K ...` group "
-        "changes only the keys it gives of kustomization K. `--namespace`, `--scope` and `--kind` can only be "
+        "changes only the keys it gives of kustomization K. The source fields are those of the configuration's "
+        "kind (a bucket's `--bucket-name`, a blob's `--sas-token-ref`, an OCI `--digest`...). "
+        "`--namespace`, `--scope` and `--kind` can only be "
         "set at creation; to pause syncing use `/flux suspend`. A new `-u URL` for a configuration holding a "
         "credential or deploy key needs it stated again: `--https-user U --https-key-ref REF`, or "
         "`--deploy-key generate` for an SSH URL on the same host.",
@@ -70,7 +82,8 @@ CONFIG_TOPICS: dict[str, Topic] = {
             *SOURCE_FLAGS,
             (
                 "--kustomization name=K KEY=VALUE ...",
-                "change kustomization K (repeatable); keys as in create, except `substitute`",
+                "change kustomization K (repeatable); keys as in create (`substitute` sets the variables it "
+                "names, `substitute_from` replaces the list; an empty value clears either)",
             ),
         ),
         examples=(

@@ -38,10 +38,12 @@ SOURCE_FLAGS = (
     ("--https-user USER --https-key-ref REF", "HTTPS credentials: the user and a token fluxops holds"),
     ("--ssh-private-key-ref REF", "an SSH private key fluxops holds (SSH URLs only)"),
     ("--known-hosts-ref REF", "known hosts fluxops holds (SSH URLs only)"),
+    ("--https-ca-cert REF", "a reference to the CA certificate (PEM) fluxops holds for the HTTPS server"),
 )
 KUSTOMIZATION_KEYS = (
     "`name=` (required), `path=`, `depends_on=A,B`, `prune=`, `force=`, `wait=`, `interval=`, "
-    "`retry_interval=`, `timeout=`, `substitute=k:v,k2:v2`"
+    "`retry_interval=`, `timeout=`, `substitute=k:v,k2:v2`, "
+    "`substitute_from=ConfigMap:NAME,Secret:NAME[:optional]`"
 )
 CHANNEL_FLAG = (
     "--channel CHANNEL",

@@ -4,6 +4,11 @@ Keys are matched ignoring case, ``-`` and ``_`` (``dependsOn``, ``depends-on`` a
 key). Values are validated as the flags of ``kustomization create`` validate them. On create the groups
 must have unique names and their ``depends_on`` must name other groups of the same command without a
 cycle; on update each group changes only the keys it gives.
+
+Post-build substitutions: ``substitute=NAME:VALUE,...`` and ``substitute_from=ConfigMap:NAME,Secret:NAME``
+(``:optional`` after a name: Flux goes on when that object is missing). On update ``substitute`` sets the
+variables it names (the others stay, as a merge patch does) and ``substitute_from`` replaces the list; an
+empty value (``substitute=``) clears either.
 """
 
 from __future__ import annotations
@@ -12,9 +17,9 @@ import re
 from collections.abc import Sequence
 
 from bot.kustomization_order import check_dependencies
-from bot.models import Kustomization, KustomizationChange
+from bot.models import Kustomization, KustomizationChange, SubstituteFrom
 from bot.usage import UsageError, closest, code, one_of, shown
-from bot.values import boolean, dns_label, path, seconds
+from bot.values import boolean, dns_label, dns_subdomain, path, seconds
 
 #: canonical key -> its spellings (compared after dropping case, '-' and '_')
 KEYS: dict[str, tuple[str, ...]] = {
@@ -28,11 +33,13 @@ KEYS: dict[str, tuple[str, ...]] = {
     "retry_interval": ("retry_interval", "retryInterval", "retry-interval"),
     "timeout": ("timeout",),
     "substitute": ("substitute", "postBuild.substitute"),
+    "substitute_from": ("substitute_from", "substituteFrom", "substitute-from", "postBuild.substituteFrom"),
 }
 #: the keys people write alone, meaning ``=true``
 BOOLEAN_KEYS = ("prune", "force", "wait")
 _LOOKUP = {re.sub(r"[-_]", "", spelling.lower()): key for key, spellings in KEYS.items() for spelling in spellings}
 _SUBSTITUTE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SOURCE_KINDS = {"configmap": "ConfigMap", "secret": "Secret"}
 EXAMPLE = "--kustomization name=apps path=./apps/staging prune=true depends_on=infra"
 
 
@@ -75,6 +82,28 @@ def substitutions(value: str, what: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(pairs.items()))
 
 
+def substitute_sources(value: str, what: str) -> tuple[SubstituteFrom, ...]:
+    """``ConfigMap:vars,Secret:creds:optional`` -> the objects a kustomization substitutes from, in order."""
+    made: list[SubstituteFrom] = []
+    for item in value.split(","):
+        if not item.strip():
+            continue
+        parts = item.strip().split(":")
+        kind = _SOURCE_KINDS.get(parts[0].lower())
+        optional = len(parts) == 3 and parts[2].lower() == "optional"
+        if kind is None or len(parts) not in (2, 3) or (len(parts) == 3 and not optional):
+            raise UsageError(
+                f"{what} takes `ConfigMap:NAME` or `Secret:NAME` items (`:optional` after a name that may be "
+                f"missing), separated by commas, not {shown(item)}.",
+                hint="For example `substitute_from=ConfigMap:cluster-vars,Secret:cluster-secrets:optional`.",
+            )
+        source = SubstituteFrom(kind=kind, name=dns_subdomain(parts[1], what), optional=optional)
+        if any((s.kind, s.name) == (source.kind, source.name) for s in made):
+            raise UsageError(f"{what} names {source.kind} {code(source.name)} twice.")
+        made.append(source)
+    return tuple(made)
+
+
 def _read_group(words: Sequence[str], flag: str) -> dict[str, str]:
     group: dict[str, str] = {}
     for word in words:
@@ -110,6 +139,11 @@ class _Fields:
         self.substitute = (
             substitutions(group["substitute"], f"`substitute` of {where}") if "substitute" in group else None
         )
+        self.substitute_from = (
+            substitute_sources(group["substitute_from"], f"`substitute_from` of {where}")
+            if "substitute_from" in group
+            else None
+        )
         if self.depends_on is not None and self.name in self.depends_on:
             raise UsageError(f"Kustomization {code(self.name)} cannot depend on itself.")
 
@@ -135,6 +169,7 @@ def kustomizations_for_create(
                 sync_interval_seconds=fields.interval if fields.interval is not None else 600,
                 retry_interval_seconds=fields.retry,
                 substitute=fields.substitute or (),
+                substitute_from=fields.substitute_from or (),
             )
         )
     check_dependencies(made)
@@ -148,11 +183,6 @@ def kustomization_changes(
     changes: list[KustomizationChange] = []
     for words in groups:
         fields = _Fields(_read_group(words, flag), flag)
-        if fields.substitute is not None:
-            raise UsageError(
-                "`substitute` can only be set when a kustomization is created.",
-                hint="Delete and recreate the kustomization to change its substitutions.",
-            )
         if any(c.name == fields.name for c in changes):
             raise UsageError(f"Kustomization {code(fields.name)} is changed twice.", hint="Put its keys in one group.")
         change = KustomizationChange(
@@ -165,6 +195,8 @@ def kustomization_changes(
             sync_interval_seconds=fields.interval,
             retry_interval_seconds=fields.retry,
             timeout_seconds=fields.timeout,
+            substitute=fields.substitute,
+            substitute_from=fields.substitute_from,
         )
         if change == KustomizationChange(name=fields.name):
             raise UsageError(

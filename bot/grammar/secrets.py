@@ -17,8 +17,8 @@ from bot.usage import UsageError, shown
 _SSH = "`--ssh-private-key-ref REF` (an SSH key fluxops holds) or `--deploy-key generate` (fluxops makes one)"
 _HTTPS = "`--https-user USER --https-key-ref REF` (a token fluxops holds)"
 _SERVICE_PRINCIPAL = (
-    "`--mi-client-id` (a managed identity), `--account-key-ref REF` or `--sas-token-ref REF`; "
-    "service principal secrets are not taken"
+    "`--sp-client-id GUID --tenant-id GUID` with `--sp-client-secret-ref REF` or `--sp-client-cert-ref REF` "
+    "(a service principal secret or certificate fluxops holds), or `--managed-identity-client-id GUID`"
 )
 _PROTECTED = "nothing: protected extension settings are set by an administrator outside chat"
 
@@ -41,6 +41,8 @@ INSTEAD: dict[str, str] = {
     "--client-certificate": _SERVICE_PRINCIPAL,
     "--client-certificate-file": _SERVICE_PRINCIPAL,
     "--client-certificate-password": _SERVICE_PRINCIPAL,
+    "--sp-client-cert": _SERVICE_PRINCIPAL,
+    "--sp-client-cert-password": _SERVICE_PRINCIPAL,
     "--known-hosts": "`--known-hosts-ref REF` (known hosts fluxops holds)",
     "--known-hosts-file": "`--known-hosts-ref REF` (known hosts fluxops holds)",
     "--config-protected": _PROTECTED,

@@ -31,7 +31,21 @@ BUCKET_INSECURE = Flag("bucket_insecure", ("--bucket-insecure",), Arity.OPTIONAL
 CONTAINER_NAME = Flag("container_name", ("--container-name",), metavar="CONTAINER")
 ACCOUNT_KEY_REF = Flag("account_key_ref", ("--account-key-ref",), metavar="REF")
 SAS_TOKEN_REF = Flag("sas_token_ref", ("--sas-token-ref",), metavar="REF")
-MI_CLIENT_ID = Flag("mi_client_id", ("--mi-client-id",), metavar="GUID")
+MI_CLIENT_ID = Flag("mi_client_id", ("--managed-identity-client-id", "--mi-client-id"), metavar="GUID")
+#: git over HTTPS: a reference to the CA certificate fluxops holds (az's --https-ca-cert takes the certificate)
+HTTPS_CA_CERT = Flag("https_ca_cert_ref", ("--https-ca-cert", "--https-ca-cert-ref"), metavar="REF")
+#: Azure Blob with a service principal (az's names; the secret and certificate are references)
+SP_CLIENT_ID = Flag("sp_client_id", ("--sp-client-id",), metavar="GUID")
+SP_TENANT_ID = Flag("sp_tenant_id", ("--tenant-id", "--sp-tenant-id"), metavar="GUID")
+SP_CLIENT_SECRET_REF = Flag("sp_client_secret_ref", ("--sp-client-secret-ref",), metavar="REF")
+SP_CLIENT_CERT_REF = Flag("sp_client_cert_ref", ("--sp-client-cert-ref",), metavar="REF")
+SP_CLIENT_CERT_PASSWORD_REF = Flag("sp_client_cert_password_ref", ("--sp-client-cert-password-ref",), metavar="REF")
+SP_CLIENT_CERT_SEND_CHAIN = Flag("sp_client_cert_send_chain", ("--sp-client-cert-send-chain",), Arity.OPTIONAL_BOOL)
+#: OCI: plain HTTP to the registry, and TLS material by reference
+INSECURE = Flag("insecure", ("--insecure",), Arity.OPTIONAL_BOOL)
+TLS_CLIENT_CERT_REF = Flag("tls_client_cert_ref", ("--tls-client-cert-ref",), metavar="REF")
+TLS_PRIVATE_KEY_REF = Flag("tls_private_key_ref", ("--tls-private-key-ref",), metavar="REF")
+TLS_CA_CERT_REF = Flag("tls_ca_cert_ref", ("--tls-ca-cert-ref",), metavar="REF")
 
 SOURCE_FLAGS: tuple[Flag, ...] = (
     URL,
@@ -58,4 +72,15 @@ SOURCE_FLAGS: tuple[Flag, ...] = (
     ACCOUNT_KEY_REF,
     SAS_TOKEN_REF,
     MI_CLIENT_ID,
+    HTTPS_CA_CERT,
+    SP_CLIENT_ID,
+    SP_TENANT_ID,
+    SP_CLIENT_SECRET_REF,
+    SP_CLIENT_CERT_REF,
+    SP_CLIENT_CERT_PASSWORD_REF,
+    SP_CLIENT_CERT_SEND_CHAIN,
+    INSECURE,
+    TLS_CLIENT_CERT_REF,
+    TLS_PRIVATE_KEY_REF,
+    TLS_CA_CERT_REF,
 )

@@ -6,7 +6,7 @@ import base64
 from contextlib import ExitStack
 from dataclasses import replace
 
-from bot import errors
+from bot import errors, flux_patch
 from bot.commands import (
     ConfigCreate,
     ConfigDelete,
@@ -38,12 +38,23 @@ from bot.usecases.context import Job, ResolvedCluster
 from bot.usecases.reconciliation import watch_reconciliation
 from bot.views import ConfirmView, Phase, mention
 
-#: bucket / blob credential flags the grammar knows but ProtectedSettings does not carry yet
-_SOURCE_SECRET_FLAGS = {
-    "--secret-key-ref": "secret_key",
-    "--account-key-ref": "account_key",
-    "--sas-token-ref": "sas_token",
+#: CredentialRefs field -> the ProtectedSettings field its secret fills (known_hosts goes into the spec)
+_SECRET_OF_REF = {
+    "https_key": "https_key",
+    "ssh_private_key": "ssh_private_key",
+    "secret_key": "bucket_secret_key",
+    "account_key": "account_key",
+    "sas_token": "sas_token",
+    "sp_client_secret": "sp_client_secret",
+    "sp_client_cert": "sp_client_certificate",
+    "sp_client_cert_password": "sp_client_certificate_password",
+    "https_ca_cert": "https_ca_cert",
+    "tls_client_cert": "tls_client_certificate",
+    "tls_private_key": "tls_private_key",
+    "tls_ca_cert": "tls_ca_certificate",
 }
+#: ARM sourceKind -> the ``--kind`` that names it
+_KIND_WORDS = {"GitRepository": "git", "Bucket": "bucket", "AzureBlob": "azblob", "OCIRepository": "oci"}
 
 
 def no_kustomization(config: str, name: str, label: str) -> errors.NotFound:
@@ -59,16 +70,27 @@ def lock_key(cluster: ClusterRef, name: str) -> str:
 
 def protected_settings(credentials: Credentials, refs: CredentialRefs) -> ProtectedSettings | None:
     """Secrets come from the credentials fluxops holds, by name; never from the command text."""
-    unsupported = [flag for flag, ref in _SOURCE_SECRET_FLAGS.items() if getattr(refs, ref)]
-    if unsupported:
-        raise errors.InvalidRequest(
-            f"{', '.join(unsupported)} cannot be passed to Azure by fluxops yet",
-            recommendation="create the secret on the cluster and name it with `--local-auth-ref NAME`",
-        )
-    https_key = credentials.get(refs.https_key) if refs.https_key else None
-    ssh_key = credentials.get(refs.ssh_private_key) if refs.ssh_private_key else None
-    settings = ProtectedSettings(ssh_private_key=ssh_key, https_key=https_key)
+    secrets = {field: credentials.get(ref) for name, field in _SECRET_OF_REF.items() if (ref := getattr(refs, name))}
+    settings = ProtectedSettings(**secrets)
     return None if settings.is_empty() else settings
+
+
+def for_source_kind(job: Job, where: ResolvedCluster, name: str, patch: FluxConfigPatch) -> FluxConfigPatch:
+    """``patch`` aimed at the source block of the configuration's own kind (read from ARM), refused when it
+    changes a field that kind does not have (``--bucket-name`` for a git configuration)."""
+    if replace(patch, kustomizations=(), suspend=None) == FluxConfigPatch():
+        return patch
+    state = job.ports.flux.get(where.cluster.ref, name)
+    wrong = flux_patch.misfits(patch, state.source_kind)
+    if wrong:
+        kind = _KIND_WORDS.get(state.source_kind, state.source_kind)
+        raise errors.InvalidRequest(
+            f"flux configuration '{name}' on cluster '{where.label}' reads a `{kind}` source, which has no "
+            + ", ".join(f"`{flag}`" for flag in wrong),
+            recommendation=f"change only what a `{kind}` source takes (`/flux help config update`); to change the "
+            "kind, delete the configuration and create it again",
+        )
+    return replace(patch, source_kind=state.source_kind)
 
 
 def with_known_hosts(spec: FluxConfigSpec, credentials: Credentials, refs: CredentialRefs) -> FluxConfigSpec:
@@ -113,8 +135,8 @@ def preflight(job: Job, command: ConfigCreate, where: ResolvedCluster) -> Protec
     """Refuse what `config create` may not do, before anything changes in Azure (the extension install included):
     credentials outside their scope, a deploy key for a repository fluxops cannot or may not key, no key registry,
     secret flags fluxops cannot pass. Returns the protected settings the command's credentials make."""
-    url = getattr(command.spec.source, "url", "")
-    scope_checks.check_credentials(job, command.credentials, url, where)
+    url = command.spec.source.url
+    scope_checks.check_credentials(job, command.credentials, scope_checks.scope_url(command.spec.source), where)
     if command.generate_deploy_key:
         key_provisioning.key_repository(url)
         scope_checks.check_deploy_key_repository(job, url, where)
@@ -203,9 +225,8 @@ def _is_suspended(job: Job, cluster: ClusterRef, name: str) -> bool:
 def config_update(job: Job, command: ConfigUpdate, where: ResolvedCluster) -> None:
     state = scope_checks.check_update(job, command, where)
     protected = protected_settings(job.ports.keys.credentials, command.credentials)
-    patch = (
-        command.patch if protected is None else FluxConfigPatch(**{**command.patch.__dict__, "protected": protected})
-    )
+    patch = command.patch if protected is None else replace(command.patch, protected=protected)
+    patch = for_source_kind(job, where, command.name, patch)
     user = KeyUser(where.cluster.ref.arm_id, command.name, where.label)
     text = f"update flux configuration {command.name}"
     if not command.generate_deploy_key:
@@ -287,6 +308,8 @@ def kustomization_create(job: Job, command: KustomizationCreate, where: Resolved
         sync_interval_seconds=k.sync_interval_seconds,
         retry_interval_seconds=k.retry_interval_seconds,
         timeout_seconds=k.timeout_seconds,
+        substitute=k.substitute or None,
+        substitute_from=k.substitute_from or None,
     )
     patch = FluxConfigPatch(kustomizations=(change,))
     _patch(

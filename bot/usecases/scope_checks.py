@@ -2,9 +2,10 @@
 
 The rules (``bot.scopes``, ``credentials:`` and ``deploy_keys:`` of FLUXOPS_CONFIG):
 
-- a credential (``--https-key-ref`` / ``--ssh-private-key-ref``, a fleet file's ``httpsKeyRef``) is handed
-  to a configuration only when the policy lists it and its ``repositories`` and ``clusters`` cover the
-  configuration's repository and cluster, and never over a non-TLS (``http://``) URL;
+- a credential (``--https-key-ref`` / ``--ssh-private-key-ref``, a fleet file's ``httpsKeyRef``, and the
+  bucket, Azure Blob and OCI secrets) is handed to a configuration only when the policy lists it and its
+  ``repositories`` and ``clusters`` cover the configuration's source and cluster, and never over a non-TLS
+  (``http://``) URL; a bucket's or a blob container's source is ``ENDPOINT/BUCKET`` (``scope_url``);
 - ``--deploy-key generate`` only for repositories under ``deploy_keys.repositories``;
 - changing the URL of a configuration that holds a credential or a deploy key needs the credential stated
   again (``--https-key-ref REF`` or ``--deploy-key generate``), which then passes the same checks: ARM keeps
@@ -18,8 +19,9 @@ from __future__ import annotations
 from bot import errors
 from bot.commands import ClusterTarget, ConfigUpdate, CredentialRefs
 from bot.fleet import CreateConfig, ScopeCheck, UpdateConfig
+from bot.flux_patch import patched_source
 from bot.key_records import KeyUser
-from bot.models import Cluster, ClusterRef, FluxConfigState, GitSource
+from bot.models import AzureBlobSource, BucketSource, Cluster, ClusterRef, FluxConfigState, FluxSource, GitSource
 from bot.policy import Policy
 from bot.scopes import carries_secrets_in_clear, repository_name
 from bot.usecases.context import Job, JobPorts, ResolvedCluster
@@ -71,8 +73,19 @@ def credential_problem(
 
 
 def secret_refs(refs: CredentialRefs) -> list[str]:
-    """The credentials a command hands to Azure as protected settings (known_hosts is public data)."""
-    return [ref for ref in (refs.https_key, refs.ssh_private_key) if ref]
+    """The credentials a command hands to Azure as secrets (known_hosts and CA certificates are public data)."""
+    public = {"known_hosts", "https_ca_cert", "tls_ca_cert"}
+    return [ref for name, ref in refs.__dict__.items() if ref and name not in public]
+
+
+def scope_url(source: FluxSource) -> str:
+    """What a credential given to ``source`` is scoped against: a git or OCI URL, or ``ENDPOINT/BUCKET`` and
+    ``ACCOUNT_URL/CONTAINER`` for a bucket and a blob container."""
+    if isinstance(source, BucketSource):
+        return f"{source.url.rstrip('/')}/{source.bucket_name}"
+    if isinstance(source, AzureBlobSource):
+        return f"{source.url.rstrip('/')}/{source.container_name}"
+    return source.url
 
 
 def check_credentials(job: Job, refs: CredentialRefs, url: str, where: ResolvedCluster) -> None:
@@ -121,6 +134,18 @@ def current_url(state: FluxConfigState | None) -> str | None:
     return source.url if isinstance(source, GitSource) else None
 
 
+def _refuse_moving_secret(job: Job, where: ResolvedCluster, name: str, state: FluxConfigState, url: str) -> None:
+    held = held_secret(job.ports, where, name, state)
+    if held is not None:
+        raise refuse(
+            job,
+            where,
+            f"flux configuration '{name}' holds {held}, which would follow the new URL to {_shown(url)}",
+            "state the credential for the new source in the same command: `--https-user USER "
+            "--https-key-ref REF` (a credential scoped to it) or, for SSH, `--deploy-key generate`",
+        )
+
+
 def check_update(job: Job, command: ConfigUpdate, where: ResolvedCluster) -> FluxConfigState | None:
     """`config update`: credentials given go only where scoped (to the new URL, or the current one), and a new
     URL for a configuration holding a secret needs that secret stated again. Returns the state it read."""
@@ -129,7 +154,12 @@ def check_update(job: Job, command: ConfigUpdate, where: ResolvedCluster) -> Flu
     if url is None and not secret_refs(refs):
         return None
     state = job.ports.flux.get(where.cluster.ref, command.name)
-    if url is None:
+    source = state.spec.source if state.spec is not None else None
+    if source is not None and not isinstance(source, GitSource):
+        url = scope_url(patched_source(source, command.patch))
+        if url != scope_url(source) and not secret_refs(refs):
+            _refuse_moving_secret(job, where, command.name, state, url)
+    elif url is None:
         url = current_url(state)
         if url is None:
             raise refuse(
@@ -139,15 +169,7 @@ def check_update(job: Job, command: ConfigUpdate, where: ResolvedCluster) -> Flu
                 "give the URL with `-u URL` along with the credential",
             )
     elif url != current_url(state) and not secret_refs(refs) and not command.generate_deploy_key:
-        held = held_secret(job.ports, where, command.name, state)
-        if held is not None:
-            raise refuse(
-                job,
-                where,
-                f"flux configuration '{command.name}' holds {held}, which would follow the new URL to {_shown(url)}",
-                "state the credential for the new repository in the same command: `--https-user USER "
-                "--https-key-ref REF` (a credential scoped to it) or, for SSH, `--deploy-key generate`",
-            )
+        _refuse_moving_secret(job, where, command.name, state, url)
     check_credentials(job, refs, url, where)
     if command.generate_deploy_key:
         check_deploy_key_repository(job, url, where)

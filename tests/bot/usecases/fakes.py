@@ -275,6 +275,8 @@ class FakeFluxConfigs(_Operations):
         #: seconds after a write of an existing configuration before its agent applies it on the cluster: until
         #: then reads show it as it was (statusUpdatedAt included) and ``on_cluster`` the protected settings before
         self.agent_delay = 0.0
+        #: every patch begun, in order (as the adapter would send them)
+        self.patches: list[tuple[str, FluxConfigPatch]] = []
 
     # -- test set-up and inspection --------------------------------------------------------------
 
@@ -346,6 +348,7 @@ class FakeFluxConfigs(_Operations):
 
     def begin_update(self, cluster: ClusterRef, name: str, patch: FluxConfigPatch) -> FakeOperation[FluxConfigState]:
         self._entry(cluster, name)  # ARM answers 404 at once
+        self.patches.append((name, patch))
 
         def apply() -> FluxConfigState:
             entry = self._entry(cluster, name)
