@@ -19,14 +19,11 @@ from __future__ import annotations
 
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
-from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client import disable_created_metrics as _disable_created_metrics
+from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
-# the *_created series double every family for little use; Prometheus derives resets from the counters
-_disable_created_metrics()  # type: ignore[no-untyped-call]  # unannotated in prometheus-client
+from handlers.request_tallies import RequestTallies
 
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -72,43 +69,10 @@ class Metrics:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
 
     def __post_init__(self) -> None:
-        self.requests = Counter(
-            "fluxops_http_requests",
-            "HTTP requests by method, route and status.",
-            ["method", "route", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "fluxops_http_request_seconds",
-            "Time to answer an HTTP request.",
-            ["route"],
-            buckets=_BUCKETS,
-            registry=self.registry,
-        )
-        self.delivery_count = Counter(
-            "fluxops_webhook_deliveries",
-            "Deliveries to the Slack, GitHub and Azure DevOps receivers, by source, event type and outcome.",
-            ["source", "event", "outcome"],
-            registry=self.registry,
-        )
-        self.dedupe_hits = Counter(
-            "fluxops_webhook_dedupe_hits",
-            "Jobs a delivery did not start because an earlier delivery (a retry, a replay) had.",
-            ["source"],
-            registry=self.registry,
-        )
-        # each request looks its series up here instead of through labels() (validation and a lock each time):
-        # the label values are bounded, so are these
-        self._children: dict[tuple[str, ...], Any] = {}
+        self.tallies = RequestTallies(_BUCKETS)
+        self.registry.register(self.tallies)
         #: route -> (source, the source's known events) of each receiver (``receive_at``)
         self._receivers: dict[str, tuple[str, frozenset[str]]] = {}
-
-    def _child(self, metric: Counter | Histogram, *labels: str) -> Any:
-        key = (str(id(metric)), *labels)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = metric.labels(*labels)
-        return child
 
     def receive_at(self, route: str, *, source: str, events: frozenset[str]) -> None:
         """Count each delivery answered at ``route`` (a receiver's path) under ``source``, by event and outcome."""
@@ -126,8 +90,7 @@ class Metrics:
     ) -> None:
         """Count a request answered with ``status`` after ``seconds``; and its delivery, from what was noted or
         else from the status (``delivery`` is what ``open_delivery`` gave)."""
-        self._child(self.requests, method, route, str(status)).inc()
-        self._child(self.latency, route).observe(seconds)
+        self.tallies.request(method, route, status, seconds)
         if delivery is None:
             return
         note = _DELIVERY.get()
@@ -135,9 +98,7 @@ class Metrics:
         if note is None:
             return
         outcome = ERROR if status >= 500 else note.outcome or (REFUSED if status >= 400 else ANSWERED)
-        self._child(self.delivery_count, note.source, note.event, outcome).inc()
-        if note.dedupe_hits:
-            self._child(self.dedupe_hits, note.source).inc(note.dedupe_hits)
+        self.tallies.delivery(note.source, note.event, outcome, note.dedupe_hits)
 
     def render(self, accept: str = "") -> tuple[bytes, str]:
         """Every family, in the format the scraper's Accept header asks for (Prometheus text 0.0.4 by default,

@@ -39,12 +39,15 @@ def served(redis_server: str) -> dict[str, set[str]]:
         for suffix in _SUFFIXES[kind]:
             names[family + suffix] = labels | ({"le"} if suffix == "_bucket" else set())
 
-    web = Metrics()
     wrappers = [m for m in vars(workers.metrics).values() if isinstance(m, MetricWrapperBase)]
-    wrappers += [web.requests, web.latency, web.delivery_count, web.dedupe_hits]
     for metric in wrappers:
         family = metric.describe()[0]
         add(family.name, family.type, set(metric._labelnames))  # the wrapper's declared labels
+    web = Metrics()  # its families have labels once something was counted: one request and one delivery
+    web.tallies.request("POST", "/webhooks/github", 202, 0.01)
+    web.tallies.delivery("github", "push", "accepted", 1)
+    for family in web.registry.collect():
+        add(family.name, family.type, {label for sample in family.samples for label in sample.labels} - {"le"})
     gauges = RedisGauges(
         redis=redis.Redis.from_url(redis_server),
         queue="fluxops",
