@@ -17,7 +17,7 @@ from bot.policy import Policy
 from bot.settings import Settings
 from handlers.health import add_health_routes
 from handlers.metrics import Metrics
-from handlers.request_scope import request_scope
+from handlers.request_scope import Routes
 
 if TYPE_CHECKING:
     from handlers.authority import EdgeAuthority
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 REDIS_KEY: web.AppKey[aioredis.Redis] = web.AppKey("redis", aioredis.Redis)
 METRICS_KEY: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
+ROUTES_KEY: web.AppKey[Routes] = web.AppKey("routes", Routes)
 #: the Slack deliveries counted by kind (handlers/metrics.py)
 SLACK_EVENTS = frozenset({"command", "interaction"})
 
@@ -59,7 +60,7 @@ def create_app(settings: Settings) -> web.Application:
     config = read_config_file(settings.fluxops_config)  # read once, shared by every receiver
     metrics = Metrics()
     # client_max_size bounds request.read(); the receivers read their bodies themselves, each with its own cap
-    app = web.Application(middlewares=[request_scope(metrics)], client_max_size=1024 * 1024)
+    app = web.Application(client_max_size=1024 * 1024)
     # a dead connection (a failover, a dropped TCP session) must fail its requests with a 5xx, not hang them
     client = aioredis.Redis.from_url(
         settings.redis_url,
@@ -70,6 +71,7 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[REDIS_KEY] = client
     app[METRICS_KEY] = metrics
+    routes = app[ROUTES_KEY] = Routes(app, metrics)
 
     async def redis_ready() -> None:
         await client.ping()
@@ -78,7 +80,7 @@ def create_app(settings: Settings) -> web.Application:
         await client.aclose()
 
     app.on_cleanup.append(close_redis)
-    add_health_routes(app, metrics=metrics, ready_checks={"redis": redis_ready})
+    add_health_routes(routes, metrics=metrics, ready_checks={"redis": redis_ready})
     queue = _job_queue(client, settings)  # one queue (and Celery app, for its messages) for every receiver
     if settings.slack_signing_secret is not None:
         _add_slack(app, settings, client, queue, policy_of(config))
@@ -87,11 +89,12 @@ def create_app(settings: Settings) -> web.Application:
         _add_github(app, settings, client, queue, config)
     if settings.ado_webhook_username is not None and settings.ado_webhook_password is not None:
         _add_azure_devops(app, settings, client, queue, config)
+    routes.finish()
     return app
 
 
-def _metrics(app: web.Application) -> Metrics:
-    return app[METRICS_KEY]
+def _routes(app: web.Application) -> Routes:
+    return app[ROUTES_KEY]
 
 
 def policy_of(config: FluxopsConfig | None) -> Policy:
@@ -134,8 +137,7 @@ def _add_slack(
     )
     bolt = build_bolt(signing_secret=secret, token=token, api_url=settings.slack_api_url, intake=intake)
     route = slack_route(bolt=bolt, signing_secret=secret, redis=client)
-    app.router.add_post("/slack/events", route)
-    _metrics(app).receive_at("/slack/events", source="slack", events=SLACK_EVENTS)
+    _routes(app).post("/slack/events", route, source="slack", events=SLACK_EVENTS)
 
 
 def _add_fleet_page(app: web.Application, settings: Settings, client: aioredis.Redis, policy: Policy) -> None:
@@ -174,7 +176,7 @@ def _add_fleet_page(app: web.Application, settings: Settings, client: aioredis.R
         proxy_networks=networks,
         secure_cookies=secure_cookies(settings.public_url),
         directory=directory,
-    ).add_to(app)
+    ).add_to(_routes(app))
 
 
 def _non_empty(value: str, name: str) -> str:
@@ -203,8 +205,7 @@ def _add_github(
         comment_max_age=settings.comment_max_age,
     )
     route = github_route(secret=secret, intake=intake)
-    app.router.add_post("/webhooks/github", route)
-    _metrics(app).receive_at("/webhooks/github", source="github", events=EVENTS)
+    _routes(app).post("/webhooks/github", route, source="github", events=EVENTS)
 
 
 def _add_azure_devops(
@@ -227,5 +228,4 @@ def _add_azure_devops(
         password=_non_empty(settings.ado_webhook_password.get_secret_value(), "ADO_WEBHOOK_PASSWORD"),
         intake=intake,
     )
-    app.router.add_post("/webhooks/azure-devops", route)
-    _metrics(app).receive_at("/webhooks/azure-devops", source=PLATFORM, events=EVENTS)
+    _routes(app).post("/webhooks/azure-devops", route, source=PLATFORM, events=EVENTS)

@@ -29,6 +29,7 @@ from bot.status_page import build_page
 from bot.usage import UsageError
 from handlers.fleet_html import SECURITY_HEADERS, fleet_page, message_page
 from handlers.fleet_reads import FleetReads
+from handlers.request_scope import Routes
 from handlers.slack_directory import SlackDirectory
 from handlers.web_session import COOKIE, SessionCodec, Viewer, redeem_signin
 
@@ -57,9 +58,9 @@ class FleetPageRoutes:
     #: FLUXOPS_TRUSTED_PROXY_CIDRS: the direct peers the proxy header is believed from
     proxy_networks: tuple[IPv4Network | IPv6Network, ...] = ()
 
-    def add_to(self, app: web.Application) -> None:
-        app.router.add_get("/fleet", self.fleet)
-        app.router.add_get("/fleet/signin", self.signin)
+    def add_to(self, routes: Routes) -> None:
+        routes.get("/fleet", self.fleet)
+        routes.get("/fleet/signin", self.signin)
 
     # -- who ------------------------------------------------------------------------------------
 

@@ -7,10 +7,11 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from handlers.metrics import Metrics
+from handlers.request_scope import Routes
 
 
 def add_health_routes(
-    app: web.Application, *, metrics: Metrics, ready_checks: dict[str, Callable[[], Awaitable[None]]]
+    routes: Routes, *, metrics: Metrics, ready_checks: dict[str, Callable[[], Awaitable[None]]]
 ) -> None:
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
@@ -30,6 +31,6 @@ def add_health_routes(
         body, content_type = metrics.render(request.headers.get("Accept", ""))
         return web.Response(body=body, headers={"Content-Type": content_type})
 
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics_route)
+    routes.get("/healthz", healthz)
+    routes.get("/readyz", readyz)
+    routes.get("/metrics", metrics_route)

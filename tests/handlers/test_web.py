@@ -28,6 +28,22 @@ async def test_health_ready_and_metrics(aiohttp_client, redis_server: str):
     assert 'fluxops_http_request_seconds_count{route="/readyz"} 1' in text
 
 
+async def test_other_paths_and_methods_are_answered_as_aiohttp_would_and_counted_unmatched(
+    aiohttp_client, redis_server: str
+):
+    client = await aiohttp_client(create_app(Settings(REDIS_URL=redis_server)))
+    missing = await client.get("/no/such/page")
+    assert missing.status == 404
+    wrong = await client.post("/healthz")
+    assert wrong.status == 405 and set(wrong.headers["Allow"].split(",")) == {"GET", "HEAD"}
+    head = await client.head("/healthz")
+    assert head.status == 200
+    text = await (await client.get("/metrics")).text()
+    assert 'fluxops_http_requests_total{method="GET",route="unmatched",status="404"} 1.0' in text
+    assert 'fluxops_http_requests_total{method="POST",route="unmatched",status="405"} 1.0' in text
+    assert 'fluxops_http_requests_total{method="HEAD",route="/healthz",status="200"} 1.0' in text
+
+
 async def test_not_ready_without_redis(aiohttp_client):
     client = await aiohttp_client(create_app(Settings(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")))
     response = await client.get("/readyz")
