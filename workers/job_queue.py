@@ -20,7 +20,6 @@ calls in ``QueueCalls``, so the two can never disagree on a key or an argument.
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -41,6 +40,7 @@ from workers.job_queue_lua import (
     RESUME_SCRIPT,
     SUBMIT_SCRIPT,
 )
+from workers.random_ids import random_hex
 from workers.redis_jobs import (
     ACTIVE_JOBS_KEY,
     JOB_TTL_SECONDS,
@@ -71,7 +71,7 @@ class Submitted:
 
 def new_job_id() -> str:
     """A new job's id: ``j-`` and 12 hex digits (what `/flux confirm` and the grammar expect)."""
-    return f"j-{secrets.token_hex(6)}"
+    return f"j-{random_hex(6)}"
 
 
 def dedupe_key_name(dedupe_key: str) -> str:

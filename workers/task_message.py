@@ -24,6 +24,8 @@ from celery import Celery
 from kombu.serialization import dumps as serialize
 from kombu.utils.json import dumps as envelope_json
 
+from workers.random_ids import random_uuid4
+
 #: the task every job runs; it takes the job id
 JOB_TASK = "fluxops.job.run"
 #: the Celery queue every fluxops task goes to
@@ -114,5 +116,5 @@ class JobMessages:
             raise ValueError(f"a task id that JSON or repr would change: {task_id!r}")
         body = self._body.replace(_ID, task_id).encode(self._encoding)
         encoded = base64.b64encode(body).decode("ascii")
-        text = self._template.replace(_BODY, encoded, 1).replace(_TAG, str(uuid.uuid4()), 1)
+        text = self._template.replace(_BODY, encoded, 1).replace(_TAG, random_uuid4(), 1)
         return text.replace(_ID, task_id)
