@@ -7,8 +7,9 @@ counts as a family's word when it is one with a slip (``--sevice-principal``, ``
 the marking word itself still finds its flag.
 
 ``MEANS`` answers flags that fluxops spells differently (az's Flux v1 names, kubectl's and the Flux CLI's) with
-the fluxops flag that does the same, when the command has it; ``NOT_NEEDED`` answers flags whose job fluxops
-does another way.
+the fluxops flag that does the same, when the command has it; ``EITHER`` names the flags a vague one could mean
+(``--client-id``: a service principal's or a managed identity's), saying which is which; ``NOT_NEEDED`` answers
+flags whose job fluxops does another way.
 """
 
 from __future__ import annotations
@@ -53,9 +54,11 @@ MEANS: dict[str, str] = {
     "--source-type": "--kind",
     "--interval-sync": "--interval",
     "--auto-upgrade-minor-versions": "--auto-upgrade",
-    "--release-namespace": "--namespace",
     "--configuration-name": "--config",
-    "--managed-identity-client-id": "--mi-client-id",
+    "--service-principal-client-id": "--sp-client-id",
+    "--client-secret-ref": "--sp-client-secret-ref",
+    # az takes the certificate itself (or a file); fluxops a reference to the one it holds
+    "--https-ca-cert-file": "--https-ca-cert",
     "--ssh-key-ref": "--ssh-private-key-ref",
     "--private-key-ref": "--ssh-private-key-ref",
     "--https-password-ref": "--https-key-ref",
@@ -63,6 +66,10 @@ MEANS: dict[str, str] = {
     "--token-ref": "--https-key-ref",
     "--pat-ref": "--https-key-ref",
     "--https-username": "--https-user",
+}
+#: flags that could mean flags of different families -> each with what it is, offered when the command has all
+EITHER: dict[str, tuple[tuple[str, str], ...]] = {
+    "--client-id": (("--sp-client-id", "a service principal"), ("--managed-identity-client-id", "a managed identity")),
 }
 #: flags of ``kustomization create`` given to a command that takes them inside ``--kustomization``
 KUSTOMIZATION_KEYS: dict[str, str] = {
@@ -74,6 +81,7 @@ KUSTOMIZATION_KEYS: dict[str, str] = {
     "--force": "force=true",
     "--retry-interval": "retry_interval=1m",
     "--substitute": "substitute=NAME:VALUE",
+    "--substitute-from": "substitute_from=ConfigMap:NAME",
 }
 #: flags whose job fluxops does another way -> what to do
 NOT_NEEDED: dict[str, str] = {
@@ -89,6 +97,9 @@ NOT_NEEDED: dict[str, str] = {
     "--only-show-errors": "fluxops formats its replies itself; leave it out.",
     "--verbose": "fluxops formats its replies itself; leave it out.",
     "--debug": "fluxops formats its replies itself; leave it out.",
+    "--no-wait": (
+        "Only the commands az has it on take it: config, kustomization and extension create, update and delete."
+    ),
 }
 
 
@@ -126,6 +137,9 @@ def flag_hint(typed: str, known: Container[str], candidates: list[str]) -> str:
     same = MEANS.get(key)
     if same is not None and same in known:
         return f"Did you mean {code(same)}?"
+    either = EITHER.get(key, ())
+    if either and all(flag in known for flag, _ in either):
+        return f"Did you mean {' or '.join(f'{code(flag)} ({what})' for flag, what in either)}?"
     if key in NOT_NEEDED:
         return NOT_NEEDED[key]
     inside = KUSTOMIZATION_KEYS.get(key)

@@ -50,6 +50,7 @@ _KINDS: dict[str, str] = {
     **dict.fromkeys(("fluxconfig", "fluxconfigs", "fluxconfiguration", "fluxconfigurations", "configs"), "config"),
     **dict.fromkeys(("deployed-object", "deployed-objects"), "deployed-object"),
     **dict.fromkeys(("cluster", "clusters"), "clusters"),
+    **dict.fromkeys(("extension", "extensions", "ext"), "extension"),
 }
 #: words that name the tool in front of its command (``kubectl get ks``, ``/flux flux get ks``)
 _TOOLS = frozenset({"flux", "kubectl", "k"})
@@ -87,7 +88,11 @@ _INSTALL = Foreign(
 )
 _SUSPEND_ONE = Foreign("fluxops suspends a whole configuration: `/flux suspend NAME -c CLUSTER`.", "suspend")
 _RESUME_ONE = Foreign("fluxops resumes a whole configuration: `/flux resume NAME -c CLUSTER`.", "resume")
-_DEPLOYED = Foreign(f"{_STATUS}.", "status")
+_DEPLOYED = Foreign(
+    "`/flux deployed-object list NAME -c CLUSTER` lists the Flux objects configuration NAME deployed; "
+    "`/flux deployed-object show` shows one of them.",
+    "deployed-object list",
+)
 _V1 = "the retired Flux v1 command"
 
 FOREIGN: dict[tuple[str, ...], Foreign] = {
@@ -105,6 +110,11 @@ FOREIGN: dict[tuple[str, ...], Foreign] = {
     ),
     ("get", "clusters"): Foreign("`/flux clusters` lists the clusters fluxops knows.", "clusters"),
     ("get", "deployed-object"): _DEPLOYED,
+    ("get", "extension"): Foreign(
+        "`/flux extension list -c CLUSTER` lists a cluster's extensions; `/flux extension show -c CLUSTER` shows "
+        "microsoft.flux.",
+        "extension list",
+    ),
     ("describe",): _DESCRIBE,
     ("logs",): Foreign(
         "fluxops does not read controller logs; `/flux events NAME -c CLUSTER` shows what Flux reported about "
@@ -151,7 +161,6 @@ FOREIGN: dict[tuple[str, ...], Foreign] = {
     ("pause",): Foreign("`/flux suspend NAME -c CLUSTER` stops Flux reconciling configuration NAME.", "suspend"),
     ("unpause",): Foreign("`/flux resume NAME -c CLUSTER` lets Flux reconcile configuration NAME again.", "resume"),
     ("diff",): Foreign("`/flux plan`, in a pull request's comments, shows what a fleet change would do.", "plan"),
-    ("deployed-object",): _DEPLOYED,
     ("create", "ks"): Foreign(
         "`/flux kustomization create NAME --config CONFIG -c CLUSTER --path ./apps` adds a kustomization to a "
         "configuration.",
@@ -230,7 +239,6 @@ FOREIGN: dict[tuple[str, ...], Foreign] = {
         "v1",
         f"`az k8s-configuration delete` is {_V1}.",
     ),
-    ("az", "k8s-configuration", "flux", "deployed-object"): _DEPLOYED,
 }
 
 

@@ -105,14 +105,15 @@ def topic_of(words: Sequence[str]) -> str | None:
     try:
         path, used = resolve(words, allow_group=True)
     except UsageError as err:
-        known = [*COMMANDS, *GROUPS, *EXTRA_TOPICS]
-        near = typo_of(text, known)
+        # another tool's command first, as the parser does: `deploy` is spelled like `deployed-object` but
+        # asks how to deploy
         foreign = foreign_command(words)
+        near = None if foreign else typo_of(text, [*COMMANDS, *GROUPS, *EXTRA_TOPICS])
         hint = (
-            f"Did you mean {code(near)}?"
-            if near
-            else foreign.hint
+            foreign.hint
             if foreign
+            else f"Did you mean {code(near)}?"
+            if near
             else err.hint or "`/flux help` lists the commands."
         )
         raise UsageError(f"There is no help on {shown(' '.join(words))}.", hint=hint, topic="help") from None

@@ -20,6 +20,10 @@ _SERVICE_PRINCIPAL = (
     "`--sp-client-id GUID --tenant-id GUID` with `--sp-client-secret-ref REF` or `--sp-client-cert-ref REF` "
     "(a service principal secret or certificate fluxops holds), or `--managed-identity-client-id GUID`"
 )
+_SP_CERTIFICATE = (
+    "`--sp-client-cert-ref REF --sp-client-cert-password-ref REF` (a service principal certificate and its "
+    "password, held by fluxops)"
+)
 _PROTECTED = "nothing: protected extension settings are set by an administrator outside chat"
 
 #: secret flag -> what to type instead
@@ -40,9 +44,11 @@ INSTEAD: dict[str, str] = {
     "--sp-client-secret": _SERVICE_PRINCIPAL,
     "--client-certificate": _SERVICE_PRINCIPAL,
     "--client-certificate-file": _SERVICE_PRINCIPAL,
-    "--client-certificate-password": _SERVICE_PRINCIPAL,
+    "--client-certificate-password": _SP_CERTIFICATE,
     "--sp-client-cert": _SERVICE_PRINCIPAL,
-    "--sp-client-cert-password": _SERVICE_PRINCIPAL,
+    "--sp-client-cert-password": _SP_CERTIFICATE,
+    "--tls-private-key": "`--tls-client-cert-ref REF --tls-private-key-ref REF` (a client certificate and key "
+    "fluxops holds)",
     "--known-hosts": "`--known-hosts-ref REF` (known hosts fluxops holds)",
     "--known-hosts-file": "`--known-hosts-ref REF` (known hosts fluxops holds)",
     "--config-protected": _PROTECTED,

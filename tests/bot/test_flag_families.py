@@ -1,7 +1,7 @@
 """A flag's "did you mean" stays within what the flag is about.
 
-These read a command whose flags include the az auth flags other branches add (service principal, managed
-identity under both names, the HTTPS CA certificate), so the families are checked before those flags land.
+These read a command whose flags include the az auth flags (service principal, managed identity under both
+names, the HTTPS CA certificate).
 """
 
 from __future__ import annotations
@@ -81,7 +81,12 @@ def test_a_slip_finds_its_flag_in_the_same_family(typed: str, meant: str) -> Non
         ("--https-ca-file", ""),
         ("--https-cert", ""),
         ("--ssh-user", ""),
-        ("--client-id", ""),
+        # a flag of no family that could mean either gets both, each named for what it is
+        (
+            "--client-id",
+            "Did you mean `--sp-client-id` (a service principal) or `--managed-identity-client-id` (a managed "
+            "identity)?",
+        ),
         # within one family a nearby flag is fine
         ("--sp-tenant-id", "Did you mean `--tenant-id`?"),
         ("--sas-key-ref", "Did you mean `--sas-token-ref`?"),

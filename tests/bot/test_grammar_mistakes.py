@@ -3,8 +3,7 @@ like the Flux CLI's, kubectl's, helm's and az's (Flux v2 and the retired v1).
 
 A reply must point the right way: a flag suggested for a typo is one of the same family (never another auth
 method), a command from another tool gets the fluxops command that does its job, a word where the cluster
-belongs is shown after ``-c``. Rows marked ``# after merge:`` change once the flags and commands other branches
-add exist.
+belongs is shown after ``-c``, a flag az spells differently or takes as a literal secret gets the fluxops flag.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from bot.grammar import parse
 USAGE_CONFIG_CREATE = (
     "Usage: `/flux config create NAME -c CLUSTER -u URL (--branch B | --tag T | --semver R | --commit SHA) "
     "[--namespace NS] [--scope cluster|namespace] [--kind git|bucket|azblob|oci] "
-    "[--kustomization name=K path=P ...]...`"
+    "[--kustomization name=K path=P ...]... [--no-wait]`"
 )
 USAGE_STATUS = "Usage: `/flux status [NAME] -c CLUSTER`"
 USAGE_CONFIG_LIST = "Usage: `/flux config list -c CLUSTER`"
@@ -30,7 +29,8 @@ USAGE_KEY_ROTATE = (
 )
 USAGE_EXTENSION_CREATE = (
     "Usage: `/flux extension create -c CLUSTER [--name flux] [--version V --auto-upgrade false] "
-    "[--release-train stable|preview] [--config KEY=VALUE ...]...`"
+    "[--release-train stable|preview] [--scope cluster --release-namespace NS] [--config KEY=VALUE ...]... "
+    "[--no-wait]`"
 )
 USAGE_FLEET_APPLY = (
     "Usage: `/flux fleet apply NAME --clusters KEY=VALUE,... [--waves 1,10%,100%] [--max-parallel N] "
@@ -39,10 +39,23 @@ USAGE_FLEET_APPLY = (
 USAGE_KUSTOMIZATION_LIST = "Usage: `/flux kustomization list --config CONFIG -c CLUSTER`"
 USAGE_KUSTOMIZATION_CREATE = (
     "Usage: `/flux kustomization create NAME --config CONFIG -c CLUSTER [--path P] [--depends-on A,B] [--prune] "
-    "[--force] [--wait] [--interval D] [--retry-interval D] [--timeout D] [--substitute k:v,...]`"
+    "[--force] [--wait] [--interval D] [--retry-interval D] [--timeout D] [--substitute k:v,...] [--no-wait]`"
 )
 USAGE_WATCH = "Usage: `/flux watch NAME -c CLUSTER [-g RG] [-t TYPE] [--channel CHANNEL]`"
 USAGE_CLUSTERS = "Usage: `/flux clusters [--selector KEY=VALUE,...]`"
+USAGE_EXTENSION_LIST = "Usage: `/flux extension list -c CLUSTER`"
+USAGE_DEPLOYED_OBJECT_SHOW = (
+    "Usage: `/flux deployed-object show NAME -c CLUSTER --object-name OBJECT --object-kind KIND "
+    "[--object-namespace NAMESPACE]`"
+)
+USAGE_CONFIG_DELETE = "Usage: `/flux config delete NAME -c CLUSTER [--force] [--no-wait]`"
+#: an Azure Blob configuration up to its credentials
+BLOB = (
+    "/flux config create apps -c prod -u https://acct.blob.core.windows.net/c --kind azblob --container-name manifests"
+)
+SP = "--sp-client-id 00000000-0000-0000-0000-000000000000 --tenant-id 11111111-1111-1111-1111-111111111111"
+GIT = "/flux config create apps -c prod -u https://github.com/org/repo --branch main"
+OCI = "/flux config create apps -c prod -u oci://ghcr.io/org/manifests --kind oci --tag v1"
 
 #: (what was typed, the lines of the reply)
 MISTAKES: list[tuple[str, ...]] = [
@@ -65,22 +78,27 @@ MISTAKES: list[tuple[str, ...]] = [
         ),
         "See `/flux help`.",
     ),
-    # after merge: --https-ca-cert exists (wt-src); this command parses
     (
-        "/flux config create apps -c prod -u https://github.com/org/repo --branch main --https-ca-cert ca-ref",
-        "`--https-ca-cert` is not an option of `config create`.",
+        "/flux config create apps -c prod -u https://github.com/org/repo --branch main --https-ca-cert-file ca.pem",
+        "`--https-ca-cert-file` is not an option of `config create`. Did you mean `--https-ca-cert`?",
         USAGE_CONFIG_CREATE,
         "See `/flux help config create`.",
     ),
-    # after merge: --sp-client-id exists (wt-src); this command parses
     (
-        (
-            "/flux config create apps -c prod -u https://acct.blob.core.windows.net/c --kind azblob "
-            "--sp-client-id 00000000-0000-0000-0000-000000000000"
-        ),
-        "`--sp-client-id` is not an option of `config create`.",
+        "/flux config create apps -c prod -u https://github.com/org/repo --branch main --https-ca-crt ca-ref",
+        "`--https-ca-crt` is not an option of `config create`. Did you mean `--https-ca-cert`?",
         USAGE_CONFIG_CREATE,
         "See `/flux help config create`.",
+    ),
+    (
+        f"{BLOB} {SP} --sp-client-secret s3cr3t",
+        (
+            "`--sp-client-secret` would put a secret into chat, and secrets are never typed into chat. Use "
+            "`--sp-client-id GUID --tenant-id GUID` with `--sp-client-secret-ref REF` or `--sp-client-cert-ref REF` "
+            "(a service principal secret or certificate fluxops holds), or `--managed-identity-client-id GUID` "
+            "instead; if you already sent a real secret, rotate it."
+        ),
+        "See `/flux help`.",
     ),
     (
         (
@@ -122,14 +140,10 @@ MISTAKES: list[tuple[str, ...]] = [
         ),
         "See `/flux help v1`.",
     ),
-    # after merge: deployed-object list exists (wt-azcmd); the reply changes
     (
         "flux deployed-object list",
-        (
-            "`flux deployed-object` is not a /flux command. `/flux status NAME -c CLUSTER` shows the state of "
-            "every Flux object of configuration NAME."
-        ),
-        "See `/flux help status`.",
+        "`flux` is not a /flux command. Leave it out: `/flux deployed-object list`.",
+        "See `/flux help`.",
     ),
     (
         "/flux config create apps -c prod -u https://github.com/org/repo --brnach main",
@@ -605,14 +619,15 @@ MISTAKES: list[tuple[str, ...]] = [
         USAGE_CONFIG_CREATE,
         "See `/flux help config create`.",
     ),
-    # after merge: deployed-object list exists (wt-azcmd); the reply changes
     (
-        "az k8s-configuration flux deployed-object list -n apps -c prod -g rg -t connectedClusters",
+        "az k8s-configuration flux deployed-object show -n apps -c prod -g rg -t connectedClusters --object-name nginx",
         (
-            "`az k8s-configuration flux deployed-object` is not a /flux command. `/flux status NAME -c CLUSTER` "
-            "shows the state of every Flux object of configuration NAME."
+            "`az k8s-configuration flux deployed-object show` reads as `/flux deployed-object show`. Which object? "
+            "`--object-kind` is missing. `/flux deployed-object list apps -c prod` lists the objects with their kinds "
+            "and namespaces."
         ),
-        "See `/flux help status`.",
+        USAGE_DEPLOYED_OBJECT_SHOW,
+        "See `/flux help deployed-object show`.",
     ),
     (
         "az k8s-configuration show -n cluster-config -c demo-arc",
@@ -622,14 +637,14 @@ MISTAKES: list[tuple[str, ...]] = [
         ),
         "See `/flux help v1`.",
     ),
-    # after merge: extension list exists (wt-azcmd); this command parses
     (
-        "az k8s-extension list -c prod -g rg -t managedClusters",
+        "az k8s-extension list -g rg -t managedClusters",
         (
-            "`az k8s-extension list` reads as `/flux extension list`. `list` is not a subcommand of `extension`. "
-            "`extension` has `create`, `update`, `delete` or `show`."
+            "`az k8s-extension list` reads as `/flux extension list`. Which cluster? `-c CLUSTER` is required. Give "
+            "an inventory alias, a cluster name or an ARM id; `/flux clusters` lists them."
         ),
-        "See `/flux help extension`.",
+        USAGE_EXTENSION_LIST,
+        "See `/flux help extension list`.",
     ),
     (
         "az aks list",
@@ -662,23 +677,20 @@ MISTAKES: list[tuple[str, ...]] = [
         USAGE_CLUSTERS,
         "See `/flux help clusters`.",
     ),
-    # after merge: --managed-identity-client-id exists (wt-src); this command parses
     (
-        (
-            "/flux config create apps -c prod -u https://acct.blob.core.windows.net/c --kind azblob "
-            "--managed-identity-client-id 00000000-0000-0000-0000-000000000000"
-        ),
-        "`--managed-identity-client-id` is not an option of `config create`. Did you mean `--mi-client-id`?",
+        f"{BLOB} --managed-identity-clientid 00000000-0000-0000-0000-000000000000",
+        "`--managed-identity-clientid` is not an option of `config create`. Did you mean "
+        "`--managed-identity-client-id`?",
         USAGE_CONFIG_CREATE,
         "See `/flux help config create`.",
     ),
-    # after merge: Did you mean `--sp-client-id`? (never `--mi-client-id`)
+    # a service principal's flag, never the managed identity's `--mi-client-id` two letters away
     (
         (
             "/flux config create apps -c prod -u https://acct.blob.core.windows.net/c --kind azblob "
             "--sp-clientid 00000000-0000-0000-0000-000000000000"
         ),
-        "`--sp-clientid` is not an option of `config create`.",
+        "`--sp-clientid` is not an option of `config create`. Did you mean `--sp-client-id`?",
         USAGE_CONFIG_CREATE,
         "See `/flux help config create`.",
     ),
@@ -739,6 +751,170 @@ MISTAKES: list[tuple[str, ...]] = [
         "Unexpected word `two words`. Quote values that contain spaces.",
         USAGE_STATUS,
         "See `/flux help status`.",
+    ),
+    # the source flags of Azure Blob, OCI and HTTPS, mistyped or spelled as az spells them
+    (
+        f"{BLOB} --sp-client-id 00000000-0000-0000-0000-000000000000 --tennant-id 11111111-1111-1111-1111-111111111111",
+        "`--tennant-id` is not an option of `config create`. Did you mean `--tenant-id`?",
+        USAGE_CONFIG_CREATE,
+        "See `/flux help config create`.",
+    ),
+    (
+        f"{BLOB} {SP} --sp-client-secert-ref sp-secret",
+        "`--sp-client-secert-ref` is not an option of `config create`. Did you mean `--sp-client-secret-ref`?",
+        USAGE_CONFIG_CREATE,
+        "See `/flux help config create`.",
+    ),
+    (
+        f"{BLOB} {SP} --sp-client-cert-rf sp-cert",
+        "`--sp-client-cert-rf` is not an option of `config create`. Did you mean `--sp-client-cert-ref`?",
+        USAGE_CONFIG_CREATE,
+        "See `/flux help config create`.",
+    ),
+    (
+        f"{BLOB} {SP} --sp-client-cert-ref sp-cert --sp-client-cert-password s3cr3t",
+        (
+            "`--sp-client-cert-password` would put a secret into chat, and secrets are never typed into chat. Use "
+            "`--sp-client-cert-ref REF --sp-client-cert-password-ref REF` (a service principal certificate and its "
+            "password, held by fluxops) instead; if you already sent a real secret, rotate it."
+        ),
+        "See `/flux help`.",
+    ),
+    (
+        f"{BLOB} --service-principal-client-id 00000000-0000-0000-0000-000000000000",
+        "`--service-principal-client-id` is not an option of `config create`. Did you mean `--sp-client-id`?",
+        USAGE_CONFIG_CREATE,
+        "See `/flux help config create`.",
+    ),
+    (
+        f"{BLOB} --client-id 00000000-0000-0000-0000-000000000000",
+        (
+            "`--client-id` is not an option of `config create`. Did you mean `--sp-client-id` (a service principal) "
+            "or `--managed-identity-client-id` (a managed identity)?"
+        ),
+        USAGE_CONFIG_CREATE,
+        "See `/flux help config create`.",
+    ),
+    (
+        f"{BLOB} --account-key s3cr3t",
+        (
+            "`--account-key` would put a secret into chat, and secrets are never typed into chat. Use "
+            "`--account-key-ref REF` (the storage account key, held by fluxops) instead; if you already sent a real "
+            "secret, rotate it."
+        ),
+        "See `/flux help`.",
+    ),
+    (
+        f"{OCI} --tls-client-cert-rf client-cert --tls-private-key-ref client-key",
+        "`--tls-client-cert-rf` is not an option of `config create`. Did you mean `--tls-client-cert-ref`?",
+        USAGE_CONFIG_CREATE,
+        "See `/flux help config create`.",
+    ),
+    (
+        f"{OCI} --tls-client-cert-ref client-cert --tls-private-key s3cr3t",
+        (
+            "`--tls-private-key` would put a secret into chat, and secrets are never typed into chat. Use "
+            "`--tls-client-cert-ref REF --tls-private-key-ref REF` (a client certificate and key fluxops holds) "
+            "instead; if you already sent a real secret, rotate it."
+        ),
+        "See `/flux help`.",
+    ),
+    (
+        f"{GIT} --substitute-from ConfigMap:vars",
+        (
+            "`--substitute-from` is not an option of `config create`. Kustomization fields go inside "
+            "`--kustomization`: write `--kustomization name=NAME substitute_from=ConfigMap:NAME`."
+        ),
+        USAGE_CONFIG_CREATE,
+        "See `/flux help config create`.",
+    ),
+    (
+        (
+            "/flux config create apps -c prod -u https://github.com/org/repo --branch main --kustomization "
+            "name=apps path=./apps substitute_from=ConfigMap/vars"
+        ),
+        (
+            "`substitute_from` of kustomization `apps` takes `ConfigMap:NAME` or `Secret:NAME` items (`:optional` "
+            "after a name that may be missing), separated by commas, not `ConfigMap/vars`. For example "
+            "`substitute_from=ConfigMap:cluster-vars,Secret:cluster-secrets:optional`."
+        ),
+        "See `/flux help config create`.",
+    ),
+    # --no-wait, extension list and scope, deployed objects
+    (
+        "/flux config delete apps -c prod --no-wiat",
+        "`--no-wiat` is not an option of `config delete`. Did you mean `--no-wait`?",
+        USAGE_CONFIG_DELETE,
+        "See `/flux help config delete`.",
+    ),
+    (
+        "/flux status apps -c prod --no-wait",
+        (
+            "`--no-wait` is not an option of `status`. Only the commands az has it on take it: config, kustomization "
+            "and extension create, update and delete."
+        ),
+        USAGE_STATUS,
+        "See `/flux help status`.",
+    ),
+    (
+        "/flux extension create -c prod --release-namspace flux-system",
+        "`--release-namspace` is not an option of `extension create`. Did you mean `--release-namespace`?",
+        USAGE_EXTENSION_CREATE,
+        "See `/flux help extension create`.",
+    ),
+    (
+        "az k8s-extension create -c prod --extension-type microsoft.flux --scope namespace --release-namespace flux",
+        (
+            "`az k8s-extension create` reads as `/flux extension create`. `--release-namespace` does not go with "
+            "`--scope namespace`. A namespace-scoped extension takes `--target-namespace`."
+        ),
+        USAGE_EXTENSION_CREATE,
+        "See `/flux help extension create`.",
+    ),
+    (
+        "/flux get extensions -c prod",
+        (
+            "`get extensions` is not a /flux command. `/flux extension list -c CLUSTER` lists a cluster's "
+            "extensions; `/flux extension show -c CLUSTER` shows microsoft.flux."
+        ),
+        "See `/flux help extension list`.",
+    ),
+    (
+        "/flux extension lst -c prod",
+        "`lst` is not a subcommand of `extension`. Did you mean `extension list`?",
+        "See `/flux help extension`.",
+    ),
+    (
+        "/flux get deployed-objects -c prod",
+        (
+            "`get deployed-objects` is not a /flux command. `/flux deployed-object list NAME -c CLUSTER` lists the "
+            "Flux objects configuration NAME deployed; `/flux deployed-object show` shows one of them."
+        ),
+        "See `/flux help deployed-object list`.",
+    ),
+    (
+        "/flux deployed-object lst apps -c prod",
+        "`lst` is not a subcommand of `deployed-object`. Did you mean `deployed-object list`?",
+        "See `/flux help deployed-object`.",
+    ),
+    (
+        "/flux deployed-object show apps -c prod --object-nme nginx --object-kind HelmRelease",
+        "`--object-nme` is not an option of `deployed-object show`. Did you mean `--object-name`?",
+        USAGE_DEPLOYED_OBJECT_SHOW,
+        "See `/flux help deployed-object show`.",
+    ),
+    (
+        "az k8s-configuration flux deployed-object show -n apps -c prod --object-name nginx --object-kind HelmReleas",
+        (
+            "`az k8s-configuration flux deployed-object show` reads as `/flux deployed-object show`. "
+            "`--object-kind` takes a Flux kind, not `HelmReleas`. Did you mean `HelmRelease`?"
+        ),
+        "See `/flux help deployed-object show`.",
+    ),
+    (
+        "/flux help deployed",
+        "There is no help on `deployed`. Did you mean `deployed-object`?",
+        "See `/flux help`.",
     ),
 ]
 
