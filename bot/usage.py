@@ -89,7 +89,8 @@ def typo_of(word: str, choices: Iterable[str], *, related: Callable[[str, str], 
     """The choice ``word`` is a slip of the keyboard for (case-insensitive), or None.
 
     Nearer than difflib's "similar": a few letters added, dropped, changed or swapped (``slips_allowed``), or
-    the start of exactly one choice (``--depends`` for ``--depends-on``). ``related(word, choice)`` can refuse
+    the start of exactly one choice (``--depends`` for ``--depends-on``; ``deployed`` for the help topic
+    ``deployed-object``, whose subtopics it also starts). ``related(word, choice)`` can refuse
     a choice that is spelled alike but means something else (another auth method, another source kind).
     """
     lowered = word.lower()
@@ -105,7 +106,8 @@ def typo_of(word: str, choices: Iterable[str], *, related: Callable[[str, str], 
     if scored and scored[0][0] <= limit:
         return by_lower[scored[0][2]]
     started = sorted((c for c in by_lower if c.startswith(lowered)), key=len)
-    if len(lowered.lstrip("-")) >= 4 and started:
+    # one choice, or one and the longer ones it starts (a help topic and its subtopics): never a pick among several
+    if len(lowered.lstrip("-")) >= 4 and started and all(c.startswith(started[0]) for c in started):
         return by_lower[started[0]]
     return None
 

@@ -150,3 +150,14 @@ def test_related_is_about_meaning_not_letters() -> None:
 )
 def test_typo_of_is_a_slip_of_the_keyboard(word: str, choices: list[str], found: str | None) -> None:
     assert typo_of(word, choices) == found
+
+
+def test_a_beginning_shared_by_several_flags_is_not_guessed() -> None:
+    """``--sp-client`` starts three service-principal flags: no pick among them (the start of one, or of one
+    topic and its subtopics, is still taken)."""
+    from bot.usage import typo_of
+
+    flags = ["--sp-client-id", "--sp-client-secret-ref", "--sp-client-cert-ref"]
+    assert typo_of("--sp-client", flags) is None
+    assert typo_of("--sp-client-se", flags) == "--sp-client-secret-ref"
+    assert typo_of("deployed", ["deployed-object", "deployed-object list", "doctor"]) == "deployed-object"
