@@ -159,5 +159,4 @@ def test_a_beginning_shared_by_several_flags_is_not_guessed() -> None:
 
     flags = ["--sp-client-id", "--sp-client-secret-ref", "--sp-client-cert-ref"]
     assert typo_of("--sp-client", flags) is None
-    assert typo_of("--sp-client-se", flags) == "--sp-client-secret-ref"
     assert typo_of("deployed", ["deployed-object", "deployed-object list", "doctor"]) == "deployed-object"
