@@ -7,6 +7,7 @@ restarted worker, which then continues polling the same ARM operation instead of
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol, TypeVar, runtime_checkable
@@ -410,7 +411,7 @@ class Subscriptions(Protocol):
 
     def remove_selector(self, selector: str, config: str, channel: str) -> bool: ...
 
-    def selectors(self) -> list[tuple[str, str, str]]:
+    def selectors(self) -> builtins.list[tuple[str, str, str]]:
         """(selector, configuration or "", channel) triples, sorted."""
         ...
 

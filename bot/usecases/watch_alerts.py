@@ -9,7 +9,7 @@ then not re-posted (at most once), and the next edits skip it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot import errors
@@ -116,9 +116,12 @@ class Teller:
         for channel, ts in sorted(self.store.posts(incident).items()):
             if not ts:
                 continue
-            _quietly(lambda: self.notifier.update(channel, ts, view), f"editing the alert of {view.config}")
-            if reply is not None:
-                _quietly(lambda: self.notifier.reply(channel, ts, reply), f"replying to the alert of {view.config}")
+            try:
+                self.notifier.update(channel, ts, view)
+                if reply is not None:
+                    self.notifier.reply(channel, ts, reply)
+            except Exception:  # this channel's message only: the others still go, the next change edits again
+                log.warning("telling %s about the alert of %s failed", channel, view.config, exc_info=True)
 
     @staticmethod
     def reminder(view: AlertView, now: float) -> AlertReply:
@@ -144,11 +147,3 @@ class Teller:
         reply = AlertReply(ReplyKind.RESOLVED, state.name, label, since=record.since, at=now, headline=record.headline)
         self.edit(record.incident, resolved, reply)
         self.store.forget_posts(record.incident)
-
-
-def _quietly(send: Callable[[], object], doing: str) -> None:
-    """One message: a failure is logged, the others still go (an edit comes again at the next change)."""
-    try:
-        send()
-    except Exception:
-        log.warning("%s failed", doing, exc_info=True)

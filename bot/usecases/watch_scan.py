@@ -20,7 +20,10 @@ from dataclasses import dataclass, field
 
 from bot import errors
 from bot.cluster_ids import parse_cluster_id
+from bot.command_codec import decode_command
+from bot.decision import Decision
 from bot.inventory import matches_selector
+from bot.jobs import JobRecord
 from bot.models import FluxConfigState
 from bot.ports import AlertStore, FluxConfigs, FluxIndex, Subscriptions, WatchChecks
 from bot.usecases.context import ClusterDirectory, ResolvedCluster
@@ -172,3 +175,18 @@ def evaluate(ports: ScanPorts, where: ResolvedCluster, state: FluxConfigState, c
     if next_step.action is Action.NOTHING and posted:
         log.info("the alert of %s on %s went to %d more channels", state.name, label, posted)
     return next_step.action
+
+
+def written_config(record: JobRecord) -> tuple[str, str] | None:
+    """(cluster id, configuration) a finished command job wrote, when it wrote one: the scan looks at it at once."""
+    if record.kind != "command" or not record.command or not record.decision:
+        return None
+    try:
+        command = decode_command(record.command)
+        target_id = Decision.from_json(record.decision).target_id
+    except Exception:  # not a command this version reads: nothing to check
+        return None
+    config = getattr(command, "name", None) or getattr(getattr(command, "spec", None), "name", None)
+    if not command.mutates or not target_id or not isinstance(config, str) or not config:
+        return None
+    return target_id, getattr(command, "config", None) or config

@@ -92,6 +92,7 @@ class FluxAgent(Protocol):
     def v1_config_deleted(self, cluster: Cluster, name: str) -> None: ...
     #: turn the push Receiver of one repository (None: all) on or off
     def set_receiver(self, url: str | None, enabled: bool) -> None: ...
+    def set_helm_fault(self, release: str, message: str | None) -> int: ...
 
 
 @dataclass
@@ -334,6 +335,14 @@ class ArmEmulator:
             except ValueError as exc:
                 raise bad_request(str(exc)) from None
             return reply(200, {"enabled": enabled, "repository": repository})
+        if tail == "helm-faults" and request.method == "PUT" and self.agent is not None:
+            # {"release": NAME, "message": TEXT | null}: HelmReleases named NAME fail with TEXT (null: recover)
+            body = await read_json(request)
+            release, message = body.get("release"), body.get("message")
+            if not isinstance(release, str) or not release or not (message is None or isinstance(message, str)):
+                raise bad_request("Send {'release': NAME, 'message': TEXT or null}.")
+            nudged = self.agent.set_helm_fault(release, message)
+            return reply(200, {"release": release, "message": message, "nudged": nudged})
         if tail == "requests" and request.method == "GET":
             return reply(
                 200,

@@ -99,6 +99,8 @@ class FluxSimulator:
         #: a reconcile request (per repository: :meth:`set_receiver`)
         self.receivers = True
         self._receivers_off: set[tuple[str, str]] = set()
+        #: injected HelmRelease failures (release name, lower case -> message): a failure no push caused
+        self.helm_faults: dict[str, str] = {}
 
     def stats(self) -> dict[str, int]:
         """Work counters: fetches made, git reads they needed, kustomization builds and build cache hits.
@@ -183,6 +185,18 @@ class FluxSimulator:
             self._receivers_off.discard(key)
         else:
             self._receivers_off.add(key)
+
+    def set_helm_fault(self, release: str, message: str | None) -> int:
+        """Make every HelmRelease named ``release`` fail to install or upgrade with ``message`` (None: succeed
+        again), as helm-controller reports a chart that stops installing; every configuration applies again at
+        once so it shows. Returns how many configurations were nudged."""
+        if message is None:
+            self.helm_faults.pop(release.lower(), None)
+        else:
+            self.helm_faults[release.lower()] = message
+        for state in self._states.values():
+            state.request_apply()
+        return len(self._states)
 
     async def reconcile_now(self, cluster: Cluster, name: str) -> None:
         """Fetch and apply configuration ``name`` once, without pacing; return when done."""
@@ -490,7 +504,7 @@ class FluxSimulator:
                     obj.set("False", build.reason, build.error)
                 else:
                     obj.set("True", "ReconciliationSucceeded", f"Applied revision: {artifact.revision}")
-                    state.releases[ks_name] = release_statuses(state, build, obj, namespace)
+                    state.releases[ks_name] = release_statuses(state, build, obj, namespace, self.helm_faults)
             changed = self._record_revisions(state, ks_name, obj, revision)
             if ks_name in requests:
                 state.ks_handled[ks_name] = requests[ks_name]

@@ -128,7 +128,8 @@ def reply_document(reply: AlertReply) -> Document:
             RESOLVED,
             " ",
             strong("Resolved"),
-            f": {name(reply.config)} on {name(reply.cluster)} is healthy again after {duration(reply.at - reply.since)}.",
+            f": {name(reply.config)} on {name(reply.cluster)} is healthy again",
+            f" after {duration(reply.at - reply.since)}.",
         )
     else:
         line = (
