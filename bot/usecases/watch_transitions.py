@@ -1,12 +1,14 @@
 """The life of one configuration's alert, as a pure function of what was stored and what a scan sees now.
 
-States: no record (healthy) -> ``suspect`` (broken once) -> ``open`` (the alert is posted) -> ``clearing``
-(healthy once) -> no record (the resolved reply is posted). Flapping is damped: a configuration must be seen
-broken on two reads at least ``settle`` seconds apart before it is alerted, and healthy on two reads ``settle``
-apart before it is resolved; what flips back in between posts nothing. The first read that sees a change asks
-for a re-check ``settle`` seconds later (``Step.recheck_at``), so an alert comes ``settle`` after the failure
-was first seen, not a whole scan interval later. While open, the message is edited when what is broken changes,
-and a reminder goes in its thread every ``remind_every`` seconds.
+States: no record (healthy) -> ``suspect`` (broken, not for long enough yet) -> ``open`` (the alert is posted)
+-> ``clearing`` (healthy once) -> no record (the resolved reply is posted). Flapping is damped: a configuration
+is alerted once it has been broken for ``settle`` seconds, counted from when Flux says its failing objects turned
+failing (their Ready condition's lastTransitionTime: a flap in between resets it) or, when Flux does not say,
+from the first read that saw it; it is resolved once seen healthy on two reads ``settle`` apart. What flips back
+in between posts nothing. A read that finds a change not settled yet asks for a re-check when it will be
+(``Step.recheck_at``), so with ``settle`` under the scan interval a failure is alerted within one interval.
+While open, the message is edited when what is broken changes, and a reminder goes in its thread every
+``remind_every`` seconds.
 
 Every step is stored with a compare-and-set (bot.ports.AlertStore.put): of two workers that read the same record
 only one stores the next, and only that one posts; so a transition is reported once across restarts.
@@ -85,10 +87,7 @@ def step(record: AlertRecord | None, trouble: Trouble | None, now: float, dampin
         if trouble is None:
             return Step(None, Action.NOTHING)
         since = min(now, trouble.flux_since) if trouble.flux_since is not None else now
-        suspect = AlertRecord(status=SUSPECT, incident=new_incident(), since=since, seen_at=now)
-        if settle <= 0:
-            return _open(suspect, trouble, now)
-        return Step(suspect, Action.NOTHING, recheck_at=now + settle)
+        record = AlertRecord(status=SUSPECT, incident=new_incident(), since=since, seen_at=since)
     if record.status == SUSPECT:
         if trouble is None:
             return Step(None, Action.NOTHING)  # a flap: nothing was told, nothing to take back
