@@ -7,10 +7,12 @@ restarted worker, which then continues polling the same ARM operation instead of
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol, TypeVar, runtime_checkable
 
+from bot.alert_views import AlertReply, AlertView, Change
 from bot.cluster_objects import FLUX_KINDS, FluxEvent, FluxObject, ObjectRef, Workload
 from bot.git_host import CheckRun, CommentInfo, CommentRef, CommitStatus, Permission, PullRequestInfo
 from bot.gitevents import RepoRef
@@ -400,6 +402,82 @@ class Subscriptions(Protocol):
     def list(self, cluster_id: str | None = None) -> list[tuple[str, str, str]]:
         """(cluster id, configuration, channel) triples, sorted."""
         ...
+
+    # Selector watches (`/flux watch [NAME] --clusters env=prod`): ``selector`` as typed (``env=prod,region=weu``,
+    # "" for every cluster), ``config`` "" for every configuration.
+    def add_selector(self, selector: str, config: str, channel: str) -> bool:
+        """True when the channel was not watching that selector (and configuration) yet."""
+        ...
+
+    def remove_selector(self, selector: str, config: str, channel: str) -> bool: ...
+
+    def selectors(self) -> builtins.list[tuple[str, str, str]]:
+        """(selector, configuration or "", channel) triples, sorted."""
+        ...
+
+
+class AlertStore(Protocol):
+    """Watch alerts between scans (bot/usecases/watch_transitions.py): one record per (cluster, configuration),
+    stored with a compare-and-set, and the messages posted per incident and channel."""
+
+    def get(self, key: str) -> tuple[str | None, int]:
+        """The record's JSON (None when there is none) and its version (0 when there is none)."""
+        ...
+
+    def put(self, key: str, record: str | None, *, expect: int) -> bool:
+        """Store ``record`` (None: delete it) if the version is still ``expect``; False when another got there
+        first (then nothing changes)."""
+        ...
+
+    def claim_post(self, incident: str, channel: str) -> bool:
+        """Claim posting ``incident``'s alert in ``channel``: True once, for the first caller."""
+        ...
+
+    def save_post(self, incident: str, channel: str, ts: str) -> None: ...
+
+    def release_post(self, incident: str, channel: str) -> None:
+        """Give up a claim whose post failed, so a later scan tries again."""
+        ...
+
+    def posts(self, incident: str) -> dict[str, str]:
+        """Channel -> message ts of ``incident`` ("" while a post is claimed and not known to have happened)."""
+        ...
+
+    def forget_posts(self, incident: str) -> None:
+        """The incident is over: its posts are kept a while (for late readers), then dropped."""
+        ...
+
+    def note_change(self, key: str, change: Change) -> None:
+        """The last change made to the configuration ``key`` (a push traced to it)."""
+        ...
+
+    def last_change(self, key: str) -> Change | None: ...
+
+    def lease(self, owner: str, seconds: float) -> bool:
+        """Take (or renew, for the same owner) the lease of the shared scan; False when another owner has it."""
+        ...
+
+    def release_lease(self, owner: str) -> None: ...
+
+
+class AlertNotifier(Protocol):
+    """Where watch alerts go: a chat channel message, edited in place, with replies in its thread."""
+
+    def post(self, channel: str, view: AlertView) -> str:
+        """Post the alert; returns its message id (Slack's ts)."""
+        ...
+
+    def update(self, channel: str, ts: str, view: AlertView) -> None: ...
+
+    def reply(self, channel: str, ts: str, view: AlertReply) -> str: ...
+
+
+class WatchChecks(Protocol):
+    """How a push or a write asks the watch scan to look at one configuration now, instead of at its next scan."""
+
+    def check(self, cluster_id: str, config: str, *, delay: float = 0.0) -> None: ...
+
+    def note_change(self, cluster_id: str, config: str, change: Change) -> None: ...
 
 
 class ClusterClaims(Protocol):

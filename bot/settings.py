@@ -84,6 +84,13 @@ class Settings(BaseSettings):
     claim_ttl: int = Field(default=7 * 24 * 3600, alias="FLUXOPS_CLAIM_TTL", gt=0)
     #: how often beat publishes every configuration's state for the status page (GET /fleet; seconds)
     fleet_snapshot_interval: float = Field(default=60.0, alias="FLUXOPS_FLEET_SNAPSHOT_INTERVAL", gt=0)
+    #: how often beat sends the one shared watch scan (seconds): every watched configuration read in bulk
+    watch_scan_interval: float = Field(default=60.0, alias="FLUXOPS_WATCH_SCAN_INTERVAL", gt=0)
+    #: a watched configuration must be seen broken (or healthy again) on two reads this far apart before it is
+    #: alerted (or resolved): flapping is damped; keep it under the scan interval (seconds)
+    watch_alert_settle: float = Field(default=30.0, alias="FLUXOPS_WATCH_ALERT_SETTLE", ge=0)
+    #: while a configuration stays broken, its alert gets a reminder in its thread this often (seconds)
+    watch_alert_reminder: float = Field(default=4 * 3600.0, alias="FLUXOPS_WATCH_ALERT_REMINDER", gt=0)
     #: signs the status page's session cookies (HMAC-SHA256); without it nobody can sign in with a cookie
     #: (one-time links, Slack sign-in), only through a trusted proxy header
     session_secret: SecretStr | None = Field(default=None, alias="FLUXOPS_SESSION_SECRET")

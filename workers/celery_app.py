@@ -67,6 +67,7 @@ def make_celery(settings: Settings, *, current: bool = True) -> Celery:
             "refresh-inventory": every(settings.inventory_interval, "fluxops.inventory.refresh"),
             "fleet-snapshot": every(settings.fleet_snapshot_interval, "fluxops.fleet.snapshot"),
             "rotate-old-deploy-keys": every(settings.key_rotation_check_interval, "fluxops.keys.rotate_due"),
+            "watch-scan": every(settings.watch_scan_interval, "fluxops.watch.scan"),
         },
     )
     return app

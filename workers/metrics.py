@@ -74,7 +74,13 @@ BEAT_SENT = Counter(
 
 #: the tasks beat may send (workers/celery_app.py beat_schedule); anything else is counted as "other"
 BEAT_TASKS = frozenset(
-    {"fluxops.jobs.recover", "fluxops.inventory.refresh", "fluxops.fleet.snapshot", "fluxops.keys.rotate_due"}
+    {
+        "fluxops.jobs.recover",
+        "fluxops.inventory.refresh",
+        "fluxops.fleet.snapshot",
+        "fluxops.keys.rotate_due",
+        "fluxops.watch.scan",
+    }
 )
 _SLACK_METHOD = re.compile(r"[A-Za-z]+(\.[A-Za-z]+){0,3}")
 

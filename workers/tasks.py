@@ -27,7 +27,7 @@ from celery.signals import worker_ready
 from bot import errors
 from bot.command_codec import decode_command
 from bot.jobs import JobRecord
-from bot.usecases import dispatch, key_schedule
+from bot.usecases import dispatch, key_schedule, watch_scan
 from bot.usecases.executor import give_up
 from bot.views import Phase
 from workers.celery_app import MAX_COUNTDOWN
@@ -182,6 +182,9 @@ def _run_job(self: Task[Any, Any], record: JobRecord) -> str:
         return Phase.FAILED.value
     if phase.terminal or phase is Phase.AWAITING_CONFIRMATION:
         w.jobs.finish(job_id)
+    written = watch_scan.written_config(record) if phase.terminal else None
+    if written is not None:  # a write fluxops made: the watch looks at the configuration now
+        w.watch_checks().check(*written)
     return phase.value
 
 
@@ -252,6 +255,25 @@ def rotate_due_keys() -> int:
             log.info("deploy key rotation %s started (%s)", record.job_id, record.text)
             started += 1
     return started
+
+
+@shared_task(name="fluxops.watch.scan", queue=QUEUE, acks_late=True, ignore_result=True)
+def watch_scan_all() -> int:
+    """The one shared watch scan (bot/usecases/watch_scan.py): every watched configuration, read in bulk."""
+    w = wiring()
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    result = watch_scan.scan(w.scan_ports(), owner, lease_seconds=max(60.0, 2 * w.settings.watch_scan_interval))
+    if result.skipped:
+        log.info("watch scan: another worker is scanning")
+    elif result.told.keys() - {"nothing"}:
+        log.info("watch scan: %d configurations, %s", result.configurations, result.told)
+    return result.configurations
+
+
+@shared_task(name="fluxops.watch.check", queue=QUEUE, acks_late=True, ignore_result=True)
+def watch_check(cluster_id: str, config: str) -> str:
+    """Look at one watched configuration now: a push was traced to it, fluxops wrote it, or a change settles."""
+    return watch_scan.check_one(wiring().scan_ports(), cluster_id, config).value
 
 
 @shared_task(name="fluxops.health.ping", queue=QUEUE, acks_late=True, ignore_result=False)

@@ -39,6 +39,9 @@ from bot.usecases.context import (
     ResolvedCluster,
     WatchPolicy,
 )
+from bot.usecases.watch_alerts import Teller
+from bot.usecases.watch_scan import ScanPorts
+from bot.usecases.watch_transitions import Damping
 from bot.views import ClusterRow
 from workers.ado_host import AzureDevOpsHost, ado_host_from_settings
 from workers.arm_pacing import ArmBudget
@@ -59,6 +62,7 @@ from workers.kube_cluster_api import KubeClusterApi, KubeTimeouts
 from workers.kube_credentials import KubeCredentials
 from workers.metrics import WRITE_TO_COMPLIANT
 from workers.pr_reporter import PublicOnlyReporter, PullRequestReporter, SilentReporter
+from workers.redis_alerts import RedisAlertStore
 from workers.redis_claims import RedisClusterClaims
 from workers.redis_fleet_runs import RedisFleetRunLog
 from workers.redis_jobs import RedisJobStore
@@ -66,8 +70,10 @@ from workers.redis_key_registry import RedisKeyRegistry
 from workers.redis_locks import RedisLocks
 from workers.redis_names import FLEET_SNAPSHOT_KEY, INVENTORY_KEY
 from workers.redis_subscriptions import RedisSubscriptions
+from workers.slack_alerts import SlackAlertNotifier
 from workers.slack_reporter import SlackReporter, slack_client
 from workers.ssh_keys import Ed25519KeyMaker
+from workers.watch_checks import CeleryWatchChecks
 
 
 @dataclass
@@ -102,6 +108,9 @@ class Wiring:
     v1: AzureV1Configs | None = None
     #: the clusters' own Kubernetes APIs: None when FLUXOPS_CLUSTER_ACCESS is off
     cluster_api: KubeClusterApi | None = None
+    #: watch alerts between scans, and the checks a push or a write asks for (made on first use)
+    _alerts: RedisAlertStore | None = field(default=None, repr=False)
+    _watch_checks: CeleryWatchChecks | None = field(default=None, repr=False)
     _clusters: tuple[float, list[Cluster]] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -243,7 +252,11 @@ class Wiring:
                 fleet_repository=self.config.fleet_repository,
                 comment_max_age=s.comment_max_age,
             ),
-            chat=ChatPorts(subscriptions=self.subscriptions, channel_reporter=self.channel_reporter),
+            chat=ChatPorts(
+                subscriptions=self.subscriptions,
+                channel_reporter=self.channel_reporter,
+                watch_checks=self.watch_checks(),
+            ),
             staged=self.queue,
             claims=self.claims,
             pace=pace,
@@ -251,6 +264,40 @@ class Wiring:
             v1=self.v1,
             inventory=self.azure_inventory,
             cluster_api=self.cluster_api,
+        )
+
+    # -- watch alerts -------------------------------------------------------------------------------
+
+    def alerts(self) -> RedisAlertStore:
+        if self._alerts is None:
+            self._alerts = RedisAlertStore(redis=self.redis)
+        return self._alerts
+
+    def watch_checks(self) -> CeleryWatchChecks:
+        if self._watch_checks is None:
+            celery = make_celery(self.settings, current=False)
+            self._watch_checks = CeleryWatchChecks(celery=celery, store=self.alerts())
+        return self._watch_checks
+
+    def scan_ports(self) -> ScanPorts:
+        """What the shared watch scan and the one-configuration checks run with (bot/usecases/watch_scan.py)."""
+        s = self.settings
+        token = s.slack_bot_token
+        if token is None:
+            raise ConfigurationError(
+                "the watch scan needs to post alerts in Slack but SLACK_BOT_TOKEN is not set in the worker",
+                recommendation="give the worker the same Slack settings as the web process",
+            )
+        notifier = SlackAlertNotifier(client=slack_client(token=token.get_secret_value(), base_url=s.slack_api_url))
+        return ScanPorts(
+            subscriptions=self.subscriptions,
+            store=self.alerts(),
+            teller=Teller(store=self.alerts(), notifier=notifier, audit=self.audit, cluster_api=self.cluster_api),
+            clusters=WiredClusters(self),
+            flux=self.flux,
+            index=self.index,
+            checks=self.watch_checks(),
+            damping=Damping(settle=s.watch_alert_settle, remind_every=s.watch_alert_reminder),
         )
 
     def reporter(self, record: JobRecord) -> Reporter:

@@ -59,7 +59,9 @@ from bot.commands.fluxops import (
     PlanFleet,
     Unlock,
     Unwatch,
+    UnwatchClusters,
     Watch,
+    WatchClusters,
     WatchList,
 )
 from bot.commands.reconcile import Reconcile
@@ -92,6 +94,8 @@ Command = (
     | Watch
     | Unwatch
     | WatchList
+    | WatchClusters
+    | UnwatchClusters
     | PlanFleet
     | ApplyFleet
     | ConfirmJob
@@ -189,9 +193,11 @@ __all__ = [
     "Suspend",
     "Unlock",
     "Unwatch",
+    "UnwatchClusters",
     "V1List",
     "V1Migrate",
     "Watch",
+    "WatchClusters",
     "WatchList",
     "WaveSize",
 ]

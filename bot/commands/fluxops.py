@@ -53,6 +53,28 @@ class Unwatch(BaseCommand):
 
 
 @dataclass(frozen=True)
+class WatchClusters(BaseCommand):
+    """Alert a Slack channel about the configurations (every one, or those named ``name``) of every cluster whose
+    tags match ``selector`` (`/flux watch --clusters env=prod`): clusters that join the selector later count too.
+    ``channel`` "" means the channel the command came from. It changes nothing in Azure."""
+
+    selector: tuple[tuple[str, str], ...]
+    name: str | None = None
+    channel: str = ""
+    verb: ClassVar[str] = "watch"
+
+
+@dataclass(frozen=True)
+class UnwatchClusters(BaseCommand):
+    """Remove a selector watch made with ``WatchClusters`` (the same selector and name)."""
+
+    selector: tuple[tuple[str, str], ...]
+    name: str | None = None
+    channel: str = ""
+    verb: ClassVar[str] = "unwatch"
+
+
+@dataclass(frozen=True)
 class WatchList(BaseCommand):
     """The channel subscriptions made with ``watch``: on one cluster, or (``target`` None) everywhere."""
 

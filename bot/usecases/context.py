@@ -38,6 +38,7 @@ from bot.ports import (
     Reporter,
     Subscriptions,
     V1Configs,
+    WatchChecks,
 )
 from bot.usecases.accepted import Accepted, NoWait
 from bot.views import (
@@ -176,6 +177,8 @@ class ChatPorts:
     subscriptions: Subscriptions | None = None
     #: a reporter that posts this job's message into another channel: (job record, channel) -> Reporter
     channel_reporter: Callable[[JobRecord, str], Reporter] | None = None
+    #: asks the watch scan to look at a configuration now (a push traced to it, a write): None when not wired
+    watch_checks: WatchChecks | None = None
 
 
 @dataclass

@@ -57,9 +57,11 @@ from bot.commands import (
     Suspend,
     Unlock,
     Unwatch,
+    UnwatchClusters,
     V1List,
     V1Migrate,
     Watch,
+    WatchClusters,
     WatchList,
 )
 from bot.decision import Decision, Unseen, recheck
@@ -134,6 +136,8 @@ FLEET_HANDLERS: dict[type, Callable[[Job, Any], None]] = {
     FleetCancel: fleet_control.fleet_cancel,
     FleetResume: fleet_control.fleet_resume,
     DoctorFleet: doctor.doctor_fleet,
+    WatchClusters: watch_subscriptions.watch_clusters,
+    UnwatchClusters: watch_subscriptions.unwatch_clusters,
 }
 
 

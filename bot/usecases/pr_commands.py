@@ -31,7 +31,9 @@ from bot.commands import (
     Reply,
     Role,
     Unwatch,
+    UnwatchClusters,
     Watch,
+    WatchClusters,
     WatchList,
 )
 from bot.decision import Decision, approvals_missing, is_decided, short
@@ -92,7 +94,7 @@ def run(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
     if isinstance(command, Reply):
         reporter.private(TextView(command.text, error=command.error))
         return _end(ports, record, Phase.FAILED if command.error else Phase.SUCCEEDED)
-    if isinstance(command, (Watch, Unwatch, WatchList)):
+    if isinstance(command, (Watch, Unwatch, WatchList, WatchClusters, UnwatchClusters)):
         return _refuse(
             ports, record, reporter, f"`/flux {command.verb}` subscribes a Slack channel: run it in Slack, not here."
         )

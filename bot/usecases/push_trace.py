@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from bot import errors
+from bot.alert_views import Change
 from bot.flux_status import applied, failing, failure_line, synced_sha
 from bot.git_capabilities import commit_statuses, repository_files
 from bot.git_host import CheckRun
@@ -49,6 +50,8 @@ WHY_PER_ROUND = 5
 #: and at most this long per round (seconds; the round's cadence matters more than the reasons)
 WHY_BUDGET = 5.0
 _CHECK_CONCLUSION = {True: "success", False: "failure"}
+#: targets of a push the watch scan looks at as soon as the push is decided
+WATCH_CHECKS = 50
 
 
 class Evaluator:
@@ -252,6 +255,7 @@ class PushTrace:
             return Phase.SUCCEEDED
         rows = self.saved_rows(targets)
         channels = self.channels(targets)
+        self._tell_watch(targets, check=False)
         clock = self.ports.pace.clock
         statuses = TraceStatuses(self.job, self.event, self.statuses, targets, clock=clock)
         statuses.start(rows)
@@ -303,7 +307,24 @@ class PushTrace:
             delay = policy.first if changed else min(delay * policy.factor, policy.longest)
         phase = Phase.SUCCEEDED if all(r.state is TraceState.APPLIED for r in rows) else Phase.FAILED
         self.show(self.view(rows, phase), channels)
+        self._tell_watch(targets, check=True)
         return phase
+
+    def _tell_watch(self, targets: Sequence[Target], *, check: bool) -> None:
+        """The watch scan learns who pushed what to each target (its alert names the last change) and, once the
+        push is decided, looks at the first ``WATCH_CHECKS`` targets at once (the scan reads the others)."""
+        checks = self.ports.chat.watch_checks
+        if checks is None:
+            return
+        if not check:
+            summary = f"push of {self.event.after[:7]} to {self.event.branch}"
+            actor = f"{self.event.repo.provider}:{self.event.pusher}" if self.event.pusher else "someone"
+            change = Change(actor=actor, summary=summary, at=self.ports.pace.wall_clock())
+            for target in targets:
+                checks.note_change(target.cluster_id, target.config, change)
+            return
+        for target in targets[:WATCH_CHECKS]:
+            checks.check(target.cluster_id, target.config)
 
     def _round(
         self,

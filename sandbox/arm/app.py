@@ -92,6 +92,8 @@ class FluxAgent(Protocol):
     def v1_config_deleted(self, cluster: Cluster, name: str) -> None: ...
     #: turn the push Receiver of one repository (None: all) on or off
     def set_receiver(self, url: str | None, enabled: bool) -> None: ...
+    #: make HelmReleases named ``release`` (of configuration ``config`` when given) fail with ``message``
+    def set_helm_fault(self, release: str, message: str | None, config: str | None = None) -> int: ...
 
 
 @dataclass
@@ -334,6 +336,20 @@ class ArmEmulator:
             except ValueError as exc:
                 raise bad_request(str(exc)) from None
             return reply(200, {"enabled": enabled, "repository": repository})
+        if tail == "helm-faults" and request.method == "PUT" and self.agent is not None:
+            # {"release": NAME, "message": TEXT | null, "config": CONFIG?}: HelmReleases named NAME (of flux
+            # configuration CONFIG only, when given) fail to install with TEXT; null recovers them
+            body = await read_json(request)
+            release, message, config = body.get("release"), body.get("message"), body.get("config")
+            if (
+                not isinstance(release, str)
+                or not release
+                or not (message is None or isinstance(message, str))
+                or not (config is None or isinstance(config, str))
+            ):
+                raise bad_request("Send {'release': NAME, 'message': TEXT or null, 'config': NAME (optional)}.")
+            nudged = self.agent.set_helm_fault(release, message, config)
+            return reply(200, {"release": release, "message": message, "config": config, "nudged": nudged})
         if tail == "requests" and request.method == "GET":
             return reply(
                 200,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from sandbox.fluxsim.state import Build, ConfigState, ObjectStatus
 from sandbox.world import FluxConfigRecord, utc_now_iso
@@ -43,8 +44,15 @@ def mark_suspended(record: FluxConfigRecord) -> None:
     record.properties["statusUpdatedAt"] = utc_now_iso(time.time())
 
 
-def release_statuses(state: ConfigState, build: Build, applied_by: ObjectStatus, namespace: str) -> list[ObjectStatus]:
-    """HelmRelease statuses for what a kustomization applied; a changed spec is an upgrade."""
+def release_statuses(
+    state: ConfigState,
+    build: Build,
+    applied_by: ObjectStatus,
+    namespace: str,
+    faults: Mapping[str, str] | None = None,
+) -> list[ObjectStatus]:
+    """HelmRelease statuses for what a kustomization applied; a changed spec is an upgrade. A release named in
+    ``faults`` (a test's injected failure: release name -> message) fails to install or upgrade with that message."""
     previous = {(o.namespace, o.name): o for objs in state.releases.values() for o in objs}
     out = []
     for release in build.releases:
@@ -54,11 +62,15 @@ def release_statuses(state: ConfigState, build: Build, applied_by: ObjectStatus,
             revision += 1
             state.helm_revisions[key] = (release.digest, revision)
         obj = previous.get(key) or ObjectStatus(kind="HelmRelease", name=release.name, namespace=release.namespace)
-        obj.set(
-            "True",
-            "InstallSucceeded" if revision == 1 else "UpgradeSucceeded",
-            "Release reconciliation succeeded",
-        )
+        fault = (faults or {}).get(release.name.lower())
+        if fault is not None:
+            obj.set("False", "InstallFailed" if revision == 1 else "UpgradeFailed", fault)
+        else:
+            obj.set(
+                "True",
+                "InstallSucceeded" if revision == 1 else "UpgradeSucceeded",
+                "Release reconciliation succeeded",
+            )
         by = {"name": applied_by.name, "namespace": applied_by.namespace}
         helm = {
             "lastRevisionApplied": revision,

@@ -99,6 +99,9 @@ class FluxSimulator:
         #: a reconcile request (per repository: :meth:`set_receiver`)
         self.receivers = True
         self._receivers_off: set[tuple[str, str]] = set()
+        #: injected HelmRelease failures, (configuration or "" for any, release name) in lower case -> message:
+        #: a failure no push caused (``PUT /_sandbox/helm-faults``)
+        self.helm_faults: dict[tuple[str, str], str] = {}
 
     def stats(self) -> dict[str, int]:
         """Work counters: fetches made, git reads they needed, kustomization builds and build cache hits.
@@ -183,6 +186,27 @@ class FluxSimulator:
             self._receivers_off.discard(key)
         else:
             self._receivers_off.add(key)
+
+    def set_helm_fault(self, release: str, message: str | None, config: str | None = None) -> int:
+        """Make every HelmRelease named ``release`` (of configuration ``config`` only, when given) fail to install
+        or upgrade with ``message`` (None: succeed again), as helm-controller reports a chart that stops
+        installing; those configurations apply again at once so it shows. Returns how many were nudged."""
+        key = (config or "").lower(), release.lower()
+        if message is None:
+            self.helm_faults.pop(key, None)
+        else:
+            self.helm_faults[key] = message
+        nudged = 0
+        for state in self._states.values():
+            if config is None or state.record.name.lower() == key[0]:
+                state.request_apply()
+                nudged += 1
+        return nudged
+
+    def _helm_faults(self, state: ConfigState) -> dict[str, str]:
+        """Release name -> injected failure, for ``state``'s configuration."""
+        config = state.record.name.lower()
+        return {release: message for (scope, release), message in self.helm_faults.items() if scope in ("", config)}
 
     async def reconcile_now(self, cluster: Cluster, name: str) -> None:
         """Fetch and apply configuration ``name`` once, without pacing; return when done."""
@@ -490,7 +514,7 @@ class FluxSimulator:
                     obj.set("False", build.reason, build.error)
                 else:
                     obj.set("True", "ReconciliationSucceeded", f"Applied revision: {artifact.revision}")
-                    state.releases[ks_name] = release_statuses(state, build, obj, namespace)
+                    state.releases[ks_name] = release_statuses(state, build, obj, namespace, self._helm_faults(state))
             changed = self._record_revisions(state, ks_name, obj, revision)
             if ks_name in requests:
                 state.ks_handled[ks_name] = requests[ks_name]

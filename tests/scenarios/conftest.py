@@ -19,6 +19,9 @@ from sandbox.stack import CHANNEL, YOU, Stack, StackOptions, StackThread
 from workers.azure_connection import ArmConnection
 from workers.azure_flux import AzureFluxConfigs
 
+#: seconds between watch scans in the scenarios (tests/scenarios/test_watch_alerts.py)
+WATCH_SCAN_INTERVAL = 2.0
+
 SCENARIO = StackOptions(
     sandbox=SandboxOptions(
         fleet=3,  # fleet-0000 (Arc), fleet-0001, fleet-0002 (AKS): the Git scenarios' own clusters
@@ -31,7 +34,13 @@ SCENARIO = StackOptions(
     recover_interval=1.0,
     slack_min_interval=0.05,
     # failpoints let the deploy-key scenarios stop a worker at a named step; beat looks for old keys every second
-    extra_env={"FLUXOPS_FAILPOINTS": "1", "FLUXOPS_KEY_ROTATION_CHECK_INTERVAL": "1"},
+    # the watch scan runs every WATCH_SCAN_INTERVAL seconds; a failure alerts once it has held a second
+    extra_env={
+        "FLUXOPS_FAILPOINTS": "1",
+        "FLUXOPS_KEY_ROTATION_CHECK_INTERVAL": "1",
+        "FLUXOPS_WATCH_SCAN_INTERVAL": str(WATCH_SCAN_INTERVAL),
+        "FLUXOPS_WATCH_ALERT_SETTLE": "1",
+    },
 )
 
 
