@@ -53,6 +53,7 @@ from workers.celery_app import make_celery
 from workers.failpoints import RedisFailpoints
 from workers.file_credentials import FileCredentials
 from workers.github_host import GitHubHost, github_host_from_settings
+from workers.helm_index import HttpChartIndexes
 from workers.job_queue import QueueCalls, SyncJobQueue
 from workers.key_sealing import sealer_from_settings
 from workers.kube_cluster_api import KubeClusterApi, KubeTimeouts
@@ -102,6 +103,8 @@ class Wiring:
     v1: AzureV1Configs | None = None
     #: the clusters' own Kubernetes APIs: None when FLUXOPS_CLUSTER_ACCESS is off
     cluster_api: KubeClusterApi | None = None
+    #: Helm repository indexes for the pull-request preflight (kept a few minutes per worker)
+    charts: HttpChartIndexes = field(default_factory=HttpChartIndexes)
     _clusters: tuple[float, list[Cluster]] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -242,6 +245,7 @@ class Wiring:
                 host=self.git_host,
                 fleet_repository=self.config.fleet_repository,
                 comment_max_age=s.comment_max_age,
+                charts=self.charts,
             ),
             chat=ChatPorts(subscriptions=self.subscriptions, channel_reporter=self.channel_reporter),
             staged=self.queue,

@@ -37,9 +37,16 @@ def combined_scope(tree: Tree, subject: Subject) -> Scope:
     return scope
 
 
-def chart_urls(subject: Subject, *trees: Tree) -> set[str]:
-    """The Helm repository URLs whose index the chart-version check reads, for ``trees``."""
-    return {w.url for tree in trees for w in wanted_charts(tree, combined_scope(tree, subject), subject.namespace)}
+def chart_urls(subject: Subject, head: Tree, base: Tree) -> set[str]:
+    """The Helm repository URLs whose index the chart-version check must read: those of the chart versions
+    ``head`` asks for that ``base`` did not (what the base already asked for is not the pull request's doing)."""
+
+    def asked(tree: Tree) -> dict[tuple[str, str, str, str], str]:
+        wanted = wanted_charts(tree, combined_scope(tree, subject), subject.namespace)
+        return {(w.release.label, w.url, w.chart, w.version): w.url for w in wanted}
+
+    before = asked(base)
+    return {url for key, url in asked(head).items() if key not in before}
 
 
 def _findings(subject: Subject, tree: Tree, base: Tree, indexes: Mapping[str, ChartIndex]) -> list[Finding]:

@@ -16,8 +16,9 @@ def asking(version: str) -> dict[str, str | None]:
     return {RELEASE: BASE[RELEASE].replace('"19.x"', f'"{version}"')}
 
 
-def test_the_urls_read_are_those_of_the_releases_repositories() -> None:
-    assert chart_urls(SUBJECT, tree()) == {URL}
+def test_only_the_indexes_of_chart_versions_the_pull_request_changes_are_read() -> None:
+    assert chart_urls(SUBJECT, tree(), tree()) == set()
+    assert chart_urls(SUBJECT, tree(asking("19.6.4")), tree()) == {URL}
 
 
 def test_a_version_the_index_lacks_is_found_at_its_line() -> None:
