@@ -31,7 +31,11 @@ def _group(group: Group) -> list[Block]:
         blocks.append(Status((Mark("result", "succeeded"), " no problems found")))
         return blocks
     errors = len(group.errors)
-    title = (strong("Findings"), f" · {errors} problem{'' if errors == 1 else 's'}")
+    notes = len(group.findings) - errors
+    counted = f" · {errors} problem{'' if errors == 1 else 's'}"
+    if notes:
+        counted += f", {notes} note{'' if notes == 1 else 's'}"
+    title = (strong("Findings"), counted)
     blocks.append(Items(title, tuple(_finding(f) for f in group.findings), "findings"))
     return blocks
 
