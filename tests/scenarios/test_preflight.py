@@ -50,8 +50,10 @@ def used_repo(stack: Stack) -> str:
     multi-tenancy."""
     chat = Chat(Target(stack.slack_url, YOU, CHANNEL), out=lambda line: None, timeout=120)
     stack.sandbox.repos.create_repo(REPO, tutorial_files(), private=False)
-    # the fleet clusters come without the flux extension: installed here, enforcing multi-tenancy explicitly
-    assert chat.run(f"/flux extension create {CLUSTER} --config multiTenancy.enforce=true") == 0
+    # enforcing multi-tenancy explicitly: on the extension another scenario's configuration installed, or on a
+    # new one (the fleet clusters come without it)
+    if chat.run(f"/flux extension update {CLUSTER} --config multiTenancy.enforce=true") != 0:
+        assert chat.run(f"/flux extension create {CLUSTER} --config multiTenancy.enforce=true") == 0
     command = (
         f"/flux config create preflight {CLUSTER} --namespace preflight -u https://github.com/{REPO} --branch main "
         "--kustomization name=infra path=./infrastructure prune=true "
