@@ -31,6 +31,7 @@ from bot.models import (
     Secret,
     V1Config,
 )
+from bot.preflight.chart_versions import ChartIndex
 from bot.views import AuditEntry, ConfirmView, FleetRunView, JobView, PushView, TextView
 
 T_co = TypeVar("T_co", covariant=True)
@@ -295,6 +296,21 @@ class RepositoryFiles(Protocol):
 
     def is_ancestor(self, repo: RepoRef, ancestor: str, descendant: str) -> bool:
         """True when ``descendant`` contains commit ``ancestor`` (equal counts)."""
+        ...
+
+
+@runtime_checkable
+class PullRequestStatuses(Protocol):
+    """A status on the pull request itself (Azure DevOps; GitHub shows commit statuses on the PR instead)."""
+
+    def set_pull_request_status(self, repo: RepoRef, number: int, status: CommitStatus) -> None: ...
+
+
+class ChartIndexes(Protocol):
+    """Helm repositories' ``index.yaml`` over HTTP(S), for the pull-request preflight's chart-version check."""
+
+    def read(self, url: str) -> ChartIndex:
+        """The index at ``url``; one with ``problem`` set (never an exception) when it cannot be read."""
         ...
 
 

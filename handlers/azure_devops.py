@@ -40,6 +40,7 @@ from handlers.git_intake import (
     epoch,
     not_acted_on,
     pr_channel,
+    preflight_job,
     pull_request_jobs,
 )
 from handlers.log_context import bind_delivery
@@ -225,7 +226,12 @@ def _pr_jobs(payload: Fields, pr: Fields, event_type: str, intake: GitIntake) ->
     event = _pr_event(payload, pr, action)
     fleet = intake.fleet(event.repo)
     if fleet is None:
-        return Ignored(f"{event.repo.full_name} is not a fleet repository")
+        # any other repository may be a Flux source: the worker looks, and checks each head commit once
+        if event.action in ("opened", "updated") and event_type != "git.pullrequest.merged":
+            return [preflight_job(event, actor=event.author)]
+        return Ignored(
+            f"{event.repo.full_name} is not a fleet repository, and a closed pull request needs no preflight"
+        )
     # who the event says completed it: only the job's label; the worker reads closedBy, the merge commit and
     # the repository from Azure DevOps itself (hooks are not signed: whoever has the password can forge them)
     merger = _unique_name(pr.optional_obj("closedBy")) or event.author

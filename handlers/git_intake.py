@@ -7,6 +7,8 @@ from there the rules are the same for both hosts and live here:
   ``/flux plan`` a ``plan`` job, anything else a ``command`` job. The command is taken from the signed
   delivery and decided here (``screen``: age, role, rate limit, bot.decision); the worker checks the
   host still has the same comment, answers help and usage errors, and runs what was decided;
+- a pull request with new commits (opened, pushed to, reopened) on any other repository gets a ``preflight``
+  job (the worker finds the Flux configurations that use it: bot/usecases/preflight.py);
 - a pull request on a fleet repository gets a ``plan`` job (which also releases its cluster locks once
   it is closed), and, merged into the default branch of a repository whose entry says
   ``apply_on_merge`` and not from a fork, an ``apply`` job too;
@@ -39,7 +41,7 @@ from handlers.metrics import ACCEPTED, DUPLICATE, IGNORED, note_outcome
 from workers.job_queue import DEDUPE_TTL_SECONDS, JobQueue, Submitted, new_job_id
 from workers.redis_jobs import JOB_TTL_SECONDS
 
-PUSH, PLAN, APPLY, COMMAND = "push", "plan", "apply", "command"
+PUSH, PLAN, APPLY, COMMAND, PREFLIGHT = "push", "plan", "apply", "command", "preflight"
 #: what an event type's name, echoed in an ack, may show as it is
 _UNPRINTABLE = re.compile(r"[^A-Za-z0-9._-]")
 #: first words after /flux that start a config-as-code job instead of a command
@@ -234,6 +236,12 @@ def pull_request_jobs(
             )
         )
     return jobs
+
+
+def preflight_job(event: PullRequestEvent, *, actor: str) -> JobRequest:
+    """The preflight job of a pull request with new commits on a repository that is no fleet repository: the
+    worker finds the configurations that use it (none: the job ends), so the web never asks Azure."""
+    return JobRequest(kind=PREFLIGHT, event=event, actor=actor, channel=pr_channel(event.repo, event.number))
 
 
 @dataclass(frozen=True)

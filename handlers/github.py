@@ -42,6 +42,7 @@ from handlers.git_intake import (
     epoch,
     not_acted_on,
     pr_channel,
+    preflight_job,
     pull_request_jobs,
 )
 from handlers.metrics import note_event
@@ -59,6 +60,8 @@ _ZERO_SHA = "0" * 40
 #: pull request actions that change what a plan shows (closed: the worker also releases the PR's locks)
 _PLANNED = {"opened": "opened", "synchronize": "synchronize", "reopened": "reopened", "ready_for_review": "updated"}
 _REVIEW_ACTIONS = frozenset({"submitted", "dismissed"})
+#: pull request actions that bring new commits to check: a preflight job (the worker finds the configurations)
+_PREFLIGHTED = frozenset({"opened", "synchronize", "reopened"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -183,11 +186,13 @@ def _pull_request(payload: Fields, repo: RepoRef, intake: GitIntake) -> Outcome:
     )
     if action != "closed" and action not in _PLANNED:
         return Ignored(f"pull_request {action} does not change the plan")
-    fleet = intake.fleet(repo)
-    if fleet is None:
-        return Ignored(f"{repo.full_name} is not a fleet repository")
     sender = _login(payload, "sender") or event.author
-    return pull_request_jobs(event, fleet=fleet, actor=sender, merger=sender)
+    fleet = intake.fleet(repo)
+    if fleet is not None:
+        return pull_request_jobs(event, fleet=fleet, actor=sender, merger=sender)
+    if action in _PREFLIGHTED:  # any other repository may be a Flux source: the worker looks
+        return [preflight_job(event, actor=sender)]
+    return Ignored(f"{repo.full_name} is not a fleet repository, and a closed pull request needs no preflight")
 
 
 def _issue_comment(payload: Fields, repo: RepoRef, intake: GitIntake) -> Outcome:

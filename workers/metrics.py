@@ -20,7 +20,7 @@ from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
 disable_created_metrics()  # type: ignore[no-untyped-call]  # unannotated in prometheus-client
 
 #: job kinds (bot.jobs.JobRecord.kind); anything else is counted as "other"
-JOB_KINDS = frozenset({"command", "push", "plan", "apply"})
+JOB_KINDS = frozenset({"command", "push", "plan", "apply", "preflight"})
 #: a command verb as the grammar spells it (``config create``, ``key rotate``)
 _VERB = re.compile(r"[a-z0-9 -]{1,40}")
 

@@ -56,6 +56,7 @@ from workers.celery_app import make_celery
 from workers.failpoints import RedisFailpoints
 from workers.file_credentials import FileCredentials
 from workers.github_host import GitHubHost, github_host_from_settings
+from workers.helm_index import HttpChartIndexes
 from workers.job_queue import QueueCalls, SyncJobQueue
 from workers.key_sealing import sealer_from_settings
 from workers.kube_cluster_api import KubeClusterApi, KubeTimeouts
@@ -111,6 +112,8 @@ class Wiring:
     #: watch alerts between scans, and the checks a push or a write asks for (made on first use)
     _alerts: RedisAlertStore | None = field(default=None, repr=False)
     _watch_checks: CeleryWatchChecks | None = field(default=None, repr=False)
+    #: Helm repository indexes for the pull-request preflight (kept a few minutes per worker)
+    charts: HttpChartIndexes = field(default_factory=HttpChartIndexes)
     _clusters: tuple[float, list[Cluster]] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -251,6 +254,7 @@ class Wiring:
                 host=self.git_host,
                 fleet_repository=self.config.fleet_repository,
                 comment_max_age=s.comment_max_age,
+                charts=self.charts,
             ),
             chat=ChatPorts(
                 subscriptions=self.subscriptions,

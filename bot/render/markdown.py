@@ -32,7 +32,7 @@ from bot.render.marks import Emoji
 from bot.render.wording import one_line
 from bot.views import Phase, PushView, StepState, TraceState, View
 
-__all__ = ["MAX_COMMENT_CHARS", "cap", "check_run_text", "code", "markdown_document", "render_markdown", "rich", "text"]
+__all__ = ["MAX_COMMENT_CHARS", "cap", "check_run_text", "code", "render_document", "render_markdown", "rich", "text"]
 
 MAX_COMMENT_CHARS = 60_000
 
@@ -78,10 +78,10 @@ EMOJI = Emoji(PHASE_EMOJI, STATE_EMOJI, TRACE_EMOJI, _RESULT_EMOJI, "", _SIGN_EM
 
 def render_markdown(view: View) -> str:
     """``view`` as one Markdown comment for GitHub or Azure DevOps, at most ``MAX_COMMENT_CHARS`` long."""
-    return markdown_document(build(view))
+    return render_document(build(view))
 
 
-def markdown_document(doc: d.Document) -> str:
+def render_document(doc: d.Document) -> str:
     """A neutral document as one Markdown comment, at most ``MAX_COMMENT_CHARS`` long."""
     lines = [f"### {emoji(doc.mark)} {text(one_line(doc.title), 300)}", ""] if doc.mark is not None else []
     return cap(_blocks(lines, doc.blocks), MAX_COMMENT_CHARS)

@@ -22,6 +22,7 @@ from bot.models import Cluster, ExtensionState, FluxConfigState, V1Config
 from bot.policy import Identity, Policy
 from bot.ports import (
     AuditLog,
+    ChartIndexes,
     ClusterApi,
     ClusterClaims,
     ClusterInventory,
@@ -168,6 +169,8 @@ class GitPorts:
     fleet_repository: Callable[[str], FleetRepository | None] = lambda url: None
     #: a PR comment the host says was written longer than this before intake received it is not run
     comment_max_age: float = 600.0
+    #: Helm repository indexes (the pull-request preflight's chart versions); None: not read, said in a note
+    charts: ChartIndexes | None = None
 
 
 @dataclass

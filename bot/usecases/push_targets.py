@@ -18,7 +18,7 @@ from bot.gitevents import PushEvent
 from bot.models import ClusterRef, FluxConfigState, GitSource
 from bot.ports import FluxIndex
 from bot.repo_urls import canonical_repo
-from bot.usecases.context import JobPorts
+from bot.usecases.context import JobPorts, ResolvedCluster
 
 log = logging.getLogger(__name__)
 
@@ -62,27 +62,39 @@ def narrowing(repo_key: tuple[str, str]) -> str:
 
 def find_targets(ports: JobPorts, event: PushEvent) -> list[Target]:
     """Every (cluster, configuration) of the inventory tracking the pushed repository and branch, sorted."""
-    key = canonical_repo(event.repo.url)
-    index = ports.fleet.index
-    if index is not None and key is not None:
-        found = _from_index(ports, index, key, event.branch)
-    else:
-        found = _cluster_by_cluster(ports, key, event.branch)
+    found = [
+        Target(where.cluster.ref.arm_id, where.label, state.name)
+        for where, state in tracking(ports, event.repo.url, event.branch)
+    ]
     found.sort(key=lambda t: (t.label.lower(), t.config))
     return found
 
 
-def _from_index(ports: JobPorts, index: FluxIndex, key: tuple[str, str], branch: str) -> list[Target]:
+def tracking(ports: JobPorts, url: str, branch: str) -> list[tuple[ResolvedCluster, FluxConfigState]]:
+    """Every configuration of the inventory's clusters whose Git source is ``url`` at ``branch``, with its
+    cluster (what a push to that branch reaches, and what a pull request into it may break)."""
+    key = canonical_repo(url)
+    index = ports.fleet.index
+    if index is not None and key is not None:
+        return _from_index(ports, index, key, branch)
+    return _cluster_by_cluster(ports, key, branch)
+
+
+def _from_index(
+    ports: JobPorts, index: FluxIndex, key: tuple[str, str], branch: str
+) -> list[tuple[ResolvedCluster, FluxConfigState]]:
     managed = {where.cluster.ref.arm_id.lower(): where for where in ports.clusters.all()}
     found = []
     for state in index.configurations(repository=narrowing(key)):
         where = managed.get(state.cluster.arm_id.lower())
         if where is not None and state.spec is not None and tracks(state, key, branch):
-            found.append(Target(where.cluster.ref.arm_id, where.label, state.spec.name))
+            found.append((where, state))
     return found
 
 
-def _cluster_by_cluster(ports: JobPorts, key: tuple[str, str] | None, branch: str) -> list[Target]:
+def _cluster_by_cluster(
+    ports: JobPorts, key: tuple[str, str] | None, branch: str
+) -> list[tuple[ResolvedCluster, FluxConfigState]]:
     found = []
     for where in ports.clusters.all():
         try:
@@ -94,7 +106,7 @@ def _cluster_by_cluster(ports: JobPorts, key: tuple[str, str] | None, branch: st
             continue
         for state in configs:
             if tracks(state, key, branch) and state.spec is not None:
-                found.append(Target(where.cluster.ref.arm_id, where.label, state.spec.name))
+                found.append((where, state))
     return found
 
 

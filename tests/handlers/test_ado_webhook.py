@@ -245,9 +245,18 @@ async def test_completions_that_do_not_apply(hooks: Hooks, variant: str):
     assert hooks.queue_length() == 1
 
 
-async def test_pull_requests_elsewhere_are_ignored(hooks: Hooks):
-    reason = await ignored(await hooks.ado(pr(PR_CREATED, names=ADO_OTHER)))
-    assert reason == f"{'/'.join(ADO_OTHER)} is not a fleet repository"
+@pytest.mark.parametrize("event_type", [PR_CREATED, PR_UPDATED])
+async def test_active_pull_requests_elsewhere_are_a_preflight(hooks: Hooks, event_type: str):
+    body = await accepted(await hooks.ado(pr(event_type, status="active", names=ADO_OTHER)))
+    record = hooks.job(body["job"])
+    assert "jobs" not in body and record.kind == "preflight"
+    assert PullRequestEvent.from_json(record.event).repo.full_name == "/".join(ADO_OTHER)
+    assert hooks.queue_length() == 1
+
+
+async def test_closed_pull_requests_elsewhere_are_ignored(hooks: Hooks):
+    reason = await ignored(await hooks.ado(pr(PR_UPDATED, status="abandoned", names=ADO_OTHER)))
+    assert reason == f"{'/'.join(ADO_OTHER)} is not a fleet repository, and a closed pull request needs no preflight"
     hooks.assert_nothing_enqueued()
 
 

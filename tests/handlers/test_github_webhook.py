@@ -401,10 +401,22 @@ async def test_merges_that_do_not_apply(hooks: Hooks, variant: str):
         assert PullRequestEvent.from_json(hooks.job(body["job"]).event).from_fork is True
 
 
-async def test_pull_requests_elsewhere_are_ignored(hooks: Hooks):
-    response = await hooks.github("pull_request", pr("opened", full_name=OTHER))
+@pytest.mark.parametrize("action", ["opened", "synchronize", "reopened"])
+async def test_new_commits_on_pull_requests_elsewhere_are_a_preflight(hooks: Hooks, action: str):
+    body = await accepted(await hooks.github("pull_request", pr(action, full_name=OTHER)))
+    record = hooks.job(body["job"])
+    assert "jobs" not in body and record.kind == "preflight"
+    event = PullRequestEvent.from_json(record.event)
+    assert (event.repo.full_name, event.action) == (OTHER, action)
+    assert hooks.queue_length() == 1
+
+
+async def test_closed_pull_requests_elsewhere_are_ignored(hooks: Hooks):
+    response = await hooks.github("pull_request", pr("closed", full_name=OTHER))
     assert response.status == 202
-    assert await response.json() == {"ignored": f"{OTHER} is not a fleet repository"}
+    assert await response.json() == {
+        "ignored": f"{OTHER} is not a fleet repository, and a closed pull request needs no preflight"
+    }
     hooks.assert_nothing_enqueued()
 
 

@@ -198,7 +198,7 @@ GITHUB_CASES: dict[str, Case] = {
     "gh-comment-user-type-bot": github("issue_comment", mutated(gh_comment(), "comment.user.type", "Bot"), 202, "bot"),
     "gh-comment-edited": github("issue_comment", gh_comment(action="edited"), 202, "only new comments"),
     "gh-pr-labeled": github("pull_request", gh_pr("labeled"), 202, "does not change the plan"),
-    "gh-pr-other-repo": github("pull_request", gh_pr(full_name=OTHER), 202, "not a fleet repository"),
+    "gh-pr-other-repo-closed": github("pull_request", gh_pr("closed", full_name=OTHER), 202, "needs no preflight"),
     "gh-review-edited": github(
         "pull_request_review",
         mutated(published_review(), "action", "edited"),
@@ -315,7 +315,9 @@ ADO_CASES: dict[str, Case] = {
         "no branch was updated",
     ),
     "ado-pr-id-string": azure(mutated(ado_pr(), "resource.pullRequestId", "7"), 400, "pullRequestId"),
-    "ado-pr-other-repo": azure(ado_pr(ADO_OTHER), 202, "not a fleet repository"),
+    "ado-pr-other-repo-abandoned": azure(
+        mutated(ado_pr(ADO_OTHER), "resource.status", "abandoned"), 202, "needs no preflight"
+    ),
     "ado-comment-not-flux": azure(ado_comment("Looks good"), 202, "does not start with /flux"),
     "ado-comment-without-author": azure(
         mutated(ado_comment(), "resource.comment.author", "<del>"), 400, "comment.author"
