@@ -62,6 +62,7 @@ from bot.commands.fluxops import (
     Watch,
     WatchList,
 )
+from bot.commands.freezes import ListFreezes
 from bot.commands.reconcile import Reconcile
 
 Command = (
@@ -111,6 +112,7 @@ Command = (
     | V1List
     | V1Migrate
     | Events
+    | ListFreezes
 )
 
 
@@ -178,6 +180,7 @@ __all__ = [
     "KustomizationShow",
     "KustomizationUpdate",
     "ListClusters",
+    "ListFreezes",
     "ParseResult",
     "PlanFleet",
     "Reconcile",
