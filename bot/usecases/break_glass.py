@@ -16,9 +16,9 @@ from bot.views import JobView, Phase, mention
 ANNOUNCED = "break-glass:announced"
 
 
-def _who(job: Job) -> str:
-    record = job.record
-    return mention(record.actor) if record.platform == "slack" else record.actor_id
+def _who(job: Job, by: str) -> str:
+    platform, _, user = (by or job.record.actor_id).partition(":")
+    return mention(user) if platform == "slack" else f"{platform}:{user}"
 
 
 def audit_note(command: Command) -> str:
@@ -33,18 +33,18 @@ def overridden(job: Job, targets: Sequence[Target]) -> list[str]:
     return [f"{t.label}: {closed.text()}" for t in targets if (closed := calendar.closed(t.cluster, t.alias, now))]
 
 
-def announce(job: Job, command: Command, targets: Sequence[Target], title: str) -> None:
-    """Post (or update) the break-glass message in the policy's channel; nothing when it names none."""
+def announce(job: Job, reason: str, targets: Sequence[Target], title: str, *, by: str = "") -> None:
+    """Post (or update) the break-glass message in the policy's channel; nothing when it names none. ``by``: who
+    broke the glass when it is not the one who started the job (``platform:user``, a fleet run's resume)."""
     channel = job.ports.policy.channel
     make = job.ports.chat.channel_reporter
-    if not command.break_glass or not channel or make is None:
+    if not reason or not channel or make is None:
         return
     closed = overridden(job, targets)
     what = "; ".join(closed[:5]) + (f" and {len(closed) - 5} more" if len(closed) > 5 else "")
     override = f"It overrides: {what}." if closed else "No freeze or window was closing its clusters when it started."
     note = (
-        f"Break-glass: {_who(job)} runs `/flux {job.record.text}` (job {job.job_id}).\n"
-        f"Reason: {command.break_glass}\n{override}"
+        f"Break-glass: {_who(job, by)} runs `/flux {job.record.text}` (job {job.job_id}).\nReason: {reason}\n{override}"
     )
     view = JobView(
         job_id=job.job_id, actor=job.record.actor, title=f"break-glass: {title}", phase=Phase.RUNNING, note=note

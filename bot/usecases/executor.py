@@ -184,7 +184,8 @@ def run_job(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
         return refuse(job, command, refusal)
     job.before_final = lambda: _audit(job, command, where)
     if command.break_glass and where is not None and (record.confirmed_by or not command.destructive):
-        break_glass.announce(job, command, [freeze_target(where.cluster, where.alias)], title_for(command, where.label))
+        glass = [freeze_target(where.cluster, where.alias)]
+        break_glass.announce(job, command.break_glass, glass, title_for(command, where.label))
     no_wait.apply(job, command, where)
     try:
         if where is not None:
