@@ -9,7 +9,7 @@ be an admin on every closed cluster of the wave, checked again here). Either is 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bot import errors
 from bot.change_calendar import now_utc
@@ -19,7 +19,7 @@ from bot.policy import Identity
 from bot.rollout.engine import Gate
 from bot.rollout.plan import Target
 from bot.usecases import break_glass
-from bot.usecases.context import Job
+from bot.usecases.context import Job, JobPorts, ResolvedCluster
 
 #: the run's record: ``platform:user reason`` of a `fleet resume --break-glass`
 RESUMED_WITH = "run:break-glass"
@@ -28,6 +28,19 @@ RESUMED_WITH = "run:break-glass"
 def save_resume_glass(job: Job, run_id: str, reason: str) -> None:
     """`fleet resume RUN --break-glass REASON`: the run carries on through freezes, in the resumer's name."""
     job.ports.jobs.put(run_id, RESUMED_WITH, f"{job.record.actor_id} {reason}")
+
+
+def closed_now(ports: JobPorts, places: Mapping[str, ResolvedCluster], keys: Sequence[str]) -> list[str]:
+    """``prod-weu is frozen until …: reason`` for each of ``keys`` (resolved in ``places``) closed to changes now:
+    what a fleet pull request's plan shows (its apply pauses before those clusters' wave)."""
+    now = now_utc(ports.pace.wall_clock())
+    lines = []
+    for key in keys:
+        where = places.get(key)
+        closed = None if where is None else ports.policy.calendar.closed(where.cluster, where.alias, now)
+        if where is not None and closed is not None:
+            lines.append(f"{where.label} is {closed.text()}")
+    return lines
 
 
 def gate(job: Job, reason: str, title: str) -> Gate:

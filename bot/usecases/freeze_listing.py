@@ -22,10 +22,11 @@ def freezes(job: Job, command: ListFreezes, where: ResolvedCluster | None) -> No
             for c in job.ports.clusters.all()
             if matches_selector(c.cluster, c.alias, command.selector) and job.may_see(c.cluster, c.alias)
         ]
-    covered: dict[Period, list[str]] = {}
+    covered: dict[tuple[str, str, str, str], tuple[Period, list[str]]] = {}
     for place in sorted(clusters, key=lambda c: c.label.lower()):
         for period in calendar.periods(place.cluster, place.alias, now):
-            covered.setdefault(period, []).append(place.label)
+            key = (period.kind, period.start.isoformat(), period.end.isoformat(), period.reason)
+            covered.setdefault(key, (period, []))[1].append(place.label)
     rows = tuple(
         FreezeRow(
             kind=p.kind,
@@ -35,7 +36,7 @@ def freezes(job: Job, command: ListFreezes, where: ResolvedCluster | None) -> No
             reason=p.reason,
             clusters=tuple(labels),
         )
-        for p, labels in sorted(covered.items(), key=lambda item: (item[0].start, item[0].kind))
+        for p, labels in sorted(covered.values(), key=lambda item: (item[0].start, item[0].kind))
     )
     scope = where.label if where is not None else f"clusters matching {selector_text(command.selector)}"
     note = "" if rows else f"No freeze or window is on now or starts in the next 30 days on {scope}."
