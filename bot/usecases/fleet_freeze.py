@@ -47,6 +47,9 @@ def gate(job: Job, reason: str, title: str) -> Gate:
     """The run's gate: ``reason`` is its own command's break-glass ("" when none)."""
 
     def closed(wave: Sequence[Target]) -> str:
+        calendar = job.ports.policy.calendar
+        if not calendar.freezes and not calendar.windows:
+            return ""
         known = {w.cluster.ref.arm_id.lower(): w for w in job.ports.clusters.all()}
         places = [
             Closable(where.cluster, where.alias, t.label)
@@ -54,7 +57,6 @@ def gate(job: Job, reason: str, title: str) -> Gate:
             if (where := known.get(t.cluster.arm_id.lower())) is not None
         ]
         now = now_utc(job.ports.pace.wall_clock())
-        calendar = job.ports.policy.calendar
         shut = [(p, c) for p in places if (c := calendar.closed(p.cluster, p.alias, now)) is not None]
         if not shut:
             return ""
