@@ -60,6 +60,13 @@ def job_of(ack: dict[str, object]) -> str:
     return found.group(0)
 
 
+def resume(stack: Stack, chat: Chat, client: redis.Redis, text: str) -> None:
+    """Send a `fleet resume` and wait for its job: the run is queued again (not still halted) once it ended."""
+    ack = chat.send(text)
+    assert ack["status"] == 200, ack
+    assert wait_phase(stack, client, job_of(ack), {"succeeded", "failed"}) == "succeeded"
+
+
 def test_a_freeze_refuses_a_create_and_says_until_when(stack: Stack, chat: Chat, redis_client: redis.Redis) -> None:
     ack = chat.send(CREATE)
     assert ack["status"] == 200, ack
@@ -117,11 +124,11 @@ def test_a_fleet_run_pauses_between_waves_when_a_freeze_starts_and_break_glass_c
     paused = final_text(chat, run)
     assert "Paused before wave 2: fleet-0002 is frozen until" in paused and "quarter-end freeze" in paused
 
-    assert chat.send(f"fleet resume {run}")["status"] == 200
+    resume(stack, chat, redis_client, f"fleet resume {run}")
     assert wait_phase(stack, redis_client, run, {"succeeded", "halted", "failed"}) == "halted"
     assert set(writes(stack, "pause")) == {"fleet-0001"}, "resumed during the freeze, it pauses again"
 
-    assert chat.send(f'fleet resume {run} --break-glass "INC-43 rollback"')["status"] == 200
+    resume(stack, chat, redis_client, f'fleet resume {run} --break-glass "INC-43 rollback"')
     assert wait_phase(stack, redis_client, run, {"succeeded", "halted", "failed"}) == "succeeded"
     assert writes(stack, "pause") == {"fleet-0001": 1, "fleet-0002": 1}
     resumes = [f for _, f in redis_client.xrange("fluxops:audit") if "--break-glass" in f.get("command", "")]
