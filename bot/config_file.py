@@ -42,6 +42,25 @@ Schema::
       channel: C0123ABC        # Slack channel id where scheduled rotations report; omitted: not reported
       repositories: [github.com/acme/*]  # the repositories it may key; omitted or empty: none
       shared: false            # true: one key per repository for every cluster; or a glob list; false: per cluster
+    freezes:                   # change freezes: no changes to the selected clusters while one is on (bot/freezes.py)
+      - clusters: {tags: {env: prod}}   # a selector as in roles, or tags as `/flux clusters --selector`: env=prod
+        from: 2026-12-24T18:00:00Z      # RFC 3339 with an offset ... and to:
+        to: 2026-12-28T06:00:00Z
+        reason: year-end freeze         # required: what people whose change is refused read
+      - clusters: env=prod
+        cron: "0 18 * * FRI"   # or a 5-field cron schedule (minute hour day month weekday; names allowed) ...
+        duration: 64h          # ... and how long each freeze lasts
+        timezone: UTC          # optional: the zone cron reads its times in (IANA name)
+        reason: weekend freeze
+    windows:                   # deployment windows: selected clusters change only while one of their windows is open
+      - clusters: {tags: {env: prod}}
+        days: MON-THU          # days + hours ...
+        hours: "09:00-16:00"
+        timezone: Europe/Berlin
+      - clusters: {names: [edge-*]}
+        cron: "0 6 * * *"      # ... or cron + duration
+        duration: 2h
+    policy_channel: C0123ABC   # Slack channel id where break-glass overrides are announced; omitted: not announced
     fleet_repositories:        # config-as-code: repositories whose YAML declares clusters' Flux (README)
       - repository: https://github.com/org/fleet   # any clone URL spelling; GitHub or Azure DevOps
         path: clusters         # a YAML file, or a directory of *.yaml / *.yml files
@@ -67,6 +86,7 @@ from bot.config_access import (
     period_seconds,
 )
 from bot.errors import ConfigurationError
+from bot.freeze_config import FreezeRule, WindowRule
 from bot.models import Cluster
 from bot.repo_urls import canonical_repo
 from bot.scopes import repository_glob, repository_in
@@ -74,6 +94,12 @@ from bot.yaml_problems import describe, duplicate_keys, yaml_problem
 
 EXAMPLE_FILE = "deploy/fluxops.example.yaml"
 _CHANNEL = re.compile(r"[CG][A-Z0-9]{6,20}")
+
+
+def _channel_id(value: str | None) -> str | None:
+    if value is not None and not _CHANNEL.fullmatch(value):
+        raise ValueError(f"'{value}' is not a Slack channel id (C0123ABC): copy it from the channel's details")
+    return value
 
 
 def _repository_globs(value: list[str]) -> list[str]:
@@ -169,9 +195,7 @@ class DeployKeyPolicy(ConfigModel):
     @field_validator("channel")
     @classmethod
     def _a_channel(cls, value: str | None) -> str | None:
-        if value is not None and not _CHANNEL.fullmatch(value):
-            raise ValueError(f"'{value}' is not a Slack channel id (C0123ABC): copy it from the channel's details")
-        return value
+        return _channel_id(value)
 
     @property
     def max_age_seconds(self) -> int | None:
@@ -218,6 +242,14 @@ class FluxopsConfig(ConfigModel):
     credentials: dict[str, CredentialFile] = Field(default_factory=dict)
     fleet_repositories: list[FleetRepository] = Field(default_factory=list)
     deploy_keys: DeployKeyPolicy = Field(default_factory=DeployKeyPolicy)
+    freezes: list[FreezeRule] = Field(default_factory=list)
+    windows: list[WindowRule] = Field(default_factory=list)
+    policy_channel: str | None = None
+
+    @field_validator("policy_channel")
+    @classmethod
+    def _a_channel(cls, value: str | None) -> str | None:
+        return _channel_id(value)
 
     @field_validator("clusters", "credentials")
     @classmethod

@@ -17,14 +17,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
+from datetime import datetime
 from typing import Protocol
 
 from bot import errors
+from bot.change_calendar import now_utc
 from bot.command_codec import encode
 from bot.commands import ClusterTarget, Command, Help, Role
 from bot.fleet_decision import FleetWrite, Select, authorize_fleet, is_fleet_write, selector_text
+from bot.freezes import check_change
+from bot.freezes import target as freeze_target
 from bot.models import Cluster
 from bot.policy import Identity, Policy
 
@@ -184,6 +189,7 @@ def decide(
     resolve: Resolve,
     select: Select | None = None,
     comment_digest: str = "",
+    now: float | None = None,
 ) -> Decision:
     """Authorize ``command`` (typed as ``text``) for ``identity`` and say so in a Decision.
 
@@ -191,8 +197,11 @@ def decide(
     PR comment can still be answered on its pull request; so is a command that cannot be decided now.
     ``select`` gives the clusters a selector matches among those ``identity`` may see: a fleet run is decided
     over them (bot.fleet_decision); without it (tests' fakes) a fleet run needs its role on some cluster, as
-    every command without a cluster does, and the worker checks the run's clusters.
+    every command without a cluster does, and the worker checks the run's clusters. A change to a cluster in a
+    freeze (at ``now``, epoch seconds; default the clock) is refused too, unless an admin broke the glass
+    (bot.freezes).
     """
+    moment = now_utc(time.time() if now is None else now)
     base = Decision(
         text=text,
         command_digest=digest(text),
@@ -207,8 +216,10 @@ def decide(
     )
     try:
         if is_fleet_write(command) and select is not None:
-            return _decide_fleet(policy, identity, command, base, select)
+            return _decide_fleet(policy, identity, command, base, select, moment)
         where, _ = authorize(policy, identity, command, resolve=resolve)
+        if where is not None:
+            check_change(policy, identity, command, [freeze_target(where.cluster, where.alias)], moment)
     except errors.FluxopsError as refusal:  # not allowed, or not decidable now (no inventory yet): not run
         return replace(base, outcome=REFUSED, reason=refusal.message, recommendation=refusal.recommendation)
     if where is None:
@@ -225,12 +236,15 @@ def decide(
     )
 
 
-def _decide_fleet(policy: Policy, identity: Identity, command: FleetWrite, base: Decision, select: Select) -> Decision:
+def _decide_fleet(
+    policy: Policy, identity: Identity, command: FleetWrite, base: Decision, select: Select, moment: datetime
+) -> Decision:
     """A fleet run's decision: its role on every matched cluster, and the most approvals any of them asks for.
     ``target_label`` says how many clusters matched (messages show it); ``target_id`` stays "" (no one cluster)."""
     selector = command.selector
     matched = select(selector)
     required, ttl = authorize_fleet(policy, identity, command, matched)
+    check_change(policy, identity, command, [freeze_target(m.cluster, m.alias) for m in matched], moment)
     count = len(matched)
     return replace(
         base,
@@ -248,13 +262,14 @@ def recheck(
     *,
     resolve: Resolve,
     stored: str | None = None,
+    now: float | None = None,
 ) -> Placed | None:
     """The worker's side: the job may run ``command`` (decoded from ``stored``, the record's JSON; parsed from
     ``text``) as decided, under today's policy.
 
     Returns the decided cluster, resolved by its ARM id. Raises Forbidden when the text or the command is not
-    the one decided, the decision was a refusal, or the policy no longer allows it; NotFound when the decided
-    cluster has gone from the inventory.
+    the one decided, the decision was a refusal, or the policy no longer allows it (a freeze on its cluster at
+    ``now`` included: bot.freezes.Frozen); NotFound when the decided cluster has gone from the inventory.
     """
     if not decision.allowed:
         raise errors.Forbidden(
@@ -286,6 +301,9 @@ def recheck(
         raise errors.Forbidden(f"the inventory resolves {decision.target_id} to another cluster; not run")
     # the same check as intake's, on the decided cluster whatever the command's words name now
     placed, _ = authorize(policy, decision.identity, command, resolve=lambda _named: where)
+    if placed is not None:  # a freeze that began since intake stops it too (a fleet run meets it at its next wave)
+        moment = now_utc(time.time() if now is None else now)
+        check_change(policy, decision.identity, command, [freeze_target(placed.cluster, placed.alias)], moment)
     return placed
 
 

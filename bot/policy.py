@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from bot.change_calendar import ChangeCalendar
 from bot.commands import Command, Help, Role
 from bot.config_access import PLATFORM_FIELDS, ClusterSelector, RoleRule
 from bot.config_file import CredentialFile, FluxopsConfig
@@ -94,6 +95,10 @@ class Policy:
         #: names this policy in decisions and audit entries (a digest of the rules as loaded)
         self.version = hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:12] if config else "none"
         self._credentials: dict[str, CredentialFile] = dict(config.credentials) if config else {}
+        #: the change freezes and deployment windows (bot.freezes refuses changes while a cluster is closed)
+        self.calendar = ChangeCalendar(config.freezes, config.windows) if config else ChangeCalendar()
+        #: where break-glass overrides are announced (FLUXOPS_CONFIG ``policy_channel``), if anywhere
+        self.channel = config.policy_channel if config else None
 
     @classmethod
     def empty(cls) -> Policy:

@@ -73,6 +73,19 @@ class ClusterRow:
 
 
 @dataclass(frozen=True)
+class FreezeRow:
+    """A change freeze or deployment window occurrence (`/flux freezes`): ``kind`` freeze | window, ``start`` and
+    ``end`` ISO 8601 UTC, whether it is on now, why (a freeze's reason, a window's hours), the clusters it covers."""
+
+    kind: str
+    start: str
+    end: str
+    active: bool
+    reason: str
+    clusters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     id: str  # the stream id; also gives the time
     time: str  # ISO 8601 UTC
@@ -181,6 +194,8 @@ class JobView:
     extensions: tuple[ExtensionState, ...] | None = None
     #: ``/flux deployed-object list|show``
     deployed: DeployedObjects | None = None
+    #: ``/flux freezes``: change freezes and deployment windows on now or coming up
+    freezes: tuple[FreezeRow, ...] | None = None
 
 
 @dataclass(frozen=True)

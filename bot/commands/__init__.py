@@ -64,6 +64,7 @@ from bot.commands.fluxops import (
     WatchClusters,
     WatchList,
 )
+from bot.commands.freezes import ListFreezes
 from bot.commands.reconcile import Reconcile
 
 Command = (
@@ -115,6 +116,7 @@ Command = (
     | V1List
     | V1Migrate
     | Events
+    | ListFreezes
 )
 
 
@@ -182,6 +184,7 @@ __all__ = [
     "KustomizationShow",
     "KustomizationUpdate",
     "ListClusters",
+    "ListFreezes",
     "ParseResult",
     "PlanFleet",
     "Reconcile",

@@ -58,6 +58,8 @@ class CredentialRefs:
 
 @dataclass(frozen=True)
 class BaseCommand:
+    #: ``--break-glass "REASON"``: an admin runs a change despite a freeze (bot.freezes); "" when not given
+    break_glass: str = field(default="", kw_only=True)
     role: ClassVar[Role] = Role.VIEWER
     mutates: ClassVar[bool] = False
     destructive: ClassVar[bool] = False

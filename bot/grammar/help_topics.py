@@ -11,6 +11,7 @@ from bot.grammar.help_config_topics import CONFIG_TOPICS
 from bot.grammar.help_doctor_topics import DOCTOR_TOPICS
 from bot.grammar.help_events_topics import EVENTS_TOPICS
 from bot.grammar.help_fleet_topics import FLEET_TOPICS
+from bot.grammar.help_freeze_topics import FREEZE_TOPICS
 from bot.grammar.help_parts import CLUSTER_FLAGS, SECRETS, TUTORIAL_EXAMPLE, Topic
 from bot.grammar.help_reconcile_topic import RECONCILE_TOPICS
 
@@ -151,6 +152,7 @@ TOPICS: dict[str, Topic] = {
         examples=("/flux audit --since 2d --cluster flux-demo-arc",),
     ),
     **FLEET_TOPICS,
+    **FREEZE_TOPICS,
     "plan": Topic(
         usage="/flux plan",
         summary="in a pull-request comment: recompute the pull request's plan",

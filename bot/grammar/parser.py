@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from bot.commands import Ignore, ParseResult, Reply, Run
 from bot.grammar.arguments import StrayWord
 from bot.grammar.foreign_commands import foreign_command
+from bot.grammar.freeze_commands import take_break_glass, with_break_glass
 from bot.grammar.help import help_text, topic_of, usage_of
 from bot.grammar.registry import READERS
 from bot.grammar.secrets import refuse_secrets
@@ -96,7 +97,8 @@ def _parse_line(line: str) -> ParseResult:
     if path == "help":
         return Reply(help_text(topic_of(rest)))
     try:
-        return Run(READERS[path](rest))
+        rest, reason = take_break_glass(rest)
+        return Run(with_break_glass(READERS[path](rest), reason))
     except UsageError as err:
         if err.topic is None:
             err.topic = path

@@ -19,6 +19,7 @@ from bot.grammar import (
     watch_commands,
 )
 from bot.grammar.clusters_and_audit import audit, clusters
+from bot.grammar.freeze_commands import freezes
 
 Reader = Callable[[Sequence[str]], Command]
 
@@ -52,6 +53,7 @@ READERS: dict[str, Reader] = {
     "key rotate": key_commands.key_rotate,
     "key status": key_commands.key_status,
     "audit": audit,
+    "freezes": freezes,
     "plan": pull_request_commands.plan,
     "apply": pull_request_commands.apply,
     "confirm": pull_request_commands.confirm,

@@ -89,15 +89,17 @@ def render_plan(
     locks: Mapping[str, str] = _NO_LOCKS,
     approved: bool | None = None,
     note: str = "",
+    frozen: Sequence[str] = (),
 ) -> str:
     """The plan comment for pull request ``repo#number`` planned at ``head_sha``.
 
     ``locks`` maps a cluster label (or key) to the pull request that holds it (``owner/repo#12`` or a
     URL); ``approved`` is whether the pull request is approved (None: not known); ``note`` is shown
-    under the summary (e.g. "applies automatically on merge").
+    under the summary (e.g. "applies automatically on merge"); ``frozen`` says which clusters a change freeze
+    closes now ("prod-weu is frozen until …: reason"): applying pauses before them.
     """
     head = _header(plan, repo, number, head_sha, note)
-    foot = _footer(plan, head_sha, locks, approved)
+    foot = _footer(plan, head_sha, locks, approved, frozen)
     changed = [c for c in plan.clusters if c.status != "unchanged"]
     unchanged = [c for c in plan.clusters if c.status == "unchanged"]
     tail = f"✅ **Unchanged** ({len(unchanged)}): {_names(c.label for c in unchanged)}" if unchanged else ""
@@ -211,7 +213,9 @@ def _configs_summary(plan: Plan) -> str:
     return f" — {noun}: " + ", ".join(listed)
 
 
-def _footer(plan: Plan, head_sha: str, locks: Mapping[str, str], approved: bool | None) -> str:
+def _footer(
+    plan: Plan, head_sha: str, locks: Mapping[str, str], approved: bool | None, frozen: Sequence[str] = ()
+) -> str:
     lines: list[str] = []
     if plan.problems():
         lines.append("⛔ Fix what is marked above and push: the plan is made again on every push.")
@@ -230,6 +234,10 @@ def _footer(plan: Plan, head_sha: str, locks: Mapping[str, str], approved: bool 
                 f"🔒 {_names(held)} {'is' if len(held) == 1 else 'are'} locked by another pull request: "
                 "this one cannot apply there until that one is merged or closed."
             )
+    if frozen:
+        more = f"; and {len(frozen) - 5} more" if len(frozen) > 5 else ""
+        shown = "; ".join(text(line) for line in frozen[:5]) + more
+        lines.append(f"🧊 **Change freeze**: {shown}. An apply pauses before these clusters until it ends.")
     lines.append(f"<sub>Planned at {code(head_sha[:12])} · plan {code(plan.digest[:19])} · updated on every push</sub>")
     return "\n\n".join(lines)
 

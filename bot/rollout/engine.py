@@ -43,6 +43,8 @@ LONGEST_PAUSE = 60.0
 
 Write = Callable[[Operation], None]
 Observe = Callable[[Sequence[Operation]], dict[str, Observed]]
+#: asked before a wave starts: why it may not start now (a change freeze on its clusters), "" when it may
+Gate = Callable[[Sequence[Target]], str]
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class Rollout:
         observe: Observe,
         report: RunReport,
         check: Observe | None = None,
+        gate: Gate | None = None,
     ) -> None:
         self.job = job
         self.plan = plan
@@ -76,6 +79,9 @@ class Rollout:
         #: exact reads (one per cluster) for what a crash left half-written: a bulk index may lag
         self.check = check or observe
         self.report = report
+        self.gate = gate
+        #: the run stopped at a wave boundary because the gate said so (a freeze): it carries on once resumed
+        self.paused = False
         self.pace = job.ports.pace
         self.progress = RunProgress(job.ports.jobs, job.job_id)
         self.settle = 3 * self.pace.watch.longest
@@ -119,6 +125,11 @@ class Rollout:
             for number, count in enumerate(self.plan.waves):
                 wave = self.plan.targets[start : start + count]
                 start += count
+                closed = self._closed(wave)
+                if closed:
+                    self.halt_reason, self.paused = closed, True
+                    self.report.show(self, Phase.HALTED, number)
+                    return Phase.HALTED
                 phase = self._wave(number, wave)
                 if phase is not Phase.SUCCEEDED:
                     self.report.show(self, phase, number)
@@ -129,6 +140,13 @@ class Rollout:
             return Phase.HALTED
         self.report.show(self, Phase.SUCCEEDED, len(self.plan.waves) - 1)
         return Phase.SUCCEEDED
+
+    def _closed(self, wave: Sequence[Target]) -> str:
+        """Why ``wave`` may not start now; "" when it may, or when it has started (it runs to its end)."""
+        if self.gate is None:
+            return ""
+        started = any(self.progress.get(operation_key(op)).stage is not Stage.PENDING for t in wave for op in t.ops)
+        return "" if started else self.gate(wave)
 
     def _reopen(self) -> None:
         """A run started again: what was being written is checked against Azure (written again only if it is

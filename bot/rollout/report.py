@@ -23,6 +23,8 @@ class Rollout(Protocol):
     throttled: int
     #: why the run halted when no single cluster is to blame
     halt_reason: str
+    #: the run stopped before a wave because its clusters are closed to changes (a freeze)
+    paused: bool
 
     def current(self, target: Target) -> tuple[Operation, OpProgress] | None: ...
 
@@ -132,6 +134,11 @@ class RunReport:
         return (view.total - done) * elapsed / finished_here
 
     def _note(self, rollout: Rollout, phase: Phase, wave: int, failures: list[ClusterFailure]) -> str:
+        if phase is Phase.HALTED and rollout.paused:
+            return (
+                f"Paused before wave {wave + 1}: {rollout.halt_reason}. Once it ends, {self.carry_on}; "
+                'an admin may carry on now with `--break-glass "REASON"`.'
+            )
         if phase is Phase.HALTED and not failures and rollout.halt_reason:
             return f"Halted in wave {wave + 1}: {rollout.halt_reason}. Once it is fixed, {self.carry_on}."
         if phase is Phase.HALTED and failures:

@@ -50,6 +50,7 @@ from bot.views import (
     DoctorReport,
     ErrorInfo,
     EventList,
+    FreezeRow,
     JobView,
     Phase,
     Step,
@@ -283,6 +284,7 @@ class ViewChanges(TypedDict, total=False):
     failure_events: EventList | None
     extensions: tuple[ExtensionState, ...] | None
     deployed: DeployedObjects | None
+    freezes: tuple[FreezeRow, ...] | None
 
 
 class Job:

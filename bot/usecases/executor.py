@@ -51,6 +51,7 @@ from bot.commands import (
     KustomizationShow,
     KustomizationUpdate,
     ListClusters,
+    ListFreezes,
     Reconcile,
     Resume,
     Status,
@@ -66,11 +67,13 @@ from bot.commands import (
 )
 from bot.decision import Decision, Unseen, recheck
 from bot.fleet_decision import selector_text
+from bot.freezes import target as freeze_target
 from bot.jobs import SCHEDULE, SCHEDULER, JobRecord
 from bot.key_records import KEY_ID
 from bot.ports import Reporter
 from bot.redact import redact
 from bot.usecases import (
+    break_glass,
     cluster_reconcile,
     configs,
     credential_rotation,
@@ -80,6 +83,7 @@ from bot.usecases import (
     fleet_control,
     fleet_runs,
     flux_events,
+    freeze_listing,
     key_provisioning,
     key_rotation,
     no_wait,
@@ -183,6 +187,9 @@ def run_job(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
     except (errors.Forbidden, errors.NotFound) as refusal:
         return refuse(job, command, refusal)
     job.before_final = lambda: _audit(job, command, where)
+    if command.break_glass and where is not None and (record.confirmed_by or not command.destructive):
+        glass = [freeze_target(where.cluster, where.alias)]
+        break_glass.announce(job, command.break_glass, glass, title_for(command, where.label))
     no_wait.apply(job, command, where)
     try:
         if where is not None:
@@ -191,6 +198,8 @@ def run_job(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
             reads.clusters(job, command)
         elif isinstance(command, Audit):
             reads.audit(job, command)
+        elif isinstance(command, ListFreezes):
+            freeze_listing.freezes(job, command, where)
         elif isinstance(command, WatchList):
             watch_subscriptions.watch_list(job, command, where)
         elif isinstance(command, KeyRotate):
@@ -238,7 +247,13 @@ def decided_cluster(record: JobRecord, ports: JobPorts, command: Command) -> Res
         )
     decision = Decision.from_json(record.decision)
     placed = recheck(
-        ports.policy, decision, command, record.text, resolve=ports.clusters.resolve, stored=record.command
+        ports.policy,
+        decision,
+        command,
+        record.text,
+        resolve=ports.clusters.resolve,
+        stored=record.command,
+        now=ports.pace.wall_clock(),
     )
     where = None if placed is None else ResolvedCluster(cluster=placed.cluster, alias=placed.alias)
     if record.confirmed_by and where is not None:
@@ -327,6 +342,7 @@ def _audit(job: Job, command: Command, where: ResolvedCluster | None) -> None:
     steps_failed = any(s.state is StepState.FAILED for s in view.steps)
     if steps_failed and view.phase is Phase.SUCCEEDED:
         result = "succeeded with failed steps"
+    result += break_glass.audit_note(command)
     if job.record.confirmed_by:
         approved = f"; approved by {job.record.approved_by}" if job.record.approved_by else ""
         result = f"{result} (confirmed by {job.record.confirmed_by}{approved})"

@@ -12,6 +12,7 @@ from bot.commands import FleetCancel, FleetList, FleetResume, FleetStatus, Role
 from bot.fleet_decision import names
 from bot.rollout import snapshot
 from bot.rollout.progress import CANCEL_FIELD, PLAN_FIELD
+from bot.usecases import fleet_freeze
 from bot.usecases.context import Job, ResolvedCluster
 from bot.views import FleetRunView, Phase, mention
 
@@ -117,7 +118,11 @@ def fleet_cancel(job: Job, command: FleetCancel) -> None:
 
 def fleet_resume(job: Job, command: FleetResume) -> None:
     run_id = command.run_id
-    _require(job, _clusters(job, run_id), command.role, run_id)
+    clusters = _clusters(job, run_id)
+    _require(job, clusters, command.role, run_id)
+    if command.break_glass:  # through a freeze at its next wave: only admins of every cluster of the run
+        _require(job, clusters, Role.ADMIN, run_id)
+        fleet_freeze.save_resume_glass(job, run_id, command.break_glass)
     if job.ports.staged.resume(run_id):
         note = f"Fleet run {run_id} carries on from its record: what is done is not redone. Its message shows how."
     else:

@@ -31,7 +31,7 @@ from bot.policy import Identity
 from bot.ports import Reporter
 from bot.render.plan_markdown import render_fleet_error, render_plan
 from bot.repo_urls import canonical_repo, redact_url
-from bot.usecases import scope_checks
+from bot.usecases import fleet_freeze, scope_checks
 from bot.usecases.comments import CommentChanged, reread
 from bot.usecases.context import JobPorts, ResolvedCluster
 from bot.usecases.refusals import audit_refusal
@@ -242,6 +242,9 @@ class FleetJob:
                 locks=self.locks_seen(planned.plan),
                 approved=pr.approved,
                 note=note,
+                frozen=fleet_freeze.closed_now(
+                    self.ports, planned.resolved, [c.key for c in planned.plan.clusters if c.status != "unchanged"]
+                ),
             )
             self.ports.jobs.put(self.store, "shown", f"{planned.plan.digest}@{pr.head_sha}")
             self.ports.jobs.put(self.store, "managed", json.dumps(sorted(planned.managed)))

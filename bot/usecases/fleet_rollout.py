@@ -21,7 +21,7 @@ from bot.models import Compliance
 from bot.rollout.engine import Rollout
 from bot.rollout.plan import RolloutPlan, Target
 from bot.rollout.report import RunReport
-from bot.usecases import fleet_io, scope_checks
+from bot.usecases import fleet_freeze, fleet_io, scope_checks
 from bot.usecases.context import Job
 from bot.usecases.fleet_apply_checks import FleetApplyChecks
 from bot.usecases.fleet_pull_request import Planned
@@ -106,6 +106,7 @@ class FleetApply(FleetApplyChecks):
             observe=partial(fleet_io.observe, ports),
             check=partial(fleet_io.observe, ports, bulk=False),
             report=report,
+            gate=fleet_freeze.gate(job, "", plan.title),
         )
         phase = rollout.run()
         ports.jobs.put(self.store, "managed", json.dumps(sorted(planned.declared)))

@@ -27,7 +27,7 @@ from bot.rollout.plan import RolloutPlan, Target
 from bot.rollout.progress import PLAN_FIELD
 from bot.rollout.report import RunReport
 from bot.rollout.waves import wave_sizes
-from bot.usecases import fleet_io
+from bot.usecases import fleet_freeze, fleet_io
 from bot.usecases.context import Job, ResolvedCluster
 from bot.usecases.job_approvals import check_approvals
 from bot.views import ConfirmView, Phase, ThrottleInfo
@@ -217,6 +217,7 @@ def fleet_run(job: Job, command: FleetCommand) -> None:
         observe=partial(fleet_io.observe, ports),
         check=partial(fleet_io.observe, ports, bulk=False),
         report=report,
+        gate=fleet_freeze.gate(job, command.break_glass, plan.title),
     )
     phase = rollout.run()
     # the run's message is its FleetRunView: the job's own view only records the end (for the audit)

@@ -26,6 +26,7 @@ from bot.render.documents.deployed_objects import deployed_object_blocks
 from bot.render.documents.doctor import doctor_blocks, v1_blocks
 from bot.render.documents.events import event_list_blocks, failure_event_blocks
 from bot.render.documents.extensions import extension_blocks, extension_list_blocks
+from bot.render.documents.freezes import freeze_blocks
 from bot.render.documents.inventory import audit_blocks, cluster_blocks
 from bot.render.documents.parts import ROW_MESSAGE_CHARS, byline, phase_mark
 from bot.render.wording import one_line
@@ -66,6 +67,8 @@ def job_document(view: JobView) -> Document:
         parts.append(extension_list_blocks(view.extensions))
     if view.deployed is not None:
         parts.append(deployed_object_blocks(view.deployed))
+    if view.freezes is not None:
+        parts.append(freeze_blocks(view.freezes))
     for part in parts:
         blocks += [Divider(), *part]
     return Document(
