@@ -65,7 +65,7 @@ def _role(policy: Policy, identity: Identity) -> str:
 
 def people_lines(stack: Stack, policy: Policy) -> list[str]:
     """Who one can act as, and the role the running policy gives each."""
-    from sandbox.stack import ADO_PEOPLE, CHANNEL, GITHUB_PEOPLE, SLACK_GROUPS, SLACK_PEOPLE, YOU
+    from sandbox.policy import ADO_PEOPLE, CHANNEL, GITHUB_PEOPLE, SLACK_GROUPS, SLACK_PEOPLE, YOU
 
     rows: list[list[str]] = []
     for user, name in SLACK_PEOPLE.items():
@@ -84,7 +84,7 @@ def people_lines(stack: Stack, policy: Policy) -> list[str]:
 
 def repository_lines(stack: Stack, config: FluxopsConfig | None) -> list[str]:
     """The repositories served, with what the policy makes of them (a fleet repository)."""
-    from sandbox.stack import ADO_ORG
+    from sandbox.policy import ADO_ORG
 
     rows = []
     order = list(_HOSTS)
@@ -107,7 +107,7 @@ def repository_lines(stack: Stack, config: FluxopsConfig | None) -> list[str]:
 
 def banner(stack: Stack, discovery: Path | None = None) -> str:
     """The start-up banner of a started stack."""
-    from sandbox.stack import ADO_FLEET, resolve_policy
+    from sandbox.policy import ADO_FLEET, resolve_policy
 
     config = load_config(resolve_policy(stack.options.policy, stack.state_dir), source="the sandbox policy")
     policy = Policy(config)

@@ -8,14 +8,16 @@ tutorial's steps go through `/flux`: install microsoft.flux on flux-demo-arc, cr
 from __future__ import annotations
 
 import asyncio
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from bot.models import FluxConfigSpec, GitSource, Kustomization, RepositoryRef
 from cli.chat import Chat, Target
+from sandbox.policy import CHANNEL, YOU
 from sandbox.seed import TUTORIAL_ARC, TUTORIAL_RG, TUTORIAL_URL
-from sandbox.stack import CHANNEL, YOU, Stack, StackOptions
+from sandbox.stack import Stack, StackOptions
 
 TUTORIAL_SPEC = FluxConfigSpec(
     name="cluster-config",
@@ -50,8 +52,12 @@ async def _demo(say: Callable[[str], None]) -> int:
     with tempfile.TemporaryDirectory(prefix="fluxops-demo-") as home:
         stack = Stack(StackOptions(discovery_file=Path(home) / "sandbox.json"))
         say("Starting the sandbox: redis-server, ARM emulator, fake Slack, fluxops web + worker + beat ...")
-        await stack.start()
-        try:
+        try:  # a start that fails part-way stops what it had started
+            try:
+                await stack.start()
+            except Exception as error:  # any cause: said in one line, not a traceback
+                print(f"fluxops sandbox demo: the sandbox did not start: {error}", file=sys.stderr, flush=True)
+                return 1
             chat = Chat(Target(stack.slack_url, YOU, CHANNEL), out=say, timeout=300)
             for title, command in STEPS:
                 say(f'\n=== {title}\n$ fluxops chat "{command}"')

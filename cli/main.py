@@ -37,13 +37,13 @@ def _options(args: argparse.Namespace) -> SandboxOptions:
 
 async def _serve(options: SandboxOptions, host: str, port: int, announce: Any) -> None:
     sandbox = Sandbox(options)
-    endpoints = await sandbox.start(host, port)
-    announce(sandbox, endpoints)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    try:
+    try:  # a start that fails part-way stops what it had started
+        endpoints = await sandbox.start(host, port)
+        announce(sandbox, endpoints)
         await stop.wait()
     finally:
         await sandbox.stop()
@@ -73,8 +73,9 @@ def _announce_human(sandbox: Sandbox, endpoints: Endpoints) -> None:
     print("\nThe tutorial, end to end:  fluxops sandbox demo", flush=True)
 
 
-async def _serve_stack(options: SandboxOptions, web_port: int, policy: str | None = None) -> None:
-    from sandbox.stack import SANDBOX_POLICY, Stack, StackOptions, default_discovery_file
+async def _serve_stack(options: SandboxOptions, web_port: int, policy: str | None = None) -> int:
+    from sandbox.policy import SANDBOX_POLICY
+    from sandbox.stack import Stack, StackOptions, default_discovery_file
 
     discovery = default_discovery_file()
     stack = Stack(
@@ -85,13 +86,18 @@ async def _serve_stack(options: SandboxOptions, web_port: int, policy: str | Non
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stack.start()
-    try:
+    try:  # a start that fails part-way stops what it had started (child processes run in their own sessions)
+        try:
+            await stack.start()
+        except Exception as error:  # any cause: said in one line, not a traceback
+            print(f"fluxops sandbox up: the sandbox did not start: {error}", file=sys.stderr, flush=True)
+            return 1
         print(banner(stack, discovery), flush=True)
         await stop.wait()
         print("\nstopping ...", flush=True)
     finally:
         await stack.stop()
+    return 0
 
 
 def _add_world_flags(p: argparse.ArgumentParser) -> None:
@@ -157,8 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         policy = _read_policy(args.policy) if args.policy else None
         if args.policy and policy is None:
             return 2
-        asyncio.run(_serve_stack(_options(args), args.web_port, policy))
-        return 0
+        return asyncio.run(_serve_stack(_options(args), args.web_port, policy))
     if args.command == "chat":
         from cli.chat import run_chat
         from sandbox.stack import default_discovery_file

@@ -162,10 +162,10 @@ class Sandbox:
         if access.s3 is not None:
             served.append(Served("S3 (moto)", access.s3.url, "Bucket sources", f"{access.s3.url}/moto-api/"))
         if access.blob is not None:
-            blob = access.blob
-            # the container's listing, read with its SAS token: the probe only (the banner prints name, URL, note)
-            listing = f"{blob.url}/{blob.container}?restype=container&comp=list&{blob.sas_token}"
-            served.append(Served("Azure Blob (azurite)", blob.url, "Azure Blob sources", listing))
+            # probed by the public container's listing: a Served holds no secret (a test prints what it probes)
+            served.append(
+                Served("Azure Blob (azurite)", access.blob.url, "Azure Blob sources", access.blob.public_listing)
+            )
         if access.registry is not None:
             registry = access.registry
             tags = f"https://{registry.host}/v2/{registry.public_repository}/tags/list"

@@ -1,8 +1,13 @@
 """The sandbox's Azure Storage: azurite's Blob service (npm, pinned), its own process, HTTPS with the sandbox CA.
 
 One storage account with a key the sandbox makes, a container of the tutorial's manifests, and a read/list SAS
-token for it. OAuth is on at azurite's basic level (it checks a bearer token's issuer, audience and lifetime, not
-its signature); who may have such a token is decided by the sandbox's Entra directory (sandbox/entra.py).
+token for it; a second container anyone may read (an AzureBlob source without credentials, and what the banner's
+health probe lists: no secret in its URL). OAuth is on at azurite's basic level (it checks a bearer token's
+issuer, audience and lifetime, not its signature); who may have such a token is decided by the sandbox's Entra
+directory (sandbox/entra.py).
+
+azurite keeps its data in the state directory: a sandbox started again on the same ``--state-dir`` finds its
+containers there and fills them anew.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
+from azure.core.exceptions import ResourceExistsError
+from azure.storage.blob import BlobServiceClient, ContainerClient, ContainerSasPermissions, generate_container_sas
 
 from sandbox.npm_package import CACHE, PackageUnavailable, npm_install, package_dir
 from sandbox.redis_server import free_port
@@ -28,6 +34,8 @@ VERSION = "3.37.0"  # pinned: scripts/bootstrap installs this one into .cache/az
 FOLDER = CACHE / "azurite"
 ACCOUNT = "fluxopssandbox"
 CONTAINER = "fluxops-demo"
+#: a container anyone may list and read (public access "container")
+PUBLIC_CONTAINER = "fluxops-public-demo"
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,12 @@ class BlobAccess:
     container: str
     account_key: str = field(repr=False)
     sas_token: str = field(repr=False)  # read and list on the container, without a leading "?"
+    public_container: str = PUBLIC_CONTAINER
+
+    @property
+    def public_listing(self) -> str:
+        """The public container's listing: a URL that answers 200 without any credential."""
+        return f"{self.url}/{self.public_container}?restype=container&comp=list"
 
 
 def azurite_binary(install: bool = False) -> Path:
@@ -79,15 +93,15 @@ class AzuriteServer:
         await self.child.start()
 
     def seed(self, files: Mapping[str, str | bytes], container: str = CONTAINER) -> BlobAccess:
-        """The container with ``files``, and a SAS token that reads it (blocking I/O)."""
+        """The container with ``files`` and the public one with the same, and a SAS token that reads the first
+        (blocking I/O). Containers kept from an earlier run are filled anew: they hold ``files`` and nothing else."""
         service = BlobServiceClient(
             self.url,
             credential={"account_name": ACCOUNT, "account_key": self.account_key},
             connection_verify=str(self.tls.ca_file),
         )
-        client = service.create_container(container)
-        for path, body in sorted(files.items()):
-            client.upload_blob(path, body.encode() if isinstance(body, str) else body, overwrite=True)
+        _fill(service.get_container_client(container), files, public=False)
+        _fill(service.get_container_client(PUBLIC_CONTAINER), files, public=True)
         sas = generate_container_sas(
             ACCOUNT,
             container,
@@ -100,3 +114,16 @@ class AzuriteServer:
 
     def stop(self) -> None:
         self.child.stop()
+
+
+def _fill(client: ContainerClient, files: Mapping[str, str | bytes], *, public: bool) -> None:
+    """The container (created, or the one already there) holding ``files`` only."""
+    access = "container" if public else None
+    try:
+        client.create_container(public_access=access)
+    except ResourceExistsError:
+        client.set_container_access_policy(signed_identifiers={}, public_access=access)
+        for stale in {b.name for b in client.list_blobs()} - set(files):
+            client.delete_blob(stale)
+    for path, body in sorted(files.items()):
+        client.upload_blob(path, body.encode() if isinstance(body, str) else body, overwrite=True)

@@ -18,6 +18,7 @@ from typing import Any
 
 import boto3
 import requests
+from botocore.exceptions import ClientError
 
 from sandbox.redis_server import free_port
 from sandbox.source_servers.process import ChildServer
@@ -32,6 +33,10 @@ _READ_POLICY = {
         {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"], "Resource": "*"}
     ],
 }
+
+
+class S3AuthError(RuntimeError):
+    """The S3 server does not check request signatures as S3 does (the message says what it did)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,9 @@ class S3Server:
             "-c", str(tls.cert_file), "-k", str(tls.key_file),
         ]  # fmt: skip
         self.child = ChildServer("the S3 server (moto)", command, port=self.port, log=logs / "s3.log", env=_env())
+        #: moto's switch: posted the number of requests it still takes unsigned, from then on it checks signatures
+        self.auth_switch = f"{self.url}/moto-api/reset-auth"
+        self.unsigned_requests = 0  # tests raise it to see a server that does not check caught by :meth:`seed`
         self.access: S3Access | None = None
 
     async def start(self) -> None:
@@ -70,10 +78,32 @@ class S3Server:
         s3.create_bucket(Bucket=bucket)
         for path, body in sorted(files.items()):
             s3.put_object(Bucket=bucket, Key=path, Body=body.encode() if isinstance(body, str) else body)
-        # moto's switch: from the next request on, every request must be signed by a known key
-        requests.post(f"{self.url}/moto-api/reset-auth", data="0", verify=str(self.tls.ca_file), timeout=10)
+        self._check_signatures(bucket, key["AccessKeyId"])
         self.access = S3Access(self.url, bucket, key["AccessKeyId"], key["SecretAccessKey"])
         return self.access
+
+    def _check_signatures(self, bucket: str, key_id: str) -> None:
+        """Turn moto's signature checks on, and see one request signed with a wrong secret refused: a server
+        that took any key would let a test of a wrong secret pass for the wrong reason."""
+        switched = requests.post(
+            self.auth_switch, data=str(self.unsigned_requests), verify=str(self.tls.ca_file), timeout=10
+        )
+        if not switched.ok:
+            raise S3AuthError(
+                f"turning signature checks on (POST {self.auth_switch}) answered {switched.status_code}: "
+                "Bucket sources would not be checked"
+            )
+        try:
+            self._client("s3", key_id, "not-the-secret").list_objects_v2(Bucket=bucket, MaxKeys=1)
+        except ClientError as refused:
+            status = refused.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status == 403:
+                return
+            raise S3AuthError(f"a request signed with a wrong secret answered {status}, not 403") from refused
+        raise S3AuthError(
+            "it accepted a request signed with a wrong secret after signature checks were turned on: "
+            "Bucket sources would not be checked"
+        )
 
     def _client(self, service: str, key_id: str, secret: str) -> Any:
         return boto3.client(

@@ -10,8 +10,10 @@ import asyncio
 import logging
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from aiohttp import web
 
@@ -24,6 +26,8 @@ from sandbox.tls import ServerTls
 from sandbox.tutorial_repo import tutorial_files
 
 _log = logging.getLogger(__name__)
+T = TypeVar("T")
+Server = TypeVar("Server", S3Server, AzuriteServer)
 REGISTRY_REPOSITORY = "fluxops/demo"
 #: a repository anyone may pull (no credentials): for a configuration without localAuthRef
 PUBLIC_REPOSITORY = "fluxops/public-demo"
@@ -81,34 +85,43 @@ class SourceServers:
         self.tls = tls
         self.state_dir = state_dir
         self.logs = state_dir / "logs"
-        self.s3: S3Server | None = None
+        #: why a server is not running, by kind (see :attr:`SourceAccess.missing`)
+        self.missing: dict[str, str] = {}
+        self.s3: S3Server | None = S3Server(tls=tls, logs=self.logs)
         self.azurite: AzuriteServer | None = None
+        try:
+            self.azurite = AzuriteServer(tls=tls, state_dir=state_dir, logs=self.logs)
+        except PackageUnavailable as exc:
+            self._leave_out("AzureBlob", str(exc))
         self.registry = OciRegistry(users={REGISTRY_USER: secrets.token_urlsafe(18)})
         self._runner: web.AppRunner | None = None
         self.access: SourceAccess | None = None
 
     async def start(self) -> SourceAccess:
-        missing: dict[str, str] = {}
-        self.s3 = S3Server(tls=self.tls, logs=self.logs)
+        """Start and seed the servers; a server that cannot do either is left out (``missing`` says why). On
+        any other error, or when cancelled, what was started is stopped before the error goes on."""
         try:
-            self.azurite = AzuriteServer(tls=self.tls, state_dir=self.state_dir, logs=self.logs)
-        except PackageUnavailable as exc:
-            missing["AzureBlob"] = str(exc)
-        children = [s for s in (self.s3, self.azurite) if s is not None]
-        results = await asyncio.gather(*(s.start() for s in children), self._serve_registry(), return_exceptions=True)
-        for server, result in zip(children, results, strict=False):
+            return await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> SourceAccess:
+        children = {kind: s for kind, s in (("Bucket", self.s3), ("AzureBlob", self.azurite)) if s is not None}
+        results = await asyncio.gather(
+            *(s.start() for s in children.values()), self._serve_registry(), return_exceptions=True
+        )
+        for (kind, server), result in zip(children.items(), results, strict=False):
             if isinstance(result, ChildServerError):
-                kind = "Bucket" if server is self.s3 else "AzureBlob"
-                missing[kind] = str(result)
-                _log.warning("sandbox: %s", result)
+                self._leave_out(kind, str(result), server)
             elif isinstance(result, BaseException):
                 raise result
         if isinstance(results[-1], BaseException):
             raise results[-1]
         files = tutorial_files()
-        s3 = await asyncio.to_thread(self.s3.seed, files) if "Bucket" not in missing else None
-        blob = (
-            await asyncio.to_thread(self.azurite.seed, files) if self.azurite and "AzureBlob" not in missing else None
+        s3, blob = await asyncio.gather(
+            self._seeded("Bucket", self.s3, lambda s: s.seed(files)),
+            self._seeded("AzureBlob", self.azurite, lambda s: s.seed(files)),
         )
         self.access = SourceAccess(
             ca_file=self.tls.ca_file,
@@ -121,9 +134,25 @@ class SourceServers:
                 client_secret=secrets.token_urlsafe(24),
                 managed_identity_client_id=str(uuid.uuid4()),
             ),
-            missing=missing,
+            missing=dict(self.missing),
         )
         return self.access
+
+    async def _seeded(self, kind: str, server: Server | None, seed: Callable[[Server], T]) -> T | None:
+        """``seed(server)`` in a thread (blocking I/O); a server it fails on is stopped and left out."""
+        if server is None or kind in self.missing:
+            return None
+        try:
+            return await asyncio.to_thread(seed, server)
+        except Exception as exc:  # whatever its client raised: the sandbox runs on without this server
+            self._leave_out(kind, f"{server.child.name} could not be seeded: {type(exc).__name__}: {exc}", server)
+            return None
+
+    def _leave_out(self, kind: str, why: str, server: S3Server | AzuriteServer | None = None) -> None:
+        self.missing[kind] = why
+        _log.warning("sandbox: %s (%s sources fail saying so)", why, kind)
+        if server is not None:
+            server.stop()
 
     async def _serve_registry(self) -> None:
         self._runner = web.AppRunner(self.registry.app(), access_log=None)
@@ -151,6 +180,7 @@ class SourceServers:
         )
 
     async def stop(self) -> None:
+        """Stop what runs (safe to call again, and after a start that failed part-way)."""
         for server in (self.s3, self.azurite):
             if server is not None:
                 server.stop()

@@ -50,6 +50,24 @@ def test_every_listed_server_answers(stack: Stack, text: str):
         assert response.status_code == 200, f"{server.name}: GET {server.probe} -> {response.status_code}"
 
 
+def test_no_listed_server_carries_a_secret(stack: Stack, text: str):
+    """What a Served holds is printed (the banner, the probe test's failure message): no key, token or password."""
+    sources = stack.sandbox.flux.source_access
+    assert sources is not None and sources.s3 is not None and sources.blob is not None
+    assert sources.registry is not None
+    secrets = (
+        sources.s3.secret_access_key,
+        sources.blob.account_key,
+        sources.blob.sas_token,
+        sources.registry.password,
+        sources.principal.client_secret,
+    )
+    for server in stack.served():
+        for value in (server.name, server.url, server.note, server.health):
+            assert not any(secret in value for secret in secrets), f"{server.name}: a secret in what it serves"
+    assert not any(secret in text for secret in secrets)
+
+
 def test_it_fits_one_screen_with_aligned_columns(text: str):
     lines = text.splitlines()
     assert len(lines) <= 50

@@ -1,14 +1,19 @@
 """The sandbox's source servers, through real clients: boto3 against moto's S3 server, azure-storage-blob against
-azurite, HTTP against the sandbox's OCI registry. Each serves the tutorial and refuses wrong credentials."""
+azurite, HTTP against the sandbox's OCI registry. Each serves the tutorial and refuses wrong credentials; a second
+start on the same state directory seeds them again; a server that cannot be seeded is left out saying why, and a
+start stopped part-way leaves no child process running."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
+import psutil
 import pytest
 import requests
 from azure.core.exceptions import HttpResponseError
@@ -17,8 +22,9 @@ from botocore.exceptions import ClientError
 
 from sandbox.oci_registry import FLUX_CONFIG_MEDIA_TYPE, FLUX_LAYER_MEDIA_TYPE, OCI_MANIFEST_MEDIA_TYPE
 from sandbox.runtime import SandboxThread
-from sandbox.source_servers import SourceAccess
+from sandbox.source_servers import SourceAccess, SourceServers
 from sandbox.tarball import unpack
+from sandbox.tls import local_tls
 from sandbox.tutorial_repo import tutorial_files
 from tests.sandbox.source_world import OPTIONS
 
@@ -81,6 +87,18 @@ def test_blob_container_reads_with_account_key_and_sas_and_refuses_a_wrong_key(a
     with pytest.raises(HttpResponseError) as error:
         next(iter(refused.list_blobs()))
     assert error.value.status_code == 403
+    anonymous = ContainerClient(blob.url, blob.container, connection_verify=verify)
+    with pytest.raises(HttpResponseError):
+        next(iter(anonymous.list_blobs()))
+
+
+def test_the_public_container_is_read_without_credentials(access: SourceAccess) -> None:
+    blob = access.blob
+    assert blob is not None
+    verify = str(access.ca_file)
+    anonymous = ContainerClient(blob.url, blob.public_container, connection_verify=verify)
+    assert {b.name for b in anonymous.list_blobs()} == set(tutorial_files())
+    assert requests.get(blob.public_listing, verify=verify, timeout=30).status_code == 200
 
 
 def test_registry_serves_flux_artifacts_by_tag_and_digest_behind_a_token(access: SourceAccess) -> None:
@@ -120,3 +138,85 @@ def test_registry_serves_flux_artifacts_by_tag_and_digest_behind_a_token(access:
     assert (missing.status_code, missing.json()["errors"][0]["code"]) == (404, "MANIFEST_UNKNOWN")
     public = requests.get(f"{base}/v2/{reg.public_repository}/manifests/latest", verify=verify)
     assert public.status_code == 200
+
+
+def blob_names(access: SourceAccess) -> set[str]:
+    blob = access.blob
+    assert blob is not None
+    client = ContainerClient(blob.url, blob.container, credential=blob.sas_token, connection_verify=str(access.ca_file))
+    return {b.name for b in client.list_blobs()}
+
+
+async def test_a_second_start_on_the_same_state_dir_seeds_the_sources_again(tmp_path: Path) -> None:
+    """`fluxops sandbox up --state-dir D`, twice: azurite finds the containers of the first run in D."""
+    tls = local_tls(tmp_path / "tls")
+    first = SourceServers(tls=tls, state_dir=tmp_path)
+    try:
+        access = await first.start()
+        assert access.blob is not None and access.missing == {}
+        key = {"account_name": access.blob.account, "account_key": access.blob.account_key}
+        ContainerClient(
+            access.blob.url, access.blob.container, credential=key, connection_verify=str(access.ca_file)
+        ).upload_blob("left-over.yaml", b"kind: ConfigMap\n")
+    finally:
+        await first.stop()
+    second = SourceServers(tls=tls, state_dir=tmp_path)
+    try:
+        again = await second.start()
+        assert again.missing == {}
+        assert again.s3 is not None and again.blob is not None and again.registry is not None
+        assert blob_names(again) == set(tutorial_files())  # filled anew: what the first run left is gone
+    finally:
+        await second.stop()
+
+
+@pytest.mark.parametrize(
+    ("fault", "why"),
+    [
+        ("switch answers 404", "turning signature checks on (POST https://127.0.0.1:"),
+        ("takes unsigned requests", "it accepted a request signed with a wrong secret"),
+    ],
+)
+async def test_an_s3_server_that_does_not_check_signatures_is_left_out_saying_why(
+    tmp_path: Path, fault: str, why: str
+) -> None:
+    servers = SourceServers(tls=local_tls(tmp_path / "tls"), state_dir=tmp_path)
+    s3 = servers.s3
+    assert s3 is not None
+    if fault == "switch answers 404":
+        s3.auth_switch += "-nowhere"
+    else:
+        s3.unsigned_requests = 100  # moto takes 100 more requests unsigned: a wrong secret would pass
+    try:
+        access = await servers.start()
+        assert access.s3 is None
+        assert access.missing["Bucket"].startswith("the S3 server (moto) could not be seeded: S3AuthError: ")
+        assert why in access.missing["Bucket"]
+        assert access.blob is not None and access.registry is not None  # the others serve on
+        assert s3.child.proc is not None and s3.child.proc.poll() is not None  # stopped, not left running
+    finally:
+        await servers.stop()
+
+
+def running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+async def test_a_start_stopped_part_way_leaves_no_child_running(tmp_path: Path) -> None:
+    """Cancelled once moto and azurite are spawned (Ctrl-C, a caller's timeout): both are stopped."""
+    servers = SourceServers(tls=local_tls(tmp_path / "tls"), state_dir=tmp_path)
+    start = asyncio.create_task(servers.start())
+    pids: list[int] = []
+    while len(pids) < 2:  # the code under test spawns them
+        await asyncio.sleep(0.01)
+        pids = [s.child.proc.pid for s in (servers.s3, servers.azurite) if s is not None and s.child.proc]
+    start.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await start
+    left = [pid for pid in pids if running(pid)]
+    for pid in left:  # a failing run does not leave them behind either
+        psutil.Process(pid).kill()
+    assert left == []
