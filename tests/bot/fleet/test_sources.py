@@ -17,6 +17,7 @@ from bot.models import (
     FluxConfigPatch,
     FluxConfigSpec,
     FluxSource,
+    GitSource,
     Kustomization,
     OciSource,
     RepositoryRef,
@@ -357,3 +358,45 @@ def test_golden_plan_of_every_source_kind() -> None:
 )
 def test_messages_of_the_grammar_speak_in_fleet_keys(message: str, said: str) -> None:
     assert reason(UsageError(message)) == said
+
+
+@pytest.mark.parametrize(
+    ("yaml", "source", "refs"),
+    [
+        pytest.param(
+            f"kind: azblob\nurl: {BLOB.url}\ncontainerName: gitops\nspClientId: {MI}\ntenantId: {MI}\n"
+            "spClientSecretRef: contoso-sp\n",
+            replace(BLOB, sp_client_id=MI, sp_tenant_id=MI),
+            CredentialRefs(sp_client_secret="contoso-sp"),
+            id="azblob-service-principal",
+        ),
+        pytest.param(
+            f"kind: azblob\nurl: {BLOB.url}\ncontainerName: gitops\nspClientId: {MI}\ntenantId: {MI}\n"
+            "spClientCertRef: sp-cert\nspClientCertPasswordRef: sp-pass\nspClientCertSendChain: true\n",
+            replace(BLOB, sp_client_id=MI, sp_tenant_id=MI, sp_client_cert_send_chain=True),
+            CredentialRefs(sp_client_cert="sp-cert", sp_client_cert_password="sp-pass"),
+            id="azblob-certificate",
+        ),
+        pytest.param(
+            OCI_YAML + "provider: azure\ninsecure: true\n",
+            replace(OCI, use_workload_identity=True, insecure=True),
+            CredentialRefs(),
+            id="oci-workload-identity-insecure",
+        ),
+        pytest.param(
+            OCI_YAML + "tlsClientCertRef: oci-cert\ntlsPrivateKeyRef: oci-key\ntlsCACertRef: oci-ca\n",
+            OCI,
+            CredentialRefs(tls_client_cert="oci-cert", tls_private_key="oci-key", tls_ca_cert="oci-ca"),
+            id="oci-tls",
+        ),
+        pytest.param(
+            "url: https://git.contoso.com/fleet\nbranch: main\nhttpsUser: flux\nhttpsKeyRef: git-token\n"
+            "httpsCACertRef: contoso-ca\n",
+            GitSource(url="https://git.contoso.com/fleet", ref=RepositoryRef(branch="main"), https_user="flux"),
+            CredentialRefs(https_key="git-token", https_ca_cert="contoso-ca"),
+            id="git-https-ca",
+        ),
+    ],
+)
+def test_the_az_authentication_keys_load_as_references(yaml: str, source: FluxSource, refs: CredentialRefs) -> None:
+    assert _desired(yaml) == (source, refs)
