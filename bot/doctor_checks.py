@@ -268,8 +268,8 @@ def _uses_managed_identity(state: FluxConfigState) -> bool:
     source = spec.source
     if isinstance(source, GitSource):
         return (source.provider or "").lower() == "azure"
-    if isinstance(source, OciSource):  # `--provider azure` (TODO(issue 16): an attribute once i16-src merges)
-        return bool(getattr(source, "use_workload_identity", False))
+    if isinstance(source, OciSource):  # `--provider azure`
+        return source.use_workload_identity
     return isinstance(source, AzureBlobSource) and not source.local_auth_ref and bool(source.managed_identity_client_id)
 
 

@@ -6,7 +6,7 @@ repository (``git@github.com:acme/apps.git``, ``https://org@dev.azure.com/...``,
 ``ssh.dev.azure.com:v3/...``) gives the same name, so a glob written once covers them all. Globs are
 fnmatch patterns, case-insensitive (hosts and, on GitHub and Azure DevOps, repository paths are).
 A bucket or a blob container is named the same way, ``ENDPOINT_HOST/BUCKET`` (``minio.example.com/fleet``,
-``acct.blob.core.windows.net/manifests``): ``scope_checks.scope_url`` gives its URL as ``https://HOST/BUCKET``.
+``acct.blob.core.windows.net/manifests``): ``scope_url`` gives its URL as ``https://HOST/BUCKET``.
 Pure: the config loader validates globs with these functions and the use-cases match with them.
 """
 
@@ -16,9 +16,26 @@ import fnmatch
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from bot.models import AzureBlobSource, BucketSource, FluxConfigPatch, FluxSource
 from bot.repo_urls import parse_repo_url
 
 _GLOB_CHARS = frozenset("*?[")
+
+
+def scope_url(source: FluxSource) -> str:
+    """What a credential given to ``source`` is scoped against: a git or OCI URL, or ``ENDPOINT/BUCKET`` and
+    ``ACCOUNT_URL/CONTAINER`` for a bucket and a blob container."""
+    if isinstance(source, BucketSource):
+        return f"{source.url.rstrip('/')}/{source.bucket_name}"
+    if isinstance(source, AzureBlobSource):
+        return f"{source.url.rstrip('/')}/{source.container_name}"
+    return source.url
+
+
+def moves_source(patch: FluxConfigPatch) -> bool:
+    """Whether ``patch`` points a source elsewhere: a new URL, bucket or blob container (what a credential is
+    scoped by, ``scope_url``)."""
+    return any(value is not None for value in (patch.url, patch.bucket_name, patch.container_name))
 
 
 def repository_name(url: str) -> str | None:

@@ -58,10 +58,20 @@ SOURCE_FIELDS: dict[str, tuple[str, str]] = {
     "accountKeyRef": ("account_key_ref", "--account-key-ref"),
     "sasTokenRef": ("sas_token_ref", "--sas-token-ref"),
     "managedIdentityClientId": ("mi_client_id", "--mi-client-id"),
-    # TODO(issue 16, after i16-src merges): the service principal (client ID, tenant, certificate refs), the
-    # HTTPS CA ref and OCI provider / useWorkloadIdentity, as YAML keys of the fields bot.sources reads them by
-    # (and in bot.fleet.source_document.SourceDocument, bot.fleet.config_diff.SOURCE_KEYS).
+    "spClientId": ("sp_client_id", "--sp-client-id"),
+    "tenantId": ("sp_tenant_id", "--tenant-id"),
+    "spClientSecretRef": ("sp_client_secret_ref", "--sp-client-secret-ref"),
+    "spClientCertRef": ("sp_client_cert_ref", "--sp-client-cert-ref"),
+    "spClientCertPasswordRef": ("sp_client_cert_password_ref", "--sp-client-cert-password-ref"),
+    "spClientCertSendChain": ("sp_client_cert_send_chain", "--sp-client-cert-send-chain"),
+    "httpsCACertRef": ("https_ca_cert_ref", "--https-ca-cert"),
+    "tlsClientCertRef": ("tls_client_cert_ref", "--tls-client-cert-ref"),
+    "tlsPrivateKeyRef": ("tls_private_key_ref", "--tls-private-key-ref"),
+    "tlsCACertRef": ("tls_ca_cert_ref", "--tls-ca-cert-ref"),
 }
+#: the YAML keys whose field depends on the source's kind: ``insecure`` is ``--bucket-insecure`` for a bucket
+#: and ``--insecure`` for an OCI repository (the grammar's two flags; the fleet file has one key)
+OCI_SOURCE_FIELDS: dict[str, tuple[str, str]] = {"insecure": ("insecure", "--insecure")}
 
 
 def reason(err: UsageError) -> str:
@@ -78,12 +88,15 @@ _FLAG_ALIASES = {
     "--managed-identity-client-id": "managedIdentityClientId",
     "--access-key-id": "accessKey",
     "--source-kind": "kind",
+    "--sp-tenant-id": "tenantId",
+    "--https-ca-cert-ref": "httpsCACertRef",
 }
 
 
 def _as_keys(text: str) -> str:
     """`--https-key-ref REF` -> `httpsKeyRef`, `--provider azure` -> `provider: azure`."""
-    flags = [(key, flag) for key, (_, flag) in SOURCE_FIELDS.items()] + [(k, f) for f, k in _FLAG_ALIASES.items()]
+    flags = [(key, flag) for key, (_, flag) in (*SOURCE_FIELDS.items(), *OCI_SOURCE_FIELDS.items())]
+    flags += [(k, f) for f, k in _FLAG_ALIASES.items()]
     for key, flag in flags:
         pattern = re.compile(rf"`{re.escape(flag)}(?: ([A-Z]+|[a-z][a-z0-9-]*))?`")
         text = pattern.sub(_key_spelling(key), text)

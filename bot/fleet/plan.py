@@ -32,6 +32,7 @@ from bot.fleet.extension_diff import extension_diff
 from bot.fleet.operations import Operation, digest, operations
 from bot.inventory import Inventory, Resolved
 from bot.models import ClusterRef, ExtensionState, FluxConfigState
+from bot.scopes import moves_source, scope_url
 
 _NOTHING: Mapping[str, str] = MappingProxyType({})
 SELECTION_DIGEST_VERSION = "fluxops-plan-selections/1"
@@ -221,12 +222,13 @@ def _scoped(plan: ClusterPlan, desired: DesiredCluster | None, scope: ScopeCheck
     for change in plan.configs:
         problem: tuple[str, str] | None = None
         prefix = f"configurations.{change.name}.source"
-        # TODO(issue 16, after i16-src merges): scope a bucket / blob credential by ENDPOINT/BUCKET as the worker
-        # does (its ``scope_url``), once that lives in bot/ where bot.fleet can import it
+        # a bucket's or blob container's credential is scoped by ENDPOINT/BUCKET, as the worker checks it
         if change.action is Action.CREATE and change.spec is not None:
-            problem = scope(plan.cluster, change.name, change.spec.source.url, change.credentials, False)
-        elif change.action is Action.UPDATE and change.patch is not None and change.patch.url is not None:
-            problem = scope(plan.cluster, change.name, change.patch.url, desired.credentials_for(change.name), True)
+            problem = scope(plan.cluster, change.name, scope_url(change.spec.source), change.credentials, False)
+        elif change.action is Action.UPDATE and change.patch is not None and moves_source(change.patch):
+            wanted = desired.configuration(change.name)
+            url = scope_url(wanted.source) if wanted is not None else change.patch.url or ""
+            problem = scope(plan.cluster, change.name, url, desired.credentials_for(change.name), True)
         if problem is not None:
             key, text = problem
             origin = desired.origin_of(change.name)

@@ -61,6 +61,9 @@ def source_keys(source: FluxSource) -> tuple[tuple[str, Value], ...]:
                 ("containerName", source.container_name),
                 *timing,
                 ("managedIdentityClientId", source.managed_identity_client_id),
+                ("spClientId", source.sp_client_id),
+                ("tenantId", source.sp_tenant_id),
+                ("spClientCertSendChain", source.sp_client_cert_send_chain or None),
                 ("localAuthRef", source.local_auth_ref),
             )
         case OciSource():
@@ -70,18 +73,27 @@ def source_keys(source: FluxSource) -> tuple[tuple[str, Value], ...]:
                 ("semver", source.semver),
                 ("digest", source.digest),
                 *timing,
+                ("provider", "Azure" if source.use_workload_identity else None),
+                ("insecure", source.insecure or None),
                 ("localAuthRef", source.local_auth_ref),
             )
 
 
-#: the credential references a create names, by fleet-file key (never their secrets)
-_REF_KEYS = (
+#: the credential references a create names, by fleet-file key -> ``CredentialRefs`` field (never their secrets)
+CREDENTIAL_KEYS = (
     ("httpsKeyRef", "https_key"),
     ("sshPrivateKeyRef", "ssh_private_key"),
     ("knownHostsRef", "known_hosts"),
     ("secretKeyRef", "secret_key"),
     ("accountKeyRef", "account_key"),
     ("sasTokenRef", "sas_token"),
+    ("spClientSecretRef", "sp_client_secret"),
+    ("spClientCertRef", "sp_client_cert"),
+    ("spClientCertPasswordRef", "sp_client_cert_password"),
+    ("httpsCACertRef", "https_ca_cert"),
+    ("tlsClientCertRef", "tls_client_cert"),
+    ("tlsPrivateKeyRef", "tls_private_key"),
+    ("tlsCACertRef", "tls_ca_cert"),
 )
 _ALWAYS = {"url", "ref", "interval", "timeout", "bucketName", "containerName"}
 
@@ -90,7 +102,9 @@ def create_fields(source: FluxSource, refs: CredentialRefs) -> list[FieldDiff]:
     """A new source's fields: its kind (unless git, the default), what it always has, then what is set."""
     fields = [] if isinstance(source, GitSource) else [FieldDiff("source.kind", None, KIND_WORDS[source.kind])]
     fields += [FieldDiff(f"source.{key}", None, value) for key, value in source_keys(source) if key in _ALWAYS or value]
-    fields += [FieldDiff(f"source.{key}", None, getattr(refs, attr)) for key, attr in _REF_KEYS if getattr(refs, attr)]
+    fields += [
+        FieldDiff(f"source.{key}", None, getattr(refs, attr)) for key, attr in CREDENTIAL_KEYS if getattr(refs, attr)
+    ]
     return fields
 
 
@@ -101,11 +115,18 @@ class SourceUpdate:
     patch: FluxConfigPatch
 
 
-#: what a merge patch can change in place, per kind, by key
-# TODO(issue 16, after i16-src merges): FluxConfigPatch then carries ``source_kind`` and the bucket / blob / OCI
-# fields; list them here for the other kinds and set them in ``_patched`` (with ``source_kind``), so a fleet
-# file can change them in place instead of asking for a new configuration.
-_PATCHABLE: dict[str, frozenset[str]] = {"GitRepository": frozenset({"url", "ref", "interval", "timeout", "httpsUser"})}
+#: what a merge patch can change in place, per kind, by key. A fleet update never hands a secret over again, so
+#: what goes with one stays out (a bucket's access key ID, a service principal): changing those is a new
+#: configuration; so is removing a value, which a merge patch cannot say for these fields.
+_EVERY_KIND = frozenset({"url", "interval", "timeout", "localAuthRef"})
+_PATCHABLE: dict[str, frozenset[str]] = {
+    "GitRepository": _EVERY_KIND | {"ref", "httpsUser", "provider"},
+    "Bucket": _EVERY_KIND | {"bucketName", "insecure"},
+    "AzureBlob": _EVERY_KIND | {"containerName", "managedIdentityClientId"},
+    "OCIRepository": _EVERY_KIND | {"tag", "semver", "digest", "provider", "insecure"},
+}
+#: keys that may become unset in place: a switch turned off, an OCI version replaced by another kind of version
+_UNSETTABLE = frozenset({"insecure", "provider", "tag", "semver", "digest"})
 
 
 def update(name: str, old: FluxSource, new: FluxSource, patch: FluxConfigPatch) -> SourceUpdate:
@@ -119,6 +140,7 @@ def update(name: str, old: FluxSource, new: FluxSource, patch: FluxConfigPatch) 
         )
     fields: list[FieldDiff] = []
     blocked: list[str] = []
+    before_patch = patch
     patchable = _PATCHABLE.get(new.kind, frozenset())
     before = dict(source_keys(old))
     for key, value in source_keys(new):
@@ -128,12 +150,14 @@ def update(name: str, old: FluxSource, new: FluxSource, patch: FluxConfigPatch) 
         if key == "provider":  # shown as Azure has it: Generic unless set
             was, value = was or "Generic", value or "Generic"
         fields.append(FieldDiff(f"source.{key}", was or None, value))
-        if key == "httpsUser" and not value:
-            blocked.append("'source.httpsUser' cannot be removed in place: " + RECREATE.format(name=name))
+        if key in patchable and not value and key not in _UNSETTABLE:
+            blocked.append(f"'source.{key}' cannot be removed in place: " + RECREATE.format(name=name))
         elif key in patchable:
-            patch = _patched(patch, key, value)
+            patch = _patched(patch, key, value, new)
         else:
             blocked.append(f"fluxops cannot change 'source.{key}' in place: " + RECREATE.format(name=name))
+    if patch != before_patch:  # aimed at the configuration's own kind: an OCI one never gets a gitRepository block
+        patch = replace(patch, source_kind=new.kind)
     return SourceUpdate(tuple(fields), tuple(blocked), patch)
 
 
@@ -143,7 +167,12 @@ def _same(key: str, old: Value, new: Value) -> bool:
     return (old or None) == (new or None)
 
 
-def _patched(patch: FluxConfigPatch, key: str, value: Value) -> FluxConfigPatch:
+def _patched(patch: FluxConfigPatch, key: str, value: Value, new: FluxSource) -> FluxConfigPatch:
+    """``patch`` with source ``key`` set to ``value`` (``new`` is the whole source the key belongs to)."""
+    if isinstance(new, OciSource) and key in ("tag", "semver", "digest"):
+        # one version of the artifact: all three are sent (the adapter clears the two not chosen)
+        version = RepositoryRef(tag=new.tag, semver=new.semver) if new.tag or new.semver else None
+        return replace(patch, ref=version, digest=new.digest)
     match key, value:
         case "url", str():
             return replace(patch, url=value)
@@ -155,4 +184,16 @@ def _patched(patch: FluxConfigPatch, key: str, value: Value) -> FluxConfigPatch:
             return replace(patch, timeout_seconds=value)
         case "httpsUser", str():
             return replace(patch, https_user=value)
+        case "localAuthRef", str():
+            return replace(patch, local_auth_ref=value)
+        case "provider", _:
+            return replace(patch, provider="Azure" if str(value or "").lower() == "azure" else "Generic")
+        case "insecure", _:
+            return replace(patch, insecure=bool(value))
+        case "bucketName", str():
+            return replace(patch, bucket_name=value)
+        case "containerName", str():
+            return replace(patch, container_name=value)
+        case "managedIdentityClientId", str():
+            return replace(patch, managed_identity_client_id=value)
     raise AssertionError(f"no patch for source.{key}")

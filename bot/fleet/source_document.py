@@ -15,8 +15,18 @@ file and a command take the same fields by the same rules (keys in camelCase, th
       url: https://contosoflux.blob.core.windows.net
       containerName: gitops
       accountKeyRef: NAME                 # or sasTokenRef: NAME, or managedIdentityClientId: GUID,
-                                          # or localAuthRef: a secret already on the cluster
+                                          # or localAuthRef: a secret already on the cluster, or a service
+                                          # principal: spClientId, tenantId and spClientSecretRef (or
+                                          # spClientCertRef [+ spClientCertPasswordRef, spClientCertSendChain])
     source: {url: oci://contoso.azurecr.io/manifests, tag: v1.4.0}      # kind: oci (implied); or semver, digest
+    source:
+      url: oci://contoso.azurecr.io/manifests
+      semver: ">=1.4.0"
+      provider: azure                     # the cluster's workload identity; or localAuthRef, or TLS material:
+      tlsClientCertRef: NAME              # tlsClientCertRef + tlsPrivateKeyRef, tlsCACertRef; insecure: plain HTTP
+      tlsPrivateKeyRef: NAME
+    source: {url: https://git.contoso.com/fleet, branch: main, httpsUser: flux, httpsKeyRef: NAME,
+             httpsCACertRef: NAME}        # git: the CA certificate of a private HTTPS server, by name
 
 Secrets only ever come as references (``*Ref``: the NAME of a credential fluxops holds).
 """
@@ -32,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from bot import sources
 from bot.commands import CredentialRefs
 from bot.fleet.fields import (
+    OCI_SOURCE_FIELDS,
     SOURCE_FIELDS,
     CommitSha,
     CredentialRef,
@@ -89,23 +100,35 @@ class SourceDocument(BaseModel):
     tag: GitRefName | None = None
     semver: SemverRange | None = None
     commit: CommitSha | None = None
-    provider: Literal["azure", "generic"] | None = Field(None, description="azure: workload identity with Azure DevOps")
+    provider: Literal["azure", "generic"] | None = Field(
+        None, description="azure: the cluster's workload identity (git: Azure DevOps; oci: the registry)"
+    )
     httpsUser: HttpsUser | None = None
     httpsKeyRef: CredentialRef | None = None
+    httpsCACertRef: CredentialRef | None = Field(None, description="git: the HTTPS server's CA certificate, by name")
     sshPrivateKeyRef: CredentialRef | None = None
     knownHostsRef: CredentialRef | None = None
     # oci
     digest: str | None = Field(None, description="oci: sha256:<64 hex>")
+    tlsClientCertRef: CredentialRef | None = Field(None, description="oci: a TLS client certificate, by name")
+    tlsPrivateKeyRef: CredentialRef | None = Field(None, description="oci: the client certificate's key, by name")
+    tlsCACertRef: CredentialRef | None = Field(None, description="oci: the registry's CA certificate, by name")
     # bucket
     bucketName: str | None = Field(None, description="bucket: the bucket's name")
     accessKey: str | None = Field(None, description="bucket: the access key ID (with secretKeyRef)")
     secretKeyRef: CredentialRef | None = Field(None, description="bucket: the secret key, by name")
-    insecure: StrictBool | None = Field(None, description="bucket: true for plain HTTP")
+    insecure: StrictBool | None = Field(None, description="bucket or oci: true for plain HTTP")
     # azblob
     containerName: str | None = Field(None, description="azblob: the container's name")
     accountKeyRef: CredentialRef | None = Field(None, description="azblob: the account key, by name")
     sasTokenRef: CredentialRef | None = Field(None, description="azblob: a SAS token, by name")
     managedIdentityClientId: str | None = Field(None, description="azblob: a managed identity's client ID")
+    spClientId: str | None = Field(None, description="azblob: a service principal's client ID")
+    tenantId: str | None = Field(None, description="azblob: the service principal's tenant ID")
+    spClientSecretRef: CredentialRef | None = Field(None, description="azblob: the service principal's secret")
+    spClientCertRef: CredentialRef | None = Field(None, description="azblob: its certificate (PEM with key)")
+    spClientCertPasswordRef: CredentialRef | None = Field(None, description="azblob: the certificate's password")
+    spClientCertSendChain: StrictBool | None = Field(None, description="azblob: send the certificate chain")
     # every kind
     localAuthRef: SecretName | None = Field(None, description="a Kubernetes secret already on the cluster")
     interval: Duration | None = Field(None, description="sync interval (default 10m)")
@@ -142,8 +165,10 @@ class SourceDocument(BaseModel):
 
     def _fields(self) -> _YamlSource:
         given = {key: getattr(self, key) for key in SOURCE_FIELDS if getattr(self, key, None) is not None}
+        oci = self.kind == "oci" or (self.kind is None and self.url.lower().startswith("oci://"))
+        table = {**SOURCE_FIELDS, **OCI_SOURCE_FIELDS} if oci else SOURCE_FIELDS
         return _YamlSource(
-            values={SOURCE_FIELDS[k][0]: str(v) for k, v in given.items() if not isinstance(v, bool)},
-            switches={SOURCE_FIELDS[k][0]: v for k, v in given.items() if isinstance(v, bool)},
-            keys={SOURCE_FIELDS[k][0]: k for k in given},
+            values={table[k][0]: str(v) for k, v in given.items() if not isinstance(v, bool)},
+            switches={table[k][0]: v for k, v in given.items() if isinstance(v, bool)},
+            keys={table[k][0]: k for k in given},
         )

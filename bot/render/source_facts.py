@@ -85,7 +85,7 @@ def _git_auth(source: GitSource) -> tuple[Fact, ...]:
     facts += _local(source)
     if source.ssh_known_hosts:
         facts.append(("known hosts pinned", None))
-    if getattr(source, "https_ca_cert", False):  # TODO(issue 16, after i16-src merges): an attribute
+    if source.https_ca_cert:
         facts.append(("own HTTPS CA certificate", None))
     return tuple(facts)
 
@@ -101,14 +101,12 @@ def _bucket_auth(source: BucketSource) -> tuple[Fact, ...]:
 
 
 def _blob_auth(source: AzureBlobSource) -> tuple[Fact, ...]:
-    # TODO(issue 16, after i16-src merges): read as attributes once the model has them (a secret or certificate
-    # of the service principal is never returned by ARM, so it is not shown)
-    sp_client = getattr(source, "sp_client_id", None)
-    tenant = getattr(source, "sp_tenant_id", None)
+    # a secret or certificate of the service principal is never returned by ARM, so it is not shown
+    tenant = source.sp_tenant_id
     if source.managed_identity_client_id:
         return (("managed identity, client ID", source.managed_identity_client_id),)
-    if sp_client:
-        return (("service principal, client ID", sp_client), *((("tenant", tenant),) if tenant else ()))
+    if source.sp_client_id:
+        return (("service principal, client ID", source.sp_client_id), *((("tenant", tenant),) if tenant else ()))
     if source.local_auth_ref:
         return _local(source)
     return (("account key or SAS token, if one was given (never shown)", None),)
@@ -123,11 +121,10 @@ def _oci_selector(source: OciSource) -> tuple[str, str]:
 
 
 def _oci_auth(source: OciSource) -> tuple[Fact, ...]:
-    # TODO(issue 16, after i16-src merges): read as attributes once the model has them
     facts: list[Fact] = []
-    if getattr(source, "use_workload_identity", False):
+    if source.use_workload_identity:
         facts.append(("workload identity (provider azure)", None))
     facts += _local(source)
-    if getattr(source, "insecure", False):
+    if source.insecure:
         facts.append(("insecure (plain HTTP)", None))
     return tuple(facts)

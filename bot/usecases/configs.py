@@ -33,6 +33,7 @@ from bot.models import (
 )
 from bot.ports import Credentials
 from bot.repo_urls import parse_repo_url
+from bot.scopes import scope_url
 from bot.usecases import key_provisioning, scope_checks
 from bot.usecases.context import Job, ResolvedCluster
 from bot.usecases.reconciliation import watch_reconciliation
@@ -136,7 +137,7 @@ def preflight(job: Job, command: ConfigCreate, where: ResolvedCluster) -> Protec
     credentials outside their scope, a deploy key for a repository fluxops cannot or may not key, no key registry,
     secret flags fluxops cannot pass. Returns the protected settings the command's credentials make."""
     url = command.spec.source.url
-    scope_checks.check_credentials(job, command.credentials, scope_checks.scope_url(command.spec.source), where)
+    scope_checks.check_credentials(job, command.credentials, scope_url(command.spec.source), where)
     if command.generate_deploy_key:
         key_provisioning.key_repository(url)
         scope_checks.check_deploy_key_repository(job, url, where)

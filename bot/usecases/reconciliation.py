@@ -19,6 +19,24 @@ def failing_objects(state: FluxConfigState) -> list[str]:
     return lines
 
 
+def _non_compliant_recommendation(state: FluxConfigState, name: str, label: str) -> str:
+    """What to do about a Non-Compliant configuration: its own source failing to fetch is a matter of the source's
+    address and credentials, not of the manifests in it."""
+    status = f"`/flux status {name} -c {label}` shows every object"
+    source = next((o for o in state.statuses if o.name == name and o.kind == state.source_kind), None)
+    if source is None and state.source_kind == "AzureBlob":  # Flux reconciles an Azure Blob as a Bucket
+        source = next((o for o in state.statuses if o.name == name and o.kind == "Bucket"), None)
+    if source is not None and source.compliance_state == Compliance.NON_COMPLIANT:
+        return (
+            "check the source's address and credentials (a `...-ref` names a credential fluxops holds: is its "
+            f"secret current?) and change them with `/flux config update {name} -c {label}`; {status}"
+        )
+    return (
+        "fix the repository (paths, manifests) and push, or change the configuration with "
+        f"`/flux config update {name} -c {label}`; {status}"
+    )
+
+
 def _failed(job: Job, phase: Phase, error: ErrorInfo, events: EventList | None = None) -> None:
     """End the job with ``error`` (and the failing objects' ``events``) in its message, and tell the person who
     asked, privately."""
@@ -75,8 +93,7 @@ def watch_reconciliation(
                 ErrorInfo(
                     doing=doing,
                     message="Flux reports Non-Compliant: " + ("; ".join(failing) or "no object says why"),
-                    recommendation="fix the repository (paths, manifests) and push, or change the configuration with "
-                    f"`/flux config update {name} -c {label}`; `/flux status {name} -c {label}` shows every object",
+                    recommendation=_non_compliant_recommendation(state, name, label),
                 ),
                 failure_events(ports, cluster, state),
             )

@@ -19,11 +19,12 @@ from __future__ import annotations
 from bot import errors
 from bot.commands import ClusterTarget, ConfigUpdate, CredentialRefs
 from bot.fleet import CreateConfig, ScopeCheck, UpdateConfig
+from bot.fleet.source_diff import CREDENTIAL_KEYS
 from bot.flux_patch import patched_source
 from bot.key_records import KeyUser
-from bot.models import AzureBlobSource, BucketSource, Cluster, ClusterRef, FluxConfigState, FluxSource, GitSource
+from bot.models import AzureBlobSource, BucketSource, Cluster, ClusterRef, FluxConfigState, GitSource
 from bot.policy import Policy
-from bot.scopes import carries_secrets_in_clear, repository_name
+from bot.scopes import carries_secrets_in_clear, moves_source, repository_name, scope_url
 from bot.usecases.context import Job, JobPorts, ResolvedCluster
 from bot.usecases.refusals import audit_refusal
 
@@ -72,20 +73,13 @@ def credential_problem(
     return None
 
 
+#: credentials that are public data (known hosts, CA certificates): held by reference, but not secrets
+_PUBLIC = frozenset({"known_hosts", "https_ca_cert", "tls_ca_cert"})
+
+
 def secret_refs(refs: CredentialRefs) -> list[str]:
     """The credentials a command hands to Azure as secrets (known_hosts and CA certificates are public data)."""
-    public = {"known_hosts", "https_ca_cert", "tls_ca_cert"}
-    return [ref for name, ref in refs.__dict__.items() if ref and name not in public]
-
-
-def scope_url(source: FluxSource) -> str:
-    """What a credential given to ``source`` is scoped against: a git or OCI URL, or ``ENDPOINT/BUCKET`` and
-    ``ACCOUNT_URL/CONTAINER`` for a bucket and a blob container."""
-    if isinstance(source, BucketSource):
-        return f"{source.url.rstrip('/')}/{source.bucket_name}"
-    if isinstance(source, AzureBlobSource):
-        return f"{source.url.rstrip('/')}/{source.container_name}"
-    return source.url
+    return [ref for name, ref in refs.__dict__.items() if ref and name not in _PUBLIC]
 
 
 def check_credentials(job: Job, refs: CredentialRefs, url: str, where: ResolvedCluster) -> None:
@@ -126,6 +120,11 @@ def held_secret(ports: JobPorts, where: ResolvedCluster, name: str, state: FluxC
     source = state.spec.source if state is not None and state.spec is not None else None
     if isinstance(source, GitSource) and source.https_user:
         return f"an HTTPS token (user '{source.https_user}')"
+    # an access key ID or a service principal goes with its secret (ARM returns neither secret)
+    if isinstance(source, BucketSource) and source.access_key and not source.local_auth_ref:
+        return f"a secret key (access key ID '{source.access_key}')"
+    if isinstance(source, AzureBlobSource) and source.sp_client_id and not source.local_auth_ref:
+        return f"a service principal's secret or certificate (client ID '{source.sp_client_id}')"
     return None
 
 
@@ -140,10 +139,18 @@ def _refuse_moving_secret(job: Job, where: ResolvedCluster, name: str, state: Fl
         raise refuse(
             job,
             where,
-            f"flux configuration '{name}' holds {held}, which would follow the new URL to {_shown(url)}",
-            "state the credential for the new source in the same command: `--https-user USER "
-            "--https-key-ref REF` (a credential scoped to it) or, for SSH, `--deploy-key generate`",
+            f"flux configuration '{name}' holds {held}, which would follow the new source to {_shown(url)}",
+            "state the credential for the new source in the same command (a credential scoped to it): "
+            + _RESTATE.get(state.source_kind, _RESTATE["GitRepository"]),
         )
+
+
+#: how each kind's secret is stated again, by ARM sourceKind
+_RESTATE = {
+    "GitRepository": "`--https-user USER --https-key-ref REF` or, for SSH, `--deploy-key generate`",
+    "Bucket": "`--secret-key-ref REF`",
+    "AzureBlob": "`--sp-client-secret-ref REF` or `--sp-client-cert-ref REF`",
+}
 
 
 def check_update(job: Job, command: ConfigUpdate, where: ResolvedCluster) -> FluxConfigState | None:
@@ -151,7 +158,7 @@ def check_update(job: Job, command: ConfigUpdate, where: ResolvedCluster) -> Flu
     URL for a configuration holding a secret needs that secret stated again. Returns the state it read."""
     refs = command.credentials
     url = command.patch.url
-    if url is None and not secret_refs(refs):
+    if not moves_source(command.patch) and not secret_refs(refs):
         return None
     state = job.ports.flux.get(where.cluster.ref, command.name)
     source = state.spec.source if state.spec is not None else None
@@ -195,8 +202,11 @@ def fleet_scope(ports: JobPorts) -> ScopeCheck:
             return (
                 None if held is None else ("url", f"'{name}' holds {held}, which would follow the URL — {_FLEET_MOVE}")
             )
-        for ref, key in ((refs.https_key, "httpsKeyRef"), (refs.ssh_private_key, "sshPrivateKeyRef")):
-            problem = credential_problem(ports.policy, ref, url, where.cluster, where.alias) if ref else None
+        for key, attr in CREDENTIAL_KEYS:
+            ref = getattr(refs, attr)
+            if not ref or attr in _PUBLIC:
+                continue
+            problem = credential_problem(ports.policy, ref, url, where.cluster, where.alias)
             if problem is not None:
                 return key, f"{problem[0]} — {problem[1]}"
         return None
@@ -205,18 +215,25 @@ def fleet_scope(ports: JobPorts) -> ScopeCheck:
 
 
 def check_fleet_operation(job: Job, op: object, where: ResolvedCluster | None) -> None:
-    """Apply time: the same rules again for one operation of a plan (refused and audited)."""
+    """Apply time: the same rules again for one operation of a plan (refused and audited), for every source kind:
+    a create's credentials against its source (``ENDPOINT/BUCKET`` for a bucket or blob container), and an
+    update that moves the source (a new URL, bucket or container) only when the configuration holds no secret."""
     if where is None:
         return
-    if isinstance(op, CreateConfig) and isinstance(op.spec.source, GitSource):
-        check_credentials(job, op.credentials, op.spec.source.url, where)
-    elif isinstance(op, UpdateConfig) and op.patch.url is not None:
+    if isinstance(op, CreateConfig):
+        check_credentials(job, op.credentials, scope_url(op.spec.source), where)
+    elif isinstance(op, UpdateConfig):
+        if not moves_source(op.patch):
+            return
         state = job.ports.flux.get(where.cluster.ref, op.name)
+        if state.spec is None:
+            return
+        before, after = scope_url(state.spec.source), scope_url(patched_source(state.spec.source, op.patch))
         held = held_secret(job.ports, where, op.name, state)
-        if held is not None and op.patch.url != current_url(state):
+        if held is not None and after != before:
             raise refuse(
                 job,
                 where,
-                f"flux configuration '{op.name}' holds {held}, which would follow the URL to {_shown(op.patch.url)}",
+                f"flux configuration '{op.name}' holds {held}, which would follow the source to {_shown(after)}",
                 _FLEET_MOVE,
             )

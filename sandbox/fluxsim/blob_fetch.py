@@ -10,6 +10,7 @@ account's key on its behalf.
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,7 +105,23 @@ def _principal_error(creds: BlobCredentials, principal: ServicePrincipal) -> str
 
 
 def _code(exc: HttpResponseError) -> str:
-    return str(getattr(exc, "error_code", "") or "")
+    """The service's error code (``x-ms-error-code``) as it is sent: the SDK may hand it as a StorageErrorCode enum,
+    whose ``str`` is the enum's name (``StorageErrorCode.AUTHORIZATION_FAILURE``), not the code."""
+    code = getattr(exc, "error_code", None) or ""
+    return str(getattr(code, "value", code))
+
+
+_BASE64 = frozenset(string.ascii_letters + string.digits + "+/")
+
+
+def _account_key_error(key: str) -> str | None:
+    """Go's base64 decoding error for an account key that is not standard base64 (a SAS token given as the key,
+    say), as azblob.NewSharedKeyCredential reports it before any request; None for a well-formed key."""
+    end = next((i for i, char in enumerate(key) if char not in _BASE64), len(key))
+    padding = key[end:]
+    if len(key) % 4 == 0 and padding in ("", "=", "=="):
+        return None
+    return f"decode account key: illegal base64 data at input byte {end}"
 
 
 def _response_error(exc: AzureError, method: str, url: str) -> str:
@@ -143,6 +160,9 @@ def fetch_blob(
             return f"failed to confirm existence of '{container}' bucket: {refused}"
         credential = {"account_name": account, "account_key": service_key or ""}
     elif creds.account_key:
+        malformed = _account_key_error(creds.account_key)
+        if malformed:
+            return f"failed to construct Azure client for '{container}' bucket: {malformed}"
         credential = {"account_name": account, "account_key": creds.account_key}
     elif creds.sas_token:
         credential = creds.sas_token.lstrip("?")

@@ -140,10 +140,17 @@ def _distribution_error(response: requests.Response) -> str:
     detail = first.get("detail")
     text = f"{first.get('code')}: {first.get('message')}"
     if detail:
-        if isinstance(detail, list):
-            detail = "[" + " ".join("map[" + " ".join(f"{k}:{v}" for k, v in d.items()) + "]" for d in detail) + "]"
-        text += f"; {detail}"
+        text += f"; {_go_value(detail)}"
     return text
+
+
+def _go_value(value: Any) -> str:
+    """``value`` as Go's ``%v`` prints decoded JSON: ``map[k:v]`` with sorted keys, ``[a b]`` for a list."""
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{k}:{_go_value(value[k])}" for k in sorted(value)) + "]"
+    if isinstance(value, list):
+        return "[" + " ".join(_go_value(v) for v in value) + "]"
+    return str(value)
 
 
 def fetch_oci(

@@ -213,6 +213,6 @@ def test_an_oci_source_with_the_clusters_workload_identity_needs_it_set_up() -> 
     oci = OciSource(url="oci://contoso.azurecr.io/manifests", tag="v1")
     plain = replace(non_compliant(0), spec=replace(TUTORIAL_SPEC, source=oci))
     assert doctor_checks.identity(flux_extension(), [plain], REF, LABEL) == []
-    object.__setattr__(oci, "use_workload_identity", True)  # TODO(issue 16): OciSource(use_workload_identity=True)
-    (finding,) = doctor_checks.identity(flux_extension(), [plain], REF, LABEL)
+    azure = replace(plain, spec=replace(TUTORIAL_SPEC, source=replace(oci, use_workload_identity=True)))
+    (finding,) = doctor_checks.identity(flux_extension(), [azure], REF, LABEL)
     assert finding.severity is not Severity.OK and "cluster-config" in finding.text

@@ -303,20 +303,18 @@ def test_a_patch_of_substitutions_merges_variables_and_replaces_sources(flux: Az
     }
 
 
-@pytest.mark.xfail(
-    reason="the emulator echoes azureBlob.accountKey until the sandbox keeps it write-only", strict=False
-)
 def test_blob_and_bucket_secrets_are_not_returned(flux: AzureFluxConfigs, cluster, recorded, endpoints):
-    """Needs the emulator to treat the azureBlob block's secret fields as write-only, as ARM does."""
+    """The azureBlob block's secret fields and the bucket's protected secret key are write-only, as in ARM."""
+    by_key = AzureBlobSource(url=BLOB.url, container_name=BLOB.container_name)  # one way to authenticate
     flux.begin_create_or_update(
-        cluster, FluxConfigSpec(name="quiet", source=BLOB), ProtectedSettings(account_key=Secret("acct-key-value"))
+        cluster, FluxConfigSpec(name="quiet", source=by_key), ProtectedSettings(account_key=Secret("acct-key-value"))
     ).result(30)
     flux.begin_create_or_update(
         cluster, FluxConfigSpec(name="quiet2", source=BUCKET), ProtectedSettings(bucket_secret_key=Secret("s3-value"))
     ).result(30)
 
     state = flux.get(cluster, "quiet")
-    assert state.spec is not None and state.spec.source == BLOB
+    assert state.spec is not None and state.spec.source == by_key
     url = f"{endpoints.arm_url}{cluster.arm_id}/providers/Microsoft.KubernetesConfiguration/fluxConfigurations"
     raw = _get(f"{url}?api-version=2025-04-01", endpoints)
     for secret in ("acct-key-value", "s3-value"):

@@ -105,7 +105,9 @@ def test_source_fields_are_patched_alone():
     plan = make_plan(desired, {"demo-arc": running("demo-arc", ARC, tutorial_spec())})
     (operation,) = plan.operations()
     assert isinstance(operation, UpdateConfig)
-    assert operation.patch == FluxConfigPatch(ref=RepositoryRef(tag="v2.0.0"), sync_interval_seconds=300)
+    assert operation.patch == FluxConfigPatch(
+        ref=RepositoryRef(tag="v2.0.0"), sync_interval_seconds=300, source_kind="GitRepository"
+    )
     assert plan.clusters[0].configs[0].fields == (
         FieldDiff("source.ref", RepositoryRef(branch="main"), RepositoryRef(tag="v2.0.0")),
         FieldDiff("source.interval", 600, 300),

@@ -8,6 +8,7 @@ from bot.fleet import CreateConfig, UpdateConfig, make_plan
 from bot.models import ClusterRef
 
 from .fixtures import ARC, fleet, running, tutorial, tutorial_spec
+from .test_sources import BUCKET, BUCKET_YAML, _cluster, _on_cluster
 
 TOKEN = {"branch: main": "branch: main\n          httpsUser: git\n          httpsKeyRef: gh-token"}
 
@@ -37,6 +38,15 @@ def test_a_create_without_credentials_is_not_checked():
 def test_a_new_url_for_a_configuration_holding_a_credential_is_blocked():
     moved = tutorial(**{"https://github.com/Azure/gitops-flux2-kustomize-helm-mt": "https://github.com/evil/repo"})
     plan = make_plan(fleet(moved), {"demo-arc": running("demo-arc", ARC, tutorial_spec())}, scope=refuse_all)
+    [(_, reason)] = plan.clusters[0].blocked
+    assert ".source.url: 'cluster-config' holds credential" in reason
+    assert not [op for op in plan.operations() if isinstance(op, UpdateConfig)]
+
+
+def test_a_new_bucket_for_a_configuration_holding_a_secret_key_is_blocked():
+    moved = _cluster(BUCKET_YAML.replace("contoso-flux", "contoso-other"))
+    actual = {"demo-arc": running("demo-arc", ARC, _on_cluster(BUCKET))}
+    plan = make_plan(fleet(moved), actual, scope=refuse_all)
     [(_, reason)] = plan.clusters[0].blocked
     assert ".source.url: 'cluster-config' holds credential" in reason
     assert not [op for op in plan.operations() if isinstance(op, UpdateConfig)]

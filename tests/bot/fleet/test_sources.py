@@ -7,10 +7,21 @@ from dataclasses import replace
 
 import pytest
 
+from bot import flux_patch
 from bot.commands import CredentialRefs
 from bot.fleet import Action, CreateConfig, FieldDiff, FleetError, UpdateConfig, make_plan
 from bot.fleet.fields import reason
-from bot.models import AzureBlobSource, BucketSource, FluxConfigSpec, FluxSource, Kustomization, OciSource
+from bot.models import (
+    AzureBlobSource,
+    BucketSource,
+    FluxConfigPatch,
+    FluxConfigSpec,
+    FluxSource,
+    GitSource,
+    Kustomization,
+    OciSource,
+    RepositoryRef,
+)
 from bot.render.plan_markdown import render_plan
 from bot.usage import UsageError
 from tests.golden_files import assert_golden
@@ -198,24 +209,110 @@ def test_a_configuration_as_declared_is_unchanged_and_a_kustomization_change_app
 
 
 @pytest.mark.parametrize(
-    ("yaml", "source", "key"),
+    ("yaml", "source", "key", "patch"),
     [
-        pytest.param(BUCKET_YAML.replace("contoso-flux", "contoso-other"), BUCKET, "bucketName", id="bucket"),
-        pytest.param(BLOB_MI_YAML, BLOB, "managedIdentityClientId", id="azblob"),
-        pytest.param(OCI_YAML.replace("v1.4.0", "v1.5.0"), OCI, "tag", id="oci"),
-        pytest.param(BUCKET_YAML.replace("5m", "10m"), BUCKET, "interval", id="bucket-interval"),
+        pytest.param(
+            BUCKET_YAML.replace("contoso-flux", "contoso-other"),
+            BUCKET,
+            "bucketName",
+            FluxConfigPatch(bucket_name="contoso-other", source_kind="Bucket"),
+            id="bucket",
+        ),
+        pytest.param(
+            BUCKET_YAML.replace("insecure: true", "insecure: false"),
+            BUCKET,
+            "insecure",
+            FluxConfigPatch(insecure=False, source_kind="Bucket"),
+            id="bucket-insecure-off",
+        ),
+        pytest.param(
+            BLOB_MI_YAML,
+            BLOB,
+            "managedIdentityClientId",
+            FluxConfigPatch(managed_identity_client_id=MI, source_kind="AzureBlob"),
+            id="azblob",
+        ),
+        pytest.param(
+            OCI_YAML.replace("v1.4.0", "v1.5.0"),
+            OCI,
+            "tag",
+            FluxConfigPatch(ref=RepositoryRef(tag="v1.5.0"), source_kind="OCIRepository"),
+            id="oci-tag",
+        ),
+        pytest.param(
+            OCI_YAML + "provider: azure\n",
+            OCI,
+            "provider",
+            FluxConfigPatch(provider="Azure", source_kind="OCIRepository"),
+            id="oci-provider",
+        ),
+        pytest.param(
+            BUCKET_YAML.replace("5m", "10m"),
+            BUCKET,
+            "interval",
+            FluxConfigPatch(sync_interval_seconds=600, source_kind="Bucket"),
+            id="bucket-interval",
+        ),
     ],
 )
-def test_a_source_field_of_another_kind_is_blocked_until_it_can_be_patched(
-    yaml: str, source: FluxSource, key: str
+def test_a_source_field_of_each_kind_is_patched_in_place_in_its_own_block(
+    yaml: str, source: FluxSource, key: str, patch: FluxConfigPatch
 ) -> None:
     plan = make_plan(fleet(_cluster(yaml)), {"demo-arc": running("demo-arc", ARC, _on_cluster(source))})
     (change,) = plan.clusters[0].configs
     assert [f.path for f in change.fields] == [f"source.{key}"]
-    assert change.blocked == (
-        f"fluxops cannot change 'source.{key}' in place: give the configuration a new name (the plan then creates "
-        "it and deletes 'cluster-config'), or remove it in one pull request and add it back in the next",
-    )
+    assert change.blocked == ()
+    (op,) = plan.operations()
+    assert isinstance(op, UpdateConfig) and op.patch == patch
+    assert flux_patch.misfits(op.patch, source.kind) == [], "nothing another kind's block would carry"
+
+
+def test_an_oci_tag_replaced_by_a_digest_clears_the_tag() -> None:
+    yaml = OCI_YAML.replace("tag: v1.4.0", f"digest: {DIGEST}")
+    plan = make_plan(fleet(_cluster(yaml)), {"demo-arc": running("demo-arc", ARC, _on_cluster(OCI))})
+    (op,) = plan.operations()
+    assert isinstance(op, UpdateConfig)
+    assert op.patch == FluxConfigPatch(digest=DIGEST, source_kind="OCIRepository")
+    assert flux_patch.patched_source(OCI, op.patch) == replace(OCI, tag=None, digest=DIGEST)
+
+
+@pytest.mark.parametrize(
+    ("yaml", "source", "key", "why"),
+    [
+        pytest.param(
+            BUCKET_YAML.replace("fluxreader", "fluxwriter"),
+            BUCKET,
+            "accessKey",
+            "fluxops cannot change 'source.accessKey' in place",
+            id="bucket-access-key",
+        ),
+        pytest.param(
+            OCI_DIGEST_YAML,
+            OciSource(url="oci://ghcr.io/contoso/cluster-config", digest=DIGEST, local_auth_ref="old-pull"),
+            "localAuthRef",
+            None,
+            id="oci-local-auth-swapped",
+        ),
+        pytest.param(
+            OCI_DIGEST_YAML.replace("localAuthRef: ghcr-pull\n", ""),
+            OciSource(url="oci://ghcr.io/contoso/cluster-config", digest=DIGEST, local_auth_ref="ghcr-pull"),
+            "localAuthRef",
+            "'source.localAuthRef' cannot be removed in place",
+            id="oci-local-auth-removed",
+        ),
+    ],
+)
+def test_what_goes_with_a_secret_or_cannot_be_unset_is_blocked(
+    yaml: str, source: FluxSource, key: str, why: str | None
+) -> None:
+    plan = make_plan(fleet(_cluster(yaml)), {"demo-arc": running("demo-arc", ARC, _on_cluster(source))})
+    (change,) = plan.clusters[0].configs
+    assert [f.path for f in change.fields] == [f"source.{key}"]
+    if why is None:
+        assert change.blocked == () and len(plan.operations()) == 1
+        return
+    (blocked,) = change.blocked
+    assert blocked.startswith(why) and "give the configuration a new name" in blocked
     assert plan.operations() == []
 
 
@@ -230,7 +327,7 @@ def test_a_bucket_credential_goes_through_the_scope_check() -> None:
     assert name == "cluster-config"
     assert reason.endswith(
         "configurations.cluster-config.source.secretKeyRef: credential 'aws/fleet-reader' may not be used for "
-        "https://s3.eu-west-1.amazonaws.com"
+        "https://s3.eu-west-1.amazonaws.com/contoso-flux"  # a bucket is scoped as ENDPOINT/BUCKET
     )
     assert plan.operations() == []
 
@@ -261,3 +358,45 @@ def test_golden_plan_of_every_source_kind() -> None:
 )
 def test_messages_of_the_grammar_speak_in_fleet_keys(message: str, said: str) -> None:
     assert reason(UsageError(message)) == said
+
+
+@pytest.mark.parametrize(
+    ("yaml", "source", "refs"),
+    [
+        pytest.param(
+            f"kind: azblob\nurl: {BLOB.url}\ncontainerName: gitops\nspClientId: {MI}\ntenantId: {MI}\n"
+            "spClientSecretRef: contoso-sp\n",
+            replace(BLOB, sp_client_id=MI, sp_tenant_id=MI),
+            CredentialRefs(sp_client_secret="contoso-sp"),
+            id="azblob-service-principal",
+        ),
+        pytest.param(
+            f"kind: azblob\nurl: {BLOB.url}\ncontainerName: gitops\nspClientId: {MI}\ntenantId: {MI}\n"
+            "spClientCertRef: sp-cert\nspClientCertPasswordRef: sp-pass\nspClientCertSendChain: true\n",
+            replace(BLOB, sp_client_id=MI, sp_tenant_id=MI, sp_client_cert_send_chain=True),
+            CredentialRefs(sp_client_cert="sp-cert", sp_client_cert_password="sp-pass"),
+            id="azblob-certificate",
+        ),
+        pytest.param(
+            OCI_YAML + "provider: azure\ninsecure: true\n",
+            replace(OCI, use_workload_identity=True, insecure=True),
+            CredentialRefs(),
+            id="oci-workload-identity-insecure",
+        ),
+        pytest.param(
+            OCI_YAML + "tlsClientCertRef: oci-cert\ntlsPrivateKeyRef: oci-key\ntlsCACertRef: oci-ca\n",
+            OCI,
+            CredentialRefs(tls_client_cert="oci-cert", tls_private_key="oci-key", tls_ca_cert="oci-ca"),
+            id="oci-tls",
+        ),
+        pytest.param(
+            "url: https://git.contoso.com/fleet\nbranch: main\nhttpsUser: flux\nhttpsKeyRef: git-token\n"
+            "httpsCACertRef: contoso-ca\n",
+            GitSource(url="https://git.contoso.com/fleet", ref=RepositoryRef(branch="main"), https_user="flux"),
+            CredentialRefs(https_key="git-token", https_ca_cert="contoso-ca"),
+            id="git-https-ca",
+        ),
+    ],
+)
+def test_the_az_authentication_keys_load_as_references(yaml: str, source: FluxSource, refs: CredentialRefs) -> None:
+    assert _desired(yaml) == (source, refs)

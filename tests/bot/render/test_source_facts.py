@@ -125,30 +125,25 @@ def test_config_list_of_a_kind_fluxops_does_not_model_names_the_kind() -> None:
     assert " · HelmRepository · no revision yet · 0 kustomizations" in _text(view)
 
 
-def _with(source: FluxSource, **fields: object) -> FluxSource:
-    """``source`` with fields the models gain in issue 16 (service principal, OCI workload identity, CA)."""
-    for name, value in fields.items():
-        object.__setattr__(source, name, value)
-    return source
-
-
 @pytest.mark.parametrize(
     ("source", "auth"),
     [
         (
-            _with(AzureBlobSource("u", "c"), sp_client_id="c1", sp_tenant_id="t1"),
+            AzureBlobSource("u", "c", sp_client_id="c1", sp_tenant_id="t1"),
             (("service principal, client ID", "c1"), ("tenant", "t1")),
         ),
         (
-            _with(OciSource("oci://x/y", tag="v1"), use_workload_identity=True),
+            OciSource("oci://x/y", tag="v1", use_workload_identity=True),
             (("workload identity (provider azure)", None),),
         ),
-        (_with(OciSource("oci://x/y", tag="v1"), insecure=True), (("insecure (plain HTTP)", None),)),
+        (OciSource("oci://x/y", tag="v1", insecure=True), (("insecure (plain HTTP)", None),)),
         (
-            _with(GitSource("u", RepositoryRef(branch="main")), https_ca_cert=True),
+            GitSource("u", RepositoryRef(branch="main"), https_ca_cert=True),
             (("own HTTPS CA certificate", None),),
         ),
     ],
 )
-def test_the_identities_issue_16_adds_are_shown(source: FluxSource, auth: tuple[Fact, ...]) -> None:
+def test_service_principal_workload_identity_insecure_and_ca_are_shown(
+    source: FluxSource, auth: tuple[Fact, ...]
+) -> None:
     assert describe(source).auth == auth

@@ -199,6 +199,19 @@ def test_non_compliant_fails_with_the_failing_objects_message(world: World) -> N
     assert world.audit.entries[0].result.startswith("failed: Flux reports Non-Compliant")
 
 
+def test_a_source_that_fails_to_fetch_points_at_its_address_and_credentials(world: World) -> None:
+    world.flux.fetches = lambda url, protected: "failed to checkout and determine revision: authentication required"
+
+    assert world.run(CREATE) is Phase.FAILED
+
+    view = world.reporter.last
+    assert view.error is not None
+    assert view.error.message.startswith("Flux reports Non-Compliant: GitRepository cluster-config: failed to checkout")
+    assert view.error.recommendation.startswith("check the source's address and credentials")
+    assert "fix the repository" not in view.error.recommendation
+    assert "`/flux config update cluster-config -c flux-demo-arc`" in view.error.recommendation
+
+
 def test_reconciliation_that_never_settles_times_out(world: World) -> None:
     world.flux.settle_after = None
 

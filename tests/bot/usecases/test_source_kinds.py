@@ -6,16 +6,24 @@ from __future__ import annotations
 
 import pytest
 
+from bot import errors
+from bot.commands import CredentialRefs
+from bot.fleet import CreateConfig, UpdateConfig
 from bot.models import (
     AzureBlobSource,
     BucketSource,
+    FluxConfigPatch,
     FluxConfigSpec,
+    FluxSource,
     Kustomization,
     OciSource,
     ProtectedSettings,
     Secret,
     SubstituteFrom,
 )
+from bot.scopes import scope_url
+from bot.usecases import scope_checks
+from bot.usecases.context import Job, ResolvedCluster
 from bot.views import Phase
 from tests.bot.usecases.fakes import CLUSTER, World
 from tests.bot.usecases.scoping import with_credentials
@@ -203,3 +211,78 @@ def test_update_sets_and_clears_substitutions(world: World) -> None:
     assert apps.substitute_from == (SubstituteFrom(kind="Secret", name="vars"),)
     [(_, patch)] = world.flux.patches
     assert patch.source_kind is None  # kustomizations only: no source block, no read of the kind
+
+
+# -- fleet files: the same scopes, for every kind ------------------------------------------------------
+
+
+def _fleet_job(world: World) -> Job:
+    record = world.record(f"config list {ON}", job_id="j-fleet")
+    return Job(record, world.ports(), world.reporter, "fleet apply")
+
+
+@pytest.mark.parametrize(
+    ("source", "refs", "key", "says"),
+    [
+        (
+            BucketSource(url=S3, bucket_name="other-bucket"),
+            CredentialRefs(secret_key="s3-secret"),
+            "secretKeyRef",
+            "credential 's3-secret' may not be used for minio.example.com/other-bucket",
+        ),
+        (
+            AzureBlobSource(url=BLOB, container_name="other", sp_client_id=GUID_1, sp_tenant_id=GUID_2),
+            CredentialRefs(sp_client_secret="blob-key"),
+            "spClientSecretRef",
+            "credential 'blob-key' may not be used for acct.blob.core.windows.net/other",
+        ),
+        (
+            OciSource(url="oci://ghcr.io/evil/manifests", tag="v1"),
+            CredentialRefs(tls_client_cert="oci-cert", tls_private_key="oci-key"),
+            "tlsClientCertRef",
+            "credential 'oci-cert' may not be used for ghcr.io/evil/manifests",
+        ),
+    ],
+)
+def test_a_fleet_files_credential_of_any_kind_is_scoped_at_plan_and_at_apply(
+    world: World, source: FluxSource, refs: CredentialRefs, key: str, says: str
+) -> None:
+    check = scope_checks.fleet_scope(world.ports())
+    problem = check(ARC, "from-fleet", scope_url(source), refs, False)
+    assert problem is not None and problem[0] == key and problem[1].startswith(says), problem
+
+    op = CreateConfig(
+        "flux-demo-arc", "flux-demo-arc", ARC, spec=FluxConfigSpec(name="from-fleet", source=source), credentials=refs
+    )
+    with pytest.raises(errors.Forbidden) as refused:
+        scope_checks.check_fleet_operation(_fleet_job(world), op, ResolvedCluster(CLUSTER, "flux-demo-arc"))
+    assert says in refused.value.message
+
+
+def test_a_fleet_bucket_credential_in_scope_passes_and_a_bucket_move_of_a_held_secret_is_refused(world: World) -> None:
+    source = BucketSource(url=S3, bucket_name="fleet-manifests", access_key="AKIA1")
+    refs = CredentialRefs(secret_key="s3-secret")
+    assert scope_checks.fleet_scope(world.ports())(ARC, "b", scope_url(source), refs, False) is None
+    text = (
+        f"config create b {ON} --kind bucket -u {S3} --bucket-name fleet-manifests --access-key AKIA1 "
+        "--secret-key-ref s3-secret"
+    )
+    assert world.run(text) is Phase.SUCCEEDED
+
+    moved = UpdateConfig(
+        "flux-demo-arc", "flux-demo-arc", ARC, name="b", patch=FluxConfigPatch(bucket_name="elsewhere")
+    )
+    with pytest.raises(errors.Forbidden) as refused:
+        scope_checks.check_fleet_operation(_fleet_job(world), moved, ResolvedCluster(CLUSTER, "flux-demo-arc"))
+    assert refused.value.message == (
+        "flux configuration 'b' holds a secret key (access key ID 'AKIA1'), which would follow the source to "
+        "minio.example.com/elsewhere"
+    )
+
+    # the same from Slack: the secret key is stated again for the new bucket, or nothing is written
+    writes = len(world.flux.writes())
+    assert world.run("config update b -c flux-demo-arc --bucket-name elsewhere", job_id="j-move") is Phase.FAILED
+    assert "holds a secret key (access key ID 'AKIA1'), which would follow the new source" in failed(world)
+    recommendation = world.reporter.last.error.recommendation if world.reporter.last.error else ""
+    assert "`--secret-key-ref REF`" in recommendation
+    assert len(world.flux.writes()) == writes
