@@ -221,10 +221,12 @@ class PushTrace:
                 return {str(c): list(range(len(targets))) for c in data}
             return {str(c): [int(i) for i in rows] for c, rows in data.items()}
         subscriptions = self.ports.chat.subscriptions
-        places = [self._place(t) for t in targets] if subscriptions is not None else []
+        if subscriptions is None:
+            return {}
+        places = [self._place(t) for t in targets]
         creators: dict[str, set[Identity]] = {}
         for target, where in zip(targets, places, strict=True):
-            if subscriptions is None or where is None:
+            if where is None:
                 continue
             for entry in subscriptions.watchers(target.cluster_id, target.config):
                 if entry.creator is not None and may_tell(self.ports.policy, entry, where.cluster, where.alias):

@@ -1,13 +1,17 @@
 """Who hears about what: a channel is told of a cluster only while its watch's creator may see it under the policy
-in force when the message goes out; an alert whose configuration is deleted, or that a channel stops watching, is
-resolved in its thread, not left open."""
+in force when the message goes out (alerts, and traced pushes); an alert whose configuration is deleted, or that a
+channel stops watching, is resolved in its thread, not left open."""
 
 from __future__ import annotations
 
 from bot.alert_views import AlertReply, AlertView, Ending, ReplyKind
+from bot.usecases.context import Job
+from bot.usecases.push_trace import PushTrace
 from bot.usecases.watch_scan import alert_key, check_one
 from bot.usecases.watch_transitions import Action
+from bot.views import Phase, PushView
 from bot.watches import WatchEntry
+from tests.bot.usecases import test_push_statuses as pushes
 from tests.bot.usecases.watch_fakes import (
     ALICE,
     BOB,
@@ -129,3 +133,25 @@ def test_a_channel_whose_creator_lost_access_is_not_even_told_the_alert_closed()
     world.scan_at(60, BROKEN)
     world.scan_at(90, HEALTHY)
     assert world.notifier.calls() == [("post", "CALICE")]
+
+
+def test_a_traced_push_goes_only_to_channels_whose_creator_may_see_and_shows_them_their_clusters_only() -> None:
+    world, flux, _ = pushes.fleet(3)
+    flux.applies = {f"aks-{i:02d}": 2.0 for i in range(3)}
+    ids = {c.ref.name: c.ref.arm_id.lower() for c in world.more_clusters}
+    ports = world.ports()
+    ports.policy = policy(alice_on=("aks-00", "aks-01"))
+    ports.chat.subscriptions = FakeSubscriptions(  # type: ignore[assignment]
+        exact=[
+            WatchEntry(ids["aks-00"], "apps", "CALICE", ALICE),
+            WatchEntry(ids["aks-02"], "apps", "CSNEAK", ALICE),  # set up when Alice could see aks-02
+            WatchEntry(ids["aks-02"], "apps", "CBOB", BOB),
+        ]
+    )
+    job = Job(world.record("/flux clusters", job_id="j-1"), ports, world.reporter, "push")
+    assert PushTrace(job, pushes.EVENT).run() is Phase.SUCCEEDED
+    assert sorted(world.channels) == ["CALICE", "CBOB"], "aks-02 is no cluster of Alice's any more"
+    shown = world.channels["CALICE"].shown[-1]
+    assert isinstance(shown, PushView) and [r.cluster for r in shown.rows] == ["aks-00", "aks-01"]
+    every = world.channels["CBOB"].shown[-1]
+    assert isinstance(every, PushView) and len(every.rows) == 3
