@@ -40,6 +40,15 @@ class Change:
     at: float
 
 
+class Ending(StrEnum):
+    """Why an alert was resolved: the configuration is healthy again, it was deleted, or the channel stopped
+    watching it (`/flux unwatch`, or its selector no longer matches the cluster)."""
+
+    HEALTHY = "healthy"
+    DELETED = "deleted"
+    UNWATCHED = "unwatched"
+
+
 @dataclass(frozen=True)
 class AlertView:
     """The alert message: firing (edited while the incident lasts) or resolved."""
@@ -59,6 +68,7 @@ class AlertView:
     events_problem: str = ""
     change: Change | None = None
     resolved_at: float | None = None
+    ending: Ending = Ending.HEALTHY
     #: when the view was made (the message says "as of")
     as_of: float = 0.0
 
@@ -78,3 +88,4 @@ class AlertReply:
     since: float
     at: float
     headline: str = ""
+    ending: Ending = Ending.HEALTHY

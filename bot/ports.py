@@ -32,7 +32,9 @@ from bot.models import (
     V1Config,
 )
 from bot.preflight.chart_versions import ChartIndex
+from bot.policy import Identity
 from bot.views import AuditEntry, ConfirmView, FleetRunView, JobView, PushView, TextView
+from bot.watches import WatchEntry
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -405,30 +407,33 @@ class KeyRegistry(Protocol):
 
 
 class Subscriptions(Protocol):
-    """Which chat channels follow which (cluster, configuration): what `/flux watch` records."""
+    """Which chat channels follow which (cluster, configuration), and who set each up: what `/flux watch` records
+    (bot.watches says why the creator counts)."""
 
-    def add(self, cluster_id: str, config: str, channel: str) -> bool:
-        """True when the channel was not subscribed yet."""
+    def add(self, cluster_id: str, config: str, channel: str, creator: Identity) -> bool:
+        """True when the channel was not subscribed yet (its creator is recorded again either way)."""
         ...
 
     def remove(self, cluster_id: str, config: str, channel: str) -> bool: ...
 
-    def channels(self, cluster_id: str, config: str) -> set[str]: ...
+    def watchers(self, cluster_id: str, config: str) -> builtins.list[WatchEntry]:
+        """The channels watching one configuration on one cluster, with their creators."""
+        ...
 
-    def list(self, cluster_id: str | None = None) -> list[tuple[str, str, str]]:
-        """(cluster id, configuration, channel) triples, sorted."""
+    def list(self, cluster_id: str | None = None) -> builtins.list[WatchEntry]:
+        """The one-cluster watches (of one cluster, or every one), sorted."""
         ...
 
     # Selector watches (`/flux watch [NAME] --clusters env=prod`): ``selector`` as typed (``env=prod,region=weu``,
     # "" for every cluster), ``config`` "" for every configuration.
-    def add_selector(self, selector: str, config: str, channel: str) -> bool:
+    def add_selector(self, selector: str, config: str, channel: str, creator: Identity) -> bool:
         """True when the channel was not watching that selector (and configuration) yet."""
         ...
 
     def remove_selector(self, selector: str, config: str, channel: str) -> bool: ...
 
-    def selectors(self) -> builtins.list[tuple[str, str, str]]:
-        """(selector, configuration or "", channel) triples, sorted."""
+    def selectors(self) -> builtins.list[WatchEntry]:
+        """The selector watches (``where`` the selector), sorted."""
         ...
 
 
@@ -443,6 +448,10 @@ class AlertStore(Protocol):
     def put(self, key: str, record: str | None, *, expect: int) -> bool:
         """Store ``record`` (None: delete it) if the version is still ``expect``; False when another got there
         first (then nothing changes)."""
+        ...
+
+    def recorded(self) -> builtins.list[str]:
+        """The keys of every record stored (the scan sweeps those it did not read)."""
         ...
 
     def claim_post(self, incident: str, channel: str) -> bool:

@@ -1,7 +1,8 @@
 """Watch alerts in Redis (implements bot.ports.AlertStore).
 
 - ``fluxops:alert:{cluster id}|{config}``: a hash ``record`` (JSON) + ``version``; ``put`` is a compare-and-set
-  (one Lua script), so of two workers that read the same version only one stores the next step.
+  (one Lua script), so of two workers that read the same version only one stores the next step. The same script
+  keeps ``fluxops:alerts``, the set of those keys, which the scan sweeps for alerts it did not read.
 - ``fluxops:alert-posts:{incident}``: channel -> Slack ts ("" while a post is claimed: HSETNX claims it once).
   Kept a week after the incident ends.
 - ``fluxops:alert-change:{cluster id}|{config}``: the last push traced to the configuration (JSON), for a month.
@@ -18,20 +19,24 @@ from bot.alert_views import Change
 from workers.redis_jobs import as_text
 
 _RECORD = "fluxops:alert:"
+INDEX_KEY = "fluxops:alerts"
 _POSTS = "fluxops:alert-posts:"
 _CHANGE = "fluxops:alert-change:"
 LEASE_KEY = "fluxops:watch-scan-lease"
 POSTS_KEPT = 7 * 24 * 3600
 CHANGE_KEPT = 30 * 24 * 3600
 
-# KEYS[1] record key; ARGV[1] expected version, ARGV[2] "1" to store / "0" to delete, ARGV[3] the record
+# KEYS[1] record key, KEYS[2] the index; ARGV[1] expected version, ARGV[2] "1" to store / "0" to delete,
+# ARGV[3] the record, ARGV[4] the key as the index names it
 _CAS = """
 local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if version ~= tonumber(ARGV[1]) then return 0 end
 if ARGV[2] == '1' then
   redis.call('HSET', KEYS[1], 'record', ARGV[3], 'version', version + 1)
+  redis.call('SADD', KEYS[2], ARGV[4])
 else
   redis.call('DEL', KEYS[1])
+  redis.call('SREM', KEYS[2], ARGV[4])
 end
 return 1
 """
@@ -60,8 +65,11 @@ class RedisAlertStore:
         return (as_text(record) if record is not None else None), int(version or 0)
 
     def put(self, key: str, record: str | None, *, expect: int) -> bool:
-        args = [expect, "1" if record is not None else "0", record or ""]
-        return bool(self._cas(keys=[_RECORD + key], args=args))
+        args = [expect, "1" if record is not None else "0", record or "", key]
+        return bool(self._cas(keys=[_RECORD + key, INDEX_KEY], args=args))
+
+    def recorded(self) -> list[str]:
+        return sorted(as_text(k) for k in self._redis.smembers(INDEX_KEY))
 
     def claim_post(self, incident: str, channel: str) -> bool:
         pipe = self._redis.pipeline(transaction=True)

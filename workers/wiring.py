@@ -299,6 +299,7 @@ class Wiring:
             teller=Teller(store=self.alerts(), notifier=notifier, audit=self.audit, cluster_api=self.cluster_api),
             clusters=WiredClusters(self),
             flux=self.flux,
+            policy=self.policy,
             index=self.index,
             checks=self.watch_checks(),
             damping=Damping(settle=s.watch_alert_settle, remind_every=s.watch_alert_reminder),

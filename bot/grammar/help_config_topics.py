@@ -135,33 +135,44 @@ CONFIG_TOPICS: dict[str, Topic] = {
         examples=("/flux resume cluster-config -c flux-demo-arc",),
     ),
     "watch": Topic(
-        usage="/flux watch NAME -c CLUSTER [-g RG] [-t TYPE] [--channel CHANNEL]",
-        summary="post a configuration's reconciliation results, and the pushes traced to it, to a channel",
-        description="Subscribes a Slack channel to configuration NAME on the cluster: each reconciliation result, "
-        'and one message per push traced to it ("applied on 7/9 clusters"), is posted there. Without '
-        "`--channel` it is the channel you type in. Changes nothing in Azure. Works in Slack; "
-        "`/flux unwatch` undoes it and `/flux watches` lists the subscriptions.",
+        usage="/flux watch NAME -c CLUSTER [-g RG] [-t TYPE] [--channel CHANNEL] | "
+        "/flux watch [NAME] --clusters KEY=VALUE,... [--channel CHANNEL]",
+        summary="post a configuration's reconciliation results, the pushes traced to it and its alerts to a channel",
+        description="Subscribes a Slack channel to configuration NAME on the cluster: one message per push traced "
+        'to it ("applied on 7/9 clusters"), and one alert per incident when it breaks (edited while it lasts, '
+        "resolved in its thread). `--clusters` watches every cluster whose tags match instead (`all`: every "
+        "cluster), clusters that match later included: the alerts of every configuration on them, or only of "
+        "those named NAME. A channel only hears about the clusters the person who set the watch up may see, "
+        "as the policy says when the alert goes out. Without `--channel` it is the channel you type in. Changes "
+        "nothing in Azure. Works in Slack; `/flux unwatch` with the same arguments undoes it and `/flux watches` "
+        "lists the subscriptions.",
         flags=(
-            ("NAME, -n, --name NAME", "the configuration"),
+            ("NAME, -n, --name NAME", "the configuration (optional with `--clusters`: every configuration)"),
             *CLUSTER_FLAGS,
+            ("--clusters KEY=VALUE,... | all", "watch every cluster whose tags match, instead of one"),
             CHANNEL_FLAG,
         ),
         examples=(
             "/flux watch cluster-config -c flux-demo-arc",
             "/flux watch cluster-config -c flux-demo-arc --channel C0123ABC",
+            "/flux watch --clusters env=prod --channel C0123ABC",
+            "/flux watch cluster-config --clusters env=prod,region=weu",
         ),
     ),
     "unwatch": Topic(
-        usage="/flux unwatch NAME -c CLUSTER [-g RG] [-t TYPE] [--channel CHANNEL]",
+        usage="/flux unwatch NAME -c CLUSTER [-g RG] [-t TYPE] [--channel CHANNEL] | "
+        "/flux unwatch [NAME] --clusters KEY=VALUE,... [--channel CHANNEL]",
         summary="stop posting a configuration's results to a channel",
-        description="Removes the subscription `/flux watch` made for configuration NAME on the cluster: of the "
-        "channel you type in, or of `--channel`. Works in Slack.",
+        description="Removes the subscription `/flux watch` made for configuration NAME on the cluster, or for "
+        "the clusters `--clusters` matches (the same selector and NAME as the watch): of the channel you type "
+        "in, or of `--channel`. An alert still open in that channel is closed in its thread. Works in Slack.",
         flags=(
-            ("NAME, -n, --name NAME", "the configuration"),
+            ("NAME, -n, --name NAME", "the configuration (optional with `--clusters`)"),
             *CLUSTER_FLAGS,
+            ("--clusters KEY=VALUE,... | all", "the selector the watch was made with"),
             CHANNEL_FLAG,
         ),
-        examples=("/flux unwatch cluster-config -c flux-demo-arc",),
+        examples=("/flux unwatch cluster-config -c flux-demo-arc", "/flux unwatch --clusters env=prod"),
     ),
     "watches": Topic(
         usage="/flux watches [-c CLUSTER] [-g RG] [-t TYPE]",

@@ -18,26 +18,29 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from bot import errors
 from bot.alert_views import Change
+from bot.commands import ClusterTarget
 from bot.flux_status import applied, failing, failure_line, synced_sha
 from bot.git_capabilities import commit_statuses, repository_files
 from bot.git_host import CheckRun
 from bot.gitevents import PushEvent
 from bot.models import Compliance, FluxConfigState, arm_time
+from bot.policy import Identity
 from bot.ports import CommitStatuses, Reporter, RepositoryFiles
 from bot.render.markdown import check_run_text
 from bot.render.wording import short_revision
-from bot.usecases.context import Job
+from bot.usecases.context import Job, ResolvedCluster
 from bot.usecases.failure_events import event_line, failure_events
 from bot.usecases.push_statuses import TraceStatuses, aggregated
 from bot.usecases.push_targets import Target as Target  # Target and tracks: re-exported, as they were defined here
 from bot.usecases.push_targets import bulk_states, find_targets
 from bot.usecases.push_targets import tracks as tracks
 from bot.views import Phase, PushView, TraceRow, TraceState
+from bot.watches import may_tell
 
 log = logging.getLogger(__name__)
 
@@ -207,30 +210,56 @@ class PushTrace:
         if run_id is None:
             self._put("check_run", created or "none")
 
-    def channels(self, targets: Sequence[Target]) -> list[str]:
+    def channels(self, targets: Sequence[Target]) -> dict[str, list[int]]:
+        """Channel -> the rows it is shown: a channel watching a target gets the message while its watch's creator
+        may see that target's cluster (bot.watches), and sees the rows of the clusters its watches' creators may
+        see. Decided once per push, under the policy in force when the trace starts."""
         saved = self._get("trace:channels")
         if saved is not None:
-            return list(json.loads(saved))
+            data = json.loads(saved)
+            if isinstance(data, list):  # saved before rows were chosen per channel
+                return {str(c): list(range(len(targets))) for c in data}
+            return {str(c): [int(i) for i in rows] for c, rows in data.items()}
         subscriptions = self.ports.chat.subscriptions
-        found: set[str] = set()
-        if subscriptions is not None:
-            for target in targets:
-                found |= subscriptions.channels(target.cluster_id, target.config)
-        channels = sorted(found)
-        self._put("trace:channels", json.dumps(channels))
-        return channels
+        if subscriptions is None:
+            return {}
+        places = [self._place(t) for t in targets]
+        creators: dict[str, set[Identity]] = {}
+        for target, where in zip(targets, places, strict=True):
+            if where is None:
+                continue
+            for entry in subscriptions.watchers(target.cluster_id, target.config):
+                if entry.creator is not None and may_tell(self.ports.policy, entry, where.cluster, where.alias):
+                    creators.setdefault(entry.channel, set()).add(entry.creator)
+        policy = self.ports.policy
+        found = {
+            channel: [
+                i
+                for i, where in enumerate(places)
+                if where is not None and any(policy.role_for(c, where.cluster, where.alias) is not None for c in people)
+            ]
+            for channel, people in sorted(creators.items())
+        }
+        self._put("trace:channels", json.dumps(found))
+        return found
 
-    def show(self, view: PushView, channels: Sequence[str]) -> None:
+    def _place(self, target: Target) -> ResolvedCluster | None:
+        try:
+            return self.ports.clusters.resolve(ClusterTarget(target.cluster_id))
+        except errors.FluxopsError:  # left the inventory: no channel hears about it
+            return None
+
+    def show(self, view: PushView, channels: Mapping[str, Sequence[int]]) -> None:
         self.ports.jobs.put(self.job.job_id, "phase", view.phase.value)
         make = self.ports.chat.channel_reporter
-        for channel in channels:
+        for channel, shown in channels.items():
             if make is None:
                 break
             reporter = self.reporters.get(channel)
             if reporter is None:
                 reporter = self.reporters[channel] = make(self.job.record, channel)
             try:
-                reporter.show(view)
+                reporter.show(replace(view, rows=tuple(view.rows[i] for i in shown if i < len(view.rows))))
             except errors.FluxopsError as error:
                 if error.retryable:
                     raise

@@ -4,6 +4,10 @@ Posting is claimed per (incident, channel) in the alert store before the message
 a restarted one) never post the same alert twice; a post that fails gives its claim back and a later scan tries
 again. A worker that dies between claiming and recording the message leaves the claim: that channel's alert is
 then not re-posted (at most once), and the next edits skip it.
+
+Only the channels the scan routes the alert to now are told anything (bot.watches: their watch's creator may
+see the cluster under today's policy); a channel that had the alert and lost that right hears nothing more. A
+channel that stopped watching gets the alert closed in its thread (``close``).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot import errors
-from bot.alert_views import AlertKind, AlertReply, AlertView, Change, ReplyKind
+from bot.alert_views import AlertKind, AlertReply, AlertView, Change, Ending, ReplyKind
 from bot.models import FluxConfigState, arm_time
 from bot.ports import AlertNotifier, AlertStore, AuditLog, ClusterApi
 from bot.usecases.failure_events import WARNING, event_line, failing_refs, newest_per_object, read_events
@@ -111,10 +115,10 @@ class Teller:
             posted += 1
         return posted
 
-    def edit(self, incident: str, view: AlertView, reply: AlertReply | None = None) -> None:
-        """Edit the alert wherever it was posted, and reply in its thread when given one."""
+    def edit(self, incident: str, view: AlertView, channels: set[str], reply: AlertReply | None = None) -> None:
+        """Edit the alert where it was posted among ``channels``, and reply in its thread when given one."""
         for channel, ts in sorted(self.store.posts(incident).items()):
-            if not ts:
+            if not ts or channel not in channels:
                 continue
             try:
                 self.notifier.update(channel, ts, view)
@@ -129,21 +133,57 @@ class Teller:
             ReplyKind.REMINDER, view.config, view.cluster, since=view.since, at=now, headline=view.headline
         )
 
-    def resolve(self, key: str, label: str, state: FluxConfigState, record: AlertRecord, now: float) -> None:
-        """Reply resolved in the alert's thread and edit the alert to say it is resolved."""
+    def resolve(self, ended: Ended, channels: set[str], ending: Ending = Ending.HEALTHY) -> None:
+        """Reply resolved in the alert's thread and edit the alert to say it is resolved (and why), in
+        ``channels``; the incident is over."""
+        view, reply = self._resolved(ended, ending)
+        self.edit(ended.record.incident, view, channels, reply)
+        self.store.forget_posts(ended.record.incident)
+
+    def close(self, ended: Ended, channels: set[str]) -> None:
+        """The alert is resolved in ``channels`` only, which no longer watch it; the incident goes on elsewhere
+        (a channel that watches again gets it anew)."""
+        view, reply = self._resolved(ended, Ending.UNWATCHED)
+        self.edit(ended.record.incident, view, channels, reply)
+        for channel in channels:
+            self.store.release_post(ended.record.incident, channel)
+
+    def _resolved(self, ended: Ended, ending: Ending) -> tuple[AlertView, AlertReply]:
+        record, state, now = ended.record, ended.state, ended.now
         kind = AlertKind(record.kind) if record.kind in AlertKind.__members__.values() else AlertKind.NON_COMPLIANT
-        resolved = AlertView(
-            config=state.name,
-            cluster=label,
+        view = AlertView(
+            config=ended.config,
+            cluster=ended.label,
             kind=kind,
             headline=record.headline or "broken",
             since=record.since,
-            revision=state.source_synced_commit or "",
-            compliance=state.compliance_state or "",
-            change=self.last_change(key, label, state.name),
+            revision=(state.source_synced_commit or "") if state is not None else "",
+            compliance=(state.compliance_state or "") if state is not None else "",
+            change=self.last_change(ended.key, ended.label, ended.config),
             resolved_at=now,
+            ending=ending,
             as_of=now,
         )
-        reply = AlertReply(ReplyKind.RESOLVED, state.name, label, since=record.since, at=now, headline=record.headline)
-        self.edit(record.incident, resolved, reply)
-        self.store.forget_posts(record.incident)
+        reply = AlertReply(
+            ReplyKind.RESOLVED,
+            ended.config,
+            ended.label,
+            since=record.since,
+            at=now,
+            headline=record.headline,
+            ending=ending,
+        )
+        return view, reply
+
+
+@dataclass(frozen=True)
+class Ended:
+    """An alert that ends (everywhere, or in some channels): its record, and what was last read of it (None when
+    its configuration is gone)."""
+
+    key: str
+    label: str
+    config: str
+    record: AlertRecord
+    now: float
+    state: FluxConfigState | None = None

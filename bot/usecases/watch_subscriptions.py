@@ -5,7 +5,8 @@ alert per incident when the configuration breaks (bot.usecases.watch_scan). A se
 (`/flux watch [NAME] --clusters env=prod`) gets the alerts of every configuration (named NAME) on the clusters
 the selector matches when the scan runs.
 Subscribing changes nothing in Azure; the configuration must exist, so a typo does not subscribe a
-channel to something that never reports.
+channel to something that never reports. Each watch records who set it up (bot.watches): the channel hears only
+about the clusters that person may see, as the policy says when a message goes out.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from __future__ import annotations
 from bot import errors
 from bot.commands import Unwatch, UnwatchClusters, Watch, WatchClusters, WatchList
 from bot.fleet_decision import selector_text
+from bot.policy import Identity
 from bot.ports import Subscriptions
 from bot.usecases.context import Job, ResolvedCluster
 from bot.views import Phase
+from bot.watches import WatchEntry
 
 
 def _subscriptions(job: Job) -> Subscriptions:
@@ -26,11 +29,22 @@ def _subscriptions(job: Job) -> Subscriptions:
     return job.ports.chat.subscriptions
 
 
+def _creator(job: Job) -> Identity:
+    """Who sets the watch up, as intake decided: the channel will hear only what they may see."""
+    identity = job.identity
+    if identity is None:
+        raise errors.Forbidden(
+            "a watch needs the person who sets it up, and this job carries no decision naming one",
+            recommendation="type `/flux watch` in Slack",
+        )
+    return identity
+
+
 def watch(job: Job, command: Watch, where: ResolvedCluster) -> None:
     subscriptions = _subscriptions(job)
     job.ports.flux.get(where.cluster.ref, command.name)  # NotFound says which configuration is missing
     channel = command.channel or job.record.channel
-    added = subscriptions.add(where.cluster.ref.arm_id, command.name, channel)
+    added = subscriptions.add(where.cluster.ref.arm_id, command.name, channel, _creator(job))
     already = "" if added else " (it already did)"
     job.show(
         phase=Phase.SUCCEEDED,
@@ -42,13 +56,16 @@ def watch(job: Job, command: Watch, where: ResolvedCluster) -> None:
 def unwatch(job: Job, command: Unwatch, where: ResolvedCluster) -> None:
     channel = command.channel or job.record.channel
     removed = _subscriptions(job).remove(where.cluster.ref.arm_id, command.name, channel)
+    checks = job.ports.chat.watch_checks
+    if removed and checks is not None:  # an alert still open in that channel is closed in its thread
+        checks.check(where.cluster.ref.arm_id, command.name)
     note = "no longer gets" if removed else "was not getting"
     job.show(phase=Phase.SUCCEEDED, note=f"<#{channel}> {note} the results of `{command.name}` on {where.label}.")
 
 
 def watch_list(job: Job, command: WatchList, where: ResolvedCluster | None) -> None:
     subscriptions = _subscriptions(job)
-    entries = subscriptions.list(where.cluster.ref.arm_id if where else None)
+    entries = [e for e in subscriptions.list(where.cluster.ref.arm_id if where else None) if job.may_see_named(e.where)]
     selectors = subscriptions.selectors() if where is None else []
     if not entries and not selectors:
         job.show(
@@ -56,10 +73,11 @@ def watch_list(job: Job, command: WatchList, where: ResolvedCluster | None) -> N
             note="No channel watches any configuration" + (f" on {where.label}." if where else "."),
         )
         return
-    lines = [f"• `{config}` on {cluster.rsplit('/', 1)[-1]} → <#{channel}>" for cluster, config, channel in entries]
+    lines = [f"• `{e.config}` on {e.where.rsplit('/', 1)[-1]} → <#{e.channel}>{_by(e)}" for e in entries]
     lines += [
-        f"• {f'`{config}`' if config else 'every configuration'} on clusters `{selector or 'all'}` → <#{channel}>"
-        for selector, config, channel in selectors
+        f"• {f'`{e.config}`' if e.config else 'every configuration'} on clusters `{e.where or 'all'}` "
+        f"→ <#{e.channel}>{_by(e)}"
+        for e in selectors
     ]
     job.show(phase=Phase.SUCCEEDED, note="\n".join(lines))
 
@@ -68,14 +86,15 @@ def watch_clusters(job: Job, command: WatchClusters) -> None:
     """Subscribe a channel to the alerts of the clusters ``command.selector`` matches (now and later)."""
     channel = command.channel or job.record.channel
     selector = selector_text(command.selector) if command.selector else ""
-    added = _subscriptions(job).add_selector(selector, command.name or "", channel)
+    added = _subscriptions(job).add_selector(selector, command.name or "", channel, _creator(job))
     what = f"`{command.name}`" if command.name else "every configuration"
-    matched = len(job.ports.clusters.rows(command.selector))
+    matched = sum(1 for row in job.ports.clusters.rows(command.selector) if job.may_see(row.cluster, row.alias))
     already = "" if added else " (it already did)"
     job.show(
         phase=Phase.SUCCEEDED,
         note=f"<#{channel}> gets an alert per incident of {what} on the clusters matching `{selector or 'all'}` "
-        f"({matched} now){already}. `/flux unwatch --clusters {selector or 'all'}` stops it.",
+        f"({matched} now){already}, of those you may see (as the policy says when an alert goes out). "
+        f"`/flux unwatch --clusters {selector or 'all'}` stops it.",
     )
 
 
@@ -86,3 +105,9 @@ def unwatch_clusters(job: Job, command: UnwatchClusters) -> None:
     what = f"`{command.name}`" if command.name else "every configuration"
     note = "no longer gets" if removed else "was not getting"
     job.show(phase=Phase.SUCCEEDED, note=f"<#{channel}> {note} the alerts of {what} on `{selector or 'all'}`.")
+
+
+def _by(entry: WatchEntry) -> str:
+    if entry.creator is None:
+        return " (set up before fluxops recorded who watches: it tells nothing until `/flux watch` is run again)"
+    return f" (set up by {entry.creator.mention})"

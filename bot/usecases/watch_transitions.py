@@ -8,7 +8,8 @@ from the first read that saw it; it is resolved once seen healthy on two reads `
 in between posts nothing. A read that finds a change not settled yet asks for a re-check when it will be
 (``Step.recheck_at``), so with ``settle`` under the scan interval a failure is alerted within one interval.
 While open, the message is edited when what is broken changes, and a reminder goes in its thread every
-``remind_every`` seconds.
+``remind_every`` seconds. An open alert whose configuration a scan no longer finds (deleted) is resolved once it
+has stayed gone for ``settle`` seconds (``step_gone``): a read that misses it once does not close it.
 
 Every step is stored with a compare-and-set (bot.ports.AlertStore.put): of two workers that read the same record
 only one stores the next, and only that one posts; so a transition is reported once across restarts.
@@ -49,6 +50,7 @@ class AlertRecord:
     fingerprint: str = ""  # the trouble the message shows
     kind: str = ""  # bot.alert_views.AlertKind of what the message shows
     headline: str = ""  # and its headline: the resolved message says what was broken
+    gone_at: float = 0.0  # when a read first found the configuration gone (0: it is there)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -83,6 +85,8 @@ def new_incident() -> str:
 def step(record: AlertRecord | None, trouble: Trouble | None, now: float, damping: Damping) -> Step:
     """What follows ``record`` when a read at ``now`` sees ``trouble`` (None: healthy)."""
     settle = damping.settle
+    if record is not None and record.gone_at:
+        record = replace(record, gone_at=0.0)  # found again: it was a gap in a read
     if record is None:
         if trouble is None:
             return Step(None, Action.NOTHING)
@@ -106,6 +110,18 @@ def step(record: AlertRecord | None, trouble: Trouble | None, now: float, dampin
     if now - record.seen_at >= settle:
         return Step(None, Action.RESOLVE)
     return Step(record, Action.NOTHING, recheck_at=record.seen_at + settle)
+
+
+def step_gone(record: AlertRecord, now: float, damping: Damping) -> Step:
+    """What follows ``record`` when a read at ``now`` no longer finds its configuration."""
+    if record.status == SUSPECT:
+        return Step(None, Action.NOTHING)  # nothing was told
+    if not record.gone_at:
+        record = replace(record, gone_at=now)
+    settle_at = record.gone_at + damping.settle
+    if now >= settle_at:
+        return Step(None, Action.RESOLVE)
+    return Step(record, Action.NOTHING, recheck_at=settle_at)
 
 
 def _open(record: AlertRecord, trouble: Trouble, now: float) -> Step:

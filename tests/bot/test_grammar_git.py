@@ -16,10 +16,13 @@ from bot.commands import (
     Role,
     Run,
     Unwatch,
+    UnwatchClusters,
     Watch,
+    WatchClusters,
     WatchList,
 )
 from bot.grammar import help_text, parse
+from bot.grammar.help_topics import TOPICS
 from bot.grammar.tokens import normalize, tokenize
 from bot.grammar.vocabulary import COMMANDS
 from bot.models import ClusterType
@@ -142,8 +145,16 @@ def test_usage_errors(text: str, expected: str, help_topic: str | None) -> None:
 @pytest.mark.parametrize(
     ("text", "usage"),
     [
-        ("watch -c c", "/flux watch NAME -c CLUSTER [-g RG] [-t TYPE] [--channel CHANNEL]"),
-        ("unwatch apps", "/flux unwatch NAME -c CLUSTER [-g RG] [-t TYPE] [--channel CHANNEL]"),
+        (
+            "watch -c c",
+            "/flux watch NAME -c CLUSTER [-g RG] [-t TYPE] [--channel CHANNEL] | "
+            "/flux watch [NAME] --clusters KEY=VALUE,... [--channel CHANNEL]",
+        ),
+        (
+            "unwatch apps",
+            "/flux unwatch NAME -c CLUSTER [-g RG] [-t TYPE] [--channel CHANNEL] | "
+            "/flux unwatch [NAME] --clusters KEY=VALUE,... [--channel CHANNEL]",
+        ),
         ("watches extra", "/flux watches [-c CLUSTER] [-g RG] [-t TYPE]"),
         ("plan now", "/flux plan"),
         ("apply -c c", "/flux apply"),
@@ -251,6 +262,18 @@ def test_help_names_watch_list_and_the_channel_forms() -> None:
     assert reply("help watch list").startswith("*`/flux watches`*")
     watch = help_text("watch")
     assert "--channel CHANNEL" in watch and "`C0123ABC`" in watch
+
+
+@pytest.mark.parametrize("command", ["watch", "unwatch"])
+def test_watch_help_shows_the_selector_form_and_its_examples_parse(command: str) -> None:
+    text = help_text(command)
+    assert f"/flux {command} [NAME] --clusters KEY=VALUE,..." in text
+    assert "--clusters KEY=VALUE,... | all" in text
+    examples = [e for e in TOPICS[command].examples if "--clusters" in e]
+    assert examples, "an example of the selector form"
+    for example in examples:
+        parsed = parse(example)
+        assert isinstance(parsed, Run) and isinstance(parsed.command, WatchClusters | UnwatchClusters), example
 
 
 @pytest.mark.parametrize("head", ["apply", "confirm", "watch apps -c c --channel", "clusters"])

@@ -41,7 +41,10 @@ USAGE_KUSTOMIZATION_CREATE = (
     "Usage: `/flux kustomization create NAME --config CONFIG -c CLUSTER [--path P] [--depends-on A,B] [--prune] "
     "[--force] [--wait] [--interval D] [--retry-interval D] [--timeout D] [--substitute k:v,...] [--no-wait]`"
 )
-USAGE_WATCH = "Usage: `/flux watch NAME -c CLUSTER [-g RG] [-t TYPE] [--channel CHANNEL]`"
+USAGE_WATCH = (
+    "Usage: `/flux watch NAME -c CLUSTER [-g RG] [-t TYPE] [--channel CHANNEL] | "
+    "/flux watch [NAME] --clusters KEY=VALUE,... [--channel CHANNEL]`"
+)
 USAGE_CLUSTERS = "Usage: `/flux clusters [--selector KEY=VALUE,...]`"
 USAGE_EXTENSION_LIST = "Usage: `/flux extension list -c CLUSTER`"
 USAGE_DEPLOYED_OBJECT_SHOW = (

@@ -5,6 +5,8 @@ configurations), Redis alert state, and the fake Slack's messages, edits and thr
   the push that restores it gets a resolved reply in the alert's thread, and the alert says Resolved.
 - A failure no push caused (a HelmRelease made to fail in the simulated Flux) is alerted within one scan interval,
   to a channel watching by selector.
+- An open alert is closed in the thread of a channel that unwatches it, and resolved where it is still watched
+  when its configuration is deleted.
 """
 
 from __future__ import annotations
@@ -134,3 +136,32 @@ def test_a_failure_no_push_caused_is_alerted_within_one_scan_interval(
     [resolved] = wait_for("the resolved reply", lambda: replies(ops, alert["message_ts"]))
     assert "Resolved" in read(resolved)
     assert len(alerts(ops)) == 1
+
+
+def test_an_open_alert_is_closed_on_unwatch_and_resolved_when_its_configuration_is_deleted(
+    stack: Stack, chat: Chat, demo_files: dict[str, str]
+) -> None:
+    repo = "fluxops-sandbox/alert-gone-demo"
+    stack.sandbox.repos.create_repo(repo, demo_files, private=False)
+    create(chat, "alert-gone", repo)
+    assert chat.run(f"/flux watch alert-gone {AKS} --channel CALERTGONE1") == 0
+    assert chat.run("/flux watch alert-gone --clusters name=fleet-0002 --channel CALERTGONE2") == 0
+    one, two = channel(stack, "CALERTGONE1"), channel(stack, "CALERTGONE2")
+    helm_fault(stack, "alert-gone", "podinfo", "install retries exhausted")
+    try:
+        [first] = wait_for("the alert in the cluster watch's channel", lambda: alerts(one))
+        [second] = wait_for("the alert in the selector watch's channel", lambda: alerts(two))
+
+        assert chat.run(f"/flux unwatch alert-gone {AKS} --channel CALERTGONE1") == 0
+        [closed] = wait_for("the alert closed in the unwatching channel", lambda: replies(one, first["message_ts"]))
+        assert "no longer watches alert-gone" in read(closed), read(closed)
+        assert replies(two, second["message_ts"]) == [], "the other channel still watches it"
+
+        assert chat.run(f"/flux config delete alert-gone {AKS}", confirm=True) == 0
+        [resolved] = wait_for("the alert resolved as deleted", lambda: replies(two, second["message_ts"]))
+        assert "alert-gone on fleet-0002 was deleted" in read(resolved), read(resolved)
+        [edited] = alerts(two)
+        assert "the configuration was deleted" in read(edited) and read(edited).startswith("✅ Resolved")
+        assert len(replies(one, first["message_ts"])) == 1, "the unwatched channel hears nothing more"
+    finally:
+        helm_fault(stack, "alert-gone", "podinfo", None)

@@ -2,14 +2,15 @@
 
 The alert reads like an incident: what broke and where in the heading, since when and the last change in its
 fields, then each failing object with Flux's message, then the newest Flux events (where fluxops reaches the
-cluster). Resolved, the same message keeps the heading and says so; the thread gets a short reply.
+cluster). Resolved, the same message keeps the heading and says so (and why, when it is not that the
+configuration is healthy again: it was deleted, or the channel stopped watching it); the thread gets a short reply.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.alert_views import AlertReply, AlertView, ReplyKind
+from bot.alert_views import AlertReply, AlertView, Ending, ReplyKind
 from bot.render import wording as w
 from bot.render.document import (
     Block,
@@ -32,6 +33,12 @@ RESOLVED = Mark("result", "succeeded")
 REMINDER = Mark("sign", "warning")
 #: failing objects and event lines shown; the rest are counted
 SHOWN = 10
+#: why a resolved alert ended, when it is not health: said in the alert and in its thread
+WHY_ENDED = {
+    Ending.HEALTHY: "",
+    Ending.DELETED: "the configuration was deleted",
+    Ending.UNWATCHED: "this channel no longer watches it",
+}
 
 
 def moment(epoch: float) -> str:
@@ -63,7 +70,18 @@ def alert_document(view: AlertView) -> Document:
     if resolved:
         assert view.resolved_at is not None
         lasted = duration(view.resolved_at - view.since)
-        blocks.append(Status((RESOLVED, " ", strong("Resolved"), f" after {lasted} · was: ", Text(view.headline))))
+        why = WHY_ENDED[view.ending]
+        blocks.append(
+            Status(
+                (
+                    RESOLVED,
+                    " ",
+                    strong("Resolved"),
+                    f" after {lasted}{f': {why}' if why else ''} · was: ",
+                    Text(view.headline),
+                )
+            )
+        )
     else:
         blocks.append(Status((FIRING, " ", strong("Broken"), " · ", Text(view.headline))))
     fields: list[tuple[str, Line]] = [("Since", (f"{moment(view.since)} ({duration(view.as_of - view.since)} ago)",))]
@@ -124,12 +142,17 @@ def _more(count: int, noun: str) -> tuple[Line, ...]:
 def reply_document(reply: AlertReply) -> Document:
     """A reply in the alert's thread: still broken (a reminder), or resolved."""
     if reply.kind is ReplyKind.RESOLVED:
+        where = f"{name(reply.config)} on {name(reply.cluster)}"
+        what = {
+            Ending.HEALTHY: f"{where} is healthy again",
+            Ending.DELETED: f"{where} was deleted",
+            Ending.UNWATCHED: f"this channel no longer watches {where}",
+        }[reply.ending]
         line: Line = (
             RESOLVED,
             " ",
             strong("Resolved"),
-            f": {name(reply.config)} on {name(reply.cluster)} is healthy again",
-            f" after {duration(reply.at - reply.since)}.",
+            f" after {duration(reply.at - reply.since)}: {what}.",
         )
     else:
         line = (

@@ -3,56 +3,17 @@ two workers racing for the same transition."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import pytest
 
 from bot.alert_views import AlertKind, AlertReply, AlertView, Change, ReplyKind
-from bot.models import (
-    Cluster,
-    ClusterRef,
-    ClusterType,
-    Condition,
-    FluxConfigSpec,
-    FluxConfigState,
-    GitSource,
-    ObjectStatus,
-    RepositoryRef,
-)
-from bot.usecases.context import ResolvedCluster
-from bot.usecases.watch_alerts import Teller
+from bot.models import Condition, ObjectStatus
 from bot.usecases.watch_health import assess
-from bot.usecases.watch_scan import ScanPorts, alert_key, check_one, scan
+from bot.usecases.watch_scan import alert_key, check_one, scan
 from bot.usecases.watch_transitions import OPEN, SUSPECT, Action, Damping, step
-
-REF = ClusterRef("sub", "rg", ClusterType.CONNECTED, "prod-weu")
-CLUSTER = Cluster(REF, "westeurope", {"env": "prod"})
-
-
-def state(*objects: ObjectStatus, compliance: str = "Compliant", provisioning: str = "Succeeded") -> FluxConfigState:
-    return FluxConfigState(
-        cluster=REF,
-        spec=None,
-        source_kind="GitRepository",
-        provisioning_state=provisioning,
-        compliance_state=compliance,
-        source_synced_commit="main@sha1:" + "a" * 40,
-        statuses=objects,
-    )
-
-
-def obj(kind: str, name: str, status: str, message: str = "", reason: str = "X") -> ObjectStatus:
-    return ObjectStatus(name, "apps", kind, None, (Condition("Ready", status, reason, message),))
-
-
-HEALTHY = state(obj("GitRepository", "apps", "True"), obj("Kustomization", "apps-apps", "True"))
-BROKEN = state(
-    obj("GitRepository", "apps", "True"),
-    obj("Kustomization", "apps-apps", "False", "path not found", "BuildFailed"),
-    compliance="Non-Compliant",
-)
-
+from bot.watches import WatchEntry
+from tests.bot.usecases.watch_fakes import BOB, BROKEN, HEALTHY, REF, FakeSubscriptions, World, named, obj, state
 
 # -- what broke ---------------------------------------------------------------------------------
 
@@ -119,152 +80,11 @@ def test_an_open_alert_is_edited_on_change_reminded_and_resolved_only_after_sett
 # -- the scan, with fakes ----------------------------------------------------------------------------
 
 
-@dataclass
-class FakeStore:
-    records: dict[str, tuple[str, int]] = field(default_factory=dict)
-    post_ts: dict[str, dict[str, str]] = field(default_factory=dict)
-    changes: dict[str, Change] = field(default_factory=dict)
-    lessee: str | None = None
-
-    def get(self, key: str) -> tuple[str | None, int]:
-        raw, version = self.records.get(key, (None, 0))
-        return raw, version
-
-    def put(self, key: str, record: str | None, *, expect: int) -> bool:
-        if self.records.get(key, ("", 0))[1] != expect:
-            return False
-        if record is None:
-            self.records.pop(key, None)
-        else:
-            self.records[key] = (record, expect + 1)
-        return True
-
-    def claim_post(self, incident: str, channel: str) -> bool:
-        posts = self.post_ts.setdefault(incident, {})
-        if channel in posts:
-            return False
-        posts[channel] = ""
-        return True
-
-    def save_post(self, incident: str, channel: str, ts: str) -> None:
-        self.post_ts[incident][channel] = ts
-
-    def release_post(self, incident: str, channel: str) -> None:
-        self.post_ts[incident].pop(channel, None)
-
-    def posts(self, incident: str) -> dict[str, str]:
-        return dict(self.post_ts.get(incident, {}))
-
-    def forget_posts(self, incident: str) -> None:
-        pass
-
-    def note_change(self, key: str, change: Change) -> None:
-        self.changes[key] = change
-
-    def last_change(self, key: str) -> Change | None:
-        return self.changes.get(key)
-
-    def lease(self, owner: str, seconds: float) -> bool:
-        if self.lessee not in (None, owner):
-            return False
-        self.lessee = owner
-        return True
-
-    def release_lease(self, owner: str) -> None:
-        if self.lessee == owner:
-            self.lessee = None
-
-
-@dataclass
-class FakeNotifier:
-    sent: list[tuple[str, str, str, object]] = field(default_factory=list)  # (call, channel, ts, view)
-
-    def post(self, channel: str, view: AlertView) -> str:
-        self.sent.append(("post", channel, "", view))
-        return f"ts{len(self.sent)}"
-
-    def update(self, channel: str, ts: str, view: AlertView) -> None:
-        self.sent.append(("update", channel, ts, view))
-
-    def reply(self, channel: str, ts: str, view: AlertReply) -> str:
-        self.sent.append(("reply", channel, ts, view))
-        return "r"
-
-    def calls(self) -> list[tuple[str, str]]:
-        return [(call, channel) for call, channel, _, _ in self.sent]
-
-
-@dataclass
-class FakeSubscriptions:
-    exact: list[tuple[str, str, str]] = field(default_factory=list)
-    selected: list[tuple[str, str, str]] = field(default_factory=list)
-
-    def list(self, cluster_id: str | None = None) -> list[tuple[str, str, str]]:
-        return self.exact
-
-    def selectors(self) -> list[tuple[str, str, str]]:
-        return self.selected
-
-
-@dataclass
-class FakeDirectory:
-    def all(self) -> Sequence[ResolvedCluster]:
-        return [ResolvedCluster(CLUSTER, "prod")]
-
-
-@dataclass
-class FakeFlux:
-    now: FluxConfigState
-
-    def list(self, cluster: ClusterRef) -> list[FluxConfigState]:
-        return [self.now]
-
-    def get(self, cluster: ClusterRef, name: str) -> FluxConfigState:
-        return self.now
-
-
-@dataclass
-class FakeChecks:
-    asked: list[tuple[str, str, float]] = field(default_factory=list)
-
-    def check(self, cluster_id: str, config: str, *, delay: float = 0.0) -> None:
-        self.asked.append((cluster_id, config, delay))
-
-    def note_change(self, cluster_id: str, config: str, change: Change) -> None:
-        raise AssertionError("the scan records no changes")
-
-
-class World:
-    def __init__(self, subscriptions: FakeSubscriptions) -> None:
-        self.store, self.notifier, self.checks = FakeStore(), FakeNotifier(), FakeChecks()
-        self.flux = FakeFlux(named(HEALTHY))
-        self.clock = 1000.0
-        self.ports = ScanPorts(
-            subscriptions=subscriptions,  # type: ignore[arg-type]
-            store=self.store,
-            teller=Teller(store=self.store, notifier=self.notifier),
-            clusters=FakeDirectory(),  # type: ignore[arg-type]
-            flux=self.flux,  # type: ignore[arg-type]
-            checks=self.checks,
-            damping=Damping(settle=30, remind_every=3600),
-            clock=lambda: self.clock,
-        )
-
-    def scan_at(self, at: float, now: FluxConfigState, owner: str = "w1") -> None:
-        self.clock, self.flux.now = at, named(now)
-        assert not scan(self.ports, owner, 60).skipped
-
-
-def named(s: FluxConfigState) -> FluxConfigState:
-    spec = FluxConfigSpec(
-        name="apps", namespace="apps", source=GitSource(url="https://x/y", ref=RepositoryRef(branch="main"))
-    )
-    return replace(s, spec=spec)
-
-
 @pytest.fixture
 def world() -> World:
-    subscriptions = FakeSubscriptions(exact=[(REF.arm_id.lower(), "apps", "C1")], selected=[("env=prod", "", "C2")])
+    subscriptions = FakeSubscriptions(
+        exact=[WatchEntry(REF.arm_id.lower(), "apps", "C1", BOB)], selected=[WatchEntry("env=prod", "", "C2", BOB)]
+    )
     return World(subscriptions)
 
 
