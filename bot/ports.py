@@ -31,8 +31,8 @@ from bot.models import (
     Secret,
     V1Config,
 )
-from bot.preflight.chart_versions import ChartIndex
 from bot.policy import Identity
+from bot.preflight.chart_versions import ChartIndex
 from bot.views import AuditEntry, ConfirmView, FleetRunView, JobView, PushView, TextView
 from bot.watches import WatchEntry
 

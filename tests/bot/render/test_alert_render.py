@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.render.markdown import markdown_document
-from bot.render.slack import render_document
+from bot.render import markdown, slack
 from cli.slack_text import blocks_to_text
 from tests.bot.render.alert_views import CASES
 from tests.bot.render.test_markdown import check_inert
@@ -23,7 +22,7 @@ from tests.golden_files import assert_exact, assert_no_stale
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_golden_slack(case: str) -> None:
-    messages = render_document(CASES[case]())
+    messages = slack.render_document(CASES[case]())
     assert messages
     for message in messages:
         check_limits(message)
@@ -34,9 +33,9 @@ def test_golden_slack(case: str) -> None:
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_golden_markdown(case: str) -> None:
-    markdown = markdown_document(CASES[case]())
-    check_inert(markdown)
-    assert_exact(f"markdown_alerts/{case}.md", markdown)
+    text = markdown.render_document(CASES[case]())
+    check_inert(text)
+    assert_exact(f"markdown_alerts/{case}.md", text)
 
 
 def test_no_stale_goldens() -> None:
@@ -48,7 +47,7 @@ def test_what_each_stage_says() -> None:
     """What the goldens show, asserted so a careless UPDATE_GOLDEN cannot lose it."""
 
     def read(case: str) -> str:
-        return "\n".join(blocks_to_text(m.blocks, m.text) for m in render_document(CASES[case]()))
+        return "\n".join(blocks_to_text(m.blocks, m.text) for m in slack.render_document(CASES[case]()))
 
     opened = read("alert_open")
     assert "Alert: cluster-config on flux-demo-arc" in opened and "kustomization path not found" in opened
