@@ -40,7 +40,7 @@ class Wanted:
 
 def _repository(tree: Tree, name: str, namespace: str, default_namespace: str) -> Manifest | None:
     """The HelmRepository ``name`` anywhere in the tree, in ``namespace`` when several share the name."""
-    named = [m for m in tree.manifests(set(tree.files)) if m.is_flux("HelmRepository") and m.name == name]
+    named = [m for m in tree.flux_objects("HelmRepository") if m.name == name]
     same = [m for m in named if (m.namespace or default_namespace) == namespace]
     candidates = same or named
     return candidates[0] if candidates else None

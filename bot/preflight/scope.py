@@ -49,7 +49,16 @@ def kustomization_file(tree: Tree, directory: str) -> str | None:
 def scope_of(tree: Tree, path: str) -> Scope:
     """What the kustomization ``path`` (``./apps/staging``) builds in ``tree``."""
     scope = Scope()
-    _walk(tree, repo_dir(path), None, set(), scope)
+    seen: set[str] = set()
+    # directories still to build, with the namespace an outer kustomization.yaml sets: a stack, not recursion
+    # (a pull request may chain thousands of kustomization.yaml files), popped in the order entries are written
+    pending: list[tuple[str, str | None]] = [(repo_dir(path), None)]
+    while pending:
+        directory, namespace = pending.pop()
+        if directory in seen:
+            continue
+        seen.add(directory)
+        pending.extend(reversed(_build(tree, directory, namespace, scope)))
     return scope
 
 
@@ -57,21 +66,20 @@ def _is_remote(entry: str) -> bool:
     return "://" in entry or entry.startswith(("github.com/", "git@")) or "?ref=" in entry
 
 
-def _walk(tree: Tree, directory: str, namespace: str | None, seen: set[str], scope: Scope) -> None:
-    if directory in seen:
-        return
-    seen.add(directory)
+def _build(tree: Tree, directory: str, namespace: str | None, scope: Scope) -> list[tuple[str, str | None]]:
+    """Add what ``directory`` builds itself to ``scope``; the directories its kustomization.yaml names."""
     found = kustomization_file(tree, directory)
     if found is None:
         for file in tree.under(directory):
             scope.files.setdefault(file, namespace)
-        return
+        return []
     scope.files.setdefault(found, namespace)
     parsed = tree.parse(found)
     if isinstance(parsed, Broken) or not parsed:
-        return
+        return []
     root = parsed[0].node
     namespace = namespace or scalar(root, "namespace")
+    directories: list[tuple[str, str | None]] = []
     for key in _LISTS:
         for entry in items(root, key):
             written = scalar(entry)
@@ -88,4 +96,5 @@ def _walk(tree: Tree, directory: str, namespace: str | None, seen: set[str], sco
             if target in tree.files:
                 scope.files.setdefault(target, namespace)
             elif target in tree.directories:
-                _walk(tree, target, namespace, seen, scope)
+                directories.append((target, namespace))
+    return directories

@@ -93,6 +93,7 @@ class Tree:
 
     files: Mapping[str, str]
     _parsed: dict[str, list[Manifest] | Broken] = field(default_factory=dict, compare=False, repr=False)
+    _kinds: dict[str, list[Manifest]] = field(default_factory=dict, compare=False, repr=False)
 
     def parse(self, path: str) -> list[Manifest] | Broken:
         """The mapping documents of ``path`` in order, or why it does not compose (cached)."""
@@ -108,6 +109,13 @@ class Tree:
             parsed = self.parse(path)
             if not isinstance(parsed, Broken):
                 found.extend(parsed)
+        return found
+
+    def flux_objects(self, kind: str) -> list[Manifest]:
+        """Every Flux object ``kind`` in any file of the tree, in path order (found once per tree and kind)."""
+        found = self._kinds.get(kind)
+        if found is None:
+            found = self._kinds[kind] = [m for m in self.manifests(set(self.files)) if m.is_flux(kind)]
         return found
 
     @cached_property

@@ -1,9 +1,12 @@
+from typing import Any
+
 import pytest
 
-from bot.preflight.chart_versions import ChartIndex
+from bot.preflight.chart_versions import ChartIndex, wanted_charts
 from bot.preflight.findings import Finding, Level
-from bot.preflight.run import Subject, chart_urls, preflight
+from bot.preflight.run import Subject, chart_urls, combined_scope, preflight
 from bot.preflight.semver_ranges import BadConstraint, matching
+from bot.preflight.tree import Tree
 from tests.bot.preflight.trees import BASE, KUSTOMIZATIONS, NS, tree
 
 URL = "https://charts.example.com/bitnami"
@@ -76,3 +79,24 @@ def test_helm_version_constraints(constraint: str, expected: list[str]) -> None:
 def test_an_unreadable_constraint_is_refused() -> None:
     with pytest.raises(BadConstraint):
         matching(">=banana", ["1.0.0"])
+
+
+def test_the_helm_repositories_of_a_tree_are_found_once_however_many_releases_ask(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release = BASE[RELEASE]
+    many = {f"infrastructure/redis/release-{i}.yaml": release.replace("name: redis", f"name: r{i}") for i in range(50)}
+    listing = "".join(f"  - release-{i}.yaml\n" for i in range(50))
+    many["infrastructure/redis/kustomization.yaml"] = BASE["infrastructure/redis/kustomization.yaml"] + listing
+    head = tree(many)
+    whole: list[int] = []
+    real = Tree.manifests
+
+    def counting(self: Tree, paths: Any) -> Any:
+        if len(paths) == len(self.files):
+            whole.append(1)
+        return real(self, paths)
+
+    monkeypatch.setattr(Tree, "manifests", counting)
+    assert len(wanted_charts(head, combined_scope(head, SUBJECT), NS)) == 51
+    assert len(whole) == 1, "every file of the tree was read through once per HelmRelease"
