@@ -184,7 +184,8 @@ CONFIG_TOPICS: dict[str, Topic] = {
     ),
     "kustomization create": Topic(
         usage="/flux kustomization create NAME --config CONFIG -c CLUSTER [--path P] [--depends-on A,B] "
-        "[--prune] [--force] [--wait] [--interval D] [--retry-interval D] [--timeout D] [--substitute k:v,...]",
+        "[--prune] [--force] [--wait] [--interval D] [--retry-interval D] [--timeout D] [--substitute k:v,...] "
+        "[--substitute-from ConfigMap:NAME,...]",
         summary="add a kustomization to a Flux configuration",
         description="Adds kustomization NAME to configuration CONFIG. " + DURATIONS,
         flags=(
@@ -200,6 +201,10 @@ CONFIG_TOPICS: dict[str, Topic] = {
             ("--retry-interval D", "how soon to retry after a failure"),
             ("--timeout D", "how long an apply may take (default `10m`)"),
             ("--substitute k:v,...", "post-build variable substitutions"),
+            (
+                "--substitute-from ConfigMap:NAME,Secret:NAME[:optional]",
+                "post-build variables from ConfigMaps and Secrets on the cluster (`:optional`: it may be missing)",
+            ),
         ),
         examples=(
             "/flux kustomization create monitoring --config cluster-config -c flux-demo-arc "
@@ -208,15 +213,20 @@ CONFIG_TOPICS: dict[str, Topic] = {
     ),
     "kustomization update": Topic(
         usage="/flux kustomization update NAME --config CONFIG -c CLUSTER [--path P] [--depends-on A,B] "
-        "[--prune B] [--force B] [--wait B] [--interval D] [--retry-interval D] [--timeout D]",
+        "[--prune B] [--force B] [--wait B] [--interval D] [--retry-interval D] [--timeout D] [--substitute k:v,...] "
+        "[--substitute-from ConfigMap:NAME,...]",
         summary="change a kustomization: only the fields you give change",
-        description="Changes kustomization NAME of configuration CONFIG. Substitutions can only be set when a "
-        "kustomization is created.",
+        description="Changes kustomization NAME of configuration CONFIG. `--substitute` sets the variables it names "
+        'and keeps the others; `--substitute-from` replaces the list (`--substitute-from ""` clears it).',
         flags=(
             ("NAME, -k, --kustomization-name, --name NAME", "the kustomization"),
             ("--config, -n CONFIG", "its Flux configuration (required)"),
             *CLUSTER_FLAGS,
-            ("--path, --depends-on, --prune, --force, --wait, --interval, --retry-interval, --timeout", "as in create"),
+            (
+                "--path, --depends-on, --prune, --force, --wait, --interval, --retry-interval, --timeout, "
+                "--substitute, --substitute-from",
+                "as in create",
+            ),
         ),
         examples=("/flux kustomization update apps --config cluster-config -c flux-demo-arc --path ./apps/production",),
     ),

@@ -19,10 +19,10 @@ from bot.commands import (
 )
 from bot.grammar.arguments import no_more_words
 from bot.grammar.flags import Arity, Flag, Options, read_flags
-from bot.grammar.kustomizations import names_list, substitutions
+from bot.grammar.kustomizations import names_list, substitute_sources, substitutions
 from bot.grammar.targets import CLUSTER_FLAGS, cluster_target
 from bot.grammar.write_flags import NO_WAIT, no_wait
-from bot.models import Kustomization, KustomizationChange
+from bot.models import Kustomization, KustomizationChange, SubstituteFrom
 from bot.usage import UsageError, code, shown
 from bot.values import dns_label, path, seconds
 
@@ -38,6 +38,9 @@ INTERVAL = Flag("interval", ("--interval", "--sync-interval"), metavar="DURATION
 RETRY = Flag("retry_interval", ("--retry-interval",), metavar="DURATION")
 TIMEOUT = Flag("timeout", ("--timeout",), metavar="DURATION")
 SUBSTITUTE = Flag("substitute", ("--substitute",), metavar="NAME:VALUE,...", repeatable=True)
+SUBSTITUTE_FROM = Flag(
+    "substitute_from", ("--substitute-from",), metavar="ConfigMap:NAME,Secret:NAME[:optional]", repeatable=True
+)
 YES = Flag("yes", ("--yes", "-y"), Arity.SWITCH)
 
 _WHICH = (CONFIG, K_NAME, NAME, *CLUSTER_FLAGS)
@@ -96,16 +99,36 @@ def _path(options: Options) -> str | None:
     return path(value, "`--path`") if value is not None else None
 
 
-def kustomization_create(words: Sequence[str]) -> KustomizationCreate:
-    options = read_flags(words, (*_WHICH, *_FIELDS, SUBSTITUTE, NO_WAIT), command="kustomization create")
-    target, config, name = _names(options)
-    assert name is not None
+#: postBuild: on update, ``--substitute`` sets the variables it names (the others stay) and ``--substitute-from``
+#: replaces the list; ``--substitute-from ""`` clears it
+_POST_BUILD = (SUBSTITUTE, SUBSTITUTE_FROM)
+
+
+def _substitute(options: Options) -> tuple[tuple[str, str], ...] | None:
+    if not options.given("substitute"):
+        return None
     pairs: dict[str, str] = {}
     for value in options.values("substitute"):
         for key, text in substitutions(value, "`--substitute`"):
             if key in pairs:
                 raise UsageError(f"`--substitute` sets {code(key)} twice.")
             pairs[key] = text
+    return tuple(sorted(pairs.items()))
+
+
+def _substitute_from(options: Options) -> tuple[SubstituteFrom, ...] | None:
+    if not options.given("substitute_from"):
+        return None
+    found: list[SubstituteFrom] = []
+    for value in options.values("substitute_from"):
+        found.extend(substitute_sources(value, "`--substitute-from`"))
+    return tuple(found)
+
+
+def kustomization_create(words: Sequence[str]) -> KustomizationCreate:
+    options = read_flags(words, (*_WHICH, *_FIELDS, *_POST_BUILD, NO_WAIT), command="kustomization create")
+    target, config, name = _names(options)
+    assert name is not None
     wait = options.switch("wait")
     kustomization = Kustomization(
         name=name,
@@ -117,18 +140,14 @@ def kustomization_create(words: Sequence[str]) -> KustomizationCreate:
         timeout_seconds=_optional_seconds(options, "timeout") or 600,
         sync_interval_seconds=_optional_seconds(options, "interval") or 600,
         retry_interval_seconds=_optional_seconds(options, "retry_interval"),
-        substitute=tuple(sorted(pairs.items())),
+        substitute=_substitute(options) or (),
+        substitute_from=_substitute_from(options) or (),
     )
     return KustomizationCreate(target=target, config=config, kustomization=kustomization, no_wait=no_wait(options))
 
 
 def kustomization_update(words: Sequence[str]) -> KustomizationUpdate:
-    options = read_flags(words, (*_WHICH, *_FIELDS, SUBSTITUTE, NO_WAIT), command="kustomization update")
-    if options.given("substitute"):
-        raise UsageError(
-            "`--substitute` can only be set when a kustomization is created.",
-            hint="Delete the kustomization and create it again to change its substitutions.",
-        )
+    options = read_flags(words, (*_WHICH, *_FIELDS, *_POST_BUILD, NO_WAIT), command="kustomization update")
     target, config, name = _names(options)
     assert name is not None
     change = KustomizationChange(
@@ -141,6 +160,8 @@ def kustomization_update(words: Sequence[str]) -> KustomizationUpdate:
         sync_interval_seconds=_optional_seconds(options, "interval"),
         retry_interval_seconds=_optional_seconds(options, "retry_interval"),
         timeout_seconds=_optional_seconds(options, "timeout"),
+        substitute=_substitute(options),
+        substitute_from=_substitute_from(options),
     )
     if change == KustomizationChange(name=name):
         raise UsageError(

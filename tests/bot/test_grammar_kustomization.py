@@ -187,7 +187,10 @@ def test_kustomization_commands(text: str, expected: object) -> None:
         ("kustomization create apps -k other --config x -c c", "Two kustomization names"),
         ("kustomization create apps --config x -c c --depends-on apps", "cannot depend on itself"),
         ("kustomization update apps --config x -c c", "Nothing to change"),
-        ("kustomization update apps --config x -c c --substitute a:b", "only be set when a kustomization is created"),
+        (
+            "kustomization update apps --config x -c c --substitute-from Pod:x",
+            "takes `ConfigMap:NAME` or `Secret:NAME`",
+        ),
         ("kustomization create apps --config x -c c --substitute bad", "`NAME:VALUE` pairs"),
         ("kustomization delete apps --config x -c c --path ./x", "not an option of `kustomization delete`"),
         ("kustomization list --config x -c c -k apps", "takes no kustomization name"),

@@ -39,7 +39,8 @@ USAGE_FLEET_APPLY = (
 USAGE_KUSTOMIZATION_LIST = "Usage: `/flux kustomization list --config CONFIG -c CLUSTER`"
 USAGE_KUSTOMIZATION_CREATE = (
     "Usage: `/flux kustomization create NAME --config CONFIG -c CLUSTER [--path P] [--depends-on A,B] [--prune] "
-    "[--force] [--wait] [--interval D] [--retry-interval D] [--timeout D] [--substitute k:v,...] [--no-wait]`"
+    "[--force] [--wait] [--interval D] [--retry-interval D] [--timeout D] [--substitute k:v,...] "
+    "[--substitute-from ConfigMap:NAME,...] [--no-wait]`"
 )
 USAGE_WATCH = (
     "Usage: `/flux watch NAME -c CLUSTER [-g RG] [-t TYPE] [--channel CHANNEL] | "

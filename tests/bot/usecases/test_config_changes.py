@@ -122,6 +122,26 @@ def test_kustomization_update_changes_it(world: World) -> None:
     assert spec(world).kustomizations[1] == replace(TUTORIAL_SPEC.kustomizations[1], path="./apps/production")
 
 
+def test_kustomization_update_changes_its_substitutions(world: World) -> None:
+    """``--substitute`` and ``--substitute-from`` on an existing kustomization (once only at create)."""
+    world.flux.seed(world.ref, TUTORIAL_SPEC)
+    text = (
+        f"kustomization update --config cluster-config -k apps {ON} --substitute region:weu "
+        "--substitute-from ConfigMap:cluster-vars,Secret:cluster-secrets:optional"
+    )
+
+    assert world.run(text) is Phase.SUCCEEDED
+
+    (_, patch), *_ = world.flux.patches
+    (change,) = patch.kustomizations or ()
+    assert change.substitute == (("region", "weu"),)
+    assert [(s.kind, s.name, s.optional) for s in change.substitute_from or ()] == [
+        ("ConfigMap", "cluster-vars", False),
+        ("Secret", "cluster-secrets", True),
+    ]
+    assert change.path is None and change.prune is None, "nothing else in the patch"
+
+
 def test_kustomization_update_of_a_missing_name_fails(world: World) -> None:
     world.flux.seed(world.ref, TUTORIAL_SPEC)
 
