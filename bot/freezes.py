@@ -47,7 +47,14 @@ def gated(command: Command) -> bool:
 
 
 def break_glass_allowed(policy: Policy, identity: Identity, targets: Sequence[Target], verb: str) -> None:
-    """Raise Forbidden unless ``identity`` is an admin on every target: only admins may break the glass."""
+    """Raise Forbidden unless ``identity`` is an admin on every target: only admins may break the glass, and only
+    where it is announced (an override nobody hears of is not one the policy allows)."""
+    if not policy.channel:
+        raise errors.Forbidden(
+            "`--break-glass` is announced in the policy channel, and the policy names none (`policy_channel`)",
+            recommendation="ask a fluxops admin to set `policy_channel` in FLUXOPS_CONFIG, or wait until the freeze "
+            "ends (`/flux freezes`)",
+        )
     for target in targets:
         try:
             policy.require(identity, Role.ADMIN, target.cluster, target.alias, f"{verb} --break-glass")

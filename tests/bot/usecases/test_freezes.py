@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,13 +15,14 @@ from bot.decision import REFUSED, decide
 from bot.fleet.diff import ClusterPlan
 from bot.fleet.plan import Plan
 from bot.grammar import parse
+from bot.grammar.freeze_commands import MAX_REASON
 from bot.policy import Identity, Policy
 from bot.render.markdown import render_markdown
 from bot.render.plan_markdown import render_plan
 from bot.rollout import snapshot
 from bot.rollout.engine import Rollout
 from bot.rollout.report import RunReport
-from bot.usecases import fleet_freeze
+from bot.usecases import break_glass, fleet_freeze
 from bot.usecases.context import Job
 from bot.views import FleetRunView, JobView, Phase
 from tests.bot.rollout.sim import Arm, cluster, plan
@@ -35,16 +37,21 @@ def iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
 
 
-def policy(start: float, end: float, names: str = "flux-demo-arc") -> Policy:
-    """U123 admin, U0OPS operator everywhere; ``names`` frozen from ``start`` to ``end`` (epoch seconds)."""
+def policy(start: float, end: float, names: str = "flux-demo-arc", channel: str = CHANNEL) -> Policy:
+    """U123 admin, U0OPS operator everywhere; ``names`` frozen from ``start`` to ``end`` (epoch seconds); overrides
+    announced in ``channel``."""
     return Policy(
         load_config(
             f"roles:\n  - {{role: admin, slack_users: [{ADMIN}]}}\n  - {{role: operator, slack_users: [{OPERATOR}]}}\n"
             f"freezes:\n  - clusters: {{names: ['{names}']}}\n    from: {iso(start)}\n    to: {iso(end)}\n"
-            "    reason: quarter-end freeze\n"
-            f"policy_channel: {CHANNEL}\n"
+            "    reason: quarter-end freeze\n" + (f"policy_channel: {channel}\n" if channel else "")
         )
     )
+
+
+def demoted() -> Policy:
+    """The policy once U123 is an operator, no longer an admin (the policy channel is still set)."""
+    return Policy(load_config(f"roles:\n  - {{role: operator, slack_users: [{ADMIN}]}}\npolicy_channel: {CHANNEL}\n"))
 
 
 def decided(pol: Policy, world: World, text: str, user: str, now: float) -> tuple[str, str]:
@@ -106,10 +113,28 @@ def test_break_glass_is_refused_when_the_job_runs_if_the_person_is_no_longer_an_
     world = World(policy=policy(WALL_START - 60, WALL_START + 3600))
     record = world.record(CREATE + ' --break-glass "INC-7"')
     # between intake and the run, the policy made U123 an operator
-    world.policy = Policy(load_config(f"roles:\n  - {{role: operator, slack_users: [{ADMIN}]}}\n"))
+    world.policy = demoted()
     assert world.run_record(record) is Phase.FAILED
     assert world.flux.count("begin_create_or_update") == 0
     assert world.audit.entries[-1].result.startswith("refused: `--break-glass` is for admins")
+
+
+def test_a_break_glass_reason_is_masked_and_capped_where_it_is_kept() -> None:
+    # the grammar refuses a token typed into a command; a record written otherwise must still not keep one
+    parsed = parse(CREATE)
+    assert isinstance(parsed, Run)
+    token = "ghp_" + "A1b2" * 9
+    pasted = replace(parsed.command, break_glass=f"INC-7 used {token} " + "x" * 300)
+    note = break_glass.audit_note(pasted)
+    assert token not in note and note.startswith(" (break-glass: INC-7 used *** xxx")
+    assert len(note) == len(" (break-glass: )") + MAX_REASON
+
+
+def test_break_glass_is_refused_where_the_policy_names_no_channel_to_announce_it_in() -> None:
+    world = World()
+    no_channel = policy(WALL_START - 60, WALL_START + 3600, channel="")
+    outcome, reason = decided(no_channel, world, CREATE + ' --break-glass "INC-7"', ADMIN, WALL_START)
+    assert outcome == REFUSED and "policy_channel" in reason
 
 
 def test_a_destructive_command_with_break_glass_still_asks_for_its_confirmation() -> None:
@@ -167,7 +192,7 @@ def test_a_resume_with_break_glass_carries_the_run_through_the_freeze() -> None:
 def test_fleet_resume_with_break_glass_needs_an_admin() -> None:
     world = fleet_world(WALL_START - 60)
     world.jobs.put("j-0123456789ab", "run:plan", f'{{"targets": [["{cluster(2).arm_id}", "create"]], "unchanged": 0}}')
-    world.policy = Policy(load_config(f"roles:\n  - {{role: operator, slack_users: [{ADMIN}]}}\n"))
+    world.policy = demoted()
     world.run('fleet resume j-0123456789ab --break-glass "INC-9"', job_id="j-2")
     assert world.jobs.get("j-0123456789ab", fleet_freeze.RESUMED_WITH) is None
     assert "admin" in world.audit.entries[-1].result
