@@ -60,7 +60,7 @@ Schema::
       - clusters: {names: [edge-*]}
         cron: "0 6 * * *"      # ... or cron + duration
         duration: 2h
-    policy_channel: C0123ABC   # Slack channel id where break-glass overrides are announced; omitted: not announced
+    policy_channel: C0123ABC   # Slack channel id where break-glass overrides are announced; omitted: no break-glass
     fleet_repositories:        # config-as-code: repositories whose YAML declares clusters' Flux (README)
       - repository: https://github.com/org/fleet   # any clone URL spelling; GitHub or Azure DevOps
         path: clusters         # a YAML file, or a directory of *.yaml / *.yml files

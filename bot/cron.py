@@ -4,7 +4,7 @@ Fields: minute (0-59), hour (0-23), day of month (1-31), month (1-12 or JAN-DEC)
 SUN-SAT; 0 and 7 are Sunday). Each field is ``*``, a number or name, a range ``A-B``, any of those with a step
 (``*/15``, ``8-18/2``), or a comma list of them. As in cron, when both the day of month and the day of week
 are restricted a day matches either. Nicknames (``@daily``), ``L``, ``W`` and ``#`` are not supported and are
-refused, so a schedule never silently means something else.
+refused, so a schedule never silently means something else; so is a schedule no real day matches (``0 9 30 2 *``).
 
 Times are wall-clock times in a zone (zoneinfo): ``fires_between`` and ``next_fire`` walk days, then the
 matching hours and minutes, so a long look-back (a 64-hour freeze) costs a few hundred steps, not one a minute.
@@ -28,8 +28,10 @@ _FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ("month", 1, 12, _MONTHS),
     ("day of week", 0, 7, _DAYS),
 )
-#: how far ``next_fire`` and ``fires_between`` look: a schedule that matches no real day (31 FEB) ends there
+#: how far ``next_fire`` looks (a schedule on 29 FEB fires once in four years)
 HORIZON_DAYS = 366 * 4 + 1
+#: the most days each month has (February in a leap year)
+_MONTH_DAYS = {month: calendar.monthrange(2024, month)[1] for month in range(1, 13)}
 
 
 class CronError(ValueError):
@@ -96,7 +98,7 @@ class Cron:
             )
         parsed = [_field(part, *spec) for part, spec in zip(parts, _FIELDS, strict=True)]
         weekdays = frozenset(d % 7 for d in parsed[4][0])
-        return cls(
+        cron = cls(
             text=" ".join(parts),
             minutes=parsed[0][0],
             hours=parsed[1][0],
@@ -106,6 +108,19 @@ class Cron:
             any_day=parsed[2][1],
             any_weekday=parsed[4][1],
         )
+        if not cron.fires_ever():
+            raise CronError(
+                f"{cron.text!r} never fires: no month it names has the day of month it names (FEB has at most 29 "
+                "days; APR, JUN, SEP and NOV have 30)"
+            )
+        return cron
+
+    def fires_ever(self) -> bool:
+        """Some real day matches it. Only a day of month no month it names has can fail: with the day of week
+        restricted too either one matches, and every real date falls on every day of the week in some year."""
+        if self.any_day or not self.any_weekday:
+            return True
+        return any(day <= _MONTH_DAYS[month] for month in self.months for day in self.days)
 
     def day_matches(self, day: date) -> bool:
         if day.month not in self.months:

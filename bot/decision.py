@@ -263,13 +263,15 @@ def recheck(
     resolve: Resolve,
     stored: str | None = None,
     now: float | None = None,
+    started: bool = False,
 ) -> Placed | None:
     """The worker's side: the job may run ``command`` (decoded from ``stored``, the record's JSON; parsed from
     ``text``) as decided, under today's policy.
 
     Returns the decided cluster, resolved by its ARM id. Raises Forbidden when the text or the command is not
     the one decided, the decision was a refusal, or the policy no longer allows it (a freeze on its cluster at
-    ``now`` included: bot.freezes.Frozen); NotFound when the decided cluster has gone from the inventory.
+    ``now`` included: bot.freezes.Frozen, unless the job has ``started`` changing it: a started change runs to its
+    end); NotFound when the decided cluster has gone from the inventory.
     """
     if not decision.allowed:
         raise errors.Forbidden(
@@ -301,7 +303,8 @@ def recheck(
         raise errors.Forbidden(f"the inventory resolves {decision.target_id} to another cluster; not run")
     # the same check as intake's, on the decided cluster whatever the command's words name now
     placed, _ = authorize(policy, decision.identity, command, resolve=lambda _named: where)
-    if placed is not None:  # a freeze that began since intake stops it too (a fleet run meets it at its next wave)
+    # a freeze that began since intake stops it too, before its first change (a fleet run meets it at its next wave)
+    if placed is not None and not started:
         moment = now_utc(time.time() if now is None else now)
         check_change(policy, decision.identity, command, [freeze_target(placed.cluster, placed.alias)], moment)
     return placed

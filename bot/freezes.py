@@ -1,7 +1,8 @@
 """The freeze check: a command that changes clusters (``gated``) is refused while one of them is closed to changes
 (a freeze, or outside its deployment windows: bot/change_calendar.py), with the reason and when it opens again;
 ``--break-glass "REASON"`` from someone who is an admin on every cluster it changes runs it all the same (the
-caller audits and announces it). Intake runs ``check_change`` when it decides, the worker again when the job runs.
+caller audits and announces it). Intake runs ``check_change`` when it decides, the worker again when the job runs,
+until the job starts changing something (a started change runs to its end).
 """
 
 from __future__ import annotations
@@ -12,7 +13,17 @@ from datetime import datetime
 
 from bot import errors
 from bot.change_calendar import Closed
-from bot.commands import ApplyFleet, Command, FleetApply, FleetCancel, FleetExtensionUpdate, FleetResume, Role, Unlock
+from bot.commands import (
+    ApplyFleet,
+    Command,
+    FleetApply,
+    FleetCancel,
+    FleetExtensionUpdate,
+    FleetResume,
+    KeyRotate,
+    Role,
+    Unlock,
+)
 from bot.models import Cluster
 from bot.policy import Identity, Policy
 
@@ -39,15 +50,29 @@ def target(cluster: Cluster, alias: str | None) -> Target:
     return Target(cluster, alias, alias or cluster.ref.name)
 
 
+#: commands that change clusters they do not name: a fleet run (checked at each wave), a key rotation (a key or
+#: credential switches on every cluster using it, whatever names it: checked before its first change,
+#: bot.usecases.rotation_freezes)
+_GATED_UNNAMED = (FleetApply, FleetExtensionUpdate, KeyRotate)
+
+
 def gated(command: Command) -> bool:
-    """Whether a freeze stops ``command``: it changes a cluster it names, or a fleet of them."""
+    """Whether a freeze stops ``command``: it changes a cluster it names, a fleet of them, or every cluster using
+    the key it rotates."""
     if not command.mutates or isinstance(command, _NEVER_GATED):
         return False
-    return command.cluster_target is not None or isinstance(command, FleetApply | FleetExtensionUpdate)
+    return command.cluster_target is not None or isinstance(command, _GATED_UNNAMED)
 
 
 def break_glass_allowed(policy: Policy, identity: Identity, targets: Sequence[Target], verb: str) -> None:
-    """Raise Forbidden unless ``identity`` is an admin on every target: only admins may break the glass."""
+    """Raise Forbidden unless ``identity`` is an admin on every target: only admins may break the glass, and only
+    where it is announced (an override nobody hears of is not one the policy allows)."""
+    if not policy.channel:
+        raise errors.Forbidden(
+            "`--break-glass` is announced in the policy channel, and the policy names none (`policy_channel`)",
+            recommendation="ask a fluxops admin to set `policy_channel` in FLUXOPS_CONFIG, or wait until the freeze "
+            "ends (`/flux freezes`)",
+        )
     for target in targets:
         try:
             policy.require(identity, Role.ADMIN, target.cluster, target.alias, f"{verb} --break-glass")

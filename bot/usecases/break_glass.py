@@ -9,11 +9,10 @@ from collections.abc import Sequence
 from bot.change_calendar import now_utc
 from bot.commands import Command
 from bot.freezes import Target
+from bot.grammar.freeze_commands import MAX_REASON
+from bot.redact import redact
 from bot.usecases.context import Job
 from bot.views import JobView, Phase, mention
-
-#: the job store field that says the announcement was made (a redelivered job edits it, never posts twice)
-ANNOUNCED = "break-glass:announced"
 
 
 def _who(job: Job, by: str) -> str:
@@ -21,9 +20,15 @@ def _who(job: Job, by: str) -> str:
     return mention(user) if platform == "slack" else f"{platform}:{user}"
 
 
+def shown(reason: str) -> str:
+    """A break-glass reason as audit and the policy channel keep it: secrets masked (people paste tokens into
+    anything), at most ``MAX_REASON`` characters (the grammar's cap, kept here for records written otherwise)."""
+    return redact(reason)[:MAX_REASON]
+
+
 def audit_note(command: Command) -> str:
     """What the audit entry's result adds: `` (break-glass: REASON)``; "" without break-glass."""
-    return f" (break-glass: {command.break_glass})" if command.break_glass else ""
+    return f" (break-glass: {shown(command.break_glass)})" if command.break_glass else ""
 
 
 def overridden(job: Job, targets: Sequence[Target]) -> list[str]:
@@ -44,10 +49,10 @@ def announce(job: Job, reason: str, targets: Sequence[Target], title: str, *, by
     what = "; ".join(closed[:5]) + (f" and {len(closed) - 5} more" if len(closed) > 5 else "")
     override = f"It overrides: {what}." if closed else "No freeze or window was closing its clusters when it started."
     note = (
-        f"Break-glass: {_who(job, by)} runs `/flux {job.record.text}` (job {job.job_id}).\nReason: {reason}\n{override}"
+        f"Break-glass: {_who(job, by)} runs `/flux {redact(job.record.text)}` (job {job.job_id}).\n"
+        f"Reason: {shown(reason)}\n{override}"
     )
     view = JobView(
         job_id=job.job_id, actor=job.record.actor, title=f"break-glass: {title}", phase=Phase.RUNNING, note=note
     )
     make(job.record, channel).show(view)
-    job.ports.jobs.put(job.job_id, ANNOUNCED, "1")

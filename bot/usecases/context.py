@@ -287,6 +287,16 @@ class ViewChanges(TypedDict, total=False):
     freezes: tuple[FreezeRow, ...] | None
 
 
+#: the durable mark (``done:`` field) of a job that has begun changing something: set before its first write is
+#: asked for, so from then on it runs to its end whatever freeze begins meanwhile (bot.decision.recheck)
+CHANGE_STARTED = "change-started"
+
+
+def change_started(jobs: JobStore, job_id: str) -> bool:
+    """Job ``job_id`` has begun changing something (``Job.start_change``): a freeze no longer stops it."""
+    return jobs.get(job_id, f"done:{CHANGE_STARTED}") == "1"
+
+
 class Job:
     """One run of one job: shows progress through the reporter and remembers it in the job store."""
 
@@ -396,6 +406,16 @@ class Job:
     def mark_done(self, key: str) -> None:
         self.ports.jobs.put(self.job_id, f"done:{key}", "1")
 
+    def start_change(self) -> None:
+        """Say, before the job's first side effect, that it has begun: a started change runs to its end, so a
+        freeze that begins while it is under way (a retry, a redelivery) no longer stops it halfway."""
+        if not self.change_started:
+            self.mark_done(CHANGE_STARTED)
+
+    @property
+    def change_started(self) -> bool:
+        return change_started(self.ports.jobs, self.job_id)
+
     def operation(
         self,
         key: str,
@@ -406,6 +426,8 @@ class Job:
         if self.done(key):
             return
         token = self.ports.jobs.get(self.job_id, f"token:{key}")
+        if not token:
+            self.start_change()
         operation: LongRunning[object] = resume(token) if token else begin()
         if not token:
             self.ports.jobs.put(self.job_id, f"token:{key}", operation.token)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 
 from bot import errors
-from bot.commands import ClusterTarget
+from bot.commands import ClusterTarget, KeyRotate
 from bot.key_records import CredentialUse, KeyUser
 from bot.models import ProtectedSettings, Secret
 from bot.scopes import repository_name
@@ -22,11 +22,15 @@ from bot.usecases.context import Job
 from bot.usecases.key_provisioning import registry
 from bot.usecases.key_switching import RotationFailed, Switching, authorize_users, tell_team
 from bot.usecases.refusals import audit_refusal
+from bot.usecases.rotation_freezes import check_rotation
 from bot.usecases.scope_checks import credential_problem, current_url, refuse
 from bot.views import ErrorInfo, Phase
 
 
-def rotate_credential(job: Job, ref: str) -> None:
+def rotate_credential(job: Job, command: KeyRotate) -> None:
+    """Re-hand credential ``command.credential`` to every configuration that was given it."""
+    ref = command.credential
+    assert ref is not None
     keys, _ = registry(job)
     use = keys.credential_use(ref)
     if not use.users:
@@ -46,6 +50,7 @@ def rotate_credential(job: Job, ref: str) -> None:
             f"--https-user USER --https-key-ref REF`), or ask a fluxops admin to widen `credentials.{ref}`",
         )
     with job.ports.locks.hold(f"credential/{ref}", job.job_id):
+        check_rotation(job, command, users, job.view.title)
         CredentialRotation(job, ref, users, left_out).run()
 
 

@@ -92,7 +92,7 @@ from bot.usecases import (
     v1_configs,
     watch_subscriptions,
 )
-from bot.usecases.context import Job, JobPorts, ResolvedCluster
+from bot.usecases.context import Job, JobPorts, ResolvedCluster, change_started
 from bot.usecases.job_approvals import check_approvals
 from bot.usecases.refusals import audit_refusal
 from bot.views import AuditEntry, ErrorInfo, Phase, StepState, TextView
@@ -187,7 +187,9 @@ def run_job(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
     except (errors.Forbidden, errors.NotFound) as refusal:
         return refuse(job, command, refusal)
     job.before_final = lambda: _audit(job, command, where)
-    if command.break_glass and where is not None and (record.confirmed_by or not command.destructive):
+    # a rotation announces its own, over every cluster its key is used on (bot.usecases.rotation_freezes)
+    announced_here = not isinstance(command, KeyRotate) and (record.confirmed_by or not command.destructive)
+    if command.break_glass and where is not None and announced_here:
         glass = [freeze_target(where.cluster, where.alias)]
         break_glass.announce(job, command.break_glass, glass, title_for(command, where.label))
     no_wait.apply(job, command, where)
@@ -204,7 +206,7 @@ def run_job(record: JobRecord, ports: JobPorts, reporter: Reporter) -> Phase:
             watch_subscriptions.watch_list(job, command, where)
         elif isinstance(command, KeyRotate):
             if command.credential is not None:
-                credential_rotation.rotate_credential(job, command.credential)
+                credential_rotation.rotate_credential(job, command)
             else:
                 key_rotation.rotate(job, command, where)
         elif isinstance(command, KeyStatus):
@@ -254,6 +256,7 @@ def decided_cluster(record: JobRecord, ports: JobPorts, command: Command) -> Res
         resolve=ports.clusters.resolve,
         stored=record.command,
         now=ports.pace.wall_clock(),
+        started=change_started(ports.jobs, record.job_id),
     )
     where = None if placed is None else ResolvedCluster(cluster=placed.cluster, alias=placed.alias)
     if record.confirmed_by and where is not None:

@@ -120,9 +120,11 @@ def fleet_resume(job: Job, command: FleetResume) -> None:
     run_id = command.run_id
     clusters = _clusters(job, run_id)
     _require(job, clusters, command.role, run_id)
-    if command.break_glass:  # through a freeze at its next wave: only admins of every cluster of the run
+    glass = ""
+    if command.break_glass:  # through the freeze closing it now: only admins of every cluster of the run
         _require(job, clusters, Role.ADMIN, run_id)
-        fleet_freeze.save_resume_glass(job, run_id, command.break_glass)
+        if not fleet_freeze.save_resume_glass(job, run_id, command.break_glass, clusters):
+            glass = " No freeze or window closes its clusters now, so `--break-glass` was not kept."
     if job.ports.staged.resume(run_id):
         note = f"Fleet run {run_id} carries on from its record: what is done is not redone. Its message shows how."
     else:
@@ -135,4 +137,4 @@ def fleet_resume(job: Job, command: FleetResume) -> None:
         else:
             state = phase.value if phase else "unknown"
             note = f"Fleet run {run_id} is {state}: only a halted or canceled run can be resumed."
-    job.show(phase=Phase.SUCCEEDED, note=note)
+    job.show(phase=Phase.SUCCEEDED, note=note + glass)

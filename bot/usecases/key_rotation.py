@@ -52,6 +52,7 @@ from bot.usecases.key_switching import (
     still_fetching,
     tell_team,
 )
+from bot.usecases.rotation_freezes import Postponed, check_rotation
 from bot.views import ErrorInfo, Phase, StepState
 
 #: waits longer than this give the worker back and resume later (Celery retries the job)
@@ -92,6 +93,15 @@ def rotate(job: Job, command: KeyRotate, where: ResolvedCluster | None) -> None:
     _authorize(job, plan)
     with _holding(job, plan):
         plan = _current_users(job, plan)
+        try:
+            check_rotation(job, command, [user for user, _ in plan.users], job.view.title)
+        except Postponed as frozen:
+            job.show(
+                phase=Phase.HALTED,
+                note=f"Scheduled rotation postponed: {frozen}. fluxops starts it again at its next daily check, "
+                "each day until the freeze is over; nothing was changed.",
+            )
+            return
         Rotation(job, plan).run()
 
 
@@ -222,6 +232,7 @@ class Rotation(Switching):
         # 1 + 2: the new key, registered next to the old ones
         text = f"make a new deploy key for {self.repo.full_name}"
         if not self._done("register"):
+            job.start_change()  # from here on a freeze no longer stops it: it runs to its end (or rolls back)
             job.step(text)
             record = make_key(job, self.repo, plan.new_key, tuple(users))
             self._mark("register")

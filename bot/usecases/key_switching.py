@@ -51,16 +51,20 @@ class RotationFailed(Exception):
         self.reason = reason
 
 
+def asker(job: Job) -> Identity:
+    """Who asked for the rotation: as intake decided, with the Slack user groups it expanded (roles through a
+    group count here too)."""
+    record = job.record
+    if record.decision:
+        return Decision.from_json(record.decision).identity
+    return Identity(POLICY_PLATFORM.get(record.platform, record.platform), record.actor)
+
+
 def authorize_users(job: Job, users: Sequence[KeyUser]) -> None:
     """An operator of every cluster whose configurations switch keys (the beat task needs no one)."""
-    record = job.record
-    if record.platform == SCHEDULE:
+    if job.record.platform == SCHEDULE:
         return
-    # who intake decided it was, with the Slack user groups it expanded (roles through a group count here too)
-    if record.decision:
-        identity = Decision.from_json(record.decision).identity
-    else:
-        identity = Identity(POLICY_PLATFORM.get(record.platform, record.platform), record.actor)
+    identity = asker(job)
     hidden = 0
     for user in users:
         resolved = job.ports.clusters.resolve(ClusterTarget(user.cluster_id))

@@ -55,6 +55,8 @@ def test_cron_fires_when_its_fields_say(text: str, fires: str, not_fires: str) -
         ("0 18-9 * * *", "ends before it starts"),
         ("*/0 * * * *", "step '0'"),
         ("@daily", "has 1 field(s)"),
+        ("0 9 30 2 *", "never fires"),
+        ("0 0 31 APR,JUN *", "never fires"),
     ],
 )
 def test_cron_refuses_what_it_does_not_support(text: str, says: str) -> None:
@@ -68,7 +70,21 @@ def test_next_and_last_fire_follow_the_time_zone() -> None:
     # Monday 7 Dec 2026, 09:00 in Berlin is 08:00 UTC (winter time)
     assert cron.next_fire(at("2026-12-05 00:00"), berlin) == at("2026-12-07 08:00")
     assert cron.last_fire(at("2026-12-08 00:00"), berlin, timedelta(days=2)) == at("2026-12-07 08:00")
-    assert Cron.parse("0 0 31 2 *").next_fire(at("2026-01-01 00:00"), UTC_ZONE) is None
+    assert Cron.parse("0 0 29 2 *").next_fire(at("2026-01-01 00:00"), UTC_ZONE) == at("2028-02-29 00:00")
+
+
+def test_a_weekend_freeze_holds_until_the_end_it_announces_across_the_clock_change() -> None:
+    cal = calendar(
+        "freezes:\n  - clusters: env=prod\n    cron: '0 18 * * FRI'\n    duration: 64h\n"
+        "    timezone: Europe/Berlin\n    reason: weekend freeze\n"
+    )
+    closed = cal.closed(PROD, None, at("2026-10-23 16:30"))  # Fri 18:30 CEST, inside the freeze
+    # Berlin leaves summer time on Sun 25 Oct 2026: Fri 18:00 CEST + 64 wall-clock hours = Mon 10:00 CET = 09:00 UTC
+    assert closed is not None and closed.until == at("2026-10-26 09:00")
+    assert cal.closed(PROD, None, at("2026-10-26 08:30")) is not None, "said frozen until 09:00 UTC, open at 08:30"
+    assert cal.closed(PROD, None, at("2026-10-26 09:00")) is None
+    [period] = [p for p in cal.periods(PROD, None, at("2026-10-26 08:30")) if p.active(at("2026-10-26 08:30"))]
+    assert period.end == closed.until, "`/flux freezes` and the refusal say the same end"
 
 
 def test_a_fixed_freeze_closes_the_clusters_it_selects_until_it_ends() -> None:
@@ -135,6 +151,7 @@ def test_periods_list_what_is_on_and_what_comes() -> None:
         ("freezes: [{clusters: env=prod, cron: '0 18 * * FRI', duration: 64h, reason: ' '}]", "needs a reason"),
         ("freezes: [{clusters: prod, cron: '0 18 * * FRI', duration: 64h, reason: x}]", "not a selector"),
         ("windows: [{clusters: env=prod, cron: '0 6 * * *'}]", "needs a duration"),
+        ("freezes: [{clusters: env=prod, cron: '0 9 30 2 *', duration: 1h, reason: x}]", "never fires"),
         ("windows: [{clusters: env=prod, days: MON, hours: '9-17'}]", "09:00-17:00"),
         ("windows: [{clusters: env=prod, cron: '0 6 * * *', duration: 2h, timezone: Mars/Olympus}]", "time zone"),
         ("policy_channel: general", "not a Slack channel id"),
