@@ -118,7 +118,12 @@ def test_worker_metrics_after_a_create_with_one_429(metered: Stack) -> None:
     finally:
         set_faults(metered, [])
 
-    worker = scrape(metered.metrics_urls["worker"])
+    # the job's end is seen (its phase) a moment before the worker has counted it and timed it, one after the other
+    def timed() -> Samples | None:
+        samples = scrape(metered.metrics_urls["worker"])
+        return samples if value(samples, "fluxops_job_duration_seconds_count", kind="command") else None
+
+    worker = wait_for("the worker to count and time the job", timed)
     labels = {"kind": "command", "command": "config create"}
     assert value(worker, "fluxops_jobs_total", **labels, outcome="succeeded") == 1
     assert total(worker, "fluxops_jobs_total") == 1, "one run of one job (the 429 was retried inside the SDK)"
