@@ -186,7 +186,7 @@ def config_create(job: Job, command: ConfigCreate, where: ResolvedCluster) -> No
         if prepared is not None:
             key_provisioning.adopt(job, prepared.record, where, name)
         user = KeyUser(cluster.arm_id, name, label)
-        key_provisioning.record_credential_use(job, command.credentials.https_key, user, url)
+        key_provisioning.record_credential_uses(ports.keys, command.credentials, user, scope_url(spec.source))
         job.finish_step(text, f"created flux configuration {name} in Azure")
     expect = Compliance.SUSPENDED if spec.suspend else Compliance.COMPLIANT
     watch_reconciliation(job, cluster, name, label, expect=expect)
@@ -231,8 +231,8 @@ def config_update(job: Job, command: ConfigUpdate, where: ResolvedCluster) -> No
     user = KeyUser(where.cluster.ref.arm_id, command.name, where.label)
     text = f"update flux configuration {command.name}"
     if not command.generate_deploy_key:
-        url = command.patch.url or scope_checks.current_url(state)
-        key_provisioning.record_credential_use(job, command.credentials.https_key, user, url)
+        url = scope_checks.new_scope_url(command.patch, state)
+        key_provisioning.record_credential_uses(job.ports.keys, command.credentials, user, url)
         _patch(job, where, command.name, patch, text)
         return
     _update_with_new_key(job, command, where, patch, state, text)

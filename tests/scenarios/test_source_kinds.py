@@ -136,7 +136,7 @@ def test_bucket_create_update_kustomization_delete_and_a_stale_secret_key(
     assert last_patch(stack, "src-bucket", "Bucket") == {"bucket": {"syncIntervalInSeconds": 300}}
     # the bucket's secret key would follow it to another bucket: stated again (scoped to it), or refused
     refused = run(chat, f"/flux config update src-bucket {ON} --bucket-name fluxops-missing", expect=1)
-    assert "holds a secret key (access key ID" in refused and "`--secret-key-ref REF`" in refused, refused
+    assert f"holds credential '{s3['secret_key_ref']}'" in refused and "`--secret-key-ref REF`" in refused, refused
     assert last_patch(stack, "src-bucket", "Bucket") == {"bucket": {"syncIntervalInSeconds": 300}}, "nothing sent"
     restate = f"--secret-key-ref {s3['secret_key_ref']}"
     moved = run(chat, f"/flux config update src-bucket {ON} --bucket-name fluxops-missing {restate}", expect=1)
