@@ -135,20 +135,29 @@ def check_deploy_key_repository(job: Job, url: str, where: ResolvedCluster) -> N
     )
 
 
+def recorded_secret(ports: JobPorts, where: ResolvedCluster, name: str) -> str | None:
+    """The deploy key or credential fluxops recorded handing configuration ``name``, if any."""
+    cluster_id = where.cluster.ref.arm_id
+    keys = ports.keys.registry
+    if keys is None:
+        return None
+    record = keys.for_config(cluster_id, name)
+    if record is not None:
+        return f"deploy key {record.key_id}"
+    user = KeyUser(cluster_id, name)
+    return next(
+        (f"credential '{ref}'" for ref in ports.policy.credential_names() if keys.credential_use(ref).used_by(user)),
+        None,
+    )
+
+
 def held_secret(ports: JobPorts, where: ResolvedCluster, name: str, state: FluxConfigState | None) -> str | None:
     """What secret configuration ``name`` holds, as far as fluxops can tell (ARM never returns protected
     settings): a deploy key or credential fluxops recorded handing it, or an HTTPS user (ARM requires a
     token with it). None when it holds none that fluxops knows of."""
-    cluster_id = where.cluster.ref.arm_id
-    keys = ports.keys.registry
-    if keys is not None:
-        record = keys.for_config(cluster_id, name)
-        if record is not None:
-            return f"deploy key {record.key_id}"
-        user = KeyUser(cluster_id, name)
-        for ref in ports.policy.credential_names():
-            if keys.credential_use(ref).used_by(user):
-                return f"credential '{ref}'"
+    recorded = recorded_secret(ports, where, name)
+    if recorded is not None:
+        return recorded
     source = state.spec.source if state is not None and state.spec is not None else None
     if isinstance(source, GitSource) and source.https_user:
         return f"an HTTPS token (user '{source.https_user}')"
