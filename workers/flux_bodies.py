@@ -223,8 +223,8 @@ def _bucket_patch(patch: FluxConfigPatch, p: ProtectedSettings) -> dict[str, Any
     # one way to authenticate at a time (ARM refuses both): a local secret clears the access key, and a key the ref
     if patch.local_auth_ref is not None:
         return {**block, "accessKey": None, "localAuthRef": patch.local_auth_ref}
-    if patch.access_key is not None or p.bucket_secret_key is not None:
-        return {**block, **_given(accessKey=patch.access_key), "localAuthRef": None}
+    if patch.access_key is not None:
+        return {**block, "accessKey": patch.access_key, "localAuthRef": None}
     return block
 
 

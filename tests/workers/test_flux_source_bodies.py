@@ -220,10 +220,7 @@ def test_a_patch_that_does_not_name_the_kind_goes_to_the_configurations_kind(flu
             FluxConfigPatch(
                 source_kind="Bucket", bucket_name="next", protected=ProtectedSettings(bucket_secret_key=Secret("k2"))
             ),
-            {
-                "bucket": {"bucketName": "next", "localAuthRef": None},
-                "configurationProtectedSettings": {"bucketSecretKey": b64("k2")},
-            },
+            {"bucket": {"bucketName": "next"}, "configurationProtectedSettings": {"bucketSecretKey": b64("k2")}},
             replace(BUCKET, bucket_name="next"),
         ),
         (
