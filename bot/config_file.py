@@ -114,6 +114,9 @@ class CredentialFile(ConfigModel):
     file: Path
     repositories: list[str] | None = None
     clusters: ClusterSelector | None = None
+    #: public material (a CA certificate, SSH known_hosts): the only kind fluxops puts in fields ARM returns
+    #: on a GET (``httpsCACert``, ``tlsConfig.caCertificate``, ``sshKnownHosts``); a secret never goes there
+    public: bool = False
 
     @field_validator("file")
     @classmethod

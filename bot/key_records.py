@@ -97,31 +97,51 @@ class GeneratedKey:
     fingerprint: str
 
 
+#: the role of a credential recorded before roles were kept: only ``--https-key-ref`` was recorded then
+HTTPS_KEY = "https_key"
+
+
 @dataclass(frozen=True)
 class CredentialUse:
-    """Which configurations were given the credential ``ref`` (`--https-key-ref REF`), as fluxops recorded it:
-    ARM never returns protected settings, so this record is how a rotation finds them. ``urls`` holds, per
-    user (``KeyUser.key``), the source URL the credential was given for: a rotation re-hands it only while
-    the configuration still reads that repository."""
+    """Which configurations were given the secret credential ``ref`` (`--https-key-ref REF`, a bucket's secret
+    key, a blob's account key or SAS token, ...), as fluxops recorded it: ARM never returns protected settings,
+    so this record is how a rotation finds them and how fluxops knows a configuration holds a secret. ``urls``
+    holds, per user (``KeyUser.key``), the source the credential was given for (a URL, or ``ENDPOINT/BUCKET``):
+    a rotation re-hands it only while the configuration still reads that source. ``roles`` holds, per user,
+    what it was given as (the ``CredentialRefs`` field: ``https_key``, ``sas_token``, ...)."""
 
     ref: str
     users: tuple[KeyUser, ...] = ()
     urls: tuple[tuple[str, str], ...] = ()
+    roles: tuple[tuple[str, str], ...] = ()
 
-    def with_user(self, user: KeyUser, url: str | None = None) -> CredentialUse:
+    def with_user(self, user: KeyUser, url: str | None = None, role: str = HTTPS_KEY) -> CredentialUse:
         kept = tuple(u for u in self.users if u.key != user.key)
         urls = tuple((k, v) for k, v in self.urls if k != user.key)
         if url is not None:
             urls = tuple(sorted((*urls, (user.key, url))))
-        return replace(self, users=tuple(sorted((*kept, user))), urls=urls)
+        roles = tuple(sorted((*((k, v) for k, v in self.roles if k != user.key), (user.key, role))))
+        return replace(self, users=tuple(sorted((*kept, user))), urls=urls, roles=roles)
 
     def without_user(self, user: KeyUser) -> CredentialUse:
         users = tuple(u for u in self.users if u.key != user.key)
-        return replace(self, users=users, urls=tuple((k, v) for k, v in self.urls if k != user.key))
+        return replace(
+            self,
+            users=users,
+            urls=tuple((k, v) for k, v in self.urls if k != user.key),
+            roles=tuple((k, v) for k, v in self.roles if k != user.key),
+        )
 
     def url_of(self, user: KeyUser) -> str | None:
         """The URL ``user`` was given the credential for (None: recorded before fluxops kept it)."""
         return next((url for key, url in self.urls if key == user.key), None)
+
+    def role_of(self, user: KeyUser) -> str:
+        """What ``user`` was given the credential as (``HTTPS_KEY`` when recorded before roles were kept)."""
+        return next((role for key, role in self.roles if key == user.key), HTTPS_KEY)
+
+    def used_by(self, user: KeyUser) -> bool:
+        return any(u.key == user.key for u in self.users)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -133,4 +153,5 @@ class CredentialUse:
             ref=data["ref"],
             users=tuple(KeyUser(**u) for u in data.get("users", ())),
             urls=tuple((str(k), str(v)) for k, v in data.get("urls", ())),
+            roles=tuple((str(k), str(v)) for k, v in data.get("roles", ())),
         )

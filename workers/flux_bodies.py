@@ -218,8 +218,14 @@ def _git_patch(patch: FluxConfigPatch, p: ProtectedSettings) -> dict[str, Any]:
     )
 
 
-def _bucket_patch(patch: FluxConfigPatch) -> dict[str, Any]:
-    return _given(url=patch.url, bucketName=patch.bucket_name, accessKey=patch.access_key, insecure=patch.insecure)
+def _bucket_patch(patch: FluxConfigPatch, p: ProtectedSettings) -> dict[str, Any]:
+    block = _given(url=patch.url, bucketName=patch.bucket_name, insecure=patch.insecure)
+    # one way to authenticate at a time (ARM refuses both): a local secret clears the access key, and a key the ref
+    if patch.local_auth_ref is not None:
+        return {**block, "accessKey": None, "localAuthRef": patch.local_auth_ref}
+    if patch.access_key is not None:
+        return {**block, "accessKey": patch.access_key, "localAuthRef": None}
+    return block
 
 
 def _azure_blob_patch(patch: FluxConfigPatch, p: ProtectedSettings) -> dict[str, Any]:
@@ -248,13 +254,20 @@ def _oci_patch(patch: FluxConfigPatch, p: ProtectedSettings) -> dict[str, Any]:
     if ref is not None or patch.digest is not None:
         # All three keys: merge patch must clear the ones not chosen.
         version = {"tag": ref.tag if ref else None, "semver": ref.semver if ref else None, "digest": patch.digest}
-    return _given(
+    block = _given(
         url=patch.url,
         repositoryRef=version,
         useWorkloadIdentity=None if patch.provider is None else patch.provider == "Azure",
         insecure=patch.insecure,
         tlsConfig=_tls(p) or None,
+        localAuthRef=patch.local_auth_ref,
     )
+    # workload identity and a local secret are two ways to authenticate (ARM refuses both): one clears the other
+    if patch.local_auth_ref is not None and patch.provider is None:
+        block["useWorkloadIdentity"] = None
+    elif patch.provider == "Azure" and patch.local_auth_ref is None:
+        block["localAuthRef"] = None
+    return block
 
 
 def source_patch(patch: FluxConfigPatch) -> dict[str, Any]:
@@ -262,7 +275,7 @@ def source_patch(patch: FluxConfigPatch) -> dict[str, Any]:
     p = patch.protected or ProtectedSettings()
     kind = patch.source_kind or "GitRepository"
     if kind == "Bucket":
-        block = _bucket_patch(patch)
+        block = _bucket_patch(patch, p)
     elif kind == "AzureBlob":
         block = _azure_blob_patch(patch, p)
     elif kind == "OCIRepository":
@@ -270,7 +283,7 @@ def source_patch(patch: FluxConfigPatch) -> dict[str, Any]:
     else:
         block = _git_patch(patch, p)
     common = _given(syncIntervalInSeconds=patch.sync_interval_seconds, timeoutInSeconds=patch.timeout_seconds)
-    if kind != "AzureBlob":
+    if kind == "GitRepository":
         common.update(_given(localAuthRef=patch.local_auth_ref))
     return {**block, **common}
 
@@ -312,7 +325,9 @@ def patch_body(patch: FluxConfigPatch) -> dict[str, Any]:
         props[BLOCKS[patch.source_kind or "GitRepository"]] = block
     if patch.kustomizations:
         props["kustomizations"] = {change.name: _kustomization_patch(change) for change in patch.kustomizations}
-    protected = protected_wire(patch.protected)
+    protected: dict[str, str | None] = dict(protected_wire(patch.protected) or {})
+    if patch.source_kind == "Bucket" and patch.local_auth_ref is not None:
+        protected["bucketSecretKey"] = None  # the access key's secret goes with it (ARM keeps what a patch omits)
     if protected:
         props["configurationProtectedSettings"] = protected
     return {"properties": props}

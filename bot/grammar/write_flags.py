@@ -12,7 +12,8 @@ NO_WAIT = Flag("no_wait", ("--no-wait",), Arity.SWITCH)
 #: what help says of ``--no-wait`` (every write's topic lists it)
 NO_WAIT_HELP = (
     "--no-wait",
-    "return once Azure accepted the change, without waiting for it to finish or for Flux to apply it",
+    "return once Azure accepted the change, without waiting for it to finish or for Flux to apply it (the "
+    "configuration is unlocked while Azure still works on it; not with `--deploy-key generate`)",
 )
 
 

@@ -34,7 +34,7 @@ from bot.models import (
 from bot.ports import Credentials
 from bot.repo_urls import parse_repo_url
 from bot.scopes import scope_url
-from bot.usecases import key_provisioning, scope_checks
+from bot.usecases import key_provisioning, no_wait, scope_checks
 from bot.usecases.context import Job, ResolvedCluster
 from bot.usecases.reconciliation import watch_reconciliation
 from bot.views import ConfirmView, Phase, mention
@@ -148,6 +148,7 @@ def preflight(job: Job, command: ConfigCreate, where: ResolvedCluster) -> Protec
 def config_create(job: Job, command: ConfigCreate, where: ResolvedCluster) -> None:
     cluster, label, name = where.cluster.ref, where.label, command.spec.name
     ports = job.ports
+    no_wait.refuse_unfollowed(job, where, name, generating=command.generate_deploy_key)
     url = getattr(command.spec.source, "url", "")
     protected = preflight(job, command, where)
     spec = with_known_hosts(command.spec, ports.keys.credentials, command.credentials)
@@ -186,10 +187,15 @@ def config_create(job: Job, command: ConfigCreate, where: ResolvedCluster) -> No
         if prepared is not None:
             key_provisioning.adopt(job, prepared.record, where, name)
         user = KeyUser(cluster.arm_id, name, label)
-        key_provisioning.record_credential_use(job, command.credentials.https_key, user, url)
-        job.finish_step(text, f"created flux configuration {name} in Azure")
+        key_provisioning.record_credential_uses(ports.keys, command.credentials, user, scope_url(spec.source))
+        job.finish_step(text, _submitted(job, "create") or f"created flux configuration {name} in Azure")
     expect = Compliance.SUSPENDED if spec.suspend else Compliance.COMPLIANT
     watch_reconciliation(job, cluster, name, label, expect=expect)
+
+
+def _submitted(job: Job, what: str) -> str | None:
+    """What a step says it did under ``--no-wait``: Azure took the write, not that it finished (else None)."""
+    return f"{what} submitted to Azure (--no-wait)" if job.no_wait is not None else None
 
 
 def _patch(
@@ -224,6 +230,7 @@ def _is_suspended(job: Job, cluster: ClusterRef, name: str) -> bool:
 
 
 def config_update(job: Job, command: ConfigUpdate, where: ResolvedCluster) -> None:
+    no_wait.refuse_unfollowed(job, where, command.name, generating=command.generate_deploy_key)
     state = scope_checks.check_update(job, command, where)
     protected = protected_settings(job.ports.keys.credentials, command.credentials)
     patch = command.patch if protected is None else replace(command.patch, protected=protected)
@@ -231,8 +238,8 @@ def config_update(job: Job, command: ConfigUpdate, where: ResolvedCluster) -> No
     user = KeyUser(where.cluster.ref.arm_id, command.name, where.label)
     text = f"update flux configuration {command.name}"
     if not command.generate_deploy_key:
-        url = command.patch.url or scope_checks.current_url(state)
-        key_provisioning.record_credential_use(job, command.credentials.https_key, user, url)
+        url = scope_checks.new_scope_url(command.patch, state)
+        key_provisioning.record_credential_uses(job.ports.keys, command.credentials, user, url)
         _patch(job, where, command.name, patch, text)
         return
     _update_with_new_key(job, command, where, patch, state, text)
@@ -388,6 +395,7 @@ def _confirm(job: Job, where: ResolvedCluster, summary: str, consequences: tuple
 def config_delete(job: Job, command: ConfigDelete, where: ResolvedCluster) -> None:
     cluster, label, name = where.cluster.ref, where.label, command.name
     ports = job.ports
+    no_wait.refuse_unfollowed(job, where, name, generating=False, deleting=True)
     if not job.record.confirmed_by:
         consequences = _consequences(job, where, name)
         if command.force:
@@ -401,7 +409,7 @@ def config_delete(job: Job, command: ConfigDelete, where: ResolvedCluster) -> No
         job.step(text)
         job.operation("write", lambda: ports.flux.begin_delete(cluster, name, force=command.force), ports.flux.resume)
         key_provisioning.forget_user(job, where, name)
-        job.finish_step(text, f"deleted flux configuration {name}")
+        job.finish_step(text, _submitted(job, "delete") or f"deleted flux configuration {name}")
     remaining = [c.name for c in ports.flux.list(cluster)]
     job.show(phase=Phase.SUCCEEDED, note=f"configurations left on {label}: {', '.join(remaining) or 'none'}")
 

@@ -15,7 +15,7 @@ import json
 
 from bot import errors
 from bot.commands import ClusterTarget, KeyRotate
-from bot.key_records import CredentialUse, KeyUser
+from bot.key_records import HTTPS_KEY, CredentialUse, KeyUser
 from bot.models import ProtectedSettings, Secret
 from bot.scopes import repository_name
 from bot.usecases.context import Job
@@ -81,6 +81,9 @@ def _why_not(job: Job, use: CredentialUse, user: KeyUser) -> str | None:
         state = job.ports.flux.get(where.cluster.ref, user.config)
     except errors.NotFound:
         return "it no longer exists"
+    role = use.role_of(user)
+    if role != HTTPS_KEY:
+        return f"it was given `{use.ref}` as its {role.replace('_', ' ')}, not as an HTTPS token"
     url = current_url(state)
     if url is None:
         return "it no longer reads a git repository"

@@ -337,7 +337,7 @@ def _audit(job: Job, command: Command, where: ResolvedCluster | None) -> None:
         return
     view = job.view
     if view.phase is Phase.SUCCEEDED:
-        result = "succeeded"
+        result = "accepted by Azure (--no-wait)" if job.no_wait is not None else "succeeded"
     elif view.error is not None:
         result = f"{view.phase.value}: {view.error.message}"
     else:

@@ -10,11 +10,14 @@ from dataclasses import replace
 from bot import errors
 from bot.commands import CredentialRefs
 from bot.fleet import CreateConfig, DeleteConfig, InstallExtension, Operation, UpdateConfig, UpdateExtension
+from bot.key_records import KeyUser
 from bot.models import ExtensionState, FluxConfigState
 from bot.rollout.goals import Observed
 from bot.rollout.plan import operation_key
+from bot.scopes import scope_url
 from bot.usecases.configs import protected_settings, with_known_hosts
 from bot.usecases.context import JobPorts
+from bot.usecases.key_provisioning import record_credential_uses
 
 #: with fewer operations to look at than this, one read per cluster costs less than a bulk query
 BULK_FROM = 4
@@ -36,6 +39,8 @@ def write(ports: JobPorts, op: Operation, *, credentials: CredentialRefs | None 
         protected = protected_settings(ports.keys.credentials, op.credentials)
         spec = with_known_hosts(op.spec, ports.keys.credentials, op.credentials)
         ports.flux.submit_create_or_update(op.cluster, spec, protected)
+        user = KeyUser(op.cluster.arm_id, op.spec.name, op.label)
+        record_credential_uses(ports.keys, op.credentials, user, scope_url(op.spec.source))
     elif isinstance(op, UpdateConfig):
         patch = op.patch
         if credentials is not None and not credentials.is_empty():

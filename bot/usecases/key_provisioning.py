@@ -13,16 +13,18 @@ import base64
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 
 from bot import errors
-from bot.commands import KeyStatus, Role
+from bot.commands import CredentialRefs, KeyStatus, Role
 from bot.git_capabilities import deploy_keys
 from bot.gitevents import GITHUB, RepoRef
-from bot.key_records import ACTIVE, PENDING, DeployKeyRecord, KeyUser, key_id_for
+from bot.key_records import ACTIVE, PENDING, CredentialUse, DeployKeyRecord, KeyUser, key_id_for
 from bot.models import FluxConfigSpec, GitSource, ProtectedSettings, Secret
 from bot.ports import DeployKeys, KeyMaker, KeyRegistry
 from bot.repo_urls import parse_repo_url, repo_key
-from bot.usecases.context import Job, ResolvedCluster
+from bot.usecases.context import Job, KeyPorts, ResolvedCluster
+from bot.usecases.scope_checks import PUBLIC_ROLES, given_refs
 from bot.views import Phase
 
 #: the longest title GitHub shows in full in a repository's deploy key list
@@ -354,12 +356,23 @@ def key_status(job: Job, command: KeyStatus, where: ResolvedCluster | None) -> N
 # -- HTTPS credentials handed out (what `/flux key rotate --https-key-ref REF` re-hands) ------------
 
 
-def record_credential_use(job: Job, ref: str | None, user: KeyUser, url: str | None = None) -> None:
-    """A configuration was given credential ``ref`` for ``url``: remember it (ARM never says), and seal the value
-    handed out so a later rotation can tell whether it changed and roll a failed one back."""
-    keys = job.ports.keys.registry
-    if ref is None or keys is None:
+def record_credential_uses(keys: KeyPorts, refs: CredentialRefs, user: KeyUser, url: str | None) -> None:
+    """A configuration was given the secret credentials of ``refs`` for ``url`` (its ``scope_url``): remember each
+    and what it was given as (ARM never says: this is how fluxops knows the configuration holds a secret, and
+    how a rotation finds it), and seal the value handed out so a later rotation can tell whether it changed and
+    roll a failed one back. CA certificates and known_hosts are public: not held secrets, not recorded."""
+    registry = keys.registry
+    if registry is None:
         return
-    keys.update_credential_use(ref, lambda use: use.with_user(user, url))
-    if keys.unseal(f"cred:{ref}") is None:
-        keys.seal(f"cred:{ref}", job.ports.keys.credentials.get(ref))
+    roles: dict[str, str] = {}
+    for role, ref in given_refs(refs):
+        if role not in PUBLIC_ROLES:
+            roles.setdefault(ref, role)
+    for ref, role in roles.items():
+        registry.update_credential_use(ref, partial(_used_as, user=user, url=url, role=role))
+        if registry.unseal(f"cred:{ref}") is None:
+            registry.seal(f"cred:{ref}", keys.credentials.get(ref))
+
+
+def _used_as(use: CredentialUse, *, user: KeyUser, url: str | None, role: str) -> CredentialUse:
+    return use.with_user(user, url, role)

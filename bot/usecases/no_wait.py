@@ -7,13 +7,20 @@ use-cases run as they always do; their ``job.operation`` then returns as soon as
 (``Job`` puts ``NoWait.note`` on it).
 
 A configuration command's own write is not followed; an extension install it needs first still is, as az
-does, since the configuration cannot be written before the extension is there.
+does, since the configuration cannot be written before the extension is there. The configuration's lock ends
+with the job, while Azure may still be working on the write.
+
+Where fluxops' own records need the write's outcome, ``--no-wait`` is refused (``refuse_unfollowed``): a
+deploy key it generates is recorded as used (or revoked) only once Azure wrote the configuration or refused
+it, and a configuration that holds a recorded deploy key or credential leaves that record only once its
+delete has ended.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from bot import errors
 from bot.commands import AzureWrite, Command, ExtensionCreate, ExtensionDelete, ExtensionUpdate
 from bot.models import (
     Cluster,
@@ -29,8 +36,11 @@ from bot.models import (
 from bot.ports import Extensions, FluxConfigs, LongRunning
 from bot.usecases.accepted import ACCEPTED, NoWait
 from bot.usecases.context import Job, ResolvedCluster
+from bot.usecases.scope_checks import recorded_secret
 
-__all__ = ["NoWait", "SubmittedExtensions", "SubmittedFluxConfigs", "apply", "follow_command"]
+__all__ = ["NoWait", "SubmittedExtensions", "SubmittedFluxConfigs", "apply", "follow_command", "refuse_unfollowed"]
+
+_WITHOUT = "run the command again without `--no-wait`: the job then follows Azure to the end"
 
 
 def follow_command(command: AzureWrite, label: str) -> str:
@@ -54,6 +64,25 @@ def apply(job: Job, command: Command, where: ResolvedCluster | None) -> None:
         job.ports = replace(job.ports, extensions=SubmittedExtensions(job.ports.extensions))
     else:
         job.ports = replace(job.ports, flux=SubmittedFluxConfigs(job.ports.flux))
+
+
+def refuse_unfollowed(job: Job, where: ResolvedCluster, name: str, *, generating: bool, deleting: bool = False) -> None:
+    """Refuse ``--no-wait`` where fluxops must see the write end to keep its records of keys and credentials."""
+    if job.no_wait is None:
+        return
+    if generating:
+        raise errors.InvalidRequest(
+            "`--deploy-key generate` cannot go with `--no-wait`: fluxops records the new key as used by "
+            f"'{name}' once Azure has written it, and revokes it if Azure refuses, so it must follow the write",
+            recommendation=_WITHOUT,
+        )
+    held = recorded_secret(job.ports, where, name) if deleting else None
+    if held is not None:
+        raise errors.InvalidRequest(
+            f"flux configuration '{name}' holds {held}, and fluxops takes it off that record only once Azure has "
+            "deleted the configuration, so this delete cannot go with `--no-wait`",
+            recommendation=_WITHOUT,
+        )
 
 
 class SubmittedFluxConfigs:

@@ -6,6 +6,8 @@ The rules (``bot.scopes``, ``credentials:`` and ``deploy_keys:`` of FLUXOPS_CONF
   bucket, Azure Blob and OCI secrets) is handed to a configuration only when the policy lists it and its
   ``repositories`` and ``clusters`` cover the configuration's source and cluster, and never over a non-TLS
   (``http://``) URL; a bucket's or a blob container's source is ``ENDPOINT/BUCKET`` (``scope_url``);
+- a CA certificate or known_hosts reference is checked the same way, and must also be a credential the policy
+  marks ``public: true``: ARM returns those fields on a GET, so any other credential named there would leak;
 - ``--deploy-key generate`` only for repositories under ``deploy_keys.repositories``;
 - changing the URL of a configuration that holds a credential or a deploy key needs the credential stated
   again (``--https-key-ref REF`` or ``--deploy-key generate``), which then passes the same checks: ARM keeps
@@ -21,8 +23,16 @@ from bot.commands import ClusterTarget, ConfigUpdate, CredentialRefs
 from bot.fleet import CreateConfig, ScopeCheck, UpdateConfig
 from bot.fleet.source_diff import CREDENTIAL_KEYS
 from bot.flux_patch import patched_source
-from bot.key_records import KeyUser
-from bot.models import AzureBlobSource, BucketSource, Cluster, ClusterRef, FluxConfigState, GitSource
+from bot.key_records import HTTPS_KEY, KeyUser
+from bot.models import (
+    AzureBlobSource,
+    BucketSource,
+    Cluster,
+    ClusterRef,
+    FluxConfigPatch,
+    FluxConfigState,
+    GitSource,
+)
 from bot.policy import Policy
 from bot.scopes import carries_secrets_in_clear, moves_source, repository_name, scope_url
 from bot.usecases.context import Job, JobPorts, ResolvedCluster
@@ -42,10 +52,32 @@ def _shown(url: str) -> str:
     return repository_name(url) or url
 
 
+#: ``CredentialRefs`` fields whose material ARM returns on a GET (``sshKnownHosts``, ``httpsCACert``,
+#: ``tlsConfig.caCertificate``), with the flag that names each: only a credential the policy marks
+#: ``public: true`` fills them
+PUBLIC_ROLES = {
+    "known_hosts": "--known-hosts-ref",
+    "https_ca_cert": "--https-ca-cert",
+    "tls_ca_cert": "--tls-ca-cert-ref",
+}
+
+
+def given_refs(refs: CredentialRefs) -> list[tuple[str, str]]:
+    """Every credential a command names, as (``CredentialRefs`` field, reference): each one is scope-checked."""
+    return [(name, ref) for name, ref in refs.__dict__.items() if ref]
+
+
+def secret_refs(refs: CredentialRefs) -> list[str]:
+    """The credentials a command hands to Azure as secrets (not known_hosts or a CA certificate): what restates
+    a secret when a source moves, and what fluxops records as held (``record_credential_uses``)."""
+    return [ref for name, ref in given_refs(refs) if name not in PUBLIC_ROLES]
+
+
 def credential_problem(
-    policy: Policy, ref: str, url: str, cluster: Cluster, alias: str | None
+    policy: Policy, ref: str, url: str, cluster: Cluster, alias: str | None, role: str = HTTPS_KEY
 ) -> tuple[str, str] | None:
-    """(what is wrong, what to do) when credential ``ref`` may not go to ``url`` on ``cluster``; else None."""
+    """(what is wrong, what to do) when credential ``ref`` may not go to ``url`` on ``cluster`` as ``role``
+    (the ``CredentialRefs`` field it fills); else None."""
     label = alias or cluster.ref.name
     if carries_secrets_in_clear(url):
         return (
@@ -57,6 +89,14 @@ def credential_problem(
         return (
             f"fluxops holds no credential named '{ref}' (the policy's `credentials:` does not declare it)",
             f"{_ASK} to declare it under `credentials:` in FLUXOPS_CONFIG with its repositories and clusters",
+        )
+    flag = PUBLIC_ROLES.get(role)
+    if flag is not None and not entry.public:
+        return (
+            f"credential '{ref}' is not declared public, and {flag} puts it where anyone who may read the "
+            "configuration in Azure sees it: only a CA certificate or known_hosts the policy marks `public: true` "
+            "goes there",
+            f"name the certificate's own credential, or {_ASK} to declare it with `public: true` if it is one",
         )
     name = _shown(url)
     if not entry.serves_repository(url):
@@ -73,19 +113,11 @@ def credential_problem(
     return None
 
 
-#: credentials that are public data (known hosts, CA certificates): held by reference, but not secrets
-_PUBLIC = frozenset({"known_hosts", "https_ca_cert", "tls_ca_cert"})
-
-
-def secret_refs(refs: CredentialRefs) -> list[str]:
-    """The credentials a command hands to Azure as secrets (known_hosts and CA certificates are public data)."""
-    return [ref for name, ref in refs.__dict__.items() if ref and name not in _PUBLIC]
-
-
 def check_credentials(job: Job, refs: CredentialRefs, url: str, where: ResolvedCluster) -> None:
-    """Refuse (audited) unless every credential in ``refs`` may serve ``url`` on ``where``."""
-    for ref in secret_refs(refs):
-        problem = credential_problem(job.ports.policy, ref, url, where.cluster, where.alias)
+    """Refuse (audited) unless every credential in ``refs`` may serve ``url`` on ``where``, whatever field it
+    fills (a CA certificate too: any credential named there would otherwise leave in a field Azure returns)."""
+    for role, ref in given_refs(refs):
+        problem = credential_problem(job.ports.policy, ref, url, where.cluster, where.alias, role)
         if problem is not None:
             raise refuse(job, where, *problem)
 
@@ -103,20 +135,29 @@ def check_deploy_key_repository(job: Job, url: str, where: ResolvedCluster) -> N
     )
 
 
+def recorded_secret(ports: JobPorts, where: ResolvedCluster, name: str) -> str | None:
+    """The deploy key or credential fluxops recorded handing configuration ``name``, if any."""
+    cluster_id = where.cluster.ref.arm_id
+    keys = ports.keys.registry
+    if keys is None:
+        return None
+    record = keys.for_config(cluster_id, name)
+    if record is not None:
+        return f"deploy key {record.key_id}"
+    user = KeyUser(cluster_id, name)
+    return next(
+        (f"credential '{ref}'" for ref in ports.policy.credential_names() if keys.credential_use(ref).used_by(user)),
+        None,
+    )
+
+
 def held_secret(ports: JobPorts, where: ResolvedCluster, name: str, state: FluxConfigState | None) -> str | None:
     """What secret configuration ``name`` holds, as far as fluxops can tell (ARM never returns protected
     settings): a deploy key or credential fluxops recorded handing it, or an HTTPS user (ARM requires a
     token with it). None when it holds none that fluxops knows of."""
-    cluster_id = where.cluster.ref.arm_id
-    keys = ports.keys.registry
-    if keys is not None:
-        record = keys.for_config(cluster_id, name)
-        if record is not None:
-            return f"deploy key {record.key_id}"
-        user = KeyUser(cluster_id, name).key
-        for ref in ports.policy.credential_names():
-            if any(u.key == user for u in keys.credential_use(ref).users):
-                return f"credential '{ref}'"
+    recorded = recorded_secret(ports, where, name)
+    if recorded is not None:
+        return recorded
     source = state.spec.source if state is not None and state.spec is not None else None
     if isinstance(source, GitSource) and source.https_user:
         return f"an HTTPS token (user '{source.https_user}')"
@@ -131,6 +172,14 @@ def held_secret(ports: JobPorts, where: ResolvedCluster, name: str, state: FluxC
 def current_url(state: FluxConfigState | None) -> str | None:
     source = state.spec.source if state is not None and state.spec is not None else None
     return source.url if isinstance(source, GitSource) else None
+
+
+def new_scope_url(patch: FluxConfigPatch, state: FluxConfigState | None) -> str | None:
+    """What a credential given with ``patch`` is scoped against (``scope_url``) once ``state`` is patched."""
+    source = state.spec.source if state is not None and state.spec is not None else None
+    if source is None or isinstance(source, GitSource):
+        return patch.url or current_url(state)
+    return scope_url(patched_source(source, patch))
 
 
 def _refuse_moving_secret(job: Job, where: ResolvedCluster, name: str, state: FluxConfigState, url: str) -> None:
@@ -158,7 +207,7 @@ def check_update(job: Job, command: ConfigUpdate, where: ResolvedCluster) -> Flu
     URL for a configuration holding a secret needs that secret stated again. Returns the state it read."""
     refs = command.credentials
     url = command.patch.url
-    if not moves_source(command.patch) and not secret_refs(refs):
+    if not moves_source(command.patch) and not given_refs(refs):
         return None
     state = job.ports.flux.get(where.cluster.ref, command.name)
     source = state.spec.source if state.spec is not None else None
@@ -204,9 +253,9 @@ def fleet_scope(ports: JobPorts) -> ScopeCheck:
             )
         for key, attr in CREDENTIAL_KEYS:
             ref = getattr(refs, attr)
-            if not ref or attr in _PUBLIC:
+            if not ref:
                 continue
-            problem = credential_problem(ports.policy, ref, url, where.cluster, where.alias)
+            problem = credential_problem(ports.policy, ref, url, where.cluster, where.alias, attr)
             if problem is not None:
                 return key, f"{problem[0]} — {problem[1]}"
         return None

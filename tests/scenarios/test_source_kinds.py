@@ -136,7 +136,7 @@ def test_bucket_create_update_kustomization_delete_and_a_stale_secret_key(
     assert last_patch(stack, "src-bucket", "Bucket") == {"bucket": {"syncIntervalInSeconds": 300}}
     # the bucket's secret key would follow it to another bucket: stated again (scoped to it), or refused
     refused = run(chat, f"/flux config update src-bucket {ON} --bucket-name fluxops-missing", expect=1)
-    assert "holds a secret key (access key ID" in refused and "`--secret-key-ref REF`" in refused, refused
+    assert f"holds credential '{s3['secret_key_ref']}'" in refused and "`--secret-key-ref REF`" in refused, refused
     assert last_patch(stack, "src-bucket", "Bucket") == {"bucket": {"syncIntervalInSeconds": 300}}, "nothing sent"
     restate = f"--secret-key-ref {s3['secret_key_ref']}"
     moved = run(chat, f"/flux config update src-bucket {ON} --bucket-name fluxops-missing {restate}", expect=1)
@@ -186,8 +186,16 @@ def test_azure_blob_by_account_key_and_sas_token_update_and_a_wrong_key(
 
     run(chat, f"/flux config update src-blob-sas {ON} --interval 5m")
     assert last_patch(stack, "src-blob-sas", "AzureBlob") == {"azureBlob": {"syncIntervalInSeconds": 300}}
-    moved = run(chat, f"/flux config update src-blob-key {ON} --container-name fluxops-missing", expect=1)
-    assert last_patch(stack, "src-blob-key", "AzureBlob") == {"azureBlob": {"containerName": "fluxops-missing"}}
+    # the account key would follow it to another container: stated again (scoped to it), or refused
+    refused = run(chat, f"/flux config update src-blob-key {ON} --container-name fluxops-missing", expect=1)
+    assert f"holds credential '{blob['account_key_ref']}'" in refused, refused
+    assert last_patch(stack, "src-blob-sas", "AzureBlob") == {"azureBlob": {"syncIntervalInSeconds": 300}}
+    assert [m for m, _ in writes(stack, "src-blob-key")] == ["PUT"], "nothing sent"
+    restate = f"--account-key-ref {blob['account_key_ref']}"
+    moved = run(chat, f"/flux config update src-blob-key {ON} --container-name fluxops-missing {restate}", expect=1)
+    patched = last_patch(stack, "src-blob-key", "AzureBlob")
+    assert patched["azureBlob"]["containerName"] == "fluxops-missing"
+    assert patched["azureBlob"]["accountKey"] == "<redacted>"
     assert "bucket 'fluxops-missing' not found" in moved
 
     # a key that is well formed but not the account's: azurite refuses it and says why

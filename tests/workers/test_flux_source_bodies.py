@@ -243,6 +243,7 @@ def test_a_patch_that_does_not_name_the_kind_goes_to_the_configurations_kind(flu
             {
                 "ociRepository": {
                     "useWorkloadIdentity": True,
+                    "localAuthRef": None,
                     "repositoryRef": {"tag": None, "semver": None, "digest": "sha256:" + "ab" * 32},
                 }
             },
@@ -265,6 +266,65 @@ def test_a_patch_names_only_what_was_asked_in_the_block_of_its_kind(
 
     assert sent(recorded, "PATCH") == expected
     state = flux.get(cluster, "cfg")
+    assert state.spec is not None and state.spec.source == after
+
+
+KEYED = replace(BUCKET, access_key="AKIA1")
+LOCAL_OCI = replace(OCI, local_auth_ref="registry-creds")
+
+
+@pytest.mark.parametrize(
+    ("seed", "protected", "patch", "expected", "after"),
+    [
+        (
+            KEYED,
+            ProtectedSettings(bucket_secret_key=Secret("s3-k")),
+            FluxConfigPatch(source_kind="Bucket", local_auth_ref="bucket-creds"),
+            {
+                "bucket": {"accessKey": None, "localAuthRef": "bucket-creds"},
+                "configurationProtectedSettings": {"bucketSecretKey": None},
+            },
+            replace(BUCKET, local_auth_ref="bucket-creds"),
+        ),
+        (
+            replace(BUCKET, local_auth_ref="bucket-creds"),
+            None,
+            FluxConfigPatch(
+                source_kind="Bucket", access_key="AKIA2", protected=ProtectedSettings(bucket_secret_key=Secret("k2"))
+            ),
+            {
+                "bucket": {"accessKey": "AKIA2", "localAuthRef": None},
+                "configurationProtectedSettings": {"bucketSecretKey": b64("k2")},
+            },
+            replace(BUCKET, access_key="AKIA2"),
+        ),
+        (
+            LOCAL_OCI,
+            None,
+            FluxConfigPatch(source_kind="OCIRepository", provider="Azure"),
+            {"ociRepository": {"useWorkloadIdentity": True, "localAuthRef": None}},
+            replace(OCI, use_workload_identity=True),
+        ),
+        (
+            replace(OCI, use_workload_identity=True),
+            None,
+            FluxConfigPatch(source_kind="OCIRepository", local_auth_ref="registry-creds"),
+            {"ociRepository": {"useWorkloadIdentity": None, "localAuthRef": "registry-creds"}},
+            LOCAL_OCI,
+        ),
+    ],
+)
+def test_a_patch_that_changes_how_a_source_authenticates_clears_the_other_way(
+    flux: AzureFluxConfigs, cluster, recorded, seed, protected, patch, expected, after
+):
+    """As for Azure Blob: ARM takes one way to authenticate, and a merge patch keeps what it omits, so the way
+    given replaces the other (without this, the emulator answers 400 as ARM does)."""
+    flux.begin_create_or_update(cluster, FluxConfigSpec(name="auth", source=seed), protected).result(30)
+
+    flux.begin_update(cluster, "auth", patch).result(30)
+
+    assert sent(recorded, "PATCH") == expected
+    state = flux.get(cluster, "auth")
     assert state.spec is not None and state.spec.source == after
 
 

@@ -15,9 +15,11 @@ def with_credentials(
     user: str = "U123",
     operator_on: Sequence[str] = (),
     role: str = "operator",
+    public: Sequence[str] = (),
 ) -> Policy:
     """Slack user ``user`` is an operator (on ``operator_on``, or everywhere), and each credential named serves
-    the repository globs given for it on the clusters named by ``clusters``."""
+    the repository globs given for it on the clusters named by ``clusters``; those in ``public`` are declared
+    public material (a CA certificate)."""
     config = FluxopsConfig.model_validate(
         {
             "roles": [
@@ -32,6 +34,7 @@ def with_credentials(
                     "file": f"/run/secrets/{name}",
                     "repositories": list(globs),
                     "clusters": {"names": list(clusters)},
+                    "public": name in public,
                 }
                 for name, globs in credentials.items()
             },

@@ -29,11 +29,16 @@ KEYS = DeployKeyPolicy(repositories=["github.com/org/*"])
 SSH = "ssh://git@github.com/org/repo"
 
 
+CA = "ado-ca"
+
+
 @pytest.fixture
 def world() -> World:
-    policy = with_credentials({TOKEN: ["dev.azure.com/org/proj/_git/*"]}, clusters=["flux-demo-arc"])
+    policy = with_credentials(
+        {TOKEN: ["dev.azure.com/org/proj/_git/*"], CA: ["dev.azure.com/org/*"]}, clusters=["flux-demo-arc"], public=[CA]
+    )
     world = World(fetches=True, more_clusters=[PROD], policy=policy, key_policy=KEYS, valid_tokens={"t-1"})
-    world.credentials.values[TOKEN] = "t-1"
+    world.credentials.values.update({TOKEN: "t-1", CA: "-----BEGIN CERTIFICATE-----"})
     return world
 
 
@@ -96,6 +101,33 @@ def test_a_credential_the_policy_does_not_declare_is_refused(world: World) -> No
     assert world.run(f"{text} --no-extension") is Phase.FAILED
     refused(world, "no credential named 'stray'")
     assert world.flux.writes() == []
+
+
+def test_a_secret_named_as_a_ca_certificate_is_refused(world: World) -> None:
+    """ARM returns httpsCACert on a GET: a token named there would be readable by anyone who may read the
+    configuration, so only a credential the policy declares public goes there (and only within its scope)."""
+    ca = f"--https-ca-cert {TOKEN}"
+    assert world.run(f"config create g -c flux-demo-arc --no-extension -u {ADO} --branch main {ca}") is Phase.FAILED
+    hint = refused(world, f"credential '{TOKEN}' is not declared public, and --https-ca-cert puts it where")
+    assert "`public: true`" in hint
+    text = f"config create g -c flux-demo-arc --no-extension -u https://github.com/evil/repo --branch main {ca}"
+    assert world.run(text, job_id="j-evil") is Phase.FAILED
+    refused(world, f"credential '{TOKEN}'")
+    assert world.flux.writes() == []
+
+
+def test_a_public_ca_certificate_goes_only_where_its_scope_says(world: World) -> None:
+    text = f"config create g -c flux-demo-arc --no-extension -u {ADO} --branch main --https-ca-cert {CA}"
+    assert world.run(text) is Phase.SUCCEEDED
+    assert world.flux.protected(ARC, "g") == ProtectedSettings(https_ca_cert=world.credentials.get(CA))
+    elsewhere = "config create h -c flux-demo-arc --no-extension -u https://github.com/evil/repo --branch main "
+    assert world.run(elsewhere + f"--https-ca-cert {CA}", job_id="j-evil") is Phase.FAILED
+    refused(world, f"credential '{CA}' may not be used for github.com/evil/repo")
+    # a CA certificate is no secret the configuration holds: its URL moves freely
+    assert (
+        world.run("config update g -c flux-demo-arc -u https://github.com/org/other", job_id="j-move")
+        is Phase.SUCCEEDED
+    )
 
 
 def test_a_new_url_for_a_configuration_holding_a_credential_needs_it_restated(world: World) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.config_file import DeployKeyPolicy
 from bot.views import Phase
 from tests.bot.usecases.fakes import TUTORIAL_SPEC, World
+from tests.bot.usecases.scoping import with_credentials
 
 ON = "-c flux-demo-arc"
 CREATE = (
@@ -40,7 +42,9 @@ def test_config_create_returns_once_azure_accepted_it(world: World) -> None:
     view = world.reporter.last
     assert (view.note, view.error) == (FOLLOW_CONFIG, None)
     assert world.flux.state(world.ref, "cluster-config").compliance_state == "Pending", "Flux has not applied it"
-    assert [(e.result, e.command) for e in world.audit.entries] == [("succeeded", f"/flux {CREATE} --no-wait")]
+    audited = [(e.result, e.command) for e in world.audit.entries]
+    assert audited == [("accepted by Azure (--no-wait)", f"/flux {CREATE} --no-wait")], "not that it succeeded"
+    assert world.reporter.last.steps[-1].text == "create submitted to Azure (--no-wait)"
     assert world.locks.holders == {}
 
 
@@ -106,6 +110,8 @@ def test_deletes_ask_first_then_return_once_accepted(world: World, text: str, ca
     assert world.run(f"{text} --no-wait", confirmed_by="U999") is Phase.SUCCEEDED
     assert submitted(world.flux.calls) == [(call, "cluster-config")]
     assert world.reporter.last.note == FOLLOW_CONFIG, "not the list of what is left: the delete has not ended"
+    if call == "submit_delete":
+        assert world.reporter.last.steps[-1].text == "delete submitted to Azure (--no-wait)"
 
 
 @pytest.mark.parametrize(
@@ -149,3 +155,35 @@ def test_an_extension_named_otherwise_is_followed_by_its_name(world: World) -> N
     assert world.run(f"extension update gitops {ON} --auto-upgrade false --no-wait") is Phase.SUCCEEDED
 
     assert world.reporter.last.note.endswith("see `/flux extension show -c flux-demo-arc --name gitops`")
+
+
+def test_a_generated_deploy_key_is_not_left_to_an_unfollowed_write(world: World) -> None:
+    """fluxops records a key it generates as used (or revokes it) by the write's outcome: it must see it."""
+    world.key_policy = DeployKeyPolicy(repositories=["github.com/org/*"])
+    world.extensions.seed_flux(world.ref)
+    text = f"config create apps {ON} -u ssh://git@github.com/org/repo --branch main --deploy-key generate --no-wait"
+
+    assert world.run(text) is Phase.FAILED
+
+    error = world.reporter.last.error
+    assert error is not None and "`--deploy-key generate` cannot go with `--no-wait`" in error.message
+    assert "without `--no-wait`" in error.recommendation
+    assert world.flux.writes() == [] and world.git.adds == [] and world.keys.all() == []
+
+
+def test_a_configuration_holding_a_recorded_credential_is_not_deleted_unfollowed() -> None:
+    """Its record of the credential ends when the delete has: a delete Azure then fails would leave it holding
+    a secret fluxops no longer knows of (and a moved source would take it along)."""
+    policy = with_credentials({"ado-pat": ["dev.azure.com/org/proj/_git/*"]}, clusters=["*"], role="admin")
+    world = World(policy=policy)
+    world.credentials.values["ado-pat"] = "t-1"
+    url = "https://dev.azure.com/org/proj/_git/apps"
+    create = f"config create apps {ON} --no-extension -u {url} --branch main --https-user git --https-key-ref ado-pat"
+    assert world.run(create) is Phase.SUCCEEDED
+
+    assert world.run(f"config delete apps {ON} --no-wait", job_id="d") is Phase.FAILED
+
+    error = world.reporter.last.error
+    assert error is not None
+    assert "holds credential 'ado-pat', and fluxops takes it off that record only once Azure" in error.message
+    assert submitted(world.flux.calls) == [] and world.flux.count("begin_delete") == 0

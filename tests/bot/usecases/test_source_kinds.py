@@ -275,14 +275,14 @@ def test_a_fleet_bucket_credential_in_scope_passes_and_a_bucket_move_of_a_held_s
     with pytest.raises(errors.Forbidden) as refused:
         scope_checks.check_fleet_operation(_fleet_job(world), moved, ResolvedCluster(CLUSTER, "flux-demo-arc"))
     assert refused.value.message == (
-        "flux configuration 'b' holds a secret key (access key ID 'AKIA1'), which would follow the source to "
+        "flux configuration 'b' holds credential 's3-secret', which would follow the source to "
         "minio.example.com/elsewhere"
     )
 
     # the same from Slack: the secret key is stated again for the new bucket, or nothing is written
     writes = len(world.flux.writes())
     assert world.run("config update b -c flux-demo-arc --bucket-name elsewhere", job_id="j-move") is Phase.FAILED
-    assert "holds a secret key (access key ID 'AKIA1'), which would follow the new source" in failed(world)
+    assert "holds credential 's3-secret', which would follow the new source" in failed(world)
     recommendation = world.reporter.last.error.recommendation if world.reporter.last.error else ""
     assert "`--secret-key-ref REF`" in recommendation
     assert len(world.flux.writes()) == writes
